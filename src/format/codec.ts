@@ -1,0 +1,228 @@
+// Encoders, decoders, zero-copy views and single-field readers compiled from a field
+// table. The table stays the only definition; the compiled code is what runs per tick.
+//
+// Why compile: straight-line code with constant indexes is what V8 optimizes best; the
+// measured figures (generated vs. a table-walking encoder) are in docs/benchmarks.md,
+// from scripts/bench/append.ts. The generated code writes every byte of the struct,
+// padding included, so a slot never keeps old bytes.
+//
+// Offsets: `offset` is the byte offset of the record in the Mem region and must be a
+// multiple of 8 (records start at 24 + i * size with sizes that are multiples of 8;
+// the writer and reader assert this once per mapping). Files are capped at 4 GiB
+// (Node's Buffer limit), so `offset >>> 3` is exact.
+
+import { TickrecError } from '../errors.js';
+import type { Mem } from './mem.js';
+import type { Field, StructDef } from './struct.js';
+
+export type FieldValue = number | string | Float64Array | number[];
+
+/** A record as a plain object: field name → number, string or number[]. */
+export type Rec = Record<string, FieldValue>;
+
+export interface View {
+  /** Byte offset of the record in its region. */
+  readonly offset: number;
+  toObject(): Rec;
+}
+
+export type ViewClass = new (m: Mem, offset: number) => View & Record<string, FieldValue>;
+
+export interface Codec {
+  readonly struct: StructDef;
+  /** Writes every byte of the record at `offset`; missing fields are written as zero. */
+  encode(rec: Readonly<Record<string, unknown>>, m: Mem, offset: number): void;
+  /** Copies the record at `offset` into a plain object (arrays as number[]). */
+  decode(m: Mem, offset: number): Rec;
+  /** A view reads fields from the mapped bytes on access; nothing is copied. */
+  readonly View: ViewClass;
+  /** A reader of one field: (m, offset) → value, without decoding the rest. */
+  fieldReader(name: string): (m: Mem, offset: number) => FieldValue;
+}
+
+const TWO32 = 4294967296;
+
+function indexExpr(f: Field, elem = 0): string {
+  const byte = f.offset + elem * (f.type === 'char' || f.type === 'pad' ? 1 : elemBytes(f));
+  switch (f.type) {
+    case 'f64':
+      return `(o >>> 3) + ${byte / 8}`;
+    case 'u64':
+    case 'i64':
+    case 'u32':
+      return `(o >>> 2) + ${byte / 4}`;
+    case 'u16':
+      return `(o >>> 1) + ${byte / 2}`;
+    default:
+      return `o + ${byte}`;
+  }
+}
+
+function elemBytes(f: Field): number {
+  return f.size / f.count;
+}
+
+function checkAlignment(struct: StructDef, f: Field): void {
+  const need = f.type === 'f64' ? 8 : f.type === 'u16' ? 2 : f.type === 'char' || f.type === 'pad' ? 1 : 4;
+  if (f.offset % need !== 0) throw new Error(`${struct.name}.${f.name}: offset ${f.offset} cannot be compiled (needs ${need}-alignment)`);
+}
+
+function encodeScalar(f: Field, elem: number, src: string): string {
+  const at = indexExpr(f, elem);
+  switch (f.type) {
+    case 'f64':
+      return `m.f64[${at}] = ${src} === undefined ? 0 : ${src};`;
+    case 'u32':
+      return `m.u32[${at}] = ${src} === undefined ? 0 : ${src};`;
+    case 'u16':
+      return `m.u16[${at}] = ${src} === undefined ? 0 : ${src};`;
+    case 'u64':
+    case 'i64':
+      // Two 32-bit halves: exact for every safe integer, negative ones included.
+      return `v = ${src} === undefined ? 0 : ${src}; h = Math.floor(v / ${TWO32}); m.u32[${at}] = v - h * ${TWO32}; m.i32[${at} + 1] = h;`;
+    default:
+      throw new Error(`no scalar encoder for ${f.type}`);
+  }
+}
+
+function decodeScalar(f: Field, elem: number): string {
+  const at = indexExpr(f, elem);
+  switch (f.type) {
+    case 'f64':
+      return `m.f64[${at}]`;
+    case 'u32':
+      return `m.u32[${at}]`;
+    case 'u16':
+      return `m.u16[${at}]`;
+    case 'u64':
+      return `(m.u32[${at} + 1] * ${TWO32} + m.u32[${at}])`;
+    case 'i64':
+      return `(m.i32[${at} + 1] * ${TWO32} + m.u32[${at}])`;
+    default:
+      throw new Error(`no scalar decoder for ${f.type}`);
+  }
+}
+
+function encodeField(f: Field, i: number): string {
+  const src = `r[${JSON.stringify(f.name)}]`;
+  if (f.type === 'pad') return `m.u8.fill(0, o + ${f.offset}, o + ${f.offset + f.size});`;
+  if (f.type === 'char') return `writeChar(m.u8, o + ${f.offset}, ${src}, ${i});`;
+  if (!f.isArray) return encodeScalar(f, 0, src);
+  return [
+    `a = ${src}; n = a === undefined || a === null ? 0 : a.length;`,
+    ...Array.from({ length: f.count }, (_, e) => {
+      const at = indexExpr(f, e);
+      if (f.type === 'f64') return `m.f64[${at}] = ${e} < n ? a[${e}] : 0;`;
+      if (f.type === 'u32') return `m.u32[${at}] = ${e} < n ? a[${e}] : 0;`;
+      if (f.type === 'u16') return `m.u16[${at}] = ${e} < n ? a[${e}] : 0;`;
+      throw new Error(`${f.name}: arrays of ${f.type} are not supported`);
+    }),
+  ].join('\n');
+}
+
+function decodeExpr(f: Field): string {
+  if (f.type === 'char') return `readChar(m.u8, o + ${f.offset}, ${f.count})`;
+  if (!f.isArray) return decodeScalar(f, 0);
+  return `[${Array.from({ length: f.count }, (_, e) => decodeScalar(f, e)).join(', ')}]`;
+}
+
+function viewGetter(f: Field): string {
+  if (f.isArray) {
+    // Zero-copy: a typed-array window on the mapped bytes.
+    const start = indexExpr(f, 0).replace(/\bo\b/g, 'this.offset');
+    const arr = f.type === 'f64' ? 'f64' : f.type === 'u32' ? 'u32' : 'u16';
+    return `get ${f.name}() { const s = ${start}; return this.m.${arr}.subarray(s, s + ${f.count}); }`;
+  }
+  return `get ${f.name}() { const o = this.offset, m = this.m; return ${decodeExpr(f)}; }`;
+}
+
+function readChar(u8: Uint8Array, at: number, max: number): string {
+  let s = '';
+  for (let k = 0; k < max; k++) {
+    const c = u8[at + k]!;
+    if (c === 0) break;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+/** Compiles the codec of `struct`. Call once per struct, at module load. */
+export function compileCodec(struct: StructDef): Codec {
+  const fields = struct.fields;
+  for (const f of fields) checkAlignment(struct, f);
+  const charFields = fields.filter((f) => f.type === 'char');
+
+  // Char fields keep the bytes of strings already seen: a file holds one instrument, so
+  // exchg/code repeat on every append and cost one 16/32-byte copy, with no allocation
+  // after the first sight of a name. The map is bounded (cleared when full).
+  const CHAR_CACHE_MAX = 65536;
+  const lastStr: unknown[] = charFields.map(() => undefined);
+  const lastBytes: Uint8Array[] = charFields.map((f) => new Uint8Array(f.count));
+  const seen: Map<string, Uint8Array>[] = charFields.map(() => new Map());
+  const charIndex = new Map(charFields.map((f, i) => [f, i]));
+
+  function charBytes(value: unknown, i: number): Uint8Array {
+    const f = charFields[i]!;
+    const s = value === undefined || value === null ? '' : value;
+    if (typeof s !== 'string') {
+      throw new TickrecError('E_FIELD', `${struct.name}.${f.name}: expected a string, got ${typeof s}; fix the producer of this record.`);
+    }
+    const known = seen[i]!.get(s);
+    if (known) return known;
+    if (s.length >= f.count) {
+      throw new TickrecError('E_FIELD', `${struct.name}.${f.name}: '${s.slice(0, 64)}' has ${s.length} characters, at most ${f.count - 1} fit; shorten it.`);
+    }
+    const bytes = new Uint8Array(f.count);
+    for (let k = 0; k < s.length; k++) {
+      const c = s.charCodeAt(k);
+      if (c < 0x20 || c > 0x7e) {
+        throw new TickrecError('E_FIELD', `${struct.name}.${f.name}: '${s.slice(0, 64)}' has a character (code ${c}) outside printable ASCII; use ASCII names.`);
+      }
+      bytes[k] = c;
+    }
+    if (seen[i]!.size >= CHAR_CACHE_MAX) seen[i]!.clear();
+    seen[i]!.set(s, bytes);
+    return bytes;
+  }
+
+  function writeChar(u8: Uint8Array, at: number, value: unknown, i: number): void {
+    if (value !== lastStr[i]) {
+      lastBytes[i] = charBytes(value, i);
+      lastStr[i] = value;
+    }
+    u8.set(lastBytes[i]!, at);
+  }
+
+  const encBody = ['let v, h, a, n;', ...fields.map((f) => encodeField(f, charIndex.get(f) ?? -1))].join('\n');
+  const encode = new Function('writeChar', `return function encode_${struct.name}(r, m, o) {\n${encBody}\n};`)(writeChar) as Codec['encode'];
+
+  const named = fields.filter((f) => f.type !== 'pad');
+  const decBody = `return {\n${named.map((f) => `${JSON.stringify(f.name)}: ${decodeExpr(f)}`).join(',\n')}\n};`;
+  const decode = new Function('readChar', `return function decode_${struct.name}(m, o) {\n${decBody}\n};`)(readChar) as Codec['decode'];
+
+  const viewSrc = `return class ${struct.name}View {
+    constructor(m, offset) { this.m = m; this.offset = offset; }
+    ${named.map((f) => viewGetter(f)).join('\n    ')}
+    toObject() { return decode(this.m, this.offset); }
+    toJSON() { return decode(this.m, this.offset); }
+  };`;
+  const View = new Function('readChar', 'decode', viewSrc)(readChar, decode) as ViewClass;
+
+  const readers = new Map<string, (m: Mem, o: number) => FieldValue>();
+  for (const f of named) {
+    const body = `return ${decodeExpr(f)};`;
+    readers.set(f.name, new Function('readChar', `return function read_${f.name}(m, o) { ${body} };`)(readChar));
+  }
+
+  return {
+    struct,
+    encode,
+    decode,
+    View,
+    fieldReader(name: string) {
+      const r = readers.get(name);
+      if (!r) throw new Error(`${struct.name} has no field '${name}'`);
+      return r;
+    },
+  };
+}

@@ -1,0 +1,10 @@
+// The format layer: pure byte layouts, no I/O.
+export * from './struct.js';
+export * from './mem.js';
+export * from './codec.js';
+export * from './header.js';
+export * from './tick.js';
+export * from './bar.js';
+export * from './trade.js';
+export * from './kinds.js';
+export * from './rt-header.js';

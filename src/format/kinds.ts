@@ -1,0 +1,95 @@
+// Record kinds: which struct a block type holds, its compiled codec, and its time key
+// (the order that lower-bound searches and range reads use).
+
+import { BAR } from './bar.js';
+import { compileCodec, type Codec } from './codec.js';
+import { BlockType } from './header.js';
+import type { Mem } from './mem.js';
+import { TICK } from './tick.js';
+import { TRADE } from './trade.js';
+
+export type KindName = 'tick' | 'trade' | 'min1' | 'min5';
+
+export interface RecordKind {
+  readonly name: KindName;
+  /** Real-time block type of this kind's .dmb files. */
+  readonly rtType: number;
+  /** Folder under rt/ and his/ (datakit's names). */
+  readonly folder: string;
+  readonly recordBytes: number;
+  readonly codec: Codec;
+  /**
+   * A number that orders records in time, exact below 2^53:
+   * ticks and trades: (action_date - 19900000) * 1e9 + action_time (HHMMSSmmm);
+   * bars: the bar `time` (minute bars), or (date - 19900000) * 10000 for day bars.
+   */
+  keyAt(m: Mem, offset: number): number;
+  /** The key of an instant given as calendar date YYYYMMDD and time HHMMSSmmm. */
+  keyOf(date: number, timeHHMMSSmmm: number): number;
+}
+
+const TICK_CODEC = compileCodec(TICK);
+const TRADE_CODEC = compileCodec(TRADE);
+const BAR_CODEC = compileCodec(BAR);
+
+function actionKindKeys(dateField: number, timeField: number) {
+  const d = dateField / 4;
+  const t = timeField / 4;
+  return {
+    keyAt: (m: Mem, o: number) => (m.u32[(o >>> 2) + d]! - 19900000) * 1e9 + m.u32[(o >>> 2) + t]!,
+    keyOf: (date: number, time: number) => (date - 19900000) * 1e9 + time,
+  };
+}
+
+const barTime = BAR.field('time').offset / 4;
+const barDate = BAR.field('date').offset / 4;
+const barKeys = {
+  keyAt: (m: Mem, o: number) => {
+    const w = o >>> 2;
+    const time = m.u32[w + barTime + 1]! * 4294967296 + m.u32[w + barTime]!;
+    return time !== 0 ? time : (m.u32[w + barDate]! - 19900000) * 10000;
+  },
+  // A minute bar labelled HH:MM covers the minute before it; the key of an instant
+  // is the label of the bar containing it only after rounding up, which callers that
+  // need it do themselves. Here: HHMM of the instant.
+  keyOf: (date: number, time: number) => (date - 19900000) * 10000 + Math.floor(time / 100000),
+};
+
+export const TICK_KIND: RecordKind = {
+  name: 'tick',
+  rtType: BlockType.RT_TICKS,
+  folder: 'ticks',
+  recordBytes: TICK.size,
+  codec: TICK_CODEC,
+  ...actionKindKeys(TICK.field('action_date').offset, TICK.field('action_time').offset),
+};
+
+export const TRADE_KIND: RecordKind = {
+  name: 'trade',
+  rtType: BlockType.RT_TRANS,
+  folder: 'trans',
+  recordBytes: TRADE.size,
+  codec: TRADE_CODEC,
+  ...actionKindKeys(TRADE.field('action_date').offset, TRADE.field('action_time').offset),
+};
+
+export const MIN1_KIND: RecordKind = {
+  name: 'min1',
+  rtType: BlockType.RT_MIN1,
+  folder: 'min1',
+  recordBytes: BAR.size,
+  codec: BAR_CODEC,
+  ...barKeys,
+};
+
+export const MIN5_KIND: RecordKind = { ...MIN1_KIND, name: 'min5', rtType: BlockType.RT_MIN5, folder: 'min5' };
+
+export const KINDS: readonly RecordKind[] = [TICK_KIND, TRADE_KIND, MIN1_KIND, MIN5_KIND];
+
+export function kindByRtType(type: number): RecordKind | undefined {
+  return KINDS.find((k) => k.rtType === type);
+}
+
+export function kindByName(name: string): RecordKind | undefined {
+  return KINDS.find((k) => k.name === name);
+}

@@ -1,0 +1,43 @@
+// The transaction record (datakit WTSTransStruct, a trade print), 112 bytes.
+
+import { defineStruct } from './struct.js';
+
+export const TRADE = defineStruct({
+  name: 'Trade',
+  size: 112,
+  fields: [
+    { name: 'exchg', type: 'char', offset: 0, count: 16, doc: 'exchange code, NUL-padded ASCII' },
+    { name: 'code', type: 'char', offset: 16, count: 32, doc: 'raw instrument code, NUL-padded ASCII' },
+    { name: 'trading_date', type: 'u32', offset: 48, doc: 'trading date YYYYMMDD' },
+    { name: 'action_date', type: 'u32', offset: 52, doc: 'calendar date YYYYMMDD' },
+    { name: 'action_time', type: 'u32', offset: 56, doc: 'time HHMMSSmmm' },
+    { name: 'pad0', type: 'pad', offset: 60, count: 4, doc: 'alignment padding, zero' },
+    { name: 'index', type: 'i64', offset: 64, doc: 'trade id from the exchange (0 when none)' },
+    { name: 'ttype', type: 'u32', offset: 72, doc: 'trade type: 0 normal, 1 cancel (exchange-specific)' },
+    { name: 'side', type: 'u32', offset: 76, doc: "aggressor side as a char code: 66 'B' buy, 83 'S' sell, 32 ' ' unknown" },
+    { name: 'price', type: 'f64', offset: 80, doc: 'trade price' },
+    { name: 'volume', type: 'u32', offset: 88, doc: 'trade quantity (integer units; see docs/format.md for fractional crypto sizes)' },
+    { name: 'pad1', type: 'pad', offset: 92, count: 4, doc: 'alignment padding, zero' },
+    { name: 'askorder', type: 'i64', offset: 96, doc: 'ask order id (0 when none)' },
+    { name: 'bidorder', type: 'i64', offset: 104, doc: 'bid order id (0 when none)' },
+  ],
+});
+
+export const SIDE_BUY = 0x42; // 'B'
+export const SIDE_SELL = 0x53; // 'S'
+export const SIDE_UNKNOWN = 0x20; // ' '
+
+export interface Trade {
+  exchg: string;
+  code: string;
+  trading_date: number;
+  action_date: number;
+  action_time: number;
+  index?: number;
+  ttype?: number;
+  side?: number;
+  price: number;
+  volume: number;
+  askorder?: number;
+  bidorder?: number;
+}

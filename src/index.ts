@@ -1,0 +1,4 @@
+// tickrec: the public library API.
+export * from './errors.js';
+export * from './format/index.js';
+export * from './store/index.js';

@@ -1,0 +1,8 @@
+// The storage layer: files, mappings, the writer, readers, followers, the root lock.
+export * from './map.js';
+export * from './rt-file.js';
+export * from './rt-writer.js';
+export * from './rt-reader.js';
+export * from './rt-follow.js';
+export * from './lock.js';
+export * from './paths.js';

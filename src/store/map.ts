@@ -1,0 +1,44 @@
+// Memory mapping through mmap-io. The one place that calls mmap/msync.
+//
+// Rules kept here and by every caller (SIGBUS is a kill, not an exception):
+// - never map past the file's current length;
+// - a mapping is released by the garbage collector when its Buffer is unreachable
+//   (mmap-io unmaps in a finalizer), so old mappings stay valid while views use them;
+//   files are never shrunk while they may be mapped.
+
+import { createRequire } from 'node:module';
+import { assert } from '../assert.js';
+import { ioError } from '../errors.js';
+
+// mmap-io is CommonJS whose typings declare a default export that does not exist at
+// run time: load it with require, typed with the part of its API tickrec uses.
+interface MmapIo {
+  map(size: number, protection: number, flags: number, fd: number, offset?: number): Buffer;
+  sync(buffer: Buffer, offset: number, size: number, blocking: boolean, invalidate: boolean): void;
+  readonly PROT_READ: number;
+  readonly PROT_WRITE: number;
+  readonly MAP_SHARED: number;
+}
+const mmap = createRequire(import.meta.url)('mmap-io') as MmapIo;
+
+/** Largest mapping Node can hold in one Buffer (4 GiB on Node 20). */
+export const MAX_MAP_BYTES = 4294967296;
+
+export function mapFile(fd: number, bytes: number, writable: boolean, path: string): Buffer {
+  assert(bytes > 0 && bytes <= MAX_MAP_BYTES, `map length ${bytes} out of range for ${path}`);
+  try {
+    const prot = writable ? mmap.PROT_READ | mmap.PROT_WRITE : mmap.PROT_READ;
+    return mmap.map(bytes, prot, mmap.MAP_SHARED, fd, 0);
+  } catch (err) {
+    throw ioError(err, path, `mmap of ${bytes} bytes`);
+  }
+}
+
+/** msync: blocking (MS_SYNC) waits until the pages are on disk. */
+export function syncMap(buf: Buffer, blocking: boolean, path: string): void {
+  try {
+    mmap.sync(buf, 0, buf.length, blocking, false);
+  } catch (err) {
+    throw ioError(err, path, 'msync');
+  }
+}

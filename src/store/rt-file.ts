@@ -1,0 +1,99 @@
+// Opening a real-time (.dmb) file and checking what its header claims against what is
+// on disk. Shared by the writer (which may repair) and the reader (which never writes).
+
+import fs from 'node:fs';
+import { TickrecError } from '../errors.js';
+import {
+  BLOCK_VERSION_RAW,
+  RT_HEADER_BYTES,
+  hasBlockFlag,
+  kindByRtType,
+  readRtHeader,
+  type RecordKind,
+  type RtHeader,
+} from '../format/index.js';
+
+export interface RtProbe {
+  readonly path: string;
+  readonly header: RtHeader;
+  readonly kind: RecordKind;
+  /** Length of the file on disk, bytes. */
+  readonly fileBytes: number;
+  /** Whole records that fit in the file's real length. */
+  readonly realCapacity: number;
+  /** Bytes past the last whole record (an interrupted growth leaves some). */
+  readonly tailBytes: number;
+}
+
+/** Reads and checks the header of an open RT file. Throws for a file nobody should trust. */
+export function probeRtFile(fd: number, path: string, expected?: RecordKind): RtProbe {
+  const fileBytes = fs.fstatSync(fd).size;
+  if (fileBytes < RT_HEADER_BYTES) {
+    throw new TickrecError(
+      'E_TRUNCATED',
+      `${path}: ${fileBytes} bytes, shorter than the ${RT_HEADER_BYTES}-byte header; the file is not a usable block file. ` +
+        'Move it aside; if it should hold data, restore it from a backup.',
+      { file: path },
+    );
+  }
+  const head = Buffer.alloc(RT_HEADER_BYTES);
+  fs.readSync(fd, head, 0, RT_HEADER_BYTES, 0);
+  if (!hasBlockFlag(head)) {
+    throw new TickrecError(
+      'E_NOT_BLOCK_FILE',
+      `${path}: does not start with the block flag "&^%$#@!" (found ${head.subarray(0, 8).toString('hex')}); ` +
+        'this is not a tickrec/datakit block file. Check the path.',
+      { file: path },
+    );
+  }
+  const header = readRtHeader(head);
+  const kind = kindByRtType(header.type);
+  if (!kind) {
+    throw new TickrecError(
+      'E_WRONG_TYPE',
+      `${path}: block type ${header.type} is not a real-time type tickrec reads (1 min1, 2 min5, 3 ticks, 5 transactions).`,
+      { file: path },
+    );
+  }
+  if (expected && expected.rtType !== kind.rtType) {
+    throw new TickrecError(
+      'E_WRONG_TYPE',
+      `${path}: holds ${kind.name} records (type ${kind.rtType}), expected ${expected.name} (type ${expected.rtType}); ` +
+        'the file is in the wrong folder or was overwritten.',
+      { file: path },
+    );
+  }
+  if (header.version !== BLOCK_VERSION_RAW) {
+    throw new TickrecError(
+      'E_VERSION',
+      `${path}: version ${header.version}; real-time files are version ${BLOCK_VERSION_RAW} (raw records). ` +
+        'Upgrade tickrec or convert the file.',
+      { file: path },
+    );
+  }
+  const body = fileBytes - RT_HEADER_BYTES;
+  const realCapacity = Math.floor(body / kind.recordBytes);
+  return { path, header, kind, fileBytes, realCapacity, tailBytes: body - realCapacity * kind.recordBytes };
+}
+
+/** The checks a reader applies: the header must agree with the file. */
+export function checkReadable(p: RtProbe): void {
+  const { header, path, kind } = p;
+  if (header.capacity > p.realCapacity) {
+    throw new TickrecError(
+      'E_TRUNCATED',
+      `${path}: header says capacity ${header.capacity} (${RT_HEADER_BYTES + header.capacity * kind.recordBytes} bytes) ` +
+        `but the file has ${p.fileBytes} bytes (room for ${p.realCapacity} ${kind.name} records); the file was truncated. ` +
+        `Run 'tickrec repair ${path}' to keep the records that remain.`,
+      { file: path },
+    );
+  }
+  if (header.size > header.capacity) {
+    throw new TickrecError(
+      'E_CORRUPT',
+      `${path}: header says ${header.size} records published but capacity is ${header.capacity}; the header is damaged. ` +
+        `Run 'tickrec repair ${path}' to keep the ${header.capacity} records that fit.`,
+      { file: path },
+    );
+  }
+}

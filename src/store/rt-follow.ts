@@ -1,0 +1,215 @@
+// Following a real-time file live, across the files that replace it.
+//
+// ROLL RULE (the writer side is in src/recorder): the live file of an instrument is at
+// one path; when its trading day ends the recorder moves it away intact (a rename) and
+// a new file appears at the same path with the first tick of the next day. A follower
+// therefore learns that a file is finished when the path no longer names the inode it
+// has open. It then loads `size` one last time, delivers what remains, and goes on with
+// the next file from its first record. The writer never appends after the rename, so
+// that final load sees every record the file will ever have.
+//
+// Polling: 'spin' busy-polls `size` for `spinSliceMs` at a time, then lets the event
+// loop run once (lowest latency, one core); 'timer' polls every `intervalMs` while idle
+// (low CPU). While idle, the path is checked for a roll every `rollCheckMs`.
+
+import fs from 'node:fs';
+import type { FieldValue, RecordKind, View } from '../format/index.js';
+import { RtReader } from './rt-reader.js';
+
+export type RecordView = View & Record<string, FieldValue>;
+
+/** Return false to stop following. */
+export type OnRecord = (record: RecordView, index: number, reader: RtReader) => void | boolean;
+
+export interface FileInfo {
+  readonly path: string;
+  /** Trading date in the header. */
+  readonly date: number;
+  /** Records in the file when the follower left it (onFileEnd). */
+  readonly length: number;
+}
+
+export interface FollowOptions {
+  /** Where to start in the first file: an index, 'start' (0) or 'end'. Default 'start'. */
+  from?: number | 'start' | 'end';
+  mode?: 'spin' | 'timer';
+  /** Timer mode: poll interval while idle, ms. Default 1. */
+  intervalMs?: number;
+  /** Spin mode: how long to spin before yielding to the event loop, ms. Default 20. */
+  spinSliceMs?: number;
+  /** While idle, how often to check whether the file was rolled, ms. Default 100. */
+  rollCheckMs?: number;
+  /** Most records handed over per poll (bounds memory of the async iterator). Default 65536. */
+  batchMax?: number;
+  kind?: RecordKind;
+  signal?: AbortSignal;
+  onFileStart?: (info: FileInfo) => void;
+  /** The file was rolled (moved or replaced) and every record in it was delivered. */
+  onFileEnd?: (info: FileInfo) => void;
+}
+
+/** The state of one follower: which file, which record next. Used by both drivers. */
+export class FollowCursor {
+  private reader: RtReader | undefined;
+  private index = 0;
+  private first = true;
+  private lastRollCheck = 0;
+  stopped = false;
+
+  constructor(
+    readonly path: string,
+    private readonly opts: FollowOptions,
+  ) {}
+
+  /** Delivers up to batchMax new records; returns how many were delivered. */
+  poll(onRecord: OnRecord): number {
+    if (this.stopped) return 0;
+    const r = this.reader ?? this.openCurrent();
+    if (!r) return 0;
+    const delivered = this.drain(r, onRecord);
+    if (delivered === 0 && !this.stopped) this.checkRoll(r, onRecord);
+    return delivered;
+  }
+
+  close(): void {
+    this.stopped = true;
+    this.reader?.close();
+    this.reader = undefined;
+  }
+
+  private drain(r: RtReader, onRecord: OnRecord): number {
+    const n = Math.min(r.length, this.index + (this.opts.batchMax ?? 65536));
+    let i = this.index;
+    for (; i < n; i++) {
+      if (onRecord(r.at(i), i, r) === false) {
+        this.stopped = true;
+        i++;
+        break;
+      }
+    }
+    const delivered = i - this.index;
+    this.index = i;
+    return delivered;
+  }
+
+  private openCurrent(): RtReader | undefined {
+    let r: RtReader;
+    try {
+      r = RtReader.open(this.path, this.opts.kind ? { kind: this.opts.kind } : {});
+    } catch (err) {
+      if ((err as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT') return undefined; // not created yet
+      throw err;
+    }
+    this.reader = r;
+    const from = this.first ? (this.opts.from ?? 'start') : 'start';
+    this.index = from === 'start' ? 0 : from === 'end' ? r.length : Math.max(0, Math.min(from, r.length));
+    this.first = false;
+    this.opts.onFileStart?.({ path: this.path, date: r.date, length: r.length });
+    return r;
+  }
+
+  private checkRoll(r: RtReader, onRecord: OnRecord): void {
+    const now = performance.now();
+    if (now - this.lastRollCheck < (this.opts.rollCheckMs ?? 100)) return;
+    this.lastRollCheck = now;
+    let ino: number | undefined;
+    try {
+      ino = fs.statSync(this.path).ino;
+    } catch {
+      ino = undefined; // moved away, the next file not there yet
+    }
+    if (ino === r.ino) return;
+    // Rolled: the writer no longer appends here. Deliver the rest, then move on.
+    while (!this.stopped && this.drain(r, onRecord) > 0);
+    if (this.stopped) return;
+    this.opts.onFileEnd?.({ path: this.path, date: r.date, length: r.length });
+    r.close();
+    this.reader = undefined;
+    this.index = 0;
+  }
+}
+
+export interface Follower {
+  stop(): void;
+  /** Resolves when following stops (stop(), abort, or the callback returned false). */
+  readonly done: Promise<void>;
+}
+
+/** Follows the file at `path` (and the files that replace it), calling onRecord. */
+export function follow(path: string, onRecord: OnRecord, opts: FollowOptions = {}): Follower {
+  const cursor = new FollowCursor(path, opts);
+  let resolveDone!: () => void;
+  let rejectDone!: (err: unknown) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+  let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  const finish = (err?: unknown) => {
+    cursor.close();
+    opts.signal?.removeEventListener('abort', onAbort);
+    if (err === undefined) resolveDone();
+    else rejectDone(err);
+  };
+  const onAbort = () => {
+    if (timer) {
+      clearTimeout(timer as NodeJS.Timeout);
+      clearImmediate(timer as NodeJS.Immediate);
+    }
+    finish();
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const spin = opts.mode === 'spin';
+  const slice = opts.spinSliceMs ?? 20;
+  const interval = opts.intervalMs ?? 1;
+  const run = () => {
+    timer = undefined;
+    try {
+      let got = 0;
+      if (spin) {
+        const until = performance.now() + slice;
+        do got = cursor.poll(onRecord);
+        while (!cursor.stopped && performance.now() < until);
+      } else {
+        got = cursor.poll(onRecord);
+      }
+      if (cursor.stopped) return finish();
+      timer = spin || got > 0 ? setImmediate(run) : setTimeout(run, interval);
+    } catch (err) {
+      finish(err);
+    }
+  };
+  if (opts.signal?.aborted) finish();
+  else timer = setImmediate(run);
+  return {
+    stop: () => {
+      cursor.stopped = true;
+      onAbort();
+    },
+    done,
+  };
+}
+
+/** The same as follow(), as an async iterator of record views. */
+export async function* followAsync(path: string, opts: FollowOptions = {}): AsyncGenerator<RecordView> {
+  const cursor = new FollowCursor(path, { batchMax: 4096, ...opts });
+  const batch: RecordView[] = [];
+  const push: OnRecord = (v) => {
+    batch.push(v);
+  };
+  const interval = opts.intervalMs ?? 1;
+  try {
+    while (!opts.signal?.aborted) {
+      cursor.poll(push);
+      if (batch.length > 0) {
+        for (const v of batch) yield v;
+        batch.length = 0;
+        continue;
+      }
+      await (opts.mode === 'spin' ? new Promise((r) => setImmediate(r)) : new Promise((r) => setTimeout(r, interval)));
+    }
+  } finally {
+    cursor.close();
+  }
+}

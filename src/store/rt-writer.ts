@@ -1,0 +1,342 @@
+// The single writer of one real-time (.dmb) block file: create, reopen with repair,
+// append, grow, sync, close.
+//
+// PUBLISH PROTOCOL (readers rely on exactly this order):
+//   1. the record bytes are written into slot `size` (and the following slots for a
+//      batch) with plain stores;
+//   2. the new `size` is stored with Atomics.store (sequentially consistent).
+// A reader that loads `size` with Atomics.load and sees n therefore sees complete bytes
+// for every record below n. Nothing else publishes: slots at or past `size` may hold a
+// half-written record and readers never look at them.
+//
+// GROWTH RULE (when a record does not fit):
+//   1. msync the current mapping;
+//   2. extend the file with real zero bytes written by write(2), so that a full disk or
+//      a file-size limit fails here with ENOSPC/EFBIG instead of a SIGBUS later; on
+//      failure the file is cut back to its published length (no reader maps past the
+//      published capacity) and the error names the file;
+//   3. map the new length;
+//   4. store the new `capacity` with Atomics.store. Readers remap when they see a size
+//      beyond the capacity they mapped, reading `capacity` after `size`.
+//
+// REOPEN RULES (a file left by a crash, by datakit, or damaged):
+//   - shorter than the header, wrong flag, wrong type, version other than 3: refused;
+//   - header capacity below the real length's capacity: an interrupted growth; the
+//     capacity becomes the real one (datakit's rule);
+//   - bytes past the last whole record: the zeros of an interrupted growth; cut off;
+//   - header capacity above the real length's: the file was truncated. Refused if
+//     published records are gone (size > real capacity) unless `repair` is set, which
+//     applies datakit's rule size = min(real, marked) and says what was lost;
+//   - size > capacity: refused unless `repair`;
+//   - every slot at or past `size` is zeroed: it can only hold a record that was never
+//     published (a crash between steps 1 and 2 of the publish protocol).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { assert } from '../assert.js';
+import { TickrecError, ioError } from '../errors.js';
+import {
+  BLOCK_VERSION_RAW,
+  Mem,
+  RT_CAPACITY_U32,
+  RT_DATE_U32,
+  RT_HEADER_BYTES,
+  RT_SIZE_U32,
+  rtFileBytes,
+  writeRtHeader,
+  type RecordKind,
+  type RtHeader,
+} from '../format/index.js';
+import { MAX_MAP_BYTES, mapFile, syncMap } from './map.js';
+import { probeRtFile } from './rt-file.js';
+
+/** Initial capacities: ticks as datakit (2,500); the others sized for a day's use. */
+export const DEFAULT_INITIAL_CAPACITY: Readonly<Record<string, number>> = {
+  tick: 2500,
+  trade: 5000,
+  min1: 1500,
+  min5: 300,
+};
+
+/** Zero bytes written per write(2) while growing. */
+const GROW_CHUNK_BYTES = 1 << 20;
+
+export interface RtWriterOptions {
+  kind: RecordKind;
+  /** Trading date YYYYMMDD written into a new file's header. */
+  date: number;
+  /** Capacity of a new file, records. Default DEFAULT_INITIAL_CAPACITY[kind]. */
+  initialCapacity?: number;
+  /** Periodic msync interval, ms; 0 = only on growth and close. Default 0. */
+  syncIntervalMs?: number;
+  /** Apply datakit's destructive repair rules instead of refusing a damaged file. */
+  repair?: boolean;
+  /** Told of every repair made on reopen. */
+  onRepair?: (message: string) => void;
+}
+
+export interface RepairReport {
+  readonly repairs: readonly string[];
+  readonly created: boolean;
+}
+
+export class RtWriter {
+  readonly path: string;
+  readonly kind: RecordKind;
+  readonly report: RepairReport;
+  private fd: number;
+  private map: Buffer;
+  private mem: Mem;
+  private n: number;
+  private cap: number;
+  private readonly rs: number;
+  private readonly encode: RecordKind['codec']['encode'];
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(file: string, kind: RecordKind, fd: number, capacity: number, size: number, report: RepairReport) {
+    this.path = file;
+    this.kind = kind;
+    this.fd = fd;
+    this.rs = kind.recordBytes;
+    this.encode = kind.codec.encode;
+    assert(this.rs % 8 === 0 && RT_HEADER_BYTES % 8 === 0, 'record offsets must be 8-aligned');
+    this.cap = capacity;
+    this.n = size;
+    this.map = mapFile(fd, rtFileBytes(capacity, this.rs), true, file);
+    this.mem = new Mem(this.map);
+    this.report = report;
+  }
+
+  /** Opens `file` for appending, creating it (and its folder) when missing. */
+  static open(file: string, opts: RtWriterOptions): RtWriter {
+    const report: string[] = [];
+    let fd: number;
+    let created = false;
+    try {
+      fd = fs.openSync(file, 'r+');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(err, file, 'open for writing');
+      createRtFile(file, opts);
+      created = true;
+      fd = fs.openSync(file, 'r+');
+    }
+    try {
+      const { capacity, size } = reopenRules(fd, file, opts, report);
+      const w = new RtWriter(file, opts.kind, fd, capacity, size, { repairs: report, created });
+      w.zeroUnpublished();
+      for (const r of report) opts.onRepair?.(r);
+      const every = opts.syncIntervalMs ?? 0;
+      if (every > 0) {
+        w.timer = setInterval(() => w.sync(true), every);
+        w.timer.unref();
+      }
+      return w;
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+  }
+
+  /** Records published. */
+  get size(): number {
+    return this.n;
+  }
+
+  get capacity(): number {
+    return this.cap;
+  }
+
+  /** Trading date in the header. */
+  get date(): number {
+    return this.mem.u32[RT_DATE_U32]!;
+  }
+
+  /** Appends one record; returns its index. It is visible to readers on return. */
+  append(rec: Readonly<Record<string, unknown>>): number {
+    const n = this.n;
+    if (n === this.cap) this.grow(n + 1);
+    this.encode(rec, this.mem, RT_HEADER_BYTES + n * this.rs);
+    this.n = n + 1;
+    Atomics.store(this.mem.u32, RT_SIZE_U32, n + 1); // the publication (see top)
+    return n;
+  }
+
+  /** Appends records and publishes them together with one store of `size`. */
+  appendBatch(recs: readonly Readonly<Record<string, unknown>>[]): void {
+    const n = this.n;
+    const end = n + recs.length;
+    if (end > this.cap) this.grow(end);
+    const { mem, rs, encode } = this;
+    for (let i = 0; i < recs.length; i++) encode(recs[i]!, mem, RT_HEADER_BYTES + (n + i) * rs);
+    this.n = end;
+    Atomics.store(mem.u32, RT_SIZE_U32, end);
+  }
+
+  /** Appends already-encoded records (`bytes.length` a multiple of the record size). */
+  appendRaw(bytes: Uint8Array): void {
+    assert(bytes.length % this.rs === 0, `appendRaw: ${bytes.length} bytes is not a whole number of records`);
+    const count = bytes.length / this.rs;
+    const n = this.n;
+    if (n + count > this.cap) this.grow(n + count);
+    this.mem.u8.set(bytes, RT_HEADER_BYTES + n * this.rs);
+    this.n = n + count;
+    Atomics.store(this.mem.u32, RT_SIZE_U32, n + count);
+  }
+
+  /** msync the mapping; blocking waits for the disk. */
+  sync(blocking = true): void {
+    if (!this.closed) syncMap(this.map, blocking, this.path);
+  }
+
+  /** Syncs and closes. The records stay published; the file stays as it is. */
+  close(): void {
+    if (this.closed) return;
+    if (this.timer) clearInterval(this.timer);
+    this.sync(true);
+    this.closed = true;
+    fs.closeSync(this.fd);
+  }
+
+  private grow(needed: number): void {
+    const maxCap = Math.floor((MAX_MAP_BYTES - RT_HEADER_BYTES) / this.rs);
+    if (needed > maxCap) {
+      throw new TickrecError(
+        'E_NO_SPACE',
+        `${this.path}: a real-time file is limited to ${maxCap} ${this.kind.name} records (4 GiB, one mapping); ` +
+          'it is full. Roll the file over (a new trading day) or split the instrument across feeds.',
+        { file: this.path },
+      );
+    }
+    let cap = Math.max(this.cap, 1);
+    while (cap < needed) cap *= 2;
+    cap = Math.min(cap, maxCap);
+    const oldBytes = rtFileBytes(this.cap, this.rs);
+    const newBytes = rtFileBytes(cap, this.rs);
+    this.sync(true);
+    extendWithZeros(this.fd, oldBytes, newBytes, this.path);
+    this.map = mapFile(this.fd, newBytes, true, this.path);
+    this.mem = new Mem(this.map);
+    this.cap = cap;
+    Atomics.store(this.mem.u32, RT_CAPACITY_U32, cap); // published after the bytes exist
+  }
+
+  private zeroUnpublished(): void {
+    const start = RT_HEADER_BYTES + this.n * this.rs;
+    const end = rtFileBytes(this.cap, this.rs);
+    const u8 = this.mem.u8;
+    // Only dirty the pages that need it: compare 64 KiB at a time against zeros.
+    const zeros = new Uint8Array(65536);
+    for (let at = start; at < end; at += zeros.length) {
+      const stop = Math.min(end, at + zeros.length);
+      const chunk = u8.subarray(at, stop);
+      if (Buffer.compare(chunk, zeros.subarray(0, stop - at)) !== 0) chunk.fill(0);
+    }
+  }
+}
+
+function createRtFile(file: string, opts: RtWriterOptions): void {
+  const capacity = opts.initialCapacity ?? DEFAULT_INITIAL_CAPACITY[opts.kind.name] ?? 1024;
+  if (!Number.isInteger(capacity) || capacity < 1) {
+    throw new TickrecError('E_USAGE', `${file}: initial capacity ${capacity} must be a positive integer.`, { file });
+  }
+  const dir = path.dirname(file);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw ioError(err, dir, 'create folder');
+  }
+  // Built under a temporary name and renamed: a reader or a restarted writer never
+  // sees a file without its complete header.
+  const tmp = `${file}.tmp-${process.pid}`;
+  const header = Buffer.alloc(RT_HEADER_BYTES);
+  const h: RtHeader = { type: opts.kind.rtType, version: BLOCK_VERSION_RAW, size: 0, capacity, date: opts.date };
+  writeRtHeader(header, h);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, 'w');
+    fs.writeSync(fd, header, 0, header.length, 0);
+    extendWithZeros(fd, RT_HEADER_BYTES, rtFileBytes(capacity, opts.kind.recordBytes), tmp);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw ioError(err, file, 'create');
+  }
+}
+
+function extendWithZeros(fd: number, from: number, to: number, file: string): void {
+  const zeros = Buffer.alloc(Math.min(GROW_CHUNK_BYTES, to - from));
+  let at = from;
+  try {
+    while (at < to) {
+      const len = Math.min(zeros.length, to - at);
+      at += fs.writeSync(fd, zeros, 0, len, at);
+    }
+  } catch (err) {
+    try {
+      fs.ftruncateSync(fd, from); // back to the published length: nobody maps past it
+    } catch {
+      // the original error says more
+    }
+    throw ioError(err, file, `growing from ${from} to ${to} bytes`);
+  }
+}
+
+function reopenRules(fd: number, file: string, opts: RtWriterOptions, report: string[]): { capacity: number; size: number } {
+  const p = probeRtFile(fd, file, opts.kind);
+  const { header } = p;
+  let capacity = header.capacity;
+  let size = header.size;
+  const repair = opts.repair ?? false;
+  const rs = p.kind.recordBytes;
+
+  if (capacity > p.realCapacity) {
+    if (size > p.realCapacity && !repair) {
+      throw new TickrecError(
+        'E_TRUNCATED',
+        `${file}: header says ${size} records published and capacity ${capacity}, but the file has room for only ` +
+          `${p.realCapacity}; ${size - p.realCapacity} published records are gone. Refusing to append. ` +
+          `Run 'tickrec repair ${file}' to keep the ${p.realCapacity} that remain.`,
+        { file },
+      );
+    }
+    report.push(`${file}: capacity ${capacity} > ${p.realCapacity} that fit in ${p.fileBytes} bytes; capacity set to ${p.realCapacity}`);
+    capacity = p.realCapacity;
+  } else if (capacity < p.realCapacity) {
+    report.push(`${file}: completed an interrupted growth: capacity ${capacity} -> ${p.realCapacity}`);
+    capacity = p.realCapacity;
+  }
+  if (size > capacity) {
+    if (!repair) {
+      throw new TickrecError(
+        'E_CORRUPT',
+        `${file}: header says ${size} records published but only ${capacity} fit; the header is damaged. ` +
+          `Refusing to append. Run 'tickrec repair ${file}' to keep the ${capacity} records that fit.`,
+        { file },
+      );
+    }
+    report.push(`${file}: size ${size} > capacity ${capacity}; size set to ${capacity} (records past it were lost)`);
+    size = capacity;
+  }
+  if (capacity === 0) {
+    throw new TickrecError('E_TRUNCATED', `${file}: has no room for a single record (${p.fileBytes} bytes); move it aside.`, { file });
+  }
+  try {
+    if (p.tailBytes > 0) {
+      fs.ftruncateSync(fd, RT_HEADER_BYTES + p.realCapacity * rs);
+      report.push(`${file}: cut ${p.tailBytes} bytes of an interrupted growth past the last whole record`);
+    }
+    if (capacity !== header.capacity || size !== header.size) {
+      const head = Buffer.alloc(RT_HEADER_BYTES);
+      writeRtHeader(head, { ...header, capacity, size });
+      fs.writeSync(fd, head, 0, RT_HEADER_BYTES, 0);
+    }
+  } catch (err) {
+    throw ioError(err, file, 'repair');
+  }
+  return { capacity, size };
+}
