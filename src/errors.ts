@@ -51,7 +51,7 @@ export function ioError(err: unknown, file: string, doing: string): TickrecError
       : errno === 'ENOENT'
         ? 'check that the path exists'
         : 'check the file and the disk';
-  return new TickrecError('E_IO', `${file}: ${doing} failed (${errno}: ${sys?.message ?? String(err)}); ${hint}.`, {
+  return new TickrecError('E_IO', `${file}: ${doing} failed (${sys?.message ?? String(err)}); ${hint}.`, {
     file,
     cause: err,
   });

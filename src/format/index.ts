@@ -8,3 +8,4 @@ export * from './bar.js';
 export * from './trade.js';
 export * from './kinds.js';
 export * from './rt-header.js';
+export * from './time.js';

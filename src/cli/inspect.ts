@@ -1,0 +1,144 @@
+// tickrec inspect FILE: what a block file holds and what is wrong with it.
+
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { TickrecError } from '../errors.js';
+import { RT_HEADER_BYTES, formatDate, formatTime, rtFileBytes, type Rec } from '../format/index.js';
+import { RtReader, probeRtFile, type RtProbe } from '../store/index.js';
+import { EXIT_OK, EXIT_PROBLEMS, action } from './run.js';
+
+export interface InspectReport {
+  file: string;
+  fileBytes: number;
+  kind?: string;
+  type?: number;
+  version?: number;
+  date?: number;
+  size?: number;
+  capacity?: number;
+  recordBytes?: number;
+  first?: string;
+  last?: string;
+  problems: string[];
+}
+
+function when(rec: Rec): string {
+  const r = rec as Record<string, number>;
+  if (r.action_date !== undefined) return `${formatDate(r.action_date)} ${formatTime(r.action_time ?? 0)}`;
+  const stamp = (r.time ?? 0) + 199000000000;
+  return r.time ? `${stamp}` : formatDate(r.date ?? 0);
+}
+
+/** True when bytes [from, to) of the file are all zero (read with read(2), not mapped). */
+function tailIsZero(file: string, from: number, to: number): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (let at = from; at < to; ) {
+      const got = fs.readSync(fd, buf, 0, Math.min(buf.length, to - at), at);
+      if (got === 0) break;
+      for (let i = 0; i < got; i++) if (buf[i] !== 0) return false;
+      at += got;
+    }
+    return true;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Inspects without throwing: damage becomes problems in the report. */
+export function inspectFile(file: string): InspectReport {
+  const report: InspectReport = { file, fileBytes: 0, problems: [] };
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    report.problems.push(`cannot open: ${(err as Error).message}`);
+    return report;
+  }
+  let probe: RtProbe;
+  try {
+    report.fileBytes = fs.fstatSync(fd).size;
+    probe = probeRtFile(fd, file);
+  } catch (err) {
+    report.problems.push(err instanceof TickrecError ? `${err.code}: ${err.message}` : String(err));
+    fs.closeSync(fd);
+    return report;
+  }
+  fs.closeSync(fd);
+  const h = probe.header;
+  Object.assign(report, {
+    kind: probe.kind.name,
+    type: h.type,
+    version: h.version,
+    date: h.date,
+    size: h.size,
+    capacity: h.capacity,
+    recordBytes: probe.kind.recordBytes,
+  });
+  const expected = rtFileBytes(h.capacity, probe.kind.recordBytes);
+  if (probe.fileBytes > expected) {
+    report.problems.push(`file is ${probe.fileBytes - expected} bytes longer than capacity ${h.capacity} needs (an interrupted growth; the writer repairs it on reopen)`);
+  }
+  let reader: RtReader;
+  try {
+    reader = RtReader.open(file);
+  } catch (err) {
+    report.problems.push(err instanceof TickrecError ? `${err.code}: ${err.message}` : String(err));
+    return report;
+  }
+  try {
+    const n = reader.length;
+    report.size = n;
+    if (n > 0) {
+      report.first = when(reader.get(0));
+      report.last = when(reader.get(n - 1));
+    }
+    let disorder = 0;
+    let firstBad = -1;
+    let prev = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const k = reader.keyAt(i);
+      if (k < prev) {
+        disorder++;
+        if (firstBad < 0) firstBad = i;
+      }
+      prev = k;
+    }
+    if (disorder > 0) report.problems.push(`${disorder} records out of time order (first at index ${firstBad})`);
+    if (n < reader.capacity && !tailIsZero(file, RT_HEADER_BYTES + n * probe.kind.recordBytes, expected)) {
+      report.problems.push('bytes past the published records are not zero (a torn unpublished record; the writer zeroes them on reopen)');
+    }
+  } finally {
+    reader.close();
+  }
+  return report;
+}
+
+export function registerInspect(program: Command): void {
+  program
+    .command('inspect')
+    .description('show the header, record kind, size/capacity, first/last time and problems of a block file')
+    .argument('<file>', 'a real-time block file (.dmb)')
+    .option('--json', 'print the report as JSON')
+    .action(
+      action((file: string, opts: { json?: boolean }) => {
+        const r = inspectFile(file);
+        if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        else {
+          const lines = [
+            `file       ${r.file} (${r.fileBytes} bytes)`,
+            r.kind !== undefined ? `kind       ${r.kind} (type ${r.type}, version ${r.version}, ${r.recordBytes} bytes/record)` : null,
+            r.date !== undefined ? `date       ${r.date}` : null,
+            r.size !== undefined ? `records    ${r.size} of capacity ${r.capacity}` : null,
+            r.first ? `first      ${r.first}` : null,
+            r.last ? `last       ${r.last}` : null,
+            r.problems.length === 0 ? 'problems   none' : `problems   ${r.problems.length}`,
+            ...r.problems.map((p) => `  - ${p}`),
+          ];
+          process.stdout.write(lines.filter((l) => l !== null).join('\n') + '\n');
+        }
+        return r.problems.length === 0 ? EXIT_OK : EXIT_PROBLEMS;
+      }),
+    );
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// The tickrec command line: one file per command, wired here.
+
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { registerCat } from './cat.js';
+import { registerInspect } from './inspect.js';
+import { registerRepair } from './repair.js';
+import { registerTail } from './tail.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command()
+  .name('tickrec')
+  .description('real-time market tick recorder: datakit-compatible block files, one writer, many live readers')
+  .version(pkg.version)
+  .showHelpAfterError();
+
+registerInspect(program);
+registerCat(program);
+registerTail(program);
+registerRepair(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,60 @@
+// tickrec tail FILE: follow a block file live, one line per record, across day rolls.
+
+import type { Command } from 'commander';
+import { follow } from '../store/index.js';
+import { RtReader } from '../store/index.js';
+import { RecordPrinter, parseFormat } from './output.js';
+import { action, usageError } from './run.js';
+
+export function registerTail(program: Command): void {
+  program
+    .command('tail')
+    .description('follow a block file live, one line per record (crosses day rolls)')
+    .argument('<file>', 'a real-time block file (.dmb); it may not exist yet')
+    .option('-n, --lines <n>', 'print the last n records first', '10')
+    .option('--from-start', 'print every record from the first one')
+    .option('--format <format>', 'table, csv or jsonl', 'table')
+    .option('--mode <mode>', 'spin (lowest latency, one busy core) or timer (low CPU)', 'timer')
+    .option('--interval-ms <ms>', 'timer mode: poll interval while idle', '1')
+    .action(
+      action(async (file: string, opts: { lines: string; fromStart?: boolean; format: string; mode: string; intervalMs: string }) => {
+        const format = parseFormat(opts.format);
+        const lines = Number(opts.lines);
+        if (!Number.isInteger(lines) || lines < 0) throw usageError(`--lines ${opts.lines}: a whole number >= 0.`);
+        if (opts.mode !== 'spin' && opts.mode !== 'timer') throw usageError(`--mode ${opts.mode}: use spin or timer.`);
+        const intervalMs = Number(opts.intervalMs);
+        if (!(intervalMs >= 0)) throw usageError(`--interval-ms ${opts.intervalMs}: a number >= 0.`);
+        let from: number | 'start' = 'start';
+        if (!opts.fromStart) {
+          try {
+            const r = RtReader.open(file);
+            from = Math.max(0, r.length - lines);
+            r.close();
+          } catch {
+            from = 'start'; // not there yet: everything it will hold is new
+          }
+        }
+        let printer: RecordPrinter | undefined;
+        const ac = new AbortController();
+        const stop = () => ac.abort();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        process.stdout.on('error', stop); // e.g. piped into head
+        const f = follow(
+          file,
+          (rec, _i, reader) => {
+            printer ??= new RecordPrinter(reader.kind, format);
+            printer.print(rec.toObject());
+          },
+          {
+            from,
+            mode: opts.mode,
+            intervalMs,
+            signal: ac.signal,
+            onFileEnd: (info) => process.stderr.write(`tickrec tail: ${info.path}: day ${info.date} finished after ${info.length} records\n`),
+          },
+        );
+        await f.done;
+      }),
+    );
+}

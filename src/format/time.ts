@@ -1,0 +1,77 @@
+// Dates (YYYYMMDD) and times (HHMMSSmmm) as stored in records: parse and format.
+
+export interface Instant {
+  /** Calendar date YYYYMMDD, or undefined when only a time of day was given. */
+  date: number | undefined;
+  /** Time HHMMSSmmm. */
+  time: number;
+}
+
+const RE_COMPACT = /^(\d{8})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$/;
+const RE_ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$/;
+const RE_TIME = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/;
+
+function hms(h?: string, m?: string, s?: string, ms?: string): number {
+  const H = Number(h ?? 0);
+  const M = Number(m ?? 0);
+  const S = Number(s ?? 0);
+  const mil = ms === undefined ? 0 : Number(ms.padEnd(3, '0'));
+  if (H > 23 || M > 59 || S > 59) return NaN;
+  return H * 10000000 + M * 100000 + S * 1000 + mil;
+}
+
+function ymd(y: number, m: number, d: number): number {
+  if (m < 1 || m > 12 || d < 1 || d > 31) return NaN;
+  return y * 10000 + m * 100 + d;
+}
+
+/**
+ * Parses 'YYYYMMDD', 'YYYYMMDD HH:MM[:SS[.mmm]]', 'YYYY-MM-DD[THH:MM[:SS[.mmm]]]' or
+ * 'HH:MM[:SS[.mmm]]'. Returns undefined for anything else.
+ */
+export function parseInstant(text: string): Instant | undefined {
+  const t = text.trim();
+  let m = RE_COMPACT.exec(t);
+  if (m) {
+    const d = Number(m[1]);
+    const date = ymd(Math.floor(d / 10000), Math.floor(d / 100) % 100, d % 100);
+    const time = hms(m[2], m[3], m[4], m[5]);
+    return Number.isNaN(date) || Number.isNaN(time) ? undefined : { date, time };
+  }
+  m = RE_ISO.exec(t);
+  if (m) {
+    const date = ymd(Number(m[1]), Number(m[2]), Number(m[3]));
+    const time = hms(m[4], m[5], m[6], m[7]);
+    return Number.isNaN(date) || Number.isNaN(time) ? undefined : { date, time };
+  }
+  m = RE_TIME.exec(t);
+  if (m) {
+    const time = hms(m[1], m[2], m[3], m[4]);
+    return Number.isNaN(time) ? undefined : { date: undefined, time };
+  }
+  return undefined;
+}
+
+/** HHMMSSmmm → 'HH:MM:SS.mmm'. */
+export function formatTime(t: number): string {
+  const ms = t % 1000;
+  const s = Math.floor(t / 1000) % 100;
+  const m = Math.floor(t / 100000) % 100;
+  const h = Math.floor(t / 10000000);
+  return `${pad2(h)}:${pad2(m)}:${pad2(s)}.${String(ms).padStart(3, '0')}`;
+}
+
+/** YYYYMMDD → 'YYYY-MM-DD'. */
+export function formatDate(d: number): string {
+  return `${Math.floor(d / 10000)}-${pad2(Math.floor(d / 100) % 100)}-${pad2(d % 100)}`;
+}
+
+/** The calendar date after YYYYMMDD. */
+export function nextDate(d: number): number {
+  const dt = new Date(Date.UTC(Math.floor(d / 10000), (Math.floor(d / 100) % 100) - 1, d % 100 + 1));
+  return dt.getUTCFullYear() * 10000 + (dt.getUTCMonth() + 1) * 100 + dt.getUTCDate();
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
