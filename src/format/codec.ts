@@ -31,7 +31,7 @@ export type ViewClass = new (m: Mem, offset: number) => View & Record<string, Fi
 export interface Codec {
   readonly struct: StructDef;
   /** Writes every byte of the record at `offset`; missing fields are written as zero. */
-  encode(rec: Readonly<Record<string, unknown>>, m: Mem, offset: number): void;
+  encode(rec: object, m: Mem, offset: number): void;
   /** Copies the record at `offset` into a plain object (arrays as number[]). */
   decode(m: Mem, offset: number): Rec;
   /** A view reads fields from the mapped bytes on access; nothing is copied. */
@@ -67,19 +67,24 @@ function checkAlignment(struct: StructDef, f: Field): void {
   if (f.offset % need !== 0) throw new Error(`${struct.name}.${f.name}: offset ${f.offset} cannot be compiled (needs ${need}-alignment)`);
 }
 
-function encodeScalar(f: Field, elem: number, src: string): string {
+function encodeScalar(f: Field, elem: number, src: string, fi: number): string {
   const at = indexExpr(f, elem);
+  // Integer fields are range-checked: a value that would wrap or truncate is refused
+  // (E_FIELD, naming the field) instead of being stored as another number.
   switch (f.type) {
     case 'f64':
       return `m.f64[${at}] = ${src} === undefined ? 0 : ${src};`;
     case 'u32':
-      return `m.u32[${at}] = ${src} === undefined ? 0 : ${src};`;
+      return `v = ${src} === undefined ? 0 : ${src}; if (!(v >= 0 && v <= 4294967295 && v % 1 === 0)) badInt(${fi}, v); m.u32[${at}] = v;`;
     case 'u16':
-      return `m.u16[${at}] = ${src} === undefined ? 0 : ${src};`;
+      return `v = ${src} === undefined ? 0 : ${src}; if (!(v >= 0 && v <= 65535 && v % 1 === 0)) badInt(${fi}, v); m.u16[${at}] = v;`;
     case 'u64':
     case 'i64':
       // Two 32-bit halves: exact for every safe integer, negative ones included.
-      return `v = ${src} === undefined ? 0 : ${src}; h = Math.floor(v / ${TWO32}); m.u32[${at}] = v - h * ${TWO32}; m.i32[${at} + 1] = h;`;
+      return (
+        `v = ${src} === undefined ? 0 : ${src}; if (!Number.isSafeInteger(v)${f.type === 'u64' ? ' || v < 0' : ''}) badInt(${fi}, v); ` +
+        `h = Math.floor(v / ${TWO32}); m.u32[${at}] = v - h * ${TWO32}; m.i32[${at} + 1] = h;`
+      );
     default:
       throw new Error(`no scalar encoder for ${f.type}`);
   }
@@ -103,11 +108,11 @@ function decodeScalar(f: Field, elem: number): string {
   }
 }
 
-function encodeField(f: Field, i: number): string {
+function encodeField(f: Field, i: number, fi: number): string {
   const src = `r[${JSON.stringify(f.name)}]`;
   if (f.type === 'pad') return `m.u8.fill(0, o + ${f.offset}, o + ${f.offset + f.size});`;
   if (f.type === 'char') return `writeChar(m.u8, o + ${f.offset}, ${src}, ${i});`;
-  if (!f.isArray) return encodeScalar(f, 0, src);
+  if (!f.isArray) return encodeScalar(f, 0, src, fi);
   return [
     `a = ${src}; n = a === undefined || a === null ? 0 : a.length;`,
     ...Array.from({ length: f.count }, (_, e) => {
@@ -193,8 +198,13 @@ export function compileCodec(struct: StructDef): Codec {
     u8.set(lastBytes[i]!, at);
   }
 
-  const encBody = ['let v, h, a, n;', ...fields.map((f) => encodeField(f, charIndex.get(f) ?? -1))].join('\n');
-  const encode = new Function('writeChar', `return function encode_${struct.name}(r, m, o) {\n${encBody}\n};`)(writeChar) as Codec['encode'];
+  function badInt(fi: number, v: unknown): never {
+    const f = fields[fi]!;
+    throw new TickrecError('E_FIELD', `${struct.name}.${f.name}: ${String(v).slice(0, 32)} is not an integer that fits ${f.type}; fix the producer of this record.`);
+  }
+
+  const encBody = ['let v, h, a, n;', ...fields.map((f, fi) => encodeField(f, charIndex.get(f) ?? -1, fi))].join('\n');
+  const encode = new Function('writeChar', 'badInt', `return function encode_${struct.name}(r, m, o) {\n${encBody}\n};`)(writeChar, badInt) as Codec['encode'];
 
   const named = fields.filter((f) => f.type !== 'pad');
   const decBody = `return {\n${named.map((f) => `${JSON.stringify(f.name)}: ${decodeExpr(f)}`).join(',\n')}\n};`;

@@ -23,10 +23,10 @@ export class Mem {
     const { buffer, byteOffset, byteLength } = bytes;
     this.byteLength = byteLength;
     this.u8 = bytes;
-    this.u16 = new Uint16Array(buffer, byteOffset, byteLength >>> 1);
-    this.u32 = new Uint32Array(buffer, byteOffset, byteLength >>> 2);
-    this.i32 = new Int32Array(buffer, byteOffset, byteLength >>> 2);
-    this.f64 = new Float64Array(buffer, byteOffset, byteLength >>> 3);
+    this.u16 = new Uint16Array(buffer, byteOffset, Math.floor(byteLength / 2));
+    this.u32 = new Uint32Array(buffer, byteOffset, Math.floor(byteLength / 4));
+    this.i32 = new Int32Array(buffer, byteOffset, Math.floor(byteLength / 4));
+    this.f64 = new Float64Array(buffer, byteOffset, Math.floor(byteLength / 8));
   }
 
   /** A fresh zeroed, 8-aligned region of `byteLength` bytes. */

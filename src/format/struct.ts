@@ -68,6 +68,11 @@ export function defineStruct(spec: {
     end += size;
   }
   if (end !== spec.size) throw new Error(`${spec.name}: fields end at ${end}, struct size is ${spec.size}`);
+  if (!packed) {
+    // C pads a struct to a multiple of its strictest member alignment (arrays of it).
+    const maxAlign = Math.max(...fields.map((f) => TYPE_BYTES[f.type]));
+    if (spec.size % maxAlign !== 0) throw new Error(`${spec.name}: size ${spec.size} is not a multiple of its alignment ${maxAlign}`);
+  }
   const names = new Map(fields.map((f) => [f.name, f]));
   if (names.size !== fields.length) throw new Error(`${spec.name}: duplicate field name`);
   return {

@@ -45,10 +45,12 @@ import {
   rtFileBytes,
   writeRtHeader,
   type RecordKind,
+  type Rec,
   type RtHeader,
 } from '../format/index.js';
 import { MAX_MAP_BYTES, mapFile, syncMap } from './map.js';
 import { probeRtFile } from './rt-file.js';
+import { syncDir } from './roll.js';
 
 /** Initial capacities: ticks as datakit (2,500); the others sized for a day's use. */
 export const DEFAULT_INITIAL_CAPACITY: Readonly<Record<string, number>> = {
@@ -63,7 +65,10 @@ const GROW_CHUNK_BYTES = 1 << 20;
 
 export interface RtWriterOptions {
   kind: RecordKind;
-  /** Trading date YYYYMMDD written into a new file's header. */
+  /**
+   * Trading date YYYYMMDD written into a NEW file's header. An existing file keeps its
+   * own date (see `date`): callers that roll days compare it (WriterPool does).
+   */
   date: number;
   /** Capacity of a new file, records. Default DEFAULT_INITIAL_CAPACITY[kind]. */
   initialCapacity?: number;
@@ -152,8 +157,13 @@ export class RtWriter {
     return this.mem.u32[RT_DATE_U32]!;
   }
 
+  /** The last published record, decoded, or undefined when the file is empty. */
+  last(): Rec | undefined {
+    return this.n === 0 ? undefined : this.kind.codec.decode(this.mem, RT_HEADER_BYTES + (this.n - 1) * this.rs);
+  }
+
   /** Appends one record; returns its index. It is visible to readers on return. */
-  append(rec: Readonly<Record<string, unknown>>): number {
+  append(rec: object): number {
     const n = this.n;
     if (n === this.cap) this.grow(n + 1);
     this.encode(rec, this.mem, RT_HEADER_BYTES + n * this.rs);
@@ -163,7 +173,7 @@ export class RtWriter {
   }
 
   /** Appends records and publishes them together with one store of `size`. */
-  appendBatch(recs: readonly Readonly<Record<string, unknown>>[]): void {
+  appendBatch(recs: readonly object[]): void {
     const n = this.n;
     const end = n + recs.length;
     if (end > this.cap) this.grow(end);
@@ -261,6 +271,7 @@ function createRtFile(file: string, opts: RtWriterOptions): void {
     fs.closeSync(fd);
     fd = undefined;
     fs.renameSync(tmp, file);
+    syncDir(dir); // the new name survives a power loss
   } catch (err) {
     if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });

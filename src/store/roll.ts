@@ -1,0 +1,55 @@
+// Setting a finished real-time file aside: the other half of the ROLL RULE in
+// rt-follow.ts. A file leaves its live path only by this rename, after its writer
+// msync'ed and closed it; its records are never rewritten.
+//
+//   live:     rt/<folder>/<EXCHG>/<CODE>.dmb
+//   finished: rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dmb     (the date in its header)
+//
+// A file in a dated folder is finished: its day is complete and compaction may take it.
+// An existing finished file is never overwritten: a second file for the same day (a
+// replayed day, a clock error) goes next to it as <CODE>.<n>.dmb and is reported.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { ioError } from '../errors.js';
+
+export function finishedPath(livePath: string, date: number): string {
+  return path.join(path.dirname(livePath), String(date), path.basename(livePath));
+}
+
+/** fsync a folder so that a rename in it survives a power loss. */
+export function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch (err) {
+    throw ioError(err, dir, 'fsync of folder');
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * Moves a closed live file to its finished place and returns where it went. An empty
+ * file (no published record) is removed instead: there is nothing to keep.
+ */
+export function setAside(livePath: string, date: number, published: number): string | undefined {
+  try {
+    if (published === 0) {
+      fs.rmSync(livePath, { force: true });
+      return undefined;
+    }
+    let dest = finishedPath(livePath, date);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    for (let n = 1; fs.existsSync(dest); n++) {
+      dest = path.join(path.dirname(dest), `${path.basename(livePath, '.dmb')}.${n}.dmb`);
+    }
+    fs.renameSync(livePath, dest);
+    syncDir(path.dirname(dest));
+    syncDir(path.dirname(livePath));
+    return dest;
+  } catch (err) {
+    throw ioError(err, livePath, 'set aside the finished day');
+  }
+}
