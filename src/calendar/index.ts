@@ -1,0 +1,3 @@
+// Trading calendars: sessions, trading dates, local time.
+export * from './sessions.js';
+export * from './trading-day.js';

@@ -1,0 +1,3 @@
+// Configuration: schema, defaults, loading.
+export * from './schema.js';
+export * from './load.js';

@@ -1,0 +1,37 @@
+// Feed adapters from configuration: the one place that knows every feed type.
+
+import type { FeedConfig } from '../config/index.js';
+import { createMapper } from './formats/index.js';
+import type { FeedAdapter } from './types.js';
+import { WsFeed, type WsFeedEvent, type WsFeedEventKind } from './ws-feed.js';
+
+const BINANCE_MAX_AGE_MS = 23.5 * 3600 * 1000; // Binance closes connections at 24 h
+
+export interface FeedHooks {
+  onEvent?: (kind: WsFeedEventKind, detail: WsFeedEvent) => void;
+}
+
+/** The name of feed i: its configured name or `<format>-<i>`. */
+export function feedName(cfg: FeedConfig, i: number): string {
+  return cfg.name ?? `${cfg.format}-${i}`;
+}
+
+export function createFeed(cfg: FeedConfig, i: number, hooks: FeedHooks = {}): FeedAdapter {
+  const mapper = createMapper(cfg.format, cfg.trade_volume_scale === undefined ? {} : { tradeVolumeScale: cfg.trade_volume_scale });
+  const maxAge = cfg.max_connection_age_ms ?? (cfg.format === 'binance' ? BINANCE_MAX_AGE_MS : 0);
+  return new WsFeed({
+    name: feedName(cfg, i),
+    url: cfg.url,
+    mapper,
+    subscribe: cfg.subscribe,
+    maxPayloadBytes: cfg.max_payload_bytes,
+    reconnectMinMs: cfg.reconnect_min_ms,
+    reconnectMaxMs: cfg.reconnect_max_ms,
+    pingIntervalMs: cfg.ping_interval_ms,
+    staleTimeoutMs: cfg.stale_timeout_ms,
+    textPing: cfg.text_ping ?? cfg.format === 'okx',
+    maxConnectionAgeMs: maxAge,
+    ...(cfg.headers ? { headers: cfg.headers } : {}),
+    ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
+  });
+}

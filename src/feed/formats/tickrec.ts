@@ -1,0 +1,228 @@
+// The tickrec JSON wire format (docs/protocol.md): frames of tick/trade/heartbeat objects with the record's own field names.
+
+import type { MessageMapper, TickInput, TradeInput } from '../types.js';
+import {
+  MAX_BATCH,
+  type JsonObject,
+  type MapperOptions,
+  type Output,
+  U32_MAX,
+  chunks,
+  fail,
+  instLabel,
+  isObject,
+  isValidDate,
+  isValidTime,
+  mapOne,
+  optNumber,
+  own,
+  parseJson,
+  preview,
+  reqNumber,
+  reqString,
+  runParse,
+  scaledVolume,
+  typeName,
+  clean,
+  clip,
+  volumeScale,
+} from './common.js';
+
+/** Optional plain-number tick fields, in record order (pre_* last). */
+export const TICKREC_TICK_NUMBERS = [
+  'open',
+  'high',
+  'low',
+  'settle_price',
+  'upper_limit',
+  'lower_limit',
+  'total_volume',
+  'volume',
+  'total_turnover',
+  'turn_over',
+  'open_interest',
+  'diff_interest',
+  'pre_close',
+  'pre_settle',
+  'pre_interest',
+] as const;
+
+/** Optional book-level arrays of a tick (up to 10 numbers each, best first). */
+export const TICKREC_TICK_LEVELS = ['bid_prices', 'ask_prices', 'bid_qty', 'ask_qty'] as const;
+
+export const TICKREC_MAX_LEVELS = 10;
+
+const SIDE_CODES: Readonly<Record<string, number>> = { B: 66, S: 83, ' ': 32 };
+
+function date(o: JsonObject, field: string, required: boolean): number | undefined {
+  const v = required ? reqNumber(o, field) : optNumber(o, field);
+  if (v === undefined) return undefined;
+  if (!required && v === 0) return undefined; // 0 = recorder decides
+  if (!isValidDate(v)) fail('bad_date', field, `expected YYYYMMDD with year 1990-2099, month 1-12, day 1-31, got ${preview(v)}`);
+  return v;
+}
+
+function time(o: JsonObject, field: string): number {
+  const v = reqNumber(o, field);
+  if (!isValidTime(v)) fail('bad_date', field, `expected HHMMSSmmm with HH<24, MM<60, SS<60, got ${preview(v)}`);
+  return v;
+}
+
+function levels(o: JsonObject, field: string): number[] | undefined {
+  const v = own(o, field);
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) fail('bad_type', field, `expected an array of numbers, got ${typeName(v)}`);
+  if (v.length > TICKREC_MAX_LEVELS) fail('out_of_range', field, `${v.length} levels, at most ${TICKREC_MAX_LEVELS}`);
+  const res: number[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const x: unknown = v[i];
+    if (typeof x !== 'number') fail('bad_type', `${field}[${i}]`, `expected a number, got ${typeName(x)}`);
+    res.push(x);
+  }
+  return res;
+}
+
+function integer(o: JsonObject, field: string, min: number, max: number): number | undefined {
+  const v = optNumber(o, field);
+  if (v === undefined) return undefined;
+  if (!Number.isInteger(v) || v < min || v > max) fail('out_of_range', field, `expected an integer in ${min}..${max}, got ${preview(v)}`);
+  return v;
+}
+
+function side(o: JsonObject): number | undefined {
+  const v = own(o, 'side');
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') {
+    const c = Object.prototype.hasOwnProperty.call(SIDE_CODES, v) ? SIDE_CODES[v] : undefined;
+    if (c === undefined) fail('out_of_range', 'side', `expected "B", "S" or " ", got ${preview(v)}`);
+    return c;
+  }
+  if (typeof v === 'number') {
+    if (v !== 66 && v !== 83 && v !== 32) fail('out_of_range', 'side', `expected char code 66, 83 or 32, got ${preview(v)}`);
+    return v;
+  }
+  return fail('bad_type', 'side', `expected a string or a char code, got ${typeName(v)}`);
+}
+
+function buildTick(o: JsonObject): TickInput {
+  const exchg = reqString(o, 'exchg');
+  const code = reqString(o, 'code');
+  const t: TickInput = { exchg, code, price: reqNumber(o, 'price'), action_date: 0, action_time: 0 };
+  for (const f of TICKREC_TICK_NUMBERS) {
+    const v = optNumber(o, f);
+    if (v !== undefined) t[f] = v;
+  }
+  const td = date(o, 'trading_date', false);
+  if (td !== undefined) t.trading_date = td;
+  t.action_date = date(o, 'action_date', true) as number;
+  t.action_time = time(o, 'action_time');
+  for (const f of TICKREC_TICK_LEVELS) {
+    const v = levels(o, f);
+    if (v !== undefined) t[f] = v;
+  }
+  return t;
+}
+
+function buildTrade(o: JsonObject, scale: number): TradeInput {
+  const exchg = reqString(o, 'exchg');
+  const code = reqString(o, 'code');
+  const price = reqNumber(o, 'price');
+  const volume = scaledVolume(reqNumber(o, 'volume'), scale, 'volume');
+  const t: TradeInput = { exchg, code, action_date: 0, action_time: 0, price, volume };
+  const td = date(o, 'trading_date', false);
+  if (td !== undefined) t.trading_date = td;
+  t.action_date = date(o, 'action_date', true) as number;
+  t.action_time = time(o, 'action_time');
+  const index = integer(o, 'index', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  if (index !== undefined) t.index = index;
+  const ttype = integer(o, 'ttype', 0, U32_MAX);
+  if (ttype !== undefined) t.ttype = ttype;
+  const s = side(o);
+  if (s !== undefined) t.side = s;
+  const ask = integer(o, 'askorder', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  if (ask !== undefined) t.askorder = ask;
+  const bid = integer(o, 'bidorder', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  if (bid !== undefined) t.bidorder = bid;
+  return t;
+}
+
+function mapMessage(m: unknown, pos: string, out: Output[], scale: number): void {
+  if (!isObject(m)) {
+    out.push({ kind: 'reject', reason: 'malformed_json', detail: `tickrec ${pos}: expected an object, got ${typeName(m)}` });
+    return;
+  }
+  const label = () => instLabel(own(m, 'exchg'), own(m, 'code'));
+  const type = own(m, 'type');
+  if (type === 'heartbeat') {
+    out.push({ kind: 'ignored', what: 'tickrec heartbeat' });
+    return;
+  }
+  if (type === 'tick') {
+    const t = mapOne(out, 'tick', label, () => buildTick(m));
+    if (t) out.push({ kind: 'tick', value: t });
+    return;
+  }
+  if (type === 'trade') {
+    const t = mapOne(out, 'trade', label, () => buildTrade(m, scale));
+    if (t) out.push({ kind: 'trade', value: t });
+    return;
+  }
+  let reason: 'missing_field' | 'bad_type' | 'unknown_type';
+  let msg: string;
+  if (type === undefined || type === null) {
+    reason = 'missing_field';
+    msg = 'missing';
+  } else if (typeof type !== 'string') {
+    reason = 'bad_type';
+    msg = `expected a string, got ${typeName(type)}`;
+  } else {
+    reason = 'unknown_type';
+    msg = `unknown message type ${preview(type)} (expected "tick", "trade" or "heartbeat")`;
+  }
+  out.push({ kind: 'reject', reason, detail: clip(`message ${label()}: field type: ${msg}`) });
+}
+
+function mapFrame(data: string, out: Output[], scale: number): void {
+  const parsed = parseJson(data);
+  if (!parsed.ok) {
+    out.push({ kind: 'reject', reason: 'malformed_json', detail: clip(`tickrec frame: not JSON (${clean(parsed.error, 64)})`) });
+    return;
+  }
+  const v = parsed.value;
+  if (Array.isArray(v)) {
+    if (v.length > MAX_BATCH) {
+      out.push({ kind: 'reject', reason: 'oversized', detail: `tickrec frame: array of ${v.length} messages, at most ${MAX_BATCH}` });
+      return;
+    }
+    if (v.length === 0) {
+      out.push({ kind: 'reject', reason: 'malformed_json', detail: 'tickrec frame: empty array' });
+      return;
+    }
+    for (let i = 0; i < v.length; i++) mapMessage(v[i], `message #${i}`, out, scale);
+    return;
+  }
+  if (!isObject(v)) {
+    out.push({ kind: 'reject', reason: 'malformed_json', detail: `tickrec frame: expected an object or an array of objects, got ${typeName(v)}` });
+    return;
+  }
+  mapMessage(v, 'message', out, scale);
+}
+
+/**
+ * The tickrec format mapper: JSON objects (or arrays of up to 10,000 objects) of type
+ * "tick", "trade" or "heartbeat", fields named as in the records. Stateless.
+ */
+export function createTickrecMapper(options: MapperOptions = {}): MessageMapper {
+  const scale = volumeScale(options, 1);
+  return {
+    parse(data: string, sink) {
+      runParse('tickrec', (out) => mapFrame(typeof data === 'string' ? data : String(data), out, scale), sink, options);
+    },
+    subscribeFrames(instruments: readonly string[]): string[] {
+      const list = [...new Set(instruments.filter((s) => typeof s === 'string' && s.length > 0))];
+      if (list.length === 0) return [];
+      if (list.includes('*')) return [JSON.stringify({ type: 'subscribe', instruments: ['*'] })];
+      return chunks(list, MAX_BATCH).map((c) => JSON.stringify({ type: 'subscribe', instruments: c }));
+    },
+  };
+}

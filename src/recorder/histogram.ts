@@ -1,0 +1,57 @@
+// A fixed-memory latency histogram: log-linear buckets (8 per power of two) from 1 µs
+// to ~1 h, recorded with two array operations, read as quantiles. Cheap enough for the
+// per-tick path, unlike a labelled prom-client histogram.
+
+const SUB = 8; // buckets per power of two: a quantile is at most 12.5% (1/SUB) above the true value
+const POWERS = 32; // 1 µs · 2^32 ≈ 71 min
+const BUCKETS = SUB * POWERS;
+
+export class LatencyHistogram {
+  private readonly counts = new Float64Array(BUCKETS + 1);
+  count = 0;
+  maxUs = 0;
+  sumUs = 0;
+
+  record(us: number): void {
+    if (!(us >= 0)) us = 0;
+    this.count++;
+    this.sumUs += us;
+    if (us > this.maxUs) this.maxUs = us;
+    this.counts[bucketOf(us)]!++;
+  }
+
+  /** The q-quantile (0..1) in µs, the upper edge of its bucket; 0 when empty. */
+  quantileUs(q: number): number {
+    if (this.count === 0) return 0;
+    const want = Math.max(1, Math.ceil(q * this.count));
+    let seen = 0;
+    for (let b = 0; b <= BUCKETS; b++) {
+      seen += this.counts[b]!;
+      if (seen >= want) return Math.min(upperOf(b), this.maxUs);
+    }
+    return this.maxUs;
+  }
+
+  reset(): void {
+    this.counts.fill(0);
+    this.count = 0;
+    this.maxUs = 0;
+    this.sumUs = 0;
+  }
+}
+
+function bucketOf(us: number): number {
+  if (us < 1) return 0;
+  const p = Math.floor(Math.log2(us));
+  if (p >= POWERS) return BUCKETS;
+  const frac = us / 2 ** p - 1; // 0..1
+  return p * SUB + Math.min(SUB - 1, Math.floor(frac * SUB)) + 1;
+}
+
+function upperOf(b: number): number {
+  if (b === 0) return 1;
+  if (b >= BUCKETS) return Infinity;
+  const p = Math.floor((b - 1) / SUB);
+  const s = (b - 1) % SUB;
+  return 2 ** p * (1 + (s + 1) / SUB);
+}

@@ -1,0 +1,23 @@
+// pino logger: JSON lines for machines, readable lines (pino-pretty) on a terminal.
+// Secrets never reach logs: feed URLs are redacted by the feeds, and the config keys
+// that can hold secrets are censored here as a second line of defence.
+
+import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+export interface LogOptions {
+  level: string;
+  /** Default: when stderr is a terminal. */
+  pretty?: boolean | undefined;
+}
+
+export const REDACT_PATHS = ['password', '*.password', 'token', '*.token', 'secret', '*.secret', 'headers', '*.headers', 'config.feeds[*].headers'];
+
+export function createLogger(opts: LogOptions): Logger {
+  const base = { level: opts.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } };
+  const usePretty = opts.pretty ?? process.stderr.isTTY === true;
+  if (usePretty) {
+    return pino(base, pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+  }
+  return pino(base, pino.destination({ dest: 2, sync: true }));
+}

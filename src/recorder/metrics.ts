@@ -1,0 +1,170 @@
+// The loopback HTTP endpoint: /metrics (Prometheus text, prom-client) and /health
+// (JSON). Metrics are read from Recorder.stats() at scrape time, so the per-tick path
+// only increments plain counters.
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Recorder, RecorderStats } from './recorder.js';
+
+export interface MetricsServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Feed state as a number for the gauge: 0 idle, 1 connecting, 2 up, 3 down, 4 stopped. */
+const FEED_STATE = { idle: 0, connecting: 1, up: 2, down: 3, stopped: 4 } as const;
+
+/** A feed with no message for this long is reported stale by /health. */
+export const HEALTH_FEED_SILENT_MS = 60_000;
+
+export interface Health {
+  status: 'ok' | 'degraded';
+  problems: string[];
+  stats: RecorderStats;
+}
+
+export function health(s: RecorderStats, nowMs: number): Health {
+  const problems: string[] = [];
+  for (const f of s.feeds) {
+    if (f.state !== 'up') problems.push(`feed ${f.name} is ${f.state}${f.lastError ? `: ${f.lastError}` : ''}`);
+    else if (f.lastMessageMs > 0 && nowMs - f.lastMessageMs > HEALTH_FEED_SILENT_MS) problems.push(`feed ${f.name} silent for ${Math.round((nowMs - f.lastMessageMs) / 1000)} s`);
+  }
+  if (s.diskFreeBytes >= 0 && s.diskFreeBytes < 1024 ** 3) problems.push(`disk nearly full: ${Math.round(s.diskFreeBytes / 1024 ** 2)} MiB free under ${s.root}`);
+  return { status: problems.length === 0 ? 'ok' : 'degraded', problems, stats: s };
+}
+
+function buildRegistry(rec: Recorder): Registry {
+  const reg = new Registry();
+  collectDefaultMetrics({ register: reg, prefix: 'tickrec_process_' });
+  let snap: RecorderStats | undefined;
+  const stats = () => (snap ??= rec.stats());
+  // A scrape reads stats once: the first collector takes a snapshot, the last drops it.
+  const counter = (name: string, help: string, pick: (s: RecorderStats) => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [reg],
+      collect() {
+        this.reset();
+        this.inc(pick(stats()));
+      },
+    });
+  new Gauge({
+    name: 'tickrec_up',
+    help: 'the recorder is running (always 1; a failed scrape means it is not)',
+    registers: [reg],
+    collect() {
+      snap = undefined; // registered first: a fresh snapshot per scrape
+      this.set(1);
+    },
+  });
+  counter('tickrec_ticks_received_total', 'ticks received from all feeds', (s) => s.ticksReceived);
+  counter('tickrec_ticks_written_total', 'ticks published to real-time files', (s) => s.ticksWritten);
+  counter('tickrec_trades_received_total', 'trades received from all feeds', (s) => s.tradesReceived);
+  counter('tickrec_trades_written_total', 'trades published to real-time files', (s) => s.tradesWritten);
+  counter('tickrec_write_errors_total', 'records that could not be written (disk, permissions, damaged file)', (s) => s.writeErrors);
+  counter('tickrec_volume_regressions_total', 'ticks whose cumulative volume went down (kept with volume 0)', (s) => s.volumeRegressions);
+  counter('tickrec_day_rolls_total', 'real-time files set aside at the end of their trading day', (s) => s.rolls);
+  new Counter({
+    name: 'tickrec_rejected_total',
+    help: 'messages and records rejected, by reason (docs/protocol.md)',
+    labelNames: ['reason'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(stats().rejected)) this.inc({ reason }, n);
+    },
+  });
+  new Gauge({
+    name: 'tickrec_feed_state',
+    help: 'feed state: 0 idle, 1 connecting, 2 up, 3 down, 4 stopped',
+    labelNames: ['feed'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const f of stats().feeds) this.set({ feed: f.name }, FEED_STATE[f.state]);
+    },
+  });
+  new Counter({
+    name: 'tickrec_feed_reconnects_total',
+    help: 'reconnections per feed',
+    labelNames: ['feed'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const f of stats().feeds) this.inc({ feed: f.name }, f.reconnects);
+    },
+  });
+  new Counter({
+    name: 'tickrec_feed_messages_total',
+    help: 'frames received per feed',
+    labelNames: ['feed'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const f of stats().feeds) this.inc({ feed: f.name }, f.messages);
+    },
+  });
+  new Gauge({
+    name: 'tickrec_publish_lag_seconds',
+    help: 'exchange timestamp to publication, since start (quantiles; includes exchange and feed clock skew)',
+    labelNames: ['quantile'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      const l = stats().lagMs;
+      this.set({ quantile: '0.5' }, l.p50 / 1000);
+      this.set({ quantile: '0.99' }, l.p99 / 1000);
+      this.set({ quantile: '1' }, l.max / 1000);
+    },
+  });
+  const gauge = (name: string, help: string, pick: (s: RecorderStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [reg],
+      collect() {
+        this.set(pick(stats()));
+      },
+    });
+  gauge('tickrec_open_files', 'real-time files mapped now', (s) => s.openFiles);
+  gauge('tickrec_live_files', 'live real-time files (instruments × kinds of the current day)', (s) => s.liveFiles);
+  gauge('tickrec_disk_free_bytes', 'free bytes on the file system of the data root', (s) => s.diskFreeBytes);
+  return reg;
+}
+
+export function startMetricsServer(rec: Recorder, host: string, port: number, now: () => number = Date.now): Promise<MetricsServer> {
+  const reg = buildRegistry(rec);
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end('read-only endpoint\n');
+      return;
+    }
+    if (url === '/metrics') {
+      reg.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': reg.contentType }).end(text),
+        (err: Error) => res.writeHead(500).end(`metrics failed: ${err.message}\n`),
+      );
+    } else if (url === '/health') {
+      const h = health(rec.stats(), now());
+      res.writeHead(h.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h) + '\n');
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('tickrec: GET /metrics or /health\n');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const a = server.address() as AddressInfo;
+      resolve({
+        url: `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
+        close: () => new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+      });
+    });
+  });
+}

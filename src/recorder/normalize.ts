@@ -1,0 +1,449 @@
+// Normalization: the documented rules that turn what feeds send into records that are
+// safe to store. Pure logic over per-instrument state; no I/O (the state of an
+// instrument already on disk is handed in through `recover`).
+//
+// RULES (docs/protocol.md, "Normalization rules", is generated from this list):
+// N1 names: exchg and code must pass the name rule (src/store/paths.ts) → else bad_name.
+// N2 price: must be finite and below 1e300 (CTP's DBL_MAX means "no value") → else bad_price.
+// N3 every other number: NaN, ±Infinity or |v| >= 1e300 becomes 0 ("no value"); book
+//    levels past the tenth are ignored.
+// N4 dates: action_date must be a valid YYYYMMDD in 1990..2099 and action_time a valid
+//    HHMMSSmmm → else bad_date.
+// N5 trading date: the feed's when it gives a valid one; otherwise the session rule of
+//    src/calendar/trading-day.ts; otherwise (no session known) the action date.
+// N6 order: a tick of an earlier trading day than the instrument's last, or with an
+//    earlier (action_date, action_time) within the same trading day → out_of_order.
+// N7 duplicate: same time, price, volumes and turnover as sent, open interest and best
+//    bid/ask (price and quantity) as the instrument's last tick → duplicate (a snapshot
+//    resent after a reconnect, or the same tick from a second feed).
+// N8 per-tick volume: with a cumulative total_volume, volume = total_volume − the
+//    highest total seen this trading day (never negative: a regression, as after a
+//    reconnect, gives volume 0 and is counted, the base stays at the highest). The first
+//    tick of a trading day: the feed's volume if given, else total_volume. Without a
+//    total, the feed's volume is used and the total is accumulated. Turnover likewise.
+// N9 diff_interest: open_interest − the previous tick's, unless the feed gives it.
+// Trades: N1, N2, N4, N5, N6; volume must be an integer in 0..4294967295 → out_of_range;
+// ids (index, askorder, bidorder) that are not safe integers, and a ttype that is not a
+// u32, become 0;
+// duplicate: a positive trade index not above the last one of the day, or (index 0)
+// the same time, price, volume and side as the last trade.
+
+import type { SessionBook } from '../calendar/index.js';
+import { tradingDateOf } from '../calendar/index.js';
+import type { RejectReason, TickInput, TradeInput } from '../feed/types.js';
+import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, nameProblem } from '../store/paths.js';
+
+const NO_VALUE = 1e300;
+const U32_MAX = 4294967295;
+
+export function clean(v: number | undefined | null): number {
+  return typeof v === 'number' && v === v && v < NO_VALUE && v > -NO_VALUE ? v : 0;
+}
+
+/** A safe integer, or 0 ("no value") for anything else (ids of the i64 fields). */
+export function safeInt(v: number | undefined | null): number {
+  return typeof v === 'number' && Number.isSafeInteger(v) ? v : 0;
+}
+
+export function validDate(d: unknown): boolean {
+  if (typeof d !== 'number' || !Number.isInteger(d) || d < 19900101 || d > 20991231) return false;
+  const y = Math.floor(d / 10000);
+  const m = Math.floor(d / 100) % 100;
+  const day = d % 100;
+  if (m < 1 || m > 12 || day < 1) return false;
+  return day <= new Date(Date.UTC(y, m, 0)).getUTCDate(); // days in that month
+}
+
+export function validTime(t: unknown): boolean {
+  if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t > 235959999) return false;
+  return Math.floor(t / 100000) % 100 < 60 && Math.floor(t / 1000) % 100 < 60;
+}
+
+/** The state of one instrument, as the last stored record left it. */
+export interface InstrumentState {
+  tradingDate: number;
+  actionDate: number;
+  actionTime: number;
+  price: number;
+  totalVolume: number;
+  /** Highest cumulative volume seen this trading day (the base of N8). */
+  volumeBase: number;
+  totalTurnover: number;
+  turnoverBase: number;
+  openInterest: number;
+  bid1: number;
+  ask1: number;
+  bidQty1: number;
+  askQty1: number;
+  /** What the feed sent for the N7 comparison (totals as sent, 0 when absent). */
+  sentTotalVolume: number;
+  sentVolume: number;
+  sentTotalTurnover: number;
+  /** Trades: last index and the fields of N7 for trades. */
+  tradeIndex: number;
+  tradeKey: number;
+  tradePrice: number;
+  tradeVolume: number;
+  tradeSide: number;
+  tradeDate: number;
+}
+
+export function emptyState(): InstrumentState {
+  return {
+    tradingDate: 0,
+    actionDate: 0,
+    actionTime: 0,
+    price: 0,
+    totalVolume: 0,
+    volumeBase: 0,
+    totalTurnover: 0,
+    turnoverBase: 0,
+    openInterest: 0,
+    bid1: 0,
+    ask1: 0,
+    bidQty1: 0,
+    askQty1: 0,
+    sentTotalVolume: 0,
+    sentVolume: 0,
+    sentTotalTurnover: 0,
+    tradeIndex: 0,
+    tradeKey: 0,
+    tradePrice: 0,
+    tradeVolume: 0,
+    tradeSide: 0,
+    tradeDate: 0,
+  };
+}
+
+/** A normalized tick: every record field present, ready for the writer's encoder. */
+export interface TickRecord {
+  exchg: string;
+  code: string;
+  price: number;
+  open: number;
+  high: number;
+  low: number;
+  settle_price: number;
+  upper_limit: number;
+  lower_limit: number;
+  total_volume: number;
+  volume: number;
+  total_turnover: number;
+  turn_over: number;
+  open_interest: number;
+  diff_interest: number;
+  trading_date: number;
+  action_date: number;
+  action_time: number;
+  pre_close: number;
+  pre_settle: number;
+  pre_interest: number;
+  bid_prices: number[];
+  ask_prices: number[];
+  bid_qty: number[];
+  ask_qty: number[];
+}
+
+export interface TradeRecord {
+  exchg: string;
+  code: string;
+  trading_date: number;
+  action_date: number;
+  action_time: number;
+  index: number;
+  ttype: number;
+  side: number;
+  price: number;
+  volume: number;
+  askorder: number;
+  bidorder: number;
+}
+
+export type Verdict = { ok: true } | { ok: false; reason: RejectReason; detail: string };
+const OK: Verdict = { ok: true };
+const reject = (reason: RejectReason, detail: string): Verdict => ({ ok: false, reason, detail });
+
+export interface NormalizerOptions {
+  sessions: SessionBook;
+  /** State of an instrument not seen yet in this run (from its file), or undefined. */
+  recover: (kind: 'tick' | 'trade', exchg: string, code: string, tradingDate: number) => InstrumentState | undefined;
+}
+
+function level1(src: readonly number[] | undefined): number {
+  return src && src.length > 0 ? clean(src[0]) : 0;
+}
+
+function copyLevels(src: readonly number[] | undefined, dst: number[]): void {
+  const n = src ? Math.min(src.length, 10) : 0;
+  for (let i = 0; i < 10; i++) dst[i] = i < n ? clean(src![i]) : 0;
+}
+
+export class Normalizer {
+  /** Counted, not rejected: ticks whose cumulative volume went down (N8). */
+  volumeRegressions = 0;
+  private readonly states = { tick: new Map<string, Map<string, InstrumentState>>(), trade: new Map<string, Map<string, InstrumentState>>() };
+  /** Reused output records: the hot path allocates nothing per tick. */
+  readonly tickOut: TickRecord = {
+    exchg: '',
+    code: '',
+    price: 0,
+    open: 0,
+    high: 0,
+    low: 0,
+    settle_price: 0,
+    upper_limit: 0,
+    lower_limit: 0,
+    total_volume: 0,
+    volume: 0,
+    total_turnover: 0,
+    turn_over: 0,
+    open_interest: 0,
+    diff_interest: 0,
+    trading_date: 0,
+    action_date: 0,
+    action_time: 0,
+    pre_close: 0,
+    pre_settle: 0,
+    pre_interest: 0,
+    bid_prices: new Array<number>(10).fill(0),
+    ask_prices: new Array<number>(10).fill(0),
+    bid_qty: new Array<number>(10).fill(0),
+    ask_qty: new Array<number>(10).fill(0),
+  };
+  readonly tradeOut: TradeRecord = {
+    exchg: '',
+    code: '',
+    trading_date: 0,
+    action_date: 0,
+    action_time: 0,
+    index: 0,
+    ttype: 0,
+    side: 0x20,
+    price: 0,
+    volume: 0,
+    askorder: 0,
+    bidorder: 0,
+  };
+
+  constructor(private readonly opts: NormalizerOptions) {}
+
+  /** Forgets an instrument (its file was rolled or closed); it is recovered again on next sight. */
+  forget(kind: 'tick' | 'trade', exchg: string, code: string): void {
+    this.states[kind].get(exchg)?.delete(code);
+  }
+
+  private common(x: TickInput | TradeInput, what: string): Verdict {
+    const pe = nameProblem(x.exchg, EXCHG_MAX_CHARS);
+    if (pe) return reject('bad_name', `${what}: exchange '${String(x.exchg).slice(0, 32)}': ${pe}`);
+    const pc = nameProblem(x.code, CODE_MAX_CHARS);
+    if (pc) return reject('bad_name', `${what} ${x.exchg}: code '${String(x.code).slice(0, 40)}': ${pc}`);
+    if (typeof x.price !== 'number' || !(x.price === x.price) || x.price >= NO_VALUE || x.price <= -NO_VALUE) {
+      return reject('bad_price', `${what} ${x.exchg}.${x.code}: price ${String(x.price).slice(0, 32)} is not a usable price`);
+    }
+    if (!validDate(x.action_date) || !validTime(x.action_time)) {
+      return reject('bad_date', `${what} ${x.exchg}.${x.code}: action_date ${x.action_date} / action_time ${x.action_time} invalid`);
+    }
+    return OK;
+  }
+
+  private tradingDate(x: TickInput | TradeInput): number {
+    if (validDate(x.trading_date)) return x.trading_date!;
+    const s = this.opts.sessions.sessionOf(x.exchg, x.code);
+    return s ? tradingDateOf(s, x.action_date, x.action_time, this.opts.sessions.holidays) : x.action_date;
+  }
+
+  private state(kind: 'tick' | 'trade', exchg: string, code: string, tradingDate: number): InstrumentState {
+    const byExchg = this.states[kind];
+    let byCode = byExchg.get(exchg);
+    if (!byCode) byExchg.set(exchg, (byCode = new Map()));
+    let st = byCode.get(code);
+    if (!st) {
+      st = this.opts.recover(kind, exchg, code, tradingDate) ?? emptyState();
+      byCode.set(code, st);
+    }
+    return st;
+  }
+
+  /** Applies N1–N9; on success the record is in `tickOut` and the state advanced. */
+  tick(x: TickInput): Verdict {
+    const v = this.common(x, 'tick');
+    if (!v.ok) return v;
+    const td = this.tradingDate(x);
+    const st = this.state('tick', x.exchg, x.code, td);
+    if (st.tradingDate !== 0) {
+      if (td < st.tradingDate) return reject('out_of_order', `tick ${x.exchg}.${x.code}: trading date ${td} before ${st.tradingDate}`);
+      if (td === st.tradingDate && (x.action_date < st.actionDate || (x.action_date === st.actionDate && x.action_time < st.actionTime))) {
+        return reject('out_of_order', `tick ${x.exchg}.${x.code}: ${x.action_date} ${x.action_time} before ${st.actionDate} ${st.actionTime}`);
+      }
+    }
+    // N7 is decided on what the feed sent, before the output record is touched.
+    const sameDay = td === st.tradingDate;
+    const hasTotal = x.total_volume !== undefined && x.total_volume !== null;
+    const sentTotal = clean(x.total_volume);
+    const sentVolume = clean(x.volume);
+    const sentTurnover = clean(x.total_turnover);
+    const oi = clean(x.open_interest);
+    if (
+      sameDay &&
+      x.action_date === st.actionDate &&
+      x.action_time === st.actionTime &&
+      x.price === st.price &&
+      (hasTotal ? sentTotal === st.sentTotalVolume : sentVolume === st.sentVolume) &&
+      sentTurnover === st.sentTotalTurnover &&
+      oi === st.openInterest &&
+      level1(x.bid_prices) === st.bid1 &&
+      level1(x.ask_prices) === st.ask1 &&
+      level1(x.bid_qty) === st.bidQty1 &&
+      level1(x.ask_qty) === st.askQty1
+    ) {
+      return reject('duplicate', `tick ${x.exchg}.${x.code}: same as the last tick at ${x.action_date} ${x.action_time}`);
+    }
+    const o = this.tickOut;
+    o.total_volume = sentTotal;
+    o.total_turnover = sentTurnover;
+    o.open_interest = oi;
+    copyLevels(x.bid_prices, o.bid_prices);
+    copyLevels(x.ask_prices, o.ask_prices);
+    copyLevels(x.bid_qty, o.bid_qty);
+    copyLevels(x.ask_qty, o.ask_qty);
+    // N8: per-tick volume and turnover from the cumulative totals.
+    const givenVol = clean(x.volume);
+    const givenTurn = clean(x.turn_over);
+    if (!sameDay) {
+      st.volumeBase = 0;
+      st.turnoverBase = 0;
+    }
+    if (hasTotal) {
+      if (!sameDay) o.volume = x.volume !== undefined ? givenVol : o.total_volume;
+      else if (o.total_volume >= st.volumeBase) o.volume = o.total_volume - st.volumeBase;
+      else {
+        o.volume = 0;
+        this.volumeRegressions++;
+      }
+      if (o.total_volume > st.volumeBase) st.volumeBase = o.total_volume;
+    } else {
+      o.volume = givenVol;
+      st.volumeBase += givenVol;
+      o.total_volume = st.volumeBase;
+    }
+    if (x.total_turnover !== undefined && x.total_turnover !== null) {
+      if (!sameDay) o.turn_over = x.turn_over !== undefined ? givenTurn : o.total_turnover;
+      else o.turn_over = o.total_turnover >= st.turnoverBase ? o.total_turnover - st.turnoverBase : 0;
+      if (o.total_turnover > st.turnoverBase) st.turnoverBase = o.total_turnover;
+    } else {
+      o.turn_over = givenTurn;
+      st.turnoverBase += givenTurn;
+      o.total_turnover = st.turnoverBase;
+    }
+    o.diff_interest = x.diff_interest !== undefined && x.diff_interest !== null ? clean(x.diff_interest) : sameDay || st.openInterest !== 0 ? o.open_interest - st.openInterest : 0;
+    o.exchg = x.exchg;
+    o.code = x.code;
+    o.price = x.price;
+    o.open = clean(x.open);
+    o.high = clean(x.high);
+    o.low = clean(x.low);
+    o.settle_price = clean(x.settle_price);
+    o.upper_limit = clean(x.upper_limit);
+    o.lower_limit = clean(x.lower_limit);
+    o.trading_date = td;
+    o.action_date = x.action_date;
+    o.action_time = x.action_time;
+    o.pre_close = clean(x.pre_close);
+    o.pre_settle = clean(x.pre_settle);
+    o.pre_interest = clean(x.pre_interest);
+    st.sentTotalVolume = sentTotal;
+    st.sentVolume = sentVolume;
+    st.sentTotalTurnover = sentTurnover;
+    st.tradingDate = td;
+    st.actionDate = x.action_date;
+    st.actionTime = x.action_time;
+    st.price = x.price;
+    st.totalVolume = o.total_volume;
+    st.totalTurnover = o.total_turnover;
+    st.openInterest = o.open_interest;
+    st.bid1 = o.bid_prices[0]!;
+    st.ask1 = o.ask_prices[0]!;
+    st.bidQty1 = o.bid_qty[0]!;
+    st.askQty1 = o.ask_qty[0]!;
+    return OK;
+  }
+
+  /** Trade rules; on success the record is in `tradeOut`. */
+  trade(x: TradeInput): Verdict {
+    const v = this.common(x, 'trade');
+    if (!v.ok) return v;
+    const vol = x.volume;
+    if (typeof vol !== 'number' || !Number.isInteger(vol) || vol < 0 || vol > U32_MAX) {
+      return reject('out_of_range', `trade ${x.exchg}.${x.code}: volume ${String(vol).slice(0, 32)} is not an integer in 0..${U32_MAX}`);
+    }
+    const td = this.tradingDate(x);
+    const st = this.state('trade', x.exchg, x.code, td);
+    const key = (x.action_date - 19900000) * 1e9 + x.action_time;
+    const index = safeInt(x.index);
+    const side = x.side === 0x42 || x.side === 0x53 ? x.side : 0x20;
+    if (st.tradeDate !== 0) {
+      if (td < st.tradeDate || (td === st.tradeDate && key < st.tradeKey)) {
+        return reject('out_of_order', `trade ${x.exchg}.${x.code}: ${x.action_date} ${x.action_time} before the last trade`);
+      }
+      if (td === st.tradeDate) {
+        const dup = index > 0 ? index <= st.tradeIndex : key === st.tradeKey && x.price === st.tradePrice && vol === st.tradeVolume && side === st.tradeSide;
+        if (dup) return reject('duplicate', `trade ${x.exchg}.${x.code}: index ${index} at ${x.action_date} ${x.action_time} already recorded`);
+      }
+    }
+    const o = this.tradeOut;
+    o.exchg = x.exchg;
+    o.code = x.code;
+    o.trading_date = td;
+    o.action_date = x.action_date;
+    o.action_time = x.action_time;
+    o.index = index;
+    o.ttype = typeof x.ttype === 'number' && x.ttype >= 0 && x.ttype <= U32_MAX && Number.isInteger(x.ttype) ? x.ttype : 0;
+    o.side = side;
+    o.price = x.price;
+    o.volume = vol;
+    o.askorder = safeInt(x.askorder);
+    o.bidorder = safeInt(x.bidorder);
+    st.tradeIndex = td === st.tradeDate ? Math.max(index, st.tradeIndex) : index;
+    st.tradeDate = td;
+    st.tradeKey = key;
+    st.tradePrice = x.price;
+    st.tradeVolume = vol;
+    st.tradeSide = side;
+    return OK;
+  }
+}
+
+/** The state a stored record leaves (for recovery after a restart). */
+export function stateFromTick(r: Record<string, unknown>): InstrumentState {
+  const s = emptyState();
+  const n = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
+  const first = (k: string) => {
+    const a = r[k] as ArrayLike<number> | undefined;
+    return a && a.length > 0 ? a[0]! : 0;
+  };
+  s.tradingDate = n('trading_date');
+  s.actionDate = n('action_date');
+  s.actionTime = n('action_time');
+  s.price = n('price');
+  s.totalVolume = s.volumeBase = s.sentTotalVolume = n('total_volume');
+  s.totalTurnover = s.turnoverBase = s.sentTotalTurnover = n('total_turnover');
+  s.sentVolume = n('volume');
+  s.openInterest = n('open_interest');
+  s.bid1 = first('bid_prices');
+  s.ask1 = first('ask_prices');
+  s.bidQty1 = first('bid_qty');
+  s.askQty1 = first('ask_qty');
+  return s;
+}
+
+export function stateFromTrade(r: Record<string, unknown>): InstrumentState {
+  const s = emptyState();
+  const n = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
+  s.tradeDate = n('trading_date');
+  s.tradeKey = (n('action_date') - 19900000) * 1e9 + n('action_time');
+  s.tradeIndex = n('index');
+  s.tradePrice = n('price');
+  s.tradeVolume = n('volume');
+  s.tradeSide = n('side');
+  return s;
+}

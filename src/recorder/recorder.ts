@@ -1,0 +1,324 @@
+// The recorder: feeds → normalization → the writer pool, plus the timers that keep a
+// long-running process healthy (msync, day rolls, log summaries). One per data root.
+//
+// ORDER per record (the hot path, synchronous, allocation-free after the parse):
+//   subscription filter → Normalizer (reject or fill the reused record) →
+//   WriterPool.append (publishes) → counters and lag histogram.
+// Anything that goes wrong with one record is counted and logged (rate-limited); the
+// recorder itself never stops on bad input or on an I/O error of one file.
+
+import fs from 'node:fs';
+import type { Logger } from 'pino';
+import { buildSessionBook, localDateTime, tradingDateOf, type SessionBook } from '../calendar/index.js';
+import type { Config } from '../config/index.js';
+import { TickrecError } from '../errors.js';
+import { createFeed, feedName, type FeedAdapter, type FeedSink, type FeedStats, type RejectReason, type TickInput, type TradeInput } from '../feed/index.js';
+import { TICK_KIND, TRADE_KIND, type RecordKind } from '../format/index.js';
+import { acquireRootLock, WriterPool, type RootLock } from '../store/index.js';
+import { ExchangeClock } from './exchange-clock.js';
+import { LatencyHistogram } from './histogram.js';
+import { Normalizer, stateFromTick, stateFromTrade } from './normalize.js';
+import { RejectLog } from './reject-log.js';
+
+export interface RecorderOptions {
+  config: Config;
+  log: Logger;
+  /** Wall clock, epoch ms (injectable: tests move it across a trading-day boundary). */
+  now?: () => number;
+  /** Feeds to use instead of those built from config.feeds (tests). */
+  feeds?: FeedAdapter[];
+  /** How often to check for finished days, ms. Default 1000. */
+  rollCheckMs?: number;
+}
+
+export interface RecorderStats {
+  startedMs: number;
+  ticksReceived: number;
+  tradesReceived: number;
+  ticksWritten: number;
+  tradesWritten: number;
+  rejected: Record<string, number>;
+  writeErrors: number;
+  volumeRegressions: number;
+  rolls: number;
+  openFiles: number;
+  liveFiles: number;
+  feeds: (FeedStats & { name: string })[];
+  lagMs: { p50: number; p99: number; max: number; count: number };
+  diskFreeBytes: number;
+  root: string;
+}
+
+interface Subscription {
+  all: boolean;
+  byExchg: Map<string, Set<string>>;
+}
+
+function subscription(list: readonly string[]): Subscription {
+  const byExchg = new Map<string, Set<string>>();
+  let all = false;
+  for (const s of list) {
+    if (s === '*') all = true;
+    else {
+      const dot = s.indexOf('.');
+      const ex = s.slice(0, dot);
+      if (!byExchg.has(ex)) byExchg.set(ex, new Set());
+      byExchg.get(ex)!.add(s.slice(dot + 1));
+    }
+  }
+  return { all, byExchg };
+}
+
+export class Recorder {
+  readonly root: string;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly lock: RootLock;
+  private readonly sessions: SessionBook;
+  private readonly pool: WriterPool;
+  private readonly normalizer: Normalizer;
+  private readonly rejects: RejectLog;
+  private readonly writeErrorLog: RejectLog;
+  private readonly feeds: FeedAdapter[];
+  private subs: Subscription[];
+  private readonly lag = new LatencyHistogram();
+  private readonly exClock = new ExchangeClock();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly counters = { ticksReceived: 0, tradesReceived: 0, ticksWritten: 0, tradesWritten: 0, writeErrors: 0, rolls: 0 };
+  private readonly startedMs: number;
+  private stopped = false;
+
+  private constructor(opts: RecorderOptions) {
+    const { config, log } = opts;
+    this.log = log;
+    this.now = opts.now ?? Date.now;
+    this.startedMs = this.now();
+    this.root = config.root;
+    this.sessions = loadSessions(config.sessions!);
+    this.lock = acquireRootLock(config.root, { onWarning: (m) => log.warn(m) });
+    try {
+      this.pool = new WriterPool(config.root, {
+        maxOpenFiles: config.storage.max_open_files,
+        initialCapacity: { tick: config.storage.initial_capacity_ticks, trade: config.storage.initial_capacity_trades },
+        onRoll: (r) => {
+          this.counters.rolls++;
+          log.info(r, r.to ? `day ${r.date} of ${r.exchg}.${r.code} (${r.kind}) finished: ${r.to}` : `empty ${r.kind} file of ${r.exchg}.${r.code} removed at roll`);
+        },
+        onRepair: (m) => log.warn(`repaired on open: ${m}`),
+        onProblem: (m) => log.error(m),
+      });
+      this.rejects = new RejectLog(log, config.log.reject_log_interval_ms, this.now);
+      this.writeErrorLog = new RejectLog(log, config.log.reject_log_interval_ms, this.now);
+      this.normalizer = new Normalizer({
+        sessions: this.sessions,
+        recover: (kind, exchg, code) => this.recover(kind, exchg, code),
+      });
+      this.feeds =
+        opts.feeds ??
+        config.feeds.map((f, i) =>
+          createFeed(f, i, {
+            onEvent: (kind, d) => {
+              const msg = `feed ${d.feed}: ${kind}${d.reason ? ` (${d.code ?? ''} ${d.reason})` : ''}${d.delayMs !== undefined ? ` in ${d.delayMs} ms` : ''}${d.error ? `: ${d.error}` : ''}`;
+              if (kind === 'error' || (kind === 'disconnected' && !d.planned)) log.warn(d, msg);
+              else log.info(d, msg);
+            },
+          }),
+        );
+      this.subs = opts.feeds ? opts.feeds.map(() => subscription(['*'])) : config.feeds.map((f) => subscription(f.subscribe));
+      const found = this.pool.scan();
+      const rolled = this.rollFinished();
+      log.info({ root: this.root, liveFiles: found, rolledAtStart: rolled }, `recorder on ${this.root}: ${found} live files, ${rolled} finished days set aside`);
+      const every = (ms: number, fn: () => void) => {
+        const t = setInterval(() => this.guard(fn), ms);
+        t.unref();
+        this.timers.push(t);
+      };
+      if (config.storage.sync_interval_ms > 0) every(config.storage.sync_interval_ms, () => this.pool.syncAll());
+      every(opts.rollCheckMs ?? 1000, () => this.rollFinished());
+      every(1000, () => {
+        this.rejects.flush();
+        this.writeErrorLog.flush();
+      });
+    } catch (err) {
+      this.lock.release();
+      throw err;
+    }
+  }
+
+  /** Takes the root lock, recovers the live files, starts the feeds. */
+  static start(opts: RecorderOptions): Recorder {
+    const r = new Recorder(opts);
+    r.feeds.forEach((f, i) => f.start(r.sinkFor(i, f.name)));
+    return r;
+  }
+
+  /** SIGHUP: new subscription lists, by feed name. */
+  reload(config: Config): void {
+    config.feeds.forEach((f, i) => {
+      const name = feedName(f, i);
+      const idx = this.feeds.findIndex((x) => x.name === name);
+      if (idx < 0) {
+        this.log.warn(`reload: feed ${name} is new; adding feeds needs a restart`);
+        return;
+      }
+      this.subs[idx] = subscription(f.subscribe);
+      this.feeds[idx]!.setSubscriptions(f.subscribe);
+      this.log.info(`reload: feed ${name} now subscribes to ${f.subscribe.length} instruments`);
+    });
+  }
+
+  /** Stops the feeds, then syncs and closes every file and releases the lock. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await Promise.allSettled(this.feeds.map((f) => f.stop()));
+    try {
+      this.pool.closeAll();
+    } finally {
+      this.rejects.flush();
+      this.lock.release();
+    }
+    this.log.info(this.summary(), 'recorder stopped; every file synced and closed');
+  }
+
+  stats(): RecorderStats {
+    const rejected: Record<string, number> = {};
+    for (const [k, v] of this.rejects.counts) rejected[k] = v;
+    let live = 0;
+    for (const _ of this.pool.live()) live++;
+    return {
+      startedMs: this.startedMs,
+      ...this.counters,
+      rejected,
+      volumeRegressions: this.normalizer.volumeRegressions,
+      openFiles: this.pool.openFiles,
+      liveFiles: live,
+      feeds: this.feeds.map((f) => ({ name: f.name, ...f.stats() })),
+      lagMs: { p50: this.lag.quantileUs(0.5) / 1000, p99: this.lag.quantileUs(0.99) / 1000, max: this.lag.maxUs / 1000, count: this.lag.count },
+      diskFreeBytes: diskFree(this.root),
+      root: this.root,
+    };
+  }
+
+  private summary() {
+    const s = this.stats();
+    return { ticksWritten: s.ticksWritten, tradesWritten: s.tradesWritten, rejected: s.rejected, writeErrors: s.writeErrors, rolls: s.rolls };
+  }
+
+  private sinkFor(i: number, feed: string): FeedSink {
+    return {
+      tick: (t) => this.onTick(i, feed, t),
+      trade: (t) => this.onTrade(i, feed, t),
+      reject: (reason, detail) => this.rejects.reject(reason, detail, feed),
+    };
+  }
+
+  private subscribed(i: number, exchg: string, code: string): boolean {
+    const s = this.subs[i]!;
+    return s.all || s.byExchg.get(exchg)?.has(code) === true;
+  }
+
+  private onTick(i: number, feed: string, t: TickInput): void {
+    this.counters.ticksReceived++;
+    if (!this.subscribed(i, t.exchg, t.code)) return this.reject('not_subscribed', `tick ${String(t.exchg)}.${String(t.code)}: not in feed ${feed}'s subscriptions`, feed);
+    const v = this.normalizer.tick(t);
+    if (!v.ok) return this.reject(v.reason, v.detail, feed);
+    const o = this.normalizer.tickOut;
+    if (this.write(TICK_KIND, o.exchg, o.code, o.trading_date, o, feed)) {
+      this.counters.ticksWritten++;
+      this.recordLag(o.exchg, o.code, o.action_date, o.action_time);
+    }
+  }
+
+  private onTrade(i: number, feed: string, t: TradeInput): void {
+    this.counters.tradesReceived++;
+    if (!this.subscribed(i, t.exchg, t.code)) return this.reject('not_subscribed', `trade ${String(t.exchg)}.${String(t.code)}: not in feed ${feed}'s subscriptions`, feed);
+    const v = this.normalizer.trade(t);
+    if (!v.ok) return this.reject(v.reason, v.detail, feed);
+    const o = this.normalizer.tradeOut;
+    if (this.write(TRADE_KIND, o.exchg, o.code, o.trading_date, o, feed)) this.counters.tradesWritten++;
+  }
+
+  private reject(reason: RejectReason, detail: string, feed: string): void {
+    this.rejects.reject(reason, detail, feed);
+  }
+
+  private write(kind: RecordKind, exchg: string, code: string, date: number, rec: object, feed: string): boolean {
+    try {
+      if (this.pool.append(kind, exchg, code, date, rec)) return true;
+      this.reject('out_of_order', `${kind.name} ${exchg}.${code}: trading day ${date} is already finished`, feed);
+      return false;
+    } catch (err) {
+      this.counters.writeErrors++;
+      const e = err instanceof TickrecError ? err : new TickrecError('E_IO', String((err as Error)?.stack ?? err));
+      this.writeErrorLog.reject(e.code, `${kind.name} ${exchg}.${code}: ${e.message}`, feed);
+      return false;
+    }
+  }
+
+  private recordLag(exchg: string, code: string, date: number, time: number): void {
+    const s = this.sessions.sessionOf(exchg, code);
+    if (!s) return;
+    const lagMs = this.now() - this.exClock.epochMs(date, time, s.timezone);
+    this.lag.record(lagMs * 1000);
+  }
+
+  private recover(kind: 'tick' | 'trade', exchg: string, code: string) {
+    try {
+      const last = this.pool.lastRecord(kind === 'tick' ? TICK_KIND : TRADE_KIND, exchg, code);
+      if (!last) return undefined;
+      return kind === 'tick' ? stateFromTick(last) : stateFromTrade(last);
+    } catch {
+      return undefined; // a file that cannot be opened fails again, loudly, at write
+    }
+  }
+
+  /** Sets aside every live file whose trading day is over by the session clock. */
+  private rollFinished(): number {
+    const nowMs = this.now();
+    const current = new Map<string, number>();
+    return this.pool.rollFinished((_kind, exchg, code, date) => {
+      const s = this.sessions.sessionOf(exchg, code);
+      if (!s) return false; // no session: rolled by the first record of a new day
+      let td = current.get(s.name);
+      if (td === undefined) {
+        const l = localDateTime(nowMs, s.timezone);
+        td = tradingDateOf(s, l.date, l.time, this.sessions.holidays);
+        current.set(s.name, td);
+      }
+      return date < td;
+    });
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error({ err }, `background task failed: ${(err as Error).message}`);
+    }
+  }
+}
+
+function loadSessions(file: string): SessionBook {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new TickrecError('E_CONFIG', `${file}: cannot read the sessions file (${(err as Error).message}).`, { file });
+  }
+  try {
+    return buildSessionBook(json, file);
+  } catch (err) {
+    throw new TickrecError('E_CONFIG', (err as Error).message, { file });
+  }
+}
+
+function diskFree(dir: string): number {
+  try {
+    const s = fs.statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return -1;
+  }
+}
