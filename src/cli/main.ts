@@ -5,7 +5,10 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerCat } from './cat.js';
 import { registerInspect } from './inspect.js';
+import { registerRecord } from './record.js';
 import { registerRepair } from './repair.js';
+import { registerSimulate } from './simulate.js';
+import { registerStatus } from './status.js';
 import { registerTail } from './tail.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -16,6 +19,9 @@ const program = new Command()
   .version(pkg.version)
   .showHelpAfterError();
 
+registerRecord(program);
+registerSimulate(program);
+registerStatus(program);
 registerInspect(program);
 registerCat(program);
 registerTail(program);

@@ -1,0 +1,147 @@
+// tickrec record --config FILE: the always-on recorder.
+//
+// Exit codes: 0 stopped by SIGTERM/SIGINT with every file synced and closed; 1 a fatal
+// runtime error (logged); 2 invalid configuration or usage; 3 the data root is locked
+// by another live recorder.
+
+import path from 'node:path';
+import type { Command } from 'commander';
+import { BUNDLED_CONFIG_DIR, loadConfig, type Config } from '../config/index.js';
+import { epochOfLocal } from '../calendar/index.js';
+import { parseInstant } from '../format/index.js';
+import { createLogger } from '../recorder/logger.js';
+import { startMetricsServer, type MetricsServer } from '../recorder/metrics.js';
+import { Recorder } from '../recorder/recorder.js';
+import { startStatusLine } from '../recorder/status-line.js';
+import { startSimulator } from '../sim/index.js';
+import { EXIT_ERROR, reportError, usageError } from './run.js';
+
+/** Longest a clean shutdown may take before the process exits anyway (exit 1). */
+export const SHUTDOWN_LIMIT_MS = 5000;
+
+interface RecordOptions {
+  config: string;
+  root?: string;
+  clockStart?: string;
+  clockTz: string;
+  clockSpeed: string;
+}
+
+/** The injectable clock: real time, or a simulated one starting at a given local instant. */
+function makeClock(o: RecordOptions): () => number {
+  if (o.clockStart === undefined) return Date.now;
+  const at = parseInstant(o.clockStart);
+  if (!at || at.date === undefined) throw usageError(`--clock-start '${o.clockStart}': use "YYYYMMDD HH:MM[:SS]".`);
+  const speed = Number(o.clockSpeed);
+  if (!(speed > 0)) throw usageError(`--clock-speed ${o.clockSpeed}: a number > 0.`);
+  const start = epochOfLocal(at.date, at.time, o.clockTz);
+  const t0 = Date.now();
+  return () => start + (Date.now() - t0) * speed;
+}
+
+async function run(o: RecordOptions): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(o.config);
+    if (o.root) config.root = path.resolve(o.root);
+  } catch (err) {
+    process.exitCode = reportError(err);
+    return;
+  }
+  const log = createLogger({ level: config.log.level, pretty: config.log.pretty });
+  let sim: { close(): Promise<void> } | undefined;
+  let rec: Recorder | undefined;
+  let metrics: MetricsServer | undefined;
+  let stopStatus: (() => void) | undefined;
+  const now = makeClock(o);
+  try {
+    if (config.simulator) {
+      const s = config.simulator;
+      const started = await startSimulator({
+        host: s.host,
+        port: s.port,
+        instruments: s.instruments,
+        rate: s.rate,
+        seed: s.seed,
+        speed: s.speed,
+        trades: s.trades,
+        ...(s.start !== undefined ? { start: s.start } : {}),
+      });
+      sim = started;
+      log.info(`built-in simulator on ${started.url}: ${s.instruments} instruments, ${s.rate} ticks/s`);
+    }
+    rec = Recorder.start({ config, log, now });
+    if (config.metrics.enabled) {
+      metrics = await startMetricsServer(rec, config.metrics.host, config.metrics.port, now);
+      log.info(`metrics and health on ${metrics.url}/metrics and ${metrics.url}/health`);
+    }
+    if (config.status_line ?? process.stdout.isTTY === true) stopStatus = startStatusLine(rec);
+  } catch (err) {
+    await rec?.stop().catch(() => undefined);
+    await metrics?.close();
+    await sim?.close();
+    process.exitCode = reportError(err);
+    log.flush?.();
+    return;
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    stopStatus?.();
+    log.info(`${signal}: stopping feeds, syncing and closing files`);
+    const limit = setTimeout(() => {
+      log.error(`shutdown took longer than ${SHUTDOWN_LIMIT_MS} ms; exiting anyway (published records are intact)`);
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS);
+    limit.unref();
+    try {
+      await rec!.stop();
+      await metrics?.close();
+      await sim?.close();
+      clearTimeout(limit);
+      process.exit(0);
+    } catch (err) {
+      log.error({ err }, `shutdown failed: ${(err as Error).message}`);
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGHUP', () => {
+    try {
+      const next = loadConfig(o.config);
+      rec!.reload(next);
+    } catch (err) {
+      log.error(`SIGHUP: configuration not reloaded: ${(err as Error).message}`);
+    }
+  });
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, `fatal: ${err.message}`);
+    try {
+      rec?.stop().finally(() => process.exit(1));
+    } catch {
+      process.exit(1);
+    }
+  });
+  await new Promise<never>(() => undefined); // runs until a signal
+}
+
+export function registerRecord(program: Command): void {
+  program
+    .command('record')
+    .description('run the recorder: connect the feeds and record into the data root (stops on SIGTERM/SIGINT, reloads subscriptions on SIGHUP)')
+    .option('-c, --config <file>', 'configuration file (JSON)', path.join(BUNDLED_CONFIG_DIR, 'recorder.json'))
+    .option('--root <dir>', 'data root (overrides the configuration)')
+    .option('--clock-start <time>', 'testing: start a simulated clock at this local instant ("YYYYMMDD HH:MM[:SS]")')
+    .option('--clock-tz <zone>', 'testing: time zone of --clock-start', 'Asia/Shanghai')
+    .option('--clock-speed <x>', 'testing: the simulated clock runs x times real time', '1')
+    .action(async (o: RecordOptions) => {
+      try {
+        await run(o);
+      } catch (err) {
+        process.exitCode = reportError(err) || EXIT_ERROR;
+      }
+    });
+}
