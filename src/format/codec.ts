@@ -8,7 +8,7 @@
 //
 // Offsets: `offset` is the byte offset of the record in the Mem region and must be a
 // multiple of 8 (records start at 24 + i * size with sizes that are multiples of 8;
-// the writer and reader assert this once per mapping). Files are capped at 4 GiB
+// the writer and reader assert this once per mapping). Files are capped at 2 GiB
 // (Node's Buffer limit), so `offset >>> 3` is exact.
 
 import { TickrecError } from '../errors.js';

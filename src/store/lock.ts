@@ -60,7 +60,12 @@ export function isAlive(rec: LockRecord): boolean {
 
 export function readLock(file: string): LockRecord | null {
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as LockRecord;
+    const v = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockRecord> | null;
+    const ok =
+      typeof v === 'object' && v !== null && !Array.isArray(v) &&
+      Number.isInteger(v.pid) && (v.pid as number) > 0 && typeof v.host === 'string' &&
+      (v.procStart === null || typeof v.procStart === 'number');
+    return ok ? (v as LockRecord) : null; // not a lock record: treated as stale
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     if (err instanceof SyntaxError) return null; // unreadable: treated as stale

@@ -8,7 +8,7 @@
 
 import { createRequire } from 'node:module';
 import { assert } from '../assert.js';
-import { ioError } from '../errors.js';
+import { TickrecError, ioError } from '../errors.js';
 
 // mmap-io is CommonJS whose typings declare a default export that does not exist at
 // run time: load it with require, typed with the part of its API tickrec uses.
@@ -21,11 +21,14 @@ interface MmapIo {
 }
 const mmap = createRequire(import.meta.url)('mmap-io') as MmapIo;
 
-/** Largest mapping Node can hold in one Buffer (4 GiB on Node 20). */
-export const MAX_MAP_BYTES = 4294967296;
+/** Largest mapping: mmap-io passes the length as a 32-bit signed int (2 GiB - 1). */
+export const MAX_MAP_BYTES = 2147483647;
 
 export function mapFile(fd: number, bytes: number, writable: boolean, path: string): Buffer {
-  assert(bytes > 0 && bytes <= MAX_MAP_BYTES, `map length ${bytes} out of range for ${path}`);
+  assert(bytes > 0, `map length ${bytes} out of range for ${path}`);
+  if (bytes > MAX_MAP_BYTES) {
+    throw new TickrecError('E_IO', `${path}: ${bytes} bytes do not fit in one mapping (at most ${MAX_MAP_BYTES}); tickrec cannot map this file.`, { file: path });
+  }
   try {
     const prot = writable ? mmap.PROT_READ | mmap.PROT_WRITE : mmap.PROT_READ;
     return mmap.map(bytes, prot, mmap.MAP_SHARED, fd, 0);

@@ -27,8 +27,13 @@ export interface RtProbe {
 
 /** Reads and checks the header of an open RT file. Throws for a file nobody should trust. */
 export function probeRtFile(fd: number, path: string, expected?: RecordKind): RtProbe {
+  // The header first, then the length: while a writer grows the file, the length only
+  // grows and `capacity` is stored after the file grew, so a length taken after the
+  // header read always covers the capacity that header holds.
+  const head = Buffer.alloc(RT_HEADER_BYTES);
+  const got = fs.readSync(fd, head, 0, RT_HEADER_BYTES, 0);
   const fileBytes = fs.fstatSync(fd).size;
-  if (fileBytes < RT_HEADER_BYTES) {
+  if (got < RT_HEADER_BYTES) {
     throw new TickrecError(
       'E_TRUNCATED',
       `${path}: ${fileBytes} bytes, shorter than the ${RT_HEADER_BYTES}-byte header; the file is not a usable block file. ` +
@@ -36,8 +41,6 @@ export function probeRtFile(fd: number, path: string, expected?: RecordKind): Rt
       { file: path },
     );
   }
-  const head = Buffer.alloc(RT_HEADER_BYTES);
-  fs.readSync(fd, head, 0, RT_HEADER_BYTES, 0);
   if (!hasBlockFlag(head)) {
     throw new TickrecError(
       'E_NOT_BLOCK_FILE',

@@ -80,7 +80,7 @@ export class FollowCursor {
   private drain(r: RtReader, onRecord: OnRecord): number {
     const n = Math.min(r.length, this.index + (this.opts.batchMax ?? 65536));
     let i = this.index;
-    for (; i < n; i++) {
+    for (; i < n && !this.stopped; i++) {
       if (onRecord(r.at(i), i, r) === false) {
         this.stopped = true;
         i++;

@@ -164,6 +164,7 @@ export class RtWriter {
 
   /** Appends one record; returns its index. It is visible to readers on return. */
   append(rec: object): number {
+    if (this.closed) throw new TickrecError('E_IO', `${this.path}: the writer is closed; open it again.`, { file: this.path });
     const n = this.n;
     if (n === this.cap) this.grow(n + 1);
     this.encode(rec, this.mem, RT_HEADER_BYTES + n * this.rs);
@@ -174,6 +175,7 @@ export class RtWriter {
 
   /** Appends records and publishes them together with one store of `size`. */
   appendBatch(recs: readonly object[]): void {
+    if (this.closed) throw new TickrecError('E_IO', `${this.path}: the writer is closed; open it again.`, { file: this.path });
     const n = this.n;
     const end = n + recs.length;
     if (end > this.cap) this.grow(end);
@@ -185,6 +187,7 @@ export class RtWriter {
 
   /** Appends already-encoded records (`bytes.length` a multiple of the record size). */
   appendRaw(bytes: Uint8Array): void {
+    if (this.closed) throw new TickrecError('E_IO', `${this.path}: the writer is closed; open it again.`, { file: this.path });
     assert(bytes.length % this.rs === 0, `appendRaw: ${bytes.length} bytes is not a whole number of records`);
     const count = bytes.length / this.rs;
     const n = this.n;
@@ -213,7 +216,7 @@ export class RtWriter {
     if (needed > maxCap) {
       throw new TickrecError(
         'E_NO_SPACE',
-        `${this.path}: a real-time file is limited to ${maxCap} ${this.kind.name} records (4 GiB, one mapping); ` +
+        `${this.path}: a real-time file is limited to ${maxCap} ${this.kind.name} records (2 GiB, the largest single mapping mmap-io makes); ` +
           'it is full. Roll the file over (a new trading day) or split the instrument across feeds.',
         { file: this.path },
       );

@@ -17,6 +17,8 @@ export interface WriterPoolOptions {
   initialCapacity: Partial<Record<string, number>>;
   onRoll?: (info: { kind: string; exchg: string; code: string; date: number; to: string | undefined }) => void;
   onRepair?: (message: string) => void;
+  /** Told of a live file found by scan() that cannot be read (it stays untouched). */
+  onProblem?: (message: string) => void;
 }
 
 interface Entry {
@@ -111,8 +113,10 @@ export class WriterPool {
           let e: Entry;
           try {
             e = this.entry(kind, exchg, code);
-          } catch {
-            continue; // a name tickrec would not have written: left alone
+          } catch (err) {
+            // a name tickrec would not have written, or a damaged header: left alone
+            this.opts.onProblem?.(`scan: ${path.join(this.root, 'rt', kindDir, exchg, file)} left alone: ${(err as Error).message}`);
+            continue;
           }
           if (e.date === 0) e.date = readDate(e.path, kind);
           found++;
