@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerBars } from './bars.js';
 import { registerCat } from './cat.js';
 import { registerInspect } from './inspect.js';
 import { registerRecord } from './record.js';
@@ -26,5 +27,6 @@ registerInspect(program);
 registerCat(program);
 registerTail(program);
 registerRepair(program);
+registerBars(program);
 
 await program.parseAsync(process.argv);

@@ -16,7 +16,12 @@ const TABLE_COLUMNS: Record<string, readonly string[]> = {
   trade: ['action_date', 'action_time', 'exchg', 'code', 'price', 'volume', 'side', 'index'],
   min1: ['date', 'time', 'open', 'high', 'low', 'close', 'vol', 'money', 'hold'],
   min5: ['date', 'time', 'open', 'high', 'low', 'close', 'vol', 'money', 'hold'],
+  min15: ['date', 'time', 'open', 'high', 'low', 'close', 'vol', 'money', 'hold'],
+  min30: ['date', 'time', 'open', 'high', 'low', 'close', 'vol', 'money', 'hold'],
+  min60: ['date', 'time', 'open', 'high', 'low', 'close', 'vol', 'money', 'hold'],
 };
+
+const isMinuteBar = (k: RecordKind) => k.recordBytes === 88 && k.name.startsWith('min');
 
 /** A record flattened to columns: arrays become name_0..name_9, times readable in tables. */
 function flatten(rec: Rec): Record<string, string | number> {
@@ -40,7 +45,7 @@ function tableCell(kind: RecordKind, rec: Rec, col: string): string {
   const v = flat[col];
   if (col === 'action_time') return formatTime(v as number);
   if (col === 'action_date' || (col === 'date' && kind.name !== 'tick')) return formatDate(v as number);
-  if (col === 'time' && (kind.name === 'min1' || kind.name === 'min5')) {
+  if (col === 'time' && isMinuteBar(kind)) {
     const stamp = (v as number) + 199000000000; // YYYYMMDDHHMM
     const hhmm = stamp % 10000;
     return `${formatDate(Math.floor(stamp / 10000))} ${String(Math.floor(hhmm / 100)).padStart(2, '0')}:${String(hhmm % 100).padStart(2, '0')}`;

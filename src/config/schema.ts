@@ -30,7 +30,36 @@ export const WebsocketFeedSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
 });
 
-export const FeedSchema = z.discriminatedUnion('type', [WebsocketFeedSchema]);
+/** A CTP market-data feed through the native addon (docs/ctp.md). */
+export const CtpFeedSchema = z.strictObject({
+  type: z.literal('ctp'),
+  /** Name in logs and metrics; default: ctp-<position>. */
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, "_", "." or "-", at most 40').optional(),
+  /** Front addresses, tried in order; the API moves to the next when one does not answer. */
+  fronts: z.array(z.string().regex(/^tcp:\/\/[^\s:/]+:\d{1,5}$/, 'a front address tcp://HOST:PORT')).min(1),
+  broker_id: z.string().min(1).max(10),
+  user_id: z.string().min(1).max(15),
+  /** Put "${CTP_PASSWORD}" here and export the variable: the password never reaches logs. */
+  password: z.string().max(40),
+  /** Explicit EXCHG.CODE instruments (CTP has no "all"); the exchange fills an empty ExchangeID. */
+  subscribe: z
+    .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*\.[A-Za-z0-9][A-Za-z0-9._-]*$/, 'an instrument "EXCHG.CODE" (CTP needs explicit codes, no "*")'))
+    .min(1),
+  /** The API's flow folder (its .con files). Default <root>/ctp-flow/<name>; relative to the data root. */
+  flow_dir: z.string().min(1).optional(),
+  /** Absolute path of thostmduserapi_se.so. Default: $CTP_SDK_DIR/thostmduserapi_se.so. */
+  library: z.string().regex(/^\//, 'an absolute path to thostmduserapi_se.so').optional(),
+  /** Ticks waiting for the JavaScript thread at most; more are dropped and counted. */
+  queue_max: z.number().int().min(1).max(16_777_216).default(65_536),
+  /** Codes per SubscribeMarketData call. */
+  subscribe_batch: z.number().int().min(1).max(10_000).default(500),
+  /** CreateFtdcMdApi with 3 parameters (CTP up to 6.6) or 4 (6.7 on); auto: what the library exports. */
+  api_generation: z.union([z.literal('auto'), z.literal(3), z.literal(4)]).default('auto'),
+  /** CZCE contract multipliers by product ({"SR": 10}): CZCE's Turnover lacks them (docs/ctp.md). */
+  czce_multipliers: z.record(z.string().regex(/^[A-Za-z]{1,8}$/, 'a product such as SR'), z.number().positive()).optional(),
+});
+
+export const FeedSchema = z.discriminatedUnion('type', [WebsocketFeedSchema, CtpFeedSchema]);
 
 export const SimulatorSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -78,6 +107,28 @@ export const ConfigSchema = z.strictObject({
       sync_interval_ms: z.number().int().min(0).default(1000),
       /** Most files mapped at once; the least recently written is closed beyond it. */
       max_open_files: z.number().int().min(4).default(4096),
+      /**
+       * Set a file aside when the session clock says its trading day is over, even with
+       * no further record. Turn off to record a replay whose timestamps are not "now".
+       */
+      roll_by_clock: z.boolean().default(true),
+    })
+    .prefault({}),
+  /** Bars from ticks (docs/bars.md). */
+  bars: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Periods in minutes among 1, 5, 15, 30, 60; must include 1. */
+      periods: z
+        .array(z.union([z.literal(1), z.literal(5), z.literal(15), z.literal(30), z.literal(60)], { error: 'a period in minutes: 1, 5, 15, 30 or 60' }))
+        .refine((p) => p.includes(1), 'must include 1 (every longer bar is folded from 1-minute bars)')
+        .default([1, 5]),
+      /** A bar closes this long after its end by the clock. */
+      grace_ms: z.number().int().min(0).max(60_000).default(3000),
+      /** How often the bar timer runs. */
+      timer_ms: z.number().int().min(10).max(10_000).default(250),
+      /** Publish closed-bar events to rt/closed/<SESSION>.dmb. */
+      closed_events: z.boolean().default(true),
     })
     .prefault({}),
   /** One-line live status on the terminal; default: when stdout is a terminal. */
@@ -86,4 +137,5 @@ export const ConfigSchema = z.strictObject({
 
 export type Config = z.output<typeof ConfigSchema>;
 export type FeedConfig = z.output<typeof FeedSchema>;
+export type CtpFeedConfig = z.output<typeof CtpFeedSchema>;
 export type SimulatorConfig = z.output<typeof SimulatorSchema>;

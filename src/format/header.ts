@@ -75,5 +75,15 @@ export const BlockType = {
 } as const;
 export type BlockTypeValue = (typeof BlockType)[keyof typeof BlockType];
 
+/**
+ * tickrec's own block types (a tickrec extension, not upstream's): real-time bars of the
+ * periods derived from 1-minute bars, in the bar layout of RT_MIN1/RT_MIN5.
+ */
+export const TickrecBlockType = {
+  RT_MIN15: 101,
+  RT_MIN30: 102,
+  RT_MIN60: 103,
+} as const;
+
 export const BLOCK_VERSION_RAW = 3;
 export const BLOCK_VERSION_COMPRESSED = 4;

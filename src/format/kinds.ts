@@ -3,12 +3,12 @@
 
 import { BAR } from './bar.js';
 import { compileCodec, type Codec } from './codec.js';
-import { BlockType } from './header.js';
+import { BlockType, TickrecBlockType } from './header.js';
 import type { Mem } from './mem.js';
 import { TICK } from './tick.js';
 import { TRADE } from './trade.js';
 
-export type KindName = 'tick' | 'trade' | 'min1' | 'min5';
+export type KindName = 'tick' | 'trade' | 'min1' | 'min5' | 'min15' | 'min30' | 'min60';
 
 export interface RecordKind {
   readonly name: KindName;
@@ -84,12 +84,24 @@ export const MIN1_KIND: RecordKind = {
 
 export const MIN5_KIND: RecordKind = { ...MIN1_KIND, name: 'min5', rtType: BlockType.RT_MIN5, folder: 'min5' };
 
+/** The kinds of datakit's layout. */
 export const KINDS: readonly RecordKind[] = [TICK_KIND, TRADE_KIND, MIN1_KIND, MIN5_KIND];
 
+// tickrec extension: bars of periods derived from 1-minute bars (src/bars), same record.
+export const MIN15_KIND: RecordKind = { ...MIN1_KIND, name: 'min15', rtType: TickrecBlockType.RT_MIN15, folder: 'min15' };
+export const MIN30_KIND: RecordKind = { ...MIN1_KIND, name: 'min30', rtType: TickrecBlockType.RT_MIN30, folder: 'min30' };
+export const MIN60_KIND: RecordKind = { ...MIN1_KIND, name: 'min60', rtType: TickrecBlockType.RT_MIN60, folder: 'min60' };
+
+/** tickrec's own kinds (block types in TickrecBlockType). */
+export const EXTENSION_KINDS: readonly RecordKind[] = [MIN15_KIND, MIN30_KIND, MIN60_KIND];
+
+/** Every kind tickrec reads and writes. */
+export const ALL_KINDS: readonly RecordKind[] = [...KINDS, ...EXTENSION_KINDS];
+
 export function kindByRtType(type: number): RecordKind | undefined {
-  return KINDS.find((k) => k.rtType === type);
+  return ALL_KINDS.find((k) => k.rtType === type);
 }
 
 export function kindByName(name: string): RecordKind | undefined {
-  return KINDS.find((k) => k.name === name);
+  return ALL_KINDS.find((k) => k.name === name);
 }

@@ -9,6 +9,7 @@
 
 import fs from 'node:fs';
 import type { Logger } from 'pino';
+import { LiveBars, isBarKind, type LiveBarsStats } from '../bars/index.js';
 import { buildSessionBook, localDateTime, tradingDateOf, type SessionBook } from '../calendar/index.js';
 import type { Config } from '../config/index.js';
 import { TickrecError } from '../errors.js';
@@ -46,6 +47,8 @@ export interface RecorderStats {
   feeds: (FeedStats & { name: string })[];
   lagMs: { p50: number; p99: number; max: number; count: number };
   diskFreeBytes: number;
+  /** Bars (when bars.enabled). */
+  bars?: LiveBarsStats;
   root: string;
 }
 
@@ -87,6 +90,7 @@ export class Recorder {
   private readonly counters = { ticksReceived: 0, tradesReceived: 0, ticksWritten: 0, tradesWritten: 0, writeErrors: 0, rolls: 0 };
   private readonly startedMs: number;
   private stopped = false;
+  private readonly bars: LiveBars | undefined;
 
   private constructor(opts: RecorderOptions) {
     const { config, log } = opts;
@@ -117,6 +121,7 @@ export class Recorder {
         opts.feeds ??
         config.feeds.map((f, i) =>
           createFeed(f, i, {
+            root: config.root,
             onEvent: (kind, d) => {
               const msg = `feed ${d.feed}: ${kind}${d.reason ? ` (${d.code ?? ''} ${d.reason})` : ''}${d.delayMs !== undefined ? ` in ${d.delayMs} ms` : ''}${d.error ? `: ${d.error}` : ''}`;
               if (kind === 'error' || (kind === 'disconnected' && !d.planned)) log.warn(d, msg);
@@ -126,15 +131,31 @@ export class Recorder {
         );
       this.subs = opts.feeds ? opts.feeds.map(() => subscription(['*'])) : config.feeds.map((f) => subscription(f.subscribe));
       const found = this.pool.scan();
-      const rolled = this.rollFinished();
+      const rolled = config.storage.roll_by_clock ? this.rollFinished() : 0;
       log.info({ root: this.root, liveFiles: found, rolledAtStart: rolled }, `recorder on ${this.root}: ${found} live files, ${rolled} finished days set aside`);
+      if (config.bars.enabled) {
+        this.bars = new LiveBars({
+          root: config.root,
+          pool: this.pool,
+          sessions: this.sessions,
+          periods: config.bars.periods,
+          graceMs: config.bars.grace_ms,
+          closedEvents: config.bars.closed_events,
+          onProblem: (m) => this.writeErrorLog.reject('bars', m, 'bars'),
+          onRoll: (r) => log.info(r, r.to ? `closed-bar events of ${r.session} for ${r.date} finished: ${r.to}` : `empty closed-bar event file of ${r.session} removed`),
+        });
+        const rec = this.bars.recover(this.now());
+        log.info(rec, `bars: open bars of ${rec.instruments} instruments rebuilt from ${rec.ticksReplayed} ticks`);
+      }
       const every = (ms: number, fn: () => void) => {
         const t = setInterval(() => this.guard(fn), ms);
         t.unref();
         this.timers.push(t);
       };
       if (config.storage.sync_interval_ms > 0) every(config.storage.sync_interval_ms, () => this.pool.syncAll());
-      every(opts.rollCheckMs ?? 1000, () => this.rollFinished());
+      if (config.storage.roll_by_clock) every(opts.rollCheckMs ?? 1000, () => this.rollFinished());
+      // Bars close by the clock only when the clock is the data's (not while recording a replay).
+      if (this.bars && config.storage.roll_by_clock) every(config.bars.timer_ms, () => this.bars!.onTimer(this.now()));
       every(1000, () => {
         this.rejects.flush();
         this.writeErrorLog.flush();
@@ -174,6 +195,11 @@ export class Recorder {
     for (const t of this.timers) clearInterval(t);
     await Promise.allSettled(this.feeds.map((f) => f.stop()));
     try {
+      try {
+        this.bars?.stop(this.now()); // before the pool closes: it appends the bars that are due
+      } catch (err) {
+        this.log.error({ err }, `bars: stop failed: ${(err as Error).message}`);
+      }
       this.pool.closeAll();
     } finally {
       this.rejects.flush();
@@ -197,6 +223,7 @@ export class Recorder {
       feeds: this.feeds.map((f) => ({ name: f.name, ...f.stats() })),
       lagMs: { p50: this.lag.quantileUs(0.5) / 1000, p99: this.lag.quantileUs(0.99) / 1000, max: this.lag.maxUs / 1000, count: this.lag.count },
       diskFreeBytes: diskFree(this.root),
+      ...(this.bars ? { bars: this.bars.stats } : {}),
       root: this.root,
     };
   }
@@ -227,6 +254,7 @@ export class Recorder {
     const o = this.normalizer.tickOut;
     if (this.write(TICK_KIND, o.exchg, o.code, o.trading_date, o, feed)) {
       this.counters.ticksWritten++;
+      this.bars?.onTick(o);
       this.recordLag(o.exchg, o.code, o.action_date, o.action_time);
     }
   }
@@ -278,14 +306,18 @@ export class Recorder {
   private rollFinished(): number {
     const nowMs = this.now();
     const current = new Map<string, number>();
-    return this.pool.rollFinished((_kind, exchg, code, date) => {
+    // Bar files wait rollDelayMs: the last bar of a UTC day is closed just after midnight.
+    const barDelay = this.bars?.rollDelayMs ?? 0;
+    return this.pool.rollFinished((kind, exchg, code, date) => {
       const s = this.sessions.sessionOf(exchg, code);
       if (!s) return false; // no session: rolled by the first record of a new day
-      let td = current.get(s.name);
+      const delay = isBarKind(kind) ? barDelay : 0;
+      const key = `${s.name}/${delay}`;
+      let td = current.get(key);
       if (td === undefined) {
-        const l = localDateTime(nowMs, s.timezone);
+        const l = localDateTime(nowMs - delay, s.timezone);
         td = tradingDateOf(s, l.date, l.time, this.sessions.holidays);
-        current.set(s.name, td);
+        current.set(key, td);
       }
       return date < td;
     });

@@ -54,7 +54,7 @@ export function probeRtFile(fd: number, path: string, expected?: RecordKind): Rt
   if (!kind) {
     throw new TickrecError(
       'E_WRONG_TYPE',
-      `${path}: block type ${header.type} is not a real-time type tickrec reads (1 min1, 2 min5, 3 ticks, 5 transactions).`,
+      `${path}: block type ${header.type} is not a real-time type tickrec reads (1 min1, 2 min5, 3 ticks, 5 transactions, 101-103 min15/min30/min60).`,
       { file: path },
     );
   }

@@ -58,6 +58,9 @@ export const DEFAULT_INITIAL_CAPACITY: Readonly<Record<string, number>> = {
   trade: 5000,
   min1: 1500,
   min5: 300,
+  min15: 100,
+  min30: 50,
+  min60: 30,
 };
 
 /** Zero bytes written per write(2) while growing. */

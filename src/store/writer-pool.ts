@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TickrecError } from '../errors.js';
-import { kindByName, type RecordKind, type Rec } from '../format/index.js';
+import { ALL_KINDS, type RecordKind, type Rec } from '../format/index.js';
 import { rtFilePath } from './paths.js';
 import { setAside } from './roll.js';
 import { probeRtFile } from './rt-file.js';
@@ -135,7 +135,7 @@ export class WriterPool {
   }
 
   private *kinds(): IterableIterator<RecordKind> {
-    for (const n of ['tick', 'trade', 'min1', 'min5']) yield kindByName(n)!;
+    yield* ALL_KINDS;
   }
 
   private *openEntries(): IterableIterator<Entry> {

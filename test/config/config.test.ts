@@ -42,7 +42,7 @@ describe('parseConfig: invalid configurations', () => {
     ['feeds not an array', minimal({ feeds: FEED }), 'feeds', 'expected array'],
     ['an http url', withFeed({ url: 'http://x' }), 'feeds[0].url', 'a ws:// or wss:// URL'],
     ['an unknown format', withFeed({ format: 'fix' }), 'feeds[0].format', '"tickrec"|"binance"|"okx"'],
-    ['an unknown feed type', minimal({ feeds: [{ ...FEED, type: 'ctp' }] }), 'feeds[0].type', "'websocket'"],
+    ['an unknown feed type', minimal({ feeds: [{ ...FEED, type: 'fix' }] }), 'feeds[0].type', "'websocket' | 'ctp'"],
     ['a bad instrument', withFeed({ subscribe: ['SHFE.rb2505', '../x'] }), 'feeds[0].subscribe[1]', 'EXCHG.CODE'],
     ['an empty subscription', withFeed({ subscribe: [] }), 'feeds[0].subscribe', '>=1'],
     ['a tiny max payload', withFeed({ max_payload_bytes: 100 }), 'feeds[0].max_payload_bytes', '>=1024'],
@@ -99,7 +99,8 @@ describe('parseConfig: defaults', () => {
       ],
       metrics: { enabled: true, host: '127.0.0.1', port: 9464 },
       log: { level: 'info', reject_log_interval_ms: 10_000 },
-      storage: { initial_capacity_ticks: 2500, initial_capacity_trades: 5000, sync_interval_ms: 1000, max_open_files: 4096 },
+      storage: { initial_capacity_ticks: 2500, initial_capacity_trades: 5000, sync_interval_ms: 1000, max_open_files: 4096, roll_by_clock: true },
+      bars: { enabled: true, periods: [1, 5], grace_ms: 3000, timer_ms: 250, closed_events: true },
     });
     expect(fs.existsSync(c.sessions!)).toBe(true);
   });
@@ -132,6 +133,7 @@ describe('${ENV} substitution', () => {
       env,
     );
     const f = c.feeds[0]!;
+    if (f.type !== 'websocket') throw new Error('expected a websocket feed');
     expect(f.url).toBe('wss://feed.example.com:9000/stream');
     expect(f.headers).toEqual({ Authorization: 'Bearer s3cr3t' });
     expect(f.subscribe).toEqual(['SHFE.rb2505', 'SHFE.cu2505']);
