@@ -1,6 +1,8 @@
 // Feed adapters from configuration: the one place that knows every feed type.
 
+import path from 'node:path';
 import type { FeedConfig } from '../config/index.js';
+import { CtpFeed, type CtpFeedEventKind } from './ctp/index.js';
 import { createMapper } from './formats/index.js';
 import type { FeedAdapter } from './types.js';
 import { WsFeed, type WsFeedEvent, type WsFeedEventKind } from './ws-feed.js';
@@ -8,15 +10,36 @@ import { WsFeed, type WsFeedEvent, type WsFeedEventKind } from './ws-feed.js';
 const BINANCE_MAX_AGE_MS = 23.5 * 3600 * 1000; // Binance closes connections at 24 h
 
 export interface FeedHooks {
-  onEvent?: (kind: WsFeedEventKind, detail: WsFeedEvent) => void;
+  onEvent?: (kind: WsFeedEventKind | CtpFeedEventKind, detail: WsFeedEvent) => void;
+  /** The data root: a CTP feed keeps its flow folder under it (default <root>/ctp-flow/<name>). */
+  root?: string;
 }
 
 /** The name of feed i: its configured name or `<format>-<i>`. */
 export function feedName(cfg: FeedConfig, i: number): string {
-  return cfg.name ?? `${cfg.format}-${i}`;
+  return cfg.name ?? `${cfg.type === 'ctp' ? 'ctp' : cfg.format}-${i}`;
 }
 
 export function createFeed(cfg: FeedConfig, i: number, hooks: FeedHooks = {}): FeedAdapter {
+  if (cfg.type === 'ctp') {
+    const name = feedName(cfg, i);
+    const root = hooks.root ?? process.cwd();
+    return new CtpFeed({
+      name,
+      fronts: cfg.fronts,
+      brokerId: cfg.broker_id,
+      userId: cfg.user_id,
+      password: cfg.password,
+      subscribe: cfg.subscribe,
+      flowDir: cfg.flow_dir === undefined ? path.join(root, 'ctp-flow', name) : path.resolve(root, cfg.flow_dir),
+      apiGeneration: cfg.api_generation,
+      queueMax: cfg.queue_max,
+      subscribeBatch: cfg.subscribe_batch,
+      ...(cfg.library !== undefined ? { library: cfg.library } : {}),
+      ...(cfg.czce_multipliers !== undefined ? { czceMultipliers: cfg.czce_multipliers } : {}),
+      ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
+    });
+  }
   const mapper = createMapper(cfg.format, cfg.trade_volume_scale === undefined ? {} : { tradeVolumeScale: cfg.trade_volume_scale });
   const maxAge = cfg.max_connection_age_ms ?? (cfg.format === 'binance' ? BINANCE_MAX_AGE_MS : 0);
   return new WsFeed({
