@@ -14,6 +14,7 @@ import { startMetricsServer, type MetricsServer } from '../recorder/metrics.js';
 import { Recorder } from '../recorder/recorder.js';
 import { startStatusLine } from '../recorder/status-line.js';
 import { startSimulator } from '../sim/index.js';
+import { TickrecError } from '../errors.js';
 import { EXIT_ERROR, reportError, usageError } from './run.js';
 
 /** Longest a clean shutdown may take before the process exits anyway (exit 1). */
@@ -49,43 +50,17 @@ async function run(o: RecordOptions): Promise<void> {
     return;
   }
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty });
+  const now = makeClock(o);
   let sim: { close(): Promise<void> } | undefined;
   let rec: Recorder | undefined;
   let metrics: MetricsServer | undefined;
   let stopStatus: (() => void) | undefined;
-  const now = makeClock(o);
-  try {
-    if (config.simulator) {
-      const s = config.simulator;
-      const started = await startSimulator({
-        host: s.host,
-        port: s.port,
-        instruments: s.instruments,
-        rate: s.rate,
-        seed: s.seed,
-        speed: s.speed,
-        trades: s.trades,
-        ...(s.start !== undefined ? { start: s.start } : {}),
-      });
-      sim = started;
-      log.info(`built-in simulator on ${started.url}: ${s.instruments} instruments, ${s.rate} ticks/s`);
-    }
-    rec = Recorder.start({ config, log, now });
-    if (config.metrics.enabled) {
-      metrics = await startMetricsServer(rec, config.metrics.host, config.metrics.port, now);
-      log.info(`metrics and health on ${metrics.url}/metrics and ${metrics.url}/health`);
-    }
-    if (config.status_line ?? process.stdout.isTTY === true) stopStatus = startStatusLine(rec);
-  } catch (err) {
-    await rec?.stop().catch(() => undefined);
-    await metrics?.close();
-    await sim?.close();
-    process.exitCode = reportError(err);
-    log.flush?.();
-    return;
-  }
-
+  let starting = true;
   let stopping = false;
+  let pending: string | undefined;
+
+  // The handlers exist before anything is started: a signal during startup waits for
+  // startup to finish, then stops everything cleanly (the lock is never left behind).
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -97,7 +72,7 @@ async function run(o: RecordOptions): Promise<void> {
     }, SHUTDOWN_LIMIT_MS);
     limit.unref();
     try {
-      await rec!.stop();
+      await rec?.stop();
       await metrics?.close();
       await sim?.close();
       clearTimeout(limit);
@@ -107,12 +82,16 @@ async function run(o: RecordOptions): Promise<void> {
       process.exit(1);
     }
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  const onSignal = (signal: string) => () => {
+    if (starting) pending ??= signal;
+    else void shutdown(signal);
+  };
+  process.on('SIGTERM', onSignal('SIGTERM'));
+  process.on('SIGINT', onSignal('SIGINT'));
   process.on('SIGHUP', () => {
+    if (!rec || stopping) return;
     try {
-      const next = loadConfig(o.config);
-      rec!.reload(next);
+      rec.reload(loadConfig(o.config));
     } catch (err) {
       log.error(`SIGHUP: configuration not reloaded: ${(err as Error).message}`);
     }
@@ -124,8 +103,53 @@ async function run(o: RecordOptions): Promise<void> {
     } catch {
       process.exit(1);
     }
+    if (!rec) process.exit(1);
   });
+
+  try {
+    // The root lock first: a second recorder is refused before it binds any port.
+    rec = Recorder.open({ config, log, now });
+    if (config.simulator) sim = await startBuiltInSimulator(config, log);
+    rec.startFeeds();
+    if (config.metrics.enabled) {
+      metrics = await startMetricsServer(rec, config.metrics.host, config.metrics.port, now);
+      log.info(`metrics and health on ${metrics.url}/metrics and ${metrics.url}/health`);
+    }
+    if (config.status_line ?? process.stdout.isTTY === true) stopStatus = startStatusLine(rec);
+  } catch (err) {
+    await rec?.stop().catch(() => undefined);
+    await metrics?.close();
+    await sim?.close();
+    process.exitCode = reportError(err);
+    return;
+  }
+  starting = false;
+  if (pending) return shutdown(pending);
   await new Promise<never>(() => undefined); // runs until a signal
+}
+
+async function startBuiltInSimulator(config: Config, log: ReturnType<typeof createLogger>) {
+  const s = config.simulator!;
+  try {
+    const started = await startSimulator({
+      host: s.host,
+      port: s.port,
+      instruments: s.instruments,
+      rate: s.rate,
+      seed: s.seed,
+      speed: s.speed,
+      trades: s.trades,
+      ...(s.start !== undefined ? { start: s.start } : {}),
+    });
+    log.info(`built-in simulator on ${started.url}: ${s.instruments} instruments, ${s.rate} ticks/s`);
+    return started;
+  } catch (err) {
+    throw new TickrecError(
+      'E_CONFIG',
+      `simulator: cannot start on ${s.host}:${s.port} (${(err as Error).message}); choose another simulator.port or stop what uses it.`,
+      { cause: err },
+    );
+  }
 }
 
 export function registerRecord(program: Command): void {

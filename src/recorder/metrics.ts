@@ -1,10 +1,12 @@
-// The loopback HTTP endpoint: /metrics (Prometheus text, prom-client) and /health
-// (JSON). Metrics are read from Recorder.stats() at scrape time, so the per-tick path
-// only increments plain counters.
+// The loopback HTTP endpoint: /metrics (Prometheus text, prom-client), /health
+// (JSON) and the monitor page (/, /api/snapshot, /api/events: src/monitor). Metrics are
+// read from Recorder.stats() at scrape time, so the per-tick path only increments plain
+// counters. Read-only: GET and HEAD, 405 for anything else.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { startMonitor } from '../monitor/server.js';
 import type { Recorder, RecorderStats } from './recorder.js';
 
 export interface MetricsServer {
@@ -136,6 +138,7 @@ function buildRegistry(rec: Recorder): Registry {
 
 export function startMetricsServer(rec: Recorder, host: string, port: number, now: () => number = Date.now): Promise<MetricsServer> {
   const reg = buildRegistry(rec);
+  const monitor = startMonitor(rec, { host, now });
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/';
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -150,17 +153,21 @@ export function startMetricsServer(rec: Recorder, host: string, port: number, no
     } else if (url === '/health') {
       const h = health(rec.stats(), now());
       res.writeHead(h.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h) + '\n');
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('tickrec: GET /metrics or /health\n');
+    } else if (!monitor.handle(req, res)) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('tickrec: GET / (monitor page), /metrics or /health\n');
     }
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => {
+      monitor.close();
+      reject(err);
+    });
     server.listen(port, host, () => {
       const a = server.address() as AddressInfo;
       resolve({
         url: `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
         close: () => new Promise<void>((r) => {
+          monitor.close(); // ends the event streams
           server.closeAllConnections();
           server.close(() => r());
         }),

@@ -13,9 +13,12 @@
 //    src/calendar/trading-day.ts; otherwise (no session known) the action date.
 // N6 order: a tick of an earlier trading day than the instrument's last, or with an
 //    earlier (action_date, action_time) within the same trading day → out_of_order.
-// N7 duplicate: same time, price, volumes and turnover as sent, open interest and best
-//    bid/ask (price and quantity) as the instrument's last tick → duplicate (a snapshot
-//    resent after a reconnect, or the same tick from a second feed).
+// N7 duplicate: same time, price, cumulative volume as sent (the per-tick volume when the
+//    feed sends no total), turnover, open interest and best bid/ask (price and
+//    quantity) as ANY tick already accepted at that same time → duplicate (a snapshot or
+//    a batch resent after a reconnect, or the same tick from a second feed). Feeds
+//    stamp several ticks with one time (SHFE: 500 ms), so every tick of the current
+//    time is remembered, not only the last one.
 // N8 per-tick volume: with a cumulative total_volume, volume = total_volume − the
 //    highest total seen this trading day (never negative: a regression, as after a
 //    reconnect, gives volume 0 and is counted, the base stays at the highest). The first
@@ -75,10 +78,9 @@ export interface InstrumentState {
   ask1: number;
   bidQty1: number;
   askQty1: number;
-  /** What the feed sent for the N7 comparison (totals as sent, 0 when absent). */
-  sentTotalVolume: number;
-  sentVolume: number;
-  sentTotalTurnover: number;
+  /** N7 fingerprints of the ticks accepted at (actionDate, actionTime), FP_SIZE numbers each. */
+  fp: number[];
+  fpCount: number;
   /** Trades: last index and the fields of N7 for trades. */
   tradeIndex: number;
   tradeKey: number;
@@ -103,9 +105,8 @@ export function emptyState(): InstrumentState {
     ask1: 0,
     bidQty1: 0,
     askQty1: 0,
-    sentTotalVolume: 0,
-    sentVolume: 0,
-    sentTotalTurnover: 0,
+    fp: [],
+    fpCount: 0,
     tradeIndex: 0,
     tradeKey: 0,
     tradePrice: 0,
@@ -169,6 +170,28 @@ export interface NormalizerOptions {
   recover: (kind: 'tick' | 'trade', exchg: string, code: string, tradingDate: number) => InstrumentState | undefined;
 }
 
+/** Numbers in one N7 fingerprint: price, hasTotal, total or volume, turnover, oi, bid1, ask1, bidQty1, askQty1. */
+export const FP_SIZE = 9;
+/** Most fingerprints kept for one timestamp (a bound: past it, older ones are overwritten). */
+const FP_MAX = 256;
+
+function fpFind(st: InstrumentState, f: readonly number[]): boolean {
+  const fp = st.fp;
+  for (let k = 0; k < st.fpCount; k++) {
+    const b = k * FP_SIZE;
+    let same = true;
+    for (let j = 0; j < FP_SIZE && same; j++) same = fp[b + j] === f[j];
+    if (same) return true;
+  }
+  return false;
+}
+
+function fpAdd(st: InstrumentState, f: readonly number[]): void {
+  const slot = st.fpCount < FP_MAX ? st.fpCount++ : FP_MAX - 1;
+  const b = slot * FP_SIZE;
+  for (let j = 0; j < FP_SIZE; j++) st.fp[b + j] = f[j]!;
+}
+
 function level1(src: readonly number[] | undefined): number {
   return src && src.length > 0 ? clean(src[0]) : 0;
 }
@@ -179,6 +202,8 @@ function copyLevels(src: readonly number[] | undefined, dst: number[]): void {
 }
 
 export class Normalizer {
+  /** Scratch fingerprint of the tick being checked (N7). */
+  private readonly fpScratch: number[] = new Array<number>(FP_SIZE).fill(0);
   /** Counted, not rejected: ticks whose cumulative volume went down (N8). */
   volumeRegressions = 0;
   private readonly states = { tick: new Map<string, Map<string, InstrumentState>>(), trade: new Map<string, Map<string, InstrumentState>>() };
@@ -278,26 +303,27 @@ export class Normalizer {
     }
     // N7 is decided on what the feed sent, before the output record is touched.
     const sameDay = td === st.tradingDate;
+    const sameTime = sameDay && x.action_date === st.actionDate && x.action_time === st.actionTime;
     const hasTotal = x.total_volume !== undefined && x.total_volume !== null;
     const sentTotal = clean(x.total_volume);
     const sentVolume = clean(x.volume);
     const sentTurnover = clean(x.total_turnover);
     const oi = clean(x.open_interest);
-    if (
-      sameDay &&
-      x.action_date === st.actionDate &&
-      x.action_time === st.actionTime &&
-      x.price === st.price &&
-      (hasTotal ? sentTotal === st.sentTotalVolume : sentVolume === st.sentVolume) &&
-      sentTurnover === st.sentTotalTurnover &&
-      oi === st.openInterest &&
-      level1(x.bid_prices) === st.bid1 &&
-      level1(x.ask_prices) === st.ask1 &&
-      level1(x.bid_qty) === st.bidQty1 &&
-      level1(x.ask_qty) === st.askQty1
-    ) {
-      return reject('duplicate', `tick ${x.exchg}.${x.code}: same as the last tick at ${x.action_date} ${x.action_time}`);
+    const f = this.fpScratch;
+    f[0] = x.price;
+    f[1] = hasTotal ? 1 : 0;
+    f[2] = hasTotal ? sentTotal : sentVolume;
+    f[3] = sentTurnover;
+    f[4] = oi;
+    f[5] = level1(x.bid_prices);
+    f[6] = level1(x.ask_prices);
+    f[7] = level1(x.bid_qty);
+    f[8] = level1(x.ask_qty);
+    if (sameTime && fpFind(st, f)) {
+      return reject('duplicate', `tick ${x.exchg}.${x.code}: same as a tick already recorded at ${x.action_date} ${x.action_time}`);
     }
+    if (!sameTime) st.fpCount = 0;
+    fpAdd(st, f);
     const o = this.tickOut;
     o.total_volume = sentTotal;
     o.total_turnover = sentTurnover;
@@ -351,9 +377,6 @@ export class Normalizer {
     o.pre_close = clean(x.pre_close);
     o.pre_settle = clean(x.pre_settle);
     o.pre_interest = clean(x.pre_interest);
-    st.sentTotalVolume = sentTotal;
-    st.sentVolume = sentVolume;
-    st.sentTotalTurnover = sentTurnover;
     st.tradingDate = td;
     st.actionDate = x.action_date;
     st.actionTime = x.action_time;
@@ -413,26 +436,33 @@ export class Normalizer {
   }
 }
 
-/** The state a stored record leaves (for recovery after a restart). */
-export function stateFromTick(r: Record<string, unknown>): InstrumentState {
+/**
+ * The state stored records leave (for recovery after a restart): `last` is the last
+ * record; `sameTime` are the records before it with the same time (newest first), whose
+ * fingerprints N7 needs to recognise a resent batch.
+ */
+export function stateFromTick(last: Record<string, unknown>, sameTime: readonly Record<string, unknown>[] = []): InstrumentState {
   const s = emptyState();
-  const n = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
-  const first = (k: string) => {
+  const n = (r: Record<string, unknown>, k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
+  const first = (r: Record<string, unknown>, k: string) => {
     const a = r[k] as ArrayLike<number> | undefined;
     return a && a.length > 0 ? a[0]! : 0;
   };
-  s.tradingDate = n('trading_date');
-  s.actionDate = n('action_date');
-  s.actionTime = n('action_time');
-  s.price = n('price');
-  s.totalVolume = s.volumeBase = s.sentTotalVolume = n('total_volume');
-  s.totalTurnover = s.turnoverBase = s.sentTotalTurnover = n('total_turnover');
-  s.sentVolume = n('volume');
-  s.openInterest = n('open_interest');
-  s.bid1 = first('bid_prices');
-  s.ask1 = first('ask_prices');
-  s.bidQty1 = first('bid_qty');
-  s.askQty1 = first('ask_qty');
+  s.tradingDate = n(last, 'trading_date');
+  s.actionDate = n(last, 'action_date');
+  s.actionTime = n(last, 'action_time');
+  s.price = n(last, 'price');
+  s.totalVolume = s.volumeBase = n(last, 'total_volume');
+  s.totalTurnover = s.turnoverBase = n(last, 'total_turnover');
+  s.openInterest = n(last, 'open_interest');
+  s.bid1 = first(last, 'bid_prices');
+  s.ask1 = first(last, 'ask_prices');
+  s.bidQty1 = first(last, 'bid_qty');
+  s.askQty1 = first(last, 'ask_qty');
+  for (const r of [...sameTime].reverse().concat([last])) {
+    if (n(r, 'action_date') !== s.actionDate || n(r, 'action_time') !== s.actionTime) continue;
+    fpAdd(s, [n(r, 'price'), 1, n(r, 'total_volume'), n(r, 'total_turnover'), n(r, 'open_interest'), first(r, 'bid_prices'), first(r, 'ask_prices'), first(r, 'bid_qty'), first(r, 'ask_qty')]);
+  }
   return s;
 }
 

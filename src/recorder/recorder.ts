@@ -15,11 +15,15 @@ import type { Config } from '../config/index.js';
 import { TickrecError } from '../errors.js';
 import { createFeed, feedName, type FeedAdapter, type FeedSink, type FeedStats, type RejectReason, type TickInput, type TradeInput } from '../feed/index.js';
 import { TICK_KIND, TRADE_KIND, type RecordKind } from '../format/index.js';
+import { InstrumentTable } from '../monitor/instruments.js';
 import { acquireRootLock, WriterPool, type RootLock } from '../store/index.js';
 import { ExchangeClock } from './exchange-clock.js';
 import { LatencyHistogram } from './histogram.js';
 import { Normalizer, stateFromTick, stateFromTrade } from './normalize.js';
 import { RejectLog } from './reject-log.js';
+
+/** Records read back at recovery to rebuild the duplicate check of the last time stamp. */
+const RECOVER_SAME_TIME_MAX = 64;
 
 export interface RecorderOptions {
   config: Config;
@@ -50,6 +54,14 @@ export interface RecorderStats {
   /** Bars (when bars.enabled). */
   bars?: LiveBarsStats;
   root: string;
+}
+
+/** What the monitor page reads besides stats() (src/monitor). */
+export interface MonitorView {
+  /** Per-instrument statistics, updated after every successful write. */
+  readonly instruments: InstrumentTable;
+  /** Live files with their sizes (from the open writers; -1 when not mapped now). */
+  liveFileSizes(): Iterable<{ kind: string; exchg: string; code: string; date: number; path: string; bytes: number; records: number }>;
 }
 
 interface Subscription {
@@ -86,10 +98,12 @@ export class Recorder {
   private subs: Subscription[];
   private readonly lag = new LatencyHistogram();
   private readonly exClock = new ExchangeClock();
+  private readonly instruments = new InstrumentTable();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly counters = { ticksReceived: 0, tradesReceived: 0, ticksWritten: 0, tradesWritten: 0, writeErrors: 0, rolls: 0 };
   private readonly startedMs: number;
   private stopped = false;
+  private feedsStarted = false;
   private readonly bars: LiveBars | undefined;
 
   private constructor(opts: RecorderOptions) {
@@ -168,9 +182,21 @@ export class Recorder {
 
   /** Takes the root lock, recovers the live files, starts the feeds. */
   static start(opts: RecorderOptions): Recorder {
-    const r = new Recorder(opts);
-    r.feeds.forEach((f, i) => f.start(r.sinkFor(i, f.name)));
+    const r = Recorder.open(opts);
+    r.startFeeds();
     return r;
+  }
+
+  /** Takes the root lock and recovers the live files, without starting the feeds. */
+  static open(opts: RecorderOptions): Recorder {
+    return new Recorder(opts);
+  }
+
+  /** Starts the feeds (once). */
+  startFeeds(): void {
+    if (this.feedsStarted || this.stopped) return;
+    this.feedsStarted = true;
+    this.feeds.forEach((f, i) => f.start(this.sinkFor(i, f.name)));
   }
 
   /** SIGHUP: new subscription lists, by feed name. */
@@ -193,7 +219,7 @@ export class Recorder {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    await Promise.allSettled(this.feeds.map((f) => f.stop()));
+    if (this.feedsStarted) await Promise.allSettled(this.feeds.map((f) => f.stop()));
     try {
       try {
         this.bars?.stop(this.now()); // before the pool closes: it appends the bars that are due
@@ -228,6 +254,11 @@ export class Recorder {
     };
   }
 
+  /** Per-instrument statistics and live file sizes for the monitor page (read-only use). */
+  monitorView(): MonitorView {
+    return { instruments: this.instruments, liveFileSizes: () => this.pool.liveFileSizes() };
+  }
+
   private summary() {
     const s = this.stats();
     return { ticksWritten: s.ticksWritten, tradesWritten: s.tradesWritten, rejected: s.rejected, writeErrors: s.writeErrors, rolls: s.rolls };
@@ -255,7 +286,9 @@ export class Recorder {
     if (this.write(TICK_KIND, o.exchg, o.code, o.trading_date, o, feed)) {
       this.counters.ticksWritten++;
       this.bars?.onTick(o);
-      this.recordLag(o.exchg, o.code, o.action_date, o.action_time);
+      const nowMs = this.now();
+      const lagMs = this.recordLag(o.exchg, o.code, o.action_date, o.action_time, nowMs);
+      this.instruments.tick(o.exchg, o.code, nowMs, o.price, o.trading_date, o.action_date, o.action_time, lagMs);
     }
   }
 
@@ -265,7 +298,10 @@ export class Recorder {
     const v = this.normalizer.trade(t);
     if (!v.ok) return this.reject(v.reason, v.detail, feed);
     const o = this.normalizer.tradeOut;
-    if (this.write(TRADE_KIND, o.exchg, o.code, o.trading_date, o, feed)) this.counters.tradesWritten++;
+    if (this.write(TRADE_KIND, o.exchg, o.code, o.trading_date, o, feed)) {
+      this.counters.tradesWritten++;
+      this.instruments.trade(o.exchg, o.code, o.trading_date);
+    }
   }
 
   private reject(reason: RejectReason, detail: string, feed: string): void {
@@ -285,18 +321,27 @@ export class Recorder {
     }
   }
 
-  private recordLag(exchg: string, code: string, date: number, time: number): void {
+  /** Records the lag of a tick; returns it in ms (NaN when the instrument has no session). */
+  private recordLag(exchg: string, code: string, date: number, time: number, nowMs: number): number {
     const s = this.sessions.sessionOf(exchg, code);
-    if (!s) return;
-    const lagMs = this.now() - this.exClock.epochMs(date, time, s.timezone);
+    if (!s) return Number.NaN;
+    const lagMs = nowMs - this.exClock.epochMs(date, time, s.timezone);
     this.lag.record(lagMs * 1000);
+    return lagMs;
   }
 
+  /** Normalizer state of an instrument from its live file (after a restart or an eviction). */
   private recover(kind: 'tick' | 'trade', exchg: string, code: string) {
     try {
-      const last = this.pool.lastRecord(kind === 'tick' ? TICK_KIND : TRADE_KIND, exchg, code);
+      if (kind === 'trade') {
+        const last = this.pool.lastRecord(TRADE_KIND, exchg, code);
+        return last ? stateFromTrade(last) : undefined;
+      }
+      // The ticks that share the last time stamp: N7 must still recognise them if resent.
+      const [last, ...earlier] = this.pool.lastRecords(TICK_KIND, exchg, code, RECOVER_SAME_TIME_MAX);
       if (!last) return undefined;
-      return kind === 'tick' ? stateFromTick(last) : stateFromTrade(last);
+      const same = earlier.filter((r) => r.action_date === last.action_date && r.action_time === last.action_time);
+      return stateFromTick(last, same);
     } catch {
       return undefined; // a file that cannot be opened fails again, loudly, at write
     }

@@ -162,7 +162,13 @@ export class RtWriter {
 
   /** The last published record, decoded, or undefined when the file is empty. */
   last(): Rec | undefined {
-    return this.n === 0 ? undefined : this.kind.codec.decode(this.mem, RT_HEADER_BYTES + (this.n - 1) * this.rs);
+    return this.n === 0 ? undefined : this.get(this.n - 1);
+  }
+
+  /** Published record i, decoded. */
+  get(i: number): Rec {
+    assert(Number.isInteger(i) && i >= 0 && i < this.n, `${this.path}: record ${i} is not published (size ${this.n})`);
+    return this.kind.codec.decode(this.mem, RT_HEADER_BYTES + i * this.rs);
   }
 
   /** Appends one record; returns its index. It is visible to readers on return. */

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TickrecError } from '../errors.js';
-import { ALL_KINDS, type RecordKind, type Rec } from '../format/index.js';
+import { ALL_KINDS, rtFileBytes, type RecordKind, type Rec } from '../format/index.js';
 import { rtFilePath } from './paths.js';
 import { setAside } from './roll.js';
 import { probeRtFile } from './rt-file.js';
@@ -51,11 +51,35 @@ export class WriterPool {
     for (const byExchg of this.entries.values()) for (const byCode of byExchg.values()) for (const e of byCode.values()) if (e.date !== 0) yield e;
   }
 
+  /**
+   * Every live file with its size, for monitoring: bytes and published records from the
+   * open writer (no I/O), or -1 for both when the file is not mapped now.
+   */
+  *liveFileSizes(): IterableIterator<{ kind: string; exchg: string; code: string; date: number; path: string; bytes: number; records: number }> {
+    for (const byExchg of this.entries.values())
+      for (const byCode of byExchg.values())
+        for (const e of byCode.values()) {
+          if (e.date === 0) continue;
+          const w = e.writer;
+          yield { kind: e.kind.name, exchg: e.exchg, code: e.code, date: e.date, path: e.path, bytes: w ? rtFileBytes(w.capacity, e.kind.recordBytes) : -1, records: w ? w.size : -1 };
+        }
+  }
+
   /** The last record of the live file of an instrument (for recovery), if any. */
   lastRecord(kind: RecordKind, exchg: string, code: string): Rec | undefined {
     const e = this.entry(kind, exchg, code);
     if (e.date === 0) return undefined;
     return this.writerOf(e, e.date).last();
+  }
+
+  /** Up to `max` last records of the live file of an instrument, newest first. */
+  lastRecords(kind: RecordKind, exchg: string, code: string, max: number): Rec[] {
+    const e = this.entry(kind, exchg, code);
+    if (e.date === 0) return [];
+    const w = this.writerOf(e, e.date);
+    const out: Rec[] = [];
+    for (let i = w.size - 1; i >= 0 && out.length < max; i--) out.push(w.get(i));
+    return out;
   }
 
   /**

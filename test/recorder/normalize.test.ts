@@ -648,3 +648,45 @@ describe('N8 properties', () => {
     );
   });
 });
+
+describe('N7 remembers every tick of the current time stamp', () => {
+  it('a resent batch of ticks sharing one time stamp is rejected whole, not only its last tick', () => {
+    const n = normalizer();
+    const t = 100000500;
+    const a = tick({ action_time: t, price: 3500, total_volume: 10 });
+    const b = tick({ action_time: t, price: 3501, total_volume: 12 });
+    const c = tick({ action_time: t, price: 3502, total_volume: 15 });
+    ok(n.tick(a));
+    ok(n.tick(b));
+    ok(n.tick(c));
+    // the batch again, as after a reconnect: a and b are not the last tick
+    expect(reasonOf(n.tick({ ...a }))).toBe('duplicate');
+    expect(reasonOf(n.tick({ ...b }))).toBe('duplicate');
+    expect(reasonOf(n.tick({ ...c }))).toBe('duplicate');
+    // a different tick at the same time is still kept
+    ok(n.tick(tick({ action_time: t, price: 3503, total_volume: 16 })));
+  });
+
+  it('the memory is per time stamp: a new time forgets the previous one', () => {
+    const n = normalizer();
+    ok(n.tick(tick({ action_time: 100000500, total_volume: 10 })));
+    ok(n.tick(tick({ action_time: 100001000, total_volume: 11 })));
+    // an earlier time is out of order (N6), whatever its content
+    expect(reasonOf(n.tick(tick({ action_time: 100000500, total_volume: 10 })))).toBe('out_of_order');
+  });
+
+  it('after a restart, the stored ticks of the last time stamp are recognised when resent', () => {
+    const first = normalizer();
+    const t = 100000500;
+    const a = tick({ action_time: t, price: 3500, total_volume: 10, total_turnover: 100 });
+    const b = tick({ action_time: t, price: 3501, total_volume: 12, total_turnover: 120 });
+    ok(first.tick(a));
+    const recA = { ...first.tickOut, bid_prices: [...first.tickOut.bid_prices], ask_prices: [...first.tickOut.ask_prices], bid_qty: [...first.tickOut.bid_qty], ask_qty: [...first.tickOut.ask_qty] };
+    ok(first.tick(b));
+    const recB = { ...first.tickOut, bid_prices: [...first.tickOut.bid_prices], ask_prices: [...first.tickOut.ask_prices], bid_qty: [...first.tickOut.bid_qty], ask_qty: [...first.tickOut.ask_qty] };
+    const again = normalizer(() => stateFromTick(recB, [recA]));
+    expect(reasonOf(again.tick({ ...a }))).toBe('duplicate');
+    expect(reasonOf(again.tick({ ...b }))).toBe('duplicate');
+    ok(again.tick(tick({ action_time: t, price: 3502, total_volume: 13, total_turnover: 130 })));
+  });
+});
