@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './format/index.js';
 export * from './store/index.js';
 export * from './bars/index.js';
+export * from './his/index.js';

@@ -5,12 +5,14 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBars } from './bars.js';
 import { registerCat } from './cat.js';
+import { registerCompact } from './compact.js';
 import { registerInspect } from './inspect.js';
 import { registerRecord } from './record.js';
 import { registerRepair } from './repair.js';
 import { registerSimulate } from './simulate.js';
 import { registerStatus } from './status.js';
 import { registerTail } from './tail.js';
+import { registerVerify } from './verify.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -28,5 +30,7 @@ registerCat(program);
 registerTail(program);
 registerRepair(program);
 registerBars(program);
+registerCompact(program);
+registerVerify(program);
 
 await program.parseAsync(process.argv);

@@ -17,6 +17,7 @@ import { createFeed, feedName, type FeedAdapter, type FeedSink, type FeedStats, 
 import { TICK_KIND, TRADE_KIND, type RecordKind } from '../format/index.js';
 import { InstrumentTable } from '../monitor/instruments.js';
 import { acquireRootLock, WriterPool, type RootLock } from '../store/index.js';
+import { hisHoldsDay } from '../his/index.js';
 import { ExchangeClock } from './exchange-clock.js';
 import { LatencyHistogram } from './histogram.js';
 import { Normalizer, stateFromTick, stateFromTrade } from './normalize.js';
@@ -124,6 +125,7 @@ export class Recorder {
         },
         onRepair: (m) => log.warn(`repaired on open: ${m}`),
         onProblem: (m) => log.error(m),
+        inHistory: (kind, exchg, code, date) => hisHoldsDay(config.root, kind, exchg, code, date),
       });
       this.rejects = new RejectLog(log, config.log.reject_log_interval_ms, this.now);
       this.writeErrorLog = new RejectLog(log, config.log.reject_log_interval_ms, this.now);

@@ -19,6 +19,12 @@ export interface WriterPoolOptions {
   onRepair?: (message: string) => void;
   /** Told of a live file found by scan() that cannot be read (it stays untouched). */
   onProblem?: (message: string) => void;
+  /**
+   * Whether a day of an instrument is already in history (his/). The store layer does
+   * not read historical blocks itself; the recorder passes src/his's hisHoldsDay.
+   * Default: a his day file exists for ticks/trades.
+   */
+  inHistory?: (kindName: string, exchg: string, code: string, date: number) => boolean;
 }
 
 interface Entry {
@@ -107,6 +113,7 @@ export class WriterPool {
     const day = String(date);
     const dir = path.dirname(e.path);
     if (fs.existsSync(path.join(dir, day, `${e.code}.dmb`))) return true;
+    if (this.opts.inHistory) return this.opts.inHistory(e.kind.name, e.exchg, e.code, date);
     return fs.existsSync(path.join(this.root, 'his', e.kind.folder, e.exchg, day, `${e.code}.dsb`));
   }
 

@@ -1,0 +1,102 @@
+// tickrec compact: finished real-time days → historical files (LZ4 blocks and bar histories, or datakit's zstd), with a progress bar and a summary.
+
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { runCompaction, type CompactSummary } from '../compact/index.js';
+import { loadConfig } from '../config/index.js';
+import { EXIT_OK, EXIT_PROBLEMS, action, usageError } from './run.js';
+
+export interface RootOptions {
+  root?: string;
+  config?: string;
+}
+
+/** The data root from --root, else from --config's `root`. */
+export function resolveRoot(opts: RootOptions): string {
+  if (opts.root) return path.resolve(opts.root);
+  if (opts.config) return loadConfig(opts.config).root;
+  throw usageError('say which data root: --root <dir> (or --config <file> to take the root of a recorder configuration).');
+}
+
+export function parseDate(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const t = text.replace(/-/g, '');
+  const d = Number(t);
+  if (!/^\d{8}$/.test(t) || Math.floor(d / 100) % 100 < 1 || Math.floor(d / 100) % 100 > 12 || d % 100 < 1 || d % 100 > 31) {
+    throw usageError(`--date ${text}: a trading date YYYYMMDD (or YYYY-MM-DD).`);
+  }
+  return d;
+}
+
+function mb(bytes: number): string {
+  return (bytes / 1e6).toFixed(1);
+}
+
+export function summaryLines(s: CompactSummary): string[] {
+  if (s.dryRun) {
+    return [
+      ...s.planned.map((p) => `would compact ${p}`),
+      `dry run: ${s.instrumentDays} instrument-days of ${s.days} trading days, ${s.files} real-time files, ${mb(s.bytesIn)} MB; nothing written.`,
+    ];
+  }
+  const ratio = s.bytesOut > 0 ? (s.bytesIn / s.bytesOut).toFixed(2) : '-';
+  const rate = s.seconds > 0 ? (s.bytesIn / 1e6 / s.seconds).toFixed(0) : '-';
+  return [
+    `compacted ${s.instrumentDays} instrument-days of ${s.days} trading days: ${s.files} real-time files released, ${s.records} records` +
+      (s.alreadyDone > 0 ? ` (${s.alreadyDone} already in his/, resumed)` : ''),
+    `bytes in ${mb(s.bytesIn)} MB, out ${mb(s.bytesOut)} MB, ratio ${ratio}, ${s.seconds.toFixed(2)} s (${rate} MB/s)`,
+    ...(s.failures.length > 0 ? [`${s.failures.length} instrument-days FAILED (their real-time files are kept):`, ...s.failures.map((f) => `  ${f.file}: ${f.code}: ${f.message}`)] : []),
+  ];
+}
+
+export function registerCompact(program: Command): void {
+  program
+    .command('compact')
+    .description('turn finished real-time days into compressed, checksummed historical files, then release the real-time files')
+    .option('--root <dir>', 'data root')
+    .option('-c, --config <file>', 'take the data root from this recorder configuration')
+    .option('--date <YYYYMMDD>', 'only this trading date (refused while the recorder still owns it)')
+    .option('--codec <lz4|zstd>', "lz4: tickrec's checksummed blocks (default); zstd: exactly what datakit writes, for WonderTrader", 'lz4')
+    .option('--dry-run', 'list what would be compacted; write nothing')
+    .action(
+      action((opts: RootOptions & { date?: string; codec: string; dryRun?: boolean }) => {
+        if (opts.codec !== 'lz4' && opts.codec !== 'zstd') throw usageError(`--codec ${opts.codec}: use lz4 or zstd.`);
+        const root = resolveRoot(opts);
+        const date = parseDate(opts.date);
+        const tty = process.stderr.isTTY === true && !opts.dryRun;
+        const bar = tty
+          ? new cliProgress.SingleBar(
+              { format: 'compact [{bar}] {percentage}% | {value}/{total} instrument-days | {mb} MB | {current}', hideCursor: true, clearOnComplete: true, stream: process.stderr },
+              cliProgress.Presets.shades_classic,
+            )
+          : undefined;
+        let started = false;
+        const summary = runCompaction({
+          root,
+          ...(date !== undefined ? { date } : {}),
+          codec: opts.codec,
+          dryRun: !!opts.dryRun,
+          onLog: (line) => {
+            if (bar && started) bar.stop();
+            started = false;
+            process.stderr.write(`${line}\n`);
+          },
+          onProgress: (p) => {
+            if (bar) {
+              if (!started) {
+                bar.start(p.total, p.done - 1, { mb: '0', current: '' });
+                started = true;
+              }
+              bar.update(p.done, { mb: mb(p.bytesIn), current: p.current });
+            } else if (!opts.dryRun) {
+              process.stderr.write(`compact ${p.done}/${p.total} ${p.current}\n`);
+            }
+          },
+        });
+        if (bar && started) bar.stop();
+        process.stdout.write(summaryLines(summary).join('\n') + '\n');
+        return summary.failures.length > 0 ? EXIT_PROBLEMS : EXIT_OK;
+      }),
+    );
+}

@@ -1,0 +1,55 @@
+// tickrec verify: checks every historical file (and the gaps of the calendar); names each file and problem; exits 1 when anything is wrong.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { buildSessionBook, type SessionBook } from '../calendar/index.js';
+import { verifyRoot } from '../compact/index.js';
+import { TickrecError } from '../errors.js';
+import { BUNDLED_CONFIG_DIR, loadConfig } from '../config/index.js';
+import { parseDate, resolveRoot, type RootOptions } from './compact.js';
+import { EXIT_OK, EXIT_PROBLEMS, action } from './run.js';
+
+function loadSessions(file: string): SessionBook {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new TickrecError('E_CONFIG', `${file}: cannot read the sessions file (${(err as Error).message}).`, { file });
+  }
+  try {
+    return buildSessionBook(json, file);
+  } catch (err) {
+    throw new TickrecError('E_CONFIG', (err as Error).message, { file });
+  }
+}
+
+export function registerVerify(program: Command): void {
+  program
+    .command('verify')
+    .description('check every historical file (header, checksums; --deep: every record), gaps in the trading calendar, and finished days never compacted')
+    .option('--root <dir>', 'data root')
+    .option('-c, --config <file>', 'take the data root (and the sessions file) from this recorder configuration')
+    .option('--date <YYYYMMDD>', 'only the files and gaps of this trading date')
+    .option('--deep', 'decode every record: checksums of the records, time order, duplicates')
+    .option('--sessions <file>', 'sessions file for the trading calendar (default: the configuration\'s, else the bundled one)')
+    .option('--json', 'print the report as JSON')
+    .action(
+      action((opts: RootOptions & { date?: string; deep?: boolean; sessions?: string; json?: boolean }) => {
+        const root = resolveRoot(opts);
+        const sessionsFile = opts.sessions ?? (opts.config ? loadConfig(opts.config).sessions : undefined) ?? path.join(BUNDLED_CONFIG_DIR, 'sessions.json');
+        const date = parseDate(opts.date);
+        const report = verifyRoot({ root, ...(date !== undefined ? { date } : {}), deep: !!opts.deep, sessions: loadSessions(sessionsFile) });
+        if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+        else {
+          const lines = [
+            `verified ${report.files} historical files (${report.records} records)${opts.deep ? ', every record decoded' : ''} under ${root}`,
+            report.problems.length === 0 ? 'problems   none' : `problems   ${report.problems.length}`,
+            ...report.problems.map((p) => `  ${p.file}: ${p.problem}`),
+          ];
+          process.stdout.write(lines.join('\n') + '\n');
+        }
+        return report.problems.length === 0 ? EXIT_OK : EXIT_PROBLEMS;
+      }),
+    );
+}

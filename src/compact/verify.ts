@@ -1,0 +1,242 @@
+// tickrec verify: every historical file checked (header, flag, version, record size, checksums; --deep decodes all: time order, duplicates), plus gaps in the calendar and finished days never compacted.
+//
+// Without --deep a tickrec file is checked down to the CRC of its stored payload (any
+// flipped bit in a tickrec file is found); datakit zstd files have no checksum, so only
+// their header, length and frame header are checked unless --deep decompresses them.
+// With --deep every record is decoded and its CRC, time order (non-decreasing keys; bars:
+// strictly increasing), duplicates (ticks/trades: a record byte-identical to the one
+// before it; bars: the same time twice), trading date and instrument are checked.
+
+import path from 'node:path';
+import { isTradingDay, addDays, type SessionBook } from '../calendar/index.js';
+import { TickrecError } from '../errors.js';
+import { Mem } from '../format/index.js';
+import {
+  BarHistory,
+  HIS_BLOCK_HEADER,
+  HIS_KINDS,
+  TMP_SUFFIX,
+  crc32,
+  decodeDayBlock,
+  parseBlockHead,
+  readWhole,
+  zstdFrameInfo,
+  type HisKind,
+} from '../his/index.js';
+import { list, scanRoot } from './scan.js';
+
+export interface VerifyOptions {
+  root: string;
+  date?: number;
+  deep?: boolean;
+  sessions: SessionBook;
+  onProgress?: (done: number, total: number, file: string) => void;
+}
+
+export interface VerifyProblem {
+  file: string;
+  problem: string;
+}
+
+export interface VerifyReport {
+  files: number;
+  records: number;
+  problems: VerifyProblem[];
+}
+
+const DATE_DIR = /^\d{8}$/;
+
+interface Present {
+  /** his kind → "EXCHG/CODE" → dates with data. */
+  dates: Map<HisKind, Map<string, Set<number>>>;
+}
+
+function note(p: Present, kind: HisKind, exchg: string, code: string, date: number): void {
+  let byInst = p.dates.get(kind);
+  if (!byInst) p.dates.set(kind, (byInst = new Map()));
+  const id = `${exchg}/${code}`;
+  let s = byInst.get(id);
+  if (!s) byInst.set(id, (s = new Set()));
+  s.add(date);
+}
+
+function describe(err: unknown): string {
+  return err instanceof TickrecError ? `${err.code}: ${err.message}` : `internal error: ${(err as Error)?.message ?? String(err)}`;
+}
+
+/** Checks the records of one day or history: order, duplicates, dates, instrument. */
+function checkRecords(kind: HisKind, records: Uint8Array, file: string, expect: { date?: number; exchg?: string; code?: string }, problems: VerifyProblem[]): void {
+  const rb = kind.recordBytes;
+  const n = records.length / rb;
+  const m = new Mem(records.byteOffset % 8 === 0 ? records : records.slice());
+  const dv = new DataView(m.u8.buffer, m.u8.byteOffset, m.u8.length);
+  let prev = -Infinity;
+  let disorder = 0;
+  let dups = 0;
+  let wrongDate = 0;
+  let firstBad = -1;
+  const bar = kind.layout === 'history';
+  for (let i = 0; i < n; i++) {
+    const o = i * rb;
+    const k = kind.keyAt(m, o);
+    if (k < prev) {
+      disorder++;
+      if (firstBad < 0) firstBad = i;
+    } else if (k === prev && (bar || Buffer.compare(m.u8.subarray(o - rb, o), m.u8.subarray(o, o + rb)) === 0)) dups++;
+    prev = k;
+    if (expect.date !== undefined && dv.getUint32(o + kind.dateOffset, true) !== expect.date) wrongDate++;
+  }
+  if (disorder > 0) problems.push({ file, problem: `${disorder} records out of time order (first at record ${firstBad})` });
+  if (dups > 0) problems.push({ file, problem: `${dups} duplicate records (${bar ? 'the same bar time twice' : 'identical to the record before'})` });
+  if (wrongDate > 0) problems.push({ file, problem: `${wrongDate} records have another trading date than ${expect.date}` });
+  if (!bar && n > 0 && expect.code !== undefined) {
+    const code = Buffer.from(m.u8.subarray(16, 48)).toString('latin1').replace(/\0.*$/s, '');
+    const exchg = Buffer.from(m.u8.subarray(0, 16)).toString('latin1').replace(/\0.*$/s, '');
+    if (code !== expect.code || exchg !== expect.exchg) problems.push({ file, problem: `records are of ${exchg}.${code}, the path says ${expect.exchg}.${expect.code}` });
+  }
+}
+
+function verifyDayFile(file: string, kind: HisKind, exchg: string, date: number, code: string, deep: boolean, problems: VerifyProblem[]): number {
+  const bytes = readWhole(file);
+  const head = parseBlockHead(bytes, file);
+  if (head.kind !== kind) {
+    problems.push({ file, problem: `holds ${head.kind.name} records (type ${head.type}) in the ${kind.folder} folder` });
+    return 0;
+  }
+  if (head.format === 'tickrec') {
+    const h = head.fields;
+    if (h.date !== date) problems.push({ file, problem: `header date ${h.date}, folder ${date}` });
+    if (h.record_bytes !== kind.recordBytes) problems.push({ file, problem: `record size ${h.record_bytes}, ${kind.name} records are ${kind.recordBytes}` });
+    if (!deep) {
+      const expected = HIS_BLOCK_HEADER.size + h.payload_bytes!;
+      if (bytes.length !== expected) problems.push({ file, problem: `${bytes.length} bytes, the header says ${expected}` });
+      else if (crc32(bytes.subarray(HIS_BLOCK_HEADER.size)) !== h.payload_crc32) problems.push({ file, problem: 'E_CHECKSUM: the checksum of the payload does not match (the bytes changed after they were written)' });
+      return h.record_count!;
+    }
+  } else if (head.format === 'datakit-zstd' && !deep) {
+    const size = head.fields.size!;
+    if (bytes.length !== 20 + size) problems.push({ file, problem: `${bytes.length} bytes, BlockHeaderV2 says 20 + ${size}` });
+    const info = zstdFrameInfo(bytes.subarray(20));
+    if (!info) problems.push({ file, problem: 'the payload is not a zstd frame' });
+    else if (info.contentSize === undefined) problems.push({ file, problem: 'zstd frame without content size' });
+    else if (info.contentSize % kind.recordBytes !== 0) problems.push({ file, problem: `zstd content size ${info.contentSize} is not whole records of ${kind.recordBytes}` });
+    return info?.contentSize ? info.contentSize / kind.recordBytes : 0;
+  } else if (head.format === 'container') {
+    problems.push({ file, problem: 'a bar-history container in a day folder' });
+    return 0;
+  }
+  const d = decodeDayBlock(bytes, file);
+  checkRecords(kind, d.records, file, { date, exchg, code }, problems);
+  return d.count;
+}
+
+function verifyHistory(file: string, kind: HisKind, exchg: string, code: string, deep: boolean, onlyDate: number | undefined, present: Present, problems: VerifyProblem[]): number {
+  const h = BarHistory.open(file, kind);
+  try {
+    if (h.format === 'container') {
+      const meta = h.meta!;
+      const other = h.slots[1 - meta.slot]!;
+      if (typeof other === 'string' && other !== 'empty') problems.push({ file, problem: `meta slot ${1 - meta.slot} is not valid (${other}); the next append rewrites it` });
+      else if (typeof other !== 'string' && other.generation !== meta.generation - 1) problems.push({ file, problem: `meta slot ${other.slot} holds generation ${other.generation}, expected ${meta.generation - 1}` });
+      if (h.fileBytes !== meta.end) problems.push({ file, problem: `${h.fileBytes - meta.end} bytes past the committed end (an interrupted append; the next append cuts them off)` });
+    }
+    const days = h.days();
+    for (let i = 1; i < days.length; i++) if (days[i]!.date === days[i - 1]!.date) problems.push({ file, problem: `trading day ${days[i]!.date} twice` });
+    for (const d of days) note(present, kind, exchg, code, d.date);
+    if (deep || h.format === 'container') {
+      // Containers: every chunk's payload CRC even without --deep (decoding is what --deep adds).
+      const lo = onlyDate ?? 0;
+      const hi = onlyDate ?? 99999999;
+      const all = deep ? h.read(lo, hi) : (h.checkStored(), new Uint8Array(0));
+      if (deep) {
+        checkRecords(kind, all, file, {}, problems);
+        const m = new Mem(all.byteOffset % 8 === 0 ? all : all.slice());
+        let at = 0;
+        for (const d of days.filter((x) => x.date >= lo && x.date <= hi)) {
+          let bad = 0;
+          for (let i = 0; i < d.count; i++, at += kind.recordBytes) if (m.u32[(at + kind.dateOffset) >>> 2] !== d.date) bad++;
+          if (bad > 0) problems.push({ file, problem: `day ${d.date}: ${bad} bars carry another trading date` });
+        }
+      }
+    }
+    return h.recordCount;
+  } finally {
+    h.close();
+  }
+}
+
+/** Verifies every historical file under `root` (or those of one date), then the gaps. */
+export function verifyRoot(opts: VerifyOptions): VerifyReport {
+  const problems: VerifyProblem[] = [];
+  const present: Present = { dates: new Map() };
+  const jobs: (() => number)[] = [];
+  const names: string[] = [];
+  const his = path.join(opts.root, 'his');
+  for (const kind of HIS_KINDS) {
+    const kdir = path.join(his, kind.folder);
+    for (const exchg of list(kdir)) {
+      const edir = path.join(kdir, exchg);
+      for (const entry of list(edir)) {
+        const p = path.join(edir, entry);
+        if (kind.layout === 'daily' && DATE_DIR.test(entry)) {
+          const date = Number(entry);
+          for (const f of list(p)) {
+            const fp = path.join(p, f);
+            if (f.endsWith(TMP_SUFFIX)) {
+              problems.push({ file: fp, problem: 'leftover temporary file of an interrupted compaction (not a valid file; the next compaction of that day replaces it)' });
+              continue;
+            }
+            if (!f.endsWith('.dsb')) continue;
+            const code = f.slice(0, -4);
+            note(present, kind, exchg, code, date);
+            if (opts.date !== undefined && date !== opts.date) continue;
+            names.push(fp);
+            jobs.push(() => verifyDayFile(fp, kind, exchg, date, code, !!opts.deep, problems));
+          }
+        } else if (kind.layout === 'history' && entry.endsWith('.dsb')) {
+          const code = entry.slice(0, -4);
+          names.push(p);
+          jobs.push(() => verifyHistory(p, kind, exchg, code, !!opts.deep, opts.date, present, problems));
+        } else if (entry.endsWith(TMP_SUFFIX)) {
+          problems.push({ file: p, problem: 'leftover temporary file of an interrupted compaction or vacuum' });
+        }
+      }
+    }
+  }
+  let records = 0;
+  jobs.forEach((job, i) => {
+    try {
+      records += job();
+    } catch (err) {
+      problems.push({ file: names[i]!, problem: describe(err) });
+    }
+    opts.onProgress?.(i + 1, jobs.length, names[i]!);
+  });
+  const scan = scanRoot(opts.root, opts.date);
+  for (const w of scan.work) {
+    for (const f of w.files) problems.push({ file: f, problem: `finished day ${w.date} never compacted (run tickrec compact)` });
+    note(present, w.his, w.exchg, w.code, w.date);
+  }
+  gaps(present, opts, problems);
+  return { files: jobs.length, records, problems };
+}
+
+/** A trading day of the calendar without data, for an instrument that has data before and after it. */
+function gaps(present: Present, opts: VerifyOptions, problems: VerifyProblem[]): void {
+  const holidays = opts.sessions.holidays;
+  for (const [kind, byInst] of present.dates) {
+    for (const [id, dates] of byInst) {
+      const sorted = [...dates].sort((a, b) => a - b);
+      const [exchg, code] = id.split('/') as [string, string];
+      for (let i = 1; i < sorted.length; i++) {
+        for (let d = addDays(sorted[i - 1]!, 1); d < sorted[i]!; d = addDays(d, 1)) {
+          if (!isTradingDay(d, holidays)) continue;
+          if (opts.date !== undefined && d !== opts.date) continue;
+          const where = kind.layout === 'daily' ? path.join(opts.root, 'his', kind.folder, exchg, String(d), `${code}.dsb`) : path.join(opts.root, 'his', kind.folder, exchg, `${code}.dsb`);
+          problems.push({ file: where, problem: `gap: no ${kind.name} data for ${exchg}.${code} on trading day ${d} (data before and after it)` });
+        }
+      }
+    }
+  }
+}
+
