@@ -1,5 +1,6 @@
 // tickrec compact: finished real-time days → historical files (LZ4 blocks and bar histories, or datakit's zstd), with a progress bar and a summary.
 
+import fs from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -17,6 +18,35 @@ export function resolveRoot(opts: RootOptions): string {
   if (opts.root) return path.resolve(opts.root);
   if (opts.config) return loadConfig(opts.config).root;
   throw usageError('say which data root: --root <dir> (or --config <file> to take the root of a recorder configuration).');
+}
+
+/**
+ * <root>/compact/last.json: the last run's summary, for the monitor page. Written by
+ * rename so a reader never sees half of it; a failure to write it is only reported.
+ */
+export function writeLastSummary(root: string, s: CompactSummary): void {
+  const dir = path.join(root, 'compact');
+  const file = path.join(dir, 'last.json');
+  const body = {
+    finishedAt: new Date().toISOString(),
+    days: s.days,
+    instrumentDays: s.instrumentDays,
+    files: s.files,
+    records: s.records,
+    bytesIn: s.bytesIn,
+    bytesOut: s.bytesOut,
+    ratio: s.bytesOut > 0 ? s.bytesIn / s.bytesOut : null,
+    seconds: s.seconds,
+    ok: s.failures.length === 0,
+    failures: s.failures.length,
+  };
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(body, null, 2) + '\n');
+    fs.renameSync(`${file}.tmp`, file);
+  } catch (err) {
+    process.stderr.write(`tickrec compact: could not write ${file} (${(err as Error).message}); the compaction itself is complete.\n`);
+  }
 }
 
 export function parseDate(text: string | undefined): number | undefined {
@@ -96,6 +126,7 @@ export function registerCompact(program: Command): void {
         });
         if (bar && started) bar.stop();
         process.stdout.write(summaryLines(summary).join('\n') + '\n');
+        if (!opts.dryRun) writeLastSummary(root, summary);
         return summary.failures.length > 0 ? EXIT_PROBLEMS : EXIT_OK;
       }),
     );

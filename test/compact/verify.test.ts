@@ -90,6 +90,11 @@ describe('command lines', () => {
     expect(ok.stderr).toContain('compact 1/8 ticks/SHFE/20250106/au2506');
     expect(ok.stdout).toMatch(/compacted 8 instrument-days of 1 trading days: 8 real-time files released/);
     expect(ok.stdout).toMatch(/bytes in [\d.]+ MB, out [\d.]+ MB, ratio [\d.]+, [\d.]+ s/);
+    // the summary the monitor page shows
+    const last = JSON.parse(fs.readFileSync(`${root}/compact/last.json`, 'utf8'));
+    expect(last).toMatchObject({ days: 1, instrumentDays: 8, files: 8, ok: true, failures: 0 });
+    expect(last.ratio).toBeGreaterThan(1);
+    expect(Number.isFinite(Date.parse(last.finishedAt))).toBe(true);
     expect(cli(['verify', '--root', root, '--deep']).code).toBe(0);
     const f = hisDayPath(root, hisKindByName('tick')!, 'SHFE', 20250106, 'rb2505');
     const b = fs.readFileSync(f);

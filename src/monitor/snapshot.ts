@@ -1,0 +1,371 @@
+// The monitor's model: samples the recorder once a second and builds the snapshot and update JSON the page reads.
+//
+// What may appear in a message is chosen field by field here, never by spreading the
+// recorder's stats: feed names, states and counters; instrument names (validated by the
+// name rule) and numbers; rejection reasons (stable names) and counts; disk numbers; the
+// compaction summary's numbers. No URL, header, path, error text or other config value.
+//
+// Costs: sample() once a second reads RecorderStats and one statfs; every
+// fileSampleMs it walks the writer pool's live files (sizes of mapped files come from
+// the writers; at most statBudget stat calls for the others) and reads the compaction
+// summary. update() is O(instruments) and sends only the rows that changed.
+
+import fs from 'node:fs';
+import type { MonitorView, RecorderStats } from '../recorder/recorder.js';
+import { readCompactionSummary, emptyCompaction, type CompactionSummary } from './compaction.js';
+import type { InstrumentStats } from './instruments.js';
+
+/** What the monitor reads: the Recorder satisfies it. */
+export interface MonitorSource {
+  stats(): RecorderStats;
+  monitorView(): MonitorView;
+}
+
+export interface MonitorOptions {
+  /** The recorder's clock, epoch ms (instrument rates and ages). Default Date.now. */
+  now?: () => number;
+  /** The wall clock (feed message ages, the ticks/s sparkline). Default Date.now. */
+  wallNow?: () => number;
+  /** Below this many free bytes the disk is "nearly full". Default 1 GiB (as /health). */
+  diskLowBytes?: number;
+  /** How often live file sizes and the compaction summary are sampled, ms. Default 5000. */
+  fileSampleMs?: number;
+  /** Most stat() calls per file sample, for live files that are not mapped now. Default 256. */
+  statBudget?: number;
+  /** Points of the ticks/s sparkline (one per second). Default 120. */
+  historySeconds?: number;
+}
+
+/** A feed with no message for this long is reported silent (the same limit as /health). */
+export const FEED_SILENT_MS = 60_000;
+export const DISK_LOW_BYTES = 1024 ** 3;
+/** Window of the disk growth figure. */
+const GROWTH_WINDOW_MS = 60_000;
+
+export interface FeedRow {
+  name: string;
+  state: string;
+  reconnects: number;
+  messages: number;
+  /** ms since the last frame; null when none yet. */
+  lastMessageAgeMs: number | null;
+}
+
+export interface InstrumentRow {
+  /** 'EXCHG.CODE'. */
+  id: string;
+  ex: string;
+  code: string;
+  /** Last tick price; null before the first tick (a trade-only instrument). */
+  price: number | null;
+  /** Exchange time of the last tick, YYYYMMDD and HHMMSSmmm (0: none). */
+  date: number;
+  time: number;
+  /** Wall clock of the last publication, epoch ms (compare with the message's nowMs). */
+  publishedMs: number;
+  /** Trading date of the counts. */
+  tradingDate: number;
+  ticks: number;
+  trades: number;
+  /** Mean ticks/s over the last 10 complete seconds. */
+  rate: number;
+  /** Live tick file size, bytes; null when not known yet. */
+  fileBytes: number | null;
+  /** Exchange time → publication of the last tick, ms; null without a session. */
+  lagMs: number | null;
+}
+
+export interface Alert {
+  level: 'error' | 'warn';
+  kind: 'feed' | 'disk' | 'compaction';
+  /** The feed's name for kind 'feed'. */
+  feed?: string;
+  text: string;
+}
+
+export interface MonitorMessage {
+  type: 'snapshot' | 'update';
+  nowMs: number;
+  startedMs: number;
+  totals: {
+    ticksWritten: number;
+    tradesWritten: number;
+    ticksReceived: number;
+    tradesReceived: number;
+    writeErrors: number;
+    volumeRegressions: number;
+    rolls: number;
+    openFiles: number;
+    liveFiles: number;
+    instruments: number;
+    lagMs: { p50: number; p99: number; max: number };
+  };
+  feeds: FeedRow[];
+  rejected: { reason: string; count: number }[];
+  disk: {
+    freeBytes: number | null;
+    totalBytes: number | null;
+    /** Sum of the live real-time files' sizes. */
+    liveBytes: number | null;
+    /** Bytes added to live files per minute (last minute; files set aside do not count as shrinking). */
+    growthBytesPerMin: number | null;
+    low: boolean;
+  };
+  compaction: CompactionSummary;
+  /** Ticks written per second, oldest first, one point per second; `now` the newest. */
+  rate: { now: number; history: number[] };
+  alerts: Alert[];
+  /** Every instrument (snapshot) or those that changed since the previous update. */
+  instruments: InstrumentRow[];
+}
+
+interface Sent {
+  version: number;
+  rate: number;
+  fileBytes: number;
+  ticks: number;
+}
+
+export class Monitor {
+  private readonly now: () => number;
+  private readonly wallNow: () => number;
+  private readonly diskLowBytes: number;
+  private readonly fileSampleMs: number;
+  private readonly statBudget: number;
+  private readonly historySeconds: number;
+  private readonly root: string;
+  private readonly view: MonitorView;
+  /** Ticks written per second, oldest first. */
+  private readonly history: number[] = [];
+  private prevWritten = -1;
+  private prevSampleMs = 0;
+  private lastFileSampleMs = -Infinity;
+  private liveBytes: number | null = null;
+  /** Bytes added to live files at each file sample: [ms, bytes]. */
+  private readonly growth: [number, number][] = [];
+  /** Last known size of every live file, by path. */
+  private readonly sizes = new Map<string, { bytes: number; atMs: number }>();
+  private compaction: CompactionSummary = emptyCompaction('none');
+  private compactionReading = false;
+  private readonly sent = new Map<InstrumentStats, Sent>();
+
+  constructor(
+    private readonly src: MonitorSource,
+    opts: MonitorOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.wallNow = opts.wallNow ?? Date.now;
+    this.diskLowBytes = opts.diskLowBytes ?? DISK_LOW_BYTES;
+    this.fileSampleMs = opts.fileSampleMs ?? 5000;
+    this.statBudget = opts.statBudget ?? 256;
+    this.historySeconds = opts.historySeconds ?? 120;
+    this.view = src.monitorView();
+    this.root = src.stats().root;
+  }
+
+  /** Once a second: the ticks/s point; every fileSampleMs the file sizes and the compaction summary. */
+  sample(stats: RecorderStats = this.src.stats()): void {
+    const t = this.wallNow();
+    const written = stats.ticksWritten;
+    if (this.prevWritten >= 0) {
+      const dt = Math.max(1, t - this.prevSampleMs) / 1000;
+      this.history.push(Math.round(((written - this.prevWritten) / dt) * 10) / 10);
+      if (this.history.length > this.historySeconds) this.history.splice(0, this.history.length - this.historySeconds);
+    }
+    this.prevWritten = written;
+    this.prevSampleMs = t;
+    if (t - this.lastFileSampleMs >= this.fileSampleMs) {
+      this.lastFileSampleMs = t;
+      this.sampleFiles(t);
+      void this.readCompaction();
+    }
+  }
+
+  /** Everything, for a new client. */
+  snapshot(): MonitorMessage {
+    const t = this.now();
+    const rows: InstrumentRow[] = [];
+    for (const s of this.view.instruments) rows.push(this.row(s, t));
+    return this.message('snapshot', t, rows);
+  }
+
+  /** The top-level figures and the instrument rows that changed since the previous update(). */
+  update(): MonitorMessage {
+    const t = this.now();
+    const rows: InstrumentRow[] = [];
+    for (const s of this.view.instruments) {
+      const r = this.row(s, t);
+      const p = this.sent.get(s);
+      if (p === undefined) {
+        this.sent.set(s, { version: s.version, rate: r.rate, fileBytes: s.fileBytes, ticks: r.ticks });
+        rows.push(r);
+      } else if (p.version !== s.version || p.rate !== r.rate || p.fileBytes !== s.fileBytes || p.ticks !== r.ticks) {
+        p.version = s.version;
+        p.rate = r.rate;
+        p.fileBytes = s.fileBytes;
+        p.ticks = r.ticks;
+        rows.push(r);
+      }
+    }
+    return this.message('update', t, rows);
+  }
+
+  private row(s: InstrumentStats, t: number): InstrumentRow {
+    return {
+      id: s.id,
+      ex: s.exchg,
+      code: s.code,
+      price: Number.isFinite(s.price) ? s.price : null,
+      date: s.actionDate,
+      time: s.actionTime,
+      publishedMs: s.publishedMs,
+      tradingDate: s.tradingDate,
+      ticks: s.ticks,
+      trades: s.tradesToday,
+      rate: Math.round(s.rate(t) * 10) / 10,
+      fileBytes: s.fileBytes >= 0 ? s.fileBytes : null,
+      lagMs: Number.isFinite(s.lagMs) ? Math.round(s.lagMs * 10) / 10 : null,
+    };
+  }
+
+  private message(type: 'snapshot' | 'update', t: number, instruments: InstrumentRow[]): MonitorMessage {
+    const s = this.src.stats();
+    const wall = this.wallNow();
+    const feeds: FeedRow[] = s.feeds.map((f) => ({
+      name: String(f.name),
+      state: String(f.state),
+      reconnects: f.reconnects,
+      messages: f.messages,
+      lastMessageAgeMs: f.lastMessageMs > 0 ? Math.max(0, wall - f.lastMessageMs) : null,
+    }));
+    const rejected = Object.entries(s.rejected)
+      .map(([reason, count]) => ({ reason, count }))
+      .sort((a, b) => b.count - a.count || (a.reason < b.reason ? -1 : 1));
+    const disk = this.disk();
+    const alerts: Alert[] = [];
+    for (const f of feeds) {
+      if (f.state !== 'up') {
+        const last = f.lastMessageAgeMs === null ? 'no message yet' : `last message ${Math.round(f.lastMessageAgeMs / 1000)} s ago`;
+        alerts.push({ level: 'error', kind: 'feed', feed: f.name, text: `Feed ${f.name} is down (${f.state}, ${f.reconnects} reconnects, ${last})` });
+      } else if (f.lastMessageAgeMs !== null && f.lastMessageAgeMs > FEED_SILENT_MS) {
+        alerts.push({ level: 'warn', kind: 'feed', feed: f.name, text: `Feed ${f.name} is silent: no message for ${Math.round(f.lastMessageAgeMs / 1000)} s` });
+      }
+    }
+    if (disk.low) alerts.push({ level: 'error', kind: 'disk', text: `Disk nearly full: ${formatBytes(disk.freeBytes ?? 0)} free` });
+    if (this.compaction.state === 'ok' && this.compaction.ok === false) alerts.push({ level: 'warn', kind: 'compaction', text: 'The last compaction failed' });
+    return {
+      type,
+      nowMs: t,
+      startedMs: s.startedMs,
+      totals: {
+        ticksWritten: s.ticksWritten,
+        tradesWritten: s.tradesWritten,
+        ticksReceived: s.ticksReceived,
+        tradesReceived: s.tradesReceived,
+        writeErrors: s.writeErrors,
+        volumeRegressions: s.volumeRegressions,
+        rolls: s.rolls,
+        openFiles: s.openFiles,
+        liveFiles: s.liveFiles,
+        instruments: this.view.instruments.size,
+        lagMs: { p50: s.lagMs.p50, p99: s.lagMs.p99, max: s.lagMs.max },
+      },
+      feeds,
+      rejected,
+      disk,
+      compaction: this.compaction,
+      rate: { now: this.history.length > 0 ? this.history[this.history.length - 1]! : 0, history: this.history.slice() },
+      alerts,
+      instruments,
+    };
+  }
+
+  private disk(): MonitorMessage['disk'] {
+    let freeBytes: number | null = null;
+    let totalBytes: number | null = null;
+    try {
+      const st = fs.statfsSync(this.root);
+      freeBytes = st.bavail * st.bsize;
+      totalBytes = st.blocks * st.bsize;
+    } catch {
+      // an unreadable root: shown as unknown
+    }
+    let growthBytesPerMin: number | null = null;
+    if (this.growth.length >= 2) {
+      const first = this.growth[0]!;
+      const last = this.growth[this.growth.length - 1]!;
+      let added = 0;
+      for (let i = 1; i < this.growth.length; i++) added += this.growth[i]![1];
+      growthBytesPerMin = Math.round((added * 60_000) / Math.max(1, last[0] - first[0]));
+    }
+    return { freeBytes, totalBytes, liveBytes: this.liveBytes, growthBytesPerMin, low: freeBytes !== null && freeBytes < this.diskLowBytes };
+  }
+
+  private sampleFiles(t: number): void {
+    let budget = this.statBudget;
+    let total = 0;
+    let added = 0;
+    const seen = new Set<string>();
+    const instruments = this.view.instruments;
+    for (const f of this.view.liveFileSizes()) {
+      seen.add(f.path);
+      const prev = this.sizes.get(f.path);
+      let bytes = f.bytes;
+      if (bytes < 0) {
+        // not mapped now: its size changes only when written, so a stale value is fine
+        if (prev !== undefined && (t - prev.atMs < 30_000 || budget <= 0)) bytes = prev.bytes;
+        else if (budget > 0) {
+          budget--;
+          try {
+            bytes = fs.statSync(f.path).size;
+          } catch {
+            bytes = prev?.bytes ?? -1;
+          }
+        }
+      }
+      if (bytes < 0) continue;
+      total += bytes;
+      if (prev === undefined) {
+        if (this.liveBytes !== null) added += bytes; // a new file since the last sample
+        this.sizes.set(f.path, { bytes, atMs: t });
+      } else {
+        if (bytes > prev.bytes) added += bytes - prev.bytes;
+        if (bytes !== prev.bytes || f.bytes >= 0) prev.atMs = t;
+        prev.bytes = bytes;
+      }
+      if (f.kind === 'tick') {
+        const s = instruments.get(f.exchg, f.code);
+        if (s !== undefined) {
+          s.fileBytes = bytes;
+          // Ticks already in the file when this process started count as today's.
+          if (f.records >= 0 && f.date === s.tradingDate && f.records >= s.ticksToday) s.ticksBase = f.records - s.ticksToday;
+        }
+      }
+    }
+    for (const p of this.sizes.keys()) if (!seen.has(p)) this.sizes.delete(p); // rolled away
+    this.liveBytes = total;
+    this.growth.push([t, added]);
+    while (this.growth.length > 2 && t - this.growth[0]![0] > GROWTH_WINDOW_MS) this.growth.shift();
+  }
+
+  private async readCompaction(): Promise<void> {
+    if (this.compactionReading) return;
+    this.compactionReading = true;
+    try {
+      this.compaction = await readCompactionSummary(this.root);
+    } finally {
+      this.compactionReading = false;
+    }
+  }
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
