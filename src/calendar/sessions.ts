@@ -17,7 +17,9 @@
 // this time belongs to the NEXT trading day (night sessions); without it the trading
 // date is the calendar date (day sessions, crypto).
 
+import fs from 'node:fs';
 import { z } from 'zod';
+import { TickrecError } from '../errors.js';
 
 /** Minutes since local midnight, 0..1440. */
 export type Minute = number;
@@ -118,4 +120,19 @@ export function buildSessionBook(json: unknown, source = 'sessions'): SessionBoo
       return s;
     },
   };
+}
+
+/** Reads and builds a sessions file; every problem is an E_CONFIG error naming the file and key. */
+export function loadSessionBook(file: string): SessionBook {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new TickrecError('E_CONFIG', `${file}: cannot read the sessions file (${(err as Error).message}).`, { file });
+  }
+  try {
+    return buildSessionBook(json, file);
+  } catch (err) {
+    throw new TickrecError('E_CONFIG', (err as Error).message, { file });
+  }
 }

@@ -4,11 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { kindNameOfPeriod, parsePeriods, rebuildTarget, rebuildTickFile, tickFilePlace, writeBarFile, type BarPeriod } from '../bars/index.js';
-import { buildSessionBook, type SessionBook } from '../calendar/index.js';
+import { loadSessionBook } from '../calendar/index.js';
 import { BUNDLED_CONFIG_DIR } from '../config/load.js';
 import { TickrecError } from '../errors.js';
 import { TICK_KIND, kindByName } from '../format/index.js';
-import { LOCK_FILE, isAlive, nameProblem, readLock, EXCHG_MAX_CHARS } from '../store/index.js';
+import { EXCHG_MAX_CHARS, liveRootHolder, nameProblem } from '../store/index.js';
 import { EXIT_OK, EXIT_PROBLEMS, action, usageError } from './run.js';
 
 export interface BarsOptions {
@@ -17,32 +17,6 @@ export interface BarsOptions {
   periods: string;
   sessions: string;
   out?: string;
-}
-
-/** A live recorder holding the data root at or above `dir`, if any. */
-function liveHolder(dir: string): string | undefined {
-  let d = path.resolve(dir);
-  for (;;) {
-    const rec = readLock(path.join(d, LOCK_FILE));
-    if (rec && isAlive(rec)) return `pid ${rec.pid} (${path.join(d, LOCK_FILE)})`;
-    const up = path.dirname(d);
-    if (up === d) return undefined;
-    d = up;
-  }
-}
-
-function loadSessions(file: string): SessionBook {
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new TickrecError('E_CONFIG', `${file}: cannot read the sessions file (${(err as Error).message}).`, { file });
-  }
-  try {
-    return buildSessionBook(json, file);
-  } catch (err) {
-    throw new TickrecError('E_CONFIG', (err as Error).message, { file });
-  }
 }
 
 function parsePeriodList(text: string): BarPeriod[] {
@@ -94,7 +68,7 @@ export function registerBars(program: Command): void {
     .action(
       action((opts: BarsOptions) => {
         const periods = parsePeriodList(opts.periods);
-        const sessions = loadSessions(opts.sessions);
+        const sessions = loadSessionBook(opts.sessions);
         const target = opts.rebuild;
         let files: string[];
         const isDay = /^\d{8}$/.test(target) && !fs.existsSync(target);
@@ -111,7 +85,7 @@ export function registerBars(program: Command): void {
         }
         // Where bars are written: --out, else the root the ticks are in. Never under a live recorder.
         const writeRoot = opts.out ?? (isDay ? opts.root! : tickFilePlace(target)!.root!);
-        const holder = liveHolder(writeRoot);
+        const holder = liveRootHolder(writeRoot);
         if (holder) {
           throw new TickrecError(
             'E_LOCKED',

@@ -4,20 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { TickrecError } from '../errors.js';
-import { LOCK_FILE, RtWriter, isAlive, probeRtFile, readLock } from '../store/index.js';
+import { RtWriter, liveRootHolder, probeRtFile } from '../store/index.js';
 import { action } from './run.js';
-
-/** A live recorder holding a root above `file`, if any. */
-function liveHolder(file: string): string | undefined {
-  let dir = path.dirname(path.resolve(file));
-  for (;;) {
-    const rec = readLock(path.join(dir, LOCK_FILE));
-    if (rec && isAlive(rec)) return `pid ${rec.pid} (${path.join(dir, LOCK_FILE)})`;
-    const up = path.dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
-}
 
 export function registerRepair(program: Command): void {
   program
@@ -26,7 +14,7 @@ export function registerRepair(program: Command): void {
     .argument('<file>', 'a real-time block file (.dmb)')
     .action(
       action((file: string) => {
-        const holder = liveHolder(file);
+        const holder = liveRootHolder(file);
         if (holder) {
           throw new TickrecError('E_LOCKED', `${file}: a live recorder (${holder}) owns this data root; stop it before repairing.`, { file });
         }

@@ -3,26 +3,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { buildSessionBook, type SessionBook } from '../calendar/index.js';
+import { loadSessionBook } from '../calendar/index.js';
 import { verifyRoot } from '../compact/index.js';
 import { TickrecError } from '../errors.js';
 import { BUNDLED_CONFIG_DIR, loadConfig } from '../config/index.js';
 import { parseDate, resolveRoot, type RootOptions } from './compact.js';
 import { EXIT_OK, EXIT_PROBLEMS, action } from './run.js';
-
-function loadSessions(file: string): SessionBook {
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new TickrecError('E_CONFIG', `${file}: cannot read the sessions file (${(err as Error).message}).`, { file });
-  }
-  try {
-    return buildSessionBook(json, file);
-  } catch (err) {
-    throw new TickrecError('E_CONFIG', (err as Error).message, { file });
-  }
-}
 
 export function registerVerify(program: Command): void {
   program
@@ -39,7 +25,7 @@ export function registerVerify(program: Command): void {
         const root = resolveRoot(opts);
         const sessionsFile = opts.sessions ?? (opts.config ? loadConfig(opts.config).sessions : undefined) ?? path.join(BUNDLED_CONFIG_DIR, 'sessions.json');
         const date = parseDate(opts.date);
-        const report = verifyRoot({ root, ...(date !== undefined ? { date } : {}), deep: !!opts.deep, sessions: loadSessions(sessionsFile) });
+        const report = verifyRoot({ root, ...(date !== undefined ? { date } : {}), deep: !!opts.deep, sessions: loadSessionBook(sessionsFile) });
         if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
         else {
           const lines = [

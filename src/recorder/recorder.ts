@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { LiveBars, isBarKind, type LiveBarsStats } from '../bars/index.js';
-import { buildSessionBook, localDateTime, tradingDateOf, type SessionBook } from '../calendar/index.js';
+import { loadSessionBook, localDateTime, tradingDateOf, type SessionBook } from '../calendar/index.js';
 import type { Config } from '../config/index.js';
 import { TickrecError } from '../errors.js';
 import { createFeed, feedName, type FeedAdapter, type FeedSink, type FeedStats, type RejectReason, type TickInput, type TradeInput } from '../feed/index.js';
@@ -113,7 +113,7 @@ export class Recorder {
     this.now = opts.now ?? Date.now;
     this.startedMs = this.now();
     this.root = config.root;
-    this.sessions = loadSessions(config.sessions!);
+    this.sessions = loadSessionBook(config.sessions!);
     this.lock = acquireRootLock(config.root, { onWarning: (m) => log.warn(m) });
     try {
       this.pool = new WriterPool(config.root, {
@@ -376,20 +376,6 @@ export class Recorder {
     } catch (err) {
       this.log.error({ err }, `background task failed: ${(err as Error).message}`);
     }
-  }
-}
-
-function loadSessions(file: string): SessionBook {
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new TickrecError('E_CONFIG', `${file}: cannot read the sessions file (${(err as Error).message}).`, { file });
-  }
-  try {
-    return buildSessionBook(json, file);
-  } catch (err) {
-    throw new TickrecError('E_CONFIG', (err as Error).message, { file });
   }
 }
 

@@ -87,13 +87,35 @@ function describe(rec: LockRecord): string {
   return `pid ${rec.pid} on ${rec.host} since ${rec.since} (${rec.command})`;
 }
 
-export function acquireRootLock(root: string, opts: { onWarning?: (msg: string) => void } = {}): RootLock {
+export interface LockOptions {
+  onWarning?: (msg: string) => void;
+}
+
+/** The recorder's lock: one writer per data root. */
+export function acquireRootLock(root: string, opts: LockOptions = {}): RootLock {
+  return acquireLock(root, {
+    ...opts,
+    fileName: LOCK_FILE,
+    refusal: (holder, file) =>
+      `${root}: another recorder holds this data root: ${describe(holder)}. ` +
+      `One writer per root: stop it (kill ${holder.pid}) or use another --root. Lock file: ${file}`,
+  });
+}
+
+/**
+ * A lock file `<dir>/<fileName>` held by one live process (the protocol at the top of
+ * this file). `refusal` words the E_LOCKED message for a live holder.
+ */
+export function acquireLock(
+  root: string,
+  opts: LockOptions & { fileName: string; refusal: (holder: LockRecord, file: string) => string },
+): RootLock {
   try {
     fs.mkdirSync(root, { recursive: true });
   } catch (err) {
     throw ioError(err, root, 'create data root');
   }
-  const file = path.join(root, LOCK_FILE);
+  const file = path.join(root, opts.fileName);
   const me: LockRecord = {
     pid: process.pid,
     host: os.hostname(),
@@ -113,12 +135,7 @@ export function acquireRootLock(root: string, opts: { onWarning?: (msg: string) 
       if (linkExclusive(tmp, file)) return held(file, me, tookOver);
       const holder = readLock(file);
       if (holder && isAlive(holder)) {
-        throw new TickrecError(
-          'E_LOCKED',
-          `${root}: another recorder holds this data root: ${describe(holder)}. ` +
-            `One writer per root: stop it (kill ${holder.pid}) or use another --root. Lock file: ${file}`,
-          { file },
-        );
+        throw new TickrecError('E_LOCKED', opts.refusal(holder, file), { file });
       }
       tookOver = takeOver(file, tmp, holder) ?? tookOver;
     }
@@ -146,6 +163,18 @@ export function acquireRootLock(root: string, opts: { onWarning?: (msg: string) 
     } finally {
       fs.rmSync(guard, { force: true });
     }
+  }
+}
+
+/** A live recorder holding the root that contains `file` (searching up), as text, or undefined. */
+export function liveRootHolder(file: string): string | undefined {
+  let dir = path.resolve(file);
+  for (;;) {
+    const rec = readLock(path.join(dir, LOCK_FILE));
+    if (rec && isAlive(rec)) return `pid ${rec.pid} (${path.join(dir, LOCK_FILE)})`;
+    const up = path.dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
   }
 }
 
