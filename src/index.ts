@@ -4,3 +4,4 @@ export * from './format/index.js';
 export * from './store/index.js';
 export * from './bars/index.js';
 export * from './his/index.js';
+export * from './read/index.js';

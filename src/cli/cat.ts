@@ -1,8 +1,11 @@
-// tickrec cat FILE: print the records of a block file, optionally a time range.
+// tickrec cat FILE, or cat --root R --exchange E --code C [--kind K]: print the records of a block file, or of an instrument across history and today, optionally a time range.
 
 import type { Command } from 'commander';
+import { formatDate, kindByName, type Rec } from '../format/index.js';
+import { READ_KIND_NAMES, readKind, resolveInstant, scanRecords } from '../read/index.js';
 import { RtReader } from '../store/index.js';
-import { RecordPrinter, parseFormat } from './output.js';
+import { resolveRoot } from './compact.js';
+import { RecordPrinter, parseFormat, type OutputFormat } from './output.js';
 import { indexRange, parseInstantOption } from './range.js';
 import { action, usageError } from './run.js';
 
@@ -11,22 +14,72 @@ export interface CatOptions {
   to?: string;
   format: string;
   limit?: string;
+  root?: string;
+  config?: string;
+  exchange?: string;
+  code?: string;
+  kind?: string;
+}
+
+/** Day bars in a table: the columns that mean something for them (the time field is 0). */
+function dayTablePrinter(write: (l: string) => void): (rec: Rec) => void {
+  const cols = ['date', 'open', 'high', 'low', 'close', 'settle', 'vol', 'money', 'hold'];
+  const w = (c: string) => Math.max(c.length, 10);
+  let header = false;
+  return (rec) => {
+    if (!header) {
+      write(cols.map((c) => c.padStart(w(c))).join(' '));
+      header = true;
+    }
+    write(cols.map((c) => (c === 'date' ? formatDate(rec.date as number) : String(rec[c])).padStart(w(c))).join(' '));
+  };
+}
+
+function catInstrument(file: string | undefined, opts: CatOptions, format: OutputFormat, limit: number): void {
+  if (file !== undefined) throw usageError(`give either a FILE (${file}) or --root with --exchange and --code, not both.`);
+  const root = resolveRoot(opts);
+  if (opts.exchange === undefined || opts.code === undefined) throw usageError('with --root, say which instrument: --exchange <EXCHG> --code <CODE> (and --kind, default tick).');
+  const kind = readKind(opts.kind ?? 'tick');
+  if (opts.from !== undefined) resolveInstant('--from', opts.from);
+  if (opts.to !== undefined) resolveInstant('--to', opts.to);
+  const write = (l: string) => process.stdout.write(l + '\n');
+  const print =
+    kind.name === 'day' && format === 'table' ? dayTablePrinter(write) : ((p: RecordPrinter) => (rec: Rec) => p.print(rec))(new RecordPrinter(kindByName(kind.name === 'day' ? 'min1' : kind.name)!, format, write));
+  let n = 0;
+  const segments = scanRecords({ root, kind: kind.name, exchange: opts.exchange, code: opts.code, ...(opts.from !== undefined ? { from: opts.from } : {}), ...(opts.to !== undefined ? { to: opts.to } : {}) });
+  for (const s of segments) {
+    for (let i = 0; i < s.count && n < limit; i++, n++) print(kind.codec.decode(s.mem, i * kind.recordBytes));
+    if (n >= limit) break; // closes the scan and its files
+  }
+  if (n === 0) {
+    const range = opts.from !== undefined || opts.to !== undefined ? ` from ${opts.from ?? 'the first'} to ${opts.to ?? 'the last'}` : '';
+    process.stderr.write(`tickrec: no ${kind.name} records of ${opts.exchange}.${opts.code}${range} under ${root}.\n`);
+  }
 }
 
 export function registerCat(program: Command): void {
   program
     .command('cat')
-    .description('print the records of a block file')
-    .argument('<file>', 'a real-time block file (.dmb)')
-    .option('--from <time>', 'first instant (inclusive): YYYYMMDD, "YYYYMMDD HH:MM[:SS[.mmm]]", ISO, or HH:MM[:SS[.mmm]]')
-    .option('--to <time>', 'last instant (exclusive; a date alone includes that whole day)')
+    .description('print the records of a block file, or of an instrument across history and today (--root)')
+    .argument('[file]', 'a real-time block file (.dmb); or leave it out and give --root, --exchange, --code')
+    .option('--root <dir>', 'data root: read the instrument across his/ (compressed days, bar histories), finished rt days and the live file')
+    .option('-c, --config <file>', 'take the data root from this recorder configuration')
+    .option('--exchange <EXCHG>', 'with --root: the exchange')
+    .option('--code <CODE>', 'with --root: the instrument code')
+    .option('--kind <kind>', `with --root: ${READ_KIND_NAMES.join(', ')} (default tick)`)
+    .option('--from <time>', 'first instant (inclusive): YYYYMMDD, "YYYYMMDD HH:MM[:SS[.mmm]]", ISO, or (FILE only) HH:MM[:SS[.mmm]]')
+    .option('--to <time>', 'last instant (exclusive; a date alone includes that whole day; minute bars: by their end, inclusive)')
     .option('--format <format>', 'table, csv or jsonl', 'table')
     .option('--limit <n>', 'print at most n records')
     .action(
-      action((file: string, opts: CatOptions) => {
+      action((file: string | undefined, opts: CatOptions) => {
         const format = parseFormat(opts.format);
         const limit = opts.limit === undefined ? Infinity : Number(opts.limit);
         if (!(limit >= 0) || !Number.isInteger(limit === Infinity ? 0 : limit)) throw usageError(`--limit ${opts.limit}: a whole number >= 0.`);
+        if (opts.root !== undefined || opts.config !== undefined || opts.exchange !== undefined || opts.code !== undefined || opts.kind !== undefined) {
+          return catInstrument(file, opts, format, limit);
+        }
+        if (file === undefined) throw usageError('give a FILE, or --root with --exchange and --code.');
         const from = parseInstantOption('--from', opts.from);
         const to = parseInstantOption('--to', opts.to);
         const reader = RtReader.open(file);

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { registerBars } from './bars.js';
 import { registerCat } from './cat.js';
 import { registerCompact } from './compact.js';
+import { registerExport } from './export.js';
 import { registerInspect } from './inspect.js';
 import { registerRecord } from './record.js';
 import { registerRepair } from './repair.js';
@@ -32,5 +33,6 @@ registerRepair(program);
 registerBars(program);
 registerCompact(program);
 registerVerify(program);
+registerExport(program);
 
 await program.parseAsync(process.argv);

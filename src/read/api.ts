@@ -1,0 +1,285 @@
+// The reader API over rt + his: readTicks / readTrades / readBars / readRecords for one instrument (views, objects, columns), readMarket / readBarsMarket for every instrument of an exchange, scanRecords for streaming.
+
+import { TickrecError } from '../errors.js';
+import type { Bar, Rec, Tick, Trade, View } from '../format/index.js';
+import { extractorOf, growColumns, trimColumns, type BarColumns, type Columns, type TickColumns, type TradeColumns } from './columns.js';
+import { barKind, readKind, type BarPeriodName, type ReadKind, type ReadKindName } from './kinds.js';
+import { keyRange, type InstantInput, type KeyRange } from './range.js';
+import { instrumentSegments, type Segment } from './segments.js';
+import { checkCode, checkExchange, checkRoot, listExchanges, listKind, listingCodes } from './sources.js';
+
+/** One instrument over [from, to) (both optional: from the first record, through the last). */
+export interface InstrumentQuery {
+  /** Data root: the folder holding rt/ and his/. */
+  root: string;
+  exchange: string;
+  code: string;
+  from?: InstantInput;
+  to?: InstantInput;
+}
+
+export interface RecordsQuery extends InstrumentQuery {
+  kind: ReadKindName;
+}
+
+export interface BarsQuery extends InstrumentQuery {
+  period: BarPeriodName;
+}
+
+/** A columnar result: `count` rows, one typed array per numeric field. */
+export interface Columnar<C> {
+  count: number;
+  columns: C;
+}
+
+/** A zero-copy view of one record (fields read from the bytes on access), typed by the record. */
+export type ReadView<O> = View & Readonly<O>;
+
+export type TickRecord = Required<Tick>;
+export type TradeRecord = Required<Trade>;
+export type BarRecord = Required<Bar>;
+
+/**
+ * The records of one instrument in time order, held as raw bytes (segments: one per
+ * trading day, or per run of days of a bar history). Iterate for zero-copy views,
+ * `objects()` for plain objects, `columns()` for typed arrays.
+ */
+export class RecordSet<C = Columns, O = Rec> implements Iterable<ReadView<O>> {
+  readonly kind: ReadKindName;
+  readonly exchange: string;
+  readonly code: string;
+  /** Records in the set. */
+  readonly count: number;
+  readonly segments: readonly Segment[];
+  private readonly rk: ReadKind;
+  private readonly starts: number[];
+
+  constructor(kind: ReadKind, exchange: string, code: string, segments: readonly Segment[]) {
+    this.rk = kind;
+    this.kind = kind.name;
+    this.exchange = exchange;
+    this.code = code;
+    this.segments = segments;
+    this.starts = [];
+    let n = 0;
+    for (const s of segments) {
+      this.starts.push(n);
+      n += s.count;
+    }
+    this.count = n;
+  }
+
+  /** Zero-copy views in time order (valid as long as the set is referenced). */
+  *[Symbol.iterator](): IterableIterator<ReadView<O>> {
+    const { View } = this.rk.codec;
+    const rs = this.rk.recordBytes;
+    for (const s of this.segments) for (let i = 0; i < s.count; i++) yield new View(s.mem, i * rs) as unknown as ReadView<O>;
+  }
+
+  /** Records copied into plain objects, in time order. */
+  *objects(): IterableIterator<O> {
+    const { decode } = this.rk.codec;
+    const rs = this.rk.recordBytes;
+    for (const s of this.segments) for (let i = 0; i < s.count; i++) yield decode(s.mem, i * rs) as O;
+  }
+
+  /** Every record as a plain object. */
+  toArray(): O[] {
+    return [...this.objects()];
+  }
+
+  /** A view of record i (0 <= i < count). */
+  at(i: number): ReadView<O> {
+    if (!(Number.isInteger(i) && i >= 0 && i < this.count)) throw new RangeError(`record ${i} of ${this.count}`);
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.starts[mid]! <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    const s = this.segments[lo]!;
+    return new this.rk.codec.View(s.mem, (i - this.starts[lo]!) * this.rk.recordBytes) as unknown as ReadView<O>;
+  }
+
+  /** One typed array per numeric field (or only `fields`), filled straight from the record bytes. */
+  columns(fields?: readonly (keyof C & string)[]): Columnar<C> {
+    const ex = extractorOf<C>(this.rk.struct);
+    const cols = ex.allocate(this.count, fields);
+    let at = 0;
+    for (const s of this.segments) {
+      ex.extract(s.mem, 0, s.count, cols, at);
+      at += s.count;
+    }
+    return { count: this.count, columns: cols };
+  }
+}
+
+function instrumentQuery(q: InstrumentQuery, kind: ReadKind): { root: string; exchange: string; code: string; range: KeyRange } {
+  if (q === null || typeof q !== 'object') throw new TickrecError('E_USAGE', 'give a query object { root, exchange, code, from?, to? }.');
+  const root = checkRoot(q.root);
+  const exchange = checkExchange(q.exchange);
+  const code = checkCode(exchange, q.code);
+  return { root, exchange, code, range: keyRange(kind, q.from, q.to) };
+}
+
+function readSet<C, O>(kind: ReadKind, q: InstrumentQuery): RecordSet<C, O> {
+  const { root, exchange, code, range } = instrumentQuery(q, kind);
+  const listing = listKind(root, kind, exchange, code, range);
+  return new RecordSet<C, O>(kind, exchange, code, [...instrumentSegments(listing, code, range)]);
+}
+
+/** Ticks of one instrument over [from, to), across his day blocks, finished rt days and the live file, in time order. */
+export function readTicks(q: InstrumentQuery): RecordSet<TickColumns, TickRecord> {
+  return readSet(readKind('tick'), q);
+}
+
+/** Trades (transactions) of one instrument over [from, to), in time order. */
+export function readTrades(q: InstrumentQuery): RecordSet<TradeColumns, TradeRecord> {
+  return readSet(readKind('trade'), q);
+}
+
+/** Bars of one period of one instrument: bar history + finished and live rt bar files (day bars: his/day + today's from the ticks). Minute bars are selected by their end in (from, to]. */
+export function readBars(q: BarsQuery): RecordSet<BarColumns, BarRecord> {
+  return readSet(barKind(q?.period), q);
+}
+
+/** Records of any kind (tick, trade, min1 … min60, day). */
+export function readRecords(q: RecordsQuery): RecordSet<Columns, Rec> {
+  return readSet(readKind(q?.kind), q);
+}
+
+// ---------------------------------------------------------------------------------------
+// Whole market
+
+export interface MarketQuery {
+  root: string;
+  exchange: string;
+  kind: ReadKindName;
+  from?: InstantInput;
+  to?: InstantInput;
+  /** Only these instruments (default: every instrument of the exchange that has files of the kind). */
+  codes?: readonly string[];
+  /** Only these columns (default: every numeric field). */
+  fields?: readonly string[];
+}
+
+export interface MarketBarsQuery extends Omit<MarketQuery, 'kind'> {
+  period: BarPeriodName;
+}
+
+/** The rows of one instrument in a market result: rows [start, start + count). */
+export interface InstrumentRows {
+  exchange: string;
+  code: string;
+  start: number;
+  count: number;
+}
+
+/**
+ * Every instrument of an exchange in one columnar table: instrument by instrument (in
+ * code order), each in time order; `columns.instrument[i]` is the index in `instruments`
+ * of row i's instrument. Instruments with no record in range are not listed.
+ */
+export interface MarketColumnar<C> {
+  kind: ReadKindName;
+  exchange: string;
+  count: number;
+  instruments: InstrumentRows[];
+  columns: C & { instrument: Uint32Array };
+}
+
+/** The columns of one instrument of a market result (subarray views, no copy); undefined when it has no row. */
+export function instrumentColumns<C>(m: MarketColumnar<C>, code: string): Columnar<C> | undefined {
+  const r = m.instruments.find((x) => x.code === code);
+  if (!r) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m.columns as Record<string, Uint8Array>)) if (k !== 'instrument') out[k] = v.subarray(r.start, r.start + r.count);
+  return { count: r.count, columns: out as C };
+}
+
+/** Every instrument of an exchange over [from, to) as one columnar table (see MarketColumnar). */
+export function readMarket(q: MarketQuery): MarketColumnar<Columns> {
+  return readMarketOf<Columns>(readKind(q?.kind), q);
+}
+
+/** Bars of one period for every instrument of an exchange, columnar: what a cross-sectional study reads. */
+export function readBarsMarket(q: MarketBarsQuery): MarketColumnar<BarColumns> {
+  return readMarketOf<BarColumns>(barKind(q?.period), q);
+}
+
+function readMarketOf<C>(kind: ReadKind, q: Omit<MarketQuery, 'kind'>): MarketColumnar<C> {
+  if (q === null || typeof q !== 'object') throw new TickrecError('E_USAGE', 'give a query object { root, exchange, from?, to? }.');
+  const root = checkRoot(q.root);
+  const exchange = checkExchange(q.exchange);
+  const range = keyRange(kind, q.from, q.to);
+  const ex = extractorOf<C>(kind.struct);
+  const only = q.codes?.map((c) => checkCode(exchange, c));
+  const listing = listKind(root, kind, exchange, only?.length === 1 ? only[0] : undefined, range);
+  const codes = only ? [...new Set(only)].sort() : listingCodes(listing);
+  let cap = 0;
+  let cols = ex.allocate(0, q.fields) as C & Columns;
+  let inst = new Uint32Array(0);
+  let n = 0;
+  const instruments: InstrumentRows[] = [];
+  for (const code of codes) {
+    const start = n;
+    for (const s of instrumentSegments(listing, code, range)) {
+      if (n + s.count > cap) {
+        // First growth: assume every instrument holds about as many rows as this one.
+        cap = Math.max(n + s.count, cap === 0 ? Math.ceil((n + s.count) * codes.length * 1.05) : Math.ceil(cap * 1.5));
+        cols = growColumns(cols, n, cap);
+        const b = new Uint32Array(cap);
+        b.set(inst.subarray(0, n));
+        inst = b;
+      }
+      ex.extract(s.mem, 0, s.count, cols, n);
+      inst.fill(instruments.length, n, n + s.count);
+      n += s.count;
+    }
+    if (n > start) instruments.push({ exchange, code, start, count: n - start });
+  }
+  const columns = { ...trimColumns(cols, n), instrument: inst.length === n ? inst : inst.subarray(0, n) } as C & { instrument: Uint32Array };
+  return { kind: kind.name, exchange, count: n, instruments, columns };
+}
+
+// ---------------------------------------------------------------------------------------
+// Streaming
+
+export interface ScanQuery {
+  root: string;
+  kind: ReadKindName;
+  /** One exchange, or every exchange with files of the kind. */
+  exchange?: string;
+  /** One instrument (of `exchange`, or of every exchange), or all. */
+  code?: string;
+  from?: InstantInput;
+  to?: InstantInput;
+}
+
+/**
+ * Segments of every selected instrument (exchanges and codes in name order, each
+ * instrument in time order), read one at a time: memory stays bounded by one segment
+ * (one trading day, or a run of days of one bar history).
+ */
+export function* scanRecords(q: ScanQuery): Generator<Segment> {
+  if (q === null || typeof q !== 'object') throw new TickrecError('E_USAGE', 'give a query object { root, kind, exchange?, code?, from?, to? }.');
+  const kind = readKind(q.kind);
+  const root = checkRoot(q.root);
+  const range = keyRange(kind, q.from, q.to);
+  const exchanges = q.exchange !== undefined ? [checkExchange(q.exchange)] : listExchanges(root, kind);
+  for (const exchange of exchanges) {
+    const code = q.code !== undefined ? checkCode(exchange, q.code) : undefined;
+    const listing = listKind(root, kind, exchange, code, range);
+    for (const c of code !== undefined ? [code] : listingCodes(listing)) yield* instrumentSegments(listing, c, range);
+  }
+}
+
+/** Instruments that have files of `kind` (every exchange, or one), as { exchange, code }, sorted. */
+export function listInstruments(root: string, kind: ReadKindName, exchange?: string): { exchange: string; code: string }[] {
+  const k = readKind(kind);
+  checkRoot(root);
+  const exchanges = exchange !== undefined ? [checkExchange(exchange)] : listExchanges(root, k);
+  return exchanges.flatMap((e) => listingCodes(listKind(root, k, e, undefined)).map((code) => ({ exchange: e, code })));
+}
+

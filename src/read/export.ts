@@ -1,0 +1,349 @@
+// Export of records to CSV, JSON lines or Parquet (for DuckDB, ClickHouse, pandas, Spark), streaming one segment (a day, or a run of days of a bar history) at a time.
+//
+// COLUMNS (every format): exchg, code, then every numeric field of the record's field
+// table in table order, numeric arrays flattened as name_0 .. name_9 (CSV, Parquet; JSON
+// lines keep them as arrays). Bars have no exchg/code fields: the instrument's are written.
+// Parquet types: f64 DOUBLE; u32 INT32 annotated UINT_32 (and u16 UINT_16), read back as
+// unsigned; u64 and i64 INT64 (their values are below 2^53 by the format's rules);
+// exchg/code BYTE_ARRAY UTF8. Every column REQUIRED. One row group per `rowGroupRows`
+// rows (default 100,000), SNAPPY pages, column statistics on; doubles PLAIN-encoded,
+// integers and strings dictionary-encoded when that pays.
+// Values: CSV writes each number as JavaScript's shortest round-trip text ('-0', 'NaN',
+// 'Infinity' included), so every double reads back bit for bit; JSON has no NaN or
+// infinities and no -0: JSON.stringify writes null and 0 for them.
+//
+// Parquet writer: hyparquet-writer (pure JavaScript, one dependency, no install script).
+// Its quirks, found by reading its files back with arrow-rs (test/export), are avoided
+// here: an INTEGER logical type is written with a wrong bit width (so unsigned columns
+// carry the converted type UINT_32 only, which every reader maps to an unsigned 32-bit
+// integer); a u32 value above 2^31 - 1 in a Uint32Array is refused (so u32 columns are
+// handed over as plain numbers); its dictionary encoding keys doubles by SameValueZero,
+// merging 0 and -0 (so doubles are written PLAIN, bit for bit); a file with no row group
+// is not valid for arrow-based readers (so an empty export writes no file).
+//
+// The output is written under <out>.tmp-<pid> and renamed to <out> when complete; on any
+// error the temporary file is removed and <out> is left as it was.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { ParquetWriter, fileWriter } from 'hyparquet-writer';
+import { TickrecError, ioError } from '../errors.js';
+import type { Mem } from '../format/index.js';
+import { scanRecords, type ScanQuery } from './api.js';
+import { columnInfos, extractorOf, type ColumnArray, type ColumnInfo, type Columns } from './columns.js';
+import { readKind, type ReadKind } from './kinds.js';
+import type { Segment } from './segments.js';
+
+export type ExportFormat = 'csv' | 'jsonl' | 'parquet';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'jsonl', 'parquet'];
+
+export interface ExportOptions extends ScanQuery {
+  format: ExportFormat;
+  /** Output file. */
+  out: string;
+  /** Parquet: rows per row group (default 100,000). */
+  rowGroupRows?: number;
+  /** Told after each segment. */
+  onProgress?: (p: ExportProgress) => void;
+}
+
+export interface ExportProgress {
+  rows: number;
+  instruments: number;
+  /** EXCHG.CODE of the segment just written. */
+  current: string;
+  /** Trading date of its last day. */
+  date: number;
+}
+
+export interface ExportSummary {
+  out: string;
+  format: ExportFormat;
+  rows: number;
+  instruments: number;
+  /** Bytes of the file written (0 when nothing was written). */
+  bytes: number;
+  seconds: number;
+  /** False when no record was in range: then no file is written. */
+  written: boolean;
+}
+
+export const DEFAULT_ROW_GROUP_ROWS = 100_000;
+
+/** The export's column names for a kind: exchg, code, then the numeric columns. */
+export function exportColumnNames(kind: ReadKind): string[] {
+  return ['exchg', 'code', ...columnInfos(kind.struct).map((c) => c.name)];
+}
+
+/** A number as the shortest text that reads back as the same double (-0 kept). */
+export function numberText(v: number): string {
+  return v === 0 && 1 / v < 0 ? '-0' : String(v);
+}
+
+function csvText(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** exchg/code of each row: the record's own fields (ticks, trades), or the instrument's (bars). */
+function nameReaders(kind: ReadKind): { exchg: (s: Segment, m: Mem, o: number) => string; code: (s: Segment, m: Mem, o: number) => string } {
+  if (kind.isBar) return { exchg: (s) => s.exchange, code: (s) => s.code };
+  const e = kind.codec.fieldReader('exchg') as (m: Mem, o: number) => string;
+  const c = kind.codec.fieldReader('code') as (m: Mem, o: number) => string;
+  return { exchg: (_s, m, o) => e(m, o), code: (_s, m, o) => c(m, o) };
+}
+
+interface Sink {
+  /** Writes the records of a segment. */
+  segment(s: Segment): void;
+  /** Completes the file. */
+  finish(): void;
+  /** Abandons the file (error): closes what is open. */
+  abort(): void;
+}
+
+/** Buffered text output to a file descriptor. */
+class TextOut {
+  private parts: string[] = [];
+  private size = 0;
+  constructor(
+    private readonly fd: number,
+    private readonly file: string,
+  ) {}
+  line(s: string): void {
+    this.parts.push(s, '\n');
+    this.size += s.length + 1;
+    if (this.size >= 1 << 20) this.flush();
+  }
+  flush(): void {
+    if (this.parts.length === 0) return;
+    const b = Buffer.from(this.parts.join(''), 'utf8');
+    this.parts = [];
+    this.size = 0;
+    let done = 0;
+    while (done < b.length) {
+      try {
+        done += fs.writeSync(this.fd, b, done, b.length - done);
+      } catch (err) {
+        throw ioError(err, this.file, 'write');
+      }
+    }
+  }
+}
+
+function openText(tmp: string, out: string): { fd: number; text: TextOut } {
+  let fd: number;
+  try {
+    fd = fs.openSync(tmp, 'w');
+  } catch (err) {
+    throw ioError(err, out, 'create the output file');
+  }
+  return { fd, text: new TextOut(fd, out) };
+}
+
+function csvSink(kind: ReadKind, tmp: string, out: string): Sink {
+  const { fd, text } = openText(tmp, out);
+  const ex = extractorOf(kind.struct);
+  const names = nameReaders(kind);
+  const rs = kind.recordBytes;
+  text.line(exportColumnNames(kind).map(csvText).join(','));
+  return {
+    segment(s) {
+      const cols = ex.allocate(s.count);
+      ex.extract(s.mem, 0, s.count, cols, 0);
+      const arrays = ex.names.map((n) => cols[n]!);
+      for (let i = 0; i < s.count; i++) {
+        const o = i * rs;
+        let line = `${csvText(names.exchg(s, s.mem, o))},${csvText(names.code(s, s.mem, o))}`;
+        for (const a of arrays) line += `,${numberText(a[i]!)}`;
+        text.line(line);
+      }
+    },
+    finish() {
+      text.flush();
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+    },
+    abort() {
+      fs.closeSync(fd);
+    },
+  };
+}
+
+function jsonlSink(kind: ReadKind, tmp: string, out: string): Sink {
+  const { fd, text } = openText(tmp, out);
+  const { decode } = kind.codec;
+  const rs = kind.recordBytes;
+  return {
+    segment(s) {
+      for (let i = 0; i < s.count; i++) {
+        const rec = decode(s.mem, i * rs);
+        text.line(JSON.stringify(kind.isBar ? { exchg: s.exchange, code: s.code, ...rec } : rec));
+      }
+    },
+    finish() {
+      text.flush();
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+    },
+    abort() {
+      fs.closeSync(fd);
+    },
+  };
+}
+
+interface ParquetElement {
+  name: string;
+  type?: 'DOUBLE' | 'INT32' | 'INT64' | 'BYTE_ARRAY';
+  converted_type?: 'UTF8' | 'UINT_32' | 'UINT_16';
+  repetition_type?: 'REQUIRED';
+  num_children?: number;
+}
+
+/** The Parquet schema of a kind's export (see COLUMNS above). */
+export function parquetSchema(kind: ReadKind): ParquetElement[] {
+  const cols = columnInfos(kind.struct);
+  const el = (c: ColumnInfo): ParquetElement => {
+    switch (c.type) {
+      case 'f64':
+        return { name: c.name, type: 'DOUBLE', repetition_type: 'REQUIRED' };
+      case 'u32':
+        return { name: c.name, type: 'INT32', converted_type: 'UINT_32', repetition_type: 'REQUIRED' };
+      case 'u16':
+        return { name: c.name, type: 'INT32', converted_type: 'UINT_16', repetition_type: 'REQUIRED' };
+      default:
+        return { name: c.name, type: 'INT64', repetition_type: 'REQUIRED' };
+    }
+  };
+  return [
+    { name: 'root', num_children: cols.length + 2 },
+    { name: 'exchg', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+    { name: 'code', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+    ...cols.map(el),
+  ];
+}
+
+function parquetSink(kind: ReadKind, tmp: string, out: string, groupRows: number, meta: Record<string, string>): Sink {
+  const ex = extractorOf(kind.struct);
+  const infos = ex.columns;
+  const names = nameReaders(kind);
+  const rs = kind.recordBytes;
+  const writer = new ParquetWriter({
+    writer: fileWriter(tmp),
+    schema: parquetSchema(kind) as never,
+    kvMetadata: Object.entries(meta).map(([key, value]) => ({ key, value })),
+    createdBy: 'tickrec',
+  });
+  let cols: Columns = ex.allocate(groupRows);
+  let exchg: string[] = new Array<string>(groupRows);
+  let code: string[] = new Array<string>(groupRows);
+  let n = 0;
+  const flush = () => {
+    if (n === 0) return;
+    const data = (c: ColumnInfo, a: ColumnArray): unknown => {
+      const v = a.subarray(0, n);
+      if (c.type === 'u32' || c.type === 'u16') return Array.from(v);
+      if (c.type === 'u64' || c.type === 'i64') {
+        const b = new BigInt64Array(n);
+        for (let i = 0; i < n; i++) b[i] = BigInt(v[i]!);
+        return b;
+      }
+      return v;
+    };
+    writer.write({
+      columnData: [
+        { name: 'exchg', data: n === groupRows ? exchg : exchg.slice(0, n) },
+        { name: 'code', data: n === groupRows ? code : code.slice(0, n) },
+        // Doubles PLAIN: the writer's dictionary keys values by SameValueZero, which would turn a 0 into a -0 seen before it.
+        ...infos.map((c) => ({ name: c.name, data: data(c, cols[c.name]!) as never, ...(c.type === 'f64' ? { encoding: 'PLAIN' as const } : {}) })),
+      ],
+      rowGroupSize: n,
+    });
+    cols = ex.allocate(groupRows);
+    exchg = new Array<string>(groupRows);
+    code = new Array<string>(groupRows);
+    n = 0;
+  };
+  return {
+    segment(s) {
+      for (let done = 0; done < s.count; ) {
+        const take = Math.min(s.count - done, groupRows - n);
+        ex.extract(s.mem, done * rs, take, cols, n);
+        for (let i = 0; i < take; i++) {
+          const o = (done + i) * rs;
+          exchg[n + i] = names.exchg(s, s.mem, o);
+          code[n + i] = names.code(s, s.mem, o);
+        }
+        n += take;
+        done += take;
+        if (n === groupRows) flush();
+      }
+    },
+    finish() {
+      flush();
+      writer.finish();
+      const fd = fs.openSync(tmp, 'r+');
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+    abort() {},
+  };
+}
+
+/**
+ * Exports the records selected by `opts` (a kind; one exchange or all; one code or all;
+ * [from, to)) to `opts.out`. Memory stays bounded: one segment and, for Parquet, one row
+ * group at a time. No record in range: nothing is written and `written` is false.
+ */
+export function exportRecords(opts: ExportOptions): ExportSummary {
+  const t0 = performance.now();
+  const kind = readKind(opts?.kind);
+  if (!(EXPORT_FORMATS as readonly string[]).includes(opts.format)) {
+    throw new TickrecError('E_USAGE', `format '${String(opts.format).slice(0, 20)}': use ${EXPORT_FORMATS.join(', ')}.`);
+  }
+  if (typeof opts.out !== 'string' || opts.out.length === 0) throw new TickrecError('E_USAGE', 'out: give the output file.');
+  const groupRows = opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+  if (!Number.isInteger(groupRows) || groupRows < 1) throw new TickrecError('E_USAGE', `row group rows ${groupRows}: a whole number >= 1.`);
+  const dir = path.dirname(path.resolve(opts.out));
+  if (!fs.existsSync(dir)) throw new TickrecError('E_USAGE', `${opts.out}: the folder ${dir} does not exist; create it first.`, { file: opts.out });
+  const segments = scanRecords(opts); // checks root, kind, exchange, code and the range at its first step, before any file is made
+  const tmp = `${opts.out}.tmp-${process.pid}`;
+  let sink: Sink | undefined;
+  let rows = 0;
+  let instruments = 0;
+  let lastInstrument = '';
+  let current = '';
+  try {
+    for (const s of segments) {
+      current = `${s.exchange}.${s.code}`;
+      if (!sink) {
+        const meta = { 'tickrec.kind': kind.name, 'tickrec.columns': 'exchg, code, then the record fields in table order (docs/reading.md)' };
+        sink = opts.format === 'csv' ? csvSink(kind, tmp, opts.out) : opts.format === 'jsonl' ? jsonlSink(kind, tmp, opts.out) : parquetSink(kind, tmp, opts.out, groupRows, meta);
+      }
+      sink.segment(s);
+      rows += s.count;
+      if (current !== lastInstrument) {
+        instruments++;
+        lastInstrument = current;
+      }
+      opts.onProgress?.({ rows, instruments, current, date: s.lastDate });
+    }
+    if (!sink) return { out: opts.out, format: opts.format, rows: 0, instruments: 0, bytes: 0, seconds: (performance.now() - t0) / 1000, written: false };
+    sink.finish();
+    fs.renameSync(tmp, opts.out);
+  } catch (err) {
+    try {
+      sink?.abort();
+    } catch {
+      // already closed
+    }
+    fs.rmSync(tmp, { force: true });
+    if (err instanceof TickrecError) throw err;
+    const errno = (err as NodeJS.ErrnoException)?.code;
+    if (typeof errno === 'string' && errno.startsWith('E')) throw ioError(err, opts.out, 'write');
+    throw new TickrecError('E_IO', `${opts.out}: writing ${opts.format} failed at ${current || 'the start'} (${(err as Error)?.message ?? String(err)}); nothing was written.`, { file: opts.out, cause: err });
+  }
+  return { out: opts.out, format: opts.format, rows, instruments, bytes: fs.statSync(opts.out).size, seconds: (performance.now() - t0) / 1000, written: true };
+}

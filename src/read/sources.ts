@@ -1,0 +1,222 @@
+// Where the records of a kind live under a data root, per instrument: historical day blocks or the bar history, finished real-time days, and the live file.
+//
+//   his/<ticks|trans>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb   a compacted day (tickrec LZ4 or datakit zstd)
+//   his/<min1|…|day>/<EXCHG>/<CODE>.dsb               a bar history (tickrec container or datakit zstd)
+//   rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dmb         a finished day not compacted yet
+//   rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.<n>.dmb     a second file of that day (a replay), when <CODE>.dmb is there
+//   rt/<folder>/<EXCHG>/<CODE>.dmb                    the live file (today)
+// Day bars have no real-time files: the days not yet in his/day come from the tick files.
+//
+// A listing is taken once per query (directory reads, no file opened but a stat of each
+// live file); src/read/segments.ts opens the files, and re-lists an instrument whose
+// live file rolled after its listing.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { TickrecError } from '../errors.js';
+import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, checkInstrument, nameProblem } from '../store/index.js';
+import { readKind, type ReadKind } from './kinds.js';
+
+export interface Listing {
+  readonly root: string;
+  readonly kind: ReadKind;
+  readonly exchange: string;
+  /** Day blocks (ticks, trades): code → trading date → file. */
+  readonly hisDays: Map<string, Map<number, string>>;
+  /** Bar histories: code → file. */
+  readonly histories: Map<string, string>;
+  /** Finished real-time days: code → trading date → files (<CODE>.dmb first, then <CODE>.<n>.dmb by n). */
+  readonly finished: Map<string, Map<number, string[]>>;
+  /** Live files: code → file. */
+  readonly live: Map<string, string>;
+  /** Inode of each live file when listed (a different one at open: the file rolled since). */
+  readonly liveIno: Map<string, number>;
+  /** Day bars: the tick files whose days are not in his/day yet. */
+  readonly ticks: Listing | undefined;
+}
+
+const DATE_DIR = /^\d{8}$/;
+const SECOND_FILE = /^(.+)\.(\d+)\.dmb$/;
+
+function entries(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw new TickrecError('E_IO', `${dir}: cannot list the folder (${(err as Error).message}); check its permissions.`, { file: dir, cause: err });
+  }
+}
+
+/** Refuses a root that is not a folder (E_USAGE), naming it. */
+export function checkRoot(root: unknown): string {
+  if (typeof root !== 'string' || root.length === 0) throw new TickrecError('E_USAGE', 'root: give the data root folder (the one holding rt/ and his/).');
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(root);
+  } catch {
+    throw new TickrecError('E_USAGE', `${root}: no such data root; check the path (it is the folder holding rt/ and his/).`, { file: root });
+  }
+  if (!st.isDirectory()) throw new TickrecError('E_USAGE', `${root}: not a folder; the data root is the folder holding rt/ and his/.`, { file: root });
+  return root;
+}
+
+export function checkExchange(exchange: unknown): string {
+  const p = nameProblem(exchange, EXCHG_MAX_CHARS);
+  if (p) throw new TickrecError('E_USAGE', `exchange '${String(exchange).slice(0, 40)}': ${p}.`);
+  return exchange as string;
+}
+
+export function checkCode(exchange: string, code: unknown): string {
+  try {
+    checkInstrument(exchange, code);
+  } catch (err) {
+    throw new TickrecError('E_USAGE', (err as Error).message);
+  }
+  return code as string;
+}
+
+function getMap<K, V>(m: Map<K, V>, k: K, make: () => V): V {
+  let v = m.get(k);
+  if (v === undefined) m.set(k, (v = make()));
+  return v;
+}
+
+function ino(file: string): number | undefined {
+  try {
+    return fs.statSync(file).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The finished rt files of one dated folder, by code (compaction's rule for <CODE>.<n>.dmb). */
+function finishedIn(dir: string, only: string | undefined): Map<string, string[]> {
+  const names = entries(dir).filter((f) => f.endsWith('.dmb'));
+  const present = new Set(names);
+  const by = new Map<string, { n: number; file: string }[]>();
+  for (const f of names) {
+    let code = f.slice(0, -4);
+    let n = 0;
+    const m = SECOND_FILE.exec(f);
+    if (m && present.has(`${m[1]}.dmb`)) {
+      code = m[1]!;
+      n = Number(m[2]);
+    }
+    if (only !== undefined && code !== only) continue;
+    if (nameProblem(code, CODE_MAX_CHARS) !== null) continue;
+    getMap(by, code, () => []).push({ n, file: path.join(dir, f) });
+  }
+  return new Map([...by].map(([c, l]) => [c, l.sort((a, b) => a.n - b.n).map((x) => x.file)]));
+}
+
+/** Trading dates a listing looks at. */
+export interface DateWindow {
+  readonly firstDate: number;
+  readonly lastDate: number;
+}
+
+/** Every date. */
+export const ALL_DATES: DateWindow = { firstDate: 0, lastDate: 99999999 };
+
+/**
+ * Days after the window's last date that are still listed: a trading day's records start
+ * at most this many calendar days before its date (a night session before a weekend or a
+ * holiday); the reader then reads them only while they start before the range's end.
+ */
+export const LOOKAHEAD_DAYS = 15;
+
+function windowTest(w: DateWindow): (date: number) => boolean {
+  if (w.lastDate >= 99999999) return (d) => d >= w.firstDate;
+  const t = new Date(Date.UTC(Math.floor(w.lastDate / 10000), (Math.floor(w.lastDate / 100) % 100) - 1, (w.lastDate % 100) + LOOKAHEAD_DAYS));
+  const end = t.getUTCFullYear() * 10000 + (t.getUTCMonth() + 1) * 100 + t.getUTCDate();
+  return (d) => d >= w.firstDate && d <= end;
+}
+
+/** Lists the real-time files (finished days of the window, live files) of a kind folder. */
+function listRt(root: string, folder: string, exchange: string, code: string | undefined, inWindow: (d: number) => boolean, into: Pick<Listing, 'finished' | 'live' | 'liveIno'>): void {
+  const exDir = path.join(root, 'rt', folder, exchange);
+  for (const e of entries(exDir)) {
+    if (e.endsWith('.dmb')) {
+      const c = e.slice(0, -4);
+      if ((code !== undefined && c !== code) || nameProblem(c, CODE_MAX_CHARS) !== null) continue;
+      const f = path.join(exDir, e);
+      const i = ino(f);
+      if (i === undefined) continue; // rolled away meanwhile: found in its dated folder
+      into.live.set(c, f);
+      into.liveIno.set(c, i);
+    } else if (DATE_DIR.test(e) && inWindow(Number(e))) {
+      const date = Number(e);
+      for (const [c, files] of finishedIn(path.join(exDir, e), code)) getMap(into.finished, c, () => new Map()).set(date, files);
+    }
+  }
+}
+
+/**
+ * Lists the files of `kind` for one exchange (every instrument, or only `code`), for the
+ * trading dates of `window` (and LOOKAHEAD_DAYS after it). The live file is listed
+ * before the dated folders, so a file set aside meanwhile is seen in one place or the other.
+ */
+export function listKind(root: string, kind: ReadKind, exchange: string, code: string | undefined, window: DateWindow = ALL_DATES, rtOnly = false): Listing {
+  const inWindow = windowTest(window);
+  const l: Listing = {
+    root,
+    kind,
+    exchange,
+    hisDays: new Map(),
+    histories: new Map(),
+    finished: new Map(),
+    live: new Map(),
+    liveIno: new Map(),
+    ticks: kind.name === 'day' ? listKind(root, readKind('tick'), exchange, code, window, true) : undefined,
+  };
+  if (kind.rt) listRt(root, kind.rt.folder, exchange, code, inWindow, l);
+  if (rtOnly) return l;
+  const hisDir = path.join(root, 'his', kind.his.folder, exchange);
+  if (kind.his.layout === 'history') {
+    if (code !== undefined) {
+      const f = path.join(hisDir, `${code}.dsb`);
+      if (fs.existsSync(f)) l.histories.set(code, f);
+    } else {
+      for (const e of entries(hisDir)) {
+        if (!e.endsWith('.dsb')) continue;
+        const c = e.slice(0, -4);
+        if (nameProblem(c, CODE_MAX_CHARS) === null) l.histories.set(c, path.join(hisDir, e));
+      }
+    }
+  } else {
+    for (const e of entries(hisDir)) {
+      if (!DATE_DIR.test(e) || !inWindow(Number(e))) continue;
+      const date = Number(e);
+      const dir = path.join(hisDir, e);
+      if (code !== undefined) {
+        const f = path.join(dir, `${code}.dsb`);
+        if (fs.existsSync(f)) getMap(l.hisDays, code, () => new Map()).set(date, f);
+        continue;
+      }
+      for (const f of entries(dir)) {
+        if (!f.endsWith('.dsb')) continue;
+        const c = f.slice(0, -4);
+        if (nameProblem(c, CODE_MAX_CHARS) === null) getMap(l.hisDays, c, () => new Map()).set(date, path.join(dir, f));
+      }
+    }
+  }
+  return l;
+}
+
+/** Every instrument code a listing knows of, sorted. */
+export function listingCodes(l: Listing): string[] {
+  const s = new Set<string>([...l.hisDays.keys(), ...l.histories.keys(), ...l.finished.keys(), ...l.live.keys()]);
+  if (l.ticks) for (const c of listingCodes(l.ticks)) s.add(c);
+  return [...s].sort();
+}
+
+/** Exchanges that hold any file of `kind` under the root (his/ and rt/), sorted. */
+export function listExchanges(root: string, kind: ReadKind): string[] {
+  const dirs = [path.join(root, 'his', kind.his.folder)];
+  if (kind.rt) dirs.push(path.join(root, 'rt', kind.rt.folder));
+  if (kind.name === 'day') dirs.push(path.join(root, 'rt', readKind('tick').rt!.folder));
+  const s = new Set<string>();
+  for (const d of dirs) for (const e of entries(d)) if (nameProblem(e, EXCHG_MAX_CHARS) === null && fs.statSync(path.join(d, e), { throwIfNoEntry: false })?.isDirectory()) s.add(e);
+  return [...s].sort();
+}
