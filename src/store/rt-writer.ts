@@ -10,7 +10,7 @@
 // half-written record and readers never look at them.
 //
 // GROWTH RULE (when a record does not fit):
-//   1. msync the current mapping;
+//   1. msync the current mapping (MS_ASYNC: readers share the page cache);
 //   2. extend the file with real zero bytes written by write(2), so that a full disk or
 //      a file-size limit fails here with ENOSPC/EFBIG instead of a SIGBUS later; on
 //      failure the file is cut back to its published length (no reader maps past the
@@ -131,8 +131,12 @@ export class RtWriter {
     }
     try {
       const { capacity, size } = reopenRules(fd, file, opts, report);
+      // A file made just now is zeros by construction; a reopened one may hold a torn
+      // record past `size`. Checked and zeroed through the fd, before mapping: reading
+      // pages through a writable MAP_SHARED mapping first makes every later first write
+      // to them a second, slow fault (measured in docs/benchmarks.md: 0.8 -> 2.9 M/s).
+      if (!created) zeroTail(fd, RT_HEADER_BYTES + size * opts.kind.recordBytes, rtFileBytes(capacity, opts.kind.recordBytes), file);
       const w = new RtWriter(file, opts.kind, fd, capacity, size, { repairs: report, created });
-      w.zeroUnpublished();
       for (const r of report) opts.onRepair?.(r);
       const every = opts.syncIntervalMs ?? 0;
       if (every > 0) {
@@ -235,25 +239,32 @@ export class RtWriter {
     cap = Math.min(cap, maxCap);
     const oldBytes = rtFileBytes(this.cap, this.rs);
     const newBytes = rtFileBytes(cap, this.rs);
-    this.sync(true);
+    // Non-blocking: readers share the page cache, so this msync is only a nudge towards
+    // the disk; durability comes from the periodic sync and close(). A blocking msync of
+    // a large file stalled every reader for tens of ms (docs/benchmarks.md).
+    this.sync(false);
     extendWithZeros(this.fd, oldBytes, newBytes, this.path);
     this.map = mapFile(this.fd, newBytes, true, this.path);
     this.mem = new Mem(this.map);
     this.cap = cap;
     Atomics.store(this.mem.u32, RT_CAPACITY_U32, cap); // published after the bytes exist
   }
+}
 
-  private zeroUnpublished(): void {
-    const start = RT_HEADER_BYTES + this.n * this.rs;
-    const end = rtFileBytes(this.cap, this.rs);
-    const u8 = this.mem.u8;
-    // Only dirty the pages that need it: compare 64 KiB at a time against zeros.
-    const zeros = new Uint8Array(65536);
-    for (let at = start; at < end; at += zeros.length) {
-      const stop = Math.min(end, at + zeros.length);
-      const chunk = u8.subarray(at, stop);
-      if (Buffer.compare(chunk, zeros.subarray(0, stop - at)) !== 0) chunk.fill(0);
+/** Zeroes bytes [from, to) of the file where they are not zero, with read(2)/write(2). */
+function zeroTail(fd: number, from: number, to: number, file: string): void {
+  const buf = Buffer.alloc(1 << 20);
+  const zeros = Buffer.alloc(1 << 20);
+  try {
+    for (let at = from; at < to; ) {
+      const len = Math.min(buf.length, to - at);
+      const got = fs.readSync(fd, buf, 0, len, at);
+      if (got <= 0) break;
+      if (!buf.subarray(0, got).equals(zeros.subarray(0, got))) fs.writeSync(fd, zeros, 0, got, at);
+      at += got;
     }
+  } catch (err) {
+    throw ioError(err, file, 'zeroing unpublished records');
   }
 }
 
