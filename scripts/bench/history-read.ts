@@ -1,0 +1,218 @@
+// Reading history into typed arrays: one month of 1-minute bars of a whole market (800 instruments × 20 days × 240 bars) with readBarsMarket, from tickrec's bar histories and from datakit's zstd ones, and where the time goes.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fixed, median, settle, target, type Row, type Suite } from './common.js';
+import { lib } from './lib.js';
+
+const INSTRUMENTS = 800;
+const DAYS = 20;
+const BARS_PER_DAY = 240;
+const EXCHANGE = 'SHFE';
+const RUNS = 5;
+const GOAL_MS = 1000;
+/** The month read: March 2025 (20 trading days from the 3rd to the 28th). */
+const FROM = '20250301';
+const TO = '20250331';
+const CACHE_VERSION = 1;
+
+/** Trading days: weekdays from 2025-03-03 on. */
+function tradingDays(): number[] {
+  const out: number[] = [];
+  for (let d = new Date(Date.UTC(2025, 2, 3)); out.length < DAYS; d.setUTCDate(d.getUTCDate() + 1)) {
+    const w = d.getUTCDay();
+    if (w !== 0 && w !== 6) out.push(d.getUTCFullYear() * 10000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate());
+  }
+  return out;
+}
+
+/** Minute labels of a day: 09:01 .. 11:30 and 13:31 .. 15:00 (240 bars). */
+const LABELS = (() => {
+  const out: number[] = [];
+  for (let m = 9 * 60 + 1; m <= 11 * 60 + 30; m++) out.push(Math.floor(m / 60) * 100 + (m % 60));
+  for (let m = 13 * 60 + 31; m <= 15 * 60; m++) out.push(Math.floor(m / 60) * 100 + (m % 60));
+  return out;
+})();
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A random walk on each instrument's tick size (1, 0.2, 0.02, 0.5, 5), realistic volumes and open interest. */
+function dayBars(date: number, k: number, state: { p: number; hold: number; rnd: () => number }): Uint8Array {
+  const m = lib.Mem.alloc(BARS_PER_DAY * 88);
+  const tick = [1, 0.2, 0.02, 0.5, 5][k % 5]!;
+  const f = (x: number) => Math.round(x * tick * 100) / 100;
+  const { rnd } = state;
+  LABELS.forEach((hhmm, i) => {
+    const o = state.p;
+    let h = o;
+    let l = o;
+    for (let j = 0; j < 4; j++) {
+      state.p += Math.round((rnd() - 0.5) * 6);
+      h = Math.max(h, state.p);
+      l = Math.min(l, state.p);
+    }
+    const v = Math.floor(rnd() * 500);
+    const add = Math.round((rnd() - 0.5) * 50);
+    state.hold += add;
+    lib.MIN1_KIND.codec.encode(
+      { date, time: (date - 19900000) * 10000 + hhmm, open: f(o), high: f(h), low: f(l), close: f(state.p), settle: 0, money: v * f(state.p) * 10, vol: v, hold: state.hold, add },
+      m,
+      i * 88,
+    );
+  });
+  return m.u8;
+}
+
+/**
+ * The root of one codec, built once and kept in the temp folder between runs (building
+ * appends 16,000 instrument-days with fsyncs: tens of seconds). Delete the folder to rebuild.
+ */
+function cachedRoot(codec: 'lz4' | 'zstd'): { root: string; built: boolean; seconds: number } {
+  const root = path.join(os.tmpdir(), `tickrec-bench-history-read-v${CACHE_VERSION}-${codec}-${INSTRUMENTS}x${DAYS}x${BARS_PER_DAY}`);
+  const marker = path.join(root, 'complete.json');
+  if (fs.existsSync(marker)) return { root, built: false, seconds: 0 };
+  fs.rmSync(root, { recursive: true, force: true });
+  const t0 = performance.now();
+  const kind = lib.hisKindByName('min1')!;
+  const days = tradingDays();
+  for (let k = 0; k < INSTRUMENTS; k++) {
+    const code = `c${String(k).padStart(4, '0')}`;
+    const file = lib.hisHistoryPath(root, kind, EXCHANGE, code);
+    const state = { p: 2000 + k * 10, hold: 100000, rnd: prng(20250303 + k) };
+    for (const d of days) lib.appendBarDay(file, kind, d, dayBars(d, k, state), { codec });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  fs.writeFileSync(marker, JSON.stringify({ instruments: INSTRUMENTS, days, seconds }));
+  return { root, built: true, seconds };
+}
+
+function ms(f: () => void): number {
+  const t = performance.now();
+  f();
+  return performance.now() - t;
+}
+
+async function timeRuns(f: () => void): Promise<number[]> {
+  f(); // warm-up: JIT, page cache
+  const out: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    await settle();
+    out.push(ms(f));
+  }
+  return out;
+}
+
+function dirBytes(dir: string): number {
+  return fs.readdirSync(dir).reduce((a, f) => a + fs.statSync(path.join(dir, f)).size, 0);
+}
+
+async function run(): Promise<Row[]> {
+  const rows: Row[] = [];
+  const bars = INSTRUMENTS * DAYS * BARS_PER_DAY;
+  const rawMB = (bars * 88) / 1e6;
+  const row = (name: string, times: number[], note: string, tgt = ''): void => {
+    const t = median(times);
+    rows.push({
+      case: name,
+      'median ms': fixed(t, 0),
+      'runs ms': times.map((x) => fixed(x, 0)).join(' '),
+      'M bars/s': fixed(bars / 1e6 / (t / 1000), 2),
+      'MB/s': fixed(rawMB / (t / 1000), 0),
+      note,
+      target: tgt,
+    });
+  };
+  const query = (root: string, fields?: string[]) => lib.readBarsMarket({ root, exchange: EXCHANGE, period: 'min1', from: FROM, to: TO, ...(fields ? { fields } : {}) });
+
+  for (const codec of ['lz4', 'zstd'] as const) {
+    const { root, built, seconds } = cachedRoot(codec);
+    const dir = path.join(root, 'his', 'min1', EXCHANGE);
+    const check = query(root);
+    if (check.count !== bars || check.instruments.length !== INSTRUMENTS) throw new Error(`${root}: read ${check.count} bars of ${check.instruments.length} instruments, expected ${bars} of ${INSTRUMENTS}; delete the folder to rebuild it`);
+    const label = codec === 'lz4' ? "tickrec containers (COLS8+LZ4)" : 'datakit zstd histories';
+    const note = `${label}, ${fixed(dirBytes(dir) / 1e6, 1)} MB on disk${built ? `, built in ${fixed(seconds, 0)} s` : ', cached root'}`;
+    const all = await timeRuns(() => query(root));
+    const met = median(all) < GOAL_MS;
+    row(`readBarsMarket, every column (${codec})`, all, note, codec === 'lz4' ? target(met, `whole-market month < ${GOAL_MS} ms`, `${fixed(median(all), 0)} ms`) : '');
+    if (codec === 'zstd') continue;
+    row('readBarsMarket, close only', await timeRuns(() => query(root, ['close'])), 'one column extracted');
+
+    // Where the time goes: the stages alone, on the same files.
+    const codes = fs.readdirSync(dir).filter((f) => f.endsWith('.dsb')).sort();
+    const kind = lib.hisKindByName('min1')!;
+    const from = 20250228;
+    const to = 20250331;
+    const openOnly = await timeRuns(() => {
+      for (const f of codes) {
+        const h = lib.BarHistory.open(path.join(dir, f), kind);
+        h.days();
+        h.close();
+      }
+    });
+    const decoded: Uint8Array[] = [];
+    const decode = await timeRuns(() => {
+      decoded.length = 0;
+      for (const f of codes) {
+        const h = lib.BarHistory.open(path.join(dir, f), kind);
+        h.days();
+        decoded.push(h.read(from, to));
+        h.close();
+      }
+    });
+    const ex = lib.extractorOf(lib.BAR);
+    const extractInto = (cols: ReturnType<typeof ex.allocate>) => {
+      let at = 0;
+      for (const b of decoded) {
+        ex.extract(new lib.Mem(b), 0, b.length / 88, cols, at);
+        at += b.length / 88;
+      }
+    };
+    const extract = await timeRuns(() => extractInto(ex.allocate(bars)));
+    const reused = ex.allocate(bars);
+    const extractReused = await timeRuns(() => extractInto(reused));
+    const whole = median(all);
+    const share = (t: number) => `${fixed(t, 0)} ms (${fixed((100 * t) / whole, 0)}%)`;
+    rows.push({
+      case: 'stages alone (median ms)',
+      'median ms': '',
+      'runs ms': '',
+      'M bars/s': '',
+      'MB/s': '',
+      note:
+        `open + index + day tables ${share(median(openOnly))}; ` +
+        `+ read and decode (pread, CRC-32 of payload and bars, LZ4, COLS8 inverse, concat) ${share(median(decode))}; ` +
+        `column extraction into fresh arrays ${share(median(extract))}, of which the first touch of the fresh pages ${share(Math.max(0, median(extract) - median(extractReused)))} ` +
+        `(into arrays already touched: ${fixed(median(extractReused), 0)} ms)`,
+      target: '',
+    });
+  }
+  rows.push({
+    case: `data: ${INSTRUMENTS} instruments × ${DAYS} days × ${BARS_PER_DAY} bars`,
+    'median ms': '',
+    'runs ms': '',
+    'M bars/s': '',
+    'MB/s': '',
+    note: `${bars} bars, ${fixed(rawMB, 1)} MB of raw 88-byte bars; MB/s of raw bars; files in the page cache`,
+    target: '',
+  });
+  return rows;
+}
+
+export const suite: Suite = {
+  title: 'Reading history into typed arrays',
+  about:
+    `One month of 1-minute bars of a whole market: ${INSTRUMENTS} instruments × ${DAYS} trading days × ${BARS_PER_DAY} bars (random walks on five tick sizes), ` +
+    'each instrument a bar history built by appendBarDay (tickrec container; and, second, datakit zstd), read by `readBarsMarket` into one table of typed arrays ' +
+    '(11 columns and the instrument index). The roots are built once and kept in the temp folder. Medians of 5 runs after a warm-up, files in the page cache.',
+  run,
+};
