@@ -103,7 +103,7 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       initial_capacity_ticks: z.number().int().min(1).default(2500),
       initial_capacity_trades: z.number().int().min(1).default(5000),
-      /** msync of every open file at this interval; 0 = only at growth, roll and close. */
+      /** Background fdatasync of every open file at this interval; 0 = only at roll and close. */
       sync_interval_ms: z.number().int().min(0).default(1000),
       /** Most files mapped at once; the least recently written is closed beyond it. */
       max_open_files: z.number().int().min(4).default(4096),

@@ -5,7 +5,10 @@
 // writes. Adapters do syntax and types; they never decide trading dates, dedupe across
 // feeds, or touch files.
 
-/** A tick as a feed gives it. Numbers may still be NaN, DBL_MAX or missing. */
+/**
+ * A tick as a feed gives it. Numbers may still be NaN, DBL_MAX or missing; a missing
+ * optional field may be absent or present with the value undefined (fixed-shape objects).
+ */
 export interface TickInput {
   exchg: string;
   code: string;

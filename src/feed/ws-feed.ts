@@ -182,9 +182,13 @@ interface Limits {
 
 const NOOP_SINK: FeedSink = { tick() {}, trade() {}, reject() {} };
 
+/** A shutdown announcement is a small control frame; market-data frames are not searched. */
+export const SHUTDOWN_FRAME_MAX_CHARS = 4096;
+
 /** True when `text` is a server-shutdown announcement (Binance `serverShutdown`, any of its envelopes). */
 export function isServerShutdown(text: string): boolean {
-  if (!text.includes('serverShutdown')) return false;
+  // Searching every 50 KB data frame cost ~0.2 µs per tick (recorder benchmark profile).
+  if (text.length > SHUTDOWN_FRAME_MAX_CHARS || !text.includes('serverShutdown')) return false;
   let v: unknown;
   try {
     v = JSON.parse(text);

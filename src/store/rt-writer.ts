@@ -101,6 +101,7 @@ export class RtWriter {
   private readonly encode: RecordKind['codec']['encode'];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private syncing = false;
 
   private constructor(file: string, kind: RecordKind, fd: number, capacity: number, size: number, report: RepairReport) {
     this.path = file;
@@ -140,7 +141,7 @@ export class RtWriter {
       for (const r of report) opts.onRepair?.(r);
       const every = opts.syncIntervalMs ?? 0;
       if (every > 0) {
-        w.timer = setInterval(() => w.sync(true), every);
+        w.timer = setInterval(() => w.syncInBackground(), every);
         w.timer.unref();
       }
       return w;
@@ -208,6 +209,21 @@ export class RtWriter {
     this.mem.u8.set(bytes, RT_HEADER_BYTES + n * this.rs);
     this.n = n + count;
     Atomics.store(this.mem.u32, RT_SIZE_U32, n + count);
+  }
+
+  /**
+   * Writes the file's dirty pages to disk on libuv's thread pool (fdatasync; on Linux
+   * that includes pages written through the mapping), so the event loop, and with it
+   * every append, never waits for the disk. One at a time per file; errors go to
+   * `onError` (the records stay published; only their durability is late).
+   */
+  syncInBackground(onError?: (err: Error) => void): void {
+    if (this.closed || this.syncing) return;
+    this.syncing = true;
+    fs.fdatasync(this.fd, (err) => {
+      this.syncing = false;
+      if (err && !this.closed) onError?.(ioError(err, this.path, 'fdatasync'));
+    });
   }
 
   /** msync the mapping; blocking waits for the disk. */

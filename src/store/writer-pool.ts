@@ -157,6 +157,11 @@ export class WriterPool {
     return found;
   }
 
+  /** Starts a background fdatasync of every open file (see RtWriter.syncInBackground). */
+  syncAllInBackground(onError?: (err: Error) => void): void {
+    for (const e of this.openEntries()) e.writer!.syncInBackground(onError);
+  }
+
   syncAll(): void {
     for (const e of this.openEntries()) e.writer!.sync(true);
   }

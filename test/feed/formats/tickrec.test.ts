@@ -256,7 +256,7 @@ describe('tickrec mapper: golden cases', () => {
         ask_qty: [5],
       },
     ]);
-    expect('settle_price' in o.ticks[0]!).toBe(false);
+    expect(o.ticks[0]!.settle_price).toBeUndefined(); // absent (the fast path keeps a fixed shape: the key may exist with undefined)
   });
 
   it('a minimal tick; trading_date 0 means "recorder decides"; midnight and the last millisecond are valid', () => {
