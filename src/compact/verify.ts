@@ -8,6 +8,7 @@
 // before it; bars: the same time twice), trading date and instrument are checked.
 
 import path from 'node:path';
+import { RtReader } from '../store/index.js';
 import { isTradingDay, addDays, type SessionBook } from '../calendar/index.js';
 import { TickrecError } from '../errors.js';
 import { Mem } from '../format/index.js';
@@ -212,13 +213,58 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
     }
     opts.onProgress?.(i + 1, jobs.length, names[i]!);
   });
+  // Real-time files too: live ones and finished days not yet compacted.
+  for (const fp of rtFiles(opts.root)) {
+    names.push(fp);
+    try {
+      records += verifyRtFile(fp, !!opts.deep, problems);
+    } catch (err) {
+      problems.push({ file: fp, problem: describe(err) });
+    }
+  }
   const scan = scanRoot(opts.root, opts.date);
   for (const w of scan.work) {
     for (const f of w.files) problems.push({ file: f, problem: `finished day ${w.date} never compacted (run tickrec compact)` });
     note(present, w.his, w.exchg, w.code, w.date);
   }
   gaps(present, opts, problems);
-  return { files: jobs.length, records, problems };
+  return { files: names.length, records, problems };
+}
+
+/** Every .dmb under rt/ (live files and dated folders of finished days). */
+function rtFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    for (const e of list(dir)) {
+      const p = path.join(dir, e);
+      if (e.endsWith('.dmb')) out.push(p);
+      else if (depth < 3 && !e.includes('.')) walk(p, depth + 1);
+    }
+  };
+  walk(path.join(root, 'rt'), 0);
+  return out.sort();
+}
+
+/** Header, lengths and (deep) time order of one real-time file; returns its records. */
+function verifyRtFile(file: string, deep: boolean, problems: VerifyProblem[]): number {
+  const r = RtReader.open(file); // throws, naming the damage, for a file nobody should trust
+  try {
+    const n = r.length;
+    if (deep) {
+      let prev = -Infinity;
+      for (let i = 0; i < n; i++) {
+        const k = r.keyAt(i);
+        if (k < prev) {
+          problems.push({ file, problem: `record ${i} is out of time order` });
+          break;
+        }
+        prev = k;
+      }
+    }
+    return n;
+  } finally {
+    r.close();
+  }
 }
 
 /** A trading day of the calendar without data, for an instrument that has data before and after it. */

@@ -105,6 +105,7 @@ export class Recorder {
   private readonly startedMs: number;
   private stopped = false;
   private feedsStarted = false;
+  private readonly rollGraceMs: number;
   private readonly bars: LiveBars | undefined;
 
   private constructor(opts: RecorderOptions) {
@@ -113,6 +114,7 @@ export class Recorder {
     this.now = opts.now ?? Date.now;
     this.startedMs = this.now();
     this.root = config.root;
+    this.rollGraceMs = config.storage.roll_grace_ms;
     this.sessions = loadSessionBook(config.sessions!);
     this.lock = acquireRootLock(config.root, { onWarning: (m) => log.warn(m) });
     try {
@@ -125,7 +127,16 @@ export class Recorder {
         },
         onRepair: (m) => log.warn(`repaired on open: ${m}`),
         onProblem: (m) => log.error(m),
-        inHistory: (kind, exchg, code, date) => hisHoldsDay(config.root, kind, exchg, code, date),
+        inHistory: (kind, exchg, code, date) => {
+          try {
+            return hisHoldsDay(config.root, kind, exchg, code, date);
+          } catch (err) {
+            // A damaged history must not stop today's records: they stay in rt/, and
+            // compaction refuses to append to the damaged file (verify names it).
+            this.writeErrorLog.reject('history', `${kind} ${exchg}.${code}: ${(err as Error).message}`, 'storage');
+            return false;
+          }
+        },
       });
       this.rejects = new RejectLog(log, config.log.reject_log_interval_ms, this.now);
       this.writeErrorLog = new RejectLog(log, config.log.reject_log_interval_ms, this.now);
@@ -356,12 +367,16 @@ export class Recorder {
   private rollFinished(): number {
     const nowMs = this.now();
     const current = new Map<string, number>();
-    // Bar files wait rollDelayMs: the last bar of a UTC day is closed just after midnight.
+    // A day is set aside only roll_grace_ms after it ended by the clock: a feed that
+    // trails the recorder's clock (skew, a backlog after a reconnect) still delivers its
+    // last records, which a finished day would refuse. Bar files wait rollDelayMs more:
+    // the last bar of a UTC day is closed just after midnight.
+    const grace = this.rollGraceMs;
     const barDelay = this.bars?.rollDelayMs ?? 0;
     return this.pool.rollFinished((kind, exchg, code, date) => {
       const s = this.sessions.sessionOf(exchg, code);
       if (!s) return false; // no session: rolled by the first record of a new day
-      const delay = isBarKind(kind) ? barDelay : 0;
+      const delay = grace + (isBarKind(kind) ? barDelay : 0);
       const key = `${s.name}/${delay}`;
       let td = current.get(key);
       if (td === undefined) {

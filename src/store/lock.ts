@@ -67,7 +67,8 @@ export function readLock(file: string): LockRecord | null {
       (v.procStart === null || typeof v.procStart === 'number');
     return ok ? (v as LockRecord) : null; // not a lock record: treated as stale
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     if (err instanceof SyntaxError) return null; // unreadable: treated as stale
     throw ioError(err, file, 'read lock');
   }
@@ -169,6 +170,11 @@ export function acquireLock(
 /** A live recorder holding the root that contains `file` (searching up), as text, or undefined. */
 export function liveRootHolder(file: string): string | undefined {
   let dir = path.resolve(file);
+  try {
+    if (!fs.statSync(dir).isDirectory()) dir = path.dirname(dir);
+  } catch {
+    dir = path.dirname(dir);
+  }
   for (;;) {
     const rec = readLock(path.join(dir, LOCK_FILE));
     if (rec && isAlive(rec)) return `pid ${rec.pid} (${path.join(dir, LOCK_FILE)})`;

@@ -45,7 +45,9 @@ export function probeRtFile(fd: number, path: string, expected?: RecordKind): Rt
     throw new TickrecError(
       'E_NOT_BLOCK_FILE',
       `${path}: does not start with the block flag "&^%$#@!" (found ${head.subarray(0, 8).toString('hex')}); ` +
-        'this is not a tickrec/datakit block file. Check the path.',
+        'this is not a tickrec/datakit block file. Check the path; if it is a recorder\'s own file whose header was destroyed, ' +
+        'move it aside (mv FILE FILE.damaged): the recorder starts a new one, and the old records can only come back from a backup ' +
+        '(tickrec repair cannot rebuild a header).',
       { file: path },
     );
   }

@@ -63,6 +63,10 @@ export const DEFAULT_INITIAL_CAPACITY: Readonly<Record<string, number>> = {
   min60: 30,
 };
 
+/** Retry times after a growth failed for lack of space (doubling between them). */
+const GROW_RETRY_MIN_MS = 250;
+const GROW_RETRY_MAX_MS = 30_000;
+
 /** Zero bytes written per write(2) while growing. */
 const GROW_CHUNK_BYTES = 1 << 20;
 
@@ -102,6 +106,9 @@ export class RtWriter {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private syncing = false;
+  private growFailure: TickrecError | undefined;
+  private growRetryAtMs = 0;
+  private growBackoffMs = 0;
 
   private constructor(file: string, kind: RecordKind, fd: number, capacity: number, size: number, report: RepairReport) {
     this.path = file;
@@ -241,6 +248,25 @@ export class RtWriter {
   }
 
   private grow(needed: number): void {
+    // After a growth failed for lack of space, the same error is rethrown without any
+    // I/O until a retry time (backing off 250 ms .. 30 s): a full disk must not cost a
+    // msync and megabytes of zeros for every rejected record.
+    if (this.growFailure && Date.now() < this.growRetryAtMs) throw this.growFailure;
+    try {
+      this.growNow(needed);
+      this.growFailure = undefined;
+      this.growBackoffMs = 0;
+    } catch (err) {
+      if (err instanceof TickrecError && err.code === 'E_NO_SPACE') {
+        this.growFailure = err;
+        this.growBackoffMs = Math.min(GROW_RETRY_MAX_MS, Math.max(GROW_RETRY_MIN_MS, this.growBackoffMs * 2));
+        this.growRetryAtMs = Date.now() + this.growBackoffMs;
+      }
+      throw err;
+    }
+  }
+
+  private growNow(needed: number): void {
     const maxCap = Math.floor((MAX_MAP_BYTES - RT_HEADER_BYTES) / this.rs);
     if (needed > maxCap) {
       throw new TickrecError(
@@ -265,6 +291,26 @@ export class RtWriter {
     this.cap = cap;
     Atomics.store(this.mem.u32, RT_CAPACITY_U32, cap); // published after the bytes exist
   }
+}
+
+/** Index of the last record slot in [0, capacity) that holds a non-zero byte, or -1. */
+function lastWrittenSlot(fd: number, capacity: number, rs: number, file: string): number {
+  const buf = Buffer.alloc(rs * 256);
+  try {
+    for (let end = capacity; end > 0; ) {
+      const start = Math.max(0, end - 256);
+      const len = (end - start) * rs;
+      fs.readSync(fd, buf, 0, len, RT_HEADER_BYTES + start * rs);
+      for (let i = end - 1; i >= start; i--) {
+        const at = (i - start) * rs;
+        for (let b = 0; b < rs; b++) if (buf[at + b] !== 0) return i;
+      }
+      end = start;
+    }
+  } catch (err) {
+    throw ioError(err, file, 'repair');
+  }
+  return -1;
 }
 
 /** Zeroes bytes [from, to) of the file where they are not zero, with read(2)/write(2). */
@@ -369,8 +415,11 @@ function reopenRules(fd: number, file: string, opts: RtWriterOptions, report: st
         { file },
       );
     }
-    report.push(`${file}: size ${size} > capacity ${capacity}; size set to ${capacity} (records past it were lost)`);
-    size = capacity;
+    // Keep only slots the writer wrote: the last slot below capacity that is not all
+    // zeros ends the records (slots past the real size are zero: never written).
+    const kept = lastWrittenSlot(fd, capacity, rs, file) + 1;
+    report.push(`${file}: size ${size} > capacity ${capacity}; size set to ${kept}, the last written record (${capacity - kept} empty slots not published)`);
+    size = kept;
   }
   if (capacity === 0) {
     throw new TickrecError('E_TRUNCATED', `${file}: has no room for a single record (${p.fileBytes} bytes); move it aside.`, { file });

@@ -99,7 +99,7 @@ describe('parseConfig: defaults', () => {
       ],
       metrics: { enabled: true, host: '127.0.0.1', port: 9464 },
       log: { level: 'info', reject_log_interval_ms: 10_000 },
-      storage: { initial_capacity_ticks: 2500, initial_capacity_trades: 5000, sync_interval_ms: 1000, max_open_files: 4096, roll_by_clock: true },
+      storage: { initial_capacity_ticks: 2500, initial_capacity_trades: 5000, sync_interval_ms: 1000, max_open_files: 4096, roll_by_clock: true, roll_grace_ms: 60_000 },
       bars: { enabled: true, periods: [1, 5], grace_ms: 3000, timer_ms: 250, closed_events: true },
     });
     expect(fs.existsSync(c.sessions!)).toBe(true);
