@@ -25,7 +25,7 @@ const follower = lib.follow(
     if (i >= warm) latencyNs[i - warm] = now - (rec.settle_price as number);
     return i + 1 < total;
   },
-  { mode, intervalMs: 1, from: 'start' },
+  { mode, intervalMs: 1, from: 'start', reuseView: true }, // no allocation per record: no GC in the tail
 );
 process.stdout.write('ready\n');
 

@@ -100,6 +100,17 @@ export class RtReader {
     return new this.kind.codec.View(this.mem, RT_HEADER_BYTES + i * this.rs);
   }
 
+  /**
+   * Points `view` (made by an earlier at() of this reader) at record i, without a new
+   * object: for hot loops that must not allocate (a follower's reuseView option). The
+   * caller guarantees i < length.
+   */
+  pointView(view: View & Record<string, FieldValue>, i: number): void {
+    const v = view as unknown as { m: Mem; offset: number };
+    v.m = this.mem;
+    v.offset = RT_HEADER_BYTES + i * this.rs;
+  }
+
   /** Record i copied into a plain object. */
   get(i: number): Rec {
     this.check(i);
