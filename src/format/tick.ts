@@ -66,3 +66,11 @@ export interface Tick {
   bid_qty?: ArrayLike<number>;
   ask_qty?: ArrayLike<number>;
 }
+
+/** A tick with every field present and book levels as plain arrays: what the recorder writes. */
+export type FullTick = Required<Omit<Tick, 'bid_prices' | 'ask_prices' | 'bid_qty' | 'ask_qty'>> & {
+  bid_prices: number[];
+  ask_prices: number[];
+  bid_qty: number[];
+  ask_qty: number[];
+};

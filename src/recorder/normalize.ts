@@ -34,6 +34,7 @@
 import type { SessionBook } from '../calendar/index.js';
 import { tradingDateOf } from '../calendar/index.js';
 import type { RejectReason, TickInput, TradeInput } from '../feed/types.js';
+import type { FullTick, Trade } from '../format/index.js';
 import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, nameProblem } from '../store/paths.js';
 
 const NO_VALUE = 1e300;
@@ -122,48 +123,10 @@ export function emptyState(): InstrumentState {
 }
 
 /** A normalized tick: every record field present, ready for the writer's encoder. */
-export interface TickRecord {
-  exchg: string;
-  code: string;
-  price: number;
-  open: number;
-  high: number;
-  low: number;
-  settle_price: number;
-  upper_limit: number;
-  lower_limit: number;
-  total_volume: number;
-  volume: number;
-  total_turnover: number;
-  turn_over: number;
-  open_interest: number;
-  diff_interest: number;
-  trading_date: number;
-  action_date: number;
-  action_time: number;
-  pre_close: number;
-  pre_settle: number;
-  pre_interest: number;
-  bid_prices: number[];
-  ask_prices: number[];
-  bid_qty: number[];
-  ask_qty: number[];
-}
+export type TickRecord = FullTick;
 
-export interface TradeRecord {
-  exchg: string;
-  code: string;
-  trading_date: number;
-  action_date: number;
-  action_time: number;
-  index: number;
-  ttype: number;
-  side: number;
-  price: number;
-  volume: number;
-  askorder: number;
-  bidorder: number;
-}
+/** A normalized trade: every record field present. */
+export type TradeRecord = Required<Trade>;
 
 export type Verdict = { ok: true } | { ok: false; reason: RejectReason; detail: string };
 const OK: Verdict = { ok: true };

@@ -22,6 +22,7 @@
 //   calendar date for day sessions, the next weekday for a night session (Friday night
 //   → Monday), and the same for its after-midnight tail (Saturday 02:00 → Monday).
 
+import type { FullTick } from '../format/tick.js';
 import {
   DAY_MS,
   dayToYmd,
@@ -34,33 +35,7 @@ import { Prng } from './prng.js';
 import type { Instrument } from './universe.js';
 
 /** A generated tick: every TickInput field, all present and finite. */
-export interface SimTick {
-  exchg: string;
-  code: string;
-  price: number;
-  open: number;
-  high: number;
-  low: number;
-  settle_price: number;
-  upper_limit: number;
-  lower_limit: number;
-  total_volume: number;
-  volume: number;
-  total_turnover: number;
-  turn_over: number;
-  open_interest: number;
-  diff_interest: number;
-  trading_date: number;
-  action_date: number;
-  action_time: number;
-  pre_close: number;
-  pre_settle: number;
-  pre_interest: number;
-  bid_prices: number[];
-  ask_prices: number[];
-  bid_qty: number[];
-  ask_qty: number[];
-}
+export type SimTick = FullTick;
 
 /** The trade print of a tick (one aggregated print per tick). */
 export interface SimTrade {

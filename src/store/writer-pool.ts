@@ -162,10 +162,6 @@ export class WriterPool {
     for (const e of this.openEntries()) e.writer!.syncInBackground(onError);
   }
 
-  syncAll(): void {
-    for (const e of this.openEntries()) e.writer!.sync(true);
-  }
-
   closeAll(): void {
     for (const e of this.openEntries()) this.close(e);
   }
