@@ -11,10 +11,19 @@
 // Polling: 'spin' busy-polls `size` for `spinSliceMs` at a time, then lets the event
 // loop run once (lowest latency, one core); 'timer' polls every `intervalMs` while idle
 // (low CPU). While idle, the path is checked for a roll every `rollCheckMs`.
+//
+// NO ALLOCATION WHILE SPINNING: every clock Node offers allocates (performance.now()
+// builds an hrtime array, Date.now() and hrtime.bigint() a heap number or BigInt). Read on
+// every empty poll, the clock alone made a minor GC every ~25 ms in a spinning follower,
+// and the ~1% of records published during one waited 0.2-0.4 ms (measured: p99 60-110 µs).
+// So a spinning follower reads the clock once per SPIN_POLLS_PER_CLOCK_READ polls.
 
 import fs from 'node:fs';
 import type { FieldValue, RecordKind, View } from '../format/index.js';
 import { RtReader } from './rt-reader.js';
+
+/** Polls between two clock reads while spinning (an empty poll is ~10-20 ns). */
+export const SPIN_POLLS_PER_CLOCK_READ = 4096;
 
 export type RecordView = View & Record<string, FieldValue>;
 
@@ -61,6 +70,7 @@ export class FollowCursor {
   private index = 0;
   private first = true;
   private lastRollCheck = 0;
+  private idlePolls = 0;
   private view: RecordView | undefined;
   stopped = false;
 
@@ -124,6 +134,8 @@ export class FollowCursor {
   }
 
   private checkRoll(r: RtReader, onRecord: OnRecord): void {
+    // See NO ALLOCATION WHILE SPINNING: a spinning follower looks at the clock rarely.
+    if (this.opts.mode === 'spin' && ++this.idlePolls % SPIN_POLLS_PER_CLOCK_READ !== 0) return;
     const now = performance.now();
     if (now - this.lastRollCheck < (this.opts.rollCheckMs ?? 100)) return;
     this.lastRollCheck = now;
@@ -184,9 +196,13 @@ export function follow(path: string, onRecord: OnRecord, opts: FollowOptions = {
     try {
       let got = 0;
       if (spin) {
+        // See NO ALLOCATION WHILE SPINNING.
         const until = performance.now() + slice;
-        do got = cursor.poll(onRecord);
-        while (!cursor.stopped && performance.now() < until);
+        for (let k = 1; ; k++) {
+          got += cursor.poll(onRecord);
+          if (cursor.stopped) break;
+          if (k % SPIN_POLLS_PER_CLOCK_READ === 0 && performance.now() >= until) break;
+        }
       } else {
         got = cursor.poll(onRecord);
       }
