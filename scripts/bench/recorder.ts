@@ -21,7 +21,7 @@ import { fixed, median, target, tempDir, type Row, type Suite } from './common.j
 import { lib } from './lib.js';
 
 const N = Number(process.env.TICKREC_BENCH_RECORDER_TICKS) || 1_000_000; // ticks per run (env: shorter trial runs)
-const RUNS = 3;
+const RUNS = Number(process.env.TICKREC_BENCH_RECORDER_RUNS) || 3; // env: shorter trial runs
 const INSTRUMENTS = 50;
 const SEED = 1;
 const START = '20250106 21:05'; // Monday night session, Asia/Shanghai
@@ -398,7 +398,10 @@ function logPeer(p: Proc): void {
   if (own) console.log(`  ${own}`);
 }
 
-const CASES: Case[] = [tickrecCase(true), tickrecCase(false), redisCase, sqliteCase, parseOnlyCase];
+const ALL_CASES: Case[] = [tickrecCase(true), tickrecCase(false), redisCase, sqliteCase, parseOnlyCase];
+/** env TICKREC_BENCH_RECORDER_CASES=tickrec-bars,redis: trial runs of some cases (ids as in ALL_CASES). */
+const only = process.env.TICKREC_BENCH_RECORDER_CASES?.split(',').filter(Boolean);
+const CASES = only ? ALL_CASES.filter((c) => only.includes(c.id)) : ALL_CASES;
 
 async function runCase(c: Case): Promise<Run> {
   const dir = fs.mkdtempSync(path.join(base, `${c.id}-`));

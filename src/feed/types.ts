@@ -91,6 +91,11 @@ export interface FeedSink {
 export interface MessageMapper {
   /** Parses one frame; everything it yields goes to the sink, nothing is thrown. */
   parse(data: string, sink: FeedSink): void;
+  /**
+   * Optional: parses one frame from its UTF-8 bytes, with the same results as
+   * parse(text) (a mapper that has a byte-level fast path; the feed prefers it).
+   */
+  parseBytes?(data: Uint8Array, sink: FeedSink): void;
   /** Frames to send after (re)connecting to subscribe to `instruments` (EXCHG.CODE or '*'). */
   subscribeFrames(instruments: readonly string[]): string[];
 }

@@ -527,6 +527,16 @@ export class WsFeed implements FeedAdapter {
     c.lastRx = performance.now();
     this.messages++;
     this.lastMessageMs = this.clock();
+    // Bytes straight to a mapper that reads them (no string of the frame), unless the
+    // frame is short enough to hold a shutdown announcement (UTF-8: at most 4 bytes a character).
+    if (this.mapper.parseBytes !== undefined && Buffer.isBuffer(data) && data.length > 4 * SHUTDOWN_FRAME_MAX_CHARS) {
+      try {
+        this.mapper.parseBytes(data, c.sink);
+      } catch (err) {
+        this.onMapperThrow(err, c);
+      }
+      return;
+    }
     const text = toText(data);
     if (isServerShutdown(text)) {
       // A control frame for us, not market data: the mapper does not see it.
@@ -536,11 +546,15 @@ export class WsFeed implements FeedAdapter {
     try {
       this.mapper.parse(text, c.sink);
     } catch (err) {
-      this.mapperErrors++;
-      const msg = this.redact(`mapper threw: ${err instanceof Error ? err.message : String(err)}`);
-      this.safeReject('malformed_json', `feed "${this.name}": ${msg}`);
-      this.emit('error', c.id, { error: msg });
+      this.onMapperThrow(err, c);
     }
+  }
+
+  private onMapperThrow(err: unknown, c: Conn): void {
+    this.mapperErrors++;
+    const msg = this.redact(`mapper threw: ${err instanceof Error ? err.message : String(err)}`);
+    this.safeReject('malformed_json', `feed "${this.name}": ${msg}`);
+    this.emit('error', c.id, { error: msg });
   }
 
   private onError(c: Conn, err: Error): void {

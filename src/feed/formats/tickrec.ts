@@ -1,6 +1,6 @@
 // The tickrec JSON wire format (docs/protocol.md): frames of tick/trade/heartbeat objects with the record's own field names.
 
-import type { MessageMapper, TickInput, TradeInput } from '../types.js';
+import type { FeedSink, MessageMapper, TickInput, TradeInput } from '../types.js';
 import {
   MAX_BATCH,
   type JsonObject,
@@ -27,6 +27,7 @@ import {
   clip,
   volumeScale,
 } from './common.js';
+import { TickrecScanner } from './tickrec-scan.js';
 
 /** Optional plain-number tick fields, in record order (pre_* last). */
 export const TICKREC_TICK_NUMBERS = [
@@ -293,9 +294,25 @@ function mapFrame(data: string, out: Output[], scale: number): void {
  */
 export function createTickrecMapper(options: MapperOptions = {}): MessageMapper {
   const scale = volumeScale(options, 1);
+  const scanner = new TickrecScanner();
+  const decoder = new TextDecoder('utf-8'); // invalid sequences become U+FFFD, as Buffer#toString does
+  const parse = (data: string, sink: FeedSink) => {
+    runParse('tickrec', (out) => mapFrame(typeof data === 'string' ? data : String(data), out, scale), sink, options);
+  };
   return {
-    parse(data: string, sink) {
-      runParse('tickrec', (out) => mapFrame(typeof data === 'string' ? data : String(data), out, scale), sink, options);
+    parse,
+    parseBytes(data: Uint8Array, sink) {
+      // The scanner takes frames of ticks it can read exactly as the JSON path would
+      // (tickrec-scan.ts, CONTRACT); everything else is decoded and parsed as JSON.
+      let n: number;
+      try {
+        n = scanner.scan(data);
+      } catch {
+        n = -1; // a scanner bug must not lose the frame: the JSON path still reads it
+      }
+      if (n < 0) return parse(decoder.decode(data), sink);
+      const ticks = scanner.ticks;
+      for (let i = 0; i < n; i++) sink.tick(ticks[i]!);
     },
     subscribeFrames(instruments: readonly string[]): string[] {
       const list = [...new Set(instruments.filter((s) => typeof s === 'string' && s.length > 0))];
