@@ -20,6 +20,8 @@ export interface InspectReport {
   first?: string;
   last?: string;
   problems: string[];
+  /** Facts worth knowing that are not damage (e.g. zeros written ahead of the next growth). */
+  notes?: string[];
 }
 
 function when(rec: Rec): string {
@@ -78,7 +80,13 @@ export function inspectFile(file: string): InspectReport {
   });
   const expected = rtFileBytes(h.capacity, probe.kind.recordBytes);
   if (probe.fileBytes > expected) {
-    report.problems.push(`file is ${probe.fileBytes - expected} bytes longer than capacity ${h.capacity} needs (an interrupted growth; the writer repairs it on reopen)`);
+    const extra = probe.fileBytes - expected;
+    if (extra % probe.kind.recordBytes === 0) {
+      // A live writer writes the next growth's zeros ahead (EXTEND AHEAD, src/store/extender.ts).
+      (report.notes ??= []).push(`${extra / probe.kind.recordBytes} zero record slots past capacity ${h.capacity}: the next growth, written ahead by the writer (or left by an interrupted growth; the writer uses them on reopen)`);
+    } else {
+      report.problems.push(`file is ${extra} bytes longer than capacity ${h.capacity} needs (an interrupted growth; the writer repairs it on reopen)`);
+    }
   }
   let reader: RtReader;
   try {
@@ -133,6 +141,7 @@ export function registerInspect(program: Command): void {
             r.size !== undefined ? `records    ${r.size} of capacity ${r.capacity}` : null,
             r.first ? `first      ${r.first}` : null,
             r.last ? `last       ${r.last}` : null,
+            ...(r.notes ?? []).map((n) => `note       ${n}`),
             r.problems.length === 0 ? 'problems   none' : `problems   ${r.problems.length}`,
             ...r.problems.map((p) => `  - ${p}`),
           ];

@@ -18,6 +18,9 @@
 //   3. map the new length;
 //   4. store the new `capacity` with Atomics.store. Readers remap when they see a size
 //      beyond the capacity they mapped, reading `capacity` after `size`.
+// Step 2 is normally done ahead: when the file is half full, a helper thread writes the
+// zeros of the next doubling past the file's end (EXTEND AHEAD, src/store/extender.ts);
+// the growth waits for that job if it is still running and writes only what is missing.
 //
 // REOPEN RULES (a file left by a crash, by datakit, or damaged):
 //   - shorter than the header, wrong flag, wrong type, version other than 3: refused;
@@ -49,6 +52,7 @@ import {
   type RtHeader,
 } from '../format/index.js';
 import { MAX_MAP_BYTES, mapFile, syncMap } from './map.js';
+import { ExtendJob } from './extender.js';
 import { probeRtFile } from './rt-file.js';
 import { syncDir } from './roll.js';
 
@@ -109,6 +113,10 @@ export class RtWriter {
   private growFailure: TickrecError | undefined;
   private growRetryAtMs = 0;
   private growBackoffMs = 0;
+  /** Size at which the zeros of the next growth are asked for (EXTEND AHEAD). */
+  private aheadAt: number;
+  /** Those zeros, being written or written; they start at the file's current end. */
+  private ahead: ExtendJob | undefined;
 
   private constructor(file: string, kind: RecordKind, fd: number, capacity: number, size: number, report: RepairReport) {
     this.path = file;
@@ -122,6 +130,7 @@ export class RtWriter {
     this.map = mapFile(fd, rtFileBytes(capacity, this.rs), true, file);
     this.mem = new Mem(this.map);
     this.report = report;
+    this.aheadAt = aheadPoint(capacity);
   }
 
   /** Opens `file` for appending, creating it (and its folder) when missing. */
@@ -187,6 +196,7 @@ export class RtWriter {
   append(rec: object): number {
     if (this.closed) throw new TickrecError('E_IO', `${this.path}: the writer is closed; open it again.`, { file: this.path });
     const n = this.n;
+    if (n >= this.aheadAt) this.startAhead();
     if (n === this.cap) this.grow(n + 1);
     this.encode(rec, this.mem, RT_HEADER_BYTES + n * this.rs);
     this.n = n + 1;
@@ -199,6 +209,7 @@ export class RtWriter {
     if (this.closed) throw new TickrecError('E_IO', `${this.path}: the writer is closed; open it again.`, { file: this.path });
     const n = this.n;
     const end = n + recs.length;
+    if (end >= this.aheadAt) this.startAhead();
     if (end > this.cap) this.grow(end);
     const { mem, rs, encode } = this;
     for (let i = 0; i < recs.length; i++) encode(recs[i]!, mem, RT_HEADER_BYTES + (n + i) * rs);
@@ -212,6 +223,7 @@ export class RtWriter {
     assert(bytes.length % this.rs === 0, `appendRaw: ${bytes.length} bytes is not a whole number of records`);
     const count = bytes.length / this.rs;
     const n = this.n;
+    if (n + count >= this.aheadAt) this.startAhead();
     if (n + count > this.cap) this.grow(n + count);
     this.mem.u8.set(bytes, RT_HEADER_BYTES + n * this.rs);
     this.n = n + count;
@@ -242,9 +254,43 @@ export class RtWriter {
   close(): void {
     if (this.closed) return;
     if (this.timer) clearInterval(this.timer);
+    this.settleAhead();
     this.sync(true);
     this.closed = true;
     fs.closeSync(this.fd);
+  }
+
+  /** The capacity the next growth from `cap` makes (doubling, bounded by the 2 GiB mapping). */
+  private nextCapacity(cap: number, needed: number): number {
+    let c = Math.max(cap, 1);
+    while (c < needed) c *= 2;
+    return Math.min(c, Math.floor((MAX_MAP_BYTES - RT_HEADER_BYTES) / this.rs));
+  }
+
+  /** EXTEND AHEAD: asks the helper thread for the zeros of the next doubling. */
+  private startAhead(): void {
+    this.aheadAt = Number.POSITIVE_INFINITY; // once per capacity
+    if (this.ahead || this.growFailure) return;
+    const next = this.nextCapacity(this.cap, this.cap * 2);
+    if (next <= this.cap) return;
+    this.ahead = ExtendJob.start(this.fd, rtFileBytes(this.cap, this.rs), rtFileBytes(next, this.rs));
+  }
+
+  /**
+   * Before close: waits for a job in flight (the helper must not write through a closed
+   * descriptor), then cuts its zeros off again: a closed file is exactly as long as its
+   * capacity says, as it would be without the helper.
+   */
+  private settleAhead(): void {
+    const job = this.ahead;
+    if (!job) return;
+    job.wait(Number.POSITIVE_INFINITY); // never close the fd under the helper (done or failed, the tail goes)
+    this.ahead = undefined;
+    try {
+      fs.ftruncateSync(this.fd, rtFileBytes(this.cap, this.rs));
+    } catch {
+      // left as an interrupted growth; reopen uses or cuts it
+    }
   }
 
   private grow(needed: number): void {
@@ -276,21 +322,42 @@ export class RtWriter {
         { file: this.path },
       );
     }
-    let cap = Math.max(this.cap, 1);
-    while (cap < needed) cap *= 2;
-    cap = Math.min(cap, maxCap);
+    const cap = this.nextCapacity(this.cap, needed);
     const oldBytes = rtFileBytes(this.cap, this.rs);
     const newBytes = rtFileBytes(cap, this.rs);
     // Non-blocking: readers share the page cache, so this msync is only a nudge towards
     // the disk; durability comes from the periodic sync and close(). A blocking msync of
     // a large file stalled every reader for tens of ms (docs/benchmarks.md).
     this.sync(false);
-    extendWithZeros(this.fd, oldBytes, newBytes, this.path);
+    let from = oldBytes;
+    const job = this.ahead;
+    if (job) {
+      const err = job.wait();
+      if (err && err.code === 'ETIMEDOUT') throw ioError(err, this.path, `growing from ${oldBytes} to ${newBytes} bytes`); // job kept: retried next time
+      this.ahead = undefined;
+      if (err) {
+        try {
+          fs.ftruncateSync(this.fd, oldBytes); // back to the published length: nobody maps past it
+        } catch {
+          // the original error says more
+        }
+        throw ioError(err, this.path, `growing from ${oldBytes} to ${job.to} bytes`);
+      }
+      assert(job.from === oldBytes, `${this.path}: zeros written ahead from ${job.from}, file end ${oldBytes}`);
+      from = Math.min(job.to, newBytes);
+    }
+    if (from < newBytes) extendWithZeros(this.fd, from, newBytes, this.path);
     this.map = mapFile(this.fd, newBytes, true, this.path);
     this.mem = new Mem(this.map);
     this.cap = cap;
+    this.aheadAt = aheadPoint(cap);
     Atomics.store(this.mem.u32, RT_CAPACITY_U32, cap); // published after the bytes exist
   }
+}
+
+/** The size at which the zeros of the growth after `capacity` are asked for: half full. */
+function aheadPoint(capacity: number): number {
+  return Math.max(1, Math.floor(capacity / 2));
 }
 
 /** Index of the last record slot in [0, capacity) that holds a non-zero byte, or -1. */
