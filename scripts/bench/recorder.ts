@@ -473,7 +473,8 @@ export const suite: Suite = {
       `rate ${RATE.toLocaleString('en-US')} slots/s so that it sends as fast as the recorder takes, speed ${SPEED.toLocaleString('en-US')}: ` +
       `simulated time 21:05 to about 22:30) sends N = ${N.toLocaleString('en-US')} ticks in frames of ${BATCH} ` +
       '(about 550 bytes of JSON per tick, 5 book levels) to one recorder process; a fresh simulator and recorder per run, so every recorder gets the same messages. ' +
-      'tickrec: `node dist/cli/main.js record` with one tickrec websocket feed, metrics on, log level warn, roll_by_clock false; ' +
+      'tickrec: `node dist/cli/main.js record` with one tickrec websocket feed, metrics on, log level warn, roll_by_clock false ' +
+      '(frames of ticks are read by its byte scanner, src/feed/formats/tickrec-scan.ts, not JSON.parse); ' +
       'its rate is counted from the first to the last tick published, polling the size of every live tick file. ' +
       'Peers (scripts/bench/peers/, `node --import tsx`): the same ws client and JSON.parse, then Redis as in the Omega design ' +
       '(HSET tick:<EXCHG>.<CODE> <date><time> JSON.stringify(tick), one ioredis pipeline per frame, up to 16 frames in flight; ' +
