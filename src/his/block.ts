@@ -15,7 +15,8 @@ import { BLOCK_HEADER, BLOCK_HEADER_V2, hasBlockFlag } from '../format/index.js'
 import { CODEC_LZ4, CODEC_NONE, CODEC_ZSTD, codecName, lz4Compress, lz4Decompress, zstdCompress, zstdDecompress, zstdFrameInfo } from './codec.js';
 import { getHeader, offsetOf, putHeader } from './fields.js';
 import { DATAKIT_VERSION_RAW, DATAKIT_VERSION_ZSTD, HIS_BLOCK_HEADER, HIS_VERSION_BLOCK, HIS_VERSION_CONTAINER, hisKindByType, type HisKind } from './layout.js';
-import { TRANSFORM_COLS8, TRANSFORM_NONE, cols8Decode, cols8Encode, groupRecords } from './transform.js';
+import { AssertionError, assert } from '../assert.js';
+import { TRANSFORM_COLS8, TRANSFORM_NONE, cols8Decode, cols8DecodeColumns, cols8Encode, groupRecords, type ColumnPlan, type DecodeRun } from './transform.js';
 
 export const crc32 = (b: Uint8Array): number => zlib.crc32(b) >>> 0;
 
@@ -63,6 +64,53 @@ export function encodePayload(records: Uint8Array, recordBytes: number, opts: Pa
 
 /** Checks the payload CRC, decompresses, reverses the transform and (unless checkRaw is false) checks the raw CRC. */
 export function decodePayload(payload: Uint8Array, info: PayloadInfo, file: string, checkRaw = true): Uint8Array {
+  const laid = checkedLaid(payload, info, file);
+  let records: Uint8Array;
+  if (info.transform === TRANSFORM_COLS8) {
+    try {
+      records = cols8Decode(laid, info.recordBytes, info.count);
+    } catch (err) {
+      throw undecodable(file, err);
+    }
+  } else {
+    records = laid.byteOffset % 8 === 0 ? laid : laid.slice();
+  }
+  if (checkRaw && crc32(records) !== info.rawCrc) throw checksumError(file, 'the decoded records');
+  return records;
+}
+
+/**
+ * Decodes a payload straight into columns (see ColumnPlan): records [run.src, ...) of
+ * each run to rows [run.dst, ...) of every sink. Checks the payload CRC, the decompressed
+ * size and the transform's structure, as decodePayload does, but NOT the CRC of the raw
+ * records: a COLS8 payload is never rebuilt into rows here, so there is nothing to hash
+ * (the payload CRC already covers every stored byte; see BarHistory.readColumns). A
+ * payload without transform is raw rows: it is extracted with plan.fromRows, and its raw
+ * CRC is checked when `checkRaw` says so (it costs one pass over bytes already there).
+ */
+export function decodePayloadColumns(payload: Uint8Array, info: PayloadInfo, file: string, plan: ColumnPlan, runs: readonly DecodeRun[], checkRaw: boolean): void {
+  const laid = checkedLaid(payload, info, file);
+  if (info.transform === TRANSFORM_COLS8) {
+    assert(plan.recordBytes === info.recordBytes, `columns planned for ${plan.recordBytes}-byte records, the payload holds ${info.recordBytes}-byte ones`);
+    try {
+      cols8DecodeColumns(laid, info.count, plan, runs);
+    } catch (err) {
+      if (err instanceof AssertionError) throw err;
+      throw undecodable(file, err);
+    }
+    return;
+  }
+  const records = laid.byteOffset % 8 === 0 ? laid : laid.slice();
+  if (checkRaw && crc32(records) !== info.rawCrc) throw checksumError(file, 'the decoded records');
+  plan.fromRows(records, runs);
+}
+
+function undecodable(file: string, err: unknown): TickrecError {
+  return new TickrecError('E_CORRUPT', `${file}: the transformed records do not decode (${(err as Error).message}); the file is damaged.`, { file });
+}
+
+/** The payload CRC, the compressor (to the size its frame or the header states) and the transform's group size: the transformed bytes ("laid"). */
+function checkedLaid(payload: Uint8Array, info: PayloadInfo, file: string): Uint8Array {
   if (crc32(payload) !== info.payloadCrc) throw checksumError(file, 'the payload');
   const rawBytes = info.count * info.recordBytes;
   let laid: Uint8Array;
@@ -77,22 +125,14 @@ export function decodePayload(payload: Uint8Array, info: PayloadInfo, file: stri
   if (info.codec !== CODEC_LZ4 && info.codec !== CODEC_ZSTD && info.codec !== CODEC_NONE) {
     throw new TickrecError('E_VERSION', `${file}: codec ${info.codec} is unknown to this tickrec; upgrade tickrec to read it.`, { file });
   }
-  let records: Uint8Array;
   if (info.transform === TRANSFORM_COLS8) {
     if (info.groupRecords !== groupRecords(info.recordBytes)) {
       throw new TickrecError('E_VERSION', `${file}: transform groups of ${info.groupRecords} records; this tickrec uses ${groupRecords(info.recordBytes)}. Upgrade tickrec.`, { file });
     }
-    try {
-      records = cols8Decode(laid, info.recordBytes, info.count);
-    } catch (err) {
-      throw new TickrecError('E_CORRUPT', `${file}: the transformed records do not decode (${(err as Error).message}); the file is damaged.`, { file });
-    }
-  } else {
-    if (laid.length !== rawBytes) throw new TickrecError('E_CORRUPT', `${file}: payload holds ${laid.length} bytes, expected ${rawBytes}.`, { file });
-    records = laid.byteOffset % 8 === 0 ? laid : laid.slice();
+  } else if (laid.length !== rawBytes) {
+    throw new TickrecError('E_CORRUPT', `${file}: payload holds ${laid.length} bytes, expected ${rawBytes}.`, { file });
   }
-  if (checkRaw && crc32(records) !== info.rawCrc) throw checksumError(file, 'the decoded records');
-  return records;
+  return laid;
 }
 
 function lz4DecompressAny(payload: Uint8Array, file: string): Uint8Array {

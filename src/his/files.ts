@@ -63,9 +63,14 @@ export function writeAll(fd: number, bytes: Uint8Array, file: string, position?:
   }
 }
 
-/** pread(2) of exactly `length` bytes at `position` into a fresh 8-aligned buffer. */
-export function readAt(fd: number, position: number, length: number, file: string): Uint8Array {
-  const out = new Uint8Array(new ArrayBuffer(length));
+/**
+ * pread(2) of exactly `length` bytes at `position` into a fresh 8-aligned buffer, or into
+ * `into` (at its start; at least `length` bytes) when given: the result is then a view of
+ * `into`, valid until the caller reuses it.
+ */
+export function readAt(fd: number, position: number, length: number, file: string, into?: Uint8Array): Uint8Array {
+  if (into !== undefined && into.length < length) throw new RangeError(`readAt: buffer of ${into.length} bytes for ${length}`);
+  const out = into !== undefined ? into.subarray(0, length) : new Uint8Array(new ArrayBuffer(length));
   let done = 0;
   while (done < length) {
     let n: number;

@@ -36,7 +36,8 @@ import fs from 'node:fs';
 import { TickrecError, ioError } from '../errors.js';
 import { BLOCK_HEADER_V2 } from '../format/index.js';
 import { CODEC_LZ4 } from './codec.js';
-import { checksumError, crc32, decodeDayBlock, decodePayload, encodeDatakitBlock, encodePayload, parseBlockHead, type BlockFormat, type HisCodec } from './block.js';
+import { assert } from '../assert.js';
+import { checksumError, crc32, decodeDayBlock, decodePayload, decodePayloadColumns, encodeDatakitBlock, encodePayload, parseBlockHead, type BlockFormat, type HisCodec, type PayloadInfo } from './block.js';
 import { getHeader, offsetOf, putHeader } from './fields.js';
 import { readAt, readWhole, writeAll, writeFileDurable } from './files.js';
 import {
@@ -50,12 +51,17 @@ import {
   hisKindByType,
   type HisKind,
 } from './layout.js';
-import { TRANSFORM_COLS8, groupRecords } from './transform.js';
+import { TRANSFORM_COLS8, groupRecords, type ColumnPlan, type DecodeRun } from './transform.js';
 
 export const MERGE_FANOUT = 8;
 export const MERGE_MAX_LEVEL = 3;
 export const MERGE_MAX_RAW_BYTES = 16 * 1024 * 1024;
 export const VACUUM_MIN_DEAD_BYTES = 1024 * 1024;
+
+export interface ReadColumnsOptions {
+  /** Also check the CRC-32 of the raw bars (decodes rows, hashes them, extracts the columns from them). Default false; see readColumns. */
+  checkRaw?: boolean;
+}
 
 export interface HistoryDay {
   date: number;
@@ -226,6 +232,27 @@ function readChunkDays(fd: number, file: string, c: Chunk): HistoryDay[] {
   return out;
 }
 
+/** Appends run (src, count) → dst, extending the last run when both sides continue it. */
+function addRun(runs: DecodeRun[], src: number, count: number, dst: number): void {
+  const last = runs[runs.length - 1];
+  if (last && last.src + last.count === src && last.dst + last.count === dst) runs[runs.length - 1] = { src: last.src, count: last.count + count, dst: last.dst };
+  else runs.push({ src, count, dst });
+}
+
+/**
+ * Payloads of the columnar read are read into this buffer, reused from chunk to chunk
+ * (a fresh buffer per chunk costs a page fault per 4 KiB on first touch, about as much
+ * as decoding it). Only payloads up to PAYLOAD_SCRATCH_MAX bytes use it, so that a
+ * process does not keep a large buffer alive after one big read.
+ */
+const PAYLOAD_SCRATCH_MAX = 1 << 20;
+let payloadBuf = new Uint8Array(0);
+function payloadScratch(bytes: number): Uint8Array | undefined {
+  if (bytes > PAYLOAD_SCRATCH_MAX) return undefined;
+  if (payloadBuf.length < bytes) payloadBuf = new Uint8Array(Math.min(PAYLOAD_SCRATCH_MAX, Math.max(bytes, 2 * payloadBuf.length, 65536)));
+  return payloadBuf;
+}
+
 function readChunkRecords(fd: number, file: string, kind: HisKind, c: Chunk, checkRaw = true): Uint8Array {
   const payload = readAt(fd, c.offset, c.payloadBytes, file);
   return decodePayload(
@@ -354,22 +381,90 @@ export class BarHistory {
       }
       return this.all.slice(a * rb, Math.max(a, at) * rb);
     }
-    const pieces: { date: number; bytes: Uint8Array }[] = [];
+    const pieces = this.pieces(fromDate, toDate);
+    const decoded = new Map<number, Uint8Array>(); // each chunk decoded once, even when its days interleave with another's
+    for (const p of pieces) if (!decoded.has(p.chunk)) decoded.set(p.chunk, this.chunkRecords(p.chunk));
+    return concat(pieces.map((p) => decoded.get(p.chunk)!.subarray(p.first * rb, (p.first + p.count) * rb)));
+  }
+
+  /** Bars of the days in [fromDate, toDate]: the rows readColumns writes for that range. Reads day tables only. */
+  rowCount(fromDate = 0, toDate = MAX_DATE): number {
+    if (this.allDays) return this.allDays.reduce((a, d) => (d.date >= fromDate && d.date <= toDate ? a + d.count : a), 0);
+    return this.pieces(fromDate, toDate).reduce((a, p) => a + p.count, 0);
+  }
+
+  /**
+   * The bars of every day in [fromDate, toDate], in date order, decoded straight into the
+   * columns of `plan`: bar i goes to row dst + i of every sink (which must hold
+   * dst + rowCount(fromDate, toDate) rows). Returns the number of bars written.
+   *
+   * WHAT THIS CHECKS (the rule of the columnar read): the header, the meta slot, the index
+   * and the day tables (CRCs, as open() and days() do), then for each chunk decoded the
+   * CRC-32 of its payload as stored, the decompressed size and the structure of the COLS8
+   * groups. Together they detect any flipped bit of the file: every stored byte is under
+   * one of those CRCs. What it does NOT check by default is the CRC of the raw bars
+   * (raw_crc32): the columnar decode never rebuilds the rows it was computed over, and
+   * that CRC only guards against a bug of the transform itself, which `tickrec verify
+   * --deep` and compaction's read-back check. `{ checkRaw: true }` checks it: the chunk
+   * is then decoded to rows (cols8Decode), hashed, and the columns extracted from the rows
+   * (slower: the raw bars are written, hashed and read once more). A datakit history (zstd,
+   * no checksum) is decoded whole at open and extracted from its rows.
+   */
+  readColumns(fromDate: number, toDate: number, plan: ColumnPlan, dst: number, opts: ReadColumnsOptions = {}): number {
+    assert(plan.recordBytes === this.kind.recordBytes, `columns planned for ${plan.recordBytes}-byte records, ${this.path} holds ${this.kind.recordBytes}-byte bars`);
+    if (this.all) {
+      const runs: DecodeRun[] = [];
+      let first = 0;
+      let at = dst;
+      for (const d of this.allDays!) {
+        if (d.date >= fromDate && d.date <= toDate) {
+          addRun(runs, first, d.count, at);
+          at += d.count;
+        }
+        first += d.count;
+      }
+      plan.fromRows(this.all, runs);
+      return at - dst;
+    }
+    // Days in date order get consecutive rows; each chunk is decoded once, into the rows of its days.
+    const byChunk = new Map<number, DecodeRun[]>();
+    let at = dst;
+    for (const p of this.pieces(fromDate, toDate)) {
+      let runs = byChunk.get(p.chunk);
+      if (!runs) byChunk.set(p.chunk, (runs = []));
+      addRun(runs, p.first, p.count, at);
+      at += p.count;
+    }
+    const fd = this.openFd();
+    for (const [i, runs] of byChunk) {
+      const c = this.chunks[i]!;
+      if (opts.checkRaw) {
+        plan.fromRows(this.chunkRecords(i), runs);
+        continue;
+      }
+      const payload = readAt(fd, c.offset, c.payloadBytes, this.path, payloadScratch(c.payloadBytes));
+      decodePayloadColumns(payload, this.payloadInfo(c), this.path, plan, runs, false);
+    }
+    return at - dst;
+  }
+
+  /** The days of [fromDate, toDate] as pieces of chunks, in date order (chunks may interleave in dates: an old day appended late is its own chunk). */
+  private pieces(fromDate: number, toDate: number): { date: number; chunk: number; first: number; count: number }[] {
+    const out: { date: number; chunk: number; first: number; count: number }[] = [];
     for (let i = 0; i < this.chunks.length; i++) {
       const c = this.chunks[i]!;
       if (c.lastDate < fromDate || c.firstDate > toDate) continue;
       let first = 0;
-      let recs: Uint8Array | undefined;
       for (const d of this.chunkDays(i)) {
-        if (d.date >= fromDate && d.date <= toDate) {
-          recs ??= this.chunkRecords(i);
-          pieces.push({ date: d.date, bytes: recs.subarray(first * rb, (first + d.count) * rb) });
-        }
+        if (d.date >= fromDate && d.date <= toDate) out.push({ date: d.date, chunk: i, first, count: d.count });
         first += d.count;
       }
     }
-    pieces.sort((a, b) => a.date - b.date);
-    return concat(pieces.map((p) => p.bytes));
+    return out.sort((a, b) => a.date - b.date);
+  }
+
+  private payloadInfo(c: Chunk): PayloadInfo {
+    return { codec: c.codec, transform: c.transform, recordBytes: this.kind.recordBytes, count: c.count, groupRecords: c.transform === TRANSFORM_COLS8 ? groupRecords(this.kind.recordBytes) : 0, payloadCrc: c.payloadCrc, rawCrc: c.rawCrc };
   }
 
   /** The bars of one day, or undefined when the history does not hold it. */

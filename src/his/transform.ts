@@ -60,7 +60,7 @@ function widthOf(orLo: number, orHi: number): number {
   return orHi !== 0 ? 4 + bytesOf(orHi >>> 0) : bytesOf(orLo >>> 0);
 }
 
-/** Scratch space of one encoder/decoder: zigzag deltas of one column of one group. */
+/** Scratch space of the encoder: zigzag deltas of one column of one group (two candidates). */
 class Scratch {
   zl: Uint32Array;
   zh: Uint32Array;
@@ -244,53 +244,6 @@ export function cols8Encode(records: Uint8Array, recordBytes: number): Uint8Arra
   return out.subarray(0, o);
 }
 
-/** Gathers the zigzag deltas of one column from its planes into zl (and zh when width > 4). */
-function gather(e: Uint8Array, p: number, w: number, m: number, zl: Uint32Array, zh: Uint32Array): void {
-  const lw = w < 4 ? w : 4;
-  switch (lw) {
-    case 0:
-      zl.fill(0, 0, m);
-      break;
-    case 1:
-      for (let i = 0; i < m; i++) zl[i] = e[p + i]!;
-      break;
-    case 2:
-      for (let i = 0, q = p + m; i < m; i++) zl[i] = e[p + i]! | (e[q + i]! << 8);
-      break;
-    case 3:
-      for (let i = 0, q = p + m, r = p + 2 * m; i < m; i++) zl[i] = e[p + i]! | (e[q + i]! << 8) | (e[r + i]! << 16);
-      break;
-    default:
-      for (let i = 0, q = p + m, r = p + 2 * m, t = p + 3 * m; i < m; i++) zl[i] = e[p + i]! | (e[q + i]! << 8) | (e[r + i]! << 16) | (e[t + i]! << 24);
-  }
-  if (w <= 4) return;
-  const h = p + 4 * m;
-  zh.fill(0, 0, m);
-  for (let b = 0; b < w - 4; b++) {
-    const at = h + b * m;
-    const sh = 8 * b;
-    for (let i = 0; i < m; i++) zh[i] = zh[i]! | (e[at + i]! << sh);
-  }
-}
-
-function decodeDec(f64: Float64Array, W: number, j: number, i0: number, m: number, k: number, w: number, x: number, zl: Uint32Array, zh: Uint32Array): void {
-  const p = P10[k]!;
-  let at = i0 * W + j;
-  if (w <= 4) {
-    for (let i = 0; i < m; i++, at += W) {
-      const z = zl[i]!;
-      x += (z >>> 1) ^ -(z & 1);
-      f64[at] = x / p;
-    }
-    return;
-  }
-  for (let i = 0; i < m; i++, at += W) {
-    const z = zh[i]! * TWO32 + zl[i]!;
-    x += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-    f64[at] = x / p;
-  }
-}
-
 function decodeDecNarrow(e: Uint8Array, q: number, f64: Float64Array, W: number, j: number, i0: number, m: number, k: number, w: number, x: number): void {
   const p = P10[k]!;
   let at = i0 * W + j;
@@ -350,25 +303,101 @@ function decodeIntNarrow(e: Uint8Array, q: number, u32: Uint32Array, W2: number,
   }
 }
 
-function decodeInt(u32: Uint32Array, W2: number, j: number, i0: number, m: number, w: number, pl: number, ph: number, zl: Uint32Array, zh: Uint32Array): void {
+/**
+ * Decodes column j of one group (m records, planes at enc[q..]) into the words of rows
+ * i0 .. i0+m-1 of an array of W-word rows: row r's word j is f64[r * W + j] (u32[2(r * W + j)],
+ * u32[2(r * W + j) + 1] as integers). f64 and u32 view the same memory. With W = 1 and
+ * j = 0 the rows are one contiguous column (the columnar decode writes a Float64Array
+ * field of the result this way).
+ */
+function decodeColumn(enc: Uint8Array, q: number, mode: number, k: number, w: number, lo: number, hi: number, m: number, f64: Float64Array, u32: Uint32Array, W: number, j: number, i0: number): void {
+  // Fused loops: the planes are read and the values written in one pass (measured against
+  // gathering the deltas of a column into scratch arrays first: ~1.4x for narrow columns,
+  // ~1.15x for the wide ones, e.g. the 8-byte INT64 column that doubles which are not
+  // decimals, or that hold a -0, become).
+  if (mode === MODE_DEC) {
+    if (w <= 2) decodeDecNarrow(enc, q, f64, W, j, i0, m, k, w, hi * TWO32 + lo);
+    else decodeDecWide(enc, q, f64, W, j, i0, m, k, w, hi * TWO32 + lo);
+  } else if (w <= 2) decodeIntNarrow(enc, q, u32, 2 * W, j, i0, m, w, lo, hi);
+  else decodeIntWide(enc, q, u32, 2 * W, j, i0, m, w, lo, hi);
+}
+
+/** DECIMAL column of width 3..8, planes read and values written in one pass. */
+function decodeDecWide(e: Uint8Array, q: number, f64: Float64Array, W: number, j: number, i0: number, m: number, k: number, w: number, x: number): void {
+  const p = P10[k]!;
+  let at = i0 * W + j;
+  const q1 = q + m;
+  const q2 = q + 2 * m;
+  const q3 = q + 3 * m;
+  if (w <= 4) {
+    for (let i = 0; i < m; i++, at += W) {
+      let z = e[q + i]! | (e[q1 + i]! << 8) | (e[q2 + i]! << 16);
+      if (w === 4) z |= e[q3 + i]! << 24;
+      x += (z >>> 1) ^ -(z & 1);
+      f64[at] = x / p;
+    }
+    return;
+  }
+  const q4 = q + 4 * m;
+  const q5 = q + 5 * m;
+  const q6 = q + 6 * m;
+  const q7 = q + 7 * m;
+  for (let i = 0; i < m; i++, at += W) {
+    const zl = (e[q + i]! | (e[q1 + i]! << 8) | (e[q2 + i]! << 16) | (e[q3 + i]! << 24)) >>> 0;
+    let zh = e[q4 + i]!;
+    if (w >= 6) zh |= e[q5 + i]! << 8;
+    if (w >= 7) zh |= e[q6 + i]! << 16;
+    if (w === 8) zh = (zh | (e[q7 + i]! << 24)) >>> 0;
+    const z = zh * TWO32 + zl;
+    x += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    f64[at] = x / p;
+  }
+}
+
+/** INT64 column of width 3..8, planes read and values written in one pass. */
+function decodeIntWide(e: Uint8Array, q: number, u32: Uint32Array, W2: number, j: number, i0: number, m: number, w: number, pl: number, ph: number): void {
   let at = i0 * W2 + 2 * j;
-  if (w === 0) {
+  const q1 = q + m;
+  const q2 = q + 2 * m;
+  const q3 = q + 3 * m;
+  const q4 = q + 4 * m;
+  const q5 = q + 5 * m;
+  const q6 = q + 6 * m;
+  const q7 = q + 7 * m;
+  if (w === 8) {
+    // Every plane: what a column of doubles that are not decimals (or hold a -0) becomes.
     for (let i = 0; i < m; i++, at += W2) {
+      const z = e[q + i]! | (e[q1 + i]! << 8) | (e[q2 + i]! << 16) | (e[q3 + i]! << 24);
+      const hz = e[q4 + i]! | (e[q5 + i]! << 8) | (e[q6 + i]! << 16) | (e[q7 + i]! << 24);
+      const sg = -(z & 1);
+      const dl = ((z >>> 1) | (hz << 31)) ^ sg;
+      const dh = (hz >>> 1) ^ sg;
+      const nl = pl + (dl >>> 0);
+      pl = nl >>> 0;
+      ph = (ph + dh + (nl >= TWO32 ? 1 : 0)) | 0;
       u32[at] = pl;
       u32[at + 1] = ph;
     }
     return;
   }
   for (let i = 0; i < m; i++, at += W2) {
-    const z = zl[i]!;
-    const hz = w <= 4 ? 0 : zh[i]!;
+    let z = e[q + i]! | (e[q1 + i]! << 8) | (e[q2 + i]! << 16);
+    let hz = 0;
+    if (w >= 4) {
+      z |= e[q3 + i]! << 24;
+      if (w >= 5) {
+        hz = e[q4 + i]!;
+        if (w >= 6) hz |= e[q5 + i]! << 8;
+        if (w >= 7) hz |= e[q6 + i]! << 16;
+        if (w === 8) hz |= e[q7 + i]! << 24;
+      }
+    }
     const sg = -(z & 1);
     const dl = ((z >>> 1) | (hz << 31)) ^ sg;
     const dh = (hz >>> 1) ^ sg;
     const nl = pl + (dl >>> 0);
-    const carry = nl >= TWO32 ? 1 : 0;
     pl = nl >>> 0;
-    ph = (ph + dh + carry) | 0;
+    ph = (ph + dh + (nl >= TWO32 ? 1 : 0)) | 0;
     u32[at] = pl;
     u32[at + 1] = ph;
   }
@@ -385,12 +414,10 @@ export function cols8Decode(enc: Uint8Array, recordBytes: number, count: number,
   const dst = out ?? new Uint8Array(bytes);
   assert(dst.byteOffset % 8 === 0 && dst.length >= bytes, 'COLS8 decode: output must be 8-aligned and large enough');
   const W = recordBytes / 8;
-  const W2 = 2 * W;
   const G = groupRecords(recordBytes);
   const u32 = new Uint32Array(dst.buffer, dst.byteOffset, bytes / 4);
   const f64 = new Float64Array(dst.buffer, dst.byteOffset, bytes / 8);
   const dv = new DataView(enc.buffer, enc.byteOffset, enc.length);
-  const s = scratchFor(Math.min(G, count));
   let o = 0;
   for (let i0 = 0; i0 < count; i0 += G) {
     const m = Math.min(G, count - i0);
@@ -406,19 +433,298 @@ export function cols8Decode(enc: Uint8Array, recordBytes: number, count: number,
         throw new RangeError(`COLS8: column ${j} of group at record ${i0} has mode ${mode}, scale ${k}, width ${w}`);
       }
       if (o + w * m > enc.length) throw new RangeError(`COLS8: planes of column ${j} of group at record ${i0} past the end`);
-      const lo = dv.getUint32(e + 8, true);
-      const hi = dv.getInt32(e + 12, true);
-      // Fused loops for the common narrow columns (measured: ~1.4x the gather-then-decode path).
-      if (mode === MODE_DEC && w <= 2) decodeDecNarrow(enc, o, f64, W, j, i0, m, k, w, hi * TWO32 + lo);
-      else if (mode === MODE_INT && w <= 2) decodeIntNarrow(enc, o, u32, W2, j, i0, m, w, lo, hi);
-      else {
-        gather(enc, o, w, m, s.zl, s.zh);
-        if (mode === MODE_DEC) decodeDec(f64, W, j, i0, m, k, w, hi * TWO32 + lo, s.zl, s.zh);
-        else decodeInt(u32, W2, j, i0, m, w, lo, hi, s.zl, s.zh);
-      }
+      decodeColumn(enc, o, mode, k, w, dv.getUint32(e + 8, true), dv.getInt32(e + 12, true), m, f64, u32, W, j, i0);
       o += w * m;
     }
   }
   if (o !== enc.length) throw new RangeError(`COLS8: ${enc.length - o} bytes left after ${count} records`);
   return dst.subarray(0, bytes);
+}
+
+// ---------------------------------------------------------------------------------------
+// Columnar decode: COLS8 groups straight into one typed array per field.
+//
+// The transform already stores each 8-byte word of the record as a column, so a reader
+// that wants columns (readBarsMarket) undoes delta, zigzag and decimal scale of a word
+// directly into the result's array for that field, instead of rebuilding 88-byte rows and
+// then copying every 11th double out of them again. Rows are never materialized, so the
+// CRC of the raw records cannot be computed on this path: see BarHistory.readColumns for
+// what it checks (the payload CRC covers every stored byte) and how to ask for the raw CRC.
+//
+// BIT-EXACTNESS (test/his/columns.test.ts checks it against row decode + extraction for
+// random records, NaN payloads and -0 included): an f64 field whose word is INT64 in a
+// group is written through a Uint32Array view of its Float64Array (the bits are copied,
+// never read as a double); a DECIMAL word is x / 10^scale, exactly what the row decoder
+// stores. Integer fields (u64, i64, u32, u16) are read from the word's bits, as the row
+// extractor does: u64 hi * 2^32 + lo, i64 (hi | 0) * 2^32 + lo. From rows (fromRows, and
+// the scratch words of a partial group), an f64 field is copied from one Float64Array to
+// another, as src/read/columns.ts does: V8 moves the 8 bytes without touching a NaN's
+// payload (the fast-check test holds signalling NaNs with payloads).
+
+/** How a field's word is turned into its column's element. */
+export type SinkType = 'f64' | 'u64' | 'i64' | 'u32' | 'u16';
+
+/** One output column of a columnar decode: the field at `offset` of the record goes to `out[row]`. */
+export interface ColumnSink {
+  /** Byte offset of the field in the record: a multiple of 8 for f64/u64/i64, of 4 for u32, of 2 for u16. */
+  readonly offset: number;
+  readonly type: SinkType;
+  /** Float64Array for f64, u64, i64; Uint32Array for u32; Uint16Array for u16. */
+  readonly out: Float64Array | Uint32Array | Uint16Array;
+  /** The row `out[0]` holds (default 0): row r goes to out[r - firstRow]. A window over a run's rows (the reader's scratch key columns). */
+  readonly firstRow?: number;
+}
+
+/** Records [src, src + count) of the decoded block go to output rows [dst, dst + count). */
+export interface DecodeRun {
+  readonly src: number;
+  readonly count: number;
+  readonly dst: number;
+}
+
+interface PlannedSink {
+  readonly type: SinkType;
+  readonly f64: Float64Array | undefined;
+  /** f64 sinks: a Uint32Array over the same memory (INT64 words are copied as bits). */
+  readonly u32: Uint32Array | undefined;
+  readonly out: Float64Array | Uint32Array | Uint16Array;
+  readonly firstRow: number;
+  /** u32/u16: which u32 of the word (0 low, 1 high); u16: shift within it. */
+  readonly half: number;
+  readonly shift: number;
+}
+
+/** Scratch words of one group (decode of one column before it is spread over its sinks). */
+let wordScratch = { f64: new Float64Array(0), u32: new Uint32Array(0) };
+function wordsFor(n: number): { f64: Float64Array; u32: Uint32Array } {
+  if (wordScratch.f64.length < n) {
+    const b = new ArrayBuffer(n * 8);
+    wordScratch = { f64: new Float64Array(b), u32: new Uint32Array(b) };
+  }
+  return wordScratch;
+}
+
+/**
+ * The columns a columnar decode writes, checked once and reused for every block decoded
+ * into the same arrays (a market read decodes thousands of chunks into one set).
+ */
+export class ColumnPlan {
+  readonly recordBytes: number;
+  /** Rows [firstRow, endRow) are the rows every sink can hold (a decode run must stay inside). */
+  readonly firstRow: number;
+  readonly endRow: number;
+  /** Sinks of each word of the record (undefined: the word is not read). */
+  private readonly byWord: (PlannedSink[] | undefined)[];
+
+  constructor(recordBytes: number, sinks: readonly ColumnSink[]) {
+    assert(recordBytes % 8 === 0 && recordBytes > 0, `columnar decode needs a record size that is a multiple of 8, got ${recordBytes}`);
+    const W = recordBytes / 8;
+    this.recordBytes = recordBytes;
+    this.byWord = new Array<PlannedSink[] | undefined>(W).fill(undefined);
+    let first = 0;
+    let end = Infinity;
+    for (const s of sinks) {
+      const firstRow = s.firstRow ?? 0;
+      assert(Number.isInteger(firstRow) && firstRow >= 0, `column sink at offset ${s.offset}: firstRow ${firstRow} is not a row`);
+      const size = s.type === 'u16' ? 2 : s.type === 'u32' ? 4 : 8;
+      assert(Number.isInteger(s.offset) && s.offset >= 0 && s.offset + size <= recordBytes && s.offset % size === 0, `column sink at offset ${s.offset} (${s.type}) does not fit an aligned field of a ${recordBytes}-byte record`);
+      const want = s.type === 'u16' ? Uint16Array : s.type === 'u32' ? Uint32Array : Float64Array;
+      assert(s.out instanceof want, `column sink at offset ${s.offset} (${s.type}) needs a ${want.name}`);
+      const isF64 = s.type === 'f64';
+      const f64 = isF64 ? (s.out as Float64Array) : undefined;
+      const p: PlannedSink = {
+        type: s.type,
+        f64,
+        u32: f64 ? new Uint32Array(f64.buffer, f64.byteOffset, f64.length * 2) : undefined,
+        out: s.out,
+        firstRow,
+        half: (s.offset & 7) >>> 2,
+        shift: (s.offset & 2) * 8,
+      };
+      const j = s.offset >>> 3;
+      (this.byWord[j] ??= []).push(p);
+      first = Math.max(first, firstRow);
+      end = Math.min(end, firstRow + s.out.length);
+    }
+    this.firstRow = first;
+    this.endRow = end; // Infinity without sinks: nothing is written
+  }
+
+  /** Checks runs against the block (count records) and the sinks: sorted by src, disjoint, inside both. */
+  checkRuns(count: number, runs: readonly DecodeRun[]): void {
+    let end = 0;
+    for (const r of runs) {
+      assert(Number.isInteger(r.src) && Number.isInteger(r.count) && Number.isInteger(r.dst), 'decode run: integers');
+      assert(r.src >= end && r.count >= 0 && r.src + r.count <= count, `decode run [${r.src}, +${r.count}) is out of order or past the ${count} records`);
+      assert(r.count === 0 || (r.dst >= this.firstRow && r.dst + r.count <= this.endRow), `decode run to rows [${r.dst}, +${r.count}) does not fit columns of rows [${this.firstRow}, ${this.endRow})`);
+      end = r.src + r.count;
+    }
+  }
+
+  /**
+   * Copies fields of rows (whole records, 8-aligned) into the sinks: records
+   * [run.src, run.src + run.count) of `records` to rows [run.dst, ...). The row path:
+   * datakit's histories (decoded whole by zstd) and reads that check the raw CRC.
+   */
+  fromRows(records: Uint8Array, runs: readonly DecodeRun[]): void {
+    assert(records.byteOffset % 8 === 0 && records.length % this.recordBytes === 0, 'columnar extraction: records must be whole and 8-aligned');
+    const n = records.length / this.recordBytes;
+    this.checkRuns(n, runs);
+    const W = this.recordBytes / 8;
+    const f64 = new Float64Array(records.buffer, records.byteOffset, records.length / 8);
+    const u32 = new Uint32Array(records.buffer, records.byteOffset, records.length / 4);
+    // Blocks of ~64 KiB of records, one pass per word over each: the block stays in L2.
+    const B = Math.max(1, Math.floor(65536 / this.recordBytes));
+    for (const r of runs) {
+      for (let b = 0; b < r.count; b += B) {
+        const m = Math.min(B, r.count - b);
+        for (let j = 0; j < W; j++) {
+          const sinks = this.byWord[j];
+          if (!sinks) continue;
+          for (const s of sinks) spreadStrided(s, f64, u32, W, (r.src + b) * W + j, m, r.dst + b - s.firstRow);
+        }
+      }
+    }
+  }
+
+  /** @internal For cols8DecodeColumns: the sinks of word j. */
+  sinksOf(j: number): readonly PlannedSink[] | undefined {
+    return this.byWord[j];
+  }
+}
+
+/** Field of word j of m rows (word index `at`, then every W words) into the sink's out[d ...]. */
+function spreadStrided(s: PlannedSink, f64: Float64Array, u32: Uint32Array, W: number, at: number, m: number, d: number): void {
+  switch (s.type) {
+    case 'f64': {
+      const o = s.f64!;
+      for (let i = 0, w = at; i < m; i++, w += W) o[d + i] = f64[w]!;
+      return;
+    }
+    case 'u64': {
+      const o = s.out as Float64Array;
+      for (let i = 0, w = 2 * at; i < m; i++, w += 2 * W) o[d + i] = u32[w + 1]! * TWO32 + u32[w]!;
+      return;
+    }
+    case 'i64': {
+      const o = s.out as Float64Array;
+      for (let i = 0, w = 2 * at; i < m; i++, w += 2 * W) o[d + i] = (u32[w + 1]! | 0) * TWO32 + u32[w]!;
+      return;
+    }
+    case 'u32': {
+      const o = s.out as Uint32Array;
+      for (let i = 0, w = 2 * at + s.half; i < m; i++, w += 2 * W) o[d + i] = u32[w]!;
+      return;
+    }
+    case 'u16': {
+      const o = s.out as Uint16Array;
+      for (let i = 0, w = 2 * at + s.half; i < m; i++, w += 2 * W) o[d + i] = (u32[w]! >>> s.shift) & 0xffff;
+      return;
+    }
+  }
+}
+
+/** An INT64 column of width 0..2 into a u32 sink at out[d ...]: the low (or high) half of each word (what spreadStrided does after decodeIntNarrow, fused). */
+function decodeIntNarrowU32(e: Uint8Array, q: number, out: Uint32Array, high: boolean, d: number, m: number, w: number, pl: number, ph: number): void {
+  if (w === 0) {
+    out.fill(high ? ph : pl, d, d + m);
+    return;
+  }
+  const q2 = w === 2 ? q + m : q; // width 1: the second plane is not read
+  const hiMask = w === 2 ? 0xff : 0;
+  for (let i = 0; i < m; i++) {
+    const z = e[q + i]! | ((e[q2 + i]! & hiMask) << 8);
+    const dl = (z >>> 1) ^ -(z & 1);
+    const nl = pl + (dl >>> 0);
+    ph = (ph + (dl >> 31) + (nl >= TWO32 ? 1 : 0)) | 0;
+    pl = nl >>> 0;
+    out[d + i] = high ? ph : pl;
+  }
+}
+
+/** An INT64 column of width 0..2 into a u64 or i64 sink (a Float64Array of numbers) at out[d ...]. */
+function decodeIntNarrowNum(e: Uint8Array, q: number, out: Float64Array, signed: boolean, d: number, m: number, w: number, pl: number, ph: number): void {
+  if (w === 0) {
+    out.fill((signed ? ph : ph >>> 0) * TWO32 + pl, d, d + m);
+    return;
+  }
+  const q2 = w === 2 ? q + m : q;
+  const hiMask = w === 2 ? 0xff : 0;
+  for (let i = 0; i < m; i++) {
+    const z = e[q + i]! | ((e[q2 + i]! & hiMask) << 8);
+    const dl = (z >>> 1) ^ -(z & 1);
+    const nl = pl + (dl >>> 0);
+    ph = (ph + (dl >> 31) + (nl >= TWO32 ? 1 : 0)) | 0;
+    pl = nl >>> 0;
+    out[d + i] = (signed ? ph : ph >>> 0) * TWO32 + pl;
+  }
+}
+
+/**
+ * Reverses COLS8 into columns: `count` records of `plan.recordBytes` encoded in `enc`;
+ * records [run.src, run.src + run.count) of each run go to rows [run.dst, ...) of every
+ * sink of the plan. Words without a sink are not decoded; groups without a record in a
+ * run are skipped, but every directory entry is checked and the encoding must end exactly
+ * where the last group does, as in cols8Decode (RangeError otherwise).
+ */
+export function cols8DecodeColumns(enc: Uint8Array, count: number, plan: ColumnPlan, runs: readonly DecodeRun[]): void {
+  plan.checkRuns(count, runs);
+  const recordBytes = plan.recordBytes;
+  const W = recordBytes / 8;
+  const G = groupRecords(recordBytes);
+  const dv = new DataView(enc.buffer, enc.byteOffset, enc.length);
+  const words = wordsFor(Math.min(G, count));
+  // Pieces of the current group: [ps[p], pe[p]) of the group's records to rows pd[p].
+  const ps: number[] = [];
+  const pe: number[] = [];
+  const pd: number[] = [];
+  let r = 0;
+  let o = 0;
+  for (let i0 = 0; i0 < count; i0 += G) {
+    const m = Math.min(G, count - i0);
+    const dir = o;
+    o += W * DIR_ENTRY_BYTES;
+    if (o > enc.length) throw new RangeError(`COLS8: directory of group at record ${i0} past the end (${enc.length} bytes)`);
+    while (r < runs.length && runs[r]!.src + runs[r]!.count <= i0) r++;
+    ps.length = pe.length = pd.length = 0;
+    for (let q = r; q < runs.length && runs[q]!.src < i0 + m; q++) {
+      const run = runs[q]!;
+      const a = Math.max(run.src, i0);
+      const b = Math.min(run.src + run.count, i0 + m);
+      if (b <= a) continue;
+      ps.push(a - i0);
+      pe.push(b - i0);
+      pd.push(run.dst + (a - run.src));
+    }
+    const whole = ps.length === 1 && ps[0] === 0 && pe[0] === m;
+    for (let j = 0; j < W; j++) {
+      const e = dir + j * DIR_ENTRY_BYTES;
+      const mode = enc[e]!;
+      const k = enc[e + 1]!;
+      const w = enc[e + 2]!;
+      if (w > 8 || k > MAX_SCALE || (mode !== MODE_INT && mode !== MODE_DEC)) {
+        throw new RangeError(`COLS8: column ${j} of group at record ${i0} has mode ${mode}, scale ${k}, width ${w}`);
+      }
+      if (o + w * m > enc.length) throw new RangeError(`COLS8: planes of column ${j} of group at record ${i0} past the end`);
+      const sinks = plan.sinksOf(j);
+      if (sinks && ps.length > 0) {
+        const lo = dv.getUint32(e + 8, true);
+        const hi = dv.getInt32(e + 12, true);
+        const only = sinks.length === 1 ? sinks[0]! : undefined;
+        if (whole && only?.type === 'f64') {
+          // The common case: the whole group to consecutive rows of one f64 column, decoded in place.
+          decodeColumn(enc, o, mode, k, w, lo, hi, m, only.f64!, only.u32!, 1, 0, pd[0]! - only.firstRow);
+        } else if (whole && only !== undefined && mode === MODE_INT && w <= 2 && only.type !== 'u16') {
+          // Integer fields (a bar's date and time): narrow deltas, converted as they are decoded.
+          if (only.type === 'u32') decodeIntNarrowU32(enc, o, only.out as Uint32Array, only.half === 1, pd[0]! - only.firstRow, m, w, lo, hi);
+          else decodeIntNarrowNum(enc, o, only.out as Float64Array, only.type === 'i64', pd[0]! - only.firstRow, m, w, lo, hi);
+        } else {
+          decodeColumn(enc, o, mode, k, w, lo, hi, m, words.f64, words.u32, 1, 0, 0);
+          for (let p = 0; p < ps.length; p++) for (const sk of sinks) spreadStrided(sk, words.f64, words.u32, 1, ps[p]!, pe[p]! - ps[p]!, pd[p]! - sk.firstRow);
+        }
+      }
+      o += w * m;
+    }
+  }
+  if (o !== enc.length) throw new RangeError(`COLS8: ${enc.length - o} bytes left after ${count} records`);
 }

@@ -5,7 +5,8 @@ import type { Bar, Rec, Tick, Trade, View } from '../format/index.js';
 import { extractorOf, growColumns, trimColumns, type BarColumns, type Columns, type TickColumns, type TradeColumns } from './columns.js';
 import { barKind, readKind, type BarPeriodName, type ReadKind, type ReadKindName } from './kinds.js';
 import { keyRange, type InstantInput, type KeyRange } from './range.js';
-import { instrumentSegments, type Segment } from './segments.js';
+import type { ColumnSink } from '../his/index.js';
+import { decodeRun, instrumentParts, instrumentSegments, type Segment } from './segments.js';
 import { checkCode, checkExchange, checkRoot, listExchanges, listKind, listingCodes } from './sources.js';
 
 /** One instrument over [from, to) (both optional: from the first record, through the last). */
@@ -162,6 +163,14 @@ export interface MarketQuery {
   codes?: readonly string[];
   /** Only these columns (default: every numeric field). */
   fields?: readonly string[];
+  /**
+   * Also check the CRC-32 of the raw records of tickrec bar histories (default false).
+   * Bar histories are decoded straight into the columns, which checks the CRC of every
+   * stored byte (header, index, day tables, payloads) but never rebuilds the rows the raw
+   * CRC was computed over; `checkRaw: true` rebuilds and hashes them (slower), as `tickrec
+   * verify --deep` does. Day blocks and rt files are read as before either way.
+   */
+  checkRaw?: boolean;
 }
 
 export interface MarketBarsQuery extends Omit<MarketQuery, 'kind'> {
@@ -217,28 +226,49 @@ function readMarketOf<C>(kind: ReadKind, q: Omit<MarketQuery, 'kind'>): MarketCo
   const only = q.codes?.map((c) => checkCode(exchange, c));
   const listing = listKind(root, kind, exchange, only?.length === 1 ? only[0] : undefined, range);
   const codes = only ? [...new Set(only)].sort() : listingCodes(listing);
+  const checkRaw = q.checkRaw === true;
   let cap = 0;
   let cols = ex.allocate(0, q.fields) as C & Columns;
+  let sinks: ColumnSink[] = [];
   let inst = new Uint32Array(0);
   let n = 0;
   const instruments: InstrumentRows[] = [];
-  for (const code of codes) {
+  /** Room for `more` rows after the n taken, while instrument k (0-based) of the codes is read. */
+  const reserve = (more: number, k: number): void => {
+    if (n + more <= cap) return;
+    // Projected from the rows per instrument so far (the first instrument: from its own
+    // rows), so a market of similar instruments allocates once and never copies; the
+    // arrays are fresh (zeroed lazily by the kernel), and the pages past the last row
+    // are never touched.
+    const need = n + more;
+    cap = Math.max(need, Math.ceil((need / (k + 1)) * codes.length * 1.05), cap === 0 ? 0 : Math.ceil(cap * 1.25));
+    cols = growColumns(cols, n, cap);
+    sinks = ex.columns.flatMap((c) => {
+      const out = (cols as Columns)[c.name];
+      return out ? [{ offset: c.offset, type: c.type, out }] : [];
+    });
+    const b = new Uint32Array(cap);
+    b.set(inst.subarray(0, n));
+    inst = b;
+  };
+  codes.forEach((code, k) => {
     const start = n;
-    for (const s of instrumentSegments(listing, code, range)) {
-      if (n + s.count > cap) {
-        // First growth: assume every instrument holds about as many rows as this one.
-        cap = Math.max(n + s.count, cap === 0 ? Math.ceil((n + s.count) * codes.length * 1.05) : Math.ceil(cap * 1.5));
-        cols = growColumns(cols, n, cap);
-        const b = new Uint32Array(cap);
-        b.set(inst.subarray(0, n));
-        inst = b;
+    for (const part of instrumentParts(listing, code, range, kind.isBar)) {
+      if ('history' in part) {
+        // A run of days of a bar history: decoded straight into the columns (no rows).
+        reserve(part.history.rowCount(part.firstDate, part.lastDate), k);
+        n += decodeRun(part, range, sinks, n, checkRaw);
+        continue;
       }
-      ex.extract(s.mem, 0, s.count, cols, n);
-      inst.fill(instruments.length, n, n + s.count);
-      n += s.count;
+      reserve(part.count, k);
+      ex.extract(part.mem, 0, part.count, cols, n);
+      n += part.count;
     }
-    if (n > start) instruments.push({ exchange, code, start, count: n - start });
-  }
+    if (n > start) {
+      inst.fill(instruments.length, start, n);
+      instruments.push({ exchange, code, start, count: n - start });
+    }
+  });
   const columns = { ...trimColumns(cols, n), instrument: inst.length === n ? inst : inst.subarray(0, n) } as C & { instrument: Uint32Array };
   return { kind: kind.name, exchange, count: n, instruments, columns };
 }

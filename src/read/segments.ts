@@ -24,8 +24,9 @@
 
 import fs from 'node:fs';
 import { dayBarFromTicks } from '../compact/day-bar.js';
-import { Mem, type RecordKind } from '../format/index.js';
-import { BarHistory, hisDayPath, hisHistoryPath, readHisBlock } from '../his/index.js';
+import { assert } from '../assert.js';
+import { BAR, Mem, type RecordKind } from '../format/index.js';
+import { BarHistory, ColumnPlan, hisDayPath, hisHistoryPath, readHisBlock, type ColumnSink } from '../his/index.js';
 import { RtReader, rtFilePath } from '../store/index.js';
 import type { ReadKind } from './kinds.js';
 import type { KeyRange } from './range.js';
@@ -123,11 +124,37 @@ function finishedRecords(file: string, kind: RecordKind, skipIno: number | undef
 }
 
 /**
+ * Consecutive trading days that only a bar history holds, not decoded yet: a columnar
+ * reader decodes them straight into its columns (BarHistory.readColumns) and keeps the
+ * rows whose key is in range (decodeRun). `history` is open until the generator
+ * that yielded the run moves on: use it before asking for the next part.
+ */
+export interface HistoryRun {
+  readonly exchange: string;
+  readonly code: string;
+  readonly kind: ReadKind;
+  readonly history: BarHistory;
+  /** Trading dates of the run (every day of the history in [firstDate, lastDate]). */
+  readonly firstDate: number;
+  readonly lastDate: number;
+}
+
+/**
  * The records of instrument `code` of a listing whose keys are in [range.lo, range.hi),
  * as segments in time order. Files are opened as the generator runs and closed when it
  * ends (also when the consumer stops early).
  */
 export function* instrumentSegments(listing: Listing, code: string, range: KeyRange): Generator<Segment> {
+  yield* instrumentParts(listing, code, range, false) as Generator<Segment>;
+}
+
+/**
+ * instrumentSegments, but with `lazyRuns` a run of days that only the bar history holds
+ * comes as a HistoryRun (not decoded; its rows are NOT trimmed to the range yet) instead
+ * of a Segment. Everything else (days of rt files, his day blocks, the live file) comes
+ * as Segments, in the same time order.
+ */
+export function* instrumentParts(listing: Listing, code: string, range: KeyRange, lazyRuns: boolean): Generator<Segment | HistoryRun> {
   const { kind, root, exchange } = listing;
   const rs = kind.recordBytes;
   const tickSide = kind.name === 'day';
@@ -241,8 +268,11 @@ export function* instrumentSegments(listing: Listing, code: string, range: KeyRa
         // A run of days only the history holds: one read, which decodes each chunk once.
         let j = i;
         while (j + 1 < dates.length && dates[j + 1]! <= range.lastDate && fromHistory(dates[j + 1]!)) j++;
-        const s = segment(history!.read(d, dates[j]!), d, dates[j]!);
-        if (s) yield s;
+        if (lazyRuns) yield { exchange, code, kind, history: history!, firstDate: d, lastDate: dates[j]! };
+        else {
+          const s = segment(history!.read(d, dates[j]!), d, dates[j]!);
+          if (s) yield s;
+        }
         i = j + 1;
         continue;
       }
@@ -258,4 +288,70 @@ export function* instrumentSegments(listing: Listing, code: string, range: KeyRa
     live?.close();
     history?.close();
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Columnar decode of a history run
+
+const BAR_TIME = BAR.field('time').offset;
+const BAR_DATE = BAR.field('date').offset;
+
+/** Scratch key columns for a run whose reader does not ask for time or date (grow-only, reused up to SCRATCH_KEEP_ROWS rows; a longer run gets its own). */
+let scratchTime = new Float64Array(0);
+let scratchDate = new Uint32Array(0);
+const SCRATCH_KEEP_ROWS = 1 << 20;
+
+/**
+ * Decodes the bars of `run` into the columns of `sinks` from row `dst` on, then keeps the
+ * bars whose key is in [range.lo, range.hi), moved to rows [dst, dst + kept): returns
+ * kept. The sinks must hold rows up to dst + run.history.rowCount(run.firstDate,
+ * run.lastDate). The key is the one of ReadKind.keyAt for bars (time, or the date for a
+ * day bar); when the sinks do not include time or date, they are decoded into scratch
+ * windows of the run's rows. `checkRaw`: see BarHistory.readColumns.
+ */
+export function decodeRun(run: HistoryRun, range: KeyRange, sinks: readonly ColumnSink[], dst: number, checkRaw: boolean): number {
+  assert(run.kind.isBar, `only bar histories come as runs, not ${run.kind.name}`);
+  const h = run.history;
+  const rows = h.rowCount(run.firstDate, run.lastDate);
+  if (rows === 0) return 0;
+  let time = sinks.find((x) => x.offset === BAR_TIME && x.type === 'u64');
+  let date = sinks.find((x) => x.offset === BAR_DATE && x.type === 'u32');
+  const all = [...sinks];
+  if (!time) {
+    if (scratchTime.length < rows && rows <= SCRATCH_KEEP_ROWS) scratchTime = new Float64Array(rows);
+    const out = scratchTime.length >= rows ? scratchTime.subarray(0, rows) : new Float64Array(rows);
+    all.push((time = { offset: BAR_TIME, type: 'u64', out, firstRow: dst }));
+  }
+  if (!date) {
+    if (scratchDate.length < rows && rows <= SCRATCH_KEEP_ROWS) scratchDate = new Uint32Array(rows);
+    const out = scratchDate.length >= rows ? scratchDate.subarray(0, rows) : new Uint32Array(rows);
+    all.push((date = { offset: BAR_DATE, type: 'u32', out, firstRow: dst }));
+  }
+  const wrote = h.readColumns(run.firstDate, run.lastDate, new ColumnPlan(run.kind.recordBytes, all), dst, { checkRaw });
+  assert(wrote === rows, `${h.path}: readColumns wrote ${wrote} bars, its day tables say ${rows}`);
+  const T = time.out;
+  const tf = time.firstRow ?? 0;
+  const D = date.out;
+  const df = date.firstRow ?? 0;
+  // The key of ReadKind.keyAt for bars (src/format/kinds.ts), from the columns;
+  // test/read/market.test.ts checks the rows kept against readBars, which uses keyAt.
+  const keyAt = (r: number): number => {
+    const t = T[r - tf]!;
+    return t !== 0 ? t : (D[r - df]! - 19900000) * 10000;
+  };
+  const lowerBound = (key: number): number => {
+    let lo = dst;
+    let hi = dst + rows;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keyAt(mid) < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const a = range.lo === -Infinity ? dst : lowerBound(range.lo);
+  const b = range.hi === Infinity ? dst + rows : lowerBound(range.hi);
+  if (b <= a) return 0;
+  if (a > dst) for (const x of sinks) x.out.copyWithin(dst - (x.firstRow ?? 0), a - (x.firstRow ?? 0), b - (x.firstRow ?? 0));
+  return b - a;
 }
