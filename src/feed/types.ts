@@ -81,6 +81,11 @@ export const REJECT_REASONS = [
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export interface FeedSink {
+  /**
+   * One tick. The object may be reused for the next tick (the tickrec byte scanner
+   * re-points one object per tick): valid during the call only; copy what you keep
+   * (the recorder's normalizer copies every field into its own record).
+   */
   tick(t: TickInput): void;
   trade(t: TradeInput): void;
   /** A rejected message or record; detail names the field or instrument. */

@@ -4,8 +4,10 @@
 // WHY: in the recorder benchmark profile JSON.parse was 30% of the recorder's CPU and the
 // garbage of its result (an object, four arrays and two strings per tick, then copied into
 // the mapper's own object) another 18%. This scanner reads the UTF-8 bytes once, converts
-// numbers from digits, reuses interned exchange/code strings, and builds only the object
-// the mapper returns anyway.
+// numbers from digits, reuses interned exchange/code strings, stages the frame's values in
+// typed arrays, and hands the sink one reused object per tick (getters over the staging):
+// no allocation per tick (a fresh object per tick, with its boxed number fields, still
+// cost 18% of the recorder's CPU in garbage collection).
 //
 // CONTRACT (what keeps the two paths one protocol):
 // - The scanner ACCEPTS a frame only if JSON.parse accepts it and the JSON path
@@ -112,8 +114,18 @@ function isWs(c: number): boolean {
  * so that every byte load sees one map.
  */
 export class TickrecScanner {
-  /** Ticks of the last accepted frame (fresh objects: the caller may keep them). */
-  readonly ticks: TickInput[] = [];
+  /** Ticks of the last accepted frame. */
+  private count = 0;
+  // Staging of the frame's ticks (all-or-nothing: nothing is delivered before the whole
+  // frame is read): numbers by field id, presence bits, names, book levels.
+  private vals = new Float64Array(64 * F_COUNT);
+  private has = new Int32Array(64);
+  private exchgs: string[] = [];
+  private codes: string[] = [];
+  private lvVals = new Float64Array(64 * 4 * MAX_LEVELS);
+  /** Levels per tick and side: -1 = absent or null (undefined), else 0..10. */
+  private lvLen = new Int8Array(64 * 4);
+  private readonly view = new ScannedTick();
   private b: Uint8Array = EMPTY;
   private dv: DataView = new DataView(EMPTY.buffer);
   private end = 0;
@@ -126,21 +138,17 @@ export class TickrecScanner {
   private readonly nums = new Float64Array(F_COUNT);
   private exchg = '';
   private code = '';
-  private lv0: number[] | undefined = undefined;
-  private lv1: number[] | undefined = undefined;
-  private lv2: number[] | undefined = undefined;
-  private lv3: number[] | undefined = undefined;
   /** The number number() read last. */
   private num = 0;
   /** Key order of the last object: predicted[k] = id of its k-th member (-1: none). */
   private readonly predicted = new Int8Array(64).fill(-1);
 
   /**
-   * Scans one frame. Returns the number of ticks (then in `ticks`), or -1: not a frame
-   * the fast path takes (nothing delivered; give it to the JSON path).
+   * Scans one frame. Returns the number of ticks (then read them with tickAt), or -1:
+   * not a frame the fast path takes (give it to the JSON path).
    */
   scan(bytes: Uint8Array): number {
-    this.ticks.length = 0;
+    this.count = 0;
     this.b = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.end = bytes.length;
@@ -151,8 +159,62 @@ export class TickrecScanner {
       this.b = EMPTY; // do not keep the frame alive
       this.dv = EMPTY_DV;
     }
-    if (n === BAIL) this.ticks.length = 0;
+    if (n === BAIL) this.count = 0;
     return n;
+  }
+
+  /**
+   * Tick i of the last frame, as ONE reused object re-pointed at each call (no allocation
+   * per tick): valid until the next tickAt or scan; copy what you keep (tickObject).
+   * Absent fields read as undefined, as in fastTick's objects.
+   */
+  tickAt(i: number): TickInput {
+    assert(i >= 0 && i < this.count, `tickAt(${i}): the frame has ${this.count} ticks`);
+    const v = this.view;
+    v.point(this.vals, i * F_COUNT, this.has[i]!, this.exchgs[i]!, this.codes[i]!);
+    for (let li = 0; li < 4; li++) {
+      const len = this.lvLen[i * 4 + li]!;
+      let arr: number[] | undefined;
+      if (len >= 0) {
+        arr = v.levelArrays[li]![len]!; // one array per side and length: refilled, never resized
+        const at = (i * 4 + li) * MAX_LEVELS;
+        for (let k = 0; k < len; k++) arr[k] = this.lvVals[at + k]!;
+      }
+      if (li === 0) v.bid_prices = arr;
+      else if (li === 1) v.ask_prices = arr;
+      else if (li === 2) v.bid_qty = arr;
+      else v.ask_qty = arr;
+    }
+    return v as unknown as TickInput;
+  }
+
+  /** Tick i as a fresh plain object, keys and values as fastTick() gives them (tests, callers that keep ticks). */
+  tickObject(i: number): TickInput {
+    const v = this.tickAt(i);
+    const copy = (a: number[] | undefined) => (a === undefined ? undefined : [...a]);
+    return {
+      exchg: v.exchg, code: v.code, price: v.price, open: v.open, high: v.high, low: v.low, settle_price: v.settle_price,
+      upper_limit: v.upper_limit, lower_limit: v.lower_limit, total_volume: v.total_volume, volume: v.volume,
+      total_turnover: v.total_turnover, turn_over: v.turn_over, open_interest: v.open_interest, diff_interest: v.diff_interest,
+      trading_date: v.trading_date, action_date: v.action_date, action_time: v.action_time, pre_close: v.pre_close,
+      pre_settle: v.pre_settle, pre_interest: v.pre_interest, bid_prices: copy(v.bid_prices), ask_prices: copy(v.ask_prices),
+      bid_qty: copy(v.bid_qty), ask_qty: copy(v.ask_qty),
+    } as TickInput;
+  }
+
+  /** Room in the staging for tick index i. */
+  private stage(i: number): void {
+    if (i < this.has.length) return;
+    const cap = Math.min(Math.max(i + 1, this.has.length * 2), MAX_BATCH + 1);
+    const grow = <T extends Float64Array | Int32Array | Int8Array>(a: T, per: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(cap * per);
+      b.set(a);
+      return b;
+    };
+    this.vals = grow(this.vals, F_COUNT);
+    this.has = grow(this.has, 1);
+    this.lvVals = grow(this.lvVals, 4 * MAX_LEVELS);
+    this.lvLen = grow(this.lvLen, 4);
   }
 
   private frame(): number {
@@ -166,7 +228,7 @@ export class TickrecScanner {
       for (;;) {
         if (b[p] !== 0x7b) return BAIL;
         p = this.object(p);
-        if (p === BAIL || this.ticks.length > MAX_BATCH) return BAIL;
+        if (p === BAIL || this.count > MAX_BATCH) return BAIL;
         p = this.ws(p);
         const d = b[p];
         p = this.ws(p + 1);
@@ -177,7 +239,7 @@ export class TickrecScanner {
     } else return BAIL;
     if (p === BAIL) return BAIL;
     p = this.ws(p);
-    return p === this.end ? this.ticks.length : BAIL;
+    return p === this.end ? this.count : BAIL;
   }
 
   /** The first non-whitespace position from p. Callers test isWs first: JSON from feeds rarely has any. */
@@ -191,12 +253,15 @@ export class TickrecScanner {
     return isWs(this.b[p]!) ? this.skipWs(p) : p;
   }
 
-  /** One message object at p ('{'): a tick appended to `ticks`; anything else bails. */
+  /** One message object at p ('{'): a tick staged as tick `count`; anything else bails. */
   private object(p: number): number {
     const b = this.b;
     this.seen = 0;
     this.nulls = 0;
-    this.lv0 = this.lv1 = this.lv2 = this.lv3 = undefined;
+    if (this.count > MAX_BATCH) return BAIL;
+    this.stage(this.count);
+    const lv = this.count * 4;
+    this.lvLen[lv] = this.lvLen[lv + 1] = this.lvLen[lv + 2] = this.lvLen[lv + 3] = -1;
     p = this.ws(p + 1);
     if (b[p] === 0x7d) return BAIL; // {}: no type
     for (let k = 0; ; k++) {
@@ -345,45 +410,43 @@ export class TickrecScanner {
     return b[p] === 0x6e && b[p + 1] === 0x75 && b[p + 2] === 0x6c && b[p + 3] === 0x6c;
   }
 
-  /** A level array at p, or null; into lv0..lv3. */
+  /** A level array at p, or null; into the staging of tick `count`. */
   private levelValue(p: number, id: number): number {
     const b = this.b;
-    let arr: number[] | undefined;
+    const slot = this.count * 4 + (id - F_BID_PRICES);
     if (b[p] === 0x6e) {
       if (!this.isNull(p)) return BAIL;
-      p += 4; // null: no levels
-    } else {
-      if (b[p] !== 0x5b) return BAIL;
-      arr = [];
-      p = this.ws(p + 1);
-      if (b[p] === 0x5d) p++;
-      else {
-        for (;;) {
-          p = this.number(p);
-          if (p === BAIL) return BAIL;
-          if (arr.length === MAX_LEVELS) return BAIL; // too many: the JSON path rejects with the count
-          arr.push(this.num);
-          let d = b[p];
-          if (isWs(d!)) {
-            p = this.ws(p);
-            d = b[p];
-          }
-          if (d === 0x2c) {
-            p = this.ws(p + 1);
-            continue;
-          }
-          if (d === 0x5d) {
-            p++;
-            break;
-          }
-          return BAIL;
+      this.lvLen[slot] = -1; // null: no levels
+      return p + 4;
+    }
+    if (b[p] !== 0x5b) return BAIL;
+    const at = slot * MAX_LEVELS;
+    let len = 0;
+    p = this.ws(p + 1);
+    if (b[p] === 0x5d) p++;
+    else {
+      for (;;) {
+        p = this.number(p);
+        if (p === BAIL) return BAIL;
+        if (len === MAX_LEVELS) return BAIL; // too many: the JSON path rejects with the count
+        this.lvVals[at + len++] = this.num;
+        let d = b[p];
+        if (isWs(d!)) {
+          p = this.ws(p);
+          d = b[p];
         }
+        if (d === 0x2c) {
+          p = this.ws(p + 1);
+          continue;
+        }
+        if (d === 0x5d) {
+          p++;
+          break;
+        }
+        return BAIL;
       }
     }
-    if (id === F_BID_PRICES) this.lv0 = arr;
-    else if (id === F_ASK_PRICES) this.lv1 = arr;
-    else if (id === F_BID_QTY) this.lv2 = arr;
-    else this.lv3 = arr;
+    this.lvLen[slot] = len;
     return p;
   }
 
@@ -516,43 +579,106 @@ export class TickrecScanner {
     const ad = nums[F_ACTION_DATE]!;
     const at = nums[F_ACTION_TIME]!;
     if (!isValidDate(ad) || !isValidTime(at)) return BAIL;
-    const has = seen & ~nulls;
-    let td: number | undefined;
+    let has = seen & ~nulls;
     if ((has & (1 << F_TRADING_DATE)) !== 0) {
-      td = nums[F_TRADING_DATE]!;
-      if (td === 0) td = undefined;
+      const td = nums[F_TRADING_DATE]!;
+      if (td === 0) has &= ~(1 << F_TRADING_DATE); // 0 (or -0): the recorder decides, as in fastTick
       else if (!isValidDate(td)) return BAIL;
     }
-    // The same shape, key order and values as fastTick() in tickrec.ts.
-    const t = {
-      exchg: this.exchg,
-      code: this.code,
-      price: nums[F_PRICE]!,
-      open: (has & (1 << F_NUM0)) !== 0 ? nums[F_NUM0] : undefined,
-      high: (has & (1 << (F_NUM0 + 1))) !== 0 ? nums[F_NUM0 + 1] : undefined,
-      low: (has & (1 << (F_NUM0 + 2))) !== 0 ? nums[F_NUM0 + 2] : undefined,
-      settle_price: (has & (1 << (F_NUM0 + 3))) !== 0 ? nums[F_NUM0 + 3] : undefined,
-      upper_limit: (has & (1 << (F_NUM0 + 4))) !== 0 ? nums[F_NUM0 + 4] : undefined,
-      lower_limit: (has & (1 << (F_NUM0 + 5))) !== 0 ? nums[F_NUM0 + 5] : undefined,
-      total_volume: (has & (1 << (F_NUM0 + 6))) !== 0 ? nums[F_NUM0 + 6] : undefined,
-      volume: (has & (1 << (F_NUM0 + 7))) !== 0 ? nums[F_NUM0 + 7] : undefined,
-      total_turnover: (has & (1 << (F_NUM0 + 8))) !== 0 ? nums[F_NUM0 + 8] : undefined,
-      turn_over: (has & (1 << (F_NUM0 + 9))) !== 0 ? nums[F_NUM0 + 9] : undefined,
-      open_interest: (has & (1 << (F_NUM0 + 10))) !== 0 ? nums[F_NUM0 + 10] : undefined,
-      diff_interest: (has & (1 << (F_NUM0 + 11))) !== 0 ? nums[F_NUM0 + 11] : undefined,
-      trading_date: td,
-      action_date: ad,
-      action_time: at,
-      pre_close: (has & (1 << (F_NUM0 + 12))) !== 0 ? nums[F_NUM0 + 12] : undefined,
-      pre_settle: (has & (1 << (F_NUM0 + 13))) !== 0 ? nums[F_NUM0 + 13] : undefined,
-      pre_interest: (has & (1 << (F_NUM0 + 14))) !== 0 ? nums[F_NUM0 + 14] : undefined,
-      bid_prices: this.lv0,
-      ask_prices: this.lv1,
-      bid_qty: this.lv2,
-      ask_qty: this.lv3,
-    };
-    this.ticks.push(t as TickInput);
+    const i = this.count++;
+    this.vals.set(nums, i * F_COUNT);
+    this.has[i] = has;
+    this.exchgs[i] = this.exchg;
+    this.codes[i] = this.code;
     return 0;
+  }
+}
+
+/**
+ * The TickInput the scanner hands out: getters over the staging, one object re-pointed
+ * per tick. Field names and order as TickInput; absent fields are undefined.
+ */
+class ScannedTick {
+  private v: Float64Array = new Float64Array(F_COUNT);
+  private o = 0;
+  private h = 0;
+  exchg = '';
+  code = '';
+  bid_prices: number[] | undefined = undefined;
+  ask_prices: number[] | undefined = undefined;
+  bid_qty: number[] | undefined = undefined;
+  ask_qty: number[] | undefined = undefined;
+  /** levelArrays[side][len]: a number[] of that length, refilled per tick. */
+  readonly levelArrays: number[][][] = [0, 1, 2, 3].map(() => Array.from({ length: MAX_LEVELS + 1 }, (_, n) => new Array<number>(n).fill(0)));
+
+  point(v: Float64Array, o: number, h: number, exchg: string, code: string): void {
+    this.v = v;
+    this.o = o;
+    this.h = h;
+    this.exchg = exchg;
+    this.code = code;
+  }
+
+  private opt(id: number): number | undefined {
+    return (this.h & (1 << id)) !== 0 ? this.v[this.o + id] : undefined;
+  }
+
+  get price(): number {
+    return this.v[this.o + F_PRICE]!;
+  }
+  get open() {
+    return this.opt(F_NUM0);
+  }
+  get high() {
+    return this.opt(F_NUM0 + 1);
+  }
+  get low() {
+    return this.opt(F_NUM0 + 2);
+  }
+  get settle_price() {
+    return this.opt(F_NUM0 + 3);
+  }
+  get upper_limit() {
+    return this.opt(F_NUM0 + 4);
+  }
+  get lower_limit() {
+    return this.opt(F_NUM0 + 5);
+  }
+  get total_volume() {
+    return this.opt(F_NUM0 + 6);
+  }
+  get volume() {
+    return this.opt(F_NUM0 + 7);
+  }
+  get total_turnover() {
+    return this.opt(F_NUM0 + 8);
+  }
+  get turn_over() {
+    return this.opt(F_NUM0 + 9);
+  }
+  get open_interest() {
+    return this.opt(F_NUM0 + 10);
+  }
+  get diff_interest() {
+    return this.opt(F_NUM0 + 11);
+  }
+  get trading_date() {
+    return this.opt(F_TRADING_DATE);
+  }
+  get action_date(): number {
+    return this.v[this.o + F_ACTION_DATE]!;
+  }
+  get action_time(): number {
+    return this.v[this.o + F_ACTION_TIME]!;
+  }
+  get pre_close() {
+    return this.opt(F_NUM0 + 12);
+  }
+  get pre_settle() {
+    return this.opt(F_NUM0 + 13);
+  }
+  get pre_interest() {
+    return this.opt(F_NUM0 + 14);
   }
 }
 

@@ -311,8 +311,8 @@ export function createTickrecMapper(options: MapperOptions = {}): MessageMapper 
         n = -1; // a scanner bug must not lose the frame: the JSON path still reads it
       }
       if (n < 0) return parse(decoder.decode(data), sink);
-      const ticks = scanner.ticks;
-      for (let i = 0; i < n; i++) sink.tick(ticks[i]!);
+      // One reused object re-pointed per tick (FeedSink: valid during the call only).
+      for (let i = 0; i < n; i++) sink.tick(scanner.tickAt(i));
     },
     subscribeFrames(instruments: readonly string[]): string[] {
       const list = [...new Set(instruments.filter((s) => typeof s === 'string' && s.length > 0))];

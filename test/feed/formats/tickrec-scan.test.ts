@@ -7,11 +7,23 @@ import { describe, expect, it } from 'vitest';
 import { createTickrecMapper } from '../../../src/feed/formats/tickrec.js';
 import { TickrecScanner } from '../../../src/feed/formats/tickrec-scan.js';
 import { createGenerator } from '../../../src/sim/generator.js';
+import type { RejectReason, TickInput, TradeInput } from '../../../src/feed/types.js';
 import { Recorder, anyFrame, frameDamage, run, type Outcome } from './helpers.js';
 import { tickJson } from '../../../src/sim/json.js';
 import { buildUniverse } from '../../../src/sim/universe.js';
 
 const enc = new TextEncoder();
+
+/** A plain copy of a tick in TickInput key order (what a sink that keeps ticks must make). */
+function copyTick(x: TickInput): TickInput {
+  const keys = ['exchg', 'code', 'price', 'open', 'high', 'low', 'settle_price', 'upper_limit', 'lower_limit', 'total_volume', 'volume', 'total_turnover', 'turn_over', 'open_interest', 'diff_interest', 'trading_date', 'action_date', 'action_time', 'pre_close', 'pre_settle', 'pre_interest', 'bid_prices', 'ask_prices', 'bid_qty', 'ask_qty'] as const;
+  const o: Record<string, unknown> = {};
+  for (const k of keys) {
+    const v = x[k];
+    o[k] = Array.isArray(v) ? [...v] : v;
+  }
+  return o as unknown as TickInput;
+}
 
 /** Deep equality with Object.is on numbers (-0 !== 0) and the same key order. */
 function same(a: unknown, b: unknown, path = '$'): string | undefined {
@@ -44,7 +56,7 @@ const rec = new Recorder();
 function both(text: string): { scanned: unknown[] | undefined; json: Outcome } {
   const s = new TickrecScanner();
   const n = s.scan(enc.encode(text));
-  return { scanned: n < 0 ? undefined : s.ticks.slice(0, n), json: run(mapper, rec, text) };
+  return { scanned: n < 0 ? undefined : Array.from({ length: n }, (_, i) => s.tickObject(i)), json: run(mapper, rec, text) };
 }
 
 function expectAgree(text: string): boolean {
@@ -151,6 +163,28 @@ describe('TickrecScanner', () => {
     );
   });
 
+  it('hands out one re-pointed object per tick, with each tick\'s own values (levels of every length, absent fields)', () => {
+    const base = { type: 'tick', exchg: 'SHFE', code: 'rb2505', action_date: 20250106, action_time: 93000000 };
+    const msgs = [
+      { ...base, price: 1, volume: 5, bid_prices: [1, 2, 3] },
+      { ...base, code: 'rb2510', price: 2, bid_prices: [], ask_qty: [7] },
+      { ...base, price: 3, bid_prices: [9, 8, 7, 6, 5, 4, 3, 2, 1, 0], trading_date: 20250107 },
+    ];
+    const s = new TickrecScanner();
+    expect(s.scan(enc.encode(JSON.stringify(msgs)))).toBe(3);
+    const seen = [0, 1, 2].map((i) => {
+      const t = s.tickAt(i);
+      return { t, v: copyTick(t) };
+    });
+    expect(seen[0]!.t).toBe(seen[2]!.t); // the same object
+    expect(seen.map((x) => x.v.price)).toEqual([1, 2, 3]);
+    expect(seen.map((x) => x.v.code)).toEqual(['rb2505', 'rb2510', 'rb2505']);
+    expect(seen.map((x) => x.v.volume)).toEqual([5, undefined, undefined]);
+    expect(seen.map((x) => x.v.trading_date)).toEqual([undefined, undefined, 20250107]);
+    expect(seen.map((x) => x.v.bid_prices)).toEqual([[1, 2, 3], [], [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]]);
+    expect(seen.map((x) => x.v.ask_qty)).toEqual([undefined, [7], undefined]);
+  });
+
   it('bails on the frames the JSON path must decide', () => {
     const t = { type: 'tick', exchg: 'SHFE', code: 'rb2505', price: 1, action_date: 20250106, action_time: 93000000 };
     const bail = (text: string) => expect(new TickrecScanner().scan(enc.encode(text))).toBe(-1);
@@ -172,9 +206,11 @@ describe('TickrecScanner', () => {
 
   it('mapper.parseBytes gives what mapper.parse gives, on frames the scanner takes and on those it does not', () => {
     const t = { type: 'tick', exchg: 'SHFE', code: 'rb2505', price: 3521.4, action_date: 20250106, action_time: 93000000, bid_prices: [1.5, -0] };
-    for (const text of [JSON.stringify([t, t]), JSON.stringify([t, { ...t, price: 'x' }]), '[{"type":"heartbeat"}]', 'not json']) {
+    for (const text of [JSON.stringify([t, { ...t, price: 1, bid_prices: null }]), JSON.stringify([t, { ...t, price: 'x' }]), '[{"type":"heartbeat"}]', 'not json']) {
       const a = new Recorder();
-      mapper.parseBytes!(enc.encode(text), a);
+      // The scanner's tick object is reused per tick (FeedSink contract): copy each.
+      const copying = { ...a, tick: (x: TickInput) => a.tick(copyTick(x)), trade: (x: TradeInput) => a.trade(x), reject: (r: RejectReason, d: string) => a.reject(r, d) };
+      mapper.parseBytes!(enc.encode(text), copying);
       const b = run(mapper, rec, text);
       expect(same(a.take(), b)).toBeUndefined();
     }
