@@ -107,16 +107,22 @@ export function buildSessionBook(json: unknown, source = 'sessions'): SessionBoo
   if (f.default !== undefined && !sessions.has(f.default)) throw new Error(`${source}: default: no session named '${f.default}'`);
   const products = new Map(Object.entries(f.products).map(([k, v]) => [k, sessions.get(v)!]));
   const fallback = f.default === undefined ? undefined : sessions.get(f.default);
-  const cache = new Map<string, Session | undefined>();
+  const cache = new Map<string, Map<string, Session | undefined>>();
   return {
     sessions,
     holidays: new Set(f.holidays),
     sessionOf(exchg: string, code: string): Session | undefined {
-      const key = `${exchg}.${code}`;
-      if (cache.has(key)) return cache.get(key);
+      // Called per tick (lag metric, trading date, bars): two Map lookups, no string built.
+      let byCode = cache.get(exchg);
+      if (byCode === undefined) {
+        if (cache.size > 10_000) cache.clear();
+        cache.set(exchg, (byCode = new Map()));
+      }
+      const hit = byCode.get(code);
+      if (hit !== undefined || byCode.has(code)) return hit;
       const s = products.get(`${exchg}.${productOf(code)}`) ?? products.get(`${exchg}.*`) ?? fallback;
-      if (cache.size > 100_000) cache.clear();
-      cache.set(key, s);
+      if (byCode.size > 100_000) byCode.clear();
+      byCode.set(code, s);
       return s;
     },
   };

@@ -172,6 +172,8 @@ function copyLevels(src: readonly number[] | undefined, dst: number[]): void {
 export class Normalizer {
   /** Scratch fingerprint of the tick being checked (N7). */
   private readonly fpScratch: number[] = new Array<number>(FP_SIZE).fill(0);
+  /** Exchange → codes whose names passed the name rule (see common()). */
+  private readonly namesOk = new Map<string, Set<string>>();
   /** Counted, not rejected: ticks whose cumulative volume went down (N8). */
   volumeRegressions = 0;
   private readonly states = { tick: new Map<string, Map<string, InstrumentState>>(), trade: new Map<string, Map<string, InstrumentState>>() };
@@ -226,10 +228,21 @@ export class Normalizer {
   }
 
   private common(x: TickInput | TradeInput, what: string): Verdict {
-    const pe = nameProblem(x.exchg, EXCHG_MAX_CHARS);
-    if (pe) return reject('bad_name', `${what}: exchange '${String(x.exchg).slice(0, 32)}': ${pe}`);
-    const pc = nameProblem(x.code, CODE_MAX_CHARS);
-    if (pc) return reject('bad_name', `${what} ${x.exchg}: code '${String(x.code).slice(0, 40)}': ${pc}`);
+    // N1 (names) once per instrument: a name pair that passed is remembered (two Map
+    // lookups per tick instead of two regular expressions).
+    if (this.namesOk.get(x.exchg)?.has(x.code) !== true) {
+      const pe = nameProblem(x.exchg, EXCHG_MAX_CHARS);
+      if (pe) return reject('bad_name', `${what}: exchange '${String(x.exchg).slice(0, 32)}': ${pe}`);
+      const pc = nameProblem(x.code, CODE_MAX_CHARS);
+      if (pc) return reject('bad_name', `${what} ${x.exchg}: code '${String(x.code).slice(0, 40)}': ${pc}`);
+      let codes = this.namesOk.get(x.exchg);
+      if (codes === undefined) {
+        if (this.namesOk.size > 10_000) this.namesOk.clear();
+        this.namesOk.set(x.exchg, (codes = new Set()));
+      }
+      if (codes.size > 100_000) codes.clear();
+      codes.add(x.code);
+    }
     if (typeof x.price !== 'number' || !(x.price === x.price) || x.price >= NO_VALUE || x.price <= -NO_VALUE) {
       return reject('bad_price', `${what} ${x.exchg}.${x.code}: price ${String(x.price).slice(0, 32)} is not a usable price`);
     }

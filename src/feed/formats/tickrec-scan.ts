@@ -135,7 +135,8 @@ export class TickrecScanner {
   // The values of the object being scanned.
   private seen = 0; // bit per field id (F_COUNT <= 31)
   private nulls = 0; // fields that were JSON null
-  private readonly nums = new Float64Array(F_COUNT);
+  /** Where tick `count`'s numbers go in `vals` (count * F_COUNT). */
+  private base = 0;
   private exchg = '';
   private code = '';
   /** The number number() read last. */
@@ -260,6 +261,7 @@ export class TickrecScanner {
     this.nulls = 0;
     if (this.count > MAX_BATCH) return BAIL;
     this.stage(this.count);
+    this.base = this.count * F_COUNT;
     const lv = this.count * 4;
     this.lvLen[lv] = this.lvLen[lv + 1] = this.lvLen[lv + 2] = this.lvLen[lv + 3] = -1;
     p = this.ws(p + 1);
@@ -338,7 +340,7 @@ export class TickrecScanner {
       }
       p = this.number(p);
       if (p === BAIL) return BAIL;
-      this.nums[id] = this.num;
+      this.vals[this.base + id] = this.num; // straight into the staging of tick `count`
       return p;
     }
     switch (id) {
@@ -575,18 +577,18 @@ export class TickrecScanner {
     const seen = this.seen;
     const nulls = this.nulls;
     if ((seen & REQUIRED) !== REQUIRED || (nulls & NOT_NULL) !== 0) return BAIL;
-    const nums = this.nums;
-    const ad = nums[F_ACTION_DATE]!;
-    const at = nums[F_ACTION_TIME]!;
+    const vals = this.vals;
+    const base = this.base;
+    const ad = vals[base + F_ACTION_DATE]!;
+    const at = vals[base + F_ACTION_TIME]!;
     if (!isValidDate(ad) || !isValidTime(at)) return BAIL;
     let has = seen & ~nulls;
     if ((has & (1 << F_TRADING_DATE)) !== 0) {
-      const td = nums[F_TRADING_DATE]!;
+      const td = vals[base + F_TRADING_DATE]!;
       if (td === 0) has &= ~(1 << F_TRADING_DATE); // 0 (or -0): the recorder decides, as in fastTick
       else if (!isValidDate(td)) return BAIL;
     }
     const i = this.count++;
-    this.vals.set(nums, i * F_COUNT);
     this.has[i] = has;
     this.exchgs[i] = this.exchg;
     this.codes[i] = this.code;
