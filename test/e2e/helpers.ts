@@ -1,11 +1,11 @@
 // Shared helpers of the end-to-end tests: temp dirs, free ports, config files, recorder child processes (dist/cli/main.js), log waits, /health polling, file checks.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Proc, killAll, type Exit, type Line } from '../../scripts/lib/proc.js';
 import type { SimTick } from '../../src/sim/index.js';
 import { inspectFile } from '../../src/cli/inspect.js';
 import { RtReader } from '../../src/store/index.js';
@@ -121,145 +121,14 @@ export function writeConfig(dir: string, config: unknown, name = 'recorder.json'
 
 // ---- child processes ---------------------------------------------------------------
 
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
 /** One JSON log line of the recorder (pino). */
-export type LogLine = Record<string, unknown> & { level?: number; msg?: string };
-
-const running = new Set<Proc>();
-
-/** A child process with its output collected (stderr parsed as JSON log lines). */
-export class Proc {
-  readonly proc: ChildProcess;
-  stdout = '';
-  stderr = '';
-  readonly logs: LogLine[] = [];
-  /** stderr lines that are not JSON. */
-  readonly otherLines: string[] = [];
-  readonly exit: Promise<Exit>;
-  exited: Exit | undefined;
-  private buf = '';
-  private watchers: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void; reject: (e: Error) => void }[] = [];
-
-  constructor(
-    readonly label: string,
-    args: string[],
-    env: NodeJS.ProcessEnv,
-    cwd: string,
-  ) {
-    this.proc = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.proc.stdout!.setEncoding('utf8');
-    this.proc.stderr!.setEncoding('utf8');
-    this.proc.stdout!.on('data', (d: string) => (this.stdout += d));
-    this.proc.stderr!.on('data', (d: string) => this.onStderr(d));
-    running.add(this);
-    this.exit = new Promise<Exit>((resolve) => {
-      this.proc.on('close', (code, signal) => {
-        this.exited = { code, signal };
-        running.delete(this);
-        for (const w of this.watchers.splice(0)) w.reject(new Error(`${this.label} (pid ${this.pid}) exited (${code ?? signal}) before the expected log line.\n${this.tail()}`));
-        resolve(this.exited);
-      });
-    });
-  }
-
-  get pid(): number {
-    return this.proc.pid!;
-  }
-
-  /** Last lines of the child's output, for failure messages. */
-  tail(n = 30): string {
-    return `--- stderr (last ${n} lines) ---\n${this.stderr.split('\n').slice(-n).join('\n')}\n--- stdout ---\n${this.stdout.slice(-2000)}`;
-  }
-
-  private onStderr(d: string): void {
-    this.stderr += d;
-    this.buf += d;
-    let nl: number;
-    while ((nl = this.buf.indexOf('\n')) >= 0) {
-      const line = this.buf.slice(0, nl);
-      this.buf = this.buf.slice(nl + 1);
-      let v: unknown;
-      try {
-        v = JSON.parse(line);
-      } catch {
-        v = undefined;
-      }
-      if (!v || typeof v !== 'object' || Array.isArray(v)) {
-        this.otherLines.push(line);
-        continue;
-      }
-      const l = v as LogLine;
-      this.logs.push(l);
-      this.watchers = this.watchers.filter((w) => {
-        if (!w.pred(l)) return true;
-        w.resolve(l);
-        return false;
-      });
-    }
-  }
-
-  /** The first log line (seen or to come) matching; rejects on exit or after timeoutMs. */
-  waitForLog(pred: RegExp | ((l: LogLine) => boolean), timeoutMs = 20_000): Promise<LogLine> {
-    const p = pred instanceof RegExp ? (l: LogLine) => typeof l.msg === 'string' && pred.test(l.msg) : pred;
-    const seen = this.logs.find(p);
-    if (seen) return Promise.resolve(seen);
-    if (this.exited) return Promise.reject(new Error(`${this.label} already exited (${JSON.stringify(this.exited)}) without the expected log line ${String(pred)}.\n${this.tail()}`));
-    return new Promise<LogLine>((resolve, reject) => {
-      const w = {
-        pred: p,
-        resolve: (l: LogLine) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-        reject: (e: Error) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.watchers = this.watchers.filter((x) => x !== w);
-        reject(new Error(`${this.label} (pid ${this.pid}): no log line ${String(pred)} within ${timeoutMs} ms.\n${this.tail()}`));
-      }, timeoutMs);
-      this.watchers.push(w);
-    });
-  }
-
-  signal(sig: NodeJS.Signals): void {
-    if (!this.exited) this.proc.kill(sig);
-  }
-
-  /** The exit, or a rejection after timeoutMs (the child is then killed). */
-  async waitExit(timeoutMs = 20_000): Promise<Exit> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.signal('SIGKILL');
-        reject(new Error(`${this.label} (pid ${this.pid}) did not exit within ${timeoutMs} ms.\n${this.tail()}`));
-      }, timeoutMs);
-    });
-    try {
-      return await Promise.race([this.exit, late]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
-
-/** Kills every child still running (afterEach/afterAll). */
-export async function killAll(): Promise<void> {
-  const all = [...running];
-  for (const p of all) p.signal('SIGKILL');
-  await Promise.all(all.map((p) => p.exit));
-}
+export type LogLine = Line;
+export { Proc, killAll, type Exit };
 
 /** `node dist/cli/main.js <args>`. */
 export function spawnCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; label?: string } = {}): Proc {
   requireBuilt();
-  return new Proc(opts.label ?? `tickrec ${args.join(' ')}`, [CLI, ...args], { ...process.env, ...opts.env }, opts.cwd ?? REPO_ROOT);
+  return new Proc(opts.label ?? `tickrec ${args.join(' ')}`, process.execPath, [CLI, ...args], { ...(opts.env ? { env: opts.env } : {}), cwd: opts.cwd ?? REPO_ROOT });
 }
 
 /** Runs a CLI command to completion. */
@@ -305,7 +174,7 @@ export class Recorder extends Proc {
 export function startRecorder(configFile: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Recorder {
   requireBuilt();
   const args = [CLI, 'record', '--config', configFile, ...extra];
-  return new Recorder(`tickrec record ${path.basename(configFile)}`, args, { ...process.env, ...env }, path.dirname(configFile));
+  return new Recorder(`tickrec record ${path.basename(configFile)}`, process.execPath, args, { env, cwd: path.dirname(configFile) });
 }
 
 export function isAlive(pid: number): boolean {
