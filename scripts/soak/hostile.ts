@@ -76,10 +76,10 @@ function rng(seed: number): () => number {
 
 const msToTime = (ms: number) => Math.floor(ms / 3_600_000) * 10_000_000 + (Math.floor(ms / 60_000) % 60) * 100_000 + (Math.floor(ms / 1000) % 60) * 1000 + (ms % 1000);
 
-interface Frame {
+export interface Frame {
   data: string | Buffer;
   binary: boolean;
-  /** Closes the connection (over max_payload_bytes): not counted as a received message. */
+  /** Closes the connection (over max_payload_bytes, invalid UTF-8): not counted as a received message. */
   killer: boolean;
 }
 
@@ -188,10 +188,17 @@ class Stream {
   }
 }
 
-/** Sends the frames in order, continuing on the next connection after a frame that closes one. */
-class HostileServer {
+/**
+ * Sends the frames in order, continuing on the next connection after each frame that
+ * closes one. Before such a frame it waits until the recorder has received every frame
+ * sent so far (its /health feed message count, at healthUrl), so that the frames before
+ * it are known to be processed, not cut off with the connection. Used by the soak's
+ * hostile scenario and by test/e2e/fuzz-live.test.ts.
+ */
+export class HostileServer {
   next = 0;
   counted = 0;
+  connections = 0;
   done = false;
   healthUrl = '';
 
@@ -200,6 +207,7 @@ class HostileServer {
     private readonly frames: readonly Frame[],
   ) {
     wss.on('connection', (ws) => {
+      this.connections++;
       ws.on('error', () => undefined);
       ws.once('message', () => void this.run(ws));
     });
@@ -226,7 +234,7 @@ class HostileServer {
           await waitFor(async () => (await getHealth(this.healthUrl)).stats.feeds[0]!.messages >= want, `the recorder received ${want} frames`, { intervalMs: 10, timeoutMs: 60_000 });
           const closed = new Promise<void>((r) => ws.once('close', () => r()));
           this.next++;
-          ws.send(f.data, { binary: false }, () => undefined);
+          ws.send(f.data, { binary: f.binary }, () => undefined);
           await closed;
           return;
         }

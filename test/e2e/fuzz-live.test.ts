@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { HostileServer, type Frame } from '../../scripts/soak/hostile.js';
 import { inspectFile } from '../../src/cli/inspect.js';
 import { RtReader } from '../../src/store/index.js';
 import {
@@ -253,12 +253,6 @@ const streamArb = fc.record({
 
 // ---- the model: what each message must do -------------------------------------------------
 
-interface Frame {
-  data: string | Buffer;
-  binary: boolean;
-  /** Closes the connection (oversized, invalid UTF-8): not counted as a received message. */
-  killer: boolean;
-}
 
 const msToTime = (ms: number) => {
   const h = Math.floor(ms / 3_600_000);
@@ -542,71 +536,6 @@ class Model {
         return push(Buffer.concat([Buffer.from('[{"type":"heartbeat","x":"'), Buffer.from(bad), Buffer.from('"}]')]), false, true);
       }
     }
-  }
-}
-
-// ---- the hostile server ----------------------------------------------------------------------
-
-/**
- * Sends the frames in order, continuing on the next connection after each frame that
- * closes one. Before such a frame it waits until the recorder has received every frame
- * sent so far (its /health feed message count), so that the frames before it are known
- * to be processed, not cut off with the connection.
- */
-class HostileServer {
-  readonly wss: WebSocketServer;
-  next = 0;
-  counted = 0;
-  connections = 0;
-  done = false;
-  healthUrl = '';
-
-  private constructor(wss: WebSocketServer, private readonly frames: readonly Frame[]) {
-    this.wss = wss;
-    wss.on('connection', (ws) => {
-      this.connections++;
-      ws.on('error', () => undefined);
-      ws.once('message', () => void this.run(ws));
-    });
-  }
-
-  static async start(frames: readonly Frame[]): Promise<HostileServer> {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 1 << 20 }); // what the recorder may send us
-    await new Promise<void>((r) => wss.once('listening', () => r()));
-    return new HostileServer(wss, frames);
-  }
-
-  get url(): string {
-    return `ws://127.0.0.1:${(this.wss.address() as { port: number }).port}`;
-  }
-
-  private async run(ws: WebSocket): Promise<void> {
-    const send = (f: Frame) => new Promise<void>((resolve, reject) => ws.send(f.data, { binary: f.binary }, (err) => (err ? reject(err) : resolve())));
-    try {
-      while (this.next < this.frames.length && ws.readyState === ws.OPEN) {
-        const f = this.frames[this.next]!;
-        if (f.killer) {
-          const want = this.counted;
-          await waitFor(async () => (await getHealth(this.healthUrl)).stats.feeds[0]!.messages >= want, `the recorder received ${want} frames`, { intervalMs: 10 });
-          const closed = new Promise<void>((r) => ws.once('close', () => r()));
-          this.next++;
-          ws.send(f.data, { binary: f.binary }, () => undefined);
-          await closed;
-          return;
-        }
-        await send(f);
-        this.next++;
-        this.counted++;
-      }
-      if (this.next >= this.frames.length) this.done = true;
-    } catch {
-      // the connection broke; the recorder reconnects and we continue at `next`
-    }
-  }
-
-  close(): Promise<void> {
-    for (const c of this.wss.clients) c.terminate();
-    return new Promise((r) => this.wss.close(() => r()));
   }
 }
 
