@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { TickrecError } from '../errors.js';
 import { RT_HEADER_BYTES, formatDate, formatTime, rtFileBytes, type Rec } from '../format/index.js';
-import { RtReader, probeRtFile, type RtProbe } from '../store/index.js';
+import { RtReader, probeRtFile, visitNonZeroChunks, type RtProbe } from '../store/index.js';
 import { EXIT_OK, EXIT_PROBLEMS, action } from './run.js';
 
 export interface InspectReport {
@@ -35,14 +35,9 @@ function when(rec: Rec): string {
 function tailIsZero(file: string, from: number, to: number): boolean {
   const fd = fs.openSync(file, 'r');
   try {
-    const buf = Buffer.alloc(1 << 20);
-    for (let at = from; at < to; ) {
-      const got = fs.readSync(fd, buf, 0, Math.min(buf.length, to - at), at);
-      if (got === 0) break;
-      for (let i = 0; i < got; i++) if (buf[i] !== 0) return false;
-      at += got;
-    }
-    return true;
+    let zero = true;
+    visitNonZeroChunks(fd, from, to, () => (zero = false));
+    return zero;
   } finally {
     fs.closeSync(fd);
   }

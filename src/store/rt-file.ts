@@ -102,3 +102,24 @@ export function checkReadable(p: RtProbe): void {
     );
   }
 }
+
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Reads [from, to) of fd in 1 MiB chunks and calls onDirty(at, bytes) for each chunk that
+ * holds a non-zero byte; stops early when onDirty returns false. Reads through the fd,
+ * never through a mapping (see rt-writer.ts: a page first read through a writable
+ * mapping makes its first write slow). Used to check (inspect) and to zero (the writer's
+ * reopen) the slots past `size`.
+ */
+export function visitNonZeroChunks(fd: number, from: number, to: number, onDirty: (at: number, bytes: number) => boolean | void): void {
+  const buf = Buffer.alloc(Math.min(CHUNK_BYTES, Math.max(0, to - from)));
+  for (let at = from; at < to; ) {
+    const got = fs.readSync(fd, buf, 0, Math.min(buf.length, to - at), at);
+    if (got <= 0) break;
+    let dirty = false;
+    for (let i = 0; i < got && !dirty; i++) dirty = buf[i] !== 0;
+    if (dirty && onDirty(at, got) === false) return;
+    at += got;
+  }
+}

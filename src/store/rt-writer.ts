@@ -53,7 +53,7 @@ import {
 } from '../format/index.js';
 import { MAX_MAP_BYTES, mapFile, syncMap } from './map.js';
 import { ExtendJob } from './extender.js';
-import { probeRtFile } from './rt-file.js';
+import { probeRtFile, visitNonZeroChunks } from './rt-file.js';
 import { syncDir } from './roll.js';
 
 /** Initial capacities: ticks as datakit (2,500); the others sized for a day's use. */
@@ -382,16 +382,10 @@ function lastWrittenSlot(fd: number, capacity: number, rs: number, file: string)
 
 /** Zeroes bytes [from, to) of the file where they are not zero, with read(2)/write(2). */
 function zeroTail(fd: number, from: number, to: number, file: string): void {
-  const buf = Buffer.alloc(1 << 20);
-  const zeros = Buffer.alloc(1 << 20);
   try {
-    for (let at = from; at < to; ) {
-      const len = Math.min(buf.length, to - at);
-      const got = fs.readSync(fd, buf, 0, len, at);
-      if (got <= 0) break;
-      if (!buf.subarray(0, got).equals(zeros.subarray(0, got))) fs.writeSync(fd, zeros, 0, got, at);
-      at += got;
-    }
+    visitNonZeroChunks(fd, from, to, (at, bytes) => {
+      fs.writeSync(fd, Buffer.alloc(bytes), 0, bytes, at);
+    });
   } catch (err) {
     throw ioError(err, file, 'zeroing unpublished records');
   }
