@@ -104,10 +104,11 @@ export class ExtendJob {
    * caller must keep the job, not touch its range, and wait again later.
    */
   wait(maxWaitMs = 120_000): NodeJS.ErrnoException | undefined {
-    const t0 = Date.now();
+    const deadline = Date.now() + maxWaitMs;
     while (Atomics.load(this.state, 0) === JOB_PENDING) {
-      if (Date.now() - t0 > maxWaitMs) return Object.assign(new Error(`the zero-extension thread did not answer in ${maxWaitMs} ms`), { code: 'ETIMEDOUT' });
-      Atomics.wait(this.state, 0, JOB_PENDING, 1000);
+      const left = deadline - Date.now();
+      if (left <= 0) return Object.assign(new Error(`the zero-extension thread has not finished after ${maxWaitMs} ms (a stalled disk?)`), { code: 'ETIMEDOUT' });
+      Atomics.wait(this.state, 0, JOB_PENDING, Math.min(left, 1000));
     }
     if (Atomics.load(this.state, 0) === JOB_DONE) return undefined;
     const code = CODES[Atomics.load(this.state, 1)] || 'EIO';

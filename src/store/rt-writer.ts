@@ -303,7 +303,9 @@ export class RtWriter {
       this.growFailure = undefined;
       this.growBackoffMs = 0;
     } catch (err) {
-      if (err instanceof TickrecError && err.code === 'E_NO_SPACE') {
+      // Backed off as well: a job of zeros the helper has not finished (a stalled disk),
+      // so that records fail fast instead of each waiting for it again.
+      if (err instanceof TickrecError && (err.code === 'E_NO_SPACE' || (this.ahead !== undefined && !this.ahead.settled))) {
         this.growFailure = err;
         this.growBackoffMs = Math.min(GROW_RETRY_MAX_MS, Math.max(GROW_RETRY_MIN_MS, this.growBackoffMs * 2));
         this.growRetryAtMs = Date.now() + this.growBackoffMs;
@@ -332,7 +334,9 @@ export class RtWriter {
     let from = oldBytes;
     const job = this.ahead;
     if (job) {
-      const err = job.wait();
+      // The first growth that finds the job unfinished waits for it (up to 2 min); after
+      // that, retries (backed off in grow) only look.
+      const err = job.wait(this.growFailure ? 0 : 120_000);
       if (err && err.code === 'ETIMEDOUT') throw ioError(err, this.path, `growing from ${oldBytes} to ${newBytes} bytes`); // job kept: retried next time
       this.ahead = undefined;
       if (err) {
