@@ -25,7 +25,8 @@
 // REOPEN RULES (a file left by a crash, by datakit, or damaged):
 //   - shorter than the header, wrong flag, wrong type, version other than 3: refused;
 //   - header capacity below the real length's capacity: an interrupted growth; the
-//     capacity becomes the real one (datakit's rule);
+//     capacity becomes the real one (datakit's rule). Exactly one doubling of whole zero
+//     slots is what a live writer leaves after kill -9 (EXTEND AHEAD): a note, not a repair;
 //   - bytes past the last whole record: the zeros of an interrupted growth; cut off;
 //   - header capacity above the real length's: the file was truncated. Refused if
 //     published records are gone (size > real capacity) unless `repair` is set, which
@@ -93,6 +94,8 @@ export interface RtWriterOptions {
 
 export interface RepairReport {
   readonly repairs: readonly string[];
+  /** What reopen found that is not damage (zeros written ahead of a growth, taken as capacity). */
+  readonly notes: readonly string[];
   readonly created: boolean;
 }
 
@@ -136,6 +139,7 @@ export class RtWriter {
   /** Opens `file` for appending, creating it (and its folder) when missing. */
   static open(file: string, opts: RtWriterOptions): RtWriter {
     const report: string[] = [];
+    const notes: string[] = [];
     let fd: number;
     let created = false;
     try {
@@ -147,13 +151,13 @@ export class RtWriter {
       fd = fs.openSync(file, 'r+');
     }
     try {
-      const { capacity, size } = reopenRules(fd, file, opts, report);
+      const { capacity, size } = reopenRules(fd, file, opts, report, notes);
       // A file made just now is zeros by construction; a reopened one may hold a torn
       // record past `size`. Checked and zeroed through the fd, before mapping: reading
       // pages through a writable MAP_SHARED mapping first makes every later first write
       // to them a second, slow fault (measured in docs/benchmarks.md: 0.8 -> 2.9 M/s).
       if (!created) zeroTail(fd, RT_HEADER_BYTES + size * opts.kind.recordBytes, rtFileBytes(capacity, opts.kind.recordBytes), file);
-      const w = new RtWriter(file, opts.kind, fd, capacity, size, { repairs: report, created });
+      const w = new RtWriter(file, opts.kind, fd, capacity, size, { repairs: report, notes, created });
       for (const r of report) opts.onRepair?.(r);
       const every = opts.syncIntervalMs ?? 0;
       if (every > 0) {
@@ -174,6 +178,15 @@ export class RtWriter {
 
   get capacity(): number {
     return this.cap;
+  }
+
+  /**
+   * Bytes the file takes on disk (no I/O): its capacity's length, plus the zeros of the
+   * next growth once the helper has written them (EXTEND AHEAD).
+   */
+  get diskBytes(): number {
+    const job = this.ahead;
+    return job !== undefined && job.settled && job.wait(0) === undefined ? job.to : rtFileBytes(this.cap, this.rs);
   }
 
   /** Trading date in the header. */
@@ -264,7 +277,7 @@ export class RtWriter {
   private nextCapacity(cap: number, needed: number): number {
     let c = Math.max(cap, 1);
     while (c < needed) c *= 2;
-    return Math.min(c, Math.floor((MAX_MAP_BYTES - RT_HEADER_BYTES) / this.rs));
+    return Math.min(c, maxCapacity(this.rs));
   }
 
   /** EXTEND AHEAD: asks the helper thread for the zeros of the next doubling. */
@@ -359,6 +372,16 @@ export class RtWriter {
   }
 }
 
+/** Most records of `rs` bytes one mapping holds. */
+function maxCapacity(rs: number): number {
+  return Math.floor((MAX_MAP_BYTES - RT_HEADER_BYTES) / rs);
+}
+
+/** The capacity one doubling from `capacity` makes (what EXTEND AHEAD writes). */
+function doubledCapacity(capacity: number, rs: number): number {
+  return Math.min(Math.max(capacity, 1) * 2, maxCapacity(rs));
+}
+
 /** The size at which the zeros of the growth after `capacity` are asked for: half full. */
 function aheadPoint(capacity: number): number {
   return Math.max(1, Math.floor(capacity / 2));
@@ -447,7 +470,7 @@ function extendWithZeros(fd: number, from: number, to: number, file: string): vo
   }
 }
 
-function reopenRules(fd: number, file: string, opts: RtWriterOptions, report: string[]): { capacity: number; size: number } {
+function reopenRules(fd: number, file: string, opts: RtWriterOptions, report: string[], notes: string[]): { capacity: number; size: number } {
   const p = probeRtFile(fd, file, opts.kind);
   const { header } = p;
   let capacity = header.capacity;
@@ -468,7 +491,13 @@ function reopenRules(fd: number, file: string, opts: RtWriterOptions, report: st
     report.push(`${file}: capacity ${capacity} > ${p.realCapacity} that fit in ${p.fileBytes} bytes; capacity set to ${p.realCapacity}`);
     capacity = p.realCapacity;
   } else if (capacity < p.realCapacity) {
-    report.push(`${file}: completed an interrupted growth: capacity ${capacity} -> ${p.realCapacity}`);
+    // Exactly the next doubling in whole slots: the zeros a live writer writes ahead
+    // (EXTEND AHEAD) when it was stopped without close() (kill -9): expected, not damage.
+    if (p.tailBytes === 0 && p.realCapacity === doubledCapacity(capacity, rs)) {
+      notes.push(`${file}: took the zeros written ahead of the next growth: capacity ${capacity} -> ${p.realCapacity}`);
+    } else {
+      report.push(`${file}: completed an interrupted growth: capacity ${capacity} -> ${p.realCapacity}`);
+    }
     capacity = p.realCapacity;
   }
   if (size > capacity) {

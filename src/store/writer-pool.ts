@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TickrecError } from '../errors.js';
-import { ALL_KINDS, rtFileBytes, type RecordKind, type Rec } from '../format/index.js';
+import { ALL_KINDS, type RecordKind, type Rec } from '../format/index.js';
 import { rtFilePath } from './paths.js';
 import { setAside } from './roll.js';
 import { probeRtFile } from './rt-file.js';
@@ -67,7 +67,7 @@ export class WriterPool {
         for (const e of byCode.values()) {
           if (e.date === 0) continue;
           const w = e.writer;
-          yield { kind: e.kind.name, exchg: e.exchg, code: e.code, date: e.date, path: e.path, bytes: w ? rtFileBytes(w.capacity, e.kind.recordBytes) : -1, records: w ? w.size : -1 };
+          yield { kind: e.kind.name, exchg: e.exchg, code: e.code, date: e.date, path: e.path, bytes: w ? w.diskBytes : -1, records: w ? w.size : -1 };
         }
   }
 

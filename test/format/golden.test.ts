@@ -98,7 +98,7 @@ describe('golden .dmb files', () => {
       fs.mkdirSync(path.dirname(copy), { recursive: true });
       fs.copyFileSync(golden, copy);
       const w = RtWriter.open(copy, { kind, date: GOLDEN_DATE });
-      expect(w.report).toEqual({ repairs: [], created: false });
+      expect(w.report).toEqual({ repairs: [], notes: [], created: false });
       expect(w.size).toBe(records.length);
       w.close();
       expectSameBytes(fs.readFileSync(copy), fs.readFileSync(golden), `${copy} (reopened) vs ${golden}`);

@@ -292,7 +292,7 @@ describe('RtWriter: close and reopen', () => {
   it('reopen continues after the last record, with no repair', () => {
     const file = fileWith(10, 16);
     const w = open(file);
-    expect(w.report).toEqual({ repairs: [], created: false });
+    expect(w.report).toEqual({ repairs: [], notes: [], created: false });
     expect(w.size).toBe(10);
     expect(w.capacity).toBe(16);
     expect(w.append(makeTick(10, SEED))).toBe(10);
@@ -398,14 +398,28 @@ describe('RtWriter: reopen rules (repairs)', () => {
 
   it('header capacity below the real length (interrupted growth): capacity becomes the real one', () => {
     const file = fileWith(5, 8);
-    fs.appendFileSync(file, Buffer.alloc(8 * 512));
+    fs.appendFileSync(file, Buffer.alloc(4 * 512)); // not a doubling: a growth cut short
     const w = reopenWithRepairs(file);
     expect(w.report.repairs).toHaveLength(1);
     expect(w.report.repairs[0]).toMatch(/interrupted growth/);
-    expect(w.capacity).toBe(16);
+    expect(w.capacity).toBe(12);
     expect(w.size).toBe(5);
+    expect(diskHeader(file)).toMatchObject({ size: 5, capacity: 12 });
+    expect(fs.statSync(file).size).toBe(24 + 12 * 512);
+    expect(w.append(makeTick(5, SEED))).toBe(5);
+    w.close();
+    expectRecordsOnDisk(file, 6);
+  });
+
+  it('exactly one doubling of zero slots (written ahead by a writer killed before close): taken as capacity, a note, no repair', () => {
+    const file = fileWith(5, 8);
+    fs.appendFileSync(file, Buffer.alloc(8 * 512));
+    const w = reopenWithRepairs(file);
+    expect(w.report.repairs).toEqual([]);
+    expect(w.report.notes).toHaveLength(1);
+    expect(w.report.notes[0]).toMatch(/zeros written ahead/);
+    expect(w.capacity).toBe(16);
     expect(diskHeader(file)).toMatchObject({ size: 5, capacity: 16 });
-    expect(fs.statSync(file).size).toBe(24 + 16 * 512);
     expect(w.append(makeTick(5, SEED))).toBe(5);
     w.close();
     expectRecordsOnDisk(file, 6);
