@@ -6,13 +6,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { Proc, type Exit, type Line, type ProcOptions } from '../lib/proc.js';
+import { getHealth } from '../lib/health.js';
+import { sleep, waitFor } from '../lib/wait.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The CLI as users run it: `npm run build` must have built it. */
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
 export const SOAK_DIR = path.dirname(fileURLToPath(import.meta.url));
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function requireBuilt(): void {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first.`);
@@ -59,39 +60,11 @@ export function listFiles(dir: string): string[] {
   return out.sort();
 }
 
-// ---- bounded waits -------------------------------------------------------------------
-
-/**
- * Polls `fn` until it returns something other than undefined/false; throws after
- * timeoutMs naming `what` and the last value or error seen. A safety net, never a
- * pass criterion.
- */
-export async function waitFor<T>(
-  fn: () => T | undefined | false | Promise<T | undefined | false>,
-  what: string,
-  opts: { timeoutMs?: number; intervalMs?: number; describe?: () => string } = {},
-): Promise<T> {
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const until = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() > until) {
-      const extra = opts.describe ? `\n${opts.describe()}` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${String(lastErr)})` : ''}${extra}`);
-    }
-    await sleep(opts.intervalMs ?? 25);
-  }
-}
-
-// ---- child processes ---------------------------------------------------------------
+// ---- child processes, waits, /health (shared with the e2e tests: scripts/lib) -------
 
 export { Proc, killAll, type Exit, type Line, type ProcOptions } from '../lib/proc.js';
+export { sleep, waitFor } from '../lib/wait.js';
+export { getHealth, waitHealth, type HealthBody, type HealthStats } from '../lib/health.js';
 
 /** `node --import tsx scripts/soak/<script> args` with an IPC channel. */
 export function spawnScript(script: string, args: readonly string[], opts: ProcOptions = {}): Proc {
@@ -179,44 +152,6 @@ export function writeConfig(dir: string, config: unknown, name = 'recorder.json'
   const file = path.join(dir, name);
   fs.writeFileSync(file, JSON.stringify(config, null, 2) + '\n');
   return file;
-}
-
-export interface HealthStats {
-  startedMs: number;
-  ticksReceived: number;
-  ticksWritten: number;
-  rejected: Record<string, number>;
-  writeErrors: number;
-  rolls: number;
-  openFiles: number;
-  liveFiles: number;
-  feeds: { name: string; state: string; messages: number; reconnects: number }[];
-  lagMs: { p50: number; p99: number; max: number; count: number };
-  diskFreeBytes: number;
-}
-
-export interface HealthBody {
-  status: 'ok' | 'degraded';
-  problems: string[];
-  stats: HealthStats;
-}
-
-export async function getHealth(base: string, timeoutMs = 10_000): Promise<HealthBody> {
-  const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(timeoutMs) });
-  return (await res.json()) as HealthBody;
-}
-
-/** Polls /health until `pred(stats)` holds. */
-export async function waitHealth(base: string, pred: (s: HealthStats) => boolean, what: string, timeoutMs = 30_000): Promise<HealthStats> {
-  let last: HealthStats | undefined;
-  return waitFor(
-    async () => {
-      last = (await getHealth(base, timeoutMs)).stats;
-      return pred(last) ? last : undefined;
-    },
-    what,
-    { timeoutMs, intervalMs: 50, describe: () => `last stats: ${JSON.stringify(last)}` },
-  );
 }
 
 /** Log lines of rejected writes (the recorder's write-error log: reason = an error code). */

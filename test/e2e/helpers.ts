@@ -5,7 +5,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { getHealth, waitHealth, type HealthBody, type HealthStats } from '../../scripts/lib/health.js';
 import { Proc, killAll, type Exit, type Line } from '../../scripts/lib/proc.js';
+import { sleep, waitFor } from '../../scripts/lib/wait.js';
 import type { SimTick } from '../../src/sim/index.js';
 import { inspectFile } from '../../src/cli/inspect.js';
 import { RtReader } from '../../src/store/index.js';
@@ -18,7 +20,6 @@ export function requireBuilt(): void {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` before the e2e tests (npm test does it).`);
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---- temp dirs ---------------------------------------------------------------------
 
@@ -123,7 +124,7 @@ export function writeConfig(dir: string, config: unknown, name = 'recorder.json'
 
 /** One JSON log line of the recorder (pino). */
 export type LogLine = Line;
-export { Proc, killAll, type Exit };
+export { Proc, killAll, type Exit, getHealth, waitHealth, type HealthBody, type HealthStats, sleep, waitFor };
 
 /** `node dist/cli/main.js <args>`. */
 export function spawnCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; label?: string } = {}): Proc {
@@ -184,77 +185,6 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-// ---- polling -----------------------------------------------------------------------
-
-/**
- * Polls `fn` until it returns a value that is not undefined/false; rejects after
- * timeoutMs with `what` and the last value seen (a safety net, never a pass criterion).
- */
-export async function waitFor<T>(
-  fn: () => T | undefined | false | Promise<T | undefined | false>,
-  what: string,
-  opts: { timeoutMs?: number; intervalMs?: number; describe?: () => string } = {},
-): Promise<T> {
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const interval = opts.intervalMs ?? 25;
-  const until = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() > until) {
-      const extra = opts.describe ? `\n${opts.describe()}` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${String(lastErr)})` : ''}${extra}`);
-    }
-    await sleep(interval);
-  }
-}
-
-export interface HealthStats {
-  ticksReceived: number;
-  tradesReceived: number;
-  ticksWritten: number;
-  tradesWritten: number;
-  rejected: Record<string, number>;
-  writeErrors: number;
-  volumeRegressions: number;
-  rolls: number;
-  openFiles: number;
-  liveFiles: number;
-  feeds: { name: string; state: string; messages: number; reconnects: number; connections?: number; lastError: string; url?: string; oversized?: number }[];
-  lagMs: { p50: number; p99: number; max: number; count: number };
-  diskFreeBytes: number;
-  root: string;
-}
-
-export interface HealthBody {
-  status: 'ok' | 'degraded';
-  problems: string[];
-  stats: HealthStats;
-}
-
-export async function getHealth(base: string): Promise<HealthBody> {
-  const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(5000) });
-  return (await res.json()) as HealthBody;
-}
-
-/** Polls /health until `pred(stats)` holds. */
-export async function waitHealth(base: string, pred: (s: HealthStats) => boolean, what: string, timeoutMs = 30_000): Promise<HealthStats> {
-  let last: HealthStats | undefined;
-  return waitFor(
-    async () => {
-      last = (await getHealth(base)).stats;
-      return pred(last) ? last : undefined;
-    },
-    what,
-    { timeoutMs, intervalMs: 30, describe: () => `last stats: ${JSON.stringify(last)}` },
-  );
 }
 
 // ---- records -----------------------------------------------------------------------
