@@ -403,6 +403,14 @@ function decodeIntWide(e: Uint8Array, q: number, u32: Uint32Array, W2: number, j
   }
 }
 
+/** Refuses a directory entry that no encoder writes (mode, scale, width) or whose planes run past the end. */
+function checkEntry(encBytes: number, mode: number, k: number, w: number, j: number, i0: number, o: number, m: number): void {
+  if (w > 8 || k > MAX_SCALE || (mode !== MODE_INT && mode !== MODE_DEC)) {
+    throw new RangeError(`COLS8: column ${j} of group at record ${i0} has mode ${mode}, scale ${k}, width ${w}`);
+  }
+  if (o + w * m > encBytes) throw new RangeError(`COLS8: planes of column ${j} of group at record ${i0} past the end`);
+}
+
 /**
  * Reverses COLS8: `count` records of `recordBytes` from `enc`, into `out` (8-aligned, at
  * least count x recordBytes bytes) or a fresh buffer. Throws on a malformed encoding
@@ -429,10 +437,7 @@ export function cols8Decode(enc: Uint8Array, recordBytes: number, count: number,
       const mode = enc[e]!;
       const k = enc[e + 1]!;
       const w = enc[e + 2]!;
-      if (w > 8 || k > MAX_SCALE || (mode !== MODE_INT && mode !== MODE_DEC)) {
-        throw new RangeError(`COLS8: column ${j} of group at record ${i0} has mode ${mode}, scale ${k}, width ${w}`);
-      }
-      if (o + w * m > enc.length) throw new RangeError(`COLS8: planes of column ${j} of group at record ${i0} past the end`);
+      checkEntry(enc.length, mode, k, w, j, i0, o, m);
       decodeColumn(enc, o, mode, k, w, dv.getUint32(e + 8, true), dv.getInt32(e + 12, true), m, f64, u32, W, j, i0);
       o += w * m;
     }
@@ -702,10 +707,7 @@ export function cols8DecodeColumns(enc: Uint8Array, count: number, plan: ColumnP
       const mode = enc[e]!;
       const k = enc[e + 1]!;
       const w = enc[e + 2]!;
-      if (w > 8 || k > MAX_SCALE || (mode !== MODE_INT && mode !== MODE_DEC)) {
-        throw new RangeError(`COLS8: column ${j} of group at record ${i0} has mode ${mode}, scale ${k}, width ${w}`);
-      }
-      if (o + w * m > enc.length) throw new RangeError(`COLS8: planes of column ${j} of group at record ${i0} past the end`);
+      checkEntry(enc.length, mode, k, w, j, i0, o, m);
       const sinks = plan.sinksOf(j);
       if (sinks && ps.length > 0) {
         const lo = dv.getUint32(e + 8, true);

@@ -284,7 +284,7 @@ export class RtWriter {
   private startAhead(): void {
     this.aheadAt = Number.POSITIVE_INFINITY; // once per capacity
     if (this.ahead || this.growFailure) return;
-    const next = this.nextCapacity(this.cap, this.cap * 2);
+    const next = doubledCapacity(this.cap, this.rs); // what reopen recognises as zeros written ahead
     if (next <= this.cap) return;
     this.ahead = ExtendJob.start(this.fd, rtFileBytes(this.cap, this.rs), rtFileBytes(next, this.rs));
   }
@@ -328,7 +328,7 @@ export class RtWriter {
   }
 
   private growNow(needed: number): void {
-    const maxCap = Math.floor((MAX_MAP_BYTES - RT_HEADER_BYTES) / this.rs);
+    const maxCap = maxCapacity(this.rs);
     if (needed > maxCap) {
       throw new TickrecError(
         'E_NO_SPACE',
