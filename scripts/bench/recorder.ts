@@ -17,6 +17,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { RtReader as RtReaderT } from '../../src/index.js';
+import { NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { fixed, median, target, tempDir, type Row, type Suite } from './common.js';
 import { lib } from './lib.js';
 
@@ -314,7 +315,7 @@ function tickrecCase(bars: boolean): Case {
           status_line: false,
         }),
       );
-      const rec = new Proc('tickrec record', process.execPath, [MAIN, 'record', '--config', config]);
+      const rec = new Proc('tickrec record', process.execPath, [...NODE_FLAGS, MAIN, 'record', '--config', config]); // as the tickrec bin starts it
       procs.push(rec);
       const files = new TickFiles(path.join(root, 'rt', 'ticks'));
       try {
@@ -473,7 +474,7 @@ export const suite: Suite = {
       `rate ${RATE.toLocaleString('en-US')} slots/s so that it sends as fast as the recorder takes, speed ${SPEED.toLocaleString('en-US')}: ` +
       `simulated time 21:05 to about 22:30) sends N = ${N.toLocaleString('en-US')} ticks in frames of ${BATCH} ` +
       '(about 550 bytes of JSON per tick, 5 book levels) to one recorder process; a fresh simulator and recorder per run, so every recorder gets the same messages. ' +
-      'tickrec: `node dist/cli/main.js record` with one tickrec websocket feed, metrics on, log level warn, roll_by_clock false ' +
+      `tickrec: \`node ${NODE_FLAGS.join(' ')} dist/cli/main.js record\` (the Node flags of the tickrec bin and \`npm start\`, src/cli/node-flags.ts) with one tickrec websocket feed, metrics on, log level warn, roll_by_clock false ` +
       '(frames of ticks are read by its byte scanner, src/feed/formats/tickrec-scan.ts, not JSON.parse); ' +
       'its rate is counted from the first to the last tick published, polling the size of every live tick file. ' +
       'Peers (scripts/bench/peers/, `node --import tsx`): the same ws client and JSON.parse, then Redis as in the Omega design ' +

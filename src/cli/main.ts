@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-heap-size=128
 // The tickrec command line: one file per command, wired here.
 
 import { readFileSync } from 'node:fs';

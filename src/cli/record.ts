@@ -16,6 +16,7 @@ import { startStatusLine } from '../recorder/status-line.js';
 import { startSimulator } from '../sim/index.js';
 import { TickrecError } from '../errors.js';
 import { EXIT_ERROR, reportError, usageError } from './run.js';
+import { NODE_FLAGS, missingNodeFlags } from './node-flags.js';
 
 /** Longest a clean shutdown may take before the process exits anyway (exit 1). */
 export const SHUTDOWN_LIMIT_MS = 5000;
@@ -116,6 +117,15 @@ async function run(o: RecordOptions): Promise<void> {
       log.info(`metrics and health on ${metrics.url}/metrics and ${metrics.url}/health`);
     }
     if (config.status_line ?? process.stdout.isTTY === true) stopStatus = startStatusLine(rec);
+    // After the lock and the ports: a refused start prints its reason first.
+    const missing = missingNodeFlags();
+    if (missing.length > 0) {
+      log.info(
+        `Node was started without ${missing.join(' ')}: under load the garbage collector runs about 3 times as often ` +
+        `(src/cli/node-flags.ts). Start the recorder as \`tickrec record\` or \`npm start\`, or put the flag on your own ` +
+        `command line: node ${NODE_FLAGS.join(' ')} ${process.argv[1] ?? 'dist/cli/main.js'} record …`,
+      );
+    }
   } catch (err) {
     await rec?.stop().catch(() => undefined);
     await metrics?.close();
