@@ -150,7 +150,7 @@ function hasRedisServer(): boolean {
 
 async function startSimulator(): Promise<{ proc: Proc; url: string }> {
   const proc = new Proc('simulator', process.execPath, [
-    MAIN, 'simulate', '--host', '127.0.0.1', '--port', '0', '--instruments', String(INSTRUMENTS), '--seed', String(SEED),
+    ...NODE_FLAGS, MAIN, 'simulate', '--host', '127.0.0.1', '--port', '0', '--instruments', String(INSTRUMENTS), '--seed', String(SEED),
     '--start', START, '--rate', String(RATE), '--speed', String(SPEED), '--count', String(N), '--batch-max', String(BATCH),
   ]);
   const m = await proc.waitLine(/^simulator listening on (ws:\/\/\S+)/, 30_000);
@@ -167,7 +167,7 @@ async function startRedisServer(dir: string): Promise<{ proc: Proc; port: number
 }
 
 function peer(script: string, args: string[]): Proc {
-  return new Proc(script, process.execPath, ['--import', 'tsx', path.join(PEERS, script), ...args]);
+  return new Proc(script, process.execPath, [...NODE_FLAGS, '--import', 'tsx', path.join(PEERS, script), ...args]);
 }
 
 // ---- progress ----------------------------------------------------------------------------
@@ -470,14 +470,14 @@ export const suite: Suite = {
   title: 'Recorder end to end (websocket → storage, loopback)',
   get about(): string {
     return (
-      `The simulator (\`tickrec simulate\`, its own process, ${INSTRUMENTS} instruments, seed ${SEED}, start ${START} Asia/Shanghai, ` +
+      `The simulator (\`tickrec simulate\`, its own process, started like the recorder with the Node flags of the tickrec bin, ${INSTRUMENTS} instruments, seed ${SEED}, start ${START} Asia/Shanghai, ` +
       `rate ${RATE.toLocaleString('en-US')} slots/s so that it sends as fast as the recorder takes, speed ${SPEED.toLocaleString('en-US')}: ` +
       `simulated time 21:05 to about 22:30) sends N = ${N.toLocaleString('en-US')} ticks in frames of ${BATCH} ` +
       '(about 550 bytes of JSON per tick, 5 book levels) to one recorder process; a fresh simulator and recorder per run, so every recorder gets the same messages. ' +
       `tickrec: \`node ${NODE_FLAGS.join(' ')} dist/cli/main.js record\` (the Node flags of the tickrec bin and \`npm start\`, src/cli/node-flags.ts) with one tickrec websocket feed, metrics on, log level warn, roll_by_clock false ` +
       '(frames of ticks are read by its byte scanner, src/feed/formats/tickrec-scan.ts, not JSON.parse); ' +
       'its rate is counted from the first to the last tick published, polling the size of every live tick file. ' +
-      'Peers (scripts/bench/peers/, `node --import tsx`): the same ws client and JSON.parse, then Redis as in the Omega design ' +
+      `Peers (scripts/bench/peers/, \`node ${NODE_FLAGS.join(' ')} --import tsx\`): ` + 'the same ws client and JSON.parse, then Redis as in the Omega design ' +
       '(HSET tick:<EXCHG>.<CODE> <date><time> JSON.stringify(tick), one ioredis pipeline per frame, up to 16 frames in flight; ' +
       'redis-server from Debian started by the bench per run with --save \'\' --appendonly no), or SQLite as in vn.py\'s default ' +
       '(DbTickData columns and index, WAL, synchronous NORMAL, better-sqlite3, one transaction per frame); ' +
