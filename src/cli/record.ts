@@ -17,6 +17,7 @@ import { startSimulator } from '../sim/index.js';
 import { TickrecError } from '../errors.js';
 import { EXIT_ERROR, reportError, usageError } from './run.js';
 import { NODE_FLAGS, missingNodeFlags } from './node-flags.js';
+import { fallocateStatus } from '../store/fallocate.js';
 
 /** Longest a clean shutdown may take before the process exits anyway (exit 1). */
 export const SHUTDOWN_LIMIT_MS = 5000;
@@ -118,6 +119,8 @@ async function run(o: RecordOptions): Promise<void> {
     }
     if (config.status_line ?? process.stdout.isTTY === true) stopStatus = startStatusLine(rec);
     // After the lock and the ports: a refused start prints its reason first.
+    const growth = fallocateStatus();
+    if (!growth.available) log.info(`file growth writes zeros instead of reserving blocks with fallocate(2): ${growth.reason}`);
     const missing = missingNodeFlags();
     if (missing.length > 0) {
       log.info(

@@ -1,5 +1,5 @@
-// EXTEND AHEAD: the zero bytes of a file's next growth, written by a helper thread
-// before the writer needs them.
+// EXTEND AHEAD: the zero bytes of a file's next growth, reserved (fallocate, see
+// fallocate.ts) or written by a helper thread before the writer needs them.
 //
 // Why: a growth writes the new half of the file with real zeros (GROWTH RULE in
 // rt-writer.ts: a full disk must fail at write(2), never SIGBUS later). Done inline,
@@ -21,6 +21,7 @@
 //   treat that as an interrupted growth.
 
 import { Worker } from 'node:worker_threads';
+import { FALLOCATE_UNSUPPORTED, fallocateAddonForWorker } from './fallocate.js';
 
 /** Job states (Int32 slot 0 of the job's shared state). */
 export const JOB_PENDING = 0;
@@ -32,15 +33,32 @@ const CODES = ['', 'ENOSPC', 'EFBIG', 'EDQUOT', 'EIO', 'EBADF', 'EINTR'];
 
 const WORKER_SOURCE = `
 'use strict';
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const CODES = ${JSON.stringify(CODES)};
-const zeros = Buffer.alloc(1 << 20);
+const UNSUPPORTED = ${JSON.stringify(FALLOCATE_UNSUPPORTED)};
+let fx = null;
+try {
+  if (workerData.addon) fx = require(workerData.addon);
+} catch {
+  // zeros below
+}
+let zeros;
 parentPort.on('message', (job) => {
   const st = new Int32Array(job.state);
   let at = job.from;
   try {
-    while (at < job.to) at += fs.writeSync(job.fd, zeros, 0, Math.min(zeros.length, job.to - at), at);
+    let reserved = false;
+    if (fx) {
+      try {
+        fx.allocate(job.fd, job.from, job.to - job.from);
+        reserved = true;
+      } catch (err) {
+        if (!UNSUPPORTED.includes(err && err.code)) throw err;
+      }
+    }
+    if (!reserved) zeros ??= Buffer.alloc(1 << 20);
+    while (!reserved && at < job.to) at += fs.writeSync(job.fd, zeros, 0, Math.min(zeros.length, job.to - at), at);
     Atomics.store(st, 0, ${JOB_DONE});
   } catch (err) {
     const i = CODES.indexOf(err && err.code);
@@ -57,7 +75,7 @@ let workerBroken = false;
 function helper(): Worker | undefined {
   if (worker || workerBroken) return worker;
   try {
-    const w = new Worker(WORKER_SOURCE, { eval: true, name: 'tickrec-extender' });
+    const w = new Worker(WORKER_SOURCE, { eval: true, name: 'tickrec-extender', workerData: { addon: fallocateAddonForWorker() } });
     w.unref(); // never keeps the process alive; a job cut short by exit is an interrupted growth
     w.on('error', () => {
       // Cannot happen with the code above short of resource exhaustion; later growths
@@ -83,7 +101,7 @@ export class ExtendJob {
     readonly to: number,
   ) {}
 
-  /** Starts writing zeros to [from, to) of fd on the helper thread; undefined if there is none. */
+  /** Starts reserving (or writing zeros to) [from, to) of fd on the helper thread; undefined if there is none. */
   static start(fd: number, from: number, to: number): ExtendJob | undefined {
     const w = helper();
     if (!w) return undefined;
@@ -112,6 +130,6 @@ export class ExtendJob {
     }
     if (Atomics.load(this.state, 0) === JOB_DONE) return undefined;
     const code = CODES[Atomics.load(this.state, 1)] || 'EIO';
-    return Object.assign(new Error(`${code}: write of zeros failed`), { code });
+    return Object.assign(new Error(`${code}: reserving the next growth failed`), { code });
   }
 }

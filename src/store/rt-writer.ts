@@ -11,7 +11,9 @@
 //
 // GROWTH RULE (when a record does not fit):
 //   1. msync the current mapping (MS_ASYNC: readers share the page cache);
-//   2. extend the file with real zero bytes written by write(2), so that a full disk or
+//   2. extend the file with real zero bytes: blocks reserved by fallocate(2) (they read
+//      as zeros and are written once, with the records: fallocate.ts), or zeros written
+//      by write(2) where fallocate is missing; either way a full disk or
 //      a file-size limit fails here with ENOSPC/EFBIG instead of a SIGBUS later; on
 //      failure the file is cut back to its published length (no reader maps past the
 //      published capacity) and the error names the file;
@@ -54,6 +56,7 @@ import {
 } from '../format/index.js';
 import { MAX_MAP_BYTES, mapFile, syncMap } from './map.js';
 import { ExtendJob } from './extender.js';
+import { allocate } from './fallocate.js';
 import { probeRtFile, visitNonZeroChunks } from './rt-file.js';
 import { syncDir } from './roll.js';
 
@@ -453,9 +456,10 @@ function createRtFile(file: string, opts: RtWriterOptions): void {
 }
 
 function extendWithZeros(fd: number, from: number, to: number, file: string): void {
-  const zeros = Buffer.alloc(Math.min(GROW_CHUNK_BYTES, to - from));
   let at = from;
   try {
+    if (allocate(fd, from, to)) return; // blocks reserved, reading as zeros (fallocate.ts)
+    const zeros = Buffer.alloc(Math.min(GROW_CHUNK_BYTES, to - from));
     while (at < to) {
       const len = Math.min(zeros.length, to - at);
       at += fs.writeSync(fd, zeros, 0, len, at);
