@@ -40,15 +40,25 @@ export class LatencyHistogram {
   }
 }
 
-function bucketOf(us: number): number {
+/** The bucket of a sample: [upperOf(b - 1), upperOf(b)) holds `us`. Exported for tests. */
+export function bucketOf(us: number): number {
   if (us < 1) return 0;
+  if (us < 2147483648) {
+    // Integer arithmetic (no log2, no pow: this runs per tick). n = floor(us) has the
+    // same power of two as us; with p >= 3 the 8 sub-buckets are the 3 bits under the top.
+    const n = us | 0;
+    const p = 31 - Math.clz32(n);
+    const sub = p >= 3 ? (n >>> (p - 3)) - SUB : Math.min(SUB - 1, Math.floor((us / (1 << p) - 1) * SUB));
+    return p * SUB + sub + 1;
+  }
   const p = Math.floor(Math.log2(us));
   if (p >= POWERS) return BUCKETS;
   const frac = us / 2 ** p - 1; // 0..1
   return p * SUB + Math.min(SUB - 1, Math.floor(frac * SUB)) + 1;
 }
 
-function upperOf(b: number): number {
+/** The upper edge of bucket b, µs. Exported for tests. */
+export function upperOf(b: number): number {
   if (b === 0) return 1;
   if (b >= BUCKETS) return Infinity;
   const p = Math.floor((b - 1) / SUB);

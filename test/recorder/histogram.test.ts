@@ -2,7 +2,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LatencyHistogram } from '../../src/recorder/histogram.js';
+import { LatencyHistogram, bucketOf, upperOf } from '../../src/recorder/histogram.js';
 
 /** The exact q-quantile with the histogram's definition: the ceil(q·n)-th smallest value. */
 function exactQuantile(sorted: readonly number[], q: number): number {
@@ -14,6 +14,17 @@ const QS = [0, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999, 1];
 const BUCKET_BOUND = 1 / 8;
 
 describe('LatencyHistogram', () => {
+  it('every sample lands in the bucket whose edges hold it (integer path below 2^31 µs, log2 above)', () => {
+    const holds = (us: number) => {
+      const b = bucketOf(us);
+      expect(b, `${us}`).toBeGreaterThan(0);
+      expect(upperOf(b - 1) <= us && us < upperOf(b), `${us} in bucket ${b}: [${upperOf(b - 1)}, ${upperOf(b)})`).toBe(true);
+    };
+    for (let k = 0; k < 32; k++) for (const us of [2 ** k, 2 ** k * 1.0625, 2 ** k * 1.125 - 1e-9, 2 ** k * 1.999, 2 ** (k + 1) - 2 ** -20]) holds(us);
+    fc.assert(fc.property(fc.double({ min: 1, max: 2 ** 32 - 1, noNaN: true }), (us) => holds(us)), { numRuns: 20_000 });
+    expect(bucketOf(0.999)).toBe(0);
+  });
+
   it('is empty at first: every quantile, the max and the count are 0', () => {
     const h = new LatencyHistogram();
     for (const q of QS) expect(h.quantileUs(q)).toBe(0);
