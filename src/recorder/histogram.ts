@@ -51,10 +51,8 @@ export function bucketOf(us: number): number {
     const sub = p >= 3 ? (n >>> (p - 3)) - SUB : Math.min(SUB - 1, Math.floor((us / (1 << p) - 1) * SUB));
     return p * SUB + sub + 1;
   }
-  const p = Math.floor(Math.log2(us));
-  if (p >= POWERS) return BUCKETS;
-  const frac = us / 2 ** p - 1; // 0..1
-  return p * SUB + Math.min(SUB - 1, Math.floor(frac * SUB)) + 1;
+  if (us < 4294967296) return 31 * SUB + Math.floor(us / 268435456) - SUB + 1; // p = 31: us / 2^28 in [8, 16)
+  return BUCKETS; // 2^32 µs (about 71 min) and beyond: the overflow bucket
 }
 
 /** The upper edge of bucket b, µs. Exported for tests. */

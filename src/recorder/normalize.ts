@@ -227,10 +227,11 @@ export class Normalizer {
     this.states[kind].get(exchg)?.delete(code);
   }
 
-  private common(x: TickInput | TradeInput, what: string): Verdict {
+  private common(x: TickInput | TradeInput, what: string, namesChecked: boolean): Verdict {
     // N1 (names) once per instrument: a name pair that passed is remembered (two Map
-    // lookups per tick instead of two regular expressions).
-    if (this.namesOk.get(x.exchg)?.has(x.code) !== true) {
+    // lookups per tick instead of two regular expressions), and an instrument with a
+    // state has passed it (`namesChecked`: no lookup at all).
+    if (!namesChecked && this.namesOk.get(x.exchg)?.has(x.code) !== true) {
       const pe = nameProblem(x.exchg, EXCHG_MAX_CHARS);
       if (pe) return reject('bad_name', `${what}: exchange '${String(x.exchg).slice(0, 32)}': ${pe}`);
       const pc = nameProblem(x.code, CODE_MAX_CHARS);
@@ -272,10 +273,12 @@ export class Normalizer {
 
   /** Applies N1–N9; on success the record is in `tickOut` and the state advanced. */
   tick(x: TickInput): Verdict {
-    const v = this.common(x, 'tick');
+    // A state exists only for a name pair that passed N1 (state() runs after common()).
+    const known = this.states.tick.get(x.exchg)?.get(x.code);
+    const v = this.common(x, 'tick', known !== undefined);
     if (!v.ok) return v;
     const td = this.tradingDate(x);
-    const st = this.state('tick', x.exchg, x.code, td);
+    const st = known ?? this.state('tick', x.exchg, x.code, td);
     if (st.tradingDate !== 0) {
       if (td < st.tradingDate) return reject('out_of_order', `tick ${x.exchg}.${x.code}: trading date ${td} before ${st.tradingDate}`);
       if (td === st.tradingDate && (x.action_date < st.actionDate || (x.action_date === st.actionDate && x.action_time < st.actionTime))) {
@@ -374,14 +377,15 @@ export class Normalizer {
 
   /** Trade rules; on success the record is in `tradeOut`. */
   trade(x: TradeInput): Verdict {
-    const v = this.common(x, 'trade');
+    const known = this.states.trade.get(x.exchg)?.get(x.code);
+    const v = this.common(x, 'trade', known !== undefined);
     if (!v.ok) return v;
     const vol = x.volume;
     if (typeof vol !== 'number' || !Number.isInteger(vol) || vol < 0 || vol > U32_MAX) {
       return reject('out_of_range', `trade ${x.exchg}.${x.code}: volume ${String(vol).slice(0, 32)} is not an integer in 0..${U32_MAX}`);
     }
     const td = this.tradingDate(x);
-    const st = this.state('trade', x.exchg, x.code, td);
+    const st = known ?? this.state('trade', x.exchg, x.code, td);
     const key = (x.action_date - 19900000) * 1e9 + x.action_time;
     const index = safeInt(x.index);
     const side = x.side === 0x42 || x.side === 0x53 ? x.side : 0x20;

@@ -14,7 +14,7 @@ const QS = [0, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999, 1];
 const BUCKET_BOUND = 1 / 8;
 
 describe('LatencyHistogram', () => {
-  it('every sample lands in the bucket whose edges hold it (integer path below 2^31 µs, log2 above)', () => {
+  it('every sample lands in the bucket whose edges hold it, up to 2^32 µs; beyond, the overflow bucket', () => {
     const holds = (us: number) => {
       const b = bucketOf(us);
       expect(b, `${us}`).toBeGreaterThan(0);
@@ -23,6 +23,7 @@ describe('LatencyHistogram', () => {
     for (let k = 0; k < 32; k++) for (const us of [2 ** k, 2 ** k * 1.0625, 2 ** k * 1.125 - 1e-9, 2 ** k * 1.999, 2 ** (k + 1) - 2 ** -20]) holds(us);
     fc.assert(fc.property(fc.double({ min: 1, max: 2 ** 32 - 1, noNaN: true }), (us) => holds(us)), { numRuns: 20_000 });
     expect(bucketOf(0.999)).toBe(0);
+    for (const us of [2 ** 32, 2 ** 40, 3e13]) expect(upperOf(bucketOf(us))).toBe(Infinity);
   });
 
   it('is empty at first: every quantile, the max and the count are 0', () => {
