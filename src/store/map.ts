@@ -14,6 +14,8 @@ import { TickrecError, ioError } from '../errors.js';
 // run time: load it with require, typed with the part of its API tickrec uses.
 interface MmapIo {
   map(size: number, protection: number, flags: number, fd: number, offset?: number): Buffer;
+  advise(buffer: Buffer, offset: number, length: number, advice: number): void;
+  readonly MADV_DONTNEED: number;
   sync(buffer: Buffer, offset: number, size: number, blocking: boolean, invalidate: boolean): void;
   readonly PROT_READ: number;
   readonly PROT_WRITE: number;
@@ -43,5 +45,30 @@ export function syncMap(buf: Buffer, blocking: boolean, path: string): void {
     mmap.sync(buf, 0, buf.length, blocking, false);
   } catch (err) {
     throw ioError(err, path, 'msync');
+  }
+}
+
+/** Page size of the mappings (madvise ranges are whole pages). */
+export const PAGE_BYTES = 4096;
+
+/**
+ * PAGE RELEASE. Drops this process's page-table entries for bytes [from, to) of a shared file
+ * mapping (madvise MADV_DONTNEED; rounded inwards to whole pages). Nothing is lost: the
+ * pages stay in the page cache, dirty ones stay dirty, and a later access maps them
+ * again. Why: writeback (our periodic fdatasync, or the kernel's) write-protects every
+ * dirty page that a process maps writable, one TLB-flush IPI per page to the CPUs
+ * running that process: 7% of the recorder's CPU under load (perf). Pages the writer
+ * will not touch again are cheaper released in bulk, with one flush per call.
+ * Advisory: returns false (and changes nothing) when madvise refuses.
+ */
+export function releasePages(buf: Buffer, from: number, to: number): boolean {
+  const a = Math.ceil(from / PAGE_BYTES) * PAGE_BYTES;
+  const b = Math.min(Math.floor(to / PAGE_BYTES) * PAGE_BYTES, Math.floor(buf.length / PAGE_BYTES) * PAGE_BYTES);
+  if (b <= a) return true;
+  try {
+    mmap.advise(buf, a, b - a, mmap.MADV_DONTNEED);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -54,7 +54,7 @@ import {
   type Rec,
   type RtHeader,
 } from '../format/index.js';
-import { MAX_MAP_BYTES, mapFile, syncMap } from './map.js';
+import { MAX_MAP_BYTES, PAGE_BYTES, mapFile, releasePages, syncMap } from './map.js';
 import { ExtendJob } from './extender.js';
 import { allocate } from './fallocate.js';
 import { probeRtFile, visitNonZeroChunks } from './rt-file.js';
@@ -77,6 +77,8 @@ const GROW_RETRY_MAX_MS = 30_000;
 
 /** Zero bytes written per write(2) while growing. */
 const GROW_CHUNK_BYTES = 1 << 20;
+/** Least progress (bytes written since the last release) worth a madvise call. */
+const RELEASE_MIN_BYTES = 64 * 1024;
 
 export interface RtWriterOptions {
   kind: RecordKind;
@@ -116,6 +118,8 @@ export class RtWriter {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private syncing = false;
+  /** Bytes of the mapping below which pages were released (PAGE RELEASE). */
+  private released = 0;
   private growFailure: TickrecError | undefined;
   private growRetryAtMs = 0;
   private growBackoffMs = 0;
@@ -255,10 +259,22 @@ export class RtWriter {
   syncInBackground(onError?: (err: Error) => void): void {
     if (this.closed || this.syncing) return;
     this.syncing = true;
+    this.releaseWritten();
     fs.fdatasync(this.fd, (err) => {
       this.syncing = false;
       if (err && !this.closed) onError?.(ioError(err, this.path, 'fdatasync'));
     });
+  }
+
+  /**
+   * Releases the mapping's pages below the page being written (PAGE RELEASE in map.ts):
+   * the writer never writes a published slot again, and the sync that follows then
+   * cleans them without a TLB-flush IPI per page. Page 0 (the header) stays mapped.
+   */
+  private releaseWritten(): void {
+    const end = RT_HEADER_BYTES + this.n * this.rs;
+    if (end - this.released < RELEASE_MIN_BYTES) return;
+    if (releasePages(this.map, Math.max(this.released, PAGE_BYTES), end)) this.released = Math.floor(end / PAGE_BYTES) * PAGE_BYTES;
   }
 
   /** msync the mapping; blocking waits for the disk. */
@@ -367,7 +383,10 @@ export class RtWriter {
       from = Math.min(job.to, newBytes);
     }
     if (from < newBytes) extendWithZeros(this.fd, from, newBytes, this.path);
+    const old = this.map;
     this.map = mapFile(this.fd, newBytes, true, this.path);
+    releasePages(old, 0, old.length); // no longer written; unmapped when collected
+    this.released = Math.floor((RT_HEADER_BYTES + this.n * this.rs) / PAGE_BYTES) * PAGE_BYTES; // the new mapping has none of them
     this.mem = new Mem(this.map);
     this.cap = cap;
     this.aheadAt = aheadPoint(cap);
