@@ -137,7 +137,7 @@ export const suite: Suite = {
   title: 'Append throughput (512-byte ticks into a mapped file)',
   about:
     `Each case writes N = ${N.toLocaleString('en-US')} records into a fresh file in a temp dir (created by RtWriter: header, ` +
-    'zeros written with write(2), fsync), mapped MAP_SHARED; first-touch page faults are inside the timed loop, as they are for a live writer. ' +
+    'blocks reserved with fallocate(2), src/store/fallocate.ts, fsync), mapped MAP_SHARED; first-touch page faults are inside the timed loop, as they are for a live writer. ' +
     `Ticks rotate through ${RING} distinct objects of one instrument (exchg, code, 20 numeric fields, 5 bid/ask levels). ` +
     `Cases run interleaved, ${RUNS} timed runs each after 2 warm-up runs of ${WARM_N.toLocaleString('en-US')}; ` +
     'the table gives the median (min-max over runs) in millions of records per second, the ratio of the median to the memcpy references, ' +
