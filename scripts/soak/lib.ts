@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigSchema } from '../../src/config/schema.js';
+import { NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { Proc, type Exit, type Line, type ProcOptions } from '../lib/proc.js';
 import { getHealth } from '../lib/health.js';
 import { sleep, waitFor } from '../lib/wait.js';
@@ -103,7 +104,8 @@ export interface RecorderSpawn extends ProcOptions {
 
 export function startRecorder(configFile: string, o: RecorderSpawn = {}): RecorderProc {
   requireBuilt();
-  return new RecorderProc(`tickrec record ${path.basename(configFile)}`, process.execPath, [...(o.nodeArgs ?? []), CLI, 'record', '--config', configFile, ...(o.args ?? [])], {
+  // Started as the tickrec bin starts it: with its Node flags (src/cli/node-flags.ts).
+  return new RecorderProc(`tickrec record ${path.basename(configFile)}`, process.execPath, [...NODE_FLAGS, ...(o.nodeArgs ?? []), CLI, 'record', '--config', configFile, ...(o.args ?? [])], {
     cwd: path.dirname(configFile),
     ...o,
   });
