@@ -29,24 +29,9 @@ import { addDays } from '../../src/calendar/index.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { encode } from '../compact/helpers/root.js';
 import { rng } from '../helpers/ticks.js';
+import { f64bits, word } from './helpers/words.js';
 
 afterEach(() => removeTempDirs());
-
-const f64bits = (x: number): bigint => {
-  const dv = new DataView(new ArrayBuffer(8));
-  dv.setFloat64(0, x, true);
-  return dv.getBigUint64(0, true);
-};
-
-/** Words that exercise every path: decimals, ints, -0, NaN with payloads, infinities, DBL_MAX, random bits. */
-const word = fc.oneof(
-  fc.integer({ min: -2000000, max: 2000000 }).chain((i) => fc.integer({ min: 0, max: 9 }).map((k) => f64bits(i / 10 ** k))),
-  fc.constantFrom(f64bits(-0), f64bits(0), f64bits(Infinity), f64bits(-Infinity), f64bits(Number.MAX_VALUE), f64bits(Number.MIN_VALUE), f64bits(2 ** 51), f64bits(-(2 ** 52))),
-  fc.bigInt({ min: 0n, max: 0xfffn }).map((p) => 0x7ff8000000000000n | p),
-  fc.bigInt({ min: 1n, max: 0x7ffffn }).map((p) => 0xfff0000000000000n | p),
-  fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
-  fc.bigInt({ min: 0n, max: 2n ** 32n - 1n }),
-);
 
 /** How the values of one word of the record move from record to record. */
 type Style = 'pool' | 'const' | 'decimal-walk' | 'int-walk' | 'random';

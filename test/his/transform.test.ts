@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../../src/assert.js';
 import { cols8Decode, cols8Encode, groupRecords } from '../../src/his/index.js';
+import { f64bits, word } from './helpers/words.js';
 
 function recordsOf(words: readonly bigint[], recordBytes: number): Uint8Array {
   const n = Math.floor((words.length * 8) / recordBytes);
@@ -16,22 +17,6 @@ function recordsOf(words: readonly bigint[], recordBytes: number): Uint8Array {
 function same(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
 }
-
-const f64bits = (x: number) => {
-  const dv = new DataView(new ArrayBuffer(8));
-  dv.setFloat64(0, x, true);
-  return dv.getBigUint64(0, true);
-};
-
-/** Words that exercise every path: decimals (prices, volumes), ints, -0, NaN with payloads, infinities, DBL_MAX, random bits. */
-const word = fc.oneof(
-  fc.integer({ min: -2000000, max: 2000000 }).chain((i) => fc.integer({ min: 0, max: 9 }).map((k) => f64bits(i / 10 ** k))),
-  fc.constantFrom(f64bits(-0), f64bits(0), f64bits(Infinity), f64bits(-Infinity), f64bits(Number.MAX_VALUE), f64bits(Number.MIN_VALUE), f64bits(2 ** 51), f64bits(-(2 ** 52))),
-  fc.bigInt({ min: 0n, max: 0xfffn }).map((p) => 0x7ff8000000000000n | p), // quiet NaN with payload
-  fc.bigInt({ min: 1n, max: 0x7ffffn }).map((p) => 0xfff0000000000000n | p), // negative signaling NaN
-  fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
-  fc.bigInt({ min: 0n, max: 2n ** 32n - 1n }),
-);
 
 describe('COLS8: invalid input', () => {
   it('refuses a record size that is not a multiple of 8', () => {
