@@ -444,8 +444,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const every = Math.max(1, Math.floor(samples.length / 12));
   let profile: string | undefined;
   if (o.cpuProfDir) {
+    // One file per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile): the main
+    // thread's is thread 0; the helper threads (file growth) are mostly idle.
     const files = fs.readdirSync(o.cpuProfDir).filter((f) => f.endsWith('.cpuprofile'));
-    if (files.length > 0) profile = summarizeProfile(path.join(o.cpuProfDir, files.sort().at(-1)!), 15);
+    const main = files.filter((f) => f.split('.').at(-3) === '0').sort().at(-1) ?? files.sort().at(-1);
+    if (main) profile = summarizeProfile(path.join(o.cpuProfDir, main), 15);
   }
   const lag = final.lagMs;
   return {
