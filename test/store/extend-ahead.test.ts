@@ -2,16 +2,14 @@
 // helper thread once the file is half full; the growth then only maps and publishes.
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RT_HEADER_BYTES, TICK_KIND } from '../../src/format/index.js';
 import { RtReader, RtWriter } from '../../src/store/index.js';
+import { waitFor } from '../../scripts/lib/wait.js';
+import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+afterEach(() => removeTempDirs());
 
 function tick(i: number) {
   return { exchg: 'SHFE', code: 'rb2505', price: 3000 + i, trading_date: 20250106, action_date: 20250106, action_time: 90000000 + i, total_volume: i };
@@ -19,25 +17,16 @@ function tick(i: number) {
 
 const bytesFor = (cap: number) => RT_HEADER_BYTES + cap * TICK_KIND.recordBytes;
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > 20_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 describe('extend ahead', () => {
   it('writes the next doubling past the end once the file is half full; the growth uses it; records and zeros are right', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tickrec-ahead-'));
-    dirs.push(dir);
+    const dir = makeTempDir('tickrec-ahead-');
     const file = path.join(dir, 'a.dmb');
     const w = RtWriter.open(file, { kind: TICK_KIND, date: 20250106, initialCapacity: 1024 });
     for (let i = 0; i < 511; i++) w.append(tick(i));
     expect(fs.statSync(file).size).toBe(bytesFor(1024)); // below half: nothing asked yet
     w.append(tick(511));
     w.append(tick(512)); // at half: the helper is asked for [1024, 2048) slots
-    await until(() => fs.statSync(file).size === bytesFor(2048), 'the zeros written ahead');
+    await waitFor(() => fs.statSync(file).size === bytesFor(2048), 'the zeros written ahead', { timeoutMs: 20_000, intervalMs: 5 });
     expect(w.capacity).toBe(1024); // not published before the growth
     const r = RtReader.open(file);
     expect(r.length).toBe(513);
@@ -56,8 +45,7 @@ describe('extend ahead', () => {
   });
 
   it('close() waits for a job in flight and leaves the file exactly as long as its capacity', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tickrec-ahead-'));
-    dirs.push(dir);
+    const dir = makeTempDir('tickrec-ahead-');
     const file = path.join(dir, 'b.dmb');
     const w = RtWriter.open(file, { kind: TICK_KIND, date: 20250106, initialCapacity: 8192 });
     for (let i = 0; i < 4097; i++) w.append(tick(i)); // asks for 4 MiB of zeros
@@ -70,8 +58,7 @@ describe('extend ahead', () => {
   });
 
   it('appendBatch across the half point and past the capacity in one call', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tickrec-ahead-'));
-    dirs.push(dir);
+    const dir = makeTempDir('tickrec-ahead-');
     const file = path.join(dir, 'c.dmb');
     const w = RtWriter.open(file, { kind: TICK_KIND, date: 20250106, initialCapacity: 100 });
     w.appendBatch(Array.from({ length: 60 }, (_, i) => tick(i))); // past half: job for [100, 200)

@@ -2,23 +2,18 @@
 // meant a minor GC every ~25 ms, and the records published during one waited 0.2-0.4 ms
 // (the p99 of the latency bench). See NO ALLOCATION WHILE SPINNING in src/store/rt-follow.ts.
 
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TICK_KIND } from '../../src/format/index.js';
 import { RtWriter, follow } from '../../src/store/index.js';
+import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+afterEach(() => removeTempDirs());
 
 describe('follow in spin mode', () => {
   it('makes (almost) no minor GC while spinning on an idle file for one second', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tickrec-spin-'));
-    dirs.push(dir);
+    const dir = makeTempDir('tickrec-spin-');
     const file = path.join(dir, 'idle.dmb');
     const w = RtWriter.open(file, { kind: TICK_KIND, date: 20250106, initialCapacity: 16 });
     const minorAt: number[] = [];

@@ -135,6 +135,7 @@ export class TickrecScanner {
   // The values of the object being scanned.
   private seen = 0; // bit per field id (F_COUNT <= 31)
   private nulls = 0; // fields that were JSON null
+  private quotedHash = 0; // hash of the last string read by quoted()
   /** Where tick `count`'s numbers go in `vals` (count * F_COUNT). */
   private base = 0;
   private exchg = '';
@@ -305,17 +306,9 @@ export class TickrecScanner {
       } else id = -1;
     }
     if (id < 0) {
-      let q = k0;
-      let h = 0;
-      for (;;) {
-        if (q >= this.end) return BAIL;
-        const c = b[q]!;
-        if (c === 0x22) break;
-        if (c === 0x5c || c < 0x20) return BAIL; // escapes in keys: the JSON path
-        h = (Math.imul(h, 31) + c) | 0;
-        q++;
-      }
-      id = this.keyId(k0, q, h);
+      const q = this.quoted(k0, 0xff);
+      if (q === BAIL) return BAIL;
+      id = this.keyId(k0, q, this.quotedHash);
       p = q + 1;
       if (k < 64) this.predicted[k] = id;
     }
@@ -355,6 +348,26 @@ export class TickrecScanner {
     }
   }
 
+  /**
+   * The closing quote of the string whose bytes start at q (after its opening quote),
+   * with their hash in `quotedHash`; BAIL at an escape, a control byte, a byte above
+   * `max` or the frame's end (the JSON path decides those).
+   */
+  private quoted(q: number, max: number): number {
+    const b = this.b;
+    let h = 0;
+    for (;;) {
+      if (q >= this.end) return BAIL;
+      const c = b[q]!;
+      if (c === 0x22) break;
+      if (c === 0x5c || c < 0x20 || c > max) return BAIL;
+      h = (Math.imul(h, 31) + c) | 0;
+      q++;
+    }
+    this.quotedHash = h;
+    return q;
+  }
+
   /** Field id of the key bytes [k0, k1) with hash h, or -1. */
   private keyId(k0: number, k1: number, h: number): number {
     const b = this.b;
@@ -376,17 +389,9 @@ export class TickrecScanner {
     const b = this.b;
     if (b[p] !== 0x22) return BAIL; // not a string (null included): the JSON path names it
     const s0 = p + 1;
-    let q = s0;
-    let h = 0;
-    for (;;) {
-      if (q >= this.end) return BAIL;
-      const c = b[q]!;
-      if (c === 0x22) break;
-      if (c === 0x5c || c < 0x20 || c > 0x7e) return BAIL;
-      h = (Math.imul(h, 31) + c) | 0;
-      q++;
-    }
-    const s = this.intern(s0, q, h);
+    const q = this.quoted(s0, 0x7e); // names: printable ASCII only
+    if (q === BAIL) return BAIL;
+    const s = this.intern(s0, q, this.quotedHash);
     if (id === F_EXCHG) this.exchg = s;
     else this.code = s;
     return q + 1;
