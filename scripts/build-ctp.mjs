@@ -95,7 +95,8 @@ export function checkSdk(env = process.env) {
     for (const f of [...REQUIRED, 'ThostFtdcUserApiDataType.h']) lines.push(`  ${f}${missing.includes(f) ? '   <- missing' : ''}`);
     const nested = nestedSdkDirs(dir);
     if (nested.length > 0) lines.push(`ThostFtdcMdApi.h was found in: ${nested.join(', ')} — use that folder as CTP_SDK_DIR.`);
-    else if (missing.includes('thostmduserapi_se.so')) lines.push('thostmduserapi_se.so is the Linux market-data library of the SDK (not the .dll of the Windows SDK).');
+    else if (missing.includes('thostmduserapi_se.so'))
+      lines.push('thostmduserapi_se.so is the Linux market-data library of the SDK (not the .dll of the Windows SDK).');
     lines.push(`Then run: ${HOW}`);
     return { ok: false, lines };
   }
@@ -107,7 +108,10 @@ function nodeGypArgs() {
   // Offline builds: use the headers installed with Node when npm does not name a nodedir.
   if (!process.env.npm_config_nodedir) {
     const prefix = path.resolve(path.dirname(process.execPath), '..');
-    if (fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) && fs.existsSync(path.join(prefix, 'include', 'node', 'common.gypi'))) {
+    if (
+      fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) &&
+      fs.existsSync(path.join(prefix, 'include', 'node', 'common.gypi'))
+    ) {
       args.push(`--nodedir=${prefix}`);
     }
   }

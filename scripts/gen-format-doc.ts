@@ -52,7 +52,9 @@ function typeName(f: Field): string {
 }
 
 function structTable(s: StructDef): string {
-  const rows = s.fields.map((f) => `| ${f.offset} | ${f.size} | ${typeName(f)} | ${f.type === 'pad' ? `(${f.name})` : `\`${f.name}\``} | ${cell(f.doc)} |`);
+  const rows = s.fields.map(
+    (f) => `| ${f.offset} | ${f.size} | ${typeName(f)} | ${f.type === 'pad' ? `(${f.name})` : `\`${f.name}\``} | ${cell(f.doc)} |`,
+  );
   return [
     `**${s.name}**: ${s.size} bytes, ${s.packed ? 'packed (1-byte alignment)' : 'natural alignment (8)'}.`,
     '',

@@ -11,13 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import {
-  GOLDEN_BARS,
-  GOLDEN_CAPACITY,
-  GOLDEN_DATE,
-  GOLDEN_TICKS,
-  GOLDEN_TRADES,
-} from '../test/fixtures/golden/records.js';
+import { GOLDEN_BARS, GOLDEN_CAPACITY, GOLDEN_DATE, GOLDEN_TICKS, GOLDEN_TRADES } from '../test/fixtures/golden/records.js';
 
 export const GOLDEN_DIR = fileURLToPath(new URL('../test/fixtures/golden/', import.meta.url));
 

@@ -36,12 +36,27 @@ interface Args {
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`soak: ${msg}\nusage: npm run soak -- [--minutes M] [--only ${SCENARIOS.join(',')}] [--instruments N] [--rate R] [--readers K] [--kills N] [--messages N] [--seed S] [--no-roll-by-clock] [--cpu-prof] [--keep] [--json FILE]\n`);
+  process.stderr.write(
+    `soak: ${msg}\nusage: npm run soak -- [--minutes M] [--only ${SCENARIOS.join(',')}] [--instruments N] [--rate R] [--readers K] [--kills N] [--messages N] [--seed S] [--no-roll-by-clock] [--cpu-prof] [--keep] [--json FILE]\n`,
+  );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { minutes: 2, only: [...SCENARIOS], instruments: 2000, rate: 50_000, readers: 8, kills: 50, messages: 100_000, seed: 1, rollByClock: true, cpuProf: false, keep: false, json: undefined };
+  const a: Args = {
+    minutes: 2,
+    only: [...SCENARIOS],
+    instruments: 2000,
+    rate: 50_000,
+    readers: 8,
+    kills: 50,
+    messages: 100_000,
+    seed: 1,
+    rollByClock: true,
+    cpuProf: false,
+    keep: false,
+    json: undefined,
+  };
   const num = (i: number, name: string) => {
     const v = Number(argv[i + 1]);
     if (!(v > 0) || !Number.isFinite(v)) usage(`${name} ${argv[i + 1]}: a number > 0`);
@@ -50,17 +65,39 @@ function parseArgs(argv: string[]): Args {
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     switch (k) {
-      case '--minutes': a.minutes = num(i++, k); break;
-      case '--instruments': a.instruments = Math.round(num(i++, k)); break;
-      case '--rate': a.rate = num(i++, k); break;
-      case '--readers': a.readers = Math.round(num(i++, k)); break;
-      case '--kills': a.kills = Math.round(num(i++, k)); break;
-      case '--messages': a.messages = Math.round(num(i++, k)); break;
-      case '--seed': a.seed = Math.round(num(i++, k)); break;
-      case '--no-roll-by-clock': a.rollByClock = false; break;
-      case '--cpu-prof': a.cpuProf = true; break;
-      case '--keep': a.keep = true; break;
-      case '--json': a.json = argv[++i]; break;
+      case '--minutes':
+        a.minutes = num(i++, k);
+        break;
+      case '--instruments':
+        a.instruments = Math.round(num(i++, k));
+        break;
+      case '--rate':
+        a.rate = num(i++, k);
+        break;
+      case '--readers':
+        a.readers = Math.round(num(i++, k));
+        break;
+      case '--kills':
+        a.kills = Math.round(num(i++, k));
+        break;
+      case '--messages':
+        a.messages = Math.round(num(i++, k));
+        break;
+      case '--seed':
+        a.seed = Math.round(num(i++, k));
+        break;
+      case '--no-roll-by-clock':
+        a.rollByClock = false;
+        break;
+      case '--cpu-prof':
+        a.cpuProf = true;
+        break;
+      case '--keep':
+        a.keep = true;
+        break;
+      case '--json':
+        a.json = argv[++i];
+        break;
       case '--only': {
         const list = (argv[++i] ?? '').split(',').filter(Boolean);
         for (const s of list) if (!(SCENARIOS as readonly string[]).includes(s)) usage(`--only ${s}: one of ${SCENARIOS.join(', ')}`);
@@ -81,14 +118,19 @@ function soakLines(r: SoakReport): string[] {
   return [
     `flow: ${r.sent} ticks from ${r.params.instruments} instruments at ${r.params.rate}/s asked, in ${r.flowSeconds} s (${Math.round(r.sent / r.flowSeconds)}/s achieved end to end)`,
     `sent ${r.sent} / received ${r.received} / written ${r.written} / stored and matched ${r.match.matched} (missing ${r.match.missingBefore + r.match.missingInside + r.match.missingAfter}), rejected ${JSON.stringify(r.rejected)}, write errors ${r.writeErrors}`,
-    ...r.readers.map((x) => `reader ${x.id} (${x.role}): read ${x.total} = ${JSON.stringify(Object.fromEntries(Object.entries(x.byDate).map(([d, v]) => [d, v.count])))}, sent ${JSON.stringify(Object.fromEntries(Object.entries(x.expected).map(([d, v]) => [d, v.sent])))}, ${x.ok ? 'every tick once, in order, same bytes' : 'MISMATCH'}`),
+    ...r.readers.map(
+      (x) =>
+        `reader ${x.id} (${x.role}): read ${x.total} = ${JSON.stringify(Object.fromEntries(Object.entries(x.byDate).map(([d, v]) => [d, v.count])))}, sent ${JSON.stringify(Object.fromEntries(Object.entries(x.expected).map(([d, v]) => [d, v.sent])))}, ${x.ok ? 'every tick once, in order, same bytes' : 'MISMATCH'}`,
+    ),
     `publish lag (recorder /health, calibrated by ${r.lag.calibrationMs} ms): p50 ${r.lag.p50} ms, p99 ${r.lag.p99} ms, max ${r.lag.max} ms over ${r.lag.count} ticks; simulator behind its schedule at most ${r.simBehindMaxMs} ms`,
     `written per second: median ${r.writtenPerSecond.p50}, max ${r.writtenPerSecond.max}, mean ${r.writtenPerSecond.mean}`,
     `/health: slowest answer ${r.healthMaxMs} ms; ${r.healthStalls.length} requests unanswered after 10 s${r.healthStalls.length ? ` (at ${r.healthStalls.map((x) => `${x.atS} s`).join(', ')})` : ''}`,
     `writer RSS: start ${mb(r.rss.startKb)}, end ${mb(r.rss.endKb)}, max ${mb(r.rss.maxKb)} (anonymous max ${mb(r.rss.maxAnonKb)}, file-backed max ${mb(r.rss.maxFileKb)})`,
     `writer RSS over time: ${r.rss.series.map((s) => `${s.t}s ${mb(s.rssKb)}/${mb(s.rssAnonKb)}`).join(', ')}`,
     `CPU (% of one core): recorder ${r.cpu.recorderPct}, simulator ${r.cpu.simPct}, readers ${r.cpu.readersPct}; machine ${r.cpu.machinePct}% of ${os.cpus().length} cores`,
-    r.compaction ? `compaction in the middle at ${r.compaction.atS} s: ${r.compaction.ms} ms, exit ${r.compaction.code}: ${r.compaction.summary}` : 'no compaction in the middle',
+    r.compaction
+      ? `compaction in the middle at ${r.compaction.atS} s: ${r.compaction.ms} ms, exit ${r.compaction.code}: ${r.compaction.summary}`
+      : 'no compaction in the middle',
     `final compaction: ${r.finalCompaction.ms} ms, exit ${r.finalCompaction.code}; verify --deep exit ${r.verify.code}: ${r.verify.summary}`,
     `recorder exit on SIGTERM: ${JSON.stringify(r.recorderExit)}; rt files with problems: ${r.inspectProblems.length}`,
     ...(r.profile ? ['recorder CPU profile, top self time:', r.profile] : []),
@@ -100,7 +142,13 @@ async function main(): Promise<void> {
   requireBuilt();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tickrec-soak-'));
   fs.chmodSync(work, 0o755); // the permission scenario's recorder runs as nobody and must reach its folder
-  const results: Record<string, unknown> = { startedAt: new Date().toISOString(), args: a, cores: os.cpus().length, cpu: os.cpus()[0]?.model, loadavg: os.loadavg() };
+  const results: Record<string, unknown> = {
+    startedAt: new Date().toISOString(),
+    args: a,
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
+    loadavg: os.loadavg(),
+  };
   let failed = false;
   const section = async <T extends { problems: string[] }>(name: Scenario, run: (dir: string) => Promise<T>, lines: (r: T) => string[]) => {
     if (!a.only.includes(name)) return;
@@ -119,7 +167,12 @@ async function main(): Promise<void> {
       return;
     }
     results[name] = r;
-    const out = [`${name} (${Math.round((Date.now() - t0) / 1000)} s):`, ...lines(r).map((l) => `  ${l}`), r.problems.length === 0 ? '  problems: none' : `  PROBLEMS (${r.problems.length}):`, ...r.problems.slice(0, 30).map((p) => `    - ${p}`)];
+    const out = [
+      `${name} (${Math.round((Date.now() - t0) / 1000)} s):`,
+      ...lines(r).map((l) => `  ${l}`),
+      r.problems.length === 0 ? '  problems: none' : `  PROBLEMS (${r.problems.length}):`,
+      ...r.problems.slice(0, 30).map((p) => `    - ${p}`),
+    ];
     process.stdout.write(out.join('\n') + '\n');
     if (r.problems.length > 0) failed = true;
   };
@@ -143,21 +196,40 @@ async function main(): Promise<void> {
       }),
     soakLines,
   );
-  await section('crash', (dir) => runCrashStorm({ dir, kills: a.kills, instruments: 200, rate: 20_000, minGapMs: 1000, maxGapMs: 4000, seed: a.seed, log }), (r) => r.lines);
+  await section(
+    'crash',
+    (dir) => runCrashStorm({ dir, kills: a.kills, instruments: 200, rate: 20_000, minGapMs: 1000, maxGapMs: 4000, seed: a.seed, log }),
+    (r) => r.lines,
+  );
   await section(
     'disk',
     async (dir) => {
       // a small tmpfs where the machine lets us mount one (else ulimit -f), then ulimit -f as well
       const first = await runFullDisk({ dir: path.join(dir, 'auto'), mode: 'auto', instruments: 50, rate: 5000, seed: a.seed, log });
-      const second = first.mode === 'tmpfs' ? await runFullDisk({ dir: path.join(dir, 'ulimit'), mode: 'ulimit', instruments: 10, rate: 1000, seed: a.seed, log }) : undefined;
+      const second =
+        first.mode === 'tmpfs'
+          ? await runFullDisk({ dir: path.join(dir, 'ulimit'), mode: 'ulimit', instruments: 10, rate: 1000, seed: a.seed, log })
+          : undefined;
       const runs = second ? [first, second] : [first];
       return { runs, lines: runs.flatMap((r) => r.lines), problems: runs.flatMap((r) => r.problems.map((p) => `${r.mode}: ${p}`)) };
     },
     (r) => r.lines,
   );
-  await section('perm', (dir) => runPermission({ dir, instruments: 100, rate: 5000, seed: a.seed, closedMs: 10_000, log }), (r) => r.lines);
-  await section('corrupt', (dir) => runCorrupt({ dir, seed: a.seed, log }), (r) => r.lines);
-  await section('hostile', (dir) => runHostile({ dir, messages: a.messages, seed: a.seed, log }), (r) => r.lines);
+  await section(
+    'perm',
+    (dir) => runPermission({ dir, instruments: 100, rate: 5000, seed: a.seed, closedMs: 10_000, log }),
+    (r) => r.lines,
+  );
+  await section(
+    'corrupt',
+    (dir) => runCorrupt({ dir, seed: a.seed, log }),
+    (r) => r.lines,
+  );
+  await section(
+    'hostile',
+    (dir) => runHostile({ dir, messages: a.messages, seed: a.seed, log }),
+    (r) => r.lines,
+  );
 
   results.finishedAt = new Date().toISOString();
   const json = a.json ?? path.join(work, 'report.json');

@@ -5,7 +5,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Mem as MemT, RtWriter as RtWriterT } from '../../src/index.js';
-import { fixed, makeTicks, measureInterleaved, median, target, tempDir, timed, type Measured, type Row, type Suite, type TimedCase } from './common.js';
+import {
+  fixed,
+  makeTicks,
+  measureInterleaved,
+  median,
+  target,
+  tempDir,
+  timed,
+  type Measured,
+  type Row,
+  type Suite,
+  type TimedCase,
+} from './common.js';
 import { lib } from './lib.js';
 import { naiveEncode } from './naive-encoder.js';
 
@@ -85,13 +97,21 @@ const cases: TimedCase[] = [
       Atomics.store(m.u32, RT_SIZE_U32, i + 1);
     }
   }),
-  writerCase(NAMES.raw, (n) => n, (w, n) => {
-    for (let i = 0; i < n; i++) w.appendRaw(records[i & (RING - 1)]!);
-  }),
+  writerCase(
+    NAMES.raw,
+    (n) => n,
+    (w, n) => {
+      for (let i = 0; i < n; i++) w.appendRaw(records[i & (RING - 1)]!);
+    },
+  ),
   writerCase(NAMES.append, (n) => n, appendAll),
-  writerCase(NAMES.batch, (n) => n, (w, n) => {
-    for (let b = 0; b < n / BATCH; b++) w.appendBatch(batches[b % batches.length]!);
-  }),
+  writerCase(
+    NAMES.batch,
+    (n) => n,
+    (w, n) => {
+      for (let b = 0; b < n / BATCH; b++) w.appendBatch(batches[b % batches.length]!);
+    },
+  ),
   writerCase(NAMES.grow, () => 2500, appendAll),
   mappedCase(NAMES.compiled, (m, n) => {
     for (let i = 0; i < n; i++) {
@@ -129,7 +149,15 @@ function runC(): Measured[] | string {
   }
   fs.writeFileSync(recFile, encoded.u8);
   const out = execFileSync(bin, [recFile, freshPath(), String(N), String(RUNS)], { encoding: 'utf8' });
-  const runs = out.trim().split('\n').map((line) => line.trim().split(/\s+/).map((cell) => cell.split(':').map(Number)));
+  const runs = out
+    .trim()
+    .split('\n')
+    .map((line) =>
+      line
+        .trim()
+        .split(/\s+/)
+        .map((cell) => cell.split(':').map(Number)),
+    );
   return [0, 1, 2, 3].map((v) => ({ rates: runs.map((r) => r[v]![0]! * 1e6), kernel: runs.map((r) => r[v]![1]!) }));
 }
 
@@ -141,7 +169,7 @@ export const suite: Suite = {
     `Ticks rotate through ${RING} distinct objects of one instrument (exchg, code, 20 numeric fields, 5 bid/ask levels). ` +
     `Cases run interleaved, ${RUNS} timed runs each after 2 warm-up runs of ${WARM_N.toLocaleString('en-US')}; ` +
     'the table gives the median (min-max over runs) in millions of records per second, the ratio of the median to the memcpy references, ' +
-    'and the kernel\'s share of the CPU time of the timed loop (page faults; getrusage, coarse for the short C runs). ' +
+    "and the kernel's share of the CPU time of the timed loop (page faults; getrusage, coarse for the short C runs). " +
     'Files are created with enough capacity that no growth happens, except in the growth row. ' +
     'C rows: scripts/bench/memcpy-ref.c, gcc -O2, same records and file layout.',
   async run(): Promise<Row[]> {

@@ -68,7 +68,12 @@ export interface Measured {
  * Warms every case up, then runs them interleaved (case A, B, C, A, B, C, ...) so that a
  * slow moment of the machine spreads over all cases.
  */
-export async function measureInterleaved(cases: readonly TimedCase[], n: number, runs: number, warmN: number): Promise<Map<string, Measured>> {
+export async function measureInterleaved(
+  cases: readonly TimedCase[],
+  n: number,
+  runs: number,
+  warmN: number,
+): Promise<Map<string, Measured>> {
   const out = new Map<string, Measured>(cases.map((c) => [c.name, { rates: [], kernel: [] }]));
   for (let w = 0; w < 2; w++) {
     for (const c of cases) {
@@ -193,7 +198,10 @@ export function cpuSample(): CpuSample | undefined {
     const all = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
     const busy = all.reduce((a, b) => a + b, 0) - all[3]! - (all[4] ?? 0); // minus idle and iowait
     const self = fs.readFileSync('/proc/self/stat', 'utf8');
-    const f = self.slice(self.lastIndexOf(')') + 2).split(' ').map(Number); // fields from #3 (state) on
+    const f = self
+      .slice(self.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number); // fields from #3 (state) on
     const own = f[11]! + f[12]! + f[13]! + f[14]!; // utime stime cutime cstime (#14-#17)
     return { wallMs: performance.now(), busyTicks: busy, ownTicks: own };
   } catch {

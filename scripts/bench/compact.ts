@@ -65,7 +65,10 @@ function cli(bin: string, args: string[]): number {
 }
 
 function dirBytes(dir: string, suffix: string): number {
-  return fs.readdirSync(dir).filter((f) => f.endsWith(suffix)).reduce((a, f) => a + fs.statSync(path.join(dir, f)).size, 0);
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(suffix))
+    .reduce((a, f) => a + fs.statSync(path.join(dir, f)).size, 0);
 }
 
 async function run(): Promise<Row[]> {
@@ -134,7 +137,11 @@ async function run(): Promise<Row[]> {
   const ours = raw / blocks.reduce((a, b) => a + b.length, 0);
   // Without the transform, for reference (rows as they are, LZ4).
   const plain: Uint8Array[] = [];
-  const plainT = [ms(() => days.forEach((d) => plain.push(his.encodePayload(d.records, 512, { codec: his.CODEC_LZ4, transform: his.TRANSFORM_NONE }).payload)))];
+  const plainT = [
+    ms(() =>
+      days.forEach((d) => plain.push(his.encodePayload(d.records, 512, { codec: his.CODEC_LZ4, transform: his.TRANSFORM_NONE }).payload)),
+    ),
+  ];
   // End to end: a data root with the day as finished rt files; `runCompaction` (files, fsync, read back, release).
   const e2e: number[] = [];
   let e2eOut = 0;
@@ -161,19 +168,40 @@ async function run(): Promise<Row[]> {
   for (let r = 0; r < RUNS; r++) fileDec.push(ms(() => days.forEach((d) => his.readHisBlock(path.join(hisDir, `${d.id}.dsb`)))));
 
   const fileDecNoRaw: number[] = [];
-  for (let r = 0; r < RUNS; r++) fileDecNoRaw.push(ms(() => days.forEach((d) => his.readHisBlock(path.join(hisDir, `${d.id}.dsb`), { checkRaw: false }))));
+  for (let r = 0; r < RUNS; r++)
+    fileDecNoRaw.push(ms(() => days.forEach((d) => his.readHisBlock(path.join(hisDir, `${d.id}.dsb`), { checkRaw: false }))));
   // Where decode time goes: each stage alone, on the same blocks (ms per run, medians).
   const payloads = blocks.map((b) => b.subarray(64));
   const laid = payloads.map((p) => his.lz4Decompress(p, p[0]! | (p[1]! << 8) | (p[2]! << 16) | (p[3]! * 16777216), 'bench'));
   const stage = (f: () => void) => median(Array.from({ length: RUNS }, () => ms(f)));
-  const tLz4 = stage(() => payloads.forEach((p) => his.lz4Decompress(p, p[0]! | (p[1]! << 8) | (p[2]! << 16) | (p[3]! * 16777216), 'bench')));
+  const tLz4 = stage(() =>
+    payloads.forEach((p) => his.lz4Decompress(p, p[0]! | (p[1]! << 8) | (p[2]! << 16) | (p[3]! * 16777216), 'bench')),
+  );
   const tCols = stage(() => laid.forEach((l, i) => his.cols8Decode(l, 512, days[i]!.records.length / 512)));
   const tCrc = stage(() => days.forEach((d) => his.crc32(d.records)));
   const z = clis[GOAL_RATIO_VS]!;
   const encMbs = mb / (median(encT) / 1000);
   const decMbs = mb / (median(fileDec) / 1000);
-  row('tickrec COLS8+LZ4 (in memory, CRCs)', ours, encT, decT, 'his.dayBlockBytes / decodeDayBlock', target(ours >= z.ratio && encMbs >= GOAL_COMPACT_MBS, `ratio >= ${GOAL_RATIO_VS} (${fixed(z.ratio, 2)}) at >= ${GOAL_COMPACT_MBS} MB/s`, `${fixed(ours, 2)} at ${fixed(encMbs, 0)} MB/s`));
-  row('tickrec readHisBlock from files', ours, encT, fileDec, 'read + every check', target(decMbs >= GOAL_DECODE_MBS, `decode >= ${GOAL_DECODE_MBS} MB/s`, `${fixed(decMbs, 0)} MB/s`));
+  row(
+    'tickrec COLS8+LZ4 (in memory, CRCs)',
+    ours,
+    encT,
+    decT,
+    'his.dayBlockBytes / decodeDayBlock',
+    target(
+      ours >= z.ratio && encMbs >= GOAL_COMPACT_MBS,
+      `ratio >= ${GOAL_RATIO_VS} (${fixed(z.ratio, 2)}) at >= ${GOAL_COMPACT_MBS} MB/s`,
+      `${fixed(ours, 2)} at ${fixed(encMbs, 0)} MB/s`,
+    ),
+  );
+  row(
+    'tickrec readHisBlock from files',
+    ours,
+    encT,
+    fileDec,
+    'read + every check',
+    target(decMbs >= GOAL_DECODE_MBS, `decode >= ${GOAL_DECODE_MBS} MB/s`, `${fixed(decMbs, 0)} MB/s`),
+  );
   row('tickrec readHisBlock, checkRaw: false', ours, encT, fileDecNoRaw, 'payload CRC only (the stored bytes)');
   rows.push({
     case: 'decode stages alone (MB/s)',
@@ -186,8 +214,17 @@ async function run(): Promise<Row[]> {
   });
   row('tickrec compact, end to end', raw / e2eOut, e2e, undefined, 'rt files → his, fsync, read back, release');
   row('LZ4 rows, no transform (lz4-napi)', raw / plain.reduce((a, p) => a + p.length, 0), plainT, undefined, 'reference');
-  for (const [name, c] of Object.entries(clis)) row(`${name} (Debian CLI)`, c.ratio, c.enc, c.dec, 'a process per file, output to /dev/null');
-  rows.push({ case: `data: ${days.length} instruments, ${records} ticks, ${fixed(mb, 1)} MB`, ratio: '', 'compress MB/s': '', 'decode MB/s': '', 'decode Mrec/s': '', note: 'simulator, one trading day', target: '' });
+  for (const [name, c] of Object.entries(clis))
+    row(`${name} (Debian CLI)`, c.ratio, c.enc, c.dec, 'a process per file, output to /dev/null');
+  rows.push({
+    case: `data: ${days.length} instruments, ${records} ticks, ${fixed(mb, 1)} MB`,
+    ratio: '',
+    'compress MB/s': '',
+    'decode MB/s': '',
+    'decode Mrec/s': '',
+    note: 'simulator, one trading day',
+    target: '',
+  });
   return rows;
 }
 

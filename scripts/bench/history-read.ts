@@ -65,7 +65,19 @@ function dayBars(date: number, k: number, state: { p: number; hold: number; rnd:
     const add = Math.round((rnd() - 0.5) * 50);
     state.hold += add;
     lib.MIN1_KIND.codec.encode(
-      { date, time: (date - 19900000) * 10000 + hhmm, open: f(o), high: f(h), low: f(l), close: f(state.p), settle: 0, money: v * f(state.p) * 10, vol: v, hold: state.hold, add },
+      {
+        date,
+        time: (date - 19900000) * 10000 + hhmm,
+        open: f(o),
+        high: f(h),
+        low: f(l),
+        close: f(state.p),
+        settle: 0,
+        money: v * f(state.p) * 10,
+        vol: v,
+        hold: state.hold,
+        add,
+      },
       m,
       i * 88,
     );
@@ -149,28 +161,43 @@ async function run(): Promise<Row[]> {
       target: tgt,
     });
   };
-  const query = (root: string, extra: { fields?: string[]; checkRaw?: boolean } = {}) => lib.readBarsMarket({ root, exchange: EXCHANGE, period: 'min1', from: FROM, to: TO, ...extra });
+  const query = (root: string, extra: { fields?: string[]; checkRaw?: boolean } = {}) =>
+    lib.readBarsMarket({ root, exchange: EXCHANGE, period: 'min1', from: FROM, to: TO, ...extra });
 
   for (const codec of ['lz4', 'zstd'] as const) {
     const { root, built, seconds } = cachedRoot(codec);
     const dir = path.join(root, 'his', 'min1', EXCHANGE);
     const check = query(root);
-    if (check.count !== bars || check.instruments.length !== INSTRUMENTS) throw new Error(`${root}: read ${check.count} bars of ${check.instruments.length} instruments, expected ${bars} of ${INSTRUMENTS}; delete the folder to rebuild it`);
+    if (check.count !== bars || check.instruments.length !== INSTRUMENTS)
+      throw new Error(
+        `${root}: read ${check.count} bars of ${check.instruments.length} instruments, expected ${bars} of ${INSTRUMENTS}; delete the folder to rebuild it`,
+      );
     const label = codec === 'lz4' ? 'tickrec containers (COLS8+LZ4)' : 'datakit zstd histories';
     const note = `${label}, ${fixed(dirBytes(dir) / 1e6, 1)} MB on disk${built ? `, built in ${fixed(seconds, 0)} s` : ', cached root'}`;
     if (codec === 'zstd') {
-      row(`readBarsMarket, every column (${codec})`, await timeRuns(() => query(root)), `${note}; zstd decodes rows (WebAssembly), the columns are extracted from them`);
+      row(
+        `readBarsMarket, every column (${codec})`,
+        await timeRuns(() => query(root)),
+        `${note}; zstd decodes rows (WebAssembly), the columns are extracted from them`,
+      );
       continue;
     }
 
     // The stages, on the same files, interleaved with the whole reads so that ratios hold.
-    const codes = fs.readdirSync(dir).filter((f) => f.endsWith('.dsb')).sort();
+    const codes = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.dsb'))
+      .sort();
     const kind = lib.hisKindByName('min1')!;
     const from = 20250228;
     const to = 20250331;
     const ex = lib.extractorOf(lib.BAR);
     const sinksOf = (cols: ReturnType<typeof ex.allocate>) =>
-      ex.columns.map((c) => ({ offset: c.offset, type: c.type, out: (cols as unknown as Record<string, Float64Array | Uint32Array>)[c.name]! }));
+      ex.columns.map((c) => ({
+        offset: c.offset,
+        type: c.type,
+        out: (cols as unknown as Record<string, Float64Array | Uint32Array>)[c.name]!,
+      }));
     const columnar = (cols: ReturnType<typeof ex.allocate>) => {
       const plan = new lib.ColumnPlan(88, sinksOf(cols));
       let at = 0;
@@ -212,9 +239,18 @@ async function run(): Promise<Row[]> {
     });
     const all = t.all!;
     const met = median(all) < GOAL_MS;
-    row(`readBarsMarket, every column (${codec})`, all, note, target(met, `whole-market month < ${GOAL_MS} ms`, `${fixed(median(all), 0)} ms`));
+    row(
+      `readBarsMarket, every column (${codec})`,
+      all,
+      note,
+      target(met, `whole-market month < ${GOAL_MS} ms`, `${fixed(median(all), 0)} ms`),
+    );
     row('readBarsMarket, close only', t.close!, 'one column decoded (and the key columns time, date into scratch)');
-    row('readBarsMarket, every column, checkRaw: true', t.checkRaw!, 'the CRC-32 of the raw bars too: each chunk decoded to rows, hashed, the columns extracted from the rows');
+    row(
+      'readBarsMarket, every column, checkRaw: true',
+      t.checkRaw!,
+      'the CRC-32 of the raw bars too: each chunk decoded to rows, hashed, the columns extracted from the rows',
+    );
     const whole = median(all);
     const share = (x: number) => `${fixed(x, 0)} ms (${fixed((100 * x) / whole, 0)}%)`;
     const fresh = median(t.columnarFresh!);
@@ -233,7 +269,11 @@ async function run(): Promise<Row[]> {
         `the rest of readBarsMarket (listing, live-file checks, key range, instrument index) ${share(Math.max(0, whole - fresh))}`,
       target: '',
     });
-    row('row path (before the columnar decode): BarHistory.read + extraction', t.rowPath!, `pread, CRC-32 of payloads and bars, LZ4, COLS8 to rows, concatenation, then the compiled extractor into fresh arrays; ${fixed(median(t.rowPath!) / fresh, 2)}× the columnar decode into fresh arrays`);
+    row(
+      'row path (before the columnar decode): BarHistory.read + extraction',
+      t.rowPath!,
+      `pread, CRC-32 of payloads and bars, LZ4, COLS8 to rows, concatenation, then the compiled extractor into fresh arrays; ${fixed(median(t.rowPath!) / fresh, 2)}× the columnar decode into fresh arrays`,
+    );
   }
   rows.push({
     case: `data: ${INSTRUMENTS} instruments × ${DAYS} days × ${BARS_PER_DAY} bars`,

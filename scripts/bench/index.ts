@@ -97,7 +97,9 @@ function warnIfStale(): void {
   const built = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
   if (!fs.existsSync(built)) return; // lib.ts says what to do
   const builtMs = fs.statSync(built).mtimeMs;
-  const newer = (fs.readdirSync(src, { recursive: true }) as string[]).find((f) => f.endsWith('.ts') && fs.statSync(`${src}${f}`).mtimeMs > builtMs);
+  const newer = (fs.readdirSync(src, { recursive: true }) as string[]).find(
+    (f) => f.endsWith('.ts') && fs.statSync(`${src}${f}`).mtimeMs > builtMs,
+  );
   if (newer) console.error(`warning: src/${newer} is newer than dist/, which is what runs; \`npm run bench\` builds first.`);
 }
 

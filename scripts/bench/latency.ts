@@ -164,7 +164,7 @@ export const suite: Suite = {
   about:
     `This process appends ticks with RtWriter.append, one every ${PERIOD_NS / 1000} µs, paced by spinning ("writer spins": ` +
     'writer and reader then hold both cores) or by sleeping in Atomics.wait ("writer sleeps": 25 µs plus the kernel\'s wake-up delay; ' +
-    'the writer\'s core is free between records, as a feed handler\'s is), each record carrying ' +
+    "the writer's core is free between records, as a feed handler's is), each record carrying " +
     'Number(process.hrtime.bigint()) taken just before append() in settle_price; a child process (scripts/bench/latency-reader.ts, ' +
     'same Node, started with tsx) follows the file with follow() and subtracts that stamp from its own hrtime at the callback. ' +
     'CLOCK_MONOTONIC is shared by both processes, so the difference is the one-way latency: encode + publish + poll + view. ' +
@@ -179,7 +179,10 @@ export const suite: Suite = {
   async run(): Promise<Row[]> {
     const bin = compileCRef();
     const rows: Row[] = [];
-    for (const [pacing, cfg] of [['spin', SPIN], ['sleep', SLEEPY]] as const) {
+    for (const [pacing, cfg] of [
+      ['spin', SPIN],
+      ['sleep', SLEEPY],
+    ] as const) {
       const how = pacing === 'spin' ? 'writer spins 25 µs' : 'writer sleeps 25 µs+';
       const c: Result[] = [];
       const js: Result[] = [];

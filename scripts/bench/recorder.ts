@@ -56,7 +56,11 @@ class Proc {
   private exitCode: number | null | undefined;
   private readonly lineWaiters: ((line: string) => void)[] = [];
 
-  constructor(readonly name: string, cmd: string, args: string[]) {
+  constructor(
+    readonly name: string,
+    cmd: string,
+    args: string[],
+  ) {
     this.child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
     if (this.child.pid === undefined) throw new Error(`${name}: could not start ${cmd}`);
     this.pid = this.child.pid;
@@ -82,7 +86,10 @@ class Proc {
   /** Resolves with the first stdout line that matches. */
   waitLine(re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${this.name}: no line matching ${re} within ${timeoutMs} ms; stderr: ${this.stderr}`)), timeoutMs);
+      const t = setTimeout(
+        () => reject(new Error(`${this.name}: no line matching ${re} within ${timeoutMs} ms; stderr: ${this.stderr}`)),
+        timeoutMs,
+      );
       this.onLine((line) => {
         const m = re.exec(line);
         if (m) {
@@ -150,8 +157,27 @@ function hasRedisServer(): boolean {
 
 async function startSimulator(): Promise<{ proc: Proc; url: string }> {
   const proc = new Proc('simulator', process.execPath, [
-    ...NODE_FLAGS, MAIN, 'simulate', '--host', '127.0.0.1', '--port', '0', '--instruments', String(INSTRUMENTS), '--seed', String(SEED),
-    '--start', START, '--rate', String(RATE), '--speed', String(SPEED), '--count', String(N), '--batch-max', String(BATCH),
+    ...NODE_FLAGS,
+    MAIN,
+    'simulate',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--instruments',
+    String(INSTRUMENTS),
+    '--seed',
+    String(SEED),
+    '--start',
+    START,
+    '--rate',
+    String(RATE),
+    '--speed',
+    String(SPEED),
+    '--count',
+    String(N),
+    '--batch-max',
+    String(BATCH),
   ]);
   const m = await proc.waitLine(/^simulator listening on (ws:\/\/\S+)/, 30_000);
   return { proc, url: m[1]! };
@@ -160,7 +186,20 @@ async function startSimulator(): Promise<{ proc: Proc; url: string }> {
 async function startRedisServer(dir: string): Promise<{ proc: Proc; port: number }> {
   const port = await freePort();
   const proc = new Proc('redis-server', 'redis-server', [
-    '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', '', '--daemonize', 'no',
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--logfile',
+    '',
+    '--daemonize',
+    'no',
   ]);
   await proc.waitLine(/Ready to accept connections/, 30_000);
   return { proc, port };
@@ -245,7 +284,8 @@ async function watchPolled(files: TickFiles, rec: Proc): Promise<Watched> {
       return { first, last };
     }
     if (!rec.alive) throw new Error(`recorder exited; stderr: ${rec.stderr}`);
-    if (!first && performance.now() - t0 > FIRST_TIMEOUT_MS) throw new Error(`no tick written within ${FIRST_TIMEOUT_MS} ms; stderr: ${rec.stderr}`);
+    if (!first && performance.now() - t0 > FIRST_TIMEOUT_MS)
+      throw new Error(`no tick written within ${FIRST_TIMEOUT_MS} ms; stderr: ${rec.stderr}`);
     if (performance.now() - t0 > RUN_TIMEOUT_MS) throw new Error(`run longer than ${RUN_TIMEOUT_MS} ms`);
     await sleep(POLL_MS);
   }
@@ -445,7 +485,13 @@ function summarize(runs: (Run | Error)[]): Summary {
     const sys = last.cpu.sys - first.cpu.sys;
     const cpuS = (user + sys) / USER_HZ;
     const serverS = (last.serverCpu.user - first.serverCpu.user + last.serverCpu.sys - first.serverCpu.sys) / USER_HZ;
-    return { rate: n / s, cpuUs: (cpuS * 1e6) / n, kernel: user + sys > 0 ? sys / (user + sys) : 0, cores: cpuS / s, serverUs: (serverS * 1e6) / n };
+    return {
+      rate: n / s,
+      cpuUs: (cpuS * 1e6) / n,
+      kernel: user + sys > 0 ? sys / (user + sys) : 0,
+      cores: cpuS / s,
+      serverUs: (serverS * 1e6) / n,
+    };
   });
   const pick = (f: (x: (typeof per)[number]) => number) => (per.length > 0 ? median(per.map(f)) : NaN);
   const storedCounts = [...new Set(ok.map((r) => r.stored))];
@@ -477,9 +523,10 @@ export const suite: Suite = {
       `tickrec: \`node ${NODE_FLAGS.join(' ')} dist/cli/main.js record\` (the Node flags of the tickrec bin and \`npm start\`, src/cli/node-flags.ts) with one tickrec websocket feed, metrics on, log level warn, roll_by_clock false ` +
       '(frames of ticks are read by its byte scanner, src/feed/formats/tickrec-scan.ts, not JSON.parse); ' +
       'its rate is counted from the first to the last tick published, polling the size of every live tick file. ' +
-      `Peers (scripts/bench/peers/, \`node ${NODE_FLAGS.join(' ')} --import tsx\`): ` + 'the same ws client and JSON.parse, then Redis as in the Omega design ' +
+      `Peers (scripts/bench/peers/, \`node ${NODE_FLAGS.join(' ')} --import tsx\`): ` +
+      'the same ws client and JSON.parse, then Redis as in the Omega design ' +
       '(HSET tick:<EXCHG>.<CODE> <date><time> JSON.stringify(tick), one ioredis pipeline per frame, up to 16 frames in flight; ' +
-      'redis-server from Debian started by the bench per run with --save \'\' --appendonly no), or SQLite as in vn.py\'s default ' +
+      "redis-server from Debian started by the bench per run with --save '' --appendonly no), or SQLite as in vn.py's default " +
       '(DbTickData columns and index, WAL, synchronous NORMAL, better-sqlite3, one transaction per frame); ' +
       'a peer counts a frame when Redis has replied / the transaction has committed. ' +
       `Messages/s: median of ${RUNS} runs (min-max), runs interleaved. CPU µs/msg: utime+stime of the recorder process (/proc/<pid>/stat, all threads) ` +
@@ -508,7 +555,9 @@ export const suite: Suite = {
           runs.get(c)!.push(res);
           const { first, last } = res.watched;
           const rate = (last.count - first.count) / (Number(last.ns - first.ns) / 1e9);
-          console.log(`  run ${r + 1}/${RUNS} ${c.id}: ${k(rate)} msg/s, stored ${res.stored}, ${((performance.now() - t0) / 1000).toFixed(1)} s, loadavg ${res.load.map((x) => x.toFixed(2)).join('→')}`);
+          console.log(
+            `  run ${r + 1}/${RUNS} ${c.id}: ${k(rate)} msg/s, stored ${res.stored}, ${((performance.now() - t0) / 1000).toFixed(1)} s, loadavg ${res.load.map((x) => x.toFixed(2)).join('→')}`,
+          );
         } catch (err) {
           runs.get(c)!.push(err as Error);
           console.log(`  run ${r + 1}/${RUNS} ${c.id}: FAILED ${(err as Error).message}`);
@@ -520,7 +569,10 @@ export const suite: Suite = {
     const sqlite = sums.get(sqliteCase)?.rate ?? NaN;
     const parseOnly = sums.get(parseOnlyCase)?.rate ?? NaN;
     const loads = [...sums.values()].flatMap((s) => s.load);
-    loadNote = loads.length > 0 ? `Load average (1 min) at the start and end of the runs: ${fixed(Math.min(...loads))}-${fixed(Math.max(...loads))} on ${os.availableParallelism()} cores.` : '';
+    loadNote =
+      loads.length > 0
+        ? `Load average (1 min) at the start and end of the runs: ${fixed(Math.min(...loads))}-${fixed(Math.max(...loads))} on ${os.availableParallelism()} cores.`
+        : '';
     return CASES.map((c): Row => {
       const s = sums.get(c)!;
       const why = skipped.get(c);

@@ -74,7 +74,8 @@ export class Proc {
       this.proc.on('close', (code, signal) => {
         this.exited = { code, signal };
         running.delete(this);
-        for (const w of this.watchers.splice(0)) w.reject(new Error(`${this.label} (pid ${this.pid}) exited (${code ?? signal}) before the expected line.\n${this.tail()}`));
+        for (const w of this.watchers.splice(0))
+          w.reject(new Error(`${this.label} (pid ${this.pid}) exited (${code ?? signal}) before the expected line.\n${this.tail()}`));
         resolve(this.exited);
       });
     });
@@ -122,10 +123,16 @@ export class Proc {
   }
 
   private wait(stream: 'log' | 'msg', pred: RegExp | ((l: Line) => boolean), timeoutMs: number): Promise<Line> {
-    const p = pred instanceof RegExp ? (l: Line) => typeof (stream === 'log' ? l.msg : l.event) === 'string' && pred.test(String(stream === 'log' ? l.msg : l.event)) : pred;
+    const p =
+      pred instanceof RegExp
+        ? (l: Line) => typeof (stream === 'log' ? l.msg : l.event) === 'string' && pred.test(String(stream === 'log' ? l.msg : l.event))
+        : pred;
     const seen = (stream === 'log' ? this.logs : this.messages).find(p);
     if (seen) return Promise.resolve(seen);
-    if (this.exited) return Promise.reject(new Error(`${this.label} already exited (${JSON.stringify(this.exited)}) without ${String(pred)}.\n${this.tail()}`));
+    if (this.exited)
+      return Promise.reject(
+        new Error(`${this.label} already exited (${JSON.stringify(this.exited)}) without ${String(pred)}.\n${this.tail()}`),
+      );
     return new Promise<Line>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.watchers = this.watchers.filter((x) => x !== w);
@@ -188,4 +195,3 @@ export async function killAll(): Promise<void> {
   for (const p of all) p.signal('SIGKILL'); // works on a stopped (SIGSTOP) child too
   await Promise.all(all.map((p) => p.exit));
 }
-

@@ -19,7 +19,23 @@ import { RT_HEADER_BYTES, TICK_KIND } from '../../src/format/index.js';
 import { BarHistory, readHisBlock } from '../../src/his/index.js';
 import { RtReader, RtWriter, follow } from '../../src/store/index.js';
 import { DAY_AFTER, DAY_BEFORE, UTC_MIDNIGHT_MS, cryptoUniverse } from './expect.js';
-import { Problems, SimChild, getHealth, listFiles, recorderConfig, runCli, sleep, startRecorder, storageHasKey, waitFor, waitHealth, writeConfig, writeErrorLines, type Line, type RecorderProc } from './lib.js';
+import {
+  Problems,
+  SimChild,
+  getHealth,
+  listFiles,
+  recorderConfig,
+  runCli,
+  sleep,
+  startRecorder,
+  storageHasKey,
+  waitFor,
+  waitHealth,
+  writeConfig,
+  writeErrorLines,
+  type Line,
+  type RecorderProc,
+} from './lib.js';
 import { utcInstant } from './soak-run.js';
 
 export interface CorruptOptions {
@@ -94,9 +110,25 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
   const sim = await SimChild.start({ instruments: 6, rate: 1200, seed: o.seed, startMs, speed: SPEED, highWaterBytes: 2 ** 30 });
   // Rolls by the first record of the new day only: the recorder's clock plays no part
   // (a clock ahead of the data would set day 1 aside before its last ticks; see the soak).
-  const cfg = writeConfig(o.dir, recorderConfig({ root, url: sim.url, storage: { initial_capacity_ticks: 64, roll_by_clock: false }, log: { reject_log_interval_ms: 500 } }));
+  const cfg = writeConfig(
+    o.dir,
+    recorderConfig({
+      root,
+      url: sim.url,
+      storage: { initial_capacity_ticks: 64, roll_by_clock: false },
+      log: { reject_log_interval_ms: 500 },
+    }),
+  );
   // The rolling recorder sets a finished day aside at once (no grace: nothing more comes).
-  const deadCfg = writeConfig(o.dir, recorderConfig({ root, url: 'ws://127.0.0.1:9', storage: { initial_capacity_ticks: 64, ...(storageHasKey('roll_grace_ms') ? { roll_grace_ms: 0 } : {}) } }), 'roller.json');
+  const deadCfg = writeConfig(
+    o.dir,
+    recorderConfig({
+      root,
+      url: 'ws://127.0.0.1:9',
+      storage: { initial_capacity_ticks: 64, ...(storageHasKey('roll_grace_ms') ? { roll_grace_ms: 0 } : {}) },
+    }),
+    'roller.json',
+  );
   const simTime = async () => (await sim.stats()).simTimeMs;
   const say: Record<string, Record<string, string>> = {};
   const note = (file: string, who: string, what: string) => ((say[file] ??= {})[who] = first(what));
@@ -112,9 +144,17 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
     // ---- day 1 then a little of day 2, compacted --------------------------------------------
     // Its clock runs 30 s (simulated) behind the data: at its stop no bar of day 2 is due
     // yet, so day 2's bar files do not exist when the bar history is damaged.
-    let rec: RecorderProc = startRecorder(cfg, { args: ['--clock-start', utcInstant(startMs - 30_000), '--clock-tz', 'UTC', '--clock-speed', String(SPEED)] });
+    let rec: RecorderProc = startRecorder(cfg, {
+      args: ['--clock-start', utcInstant(startMs - 30_000), '--clock-tz', 'UTC', '--clock-speed', String(SPEED)],
+    });
     await rec.ready();
-    await waitFor(async () => (await simTime()) >= UTC_MIDNIGHT_MS + 2000 && instruments.every((_, k) => fs.existsSync(path.join(root, 'rt', 'ticks', EX, String(DAY_BEFORE), `${code(k)}.dmb`))), 'day 1 rolled by the data', { timeoutMs: 30_000 });
+    await waitFor(
+      async () =>
+        (await simTime()) >= UTC_MIDNIGHT_MS + 2000 &&
+        instruments.every((_, k) => fs.existsSync(path.join(root, 'rt', 'ticks', EX, String(DAY_BEFORE), `${code(k)}.dmb`))),
+      'day 1 rolled by the data',
+      { timeoutMs: 30_000 },
+    );
     let e = await rec.stop();
     if (e.code !== 0) problems.push(`first recorder exit ${JSON.stringify(e)}`);
     // 00:00:30 of day 2: day 1's bar files are over (their roll waits a few seconds), and
@@ -126,7 +166,8 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
     const H2 = path.join(root, 'his', 'min1', EX, `${code(1)}.dsb`);
     const H3 = path.join(root, 'his', 'day', EX, `${code(1)}.dsb`);
     const [R1, R2, R3] = [live(2), live(3), live(4)];
-    for (const f of [H1, H2, H3, R1, R2, R3]) if (!fs.existsSync(f)) throw new Error(`${f} was not written; cannot damage it (compaction: ${c1.stdout})`);
+    for (const f of [H1, H2, H3, R1, R2, R3])
+      if (!fs.existsSync(f)) throw new Error(`${f} was not written; cannot damage it (compaction: ${c1.stdout})`);
     const backup = path.join(o.dir, 'backup');
     fs.mkdirSync(backup, { recursive: true });
     fs.copyFileSync(H1, path.join(backup, 'H1'));
@@ -184,15 +225,46 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
       if (!err) return problems.push(`${who} opened ${f} (${damage[f]}) without an error`);
       note(f, who, `${(err as TickrecError).code ?? err.name}: ${err.message}`);
       if (!String(err.message).includes(f)) problems.push(`${who}: the error does not name ${f}: ${err.message}`);
-      if (!codes.test(String((err as TickrecError).code))) problems.push(`${who}: ${f}: error code ${String((err as TickrecError).code)}, expected ${String(codes)}`);
+      if (!codes.test(String((err as TickrecError).code)))
+        problems.push(`${who}: ${f}: error code ${String((err as TickrecError).code)}, expected ${String(codes)}`);
       return undefined;
     };
-    expectCode(H1, 'readHisBlock', errorOf(() => readHisBlock(H1)), /^E_CHECKSUM$/);
-    expectCode(H2, 'BarHistory.open', errorOf(() => BarHistory.open(H2)), /^E_CHECKSUM$/);
-    expectCode(H3, 'BarHistory.open', errorOf(() => BarHistory.open(H3)), /^E_CHECKSUM$/);
-    expectCode(R1, 'RtReader.open', errorOf(() => RtReader.open(R1)), /^E_CORRUPT$/);
-    expectCode(R2, 'RtReader.open', errorOf(() => RtReader.open(R2)), /^E_NOT_BLOCK_FILE$/);
-    expectCode(R3, 'RtReader.open', errorOf(() => RtReader.open(R3)), /^E_TRUNCATED$/);
+    expectCode(
+      H1,
+      'readHisBlock',
+      errorOf(() => readHisBlock(H1)),
+      /^E_CHECKSUM$/,
+    );
+    expectCode(
+      H2,
+      'BarHistory.open',
+      errorOf(() => BarHistory.open(H2)),
+      /^E_CHECKSUM$/,
+    );
+    expectCode(
+      H3,
+      'BarHistory.open',
+      errorOf(() => BarHistory.open(H3)),
+      /^E_CHECKSUM$/,
+    );
+    expectCode(
+      R1,
+      'RtReader.open',
+      errorOf(() => RtReader.open(R1)),
+      /^E_CORRUPT$/,
+    );
+    expectCode(
+      R2,
+      'RtReader.open',
+      errorOf(() => RtReader.open(R2)),
+      /^E_NOT_BLOCK_FILE$/,
+    );
+    expectCode(
+      R3,
+      'RtReader.open',
+      errorOf(() => RtReader.open(R3)),
+      /^E_TRUNCATED$/,
+    );
     for (const f of [R1, R2, R3]) {
       const fl = follow(f, () => undefined, { mode: 'timer' });
       const err = await fl.done.then(
@@ -214,7 +286,9 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
     rec = startRecorder(cfg);
     const base = await rec.ready();
     // the first 1-minute bar of day 2 closes at 00:01 (+ grace): bar files of day 2 are created then
-    await waitFor(async () => (await simTime()) >= UTC_MIDNIGHT_MS + 75_000, 'the simulated clock past 00:01:15 of day 2', { timeoutMs: 60_000 });
+    await waitFor(async () => (await simTime()) >= UTC_MIDNIGHT_MS + 75_000, 'the simulated clock past 00:01:15 of day 2', {
+      timeoutMs: 60_000,
+    });
     await waitHealth(base, (s) => s.writeErrors >= 3, 'write errors for the damaged files');
     const bar = (k: number) => path.join(root, 'rt', 'min1', EX, `${code(k)}.dmb`);
     const barCount = (k: number) => {
@@ -245,14 +319,17 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
     for (const [f, hash] of damagedHash) if (sha(f) !== hash) problems.push(`the recorder changed the damaged file ${f}`);
     problems.check('recorder-goes-on');
     if (rec.exited) problems.push(`the recorder died on a damaged root: ${JSON.stringify(rec.exited)}`);
-    for (const [k, n] of before) if (records(live(k)) <= n) problems.push(`${live(k)}: not recorded on a root with damaged files (${n} -> ${records(live(k))})`);
+    for (const [k, n] of before)
+      if (records(live(k)) <= n) problems.push(`${live(k)}: not recorded on a root with damaged files (${n} -> ${records(live(k))})`);
     // live bars of day 2: the instrument whose bar history is damaged must not lose them
     problems.check('bars');
     const barsLine = rec.logs.find((x) => String(x.msg).includes(H2));
     log(`corrupt: day-2 1-minute bars: ${code(1)} ${barCount(1)}, control ${code(5)} ${barCount(5)}`);
     if (barsLine) note(H2, 'recorder', String(barsLine.msg));
     if (barCount(5) > 0 && barCount(1) === 0) {
-      problems.push(`${code(1)}: no live 1-minute bar of day 2 (the control ${code(5)} has ${barCount(5)}): the recorder refuses to write today's bars because the bar history ${H2} is damaged${barsLine ? ` (${String(barsLine.msg).slice(0, 300)})` : ''}`);
+      problems.push(
+        `${code(1)}: no live 1-minute bar of day 2 (the control ${code(5)} has ${barCount(5)}): the recorder refuses to write today's bars because the bar history ${H2} is damaged${barsLine ? ` (${String(barsLine.msg).slice(0, 300)})` : ''}`,
+      );
     }
     problems.check('recorder-goes-on');
     e = await rec.stop();
@@ -267,7 +344,10 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
     note(R1, 'tickrec repair', rep1.stdout);
     note(R3, 'tickrec repair', rep3.stdout);
     note(R2, 'tickrec repair', rep2.stderr);
-    for (const [f, rep] of [[R1, rep1], [R3, rep3]] as const) {
+    for (const [f, rep] of [
+      [R1, rep1],
+      [R3, rep3],
+    ] as const) {
       if (rep.code === 0) continue;
       problems.push(`tickrec repair ${f} exited ${rep.code}: ${(rep.stdout + rep.stderr).trim()}`);
       // go on with the library's repair (what the command runs) to test the rest
@@ -282,7 +362,10 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
     const base2 = await rec.ready();
     await waitFor(() => [R1, R2, R3].every((f) => records(f) > (repaired.get(f) ?? 0)), 'the repaired files growing', {
       timeoutMs: 30_000,
-      describe: () => `${[R1, R2, R3].map((f) => `${f}: ${records(f)} (repaired ${repaired.get(f) ?? 0})`).join('; ')}\n${writeErrorLines(rec.logs).map((l) => String(l.msg)).join('\n')}`,
+      describe: () =>
+        `${[R1, R2, R3].map((f) => `${f}: ${records(f)} (repaired ${repaired.get(f) ?? 0})`).join('; ')}\n${writeErrorLines(rec.logs)
+          .map((l) => String(l.msg))
+          .join('\n')}`,
     });
     const h2 = (await getHealth(base2)).stats;
     const tickErrors = writeErrorLines(rec.logs).filter((l) => String(l.msg).startsWith('rejected (E_') && /: tick /.test(String(l.msg)));
@@ -296,7 +379,10 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
       let zero = 0;
       for (let i = 0; i < r.length; i++) if ((r.field(i, 'trading_date') as number) === 0) zero++;
       r.close();
-      if (zero > 0) problems.push(`${f}: after tickrec repair, ${zero} published records are empty slots (trading_date 0, price 0): the repair published slots that were never written`);
+      if (zero > 0)
+        problems.push(
+          `${f}: after tickrec repair, ${zero} published records are empty slots (trading_date 0, price 0): the repair published slots that were never written`,
+        );
     }
     problems.check('repair');
     log(`corrupt: after repair ${h2.ticksWritten} ticks written, ${h2.writeErrors} write errors`);
@@ -307,7 +393,8 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
     const c2 = await runCli(['compact', '--root', root]);
     const refusal = `${c2.stdout}\n${c2.stderr}`.split('\n').find((l) => l.includes(H3)) ?? '';
     note(H3, 'tickrec compact', refusal);
-    if (c2.code !== 1 || !refusal) problems.push(`compaction with a damaged day-bar history exited ${c2.code}, naming it: ${refusal || '(no line)'}: ${c2.stdout}`);
+    if (c2.code !== 1 || !refusal)
+      problems.push(`compaction with a damaged day-bar history exited ${c2.code}, naming it: ${refusal || '(no line)'}: ${c2.stdout}`);
     const keptDay2 = path.join(root, 'rt', 'ticks', EX, String(DAY_AFTER), `${code(1)}.dmb`);
     if (!fs.existsSync(keptDay2)) problems.push(`${keptDay2} was released although its day bar could not be appended to ${H3}`);
 
@@ -324,7 +411,10 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
 
     const findings: Finding[] = Object.entries(damage).map(([file, d]) => ({ file, damage: d, said: say[file] ?? {} }));
     const lines = [
-      ...findings.flatMap((f) => [`${path.relative(root, f.file)}: ${f.damage}`, ...Object.entries(f.said).map(([who, s]) => `  ${who}: ${s.replace(root + '/', '').slice(0, 260)}`)]),
+      ...findings.flatMap((f) => [
+        `${path.relative(root, f.file)}: ${f.damage}`,
+        ...Object.entries(f.said).map(([who, s]) => `  ${who}: ${s.replace(root + '/', '').slice(0, 260)}`),
+      ]),
       `recorder on the damaged root: stayed up, refused the damaged files (${h.writeErrors} writes), recorded the others; after tickrec repair / move aside: appends again`,
       `compaction with the damaged day-bar history: exit ${c2.code}; after restoring the backups: compaction exit ${c3.code}, verify exit ${v2.code}`,
     ];

@@ -68,7 +68,10 @@ export async function runCrashStorm(o: CrashOptions): Promise<CrashReport> {
   const instruments = cryptoUniverse(o.instruments);
   const spec: SimSpec = { seed: o.seed, instruments, startMs, rate: o.rate, speed: 1 };
   const sim = await SimChild.start({ instruments: o.instruments, rate: o.rate, seed: o.seed, startMs, speed: 1, highWaterBytes: 2 ** 30 });
-  const cfg = writeConfig(o.dir, recorderConfig({ root, url: sim.url, storage: { max_open_files: Math.max(4096, o.instruments * 4) }, log: { level: 'info' } }));
+  const cfg = writeConfig(
+    o.dir,
+    recorderConfig({ root, url: sim.url, storage: { max_open_files: Math.max(4096, o.instruments * 4) }, log: { level: 'info' } }),
+  );
   const rand = rng(o.seed ^ 0xc4a5);
 
   /** Per tick file: published records seen after the last kill, and the fingerprint of the last one. */
@@ -149,7 +152,8 @@ export async function runCrashStorm(o: CrashOptions): Promise<CrashReport> {
     checkFiles(k);
     const st = await sim.stats();
     simNow = st.simTimeMs;
-    if ((k + 1) % 10 === 0 || k === o.kills) log(`crash storm: ${k} kills, ${st.sent} ticks sent, ${[...seen.values()].reduce((a, s) => a + s.n, 0)} published`);
+    if ((k + 1) % 10 === 0 || k === o.kills)
+      log(`crash storm: ${k} kills, ${st.sent} ticks sent, ${[...seen.values()].reduce((a, s) => a + s.n, 0)} published`);
   }
 
   const st = await sim.stats();

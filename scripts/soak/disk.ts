@@ -70,7 +70,14 @@ export interface DiskReport {
     /** How long /health took to answer while the disk was full. */
     healthMsWhileFull: number[];
   };
-  compaction: { code: number | null; errorLine: string; tmpLeft: string[]; rtUnchanged: boolean; rerunCode: number | null; verifyCode: number | null };
+  compaction: {
+    code: number | null;
+    errorLine: string;
+    tmpLeft: string[];
+    rtUnchanged: boolean;
+    rerunCode: number | null;
+    verifyCode: number | null;
+  };
   lines: string[];
   problems: string[];
   /** Problems by check: growth, write-amplification, compaction. */
@@ -189,12 +196,33 @@ export async function runFullDisk(o: DiskOptions): Promise<DiskReport> {
   const spec: SimSpec = { seed: o.seed, instruments, startMs, rate: o.rate, speed: 1 };
   const sim = await SimChild.start({ instruments: o.instruments, rate: o.rate, seed: o.seed, startMs, speed: 1, highWaterBytes: 2 ** 30 });
   // 256 ticks (131 KiB) per new tick file: growths come soon and often
-  const cfg = writeConfig(o.dir, recorderConfig({ root, url: sim.url, storage: { initial_capacity_ticks: 256, max_open_files: 4096 }, log: { reject_log_interval_ms: 500 } }));
+  const cfg = writeConfig(
+    o.dir,
+    recorderConfig({
+      root,
+      url: sim.url,
+      storage: { initial_capacity_ticks: 256, max_open_files: 4096 },
+      log: { reject_log_interval_ms: 500 },
+    }),
+  );
   const clock = ['--clock-start', utcInstant(startMs), '--clock-tz', 'UTC'];
   // ulimit: 400 KiB per file: tick files reach 512 records (262 KiB), the growth to 1024 fails
   const ULIMIT_BLOCKS = 400;
   let filler: string | undefined;
-  const growth: DiskReport['growth'] = { writeErrors: 0, errorLine: '', errorFile: '', recordsAtFailure: 0, recordsAtEnd: 0, writtenWhileFull: 0, writtenAfter: 0, recorderAliveWhileFull: false, exitAtStop: '', writeSyscallsPerRejectedTick: 0, bytesWrittenPerRejectedTick: 0, healthMsWhileFull: [] };
+  const growth: DiskReport['growth'] = {
+    writeErrors: 0,
+    errorLine: '',
+    errorFile: '',
+    recordsAtFailure: 0,
+    recordsAtEnd: 0,
+    writtenWhileFull: 0,
+    writtenAfter: 0,
+    recorderAliveWhileFull: false,
+    exitAtStop: '',
+    writeSyscallsPerRejectedTick: 0,
+    bytesWrittenPerRejectedTick: 0,
+    healthMsWhileFull: [],
+  };
 
   try {
     // ---- growth ----------------------------------------------------------------------------
@@ -211,7 +239,8 @@ export async function runFullDisk(o: DiskOptions): Promise<DiskReport> {
     const m = /(\/\S+\.dmb)/.exec(growth.errorLine);
     growth.errorFile = m?.[1] ?? '';
     if (!growth.errorFile.startsWith(root)) problems.push(`the write error does not name a file of the root: ${growth.errorLine}`);
-    if (!/E_NO_SPACE/.test(growth.errorLine) || !/(ENOSPC|EFBIG)/.test(growth.errorLine)) problems.push(`the write error does not say E_NO_SPACE and ENOSPC/EFBIG: ${growth.errorLine}`);
+    if (!/E_NO_SPACE/.test(growth.errorLine) || !/(ENOSPC|EFBIG)/.test(growth.errorLine))
+      problems.push(`the write error does not say E_NO_SPACE and ENOSPC/EFBIG: ${growth.errorLine}`);
     // while full: alive, files consistent, published records there, and what each rejected tick costs
     const io0 = procWrites(rec.pid);
     const h0 = Date.now();
@@ -257,7 +286,9 @@ export async function runFullDisk(o: DiskOptions): Promise<DiskReport> {
     }
     const resumeFrom = (await getHealth(base, HEALTH_SLOW_MS)).stats;
     const target = growth.errorFile;
-    await waitFor(() => target !== '' && (published(root).get(target)?.n ?? 0) > growth.recordsAtFailure + 10, `${target} growing again`, { timeoutMs: 30_000 });
+    await waitFor(() => target !== '' && (published(root).get(target)?.n ?? 0) > growth.recordsAtFailure + 10, `${target} growing again`, {
+      timeoutMs: 30_000,
+    });
     // every file whose growth failed writes again (a writer may wait a moment before it
     // retries a growth): the write errors stop, within a bounded wait
     let a1 = (await getHealth(base, HEALTH_SLOW_MS)).stats;
@@ -268,7 +299,8 @@ export async function runFullDisk(o: DiskOptions): Promise<DiskReport> {
       if (a2.writeErrors === a1.writeErrors) break;
       a1 = a2;
     }
-    if (mode === 'tmpfs' && a2.writeErrors !== a1.writeErrors) problems.push(`write errors go on with room again: ${a1.writeErrors} -> ${a2.writeErrors} after 60 s`);
+    if (mode === 'tmpfs' && a2.writeErrors !== a1.writeErrors)
+      problems.push(`write errors go on with room again: ${a1.writeErrors} -> ${a2.writeErrors} after 60 s`);
     if (mode === 'ulimit' && a2.writeErrors !== 0) problems.push(`the restarted recorder has ${a2.writeErrors} write errors`);
     growth.writtenAfter = a2.ticksWritten - resumeFrom.ticksWritten;
     growth.writeErrors = whileFull.writeErrors;
@@ -281,7 +313,8 @@ export async function runFullDisk(o: DiskOptions): Promise<DiskReport> {
       const a = after.get(f);
       if (!a || a.n < b.n) problems.push(`${f}: ${b.n} records published while full, ${a?.n ?? 0} at the end`);
     }
-    for (const f of listFiles(path.join(root, 'rt')).filter((p) => p.endsWith('.dmb'))) for (const p of inspectFile(f).problems) problems.push(`${f}: ${p}`);
+    for (const f of listFiles(path.join(root, 'rt')).filter((p) => p.endsWith('.dmb')))
+      for (const p of inspectFile(f).problems) problems.push(`${f}: ${p}`);
     const st = await sim.stats();
     await sim.close();
     const stored = new Map<string, Segment[]>();
@@ -293,7 +326,15 @@ export async function runFullDisk(o: DiskOptions): Promise<DiskReport> {
     // ---- compaction ------------------------------------------------------------------------
     problems.check('compaction');
     // The day ends: a recorder whose clock says the next day sets every file aside at start.
-    const dead = writeConfig(o.dir, recorderConfig({ root, url: 'ws://127.0.0.1:9', storage: { initial_capacity_ticks: 256, ...(storageHasKey('roll_grace_ms') ? { roll_grace_ms: 0 } : {}) } }), 'next-day.json');
+    const dead = writeConfig(
+      o.dir,
+      recorderConfig({
+        root,
+        url: 'ws://127.0.0.1:9',
+        storage: { initial_capacity_ticks: 256, ...(storageHasKey('roll_grace_ms') ? { roll_grace_ms: 0 } : {}) },
+      }),
+      'next-day.json',
+    );
     const roller = startRecorder(dead, { args: ['--clock-start', utcInstant(Date.UTC(2025, 0, 8, 1, 0, 0)), '--clock-tz', 'UTC'] });
     const on = await roller.waitForLog(/^recorder on /, 30_000);
     await roller.ready();
@@ -316,8 +357,10 @@ export async function runFullDisk(o: DiskOptions): Promise<DiskReport> {
     const changed = finished.filter((f) => fs.existsSync(f) && sha([f]) !== hashes.get(f));
     const kept = finished.filter((f) => fs.existsSync(f)).length;
     const rtUnchanged = changed.length === 0;
-    if (c.code !== 1 || c.signal !== null) problems.push(`compaction on a full disk exited ${c.code}/${c.signal} (expected 1): ${out.slice(0, 1500)}`);
-    if (!/\.dsb/.test(errorLine)) problems.push(`compaction's E_NO_SPACE line does not name a .dsb file: ${errorLine || out.slice(0, 1500)}`);
+    if (c.code !== 1 || c.signal !== null)
+      problems.push(`compaction on a full disk exited ${c.code}/${c.signal} (expected 1): ${out.slice(0, 1500)}`);
+    if (!/\.dsb/.test(errorLine))
+      problems.push(`compaction's E_NO_SPACE line does not name a .dsb file: ${errorLine || out.slice(0, 1500)}`);
     if (tmpLeft.length > 0) problems.push(`temporary files left: ${tmpLeft.join(', ')}`);
     if (!rtUnchanged) problems.push(`rt files changed by the failed compaction: ${changed.join(', ')}`);
     if (kept === 0) problems.push('the failed compaction released every rt file: it did not run into the full disk');
@@ -335,7 +378,8 @@ export async function runFullDisk(o: DiskOptions): Promise<DiskReport> {
     const stored2 = new Map<string, Segment[]>();
     for (const inst of instruments) stored2.set(inst.id, storedSegments(root, inst.exchg, inst.code));
     const match2 = matchStored(spec, st.sent, stored2);
-    if (match2.stored !== match.stored || match2.matched !== match2.stored) problems.push(`after compaction: ${match2.stored} records (${match2.matched} matched), before: ${match.stored}`);
+    if (match2.stored !== match.stored || match2.matched !== match2.stored)
+      problems.push(`after compaction: ${match2.stored} records (${match2.matched} matched), before: ${match.stored}`);
 
     const compaction = { code: c.code, errorLine, tmpLeft, rtUnchanged, rerunCode: c2.code, verifyCode: v2.code };
     const lines = [

@@ -101,7 +101,7 @@ export function fingerprint(t: Fields): number {
 
 /** Order-sensitive combination of fingerprints (the readers' and the replay's). */
 export function chain(h: number, fp: number): number {
-  return Math.imul((h ^ fp) >>> 0, 0x01000193) + 0x9e3779b9 >>> 0;
+  return (Math.imul((h ^ fp) >>> 0, 0x01000193) + 0x9e3779b9) >>> 0;
 }
 
 // ---- stored records ---------------------------------------------------------------------
@@ -193,7 +193,17 @@ export function matchStored(spec: SimSpec, sentCount: number, stored: Map<string
   const cursors = new Map<string, Cursor>();
   for (const inst of spec.instruments) {
     const segs = stored.get(inst.id) ?? [];
-    const m: InstrumentMatch = { id: inst.id, matched: 0, stored: segs.reduce((a, s) => a + s.length, 0), sent: 0, missingBefore: 0, missingInside: 0, missingAfter: 0, byDate: {}, problems: [] };
+    const m: InstrumentMatch = {
+      id: inst.id,
+      matched: 0,
+      stored: segs.reduce((a, s) => a + s.length, 0),
+      sent: 0,
+      missingBefore: 0,
+      missingInside: 0,
+      missingAfter: 0,
+      byDate: {},
+      problems: [],
+    };
     const c: Cursor = { m, segs, seg: 0, i: 0, v: undefined };
     advance(c);
     cursors.set(inst.id, c);
@@ -208,12 +218,19 @@ export function matchStored(spec: SimSpec, sentCount: number, stored: Map<string
     bd.sentChain = chain(bd.sentChain, want);
     // stored records before this tick's key were never sent
     while (c.v && cmpKey(c.v.trading_date as number, c.v.total_volume as number, t.trading_date, t.total_volume) < 0) {
-      problem(m, `stored record ${c.i} of ${c.segs[c.seg]!.label} (trading_date ${String(c.v.trading_date)}, total_volume ${String(c.v.total_volume)}) is not a sent tick (duplicate, out of order or garbage)`);
+      problem(
+        m,
+        `stored record ${c.i} of ${c.segs[c.seg]!.label} (trading_date ${String(c.v.trading_date)}, total_volume ${String(c.v.total_volume)}) is not a sent tick (duplicate, out of order or garbage)`,
+      );
       c.i++;
       advance(c);
     }
     if (c.v && cmpKey(c.v.trading_date as number, c.v.total_volume as number, t.trading_date, t.total_volume) === 0) {
-      if (fingerprint(c.v) !== want) problem(m, `stored record ${c.i} of ${c.segs[c.seg]!.label} differs from the sent tick ${t.trading_date}/${t.total_volume} in some field`);
+      if (fingerprint(c.v) !== want)
+        problem(
+          m,
+          `stored record ${c.i} of ${c.segs[c.seg]!.label} differs from the sent tick ${t.trading_date}/${t.total_volume} in some field`,
+        );
       m.matched++;
       bd.stored++;
       c.i++;
@@ -224,10 +241,23 @@ export function matchStored(spec: SimSpec, sentCount: number, stored: Map<string
     else if (c.v) m.missingInside++;
     else m.missingAfter++;
   });
-  const report: MatchReport = { sent: 0, stored: 0, matched: 0, missingBefore: 0, missingInside: 0, missingAfter: 0, instruments: new Map(), problems: [] };
+  const report: MatchReport = {
+    sent: 0,
+    stored: 0,
+    matched: 0,
+    missingBefore: 0,
+    missingInside: 0,
+    missingAfter: 0,
+    instruments: new Map(),
+    problems: [],
+  };
   for (const c of cursors.values()) {
     const m = c.m;
-    if (c.v) problem(m, `${m.stored - m.matched} stored records after the last sent tick matched (first: record ${c.i} of ${c.segs[c.seg]!.label}, total_volume ${String(c.v.total_volume)})`);
+    if (c.v)
+      problem(
+        m,
+        `${m.stored - m.matched} stored records after the last sent tick matched (first: record ${c.i} of ${c.segs[c.seg]!.label}, total_volume ${String(c.v.total_volume)})`,
+      );
     report.sent += m.sent;
     report.stored += m.stored;
     report.matched += m.matched;

@@ -49,19 +49,83 @@ const INSTS = [
 ] as const;
 
 const HOSTILE_NAMES = [
-  '../../x', '..', '.', 'a/b', '/etc/passwd', '../../../../../../../../tmp/x', 'x/../../y', '..\\..\\x', 'x\u0000y', '\u0000',
-  'ру2505', '铜2505', '😀', '\u202ex', 'x y', ' x', '-x', '_x', '.x', '', 'x\\y', 'C:\\x', 'x\n{"level":60,"msg":"forged"}',
-  '%2e%2e', 'x:y', 'x*', 'c'.repeat(32), 'E'.repeat(300),
+  '../../x',
+  '..',
+  '.',
+  'a/b',
+  '/etc/passwd',
+  '../../../../../../../../tmp/x',
+  'x/../../y',
+  '..\\..\\x',
+  'x\u0000y',
+  '\u0000',
+  'ру2505',
+  '铜2505',
+  '😀',
+  '\u202ex',
+  'x y',
+  ' x',
+  '-x',
+  '_x',
+  '.x',
+  '',
+  'x\\y',
+  'C:\\x',
+  'x\n{"level":60,"msg":"forged"}',
+  '%2e%2e',
+  'x:y',
+  'x*',
+  'c'.repeat(32),
+  'E'.repeat(300),
 ];
 const BAD_PRICES = [DBL_MAX, -DBL_MAX, 1e300, -1e300, '@@INF@@', '@@-INF@@', '3500', null, [3500], { v: 1 }, true];
 /** A field set to a value the rules reject (docs/protocol.md); undefined: the field removed. Values a rule repairs (N3, N5, N8) are not here. */
 const MUTATIONS: [string, unknown][] = [
-  ['price', undefined], ['exchg', 5], ['exchg', null], ['code', ['x']], ['code', undefined], ['type', 7], ['type', 'tock'], ['type', 'TICK'], ['type', null],
-  ['action_date', 19891231], ['action_date', 21000101], ['action_date', 20251301], ['action_date', 20250230], ['action_date', 20250106.5], ['action_date', '20250106'], ['action_date', undefined],
-  ['action_time', 240000000], ['action_time', 96000000], ['action_time', 90060000], ['action_time', -1], ['action_time', true],
-  ['bid_prices', Array.from({ length: 11 }, (_, j) => 100 - j)], ['bid_prices', [1, '2']], ['ask_qty', 'x'], ['open', '1'], ['volume', true],
+  ['price', undefined],
+  ['exchg', 5],
+  ['exchg', null],
+  ['code', ['x']],
+  ['code', undefined],
+  ['type', 7],
+  ['type', 'tock'],
+  ['type', 'TICK'],
+  ['type', null],
+  ['action_date', 19891231],
+  ['action_date', 21000101],
+  ['action_date', 20251301],
+  ['action_date', 20250230],
+  ['action_date', 20250106.5],
+  ['action_date', '20250106'],
+  ['action_date', undefined],
+  ['action_time', 240000000],
+  ['action_time', 96000000],
+  ['action_time', 90060000],
+  ['action_time', -1],
+  ['action_time', true],
+  ['bid_prices', Array.from({ length: 11 }, (_, j) => 100 - j)],
+  ['bid_prices', [1, '2']],
+  ['ask_qty', 'x'],
+  ['open', '1'],
+  ['volume', true],
 ];
-const RAW_GARBAGE = ['NaN', '[NaN]', 'Infinity', '{', '[', '[{"type":"tick"', '{"type":"tick",}', "{'type':'tick'}", '[]', '', 'null', '"tick"', '\u0000', '{"type":"tick"}', '[{"type":"heartbeat"},7,"x",null,[],{}]', '{"__proto__":{"type":"tick"}}'];
+const RAW_GARBAGE = [
+  'NaN',
+  '[NaN]',
+  'Infinity',
+  '{',
+  '[',
+  '[{"type":"tick"',
+  '{"type":"tick",}',
+  "{'type':'tick'}",
+  '[]',
+  '',
+  'null',
+  '"tick"',
+  '\u0000',
+  '{"type":"tick"}',
+  '[{"type":"heartbeat"},7,"x",null,[],{}]',
+  '{"__proto__":{"type":"tick"}}',
+];
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -74,7 +138,8 @@ function rng(seed: number): () => number {
   };
 }
 
-const msToTime = (ms: number) => Math.floor(ms / 3_600_000) * 10_000_000 + (Math.floor(ms / 60_000) % 60) * 100_000 + (Math.floor(ms / 1000) % 60) * 1000 + (ms % 1000);
+const msToTime = (ms: number) =>
+  Math.floor(ms / 3_600_000) * 10_000_000 + (Math.floor(ms / 60_000) % 60) * 100_000 + (Math.floor(ms / 1000) % 60) * 1000 + (ms % 1000);
 
 export interface Frame {
   data: string | Buffer;
@@ -108,10 +173,29 @@ class Stream {
   private tick(i: number, ms: number, tv: number, price: number): Record<string, unknown> {
     const { exchg, code } = INSTS[i]!;
     return {
-      type: 'tick', exchg, code, price, open: price, high: price + 1, low: price - 1, settle_price: 0, upper_limit: price * 2, lower_limit: price / 2,
-      total_volume: tv, volume: 1, open_interest: 1000, pre_close: price, pre_settle: price, pre_interest: 1000,
-      trading_date: DATE, action_date: DATE, action_time: msToTime(9 * 3_600_000 + ms),
-      bid_prices: [price - 0.25, price - 0.5], ask_prices: [price + 0.25, price + 0.5], bid_qty: [1 + (tv % 50), 2], ask_qty: [2 + (tv % 30), 3],
+      type: 'tick',
+      exchg,
+      code,
+      price,
+      open: price,
+      high: price + 1,
+      low: price - 1,
+      settle_price: 0,
+      upper_limit: price * 2,
+      lower_limit: price / 2,
+      total_volume: tv,
+      volume: 1,
+      open_interest: 1000,
+      pre_close: price,
+      pre_settle: price,
+      pre_interest: 1000,
+      trading_date: DATE,
+      action_date: DATE,
+      action_time: msToTime(9 * 3_600_000 + ms),
+      bid_prices: [price - 0.25, price - 0.5],
+      ask_prices: [price + 0.25, price + 0.5],
+      bid_qty: [1 + (tv % 50), 2],
+      ask_qty: [2 + (tv % 30), 3],
     };
   }
 
@@ -133,7 +217,12 @@ class Stream {
     }
     this.hostile++;
     if (k < 0.52) return s.lastText; // resent: duplicate
-    if (k < 0.58) return this.text({ ...s.last, total_volume: s.tv + 1, action_time: msToTime(9 * 3_600_000 + Math.max(0, s.ms - 1 - Math.floor(this.r() * 1000))) }); // out of order
+    if (k < 0.58)
+      return this.text({
+        ...s.last,
+        total_volume: s.tv + 1,
+        action_time: msToTime(9 * 3_600_000 + Math.max(0, s.ms - 1 - Math.floor(this.r() * 1000))),
+      }); // out of order
     if (k < 0.7) {
       const o = this.tick(i, s.ms + 1, s.tv + 1, 1000);
       const bad = this.pick(HOSTILE_NAMES);
@@ -155,7 +244,9 @@ class Stream {
       return this.text(o);
     }
     // raw garbage would break a whole array frame (and the valid ticks in it): elements stay JSON
-    return inArray ? this.pick(['7', '"x"', 'null', '[]', '{}', '{"type":"tock"}', '{"type":7}', '{"type":"tick"}']) : this.pick(RAW_GARBAGE);
+    return inArray
+      ? this.pick(['7', '"x"', 'null', '[]', '{}', '{"type":"tock"}', '{"type":7}', '{"type":"tick"}'])
+      : this.pick(RAW_GARBAGE);
   }
 
   build(target: number): void {
@@ -170,12 +261,20 @@ class Stream {
       } else if (k < 0.04) {
         this.messages++;
         this.hostile++;
-        this.frames.push({ data: Buffer.from([0xff, ...Array.from({ length: 32 }, () => Math.floor(this.r() * 256))]), binary: true, killer: false });
+        this.frames.push({
+          data: Buffer.from([0xff, ...Array.from({ length: 32 }, () => Math.floor(this.r() * 256))]),
+          binary: true,
+          killer: false,
+        });
       } else if (k < 0.045) {
         // more elements than a frame may hold: rejected whole
         this.messages++;
         this.hostile++;
-        this.frames.push({ data: `[${Array.from({ length: 10_050 }, () => '{"type":"heartbeat"}').join(',')}]`, binary: false, killer: false });
+        this.frames.push({
+          data: `[${Array.from({ length: 10_050 }, () => '{"type":"heartbeat"}').join(',')}]`,
+          binary: false,
+          killer: false,
+        });
       } else if (k < 0.3) {
         this.frames.push({ data: this.unit(false), binary: false, killer: false });
       } else {
@@ -224,14 +323,19 @@ export class HostileServer {
   }
 
   private async run(ws: WebSocket): Promise<void> {
-    const send = (f: Frame) => new Promise<void>((resolve, reject) => ws.send(f.data, { binary: f.binary }, (err) => (err ? reject(err) : resolve())));
+    const send = (f: Frame) =>
+      new Promise<void>((resolve, reject) => ws.send(f.data, { binary: f.binary }, (err) => (err ? reject(err) : resolve())));
     try {
       while (this.next < this.frames.length && ws.readyState === ws.OPEN) {
         const f = this.frames[this.next]!;
         if (f.killer) {
           // the frames before it must be processed, not cut off with the connection
           const want = this.counted;
-          await waitFor(async () => (await getHealth(this.healthUrl)).stats.feeds[0]!.messages >= want, `the recorder received ${want} frames`, { intervalMs: 10, timeoutMs: 60_000 });
+          await waitFor(
+            async () => (await getHealth(this.healthUrl)).stats.feeds[0]!.messages >= want,
+            `the recorder received ${want} frames`,
+            { intervalMs: 10, timeoutMs: 60_000 },
+          );
           const closed = new Promise<void>((r) => ws.once('close', () => r()));
           this.next++;
           ws.send(f.data, { binary: f.binary }, () => undefined);
@@ -263,7 +367,9 @@ export async function runHostile(o: HostileOptions): Promise<HostileReport> {
   stream.build(o.messages);
   const killers = stream.frames.filter((f) => f.killer).length;
   const validTicks = stream.valid.reduce((a, v) => a + v.length, 0);
-  log(`hostile: ${stream.messages} messages in ${stream.frames.length} frames: ${validTicks} valid ticks, ${stream.hostile} hostile, ${killers} frames over max_payload_bytes`);
+  log(
+    `hostile: ${stream.messages} messages in ${stream.frames.length} frames: ${validTicks} valid ticks, ${stream.hostile} hostile, ${killers} frames over max_payload_bytes`,
+  );
   const server = await HostileServer.start(stream.frames);
   const cfg = writeConfig(
     o.dir,
@@ -280,13 +386,19 @@ export async function runHostile(o: HostileOptions): Promise<HostileReport> {
   try {
     server.healthUrl = await rec.ready();
     const counted = stream.frames.length - killers;
-    const s = await waitHealth(server.healthUrl, (x) => server.done && x.feeds[0]!.messages >= counted, 'every frame sent and received', 60_000 + o.messages * 2);
+    const s = await waitHealth(
+      server.healthUrl,
+      (x) => server.done && x.feeds[0]!.messages >= counted,
+      'every frame sent and received',
+      60_000 + o.messages * 2,
+    );
     const seconds = (Date.now() - t0) / 1000;
     const h = await getHealth(server.healthUrl);
     if (rec.exited) problems.push(`the recorder died: ${JSON.stringify(rec.exited)}\n${rec.tail()}`);
     if (h.status !== 'ok') problems.push(`health ${h.status}: ${h.problems.join('; ')}`);
     if (s.writeErrors !== 0) problems.push(`${s.writeErrors} write errors`);
-    if (s.ticksWritten !== validTicks) problems.push(`${s.ticksWritten} ticks written, ${validTicks} valid ticks sent (rejected ${JSON.stringify(s.rejected)})`);
+    if (s.ticksWritten !== validTicks)
+      problems.push(`${s.ticksWritten} ticks written, ${validTicks} valid ticks sent (rejected ${JSON.stringify(s.rejected)})`);
     if (s.feeds[0]!.reconnects < killers) problems.push(`${s.feeds[0]!.reconnects} reconnects for ${killers} connection-closing frames`);
     if (rec.logs.some((l) => l.msg === 'forged' || l.level === 60)) problems.push('a forged log line got through');
     const e = await rec.stop();
@@ -304,7 +416,9 @@ export async function runHostile(o: HostileOptions): Promise<HostileReport> {
           const v = r.at(j);
           const w = want[j]!;
           if (v.price !== w.price || v.total_volume !== w.tv || v.action_time !== w.time) {
-            problems.push(`${f} record ${j}: price ${String(v.price)} tv ${String(v.total_volume)} time ${String(v.action_time)}, sent ${w.price} ${w.tv} ${w.time}`);
+            problems.push(
+              `${f} record ${j}: price ${String(v.price)} tv ${String(v.total_volume)} time ${String(v.action_time)}, sent ${w.price} ${w.tv} ${w.time}`,
+            );
             break;
           }
         }
@@ -331,7 +445,20 @@ export async function runHostile(o: HostileOptions): Promise<HostileReport> {
       `written ${s.ticksWritten} = valid ${validTicks}; rejected ${rejected} by reason ${JSON.stringify(s.rejected)}; reconnects ${s.feeds[0]!.reconnects}; write errors ${s.writeErrors}`,
       `recorder up throughout, SIGTERM exit ${JSON.stringify(e)}; every file valid; nothing outside the root (${stream.hostilePaths.size} hostile paths checked)`,
     ];
-    return { messages: stream.messages, frames: stream.frames.length, validTicks, hostile: stream.hostile, connectionKillers: killers, received: s.ticksReceived, written: s.ticksWritten, rejected: s.rejected, reconnects: s.feeds[0]!.reconnects, seconds, lines, problems };
+    return {
+      messages: stream.messages,
+      frames: stream.frames.length,
+      validTicks,
+      hostile: stream.hostile,
+      connectionKillers: killers,
+      received: s.ticksReceived,
+      written: s.ticksWritten,
+      rejected: s.rejected,
+      reconnects: s.feeds[0]!.reconnects,
+      seconds,
+      lines,
+      problems,
+    };
   } finally {
     await server.close();
   }

@@ -15,7 +15,6 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
 export const SOAK_DIR = path.dirname(fileURLToPath(import.meta.url));
 
-
 export function requireBuilt(): void {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first.`);
 }
@@ -69,7 +68,12 @@ export { getHealth, waitHealth, type HealthBody, type HealthStats } from '../lib
 
 /** `node --import tsx scripts/soak/<script> args` with an IPC channel. */
 export function spawnScript(script: string, args: readonly string[], opts: ProcOptions = {}): Proc {
-  return new Proc(`${script} ${args.join(' ').slice(0, 120)}`, process.execPath, ['--import', 'tsx', path.join(SOAK_DIR, script), ...args], { ipc: true, ...opts });
+  return new Proc(
+    `${script} ${args.join(' ').slice(0, 120)}`,
+    process.execPath,
+    ['--import', 'tsx', path.join(SOAK_DIR, script), ...args],
+    { ipc: true, ...opts },
+  );
 }
 
 /** A running `tickrec record`. */
@@ -105,14 +109,22 @@ export interface RecorderSpawn extends ProcOptions {
 export function startRecorder(configFile: string, o: RecorderSpawn = {}): RecorderProc {
   requireBuilt();
   // Started as the tickrec bin starts it: with its Node flags (src/cli/node-flags.ts).
-  return new RecorderProc(`tickrec record ${path.basename(configFile)}`, process.execPath, [...NODE_FLAGS, ...(o.nodeArgs ?? []), CLI, 'record', '--config', configFile, ...(o.args ?? [])], {
-    cwd: path.dirname(configFile),
-    ...o,
-  });
+  return new RecorderProc(
+    `tickrec record ${path.basename(configFile)}`,
+    process.execPath,
+    [...NODE_FLAGS, ...(o.nodeArgs ?? []), CLI, 'record', '--config', configFile, ...(o.args ?? [])],
+    {
+      cwd: path.dirname(configFile),
+      ...o,
+    },
+  );
 }
 
 /** Runs `tickrec <args>` to completion. */
-export async function runCli(args: readonly string[], o: ProcOptions & { timeoutMs?: number } = {}): Promise<Exit & { stdout: string; stderr: string; ms: number }> {
+export async function runCli(
+  args: readonly string[],
+  o: ProcOptions & { timeoutMs?: number } = {},
+): Promise<Exit & { stdout: string; stderr: string; ms: number }> {
   requireBuilt();
   const t0 = Date.now();
   const p = new Proc(`tickrec ${args.join(' ')}`, process.execPath, [CLI, ...args], o);
@@ -136,7 +148,18 @@ export interface ConfigOpts {
 export function recorderConfig(o: ConfigOpts): Record<string, unknown> {
   return {
     root: o.root,
-    feeds: [{ type: 'websocket', format: 'tickrec', name: 'sim', url: o.url, subscribe: o.subscribe ?? ['*'], reconnect_min_ms: 20, reconnect_max_ms: 200, ...o.feed }],
+    feeds: [
+      {
+        type: 'websocket',
+        format: 'tickrec',
+        name: 'sim',
+        url: o.url,
+        subscribe: o.subscribe ?? ['*'],
+        reconnect_min_ms: 20,
+        reconnect_max_ms: 200,
+        ...o.feed,
+      },
+    ],
     metrics: { port: 0 },
     storage: { ...o.storage },
     ...(o.bars ? { bars: o.bars } : {}),
@@ -158,7 +181,9 @@ export function writeConfig(dir: string, config: unknown, name = 'recorder.json'
 
 /** Log lines of rejected writes (the recorder's write-error log: reason = an error code). */
 export function writeErrorLines(logs: readonly Line[]): Line[] {
-  return logs.filter((l) => typeof l.reason === 'string' && /^E_/.test(l.reason) && typeof l.msg === 'string' && l.msg.startsWith('rejected ('));
+  return logs.filter(
+    (l) => typeof l.reason === 'string' && /^E_/.test(l.reason) && typeof l.msg === 'string' && l.msg.startsWith('rejected ('),
+  );
 }
 
 // ---- /proc ---------------------------------------------------------------------------

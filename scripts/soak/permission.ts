@@ -8,7 +8,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { inspectFile } from '../../src/cli/inspect.js';
 import { cryptoUniverse, matchStored, type Segment, type SimSpec } from './expect.js';
-import { SimChild, getHealth, listFiles, recorderConfig, sleep, startRecorder, waitFor, waitHealth, writeConfig, writeErrorLines } from './lib.js';
+import {
+  SimChild,
+  getHealth,
+  listFiles,
+  recorderConfig,
+  sleep,
+  startRecorder,
+  waitFor,
+  waitHealth,
+  writeConfig,
+  writeErrorLines,
+} from './lib.js';
 import { storedSegments, utcInstant } from './soak-run.js';
 
 export interface PermissionOptions {
@@ -53,7 +64,8 @@ export async function runPermission(o: PermissionOptions): Promise<PermissionRep
   const root = path.join(o.dir, 'data');
   fs.mkdirSync(root, { recursive: true });
   for (let d = path.dirname(path.resolve(o.dir)); process.getuid?.() === 0 && d !== path.dirname(d); d = path.dirname(d)) {
-    if ((fs.statSync(d).mode & 0o001) === 0) throw new Error(`${d} is not searchable by others: the recorder, run as nobody, could not reach ${o.dir}`);
+    if ((fs.statSync(d).mode & 0o001) === 0)
+      throw new Error(`${d} is not searchable by others: the recorder, run as nobody, could not reach ${o.dir}`);
   }
   const startMs = Date.UTC(2025, 0, 7, 12, 0, 0);
   const instruments = cryptoUniverse(o.instruments);
@@ -61,7 +73,8 @@ export async function runPermission(o: PermissionOptions): Promise<PermissionRep
   const first = instruments.slice(0, half).map((i) => i.id);
   const spec: SimSpec = { seed: o.seed, instruments, startMs, rate: o.rate, speed: 1 };
   const sim = await SimChild.start({ instruments: o.instruments, rate: o.rate, seed: o.seed, startMs, speed: 1, highWaterBytes: 2 ** 30 });
-  const config = (subscribe: string[]) => recorderConfig({ root, url: sim.url, subscribe, storage: { initial_capacity_ticks: 256 }, log: { reject_log_interval_ms: 1000 } });
+  const config = (subscribe: string[]) =>
+    recorderConfig({ root, url: sim.url, subscribe, storage: { initial_capacity_ticks: 256 }, log: { reject_log_interval_ms: 1000 } });
   const cfg = writeConfig(o.dir, config(first));
   // root ignores permissions: as root, the recorder runs as nobody; otherwise as ourselves
   const asRoot = process.getuid?.() === 0;
@@ -71,7 +84,11 @@ export async function runPermission(o: PermissionOptions): Promise<PermissionRep
   let closed = false;
   try {
     const base = await rec.ready(60_000);
-    await waitFor(() => instruments.slice(0, half).every((i) => fs.existsSync(path.join(root, 'rt', 'ticks', i.exchg, `${i.code}.dmb`))), 'the files of the first instruments', { timeoutMs: 30_000 });
+    await waitFor(
+      () => instruments.slice(0, half).every((i) => fs.existsSync(path.join(root, 'rt', 'ticks', i.exchg, `${i.code}.dmb`))),
+      'the files of the first instruments',
+      { timeoutMs: 30_000 },
+    );
     await waitHealth(base, (s) => s.ticksWritten >= o.rate / 2, 'the recorder writing');
 
     // close the folder, then ask for the other instruments
@@ -100,11 +117,16 @@ export async function runPermission(o: PermissionOptions): Promise<PermissionRep
     fs.chmodSync(root, 0o755);
     closed = false;
     const closedMs = Date.now() - closedAt;
-    await waitFor(() => instruments.every((i) => fs.existsSync(path.join(root, 'rt', 'ticks', i.exchg, `${i.code}.dmb`))), 'the files of the added instruments', { timeoutMs: 30_000 });
+    await waitFor(
+      () => instruments.every((i) => fs.existsSync(path.join(root, 'rt', 'ticks', i.exchg, `${i.code}.dmb`))),
+      'the files of the added instruments',
+      { timeoutMs: 30_000 },
+    );
     const o1 = (await getHealth(base)).stats;
     await sleep(1000);
     const o2 = (await getHealth(base)).stats;
-    if (o2.writeErrors !== o1.writeErrors) problems.push(`write errors go on after the permission came back: ${o1.writeErrors} -> ${o2.writeErrors}`);
+    if (o2.writeErrors !== o1.writeErrors)
+      problems.push(`write errors go on after the permission came back: ${o1.writeErrors} -> ${o2.writeErrors}`);
     if (o2.ticksWritten <= o1.ticksWritten) problems.push('nothing written after the permission came back');
     const e = await rec.stop(20_000);
     if (e.code !== 0) problems.push(`the recorder exited ${JSON.stringify(e)} on SIGTERM\n${rec.tail()}`);
@@ -138,7 +160,16 @@ export async function runPermission(o: PermissionOptions): Promise<PermissionRep
       `after chmod 755: the ${created} added instruments' files created and written, write errors stopped; open files: ${gaps} ticks missing`,
       `every stored record a sent tick in order: ${m.matched === m.stored ? 'yes' : 'NO'} (${m.stored} records); SIGTERM exit ${JSON.stringify(e)}`,
     ];
-    return { writeErrors: closedErrors, errorLine, writtenWhileClosed, createdAfter: created, gapsOfOpenFiles: gaps, exit: JSON.stringify(e), lines, problems };
+    return {
+      writeErrors: closedErrors,
+      errorLine,
+      writtenWhileClosed,
+      createdAfter: created,
+      gapsOfOpenFiles: gaps,
+      exit: JSON.stringify(e),
+      lines,
+      problems,
+    };
   } finally {
     if (closed) fs.chmodSync(root, 0o755);
     await sim.close();

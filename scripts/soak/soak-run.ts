@@ -17,7 +17,19 @@ import path from 'node:path';
 import { inspectFile } from '../../src/cli/inspect.js';
 import { readHisBlock } from '../../src/his/index.js';
 import { RtReader } from '../../src/store/index.js';
-import { DAY_AFTER, DAY_BEFORE, UTC_MIDNIGHT_MS, cryptoUniverse, expectedByDate, hisSegment, matchStored, rtSegment, type MatchReport, type Segment, type SimSpec } from './expect.js';
+import {
+  DAY_AFTER,
+  DAY_BEFORE,
+  UTC_MIDNIGHT_MS,
+  cryptoUniverse,
+  expectedByDate,
+  hisSegment,
+  matchStored,
+  rtSegment,
+  type MatchReport,
+  type Segment,
+  type SimSpec,
+} from './expect.js';
 import {
   CLOCK_TICKS_PER_S,
   SimChild,
@@ -115,7 +127,14 @@ export interface SoakReport {
   /** Longest /health answer that arrived, ms. */
   healthMaxMs: number;
   writtenPerSecond: { p50: number; max: number; mean: number };
-  rss: { startKb: number; endKb: number; maxKb: number; maxAnonKb: number; maxFileKb: number; series: { t: number; rssKb: number; rssAnonKb: number }[] };
+  rss: {
+    startKb: number;
+    endKb: number;
+    maxKb: number;
+    maxAnonKb: number;
+    maxFileKb: number;
+    series: { t: number; rssKb: number; rssAnonKb: number }[];
+  };
   cpu: { recorderPct: number; simPct: number; readersPct: number; machinePct: number };
   compaction: { atS: number; ms: number; code: number | null; summary: string } | undefined;
   finalCompaction: { ms: number; code: number | null; summary: string };
@@ -219,7 +238,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
 
   // The simulator never pauses for a slow recorder (up to 2 GiB queued): an exchange does
   // not wait either, so a recorder that falls behind shows it as publish lag.
-  const sim = await SimChild.start({ instruments: o.instruments, rate: o.rate, seed: o.seed, startMs, speed: 1, count, highWaterBytes: 2 ** 31 });
+  const sim = await SimChild.start({
+    instruments: o.instruments,
+    rate: o.rate,
+    seed: o.seed,
+    startMs,
+    speed: 1,
+    count,
+    highWaterBytes: 2 ** 31,
+  });
   const r = rng(o.seed ^ 0x5eed);
   const picks: number[] = [];
   while (picks.length < Math.min(o.readers, o.instruments)) {
@@ -240,11 +267,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     proc: undefined,
   }));
   const spawnReader = (x: R) => {
-    x.proc = spawnScript('reader-child.ts', [JSON.stringify({ root, exchg: 'BINANCE', code: x.code, late: x.role === 'late', intervalMs: 5, finishMs: 120_000 })]);
+    x.proc = spawnScript('reader-child.ts', [
+      JSON.stringify({ root, exchg: 'BINANCE', code: x.code, late: x.role === 'late', intervalMs: 5, finishMs: 120_000 }),
+    ]);
   };
   for (const x of readers) if (x.role !== 'late') spawnReader(x);
   await Promise.all(readers.filter((x) => x.proc).map((x) => x.proc!.waitForMessage(/^ready$/, 60_000)));
-  log(`soak: ${o.instruments} instruments, ${o.rate} ticks/s for ${T} s (${count} ticks), ${readers.length} readers on ${readers.map((x) => `${x.id}${x.role !== 'follower' ? ` (${x.role})` : ''}`).join(', ')}`);
+  log(
+    `soak: ${o.instruments} instruments, ${o.rate} ticks/s for ${T} s (${count} ticks), ${readers.length} readers on ${readers.map((x) => `${x.id}${x.role !== 'follower' ? ` (${x.role})` : ''}`).join(', ')}`,
+  );
 
   fs.mkdirSync(root, { recursive: true });
   const cfg = writeConfig(
@@ -266,7 +297,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const startedMs = (await getHealth(base)).stats.startedMs;
   // recorder clock − simulator clock (ms): the recorder's clock starts at its own start,
   // the simulator's at the first subscribe (later); subtracted from the lag it reports
-  const calibrationMs = t0s - Number(recOn.time) + (startedMs - startMs);  // includes clockAheadMs
+  const calibrationMs = t0s - Number(recOn.time) + (startedMs - startMs); // includes clockAheadMs
   log(`soak: recorder pid ${rec.pid} on ${base}; clock calibration ${calibrationMs} ms`);
 
   const samples: Sample[] = [];
@@ -283,7 +314,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   let paused = false;
   let resumed = false;
   let simDone = false;
-  void sim.done(24 * 3600_000).then(() => (simDone = true), () => undefined);
+  void sim.done(24 * 3600_000).then(
+    () => (simDone = true),
+    () => undefined,
+  );
   const deadline = t0 + T * 4000 + 180_000;
   const recCpu0 = procSample(rec.pid)?.cpuTicks ?? 0;
   const simCpu0 = procSample(sim.pid)?.cpuTicks ?? 0;
@@ -311,7 +345,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     for (const x of readers) if (x.proc && !x.proc.exited) readersTicks += procSample(x.proc.pid)?.cpuTicks ?? 0;
     const m = machineCpu();
     const dt = (now - prevT) / 1000;
-    const pct = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && dt > 0 ? round(((a - b) / CLOCK_TICKS_PER_S / dt) * 100) : 0);
+    const pct = (a: number | undefined, b: number | undefined) =>
+      a !== undefined && b !== undefined && dt > 0 ? round(((a - b) / CLOCK_TICKS_PER_S / dt) * 100) : 0;
     const simBehindMs = st.started && !st.done ? Math.max(0, st.now - t0s - (st.simTimeMs - startMs)) : 0;
     if (rs) {
       samples.push({
@@ -337,7 +372,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     prevT = now;
     const s = samples[samples.length - 1];
     if (s && samples.length % Math.max(1, Math.round(10_000 / sampleMs)) === 0) {
-      log(`soak ${s.t} s: sent ${s.simSent}, written ${s.written}, rss ${Math.round(s.rssKb / 1024)} MiB (anon ${Math.round(s.rssAnonKb / 1024)}), cpu recorder ${s.recorderCpuPct}% sim ${s.simCpuPct}% readers ${s.readersCpuPct}% machine ${s.machineCpuPct}%, sim behind ${s.simBehindMs} ms, lag p99 ${health?.lagMs.p99} ms`);
+      log(
+        `soak ${s.t} s: sent ${s.simSent}, written ${s.written}, rss ${Math.round(s.rssKb / 1024)} MiB (anon ${Math.round(s.rssAnonKb / 1024)}), cpu recorder ${s.recorderCpuPct}% sim ${s.simCpuPct}% readers ${s.readersCpuPct}% machine ${s.machineCpuPct}%, sim behind ${s.simBehindMs} ms, lag p99 ${health?.lagMs.p99} ms`,
+      );
     }
 
     const simElapsed = st.started ? st.simTimeMs - startMs : 0;
@@ -370,7 +407,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       if (health.ticksWritten + rejected + health.writeErrors >= health.ticksReceived) break;
     }
     if (now > deadline) {
-      problems.push(`the run did not finish within ${Math.round((deadline - t0) / 1000)} s (sent ${st.sent} of ${count}, received ${health?.ticksReceived}, written ${health?.ticksWritten})`);
+      problems.push(
+        `the run did not finish within ${Math.round((deadline - t0) / 1000)} s (sent ${st.sent} of ${count}, received ${health?.ticksReceived}, written ${health?.ticksWritten})`,
+      );
       break;
     }
   }
@@ -379,7 +418,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const simCpu = procSample(sim.pid)?.cpuTicks ?? simCpu0;
   const machine1 = machineCpu();
   const final = (await getHealth(base)).stats;
-  log(`soak: flow done in ${round(flowSeconds)} s: received ${final.ticksReceived}, written ${final.ticksWritten}, rejected ${JSON.stringify(final.rejected)}, write errors ${final.writeErrors}`);
+  log(
+    `soak: flow done in ${round(flowSeconds)} s: received ${final.ticksReceived}, written ${final.ticksWritten}, rejected ${JSON.stringify(final.rejected)}, write errors ${final.writeErrors}`,
+  );
 
   // readers: each is told what the files hold for its instrument and reports what it saw
   if (behind && paused && !resumed) behind.proc?.signal('SIGCONT');
@@ -419,14 +460,23 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   problems.push(...match.problems.slice(0, 20));
   const sentDates = new Set<number>();
   for (const mi of byInst.values()) for (const d of Object.keys(mi.byDate)) sentDates.add(Number(d));
-  if (!sentDates.has(DAY_BEFORE) || !sentDates.has(DAY_AFTER)) problems.push(`the stream did not cross the day boundary: trading dates ${[...sentDates].join(', ')}`);
+  if (!sentDates.has(DAY_BEFORE) || !sentDates.has(DAY_AFTER))
+    problems.push(`the stream did not cross the day boundary: trading dates ${[...sentDates].join(', ')}`);
   if (match.sent !== count) problems.push(`replayed ${match.sent} ticks, expected ${count}`);
-  if (match.matched !== count || match.stored !== count) problems.push(`sent ${count}, stored ${match.stored}, matched ${match.matched} (missing ${match.missingBefore} before, ${match.missingInside} inside, ${match.missingAfter} after)`);
-  if (final.ticksWritten !== count) problems.push(`sent ${count}, the recorder wrote ${final.ticksWritten} (rejected ${JSON.stringify(final.rejected)}, write errors ${final.writeErrors})`);
+  if (match.matched !== count || match.stored !== count)
+    problems.push(
+      `sent ${count}, stored ${match.stored}, matched ${match.matched} (missing ${match.missingBefore} before, ${match.missingInside} inside, ${match.missingAfter} after)`,
+    );
+  if (final.ticksWritten !== count)
+    problems.push(
+      `sent ${count}, the recorder wrote ${final.ticksWritten} (rejected ${JSON.stringify(final.rejected)}, write errors ${final.writeErrors})`,
+    );
 
   const readerResults: ReaderResult[] = readers.map((x) => {
     const expected = expectedByDate(match, x.id);
-    const s = x.summary as (Line & { total: number; byDate: Record<string, { count: number; chain: number }>; violations: string[]; timedOut: boolean }) | undefined;
+    const s = x.summary as
+      | (Line & { total: number; byDate: Record<string, { count: number; chain: number }>; violations: string[]; timedOut: boolean })
+      | undefined;
     const byDate: Record<number, { count: number; chain: number }> = {};
     for (const [d, v] of Object.entries(s?.byDate ?? {})) byDate[Number(d)] = { count: v.count, chain: v.chain };
     const dates = new Set([...Object.keys(expected), ...Object.keys(byDate)].map(Number));
@@ -434,12 +484,25 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     for (const d of dates) {
       if (byDate[d]?.count !== expected[d]?.sent || byDate[d]?.chain !== expected[d]?.chain) ok = false;
     }
-    if (!ok) problems.push(`reader ${x.id} (${x.role}): saw ${JSON.stringify(byDate)}, sent ${JSON.stringify(expected)}, violations ${JSON.stringify(s?.violations)}, timed out ${String(s?.timedOut)}`);
-    return { id: x.id, role: x.role, total: s?.total ?? 0, byDate, expected, violations: s?.violations ?? [], timedOut: s?.timedOut ?? true, ok };
+    if (!ok)
+      problems.push(
+        `reader ${x.id} (${x.role}): saw ${JSON.stringify(byDate)}, sent ${JSON.stringify(expected)}, violations ${JSON.stringify(s?.violations)}, timed out ${String(s?.timedOut)}`,
+      );
+    return {
+      id: x.id,
+      role: x.role,
+      total: s?.total ?? 0,
+      byDate,
+      expected,
+      violations: s?.violations ?? [],
+      timedOut: s?.timedOut ?? true,
+      ok,
+    };
   });
 
   const rates: number[] = [];
-  for (let i = 1; i < samples.length; i++) rates.push((samples[i]!.written - samples[i - 1]!.written) / Math.max(0.001, samples[i]!.t - samples[i - 1]!.t));
+  for (let i = 1; i < samples.length; i++)
+    rates.push((samples[i]!.written - samples[i - 1]!.written) / Math.max(0.001, samples[i]!.t - samples[i - 1]!.t));
   const sortedRates = [...rates].sort((a, b) => a - b);
   const every = Math.max(1, Math.floor(samples.length / 12));
   let profile: string | undefined;
@@ -447,12 +510,28 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     // One file per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile): the main
     // thread's is thread 0; the helper threads (file growth) are mostly idle.
     const files = fs.readdirSync(o.cpuProfDir).filter((f) => f.endsWith('.cpuprofile'));
-    const main = files.filter((f) => f.split('.').at(-3) === '0').sort().at(-1) ?? files.sort().at(-1);
+    const main =
+      files
+        .filter((f) => f.split('.').at(-3) === '0')
+        .sort()
+        .at(-1) ?? files.sort().at(-1);
     if (main) profile = summarizeProfile(path.join(o.cpuProfDir, main), 15);
   }
   const lag = final.lagMs;
   return {
-    params: { instruments: o.instruments, rate: o.rate, seconds: T, readers: o.readers, seed: o.seed, pauseReader: o.pauseReader, lateReader: o.lateReader, compact: o.compact, rollByClock: o.rollByClock, clockAheadMs: o.clockAheadMs ?? 0, ...(o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {}) },
+    params: {
+      instruments: o.instruments,
+      rate: o.rate,
+      seconds: T,
+      readers: o.readers,
+      seed: o.seed,
+      pauseReader: o.pauseReader,
+      lateReader: o.lateReader,
+      compact: o.compact,
+      rollByClock: o.rollByClock,
+      clockAheadMs: o.clockAheadMs ?? 0,
+      ...(o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {}),
+    },
     flowSeconds: round(flowSeconds),
     sent: count,
     received: final.ticksReceived,
@@ -462,18 +541,33 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     rolls: final.rolls,
     match: matchSummary,
     readers: readerResults,
-    lag: { rawP50: lag.p50, rawP99: lag.p99, rawMax: lag.max, calibrationMs, p50: round(lag.p50 - calibrationMs), p99: round(lag.p99 - calibrationMs), max: round(lag.max - calibrationMs), count: lag.count },
+    lag: {
+      rawP50: lag.p50,
+      rawP99: lag.p99,
+      rawMax: lag.max,
+      calibrationMs,
+      p50: round(lag.p50 - calibrationMs),
+      p99: round(lag.p99 - calibrationMs),
+      max: round(lag.max - calibrationMs),
+      count: lag.count,
+    },
     simBehindMaxMs: Math.max(0, ...samples.map((s) => s.simBehindMs)),
     healthStalls,
     healthMaxMs: Math.max(0, ...samples.map((s) => s.healthMs)),
-    writtenPerSecond: { p50: Math.round(quantile(sortedRates, 0.5)), max: Math.round(sortedRates.at(-1) ?? 0), mean: Math.round(final.ticksWritten / flowSeconds) },
+    writtenPerSecond: {
+      p50: Math.round(quantile(sortedRates, 0.5)),
+      max: Math.round(sortedRates.at(-1) ?? 0),
+      mean: Math.round(final.ticksWritten / flowSeconds),
+    },
     rss: {
       startKb: samples[0]?.rssKb ?? 0,
       endKb: samples.at(-1)?.rssKb ?? 0,
       maxKb: Math.max(0, ...samples.map((s) => s.rssKb)),
       maxAnonKb: Math.max(0, ...samples.map((s) => s.rssAnonKb)),
       maxFileKb: Math.max(0, ...samples.map((s) => s.rssFileKb)),
-      series: samples.filter((_, i) => i % every === 0 || i === samples.length - 1).map((s) => ({ t: s.t, rssKb: s.rssKb, rssAnonKb: s.rssAnonKb })),
+      series: samples
+        .filter((_, i) => i % every === 0 || i === samples.length - 1)
+        .map((s) => ({ t: s.t, rssKb: s.rssKb, rssAnonKb: s.rssAnonKb })),
     },
     cpu: {
       recorderPct: round(((recCpu - recCpu0) / CLOCK_TICKS_PER_S / flowSeconds) * 100),

@@ -64,7 +64,9 @@ export class ClosedEventWriter {
     let w = this.writers.get(ev.session) ?? this.open(ev.session, ev.date);
     if (w.date !== ev.date && w.date !== 0) {
       if (ev.date < w.date) {
-        throw new TickrecError('E_FIELD', `${w.path}: a closed event of trading date ${ev.date} for a file of ${w.date}; refused.`, { file: w.path });
+        throw new TickrecError('E_FIELD', `${w.path}: a closed event of trading date ${ev.date} for a file of ${w.date}; refused.`, {
+          file: w.path,
+        });
       }
       this.roll(ev.session, w);
       w = this.open(ev.session, ev.date);

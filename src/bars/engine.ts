@@ -53,7 +53,10 @@ export function parsePeriods(periods: readonly unknown[], where = 'periods'): Ba
   const out = new Set<BarPeriod>();
   for (const p of periods) {
     if (!BAR_PERIODS.includes(p as BarPeriod)) {
-      throw new TickrecError('E_CONFIG', `${where}: ${JSON.stringify(p)} is not a bar period; use minutes among ${BAR_PERIODS.join(', ')}.`);
+      throw new TickrecError(
+        'E_CONFIG',
+        `${where}: ${JSON.stringify(p)} is not a bar period; use minutes among ${BAR_PERIODS.join(', ')}.`,
+      );
     }
     out.add(p as BarPeriod);
   }
@@ -456,7 +459,8 @@ export class BarEngine {
     let n = 0;
     for (let i = 0; i < this.derivedMinutes.length; i++) {
       const bEnd = plan.bucketEnd(bar.section, bar.end, this.derivedMinutes[i]!);
-      const bTime = Math.floor(bEnd / 1440) === Math.floor(bar.end / 1440) ? bar.time - hhmmOf(bar.end) + hhmmOf(bEnd) : labelTime(bar.startDate, bEnd);
+      const bTime =
+        Math.floor(bEnd / 1440) === Math.floor(bar.end / 1440) ? bar.time - hhmmOf(bar.end) + hhmmOf(bEnd) : labelTime(bar.startDate, bEnd);
       if (!after(bar.date, bTime, inst.derivedLastDate[i]!, inst.derivedLastTime[i]!)) continue; // already published
       let d = inst.derived[i];
       if (d !== undefined && d.time === bTime && d.date === bar.date) {

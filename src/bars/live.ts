@@ -105,7 +105,15 @@ export class LiveBars {
 
   get stats(): LiveBarsStats {
     const s = this.engine.stats;
-    return { ticks: s.ticks, outside: s.outside, late: s.late, noSession: s.noSession, bars: { ...s.bars }, events: s.events, writeErrors: this.writeErrors };
+    return {
+      ticks: s.ticks,
+      outside: s.outside,
+      late: s.late,
+      noSession: s.noSession,
+      bars: { ...s.bars },
+      events: s.events,
+      writeErrors: this.writeErrors,
+    };
   }
 
   /** Rebuilds the open bars of every live tick file and rolls finished closed-event files. Call once, before the first tick. */
@@ -194,7 +202,9 @@ export class LiveBars {
     try {
       if (!this.opts.pool.append(this.kinds.get(kind)!, exchg, code, bar.date, bar)) {
         this.writeErrors++;
-        this.problem(`bars: ${kind} ${exchg}.${code} ${bar.time + 199000000000}: trading day ${bar.date} is already finished; bar not written`);
+        this.problem(
+          `bars: ${kind} ${exchg}.${code} ${bar.time + 199000000000}: trading day ${bar.date} is already finished; bar not written`,
+        );
       }
     } catch (err) {
       this.writeErrors++;
@@ -224,7 +234,10 @@ export class LiveBars {
       let oldest = Infinity;
       for (const p of this.engine.periods) {
         if (p === 1) continue;
-        const k = lastBarKey(rtFilePath(this.opts.root, this.kinds.get(kindNameOfPeriod(p))!, exchg, code), this.kinds.get(kindNameOfPeriod(p))!);
+        const k = lastBarKey(
+          rtFilePath(this.opts.root, this.kinds.get(kindNameOfPeriod(p))!, exchg, code),
+          this.kinds.get(kindNameOfPeriod(p))!,
+        );
         if (k) derived[p] = k;
         oldest = Math.min(oldest, k ? k.time : 0);
       }

@@ -109,7 +109,8 @@ export function tickFilePlace(file: string): TickFilePlace | undefined {
   const exchg = path.basename(dir);
   const ticksDir = path.dirname(dir);
   const rtDir = path.dirname(ticksDir);
-  if (path.basename(ticksDir) !== TICK_KIND.folder || path.basename(rtDir) !== 'rt' || nameProblem(exchg, EXCHG_MAX_CHARS)) return undefined;
+  if (path.basename(ticksDir) !== TICK_KIND.folder || path.basename(rtDir) !== 'rt' || nameProblem(exchg, EXCHG_MAX_CHARS))
+    return undefined;
   return { root: path.dirname(rtDir), exchg, day, name };
 }
 
@@ -117,7 +118,12 @@ export function tickFilePlace(file: string): TickFilePlace | undefined {
  * Bar file of `kind` for the bars of `tickFile`: in its data root (or under `outRoot`),
  * in the folder of `kind`, at the tick file's relative place (header above).
  */
-export function rebuildTarget(tickFile: string, kind: RecordKind, r: { exchg: string; code: string; date: number }, outRoot?: string): string {
+export function rebuildTarget(
+  tickFile: string,
+  kind: RecordKind,
+  r: { exchg: string; code: string; date: number },
+  outRoot?: string,
+): string {
   const place = tickFilePlace(tickFile);
   if (place) {
     const root = outRoot ?? place.root!;

@@ -3,7 +3,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { kindNameOfPeriod, parsePeriods, rebuildTarget, rebuildTickFile, tickFilePlace, writeBarFile, type BarPeriod } from '../bars/index.js';
+import {
+  kindNameOfPeriod,
+  parsePeriods,
+  rebuildTarget,
+  rebuildTickFile,
+  tickFilePlace,
+  writeBarFile,
+  type BarPeriod,
+} from '../bars/index.js';
 import { loadSessionBook } from '../calendar/index.js';
 import { BUNDLED_CONFIG_DIR } from '../config/load.js';
 import { TickrecError } from '../errors.js';
@@ -75,11 +83,16 @@ export function registerBars(program: Command): void {
         if (isDay) {
           if (!opts.root) throw usageError(`--rebuild ${target}: a trading day needs --root <data root>.`);
           files = finishedTickFiles(opts.root, target);
-          if (files.length === 0) throw usageError(`no finished tick file of ${target} under ${path.join(opts.root, 'rt', TICK_KIND.folder, '<EXCHG>', target)}.`);
+          if (files.length === 0)
+            throw usageError(
+              `no finished tick file of ${target} under ${path.join(opts.root, 'rt', TICK_KIND.folder, '<EXCHG>', target)}.`,
+            );
         } else {
           if (!fs.existsSync(target)) throw usageError(`--rebuild ${target}: no such file, and not a trading day YYYYMMDD.`);
           if (!opts.out && !tickFilePlace(target)) {
-            throw usageError(`${target}: not in a data root's layout (<root>/rt/ticks/<EXCHG>/[<YYYYMMDD>/]<CODE>.dmb); give --out <folder> to say where the bars go.`);
+            throw usageError(
+              `${target}: not in a data root's layout (<root>/rt/ticks/<EXCHG>/[<YYYYMMDD>/]<CODE>.dmb); give --out <folder> to say where the bars go.`,
+            );
           }
           files = [target];
         }

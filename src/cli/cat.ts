@@ -38,15 +38,28 @@ function dayTablePrinter(write: (l: string) => void): (rec: Rec) => void {
 function catInstrument(file: string | undefined, opts: CatOptions, format: OutputFormat, limit: number): void {
   if (file !== undefined) throw usageError(`give either a FILE (${file}) or --root with --exchange and --code, not both.`);
   const root = resolveRoot(opts);
-  if (opts.exchange === undefined || opts.code === undefined) throw usageError('with --root, say which instrument: --exchange <EXCHG> --code <CODE> (and --kind, default tick).');
+  if (opts.exchange === undefined || opts.code === undefined)
+    throw usageError('with --root, say which instrument: --exchange <EXCHG> --code <CODE> (and --kind, default tick).');
   const kind = readKind(opts.kind ?? 'tick');
   if (opts.from !== undefined) resolveInstant('--from', opts.from);
   if (opts.to !== undefined) resolveInstant('--to', opts.to);
   const write = (l: string) => process.stdout.write(l + '\n');
   const print =
-    kind.name === 'day' && format === 'table' ? dayTablePrinter(write) : ((p: RecordPrinter) => (rec: Rec) => p.print(rec))(new RecordPrinter(kindByName(kind.name === 'day' ? 'min1' : kind.name)!, format, write));
+    kind.name === 'day' && format === 'table'
+      ? dayTablePrinter(write)
+      : (
+          (p: RecordPrinter) => (rec: Rec) =>
+            p.print(rec)
+        )(new RecordPrinter(kindByName(kind.name === 'day' ? 'min1' : kind.name)!, format, write));
   let n = 0;
-  const segments = scanRecords({ root, kind: kind.name, exchange: opts.exchange, code: opts.code, ...(opts.from !== undefined ? { from: opts.from } : {}), ...(opts.to !== undefined ? { to: opts.to } : {}) });
+  const segments = scanRecords({
+    root,
+    kind: kind.name,
+    exchange: opts.exchange,
+    code: opts.code,
+    ...(opts.from !== undefined ? { from: opts.from } : {}),
+    ...(opts.to !== undefined ? { to: opts.to } : {}),
+  });
   for (const s of segments) {
     for (let i = 0; i < s.count && n < limit; i++, n++) print(kind.codec.decode(s.mem, i * kind.recordBytes));
     if (n >= limit) break; // closes the scan and its files
@@ -62,7 +75,10 @@ export function registerCat(program: Command): void {
     .command('cat')
     .description('print the records of a block file, or of an instrument across history and today (--root)')
     .argument('[file]', 'a real-time block file (.dmb); or leave it out and give --root, --exchange, --code')
-    .option('--root <dir>', 'data root: read the instrument across his/ (compressed days, bar histories), finished rt days and the live file')
+    .option(
+      '--root <dir>',
+      'data root: read the instrument across his/ (compressed days, bar histories), finished rt days and the live file',
+    )
     .option('-c, --config <file>', 'take the data root from this recorder configuration')
     .option('--exchange <EXCHG>', 'with --root: the exchange')
     .option('--code <CODE>', 'with --root: the instrument code')
@@ -75,8 +91,15 @@ export function registerCat(program: Command): void {
       action((file: string | undefined, opts: CatOptions) => {
         const format = parseFormat(opts.format);
         const limit = opts.limit === undefined ? Infinity : Number(opts.limit);
-        if (!(limit >= 0) || !Number.isInteger(limit === Infinity ? 0 : limit)) throw usageError(`--limit ${opts.limit}: a whole number >= 0.`);
-        if (opts.root !== undefined || opts.config !== undefined || opts.exchange !== undefined || opts.code !== undefined || opts.kind !== undefined) {
+        if (!(limit >= 0) || !Number.isInteger(limit === Infinity ? 0 : limit))
+          throw usageError(`--limit ${opts.limit}: a whole number >= 0.`);
+        if (
+          opts.root !== undefined ||
+          opts.config !== undefined ||
+          opts.exchange !== undefined ||
+          opts.code !== undefined ||
+          opts.kind !== undefined
+        ) {
           return catInstrument(file, opts, format, limit);
         }
         if (file === undefined) throw usageError('give a FILE, or --root with --exchange and --code.');

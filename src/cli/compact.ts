@@ -76,7 +76,12 @@ export function summaryLines(s: CompactSummary): string[] {
     `compacted ${s.instrumentDays} instrument-days of ${s.days} trading days: ${s.files} real-time files released, ${s.records} records` +
       (s.alreadyDone > 0 ? ` (${s.alreadyDone} already in his/, resumed)` : ''),
     `bytes in ${mb(s.bytesIn)} MB, out ${mb(s.bytesOut)} MB, ratio ${ratio}, ${s.seconds.toFixed(2)} s (${rate} MB/s)`,
-    ...(s.failures.length > 0 ? [`${s.failures.length} instrument-days FAILED (their real-time files are kept):`, ...s.failures.map((f) => `  ${f.file}: ${f.code}: ${f.message}`)] : []),
+    ...(s.failures.length > 0
+      ? [
+          `${s.failures.length} instrument-days FAILED (their real-time files are kept):`,
+          ...s.failures.map((f) => `  ${f.file}: ${f.code}: ${f.message}`),
+        ]
+      : []),
   ];
 }
 
@@ -97,7 +102,12 @@ export function registerCompact(program: Command): void {
         const tty = process.stderr.isTTY === true && !opts.dryRun;
         const bar = tty
           ? new cliProgress.SingleBar(
-              { format: 'compact [{bar}] {percentage}% | {value}/{total} instrument-days | {mb} MB | {current}', hideCursor: true, clearOnComplete: true, stream: process.stderr },
+              {
+                format: 'compact [{bar}] {percentage}% | {value}/{total} instrument-days | {mb} MB | {current}',
+                hideCursor: true,
+                clearOnComplete: true,
+                stream: process.stderr,
+              },
               cliProgress.Presets.shades_classic,
             )
           : undefined;

@@ -1,7 +1,16 @@
 // tickrec export: the records of a data root (one instrument, an exchange, or every one; over a range) to CSV, JSON lines or Parquet, across history and today, streaming.
 
 import type { Command } from 'commander';
-import { DEFAULT_ROW_GROUP_ROWS, EXPORT_FORMATS, READ_KIND_NAMES, describeInstant, exportRecords, readKind, resolveInstant, type ExportFormat } from '../read/index.js';
+import {
+  DEFAULT_ROW_GROUP_ROWS,
+  EXPORT_FORMATS,
+  READ_KIND_NAMES,
+  describeInstant,
+  exportRecords,
+  readKind,
+  resolveInstant,
+  type ExportFormat,
+} from '../read/index.js';
 import { resolveRoot, type RootOptions } from './compact.js';
 import { EXIT_OK, action, usageError } from './run.js';
 
@@ -23,7 +32,9 @@ function mb(bytes: number): string {
 export function registerExport(program: Command): void {
   program
     .command('export')
-    .description('export ticks, trades or bars of a data root to CSV, JSON lines or Parquet (for DuckDB, ClickHouse, pandas, Spark), across history and today')
+    .description(
+      'export ticks, trades or bars of a data root to CSV, JSON lines or Parquet (for DuckDB, ClickHouse, pandas, Spark), across history and today',
+    )
     .option('--root <dir>', 'data root')
     .option('-c, --config <file>', 'take the data root from this recorder configuration')
     .option('--exchange <EXCHG>', 'only this exchange (default: every exchange)')
@@ -71,7 +82,9 @@ export function registerExport(program: Command): void {
           process.stderr.write(`tickrec: no ${what} under ${root}: nothing written to ${s.out}.\n`);
           return EXIT_OK;
         }
-        process.stdout.write(`exported ${s.rows} ${what} (${s.instruments} instruments) to ${s.out}: ${s.format}, ${mb(s.bytes)} MB, ${s.seconds.toFixed(2)} s\n`);
+        process.stdout.write(
+          `exported ${s.rows} ${what} (${s.instruments} instruments) to ${s.out}: ${s.format}, ${mb(s.bytes)} MB, ${s.seconds.toFixed(2)} s\n`,
+        );
         return EXIT_OK;
       }),
     );

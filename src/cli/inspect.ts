@@ -78,9 +78,13 @@ export function inspectFile(file: string): InspectReport {
     const extra = probe.fileBytes - expected;
     if (extra % probe.kind.recordBytes === 0) {
       // A live writer writes the next growth's zeros ahead (EXTEND AHEAD, src/store/extender.ts).
-      (report.notes ??= []).push(`${extra / probe.kind.recordBytes} zero record slots past capacity ${h.capacity}: the next growth, written ahead by the writer (or left by an interrupted growth; the writer uses them on reopen)`);
+      (report.notes ??= []).push(
+        `${extra / probe.kind.recordBytes} zero record slots past capacity ${h.capacity}: the next growth, written ahead by the writer (or left by an interrupted growth; the writer uses them on reopen)`,
+      );
     } else {
-      report.problems.push(`file is ${extra} bytes longer than capacity ${h.capacity} needs (an interrupted growth; the writer repairs it on reopen)`);
+      report.problems.push(
+        `file is ${extra} bytes longer than capacity ${h.capacity} needs (an interrupted growth; the writer repairs it on reopen)`,
+      );
     }
   }
   let reader: RtReader;

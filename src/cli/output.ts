@@ -12,7 +12,20 @@ export function parseFormat(text: string): OutputFormat {
 
 /** Table columns per kind: a readable subset. CSV has every field. */
 const TABLE_COLUMNS: Record<string, readonly string[]> = {
-  tick: ['action_date', 'action_time', 'exchg', 'code', 'price', 'volume', 'total_volume', 'open_interest', 'bid1', 'bidqty1', 'ask1', 'askqty1'],
+  tick: [
+    'action_date',
+    'action_time',
+    'exchg',
+    'code',
+    'price',
+    'volume',
+    'total_volume',
+    'open_interest',
+    'bid1',
+    'bidqty1',
+    'ask1',
+    'askqty1',
+  ],
   trade: ['action_date', 'action_time', 'exchg', 'code', 'price', 'volume', 'side', 'index'],
   min1: ['date', 'time', 'open', 'high', 'low', 'close', 'vol', 'money', 'hold'],
   min5: ['date', 'time', 'open', 'high', 'low', 'close', 'vol', 'money', 'hold'],

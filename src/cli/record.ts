@@ -125,8 +125,8 @@ async function run(o: RecordOptions): Promise<void> {
     if (missing.length > 0) {
       log.info(
         `Node was started without ${missing.join(' ')}: under load the garbage collector runs about 3 times as often ` +
-        `(src/cli/node-flags.ts). Start the recorder as \`tickrec record\` or \`npm start\`, or put the flag on your own ` +
-        `command line: node ${NODE_FLAGS.join(' ')} ${process.argv[1] ?? 'dist/cli/main.js'} record …`,
+          `(src/cli/node-flags.ts). Start the recorder as \`tickrec record\` or \`npm start\`, or put the flag on your own ` +
+          `command line: node ${NODE_FLAGS.join(' ')} ${process.argv[1] ?? 'dist/cli/main.js'} record …`,
       );
     }
   } catch (err) {
@@ -168,7 +168,9 @@ async function startBuiltInSimulator(config: Config, log: ReturnType<typeof crea
 export function registerRecord(program: Command): void {
   program
     .command('record')
-    .description('run the recorder: connect the feeds and record into the data root (stops on SIGTERM/SIGINT, reloads subscriptions on SIGHUP)')
+    .description(
+      'run the recorder: connect the feeds and record into the data root (stops on SIGTERM/SIGINT, reloads subscriptions on SIGHUP)',
+    )
     .option('-c, --config <file>', 'configuration file (JSON)', path.join(BUNDLED_CONFIG_DIR, 'recorder.json'))
     .option('--root <dir>', 'data root (overrides the configuration)')
     .option('--clock-start <time>', 'testing: start a simulated clock at this local instant ("YYYYMMDD HH:MM[:SS]")')

@@ -16,7 +16,9 @@ export function registerRepair(program: Command): void {
       action((file: string) => {
         const holder = liveRootHolder(file);
         if (holder) {
-          throw new TickrecError('E_LOCKED', `${file}: a live recorder (${holder}) owns this data root; stop it before repairing.`, { file });
+          throw new TickrecError('E_LOCKED', `${file}: a live recorder (${holder}) owns this data root; stop it before repairing.`, {
+            file,
+          });
         }
         const fd = fs.openSync(file, 'r');
         let kind;

@@ -48,7 +48,7 @@ export function registerSimulate(program: Command): void {
     .option('--batch-max <n>', 'most ticks in one frame', '100')
     .option('--trades', 'send a trade print after each tick')
     .option('--fault-malformed <n>', 'a malformed frame after every n-th frame of a client')
-    .option('--fault-duplicate <n>', "send every n-th frame of a client twice")
+    .option('--fault-duplicate <n>', 'send every n-th frame of a client twice')
     .option('--fault-regress <n>', 'after every n-th tick, the same tick with total_volume gone backwards')
     .option('--fault-disconnect <n>', "drop a client's connection after its n-th frame")
     .action(
@@ -63,7 +63,8 @@ export function registerSimulate(program: Command): void {
         let start: number | undefined;
         if (opts.start !== undefined) {
           start = parseStart(opts.start);
-          if (start === undefined) throw usageError(`--start ${opts.start}: use "YYYYMMDD HH:MM[:SS]" (Asia/Shanghai time), e.g. "20250106 20:59".`);
+          if (start === undefined)
+            throw usageError(`--start ${opts.start}: use "YYYYMMDD HH:MM[:SS]" (Asia/Shanghai time), e.g. "20250106 20:59".`);
         }
         const faults: SimulatorFaults = {};
         const fault = (option: string, text: string | undefined): number | undefined =>
@@ -75,7 +76,19 @@ export function registerSimulate(program: Command): void {
 
         let sim;
         try {
-          sim = await startSimulator({ host: opts.host, port, instruments, rate, seed, start, speed, count, batchMax, trades: opts.trades ?? false, faults });
+          sim = await startSimulator({
+            host: opts.host,
+            port,
+            instruments,
+            rate,
+            seed,
+            start,
+            speed,
+            count,
+            batchMax,
+            trades: opts.trades ?? false,
+            faults,
+          });
         } catch (err) {
           throw usageError((err as Error).message);
         }

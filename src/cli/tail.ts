@@ -51,7 +51,8 @@ export function registerTail(program: Command): void {
             mode: opts.mode,
             intervalMs,
             signal: ac.signal,
-            onFileEnd: (info) => process.stderr.write(`tickrec tail: ${info.path}: day ${info.date} finished after ${info.length} records\n`),
+            onFileEnd: (info) =>
+              process.stderr.write(`tickrec tail: ${info.path}: day ${info.date} finished after ${info.length} records\n`),
           },
         );
         await f.done;

@@ -13,19 +13,27 @@ import { EXIT_OK, EXIT_PROBLEMS, action } from './run.js';
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('check every historical file (header, checksums; --deep: every record), gaps in the trading calendar, and finished days never compacted')
+    .description(
+      'check every historical file (header, checksums; --deep: every record), gaps in the trading calendar, and finished days never compacted',
+    )
     .option('--root <dir>', 'data root')
     .option('-c, --config <file>', 'take the data root (and the sessions file) from this recorder configuration')
     .option('--date <YYYYMMDD>', 'only the files and gaps of this trading date')
     .option('--deep', 'decode every record: checksums of the records, time order, duplicates')
-    .option('--sessions <file>', 'sessions file for the trading calendar (default: the configuration\'s, else the bundled one)')
+    .option('--sessions <file>', "sessions file for the trading calendar (default: the configuration's, else the bundled one)")
     .option('--json', 'print the report as JSON')
     .action(
       action((opts: RootOptions & { date?: string; deep?: boolean; sessions?: string; json?: boolean }) => {
         const root = resolveRoot(opts);
-        const sessionsFile = opts.sessions ?? (opts.config ? loadConfig(opts.config).sessions : undefined) ?? path.join(BUNDLED_CONFIG_DIR, 'sessions.json');
+        const sessionsFile =
+          opts.sessions ?? (opts.config ? loadConfig(opts.config).sessions : undefined) ?? path.join(BUNDLED_CONFIG_DIR, 'sessions.json');
         const date = parseDate(opts.date);
-        const report = verifyRoot({ root, ...(date !== undefined ? { date } : {}), deep: !!opts.deep, sessions: loadSessionBook(sessionsFile) });
+        const report = verifyRoot({
+          root,
+          ...(date !== undefined ? { date } : {}),
+          deep: !!opts.deep,
+          sessions: loadSessionBook(sessionsFile),
+        });
         if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
         else {
           const lines = [

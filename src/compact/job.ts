@@ -98,7 +98,11 @@ function readRtRecords(file: string, kind: RecordKind, date: number): Uint8Array
     const p = probeRtFile(fd, file, kind);
     checkReadable(p);
     if (p.header.date !== date) {
-      throw new TickrecError('E_CORRUPT', `${file}: header date ${p.header.date} but the file is in the folder of ${date}; move it to the folder of its date (or fix the header), then run compact again.`, { file });
+      throw new TickrecError(
+        'E_CORRUPT',
+        `${file}: header date ${p.header.date} but the file is in the folder of ${date}; move it to the folder of its date (or fix the header), then run compact again.`,
+        { file },
+      );
     }
     return readAt(fd, RT_HEADER_BYTES, p.header.size * kind.recordBytes, file);
   } finally {
@@ -107,7 +111,10 @@ function readRtRecords(file: string, kind: RecordKind, date: number): Uint8Array
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
+  return (
+    a.length === b.length &&
+    Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0
+  );
 }
 
 /**
@@ -148,7 +155,10 @@ function dayRecords(w: DayWork): { records: Uint8Array; dropped: number } {
 function refuseLiveDate(live: readonly LiveFile[], date: number): void {
   const owned = live.filter((l) => l.date === date);
   if (owned.length === 0) return;
-  const names = owned.slice(0, 5).map((l) => l.path).join(', ');
+  const names = owned
+    .slice(0, 5)
+    .map((l) => l.path)
+    .join(', ');
   throw new TickrecError(
     'E_USAGE',
     `trading day ${date} is still owned by the recorder: ${names}${owned.length > 5 ? ` and ${owned.length - 5} more` : ''} ` +
@@ -184,21 +194,44 @@ function compactDaily(root: string, w: DayWork, records: Uint8Array, codec: HisC
     // Records compared byte for byte: stronger than the raw CRC, which is therefore skipped here.
     const back = readHisBlock(target, { expected: w.his, checkRaw: false });
     if (!bytesEqual(back.records, records) || back.date !== w.date) {
-      throw new TickrecError('E_CORRUPT', `${target}: read back, it does not hold the records just written; the real-time files are kept. Check the disk.`, { file: target });
+      throw new TickrecError(
+        'E_CORRUPT',
+        `${target}: read back, it does not hold the records just written; the real-time files are kept. Check the disk.`,
+        { file: target },
+      );
     }
   }
-  if (w.rt === TICK_KIND && records.length > 0) bytesOut += appendChecked(hisHistoryPath(root, DAY_HIS_KIND, w.exchg, w.code), w, DAY_HIS_KIND, dayBarFromTicks(records, w.date), codec, onStep);
+  if (w.rt === TICK_KIND && records.length > 0)
+    bytesOut += appendChecked(
+      hisHistoryPath(root, DAY_HIS_KIND, w.exchg, w.code),
+      w,
+      DAY_HIS_KIND,
+      dayBarFromTicks(records, w.date),
+      codec,
+      onStep,
+    );
   return { bytesOut, already };
 }
 
 /** Appends a day to a bar history and reads it back. */
-function appendChecked(file: string, w: DayWork, his: typeof DAY_HIS_KIND, bars: Uint8Array, codec: HisCodec, onStep?: (s: string) => void): number {
+function appendChecked(
+  file: string,
+  w: DayWork,
+  his: typeof DAY_HIS_KIND,
+  bars: Uint8Array,
+  codec: HisCodec,
+  onStep?: (s: string) => void,
+): number {
   const r = appendBarDay(file, his, w.date, bars, { codec, ...(onStep ? { onStep } : {}) });
   const h = BarHistory.open(file, his);
   try {
     const back = h.readDay(w.date);
     if (!back || !bytesEqual(back, bars)) {
-      throw new TickrecError('E_CORRUPT', `${file}: read back, day ${w.date} does not hold the bars just appended; the real-time files are kept. Check the disk.`, { file });
+      throw new TickrecError(
+        'E_CORRUPT',
+        `${file}: read back, day ${w.date} does not hold the bars just appended; the real-time files are kept. Check the disk.`,
+        { file },
+      );
     }
   } finally {
     h.close();
@@ -234,7 +267,19 @@ export function runCompaction(opts: CompactOptions): CompactSummary {
       log(`skipped ${w.files.join(', ')}: the live file of ${w.exchg}.${w.code} still holds day ${w.date} (the recorder owns that day)`);
       return false;
     });
-    const summary: CompactSummary = { days: 0, instrumentDays: 0, files: 0, bytesIn: 0, bytesOut: 0, records: 0, alreadyDone: 0, seconds: 0, failures: [], dryRun: !!opts.dryRun, planned: [] };
+    const summary: CompactSummary = {
+      days: 0,
+      instrumentDays: 0,
+      files: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      records: 0,
+      alreadyDone: 0,
+      seconds: 0,
+      failures: [],
+      dryRun: !!opts.dryRun,
+      planned: [],
+    };
     const totalBytesIn = work.reduce((a, w) => a + w.files.reduce((b, f) => b + safeSize(f), 0), 0);
     const dates = new Set<number>();
     let done = 0;
@@ -256,7 +301,10 @@ export function runCompaction(opts: CompactOptions): CompactSummary {
               ? compactDaily(opts.root, w, records, codec, opts.onStep)
               : records.length === 0
                 ? { bytesOut: 0, already: false }
-                : { bytesOut: appendChecked(hisHistoryPath(opts.root, w.his, w.exchg, w.code), w, w.his, records, codec, opts.onStep), already: false };
+                : {
+                    bytesOut: appendChecked(hisHistoryPath(opts.root, w.his, w.exchg, w.code), w, w.his, records, codec, opts.onStep),
+                    already: false,
+                  };
           release(w, opts.onStep);
           summary.bytesIn += records.length;
           summary.bytesOut += r.bytesOut;

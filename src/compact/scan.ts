@@ -104,7 +104,14 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function dayFolder(rt: RecordKind, his: HisKind, exchg: string, date: number, dir: string, skipped: { file: string; why: string }[]): DayWork[] {
+function dayFolder(
+  rt: RecordKind,
+  his: HisKind,
+  exchg: string,
+  date: number,
+  dir: string,
+  skipped: { file: string; why: string }[],
+): DayWork[] {
   const names = list(dir).filter((f) => f.endsWith('.dmb'));
   const present = new Set(names);
   const byCode = new Map<string, { n: number; file: string }[]>();

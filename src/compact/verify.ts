@@ -66,7 +66,13 @@ function describe(err: unknown): string {
 }
 
 /** Checks the records of one day or history: order, duplicates, dates, instrument. */
-function checkRecords(kind: HisKind, records: Uint8Array, file: string, expect: { date?: number; exchg?: string; code?: string }, problems: VerifyProblem[]): void {
+function checkRecords(
+  kind: HisKind,
+  records: Uint8Array,
+  file: string,
+  expect: { date?: number; exchg?: string; code?: string },
+  problems: VerifyProblem[],
+): void {
   const rb = kind.recordBytes;
   const n = records.length / rb;
   const m = new Mem(records.byteOffset % 8 === 0 ? records : records.slice());
@@ -88,16 +94,26 @@ function checkRecords(kind: HisKind, records: Uint8Array, file: string, expect: 
     if (expect.date !== undefined && dv.getUint32(o + kind.dateOffset, true) !== expect.date) wrongDate++;
   }
   if (disorder > 0) problems.push({ file, problem: `${disorder} records out of time order (first at record ${firstBad})` });
-  if (dups > 0) problems.push({ file, problem: `${dups} duplicate records (${bar ? 'the same bar time twice' : 'identical to the record before'})` });
+  if (dups > 0)
+    problems.push({ file, problem: `${dups} duplicate records (${bar ? 'the same bar time twice' : 'identical to the record before'})` });
   if (wrongDate > 0) problems.push({ file, problem: `${wrongDate} records have another trading date than ${expect.date}` });
   if (!bar && n > 0 && expect.code !== undefined) {
     const code = Buffer.from(m.u8.subarray(16, 48)).toString('latin1').replace(/\0.*$/s, '');
     const exchg = Buffer.from(m.u8.subarray(0, 16)).toString('latin1').replace(/\0.*$/s, '');
-    if (code !== expect.code || exchg !== expect.exchg) problems.push({ file, problem: `records are of ${exchg}.${code}, the path says ${expect.exchg}.${expect.code}` });
+    if (code !== expect.code || exchg !== expect.exchg)
+      problems.push({ file, problem: `records are of ${exchg}.${code}, the path says ${expect.exchg}.${expect.code}` });
   }
 }
 
-function verifyDayFile(file: string, kind: HisKind, exchg: string, date: number, code: string, deep: boolean, problems: VerifyProblem[]): number {
+function verifyDayFile(
+  file: string,
+  kind: HisKind,
+  exchg: string,
+  date: number,
+  code: string,
+  deep: boolean,
+  problems: VerifyProblem[],
+): number {
   const bytes = readWhole(file);
   const head = parseBlockHead(bytes, file);
   if (head.kind !== kind) {
@@ -107,11 +123,16 @@ function verifyDayFile(file: string, kind: HisKind, exchg: string, date: number,
   if (head.format === 'tickrec') {
     const h = head.fields;
     if (h.date !== date) problems.push({ file, problem: `header date ${h.date}, folder ${date}` });
-    if (h.record_bytes !== kind.recordBytes) problems.push({ file, problem: `record size ${h.record_bytes}, ${kind.name} records are ${kind.recordBytes}` });
+    if (h.record_bytes !== kind.recordBytes)
+      problems.push({ file, problem: `record size ${h.record_bytes}, ${kind.name} records are ${kind.recordBytes}` });
     if (!deep) {
       const expected = HIS_BLOCK_HEADER.size + h.payload_bytes!;
       if (bytes.length !== expected) problems.push({ file, problem: `${bytes.length} bytes, the header says ${expected}` });
-      else if (crc32(bytes.subarray(HIS_BLOCK_HEADER.size)) !== h.payload_crc32) problems.push({ file, problem: 'E_CHECKSUM: the checksum of the payload does not match (the bytes changed after they were written)' });
+      else if (crc32(bytes.subarray(HIS_BLOCK_HEADER.size)) !== h.payload_crc32)
+        problems.push({
+          file,
+          problem: 'E_CHECKSUM: the checksum of the payload does not match (the bytes changed after they were written)',
+        });
       return h.record_count!;
     }
   } else if (head.format === 'datakit-zstd' && !deep) {
@@ -120,7 +141,8 @@ function verifyDayFile(file: string, kind: HisKind, exchg: string, date: number,
     const info = zstdFrameInfo(bytes.subarray(20));
     if (!info) problems.push({ file, problem: 'the payload is not a zstd frame' });
     else if (info.contentSize === undefined) problems.push({ file, problem: 'zstd frame without content size' });
-    else if (info.contentSize % kind.recordBytes !== 0) problems.push({ file, problem: `zstd content size ${info.contentSize} is not whole records of ${kind.recordBytes}` });
+    else if (info.contentSize % kind.recordBytes !== 0)
+      problems.push({ file, problem: `zstd content size ${info.contentSize} is not whole records of ${kind.recordBytes}` });
     return info?.contentSize ? info.contentSize / kind.recordBytes : 0;
   } else if (head.format === 'container') {
     problems.push({ file, problem: 'a bar-history container in a day folder' });
@@ -131,18 +153,34 @@ function verifyDayFile(file: string, kind: HisKind, exchg: string, date: number,
   return d.count;
 }
 
-function verifyHistory(file: string, kind: HisKind, exchg: string, code: string, deep: boolean, onlyDate: number | undefined, present: Present, problems: VerifyProblem[]): number {
+function verifyHistory(
+  file: string,
+  kind: HisKind,
+  exchg: string,
+  code: string,
+  deep: boolean,
+  onlyDate: number | undefined,
+  present: Present,
+  problems: VerifyProblem[],
+): number {
   const h = BarHistory.open(file, kind);
   try {
     if (h.format === 'container') {
       const meta = h.meta!;
       const other = h.slots[1 - meta.slot]!;
-      if (typeof other === 'string' && other !== 'empty') problems.push({ file, problem: `meta slot ${1 - meta.slot} is not valid (${other}); the next append rewrites it` });
-      else if (typeof other !== 'string' && other.generation !== meta.generation - 1) problems.push({ file, problem: `meta slot ${other.slot} holds generation ${other.generation}, expected ${meta.generation - 1}` });
-      if (h.fileBytes !== meta.end) problems.push({ file, problem: `${h.fileBytes - meta.end} bytes past the committed end (an interrupted append; the next append cuts them off)` });
+      if (typeof other === 'string' && other !== 'empty')
+        problems.push({ file, problem: `meta slot ${1 - meta.slot} is not valid (${other}); the next append rewrites it` });
+      else if (typeof other !== 'string' && other.generation !== meta.generation - 1)
+        problems.push({ file, problem: `meta slot ${other.slot} holds generation ${other.generation}, expected ${meta.generation - 1}` });
+      if (h.fileBytes !== meta.end)
+        problems.push({
+          file,
+          problem: `${h.fileBytes - meta.end} bytes past the committed end (an interrupted append; the next append cuts them off)`,
+        });
     }
     const days = h.days();
-    for (let i = 1; i < days.length; i++) if (days[i]!.date === days[i - 1]!.date) problems.push({ file, problem: `trading day ${days[i]!.date} twice` });
+    for (let i = 1; i < days.length; i++)
+      if (days[i]!.date === days[i - 1]!.date) problems.push({ file, problem: `trading day ${days[i]!.date} twice` });
     for (const d of days) note(present, kind, exchg, code, d.date);
     if (deep || h.format === 'container') {
       // Containers: every chunk's payload CRC even without --deep (decoding is what --deep adds).
@@ -184,7 +222,11 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
           for (const f of list(p)) {
             const fp = path.join(p, f);
             if (f.endsWith(TMP_SUFFIX)) {
-              problems.push({ file: fp, problem: 'leftover temporary file of an interrupted compaction (not a valid file; the next compaction of that day replaces it)' });
+              problems.push({
+                file: fp,
+                problem:
+                  'leftover temporary file of an interrupted compaction (not a valid file; the next compaction of that day replaces it)',
+              });
               continue;
             }
             if (!f.endsWith('.dsb')) continue;
@@ -278,11 +320,16 @@ function gaps(present: Present, opts: VerifyOptions, problems: VerifyProblem[]):
         for (let d = addDays(sorted[i - 1]!, 1); d < sorted[i]!; d = addDays(d, 1)) {
           if (!isTradingDay(d, holidays)) continue;
           if (opts.date !== undefined && d !== opts.date) continue;
-          const where = kind.layout === 'daily' ? path.join(opts.root, 'his', kind.folder, exchg, String(d), `${code}.dsb`) : path.join(opts.root, 'his', kind.folder, exchg, `${code}.dsb`);
-          problems.push({ file: where, problem: `gap: no ${kind.name} data for ${exchg}.${code} on trading day ${d} (data before and after it)` });
+          const where =
+            kind.layout === 'daily'
+              ? path.join(opts.root, 'his', kind.folder, exchg, String(d), `${code}.dsb`)
+              : path.join(opts.root, 'his', kind.folder, exchg, `${code}.dsb`);
+          problems.push({
+            file: where,
+            problem: `gap: no ${kind.name} data for ${exchg}.${code} on trading day ${d} (data before and after it)`,
+          });
         }
       }
     }
   }
 }
-

@@ -18,9 +18,13 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, where: str
     return value.replace(ENV_REF, (_m, name: string) => {
       const v = env[name];
       if (v === undefined) {
-        throw new TickrecError('E_CONFIG', `${where}: ${formatPath(keyPath)}: environment variable ${name} is not set; export it or change the value.`, {
-          file: where,
-        });
+        throw new TickrecError(
+          'E_CONFIG',
+          `${where}: ${formatPath(keyPath)}: environment variable ${name} is not set; export it or change the value.`,
+          {
+            file: where,
+          },
+        );
       }
       return v;
     });
@@ -45,9 +49,13 @@ export function parseConfig(json: unknown, where: string, env: NodeJS.ProcessEnv
   const r = ConfigSchema.safeParse(withEnv);
   if (!r.success) {
     const lines = r.error.issues.slice(0, 5).map((i) => `  ${formatPath(i.path)}: ${i.message}`);
-    throw new TickrecError('E_CONFIG', `${where}: invalid configuration:\n${lines.join('\n')}\nSee the configuration reference in README.md.`, {
-      file: where,
-    });
+    throw new TickrecError(
+      'E_CONFIG',
+      `${where}: invalid configuration:\n${lines.join('\n')}\nSee the configuration reference in README.md.`,
+      {
+        file: where,
+      },
+    );
   }
   const c = r.data;
   c.root = path.resolve(baseDir, c.root);

@@ -5,18 +5,23 @@ import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
 const positiveMs = z.number().int().min(1);
-const instrument = z
-  .string()
-  .regex(/^(\*|[A-Za-z0-9][A-Za-z0-9._-]*\.[A-Za-z0-9][A-Za-z0-9._-]*)$/, 'an instrument "EXCHG.CODE" or "*"');
+const instrument = z.string().regex(/^(\*|[A-Za-z0-9][A-Za-z0-9._-]*\.[A-Za-z0-9][A-Za-z0-9._-]*)$/, 'an instrument "EXCHG.CODE" or "*"');
 
 export const WebsocketFeedSchema = z.strictObject({
   type: z.literal('websocket'),
   /** Name in logs and metrics; default: the format and the position, e.g. tickrec-0. */
-  name: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, "_", "." or "-", at most 40').optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, "_", "." or "-", at most 40')
+    .optional(),
   url: z.string().regex(/^wss?:\/\/.+/, 'a ws:// or wss:// URL'),
   format: z.enum(['tickrec', 'binance', 'okx']),
   subscribe: z.array(instrument).min(1).default(['*']),
-  max_payload_bytes: z.number().int().min(1024).default(4 * 1024 * 1024),
+  max_payload_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(4 * 1024 * 1024),
   reconnect_min_ms: positiveMs.default(250),
   reconnect_max_ms: positiveMs.default(30_000),
   ping_interval_ms: positiveMs.default(15_000),
@@ -34,7 +39,10 @@ export const WebsocketFeedSchema = z.strictObject({
 export const CtpFeedSchema = z.strictObject({
   type: z.literal('ctp'),
   /** Name in logs and metrics; default: ctp-<position>. */
-  name: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, "_", "." or "-", at most 40').optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, "_", "." or "-", at most 40')
+    .optional(),
   /** Front addresses, tried in order; the API moves to the next when one does not answer. */
   fronts: z.array(z.string().regex(/^tcp:\/\/[^\s:/]+:\d{1,5}$/, 'a front address tcp://HOST:PORT')).min(1),
   broker_id: z.string().min(1).max(10),
@@ -43,7 +51,11 @@ export const CtpFeedSchema = z.strictObject({
   password: z.string().max(40),
   /** Explicit EXCHG.CODE instruments (CTP has no "all"); the exchange fills an empty ExchangeID. */
   subscribe: z
-    .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*\.[A-Za-z0-9][A-Za-z0-9._-]*$/, 'an instrument "EXCHG.CODE" (CTP needs explicit codes, no "*")'))
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*\.[A-Za-z0-9][A-Za-z0-9._-]*$/, 'an instrument "EXCHG.CODE" (CTP needs explicit codes, no "*")'),
+    )
     .min(1),
   /** The API's flow folder (its .con files). Default <root>/ctp-flow/<name>; relative to the data root. */
   flow_dir: z.string().min(1).optional(),
@@ -122,7 +134,11 @@ export const ConfigSchema = z.strictObject({
       enabled: z.boolean().default(true),
       /** Periods in minutes among 1, 5, 15, 30, 60; must include 1. */
       periods: z
-        .array(z.union([z.literal(1), z.literal(5), z.literal(15), z.literal(30), z.literal(60)], { error: 'a period in minutes: 1, 5, 15, 30 or 60' }))
+        .array(
+          z.union([z.literal(1), z.literal(5), z.literal(15), z.literal(30), z.literal(60)], {
+            error: 'a period in minutes: 1, 5, 15, 30 or 60',
+          }),
+        )
         .refine((p) => p.includes(1), 'must include 1 (every longer bar is folded from 1-minute bars)')
         .default([1, 5]),
       /** A bar closes this long after its end by the clock. */

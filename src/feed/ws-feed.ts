@@ -288,7 +288,10 @@ export class WsFeed implements FeedAdapter {
     try {
       u = new URL(url);
     } catch {
-      throw new TickrecError('E_CONFIG', `feed "${name}": url ${redactUrl(url)} is not a valid URL; use ws://host[:port]/path or wss://...`);
+      throw new TickrecError(
+        'E_CONFIG',
+        `feed "${name}": url ${redactUrl(url)} is not a valid URL; use ws://host[:port]/path or wss://...`,
+      );
     }
     if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
       throw new TickrecError(

@@ -189,13 +189,19 @@ export function compileCodec(struct: StructDef): Codec {
     const known = seen[i]!.get(s);
     if (known) return known;
     if (s.length >= f.count) {
-      throw new TickrecError('E_FIELD', `${struct.name}.${f.name}: '${s.slice(0, 64)}' has ${s.length} characters, at most ${f.count - 1} fit; shorten it.`);
+      throw new TickrecError(
+        'E_FIELD',
+        `${struct.name}.${f.name}: '${s.slice(0, 64)}' has ${s.length} characters, at most ${f.count - 1} fit; shorten it.`,
+      );
     }
     const bytes = new Uint8Array(f.count);
     for (let k = 0; k < s.length; k++) {
       const c = s.charCodeAt(k);
       if (c < 0x20 || c > 0x7e) {
-        throw new TickrecError('E_FIELD', `${struct.name}.${f.name}: '${s.slice(0, 64)}' has a character (code ${c}) outside printable ASCII; use ASCII names.`);
+        throw new TickrecError(
+          'E_FIELD',
+          `${struct.name}.${f.name}: '${s.slice(0, 64)}' has a character (code ${c}) outside printable ASCII; use ASCII names.`,
+        );
       }
       bytes[k] = c;
     }
@@ -224,11 +230,18 @@ export function compileCodec(struct: StructDef): Codec {
 
   function badInt(fi: number, v: unknown): never {
     const f = fields[fi]!;
-    throw new TickrecError('E_FIELD', `${struct.name}.${f.name}: ${String(v).slice(0, 32)} is not an integer that fits ${f.type}; fix the producer of this record.`);
+    throw new TickrecError(
+      'E_FIELD',
+      `${struct.name}.${f.name}: ${String(v).slice(0, 32)} is not an integer that fits ${f.type}; fix the producer of this record.`,
+    );
   }
 
   const encBody = ['let v, h, a, n, w;', ...fields.map((f, fi) => encodeField(f, charIndex.get(f) ?? -1, fi))].join('\n');
-  const encode = new Function('writeChar', 'charWords', 'badInt', `return function encode_${struct.name}(r, m, o) {\n${encBody}\n};`)(writeChar, charWords, badInt) as Codec['encode'];
+  const encode = new Function('writeChar', 'charWords', 'badInt', `return function encode_${struct.name}(r, m, o) {\n${encBody}\n};`)(
+    writeChar,
+    charWords,
+    badInt,
+  ) as Codec['encode'];
 
   const named = fields.filter((f) => f.type !== 'pad');
   const decBody = `return {\n${named.map((f) => `${JSON.stringify(f.name)}: ${decodeExpr(f)}`).join(',\n')}\n};`;

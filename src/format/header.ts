@@ -44,10 +44,7 @@ export const BLOCK_HEADER_V2 = defineStruct({
   name: 'BlockHeaderV2',
   size: 20,
   packed: true,
-  fields: [
-    ...BLOCK_HEADER.fields,
-    { name: 'size', type: 'u64', offset: 12, doc: 'bytes of compressed payload that follow the header' },
-  ],
+  fields: [...BLOCK_HEADER.fields, { name: 'size', type: 'u64', offset: 12, doc: 'bytes of compressed payload that follow the header' }],
 });
 
 export const RT_HEADER_BYTES = RT_DAY_BLOCK_HEADER.size;

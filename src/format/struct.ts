@@ -46,12 +46,7 @@ export interface StructDef {
   field(name: string): Field;
 }
 
-export function defineStruct(spec: {
-  name: string;
-  size: number;
-  packed?: boolean;
-  fields: readonly FieldInput[];
-}): StructDef {
+export function defineStruct(spec: { name: string; size: number; packed?: boolean; fields: readonly FieldInput[] }): StructDef {
   const packed = spec.packed ?? false;
   const fields: Field[] = [];
   let end = 0;

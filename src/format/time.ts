@@ -68,7 +68,7 @@ export function formatDate(d: number): string {
 
 /** The calendar date after YYYYMMDD. */
 export function nextDate(d: number): number {
-  const dt = new Date(Date.UTC(Math.floor(d / 10000), (Math.floor(d / 100) % 100) - 1, d % 100 + 1));
+  const dt = new Date(Date.UTC(Math.floor(d / 10000), (Math.floor(d / 100) % 100) - 1, (d % 100) + 1));
   return dt.getUTCFullYear() * 10000 + (dt.getUTCMonth() + 1) * 100 + dt.getUTCDate();
 }
 

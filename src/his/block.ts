@@ -12,11 +12,38 @@
 import zlib from 'node:zlib';
 import { TickrecError } from '../errors.js';
 import { BLOCK_HEADER, BLOCK_HEADER_V2, hasBlockFlag } from '../format/index.js';
-import { CODEC_LZ4, CODEC_NONE, CODEC_ZSTD, codecName, lz4Compress, lz4Decompress, zstdCompress, zstdDecompress, zstdFrameInfo } from './codec.js';
+import {
+  CODEC_LZ4,
+  CODEC_NONE,
+  CODEC_ZSTD,
+  codecName,
+  lz4Compress,
+  lz4Decompress,
+  zstdCompress,
+  zstdDecompress,
+  zstdFrameInfo,
+} from './codec.js';
 import { getHeader, offsetOf, putHeader } from './fields.js';
-import { DATAKIT_VERSION_RAW, DATAKIT_VERSION_ZSTD, HIS_BLOCK_HEADER, HIS_VERSION_BLOCK, HIS_VERSION_CONTAINER, hisKindByType, type HisKind } from './layout.js';
+import {
+  DATAKIT_VERSION_RAW,
+  DATAKIT_VERSION_ZSTD,
+  HIS_BLOCK_HEADER,
+  HIS_VERSION_BLOCK,
+  HIS_VERSION_CONTAINER,
+  hisKindByType,
+  type HisKind,
+} from './layout.js';
 import { AssertionError, assert } from '../assert.js';
-import { TRANSFORM_COLS8, TRANSFORM_NONE, cols8Decode, cols8DecodeColumns, cols8Encode, groupRecords, type ColumnPlan, type DecodeRun } from './transform.js';
+import {
+  TRANSFORM_COLS8,
+  TRANSFORM_NONE,
+  cols8Decode,
+  cols8DecodeColumns,
+  cols8Encode,
+  groupRecords,
+  type ColumnPlan,
+  type DecodeRun,
+} from './transform.js';
 
 export const crc32 = (b: Uint8Array): number => zlib.crc32(b) >>> 0;
 
@@ -48,7 +75,11 @@ export interface PayloadInfo {
 }
 
 /** compress(transform(records)) with the CRCs of both. */
-export function encodePayload(records: Uint8Array, recordBytes: number, opts: PayloadOptions = { codec: CODEC_LZ4, transform: TRANSFORM_COLS8 }): Payload {
+export function encodePayload(
+  records: Uint8Array,
+  recordBytes: number,
+  opts: PayloadOptions = { codec: CODEC_LZ4, transform: TRANSFORM_COLS8 },
+): Payload {
   const transform = recordBytes % 8 === 0 ? opts.transform : TRANSFORM_NONE;
   const laid = transform === TRANSFORM_COLS8 ? cols8Encode(records, recordBytes) : records;
   const payload = opts.codec === CODEC_LZ4 ? lz4Compress(laid) : opts.codec === CODEC_ZSTD ? zstdCompress(laid, 1) : laid.slice();
@@ -88,10 +119,20 @@ export function decodePayload(payload: Uint8Array, info: PayloadInfo, file: stri
  * payload without transform is raw rows: it is extracted with plan.fromRows, and its raw
  * CRC is checked when `checkRaw` says so (it costs one pass over bytes already there).
  */
-export function decodePayloadColumns(payload: Uint8Array, info: PayloadInfo, file: string, plan: ColumnPlan, runs: readonly DecodeRun[], checkRaw: boolean): void {
+export function decodePayloadColumns(
+  payload: Uint8Array,
+  info: PayloadInfo,
+  file: string,
+  plan: ColumnPlan,
+  runs: readonly DecodeRun[],
+  checkRaw: boolean,
+): void {
   const laid = checkedLaid(payload, info, file);
   if (info.transform === TRANSFORM_COLS8) {
-    assert(plan.recordBytes === info.recordBytes, `columns planned for ${plan.recordBytes}-byte records, the payload holds ${info.recordBytes}-byte ones`);
+    assert(
+      plan.recordBytes === info.recordBytes,
+      `columns planned for ${plan.recordBytes}-byte records, the payload holds ${info.recordBytes}-byte ones`,
+    );
     try {
       cols8DecodeColumns(laid, info.count, plan, runs);
     } catch (err) {
@@ -106,7 +147,9 @@ export function decodePayloadColumns(payload: Uint8Array, info: PayloadInfo, fil
 }
 
 function undecodable(file: string, err: unknown): TickrecError {
-  return new TickrecError('E_CORRUPT', `${file}: the transformed records do not decode (${(err as Error).message}); the file is damaged.`, { file });
+  return new TickrecError('E_CORRUPT', `${file}: the transformed records do not decode (${(err as Error).message}); the file is damaged.`, {
+    file,
+  });
 }
 
 /** The payload CRC, the compressor (to the size its frame or the header states) and the transform's group size: the transformed bytes ("laid"). */
@@ -116,18 +159,30 @@ function checkedLaid(payload: Uint8Array, info: PayloadInfo, file: string): Uint
   let laid: Uint8Array;
   if (info.transform === TRANSFORM_COLS8) {
     // The transformed size is not stored: the compressor's own frame says it.
-    laid = info.codec === CODEC_LZ4 ? lz4DecompressAny(payload, file) : info.codec === CODEC_ZSTD ? zstdDecompressAny(payload, file) : payload;
+    laid =
+      info.codec === CODEC_LZ4 ? lz4DecompressAny(payload, file) : info.codec === CODEC_ZSTD ? zstdDecompressAny(payload, file) : payload;
   } else if (info.transform === TRANSFORM_NONE) {
-    laid = info.codec === CODEC_LZ4 ? lz4Decompress(payload, rawBytes, file) : info.codec === CODEC_ZSTD ? zstdDecompress(payload, rawBytes, file) : payload;
+    laid =
+      info.codec === CODEC_LZ4
+        ? lz4Decompress(payload, rawBytes, file)
+        : info.codec === CODEC_ZSTD
+          ? zstdDecompress(payload, rawBytes, file)
+          : payload;
   } else {
-    throw new TickrecError('E_VERSION', `${file}: transform ${info.transform} is unknown to this tickrec; upgrade tickrec to read it.`, { file });
+    throw new TickrecError('E_VERSION', `${file}: transform ${info.transform} is unknown to this tickrec; upgrade tickrec to read it.`, {
+      file,
+    });
   }
   if (info.codec !== CODEC_LZ4 && info.codec !== CODEC_ZSTD && info.codec !== CODEC_NONE) {
     throw new TickrecError('E_VERSION', `${file}: codec ${info.codec} is unknown to this tickrec; upgrade tickrec to read it.`, { file });
   }
   if (info.transform === TRANSFORM_COLS8) {
     if (info.groupRecords !== groupRecords(info.recordBytes)) {
-      throw new TickrecError('E_VERSION', `${file}: transform groups of ${info.groupRecords} records; this tickrec uses ${groupRecords(info.recordBytes)}. Upgrade tickrec.`, { file });
+      throw new TickrecError(
+        'E_VERSION',
+        `${file}: transform groups of ${info.groupRecords} records; this tickrec uses ${groupRecords(info.recordBytes)}. Upgrade tickrec.`,
+        { file },
+      );
     }
   } else if (laid.length !== rawBytes) {
     throw new TickrecError('E_CORRUPT', `${file}: payload holds ${laid.length} bytes, expected ${rawBytes}.`, { file });
@@ -146,8 +201,16 @@ function zstdDecompressAny(payload: Uint8Array, file: string): Uint8Array {
 
 function zstdContentSize(payload: Uint8Array, file: string): number {
   const info = zstdFrameInfo(payload);
-  if (!info) throw new TickrecError('E_CORRUPT', `${file}: the payload is not a zstd frame (no magic number 28 B5 2F FD); the file is damaged.`, { file });
-  if (info.contentSize === undefined) throw new TickrecError('E_CORRUPT', `${file}: zstd frame without content size (datakit always writes it); the file is damaged or not datakit's.`, { file });
+  if (!info)
+    throw new TickrecError('E_CORRUPT', `${file}: the payload is not a zstd frame (no magic number 28 B5 2F FD); the file is damaged.`, {
+      file,
+    });
+  if (info.contentSize === undefined)
+    throw new TickrecError(
+      'E_CORRUPT',
+      `${file}: zstd frame without content size (datakit always writes it); the file is damaged or not datakit's.`,
+      { file },
+    );
   return info.contentSize;
 }
 
@@ -206,36 +269,63 @@ export interface BlockHead {
   fields: Record<string, number>;
 }
 
-function fail(code: 'E_TRUNCATED' | 'E_NOT_BLOCK_FILE' | 'E_WRONG_TYPE' | 'E_VERSION' | 'E_CORRUPT', file: string, msg: string): TickrecError {
+function fail(
+  code: 'E_TRUNCATED' | 'E_NOT_BLOCK_FILE' | 'E_WRONG_TYPE' | 'E_VERSION' | 'E_CORRUPT',
+  file: string,
+  msg: string,
+): TickrecError {
   return new TickrecError(code, `${file}: ${msg}`, { file });
 }
 
 /** Reads and checks the header at the start of `bytes` (the whole file or at least its header). */
 export function parseBlockHead(bytes: Uint8Array, file: string): BlockHead {
   if (bytes.length < BLOCK_HEADER.size) {
-    throw fail('E_TRUNCATED', file, `${bytes.length} bytes, shorter than a block header; the file is not usable. Remove it and compact the day again, or restore it.`);
+    throw fail(
+      'E_TRUNCATED',
+      file,
+      `${bytes.length} bytes, shorter than a block header; the file is not usable. Remove it and compact the day again, or restore it.`,
+    );
   }
   if (!hasBlockFlag(bytes)) {
-    throw fail('E_NOT_BLOCK_FILE', file, `does not start with the block flag "&^%$#@!" (found ${Buffer.from(bytes.subarray(0, 8)).toString('hex')}); not a tickrec/datakit block file.`);
+    throw fail(
+      'E_NOT_BLOCK_FILE',
+      file,
+      `does not start with the block flag "&^%$#@!" (found ${Buffer.from(bytes.subarray(0, 8)).toString('hex')}); not a tickrec/datakit block file.`,
+    );
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const type = dv.getUint16(8, true);
   const version = dv.getUint16(10, true);
   if (version === HIS_VERSION_BLOCK) {
-    if (bytes.length < HIS_BLOCK_HEADER.size) throw fail('E_TRUNCATED', file, `${bytes.length} bytes, shorter than the 64-byte header of a tickrec block; restore the file or compact the day again.`);
+    if (bytes.length < HIS_BLOCK_HEADER.size)
+      throw fail(
+        'E_TRUNCATED',
+        file,
+        `${bytes.length} bytes, shorter than the 64-byte header of a tickrec block; restore the file or compact the day again.`,
+      );
     const crcAt = offsetOf(HIS_BLOCK_HEADER, 'header_crc32');
     if (crc32(bytes.subarray(0, crcAt)) !== dv.getUint32(crcAt, true)) throw checksumError(file, 'the header');
   }
   const kind = hisKindByType(type);
-  if (!kind) throw fail('E_WRONG_TYPE', file, `block type ${type} is not a historical type tickrec reads (21 min1, 22 min5, 23 day, 24 ticks, 25 transactions, 121-123 tickrec bars).`);
+  if (!kind)
+    throw fail(
+      'E_WRONG_TYPE',
+      file,
+      `block type ${type} is not a historical type tickrec reads (21 min1, 22 min5, 23 day, 24 ticks, 25 transactions, 121-123 tickrec bars).`,
+    );
   if (version === HIS_VERSION_BLOCK) return { format: 'tickrec', kind, type, version, fields: getHeader(HIS_BLOCK_HEADER, bytes) };
   if (version === HIS_VERSION_CONTAINER) return { format: 'container', kind, type, version, fields: {} };
   if (version === DATAKIT_VERSION_ZSTD) {
-    if (bytes.length < BLOCK_HEADER_V2.size) throw fail('E_TRUNCATED', file, `${bytes.length} bytes, shorter than BlockHeaderV2 (20); restore the file.`);
+    if (bytes.length < BLOCK_HEADER_V2.size)
+      throw fail('E_TRUNCATED', file, `${bytes.length} bytes, shorter than BlockHeaderV2 (20); restore the file.`);
     return { format: 'datakit-zstd', kind, type, version, fields: getHeader(BLOCK_HEADER_V2, bytes) };
   }
   if (version === DATAKIT_VERSION_RAW) return { format: 'datakit-raw', kind, type, version, fields: {} };
-  throw fail('E_VERSION', file, `version ${version} (0x${version.toString(16)}); tickrec reads 3, 4 (datakit) and 0x0101, 0x0102 (tickrec). Upgrade tickrec.`);
+  throw fail(
+    'E_VERSION',
+    file,
+    `version ${version} (0x${version.toString(16)}); tickrec reads 3, 4 (datakit) and 0x0101, 0x0102 (tickrec). Upgrade tickrec.`,
+  );
 }
 
 export interface DecodedBlock {
@@ -254,19 +344,41 @@ export interface DecodedBlock {
 export function decodeDayBlock(bytes: Uint8Array, file: string, opts: { checkRaw?: boolean } = {}): DecodedBlock {
   const head = parseBlockHead(bytes, file);
   const { kind } = head;
-  if (head.format === 'container') throw fail('E_WRONG_TYPE', file, 'is a bar-history container, not a day block; open it with BarHistory.open.');
+  if (head.format === 'container')
+    throw fail('E_WRONG_TYPE', file, 'is a bar-history container, not a day block; open it with BarHistory.open.');
   if (head.format === 'tickrec') {
     const h = head.fields;
     const rb = h.record_bytes!;
     const count = h.record_count!;
     if (rb !== kind.recordBytes || h.header_bytes !== HIS_BLOCK_HEADER.size || h.raw_bytes !== count * rb) {
-      throw fail('E_CORRUPT', file, `header fields disagree (record_bytes ${rb} for ${kind.name}, ${count} records, raw_bytes ${h.raw_bytes}); the header is damaged.`);
+      throw fail(
+        'E_CORRUPT',
+        file,
+        `header fields disagree (record_bytes ${rb} for ${kind.name}, ${count} records, raw_bytes ${h.raw_bytes}); the header is damaged.`,
+      );
     }
     const expected = HIS_BLOCK_HEADER.size + h.payload_bytes!;
     if (bytes.length !== expected) {
-      throw fail(bytes.length < expected ? 'E_TRUNCATED' : 'E_CORRUPT', file, `${bytes.length} bytes, the header says ${expected} (64 + payload ${h.payload_bytes}); the file was cut or appended to. Restore it or compact the day again.`);
+      throw fail(
+        bytes.length < expected ? 'E_TRUNCATED' : 'E_CORRUPT',
+        file,
+        `${bytes.length} bytes, the header says ${expected} (64 + payload ${h.payload_bytes}); the file was cut or appended to. Restore it or compact the day again.`,
+      );
     }
-    const records = decodePayload(bytes.subarray(HIS_BLOCK_HEADER.size), { codec: h.codec!, transform: h.transform!, recordBytes: rb, count, groupRecords: h.group_records!, payloadCrc: h.payload_crc32!, rawCrc: h.raw_crc32! }, file, opts.checkRaw ?? true);
+    const records = decodePayload(
+      bytes.subarray(HIS_BLOCK_HEADER.size),
+      {
+        codec: h.codec!,
+        transform: h.transform!,
+        recordBytes: rb,
+        count,
+        groupRecords: h.group_records!,
+        payloadCrc: h.payload_crc32!,
+        rawCrc: h.raw_crc32!,
+      },
+      file,
+      opts.checkRaw ?? true,
+    );
     return { kind, format: 'tickrec', date: h.date!, records, count, codec: codecName(h.codec!) };
   }
   let records: Uint8Array;
@@ -274,7 +386,11 @@ export function decodeDayBlock(bytes: Uint8Array, file: string, opts: { checkRaw
     const size = head.fields.size!;
     const expected = BLOCK_HEADER_V2.size + size;
     if (bytes.length !== expected) {
-      throw fail(bytes.length < expected ? 'E_TRUNCATED' : 'E_CORRUPT', file, `${bytes.length} bytes, BlockHeaderV2 says ${expected} (20 + size ${size}); restore the file or compact the day again.`);
+      throw fail(
+        bytes.length < expected ? 'E_TRUNCATED' : 'E_CORRUPT',
+        file,
+        `${bytes.length} bytes, BlockHeaderV2 says ${expected} (20 + size ${size}); restore the file or compact the day again.`,
+      );
     }
     const frame = bytes.subarray(BLOCK_HEADER_V2.size);
     const raw = zstdContentSize(frame, file);
@@ -283,7 +399,11 @@ export function decodeDayBlock(bytes: Uint8Array, file: string, opts: { checkRaw
     records = bytes.slice(BLOCK_HEADER.size);
   }
   if (records.length % kind.recordBytes !== 0) {
-    throw fail('E_CORRUPT', file, `${records.length} bytes of records are not whole ${kind.name} records of ${kind.recordBytes} bytes; the file is damaged.`);
+    throw fail(
+      'E_CORRUPT',
+      file,
+      `${records.length} bytes of records are not whole ${kind.name} records of ${kind.recordBytes} bytes; the file is damaged.`,
+    );
   }
   if (records.byteOffset % 8 !== 0) records = records.slice();
   const count = records.length / kind.recordBytes;

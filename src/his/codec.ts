@@ -109,7 +109,11 @@ export function zstdDecompress(payload: Uint8Array, rawBytes: number, file: stri
 }
 
 function corrupt(file: string, what: string): TickrecError {
-  return new TickrecError('E_CORRUPT', `${file}: ${what}; the file is damaged. Restore it from a backup, or recompact the day from its real-time file if it still exists.`, {
-    file,
-  });
+  return new TickrecError(
+    'E_CORRUPT',
+    `${file}: ${what}; the file is damaged. Restore it from a backup, or recompact the day from its real-time file if it still exists.`,
+    {
+      file,
+    },
+  );
 }

@@ -56,10 +56,24 @@ export interface ReadHisBlockOptions {
 export function readHisBlock(file: string, opts: ReadHisBlockOptions = {}): HisBlock {
   const d = decodeDayBlock(readWhole(file), file, opts.checkRaw === undefined ? {} : { checkRaw: opts.checkRaw });
   if (opts.expected && d.kind !== opts.expected) {
-    throw new TickrecError('E_WRONG_TYPE', `${file}: holds ${d.kind.name} records, expected ${opts.expected.name}; the file is in the wrong folder.`, { file });
+    throw new TickrecError(
+      'E_WRONG_TYPE',
+      `${file}: holds ${d.kind.name} records, expected ${opts.expected.name}; the file is in the wrong folder.`,
+      { file },
+    );
   }
-  if (d.kind.layout !== 'daily') throw new TickrecError('E_WRONG_TYPE', `${file}: is a bar history (${d.kind.name}); open it with BarHistory.open.`, { file });
-  return { path: file, kind: d.kind.name, hisKind: d.kind, date: d.date, records: d.records, count: d.count, format: d.format, codec: d.codec };
+  if (d.kind.layout !== 'daily')
+    throw new TickrecError('E_WRONG_TYPE', `${file}: is a bar history (${d.kind.name}); open it with BarHistory.open.`, { file });
+  return {
+    path: file,
+    kind: d.kind.name,
+    hisKind: d.kind,
+    date: d.date,
+    records: d.records,
+    count: d.count,
+    format: d.format,
+    codec: d.codec,
+  };
 }
 
 /**

@@ -80,7 +80,11 @@ export function readAt(fd: number, position: number, length: number, file: strin
       throw ioError(err, file, 'read');
     }
     if (n === 0) {
-      throw new TickrecError('E_TRUNCATED', `${file}: ended at ${position + done} bytes while reading ${length} bytes at ${position}; the file was cut. Restore it from a backup.`, { file });
+      throw new TickrecError(
+        'E_TRUNCATED',
+        `${file}: ended at ${position + done} bytes while reading ${length} bytes at ${position}; the file was cut. Restore it from a backup.`,
+        { file },
+      );
     }
     done += n;
   }

@@ -37,7 +37,19 @@ import { TickrecError, ioError } from '../errors.js';
 import { BLOCK_HEADER_V2 } from '../format/index.js';
 import { CODEC_LZ4 } from './codec.js';
 import { assert } from '../assert.js';
-import { checksumError, crc32, decodeDayBlock, decodePayload, decodePayloadColumns, encodeDatakitBlock, encodePayload, parseBlockHead, type BlockFormat, type HisCodec, type PayloadInfo } from './block.js';
+import {
+  checksumError,
+  crc32,
+  decodeDayBlock,
+  decodePayload,
+  decodePayloadColumns,
+  encodeDatakitBlock,
+  encodePayload,
+  parseBlockHead,
+  type BlockFormat,
+  type HisCodec,
+  type PayloadInfo,
+} from './block.js';
 import { getHeader, offsetOf, putHeader } from './fields.js';
 import { readAt, readWhole, writeAll, writeFileDurable } from './files.js';
 import {
@@ -109,7 +121,11 @@ const R = HIS_CHUNK_ENTRY.size;
 const D = HIS_CHUNK_DAY.size;
 
 function damaged(file: string, what: string): TickrecError {
-  return new TickrecError('E_CORRUPT', `${file}: ${what}; the bar history is damaged. Restore it from a backup (tickrec verify names every damaged file).`, { file });
+  return new TickrecError(
+    'E_CORRUPT',
+    `${file}: ${what}; the bar history is damaged. Restore it from a backup (tickrec verify names every damaged file).`,
+    { file },
+  );
 }
 
 /** Parses a meta slot; a string says why it is unusable. */
@@ -117,7 +133,8 @@ function parseSlot(b: Uint8Array, slot: number, fileBytes: number): MetaSlot | s
   const crcAt = offsetOf(HIS_META_SLOT, 'slot_crc32');
   const view = b.subarray(META_SLOT_OFFSETS[slot]!, META_SLOT_OFFSETS[slot]! + HIS_META_SLOT.size);
   if (view.every((x) => x === 0)) return 'empty';
-  if (crc32(view.subarray(0, crcAt)) !== new DataView(view.buffer, view.byteOffset).getUint32(crcAt, true)) return 'CRC mismatch (torn write or damage)';
+  if (crc32(view.subarray(0, crcAt)) !== new DataView(view.buffer, view.byteOffset).getUint32(crcAt, true))
+    return 'CRC mismatch (torn write or damage)';
   const h = getHeader(HIS_META_SLOT, view);
   const m: MetaSlot = {
     slot,
@@ -132,7 +149,8 @@ function parseSlot(b: Uint8Array, slot: number, fileBytes: number): MetaSlot | s
     liveBytes: h.live_bytes!,
   };
   if (m.generation === 0 || m.generation % 2 !== slot) return `generation ${m.generation} in slot ${slot}`;
-  if (m.indexOffset < CONTAINER_DATA_START || m.indexOffset + m.indexBytes !== m.end || m.indexBytes !== m.chunkCount * R) return 'index bounds disagree';
+  if (m.indexOffset < CONTAINER_DATA_START || m.indexOffset + m.indexBytes !== m.end || m.indexBytes !== m.chunkCount * R)
+    return 'index bounds disagree';
   if (m.end > fileBytes) return `end ${m.end} beyond the file (${fileBytes} bytes)`;
   return m;
 }
@@ -175,10 +193,16 @@ function chunkFields(c: Chunk): Record<string, number> {
 /** Reads and checks the header, both slots and the index of an open container. */
 function loadContainer(fd: number, file: string, kind: HisKind): Loaded {
   const fileBytes = fs.fstatSync(fd).size;
-  if (fileBytes < CONTAINER_DATA_START) throw new TickrecError('E_TRUNCATED', `${file}: ${fileBytes} bytes, shorter than the 256-byte container header; restore it from a backup.`, { file });
+  if (fileBytes < CONTAINER_DATA_START)
+    throw new TickrecError(
+      'E_TRUNCATED',
+      `${file}: ${fileBytes} bytes, shorter than the 256-byte container header; restore it from a backup.`,
+      { file },
+    );
   const head = readAt(fd, 0, CONTAINER_DATA_START, file);
   const crcAt = offsetOf(HIS_CONTAINER_HEADER, 'header_crc32');
-  if (crc32(head.subarray(0, crcAt)) !== new DataView(head.buffer).getUint32(crcAt, true)) throw checksumError(file, 'the container header');
+  if (crc32(head.subarray(0, crcAt)) !== new DataView(head.buffer).getUint32(crcAt, true))
+    throw checksumError(file, 'the container header');
   const h = getHeader(HIS_CONTAINER_HEADER, head);
   if (h.record_bytes !== kind.recordBytes || h.data_start !== CONTAINER_DATA_START || h.slot_bytes !== HIS_META_SLOT.size) {
     throw damaged(file, `container header says record_bytes ${h.record_bytes}, data_start ${h.data_start}, slot_bytes ${h.slot_bytes}`);
@@ -198,8 +222,16 @@ function loadContainer(fd: number, file: string, kind: HisKind): Loaded {
   let live = meta.indexBytes;
   for (let i = 0; i < meta.chunkCount; i++) {
     const c = parseChunk(index, i * R);
-    if (c.offset < CONTAINER_DATA_START || c.offset + c.payloadBytes + c.dayCount * D > meta.indexOffset || c.dayCount === 0 || c.firstDate > c.lastDate) {
-      throw damaged(file, `chunk ${i} has bounds that disagree with the file (offset ${c.offset}, ${c.payloadBytes} bytes, ${c.dayCount} days)`);
+    if (
+      c.offset < CONTAINER_DATA_START ||
+      c.offset + c.payloadBytes + c.dayCount * D > meta.indexOffset ||
+      c.dayCount === 0 ||
+      c.firstDate > c.lastDate
+    ) {
+      throw damaged(
+        file,
+        `chunk ${i} has bounds that disagree with the file (offset ${c.offset}, ${c.payloadBytes} bytes, ${c.dayCount} days)`,
+      );
     }
     records += c.count;
     days += c.dayCount;
@@ -235,7 +267,8 @@ function readChunkDays(fd: number, file: string, c: Chunk): HistoryDay[] {
 /** Appends run (src, count) → dst, extending the last run when both sides continue it. */
 function addRun(runs: DecodeRun[], src: number, count: number, dst: number): void {
   const last = runs[runs.length - 1];
-  if (last && last.src + last.count === src && last.dst + last.count === dst) runs[runs.length - 1] = { src: last.src, count: last.count + count, dst: last.dst };
+  if (last && last.src + last.count === src && last.dst + last.count === dst)
+    runs[runs.length - 1] = { src: last.src, count: last.count + count, dst: last.dst };
   else runs.push({ src, count, dst });
 }
 
@@ -257,7 +290,15 @@ function readChunkRecords(fd: number, file: string, kind: HisKind, c: Chunk, che
   const payload = readAt(fd, c.offset, c.payloadBytes, file);
   return decodePayload(
     payload,
-    { codec: c.codec, transform: c.transform, recordBytes: kind.recordBytes, count: c.count, groupRecords: c.transform === TRANSFORM_COLS8 ? groupRecords(kind.recordBytes) : 0, payloadCrc: c.payloadCrc, rawCrc: c.rawCrc },
+    {
+      codec: c.codec,
+      transform: c.transform,
+      recordBytes: kind.recordBytes,
+      count: c.count,
+      groupRecords: c.transform === TRANSFORM_COLS8 ? groupRecords(kind.recordBytes) : 0,
+      payloadCrc: c.payloadCrc,
+      rawCrc: c.rawCrc,
+    },
     file,
     checkRaw,
   );
@@ -287,7 +328,10 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
+  return (
+    a.length === b.length &&
+    Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0
+  );
 }
 
 /** A read-only view of one bar history (tickrec container or datakit block). */
@@ -308,7 +352,14 @@ export class BarHistory {
   readonly fileBytes: number;
   readonly meta: MetaSlot | undefined;
 
-  private constructor(file: string, kind: HisKind, format: BlockFormat, fd: number | undefined, loaded: Loaded | undefined, all: Uint8Array | undefined) {
+  private constructor(
+    file: string,
+    kind: HisKind,
+    format: BlockFormat,
+    fd: number | undefined,
+    loaded: Loaded | undefined,
+    all: Uint8Array | undefined,
+  ) {
     this.path = file;
     this.kind = kind;
     this.format = format;
@@ -333,9 +384,16 @@ export class BarHistory {
     try {
       const head = parseBlockHead(readAt(fd, 0, Math.min(64, fs.fstatSync(fd).size), file), file);
       const kind = head.kind;
-      if (kind.layout !== 'history') throw new TickrecError('E_WRONG_TYPE', `${file}: holds ${kind.name} records (a day block), not a bar history; use readHisBlock.`, { file });
+      if (kind.layout !== 'history')
+        throw new TickrecError('E_WRONG_TYPE', `${file}: holds ${kind.name} records (a day block), not a bar history; use readHisBlock.`, {
+          file,
+        });
       if (expected && expected !== kind) {
-        throw new TickrecError('E_WRONG_TYPE', `${file}: holds ${kind.name} bars (type ${kind.hisType}), expected ${expected.name} (type ${expected.hisType}); the file is in the wrong folder.`, { file });
+        throw new TickrecError(
+          'E_WRONG_TYPE',
+          `${file}: holds ${kind.name} bars (type ${kind.hisType}), expected ${expected.name} (type ${expected.hisType}); the file is in the wrong folder.`,
+          { file },
+        );
       }
       if (head.format === 'container') return new BarHistory(file, kind, 'container', fd, loadContainer(fd, file, kind), undefined);
       fs.closeSync(fd);
@@ -366,7 +424,14 @@ export class BarHistory {
 
   /** Chunks of the container (empty for datakit files): level, dates, bars. For tests and inspect. */
   chunkList(): { level: number; firstDate: number; lastDate: number; count: number; offset: number; bytes: number }[] {
-    return this.chunks.map((c) => ({ level: c.level, firstDate: c.firstDate, lastDate: c.lastDate, count: c.count, offset: c.offset, bytes: c.payloadBytes + c.dayCount * D }));
+    return this.chunks.map((c) => ({
+      level: c.level,
+      firstDate: c.firstDate,
+      lastDate: c.lastDate,
+      count: c.count,
+      offset: c.offset,
+      bytes: c.payloadBytes + c.dayCount * D,
+    }));
   }
 
   /** The raw bars of every day in [fromDate, toDate], in date order; decodes only the chunks that hold them. */
@@ -411,7 +476,10 @@ export class BarHistory {
    * no checksum) is decoded whole at open and extracted from its rows.
    */
   readColumns(fromDate: number, toDate: number, plan: ColumnPlan, dst: number, opts: ReadColumnsOptions = {}): number {
-    assert(plan.recordBytes === this.kind.recordBytes, `columns planned for ${plan.recordBytes}-byte records, ${this.path} holds ${this.kind.recordBytes}-byte bars`);
+    assert(
+      plan.recordBytes === this.kind.recordBytes,
+      `columns planned for ${plan.recordBytes}-byte records, ${this.path} holds ${this.kind.recordBytes}-byte bars`,
+    );
     if (this.all) {
       const runs: DecodeRun[] = [];
       let first = 0;
@@ -464,7 +532,15 @@ export class BarHistory {
   }
 
   private payloadInfo(c: Chunk): PayloadInfo {
-    return { codec: c.codec, transform: c.transform, recordBytes: this.kind.recordBytes, count: c.count, groupRecords: c.transform === TRANSFORM_COLS8 ? groupRecords(this.kind.recordBytes) : 0, payloadCrc: c.payloadCrc, rawCrc: c.rawCrc };
+    return {
+      codec: c.codec,
+      transform: c.transform,
+      recordBytes: this.kind.recordBytes,
+      count: c.count,
+      groupRecords: c.transform === TRANSFORM_COLS8 ? groupRecords(this.kind.recordBytes) : 0,
+      payloadCrc: c.payloadCrc,
+      rawCrc: c.rawCrc,
+    };
   }
 
   /** The bars of one day, or undefined when the history does not hold it. */
@@ -481,7 +557,8 @@ export class BarHistory {
   checkStored(): void {
     const fd = this.openFd();
     this.chunks.forEach((c, i) => {
-      if (crc32(readAt(fd, c.offset, c.payloadBytes, this.path)) !== c.payloadCrc) throw checksumError(this.path, `the chunk at ${c.offset}`);
+      if (crc32(readAt(fd, c.offset, c.payloadBytes, this.path)) !== c.payloadCrc)
+        throw checksumError(this.path, `the chunk at ${c.offset}`);
       this.chunkDays(i);
     });
   }
@@ -566,16 +643,31 @@ function entryRaw(e: Entry, rb: number): number {
  */
 export function appendBarDay(file: string, kind: HisKind, date: number, records: Uint8Array, opts: AppendOptions): AppendResult {
   if (records.length === 0 || records.length % kind.recordBytes !== 0) {
-    throw new TickrecError('E_FIELD', `${file}: ${records.length} bytes are not whole bars of ${kind.recordBytes}; nothing appended.`, { file });
+    throw new TickrecError('E_FIELD', `${file}: ${records.length} bytes are not whole bars of ${kind.recordBytes}; nothing appended.`, {
+      file,
+    });
   }
   if (!fs.existsSync(file)) {
-    const bytes = opts.codec === 'zstd' ? [encodeDatakitBlock(kind.hisType, records)] : newContainer(kind, [{ records, days: [{ date, count: records.length / kind.recordBytes }], level: 0 }]);
+    const bytes =
+      opts.codec === 'zstd'
+        ? [encodeDatakitBlock(kind.hisType, records)]
+        : newContainer(kind, [{ records, days: [{ date, count: records.length / kind.recordBytes }], level: 0 }]);
     writeFileDurable(file, bytes, opts.onStep);
-    return { outcome: 'created', format: opts.codec === 'zstd' ? 'datakit-zstd' : 'container', merged: 0, vacuumed: false, bytesWritten: bytes.reduce((a, b) => a + b.length, 0) };
+    return {
+      outcome: 'created',
+      format: opts.codec === 'zstd' ? 'datakit-zstd' : 'container',
+      merged: 0,
+      vacuumed: false,
+      bytesWritten: bytes.reduce((a, b) => a + b.length, 0),
+    };
   }
   const head = parseBlockHead(readWhole64(file), file);
   if (head.kind !== kind) {
-    throw new TickrecError('E_WRONG_TYPE', `${file}: holds ${head.kind.name} records, not ${kind.name} bars; the file is in the wrong folder. Move it aside.`, { file });
+    throw new TickrecError(
+      'E_WRONG_TYPE',
+      `${file}: holds ${head.kind.name} records, not ${kind.name} bars; the file is in the wrong folder. Move it aside.`,
+      { file },
+    );
   }
   if (head.format === 'container') return appendToContainer(file, kind, date, records, opts);
   return appendToDatakit(file, kind, date, records, opts);
@@ -711,7 +803,11 @@ function containerBytes(kind: HisKind, generation: number, bodies: readonly { by
 }
 
 function newContainer(kind: HisKind, chunks: readonly NewChunk[]): Uint8Array[] {
-  return containerBytes(kind, 1, chunks.map((c) => encodeChunk(kind, c)));
+  return containerBytes(
+    kind,
+    1,
+    chunks.map((c) => encodeChunk(kind, c)),
+  );
 }
 
 /** Merges the tail of `entries` while the policy says so; returns how many chunks were merged away. */
@@ -734,7 +830,9 @@ function mergeTail(fd: number, file: string, kind: HisKind, entries: Entry[]): n
       }
     }
     days.sort((a, b) => a.day.date - b.day.date);
-    entries.splice(entries.length - MERGE_FANOUT, MERGE_FANOUT, { mem: { records: concat(days.map((d) => d.bytes)), days: days.map((d) => d.day), level: level + 1 } });
+    entries.splice(entries.length - MERGE_FANOUT, MERGE_FANOUT, {
+      mem: { records: concat(days.map((d) => d.bytes)), days: days.map((d) => d.day), level: level + 1 },
+    });
     merged += MERGE_FANOUT;
   }
 }
@@ -765,7 +863,8 @@ function appendToContainer(file: string, kind: HisKind, date: number, records: U
       for (const d of table) {
         if (d.date === date) {
           const recs = readChunkRecords(fd, file, kind, c);
-          if (!sameBytes(recs.subarray(first * kind.recordBytes, (first + d.count) * kind.recordBytes), records)) throw conflict(file, date);
+          if (!sameBytes(recs.subarray(first * kind.recordBytes, (first + d.count) * kind.recordBytes), records))
+            throw conflict(file, date);
           const vacuumed = maybeVacuum(fd, file, kind, st.meta, st.chunks, opts);
           return { outcome: 'present', format: 'container', merged: 0, vacuumed, bytesWritten: 0 };
         }

@@ -8,7 +8,20 @@
 //   his/<min1|min5|day|min15..>/<EXCHG>/<CODE>.dsb     an instrument's bar history (container,
 //                                                      or datakit's BlockHeaderV2 + zstd frame)
 
-import { BAR, BLOCK_HEADER, BlockType, MIN1_KIND, TICK, TICK_KIND, TRADE, TRADE_KIND, defineStruct, kindByName, type Mem, type RecordKind } from '../format/index.js';
+import {
+  BAR,
+  BLOCK_HEADER,
+  BlockType,
+  MIN1_KIND,
+  TICK,
+  TICK_KIND,
+  TRADE,
+  TRADE_KIND,
+  defineStruct,
+  kindByName,
+  type Mem,
+  type RecordKind,
+} from '../format/index.js';
 
 /** Version of a tickrec day block: distinct from datakit's 1..4, so a datakit reader never takes it for zstd. */
 export const HIS_VERSION_BLOCK = 0x0101;
@@ -143,8 +156,26 @@ function barHis(name: HisKindName, hisType: number): HisKind {
 }
 
 export const HIS_KINDS: readonly HisKind[] = [
-  { name: 'tick', folder: 'ticks', hisType: BlockType.HIS_TICKS, recordBytes: TICK.size, layout: 'daily', rt: TICK_KIND, keyAt: TICK_KIND.keyAt, dateOffset: TICK.field('trading_date').offset },
-  { name: 'trade', folder: 'trans', hisType: BlockType.HIS_TRANS, recordBytes: TRADE.size, layout: 'daily', rt: TRADE_KIND, keyAt: TRADE_KIND.keyAt, dateOffset: TRADE.field('trading_date').offset },
+  {
+    name: 'tick',
+    folder: 'ticks',
+    hisType: BlockType.HIS_TICKS,
+    recordBytes: TICK.size,
+    layout: 'daily',
+    rt: TICK_KIND,
+    keyAt: TICK_KIND.keyAt,
+    dateOffset: TICK.field('trading_date').offset,
+  },
+  {
+    name: 'trade',
+    folder: 'trans',
+    hisType: BlockType.HIS_TRANS,
+    recordBytes: TRADE.size,
+    layout: 'daily',
+    rt: TRADE_KIND,
+    keyAt: TRADE_KIND.keyAt,
+    dateOffset: TRADE.field('trading_date').offset,
+  },
   barHis('min1', BlockType.HIS_MIN1),
   barHis('min5', BlockType.HIS_MIN5),
   barHis('day', BlockType.HIS_DAY),

@@ -119,7 +119,17 @@ function intPass(u32: Uint32Array, W2: number, j: number, i0: number, m: number,
 }
 
 /** DECIMAL pass with scale k; false when a value does not pass the exact round trip. */
-function decPass(f64: Float64Array, W: number, j: number, i0: number, m: number, k: number, zl: Uint32Array, zh: Uint32Array, out: Pass): boolean {
+function decPass(
+  f64: Float64Array,
+  W: number,
+  j: number,
+  i0: number,
+  m: number,
+  k: number,
+  zl: Uint32Array,
+  zh: Uint32Array,
+  out: Pass,
+): boolean {
   const p = P10[k]!;
   let at = i0 * W + j;
   let prev = Math.round(f64[at]! * p);
@@ -244,7 +254,18 @@ export function cols8Encode(records: Uint8Array, recordBytes: number): Uint8Arra
   return out.subarray(0, o);
 }
 
-function decodeDecNarrow(e: Uint8Array, q: number, f64: Float64Array, W: number, j: number, i0: number, m: number, k: number, w: number, x: number): void {
+function decodeDecNarrow(
+  e: Uint8Array,
+  q: number,
+  f64: Float64Array,
+  W: number,
+  j: number,
+  i0: number,
+  m: number,
+  k: number,
+  w: number,
+  x: number,
+): void {
   const p = P10[k]!;
   let at = i0 * W + j;
   if (w === 0) {
@@ -282,7 +303,18 @@ function decodeDecNarrow(e: Uint8Array, q: number, f64: Float64Array, W: number,
   }
 }
 
-function decodeIntNarrow(e: Uint8Array, q: number, u32: Uint32Array, W2: number, j: number, i0: number, m: number, w: number, pl: number, ph: number): void {
+function decodeIntNarrow(
+  e: Uint8Array,
+  q: number,
+  u32: Uint32Array,
+  W2: number,
+  j: number,
+  i0: number,
+  m: number,
+  w: number,
+  pl: number,
+  ph: number,
+): void {
   let at = i0 * W2 + 2 * j;
   if (w === 0) {
     for (let i = 0; i < m; i++, at += W2) {
@@ -310,7 +342,21 @@ function decodeIntNarrow(e: Uint8Array, q: number, u32: Uint32Array, W2: number,
  * j = 0 the rows are one contiguous column (the columnar decode writes a Float64Array
  * field of the result this way).
  */
-function decodeColumn(enc: Uint8Array, q: number, mode: number, k: number, w: number, lo: number, hi: number, m: number, f64: Float64Array, u32: Uint32Array, W: number, j: number, i0: number): void {
+function decodeColumn(
+  enc: Uint8Array,
+  q: number,
+  mode: number,
+  k: number,
+  w: number,
+  lo: number,
+  hi: number,
+  m: number,
+  f64: Float64Array,
+  u32: Uint32Array,
+  W: number,
+  j: number,
+  i0: number,
+): void {
   // Fused loops: the planes are read and the values written in one pass (measured against
   // gathering the deltas of a column into scratch arrays first: ~1.4x for narrow columns,
   // ~1.15x for the wide ones, e.g. the 8-byte INT64 column that doubles which are not
@@ -323,7 +369,18 @@ function decodeColumn(enc: Uint8Array, q: number, mode: number, k: number, w: nu
 }
 
 /** DECIMAL column of width 3..8, planes read and values written in one pass. */
-function decodeDecWide(e: Uint8Array, q: number, f64: Float64Array, W: number, j: number, i0: number, m: number, k: number, w: number, x: number): void {
+function decodeDecWide(
+  e: Uint8Array,
+  q: number,
+  f64: Float64Array,
+  W: number,
+  j: number,
+  i0: number,
+  m: number,
+  k: number,
+  w: number,
+  x: number,
+): void {
   const p = P10[k]!;
   let at = i0 * W + j;
   const q1 = q + m;
@@ -355,7 +412,18 @@ function decodeDecWide(e: Uint8Array, q: number, f64: Float64Array, W: number, j
 }
 
 /** INT64 column of width 3..8, planes read and values written in one pass. */
-function decodeIntWide(e: Uint8Array, q: number, u32: Uint32Array, W2: number, j: number, i0: number, m: number, w: number, pl: number, ph: number): void {
+function decodeIntWide(
+  e: Uint8Array,
+  q: number,
+  u32: Uint32Array,
+  W2: number,
+  j: number,
+  i0: number,
+  m: number,
+  w: number,
+  pl: number,
+  ph: number,
+): void {
   let at = i0 * W2 + 2 * j;
   const q1 = q + m;
   const q2 = q + 2 * m;
@@ -532,7 +600,10 @@ export class ColumnPlan {
       const firstRow = s.firstRow ?? 0;
       assert(Number.isInteger(firstRow) && firstRow >= 0, `column sink at offset ${s.offset}: firstRow ${firstRow} is not a row`);
       const size = s.type === 'u16' ? 2 : s.type === 'u32' ? 4 : 8;
-      assert(Number.isInteger(s.offset) && s.offset >= 0 && s.offset + size <= recordBytes && s.offset % size === 0, `column sink at offset ${s.offset} (${s.type}) does not fit an aligned field of a ${recordBytes}-byte record`);
+      assert(
+        Number.isInteger(s.offset) && s.offset >= 0 && s.offset + size <= recordBytes && s.offset % size === 0,
+        `column sink at offset ${s.offset} (${s.type}) does not fit an aligned field of a ${recordBytes}-byte record`,
+      );
       const want = s.type === 'u16' ? Uint16Array : s.type === 'u32' ? Uint32Array : Float64Array;
       assert(s.out instanceof want, `column sink at offset ${s.offset} (${s.type}) needs a ${want.name}`);
       const isF64 = s.type === 'f64';
@@ -560,8 +631,14 @@ export class ColumnPlan {
     let end = 0;
     for (const r of runs) {
       assert(Number.isInteger(r.src) && Number.isInteger(r.count) && Number.isInteger(r.dst), 'decode run: integers');
-      assert(r.src >= end && r.count >= 0 && r.src + r.count <= count, `decode run [${r.src}, +${r.count}) is out of order or past the ${count} records`);
-      assert(r.count === 0 || (r.dst >= this.firstRow && r.dst + r.count <= this.endRow), `decode run to rows [${r.dst}, +${r.count}) does not fit columns of rows [${this.firstRow}, ${this.endRow})`);
+      assert(
+        r.src >= end && r.count >= 0 && r.src + r.count <= count,
+        `decode run [${r.src}, +${r.count}) is out of order or past the ${count} records`,
+      );
+      assert(
+        r.count === 0 || (r.dst >= this.firstRow && r.dst + r.count <= this.endRow),
+        `decode run to rows [${r.dst}, +${r.count}) does not fit columns of rows [${this.firstRow}, ${this.endRow})`,
+      );
       end = r.src + r.count;
     }
   }
@@ -572,7 +649,10 @@ export class ColumnPlan {
    * datakit's histories (decoded whole by zstd) and reads that check the raw CRC.
    */
   fromRows(records: Uint8Array, runs: readonly DecodeRun[]): void {
-    assert(records.byteOffset % 8 === 0 && records.length % this.recordBytes === 0, 'columnar extraction: records must be whole and 8-aligned');
+    assert(
+      records.byteOffset % 8 === 0 && records.length % this.recordBytes === 0,
+      'columnar extraction: records must be whole and 8-aligned',
+    );
     const n = records.length / this.recordBytes;
     this.checkRuns(n, runs);
     const W = this.recordBytes / 8;
@@ -630,7 +710,17 @@ function spreadStrided(s: PlannedSink, f64: Float64Array, u32: Uint32Array, W: n
 }
 
 /** An INT64 column of width 0..2 into a u32 sink at out[d ...]: the low (or high) half of each word (what spreadStrided does after decodeIntNarrow, fused). */
-function decodeIntNarrowU32(e: Uint8Array, q: number, out: Uint32Array, high: boolean, d: number, m: number, w: number, pl: number, ph: number): void {
+function decodeIntNarrowU32(
+  e: Uint8Array,
+  q: number,
+  out: Uint32Array,
+  high: boolean,
+  d: number,
+  m: number,
+  w: number,
+  pl: number,
+  ph: number,
+): void {
   if (w === 0) {
     out.fill(high ? ph : pl, d, d + m);
     return;
@@ -648,7 +738,17 @@ function decodeIntNarrowU32(e: Uint8Array, q: number, out: Uint32Array, high: bo
 }
 
 /** An INT64 column of width 0..2 into a u64 or i64 sink (a Float64Array of numbers) at out[d ...]. */
-function decodeIntNarrowNum(e: Uint8Array, q: number, out: Float64Array, signed: boolean, d: number, m: number, w: number, pl: number, ph: number): void {
+function decodeIntNarrowNum(
+  e: Uint8Array,
+  q: number,
+  out: Float64Array,
+  signed: boolean,
+  d: number,
+  m: number,
+  w: number,
+  pl: number,
+  ph: number,
+): void {
   if (w === 0) {
     out.fill((signed ? ph : ph >>> 0) * TWO32 + pl, d, d + m);
     return;
@@ -718,11 +818,13 @@ export function cols8DecodeColumns(enc: Uint8Array, count: number, plan: ColumnP
           decodeColumn(enc, o, mode, k, w, lo, hi, m, only.f64!, only.u32!, 1, 0, pd[0]! - only.firstRow);
         } else if (whole && only !== undefined && mode === MODE_INT && w <= 2 && only.type !== 'u16') {
           // Integer fields (a bar's date and time): narrow deltas, converted as they are decoded.
-          if (only.type === 'u32') decodeIntNarrowU32(enc, o, only.out as Uint32Array, only.half === 1, pd[0]! - only.firstRow, m, w, lo, hi);
+          if (only.type === 'u32')
+            decodeIntNarrowU32(enc, o, only.out as Uint32Array, only.half === 1, pd[0]! - only.firstRow, m, w, lo, hi);
           else decodeIntNarrowNum(enc, o, only.out as Float64Array, only.type === 'i64', pd[0]! - only.firstRow, m, w, lo, hi);
         } else {
           decodeColumn(enc, o, mode, k, w, lo, hi, m, words.f64, words.u32, 1, 0, 0);
-          for (let p = 0; p < ps.length; p++) for (const sk of sinks) spreadStrided(sk, words.f64, words.u32, 1, ps[p]!, pe[p]! - ps[p]!, pd[p]! - sk.firstRow);
+          for (let p = 0; p < ps.length; p++)
+            for (const sk of sinks) spreadStrided(sk, words.f64, words.u32, 1, ps[p]!, pe[p]! - ps[p]!, pd[p]! - sk.firstRow);
         }
       }
       o += w * m;

@@ -123,7 +123,16 @@ export class InstrumentTable {
   }
 
   /** Called by the recorder after a tick was written; `nowMs` is its clock at publication. */
-  tick(exchg: string, code: string, nowMs: number, price: number, tradingDate: number, actionDate: number, actionTime: number, lagMs: number): void {
+  tick(
+    exchg: string,
+    code: string,
+    nowMs: number,
+    price: number,
+    tradingDate: number,
+    actionDate: number,
+    actionTime: number,
+    lagMs: number,
+  ): void {
     this.of(exchg, code).tick(nowMs, price, tradingDate, actionDate, actionTime, lagMs);
   }
 

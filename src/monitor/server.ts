@@ -99,17 +99,26 @@ export function startMonitor(src: MonitorSource, opts: MonitorServerOptions = {}
     const path = q < 0 ? url : url.slice(0, q);
     if (path !== '/' && path !== '/index.html' && path !== '/api/snapshot' && path !== '/api/events') return false;
     if (checkHost && !allowedHost(req.headers.host)) {
-      res.writeHead(403, { 'content-type': 'text/plain', ...COMMON_HEADERS }).end('tickrec monitor: use http://127.0.0.1:<port>/ or http://localhost:<port>/\n');
+      res
+        .writeHead(403, { 'content-type': 'text/plain', ...COMMON_HEADERS })
+        .end('tickrec monitor: use http://127.0.0.1:<port>/ or http://localhost:<port>/\n');
       return true;
     }
     if (path === '/api/snapshot') {
       res.writeHead(200, { 'content-type': 'application/json', ...COMMON_HEADERS }).end(JSON.stringify(monitor.snapshot()) + '\n');
     } else if (path === '/api/events') {
       if (closed || clients.size >= maxClients) {
-        res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '10', ...COMMON_HEADERS }).end(`tickrec monitor: at most ${maxClients} live clients; close another page and retry\n`);
+        res
+          .writeHead(503, { 'content-type': 'text/plain', 'retry-after': '10', ...COMMON_HEADERS })
+          .end(`tickrec monitor: at most ${maxClients} live clients; close another page and retry\n`);
         return true;
       }
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive', 'x-accel-buffering': 'no', ...COMMON_HEADERS });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+        ...COMMON_HEADERS,
+      });
       if (req.method === 'HEAD') {
         res.end();
         return true;

@@ -246,13 +246,24 @@ export class Monitor {
     for (const f of feeds) {
       if (f.state !== 'up') {
         const last = f.lastMessageAgeMs === null ? 'no message yet' : `last message ${Math.round(f.lastMessageAgeMs / 1000)} s ago`;
-        alerts.push({ level: 'error', kind: 'feed', feed: f.name, text: `Feed ${f.name} is down (${f.state}, ${f.reconnects} reconnects, ${last})` });
+        alerts.push({
+          level: 'error',
+          kind: 'feed',
+          feed: f.name,
+          text: `Feed ${f.name} is down (${f.state}, ${f.reconnects} reconnects, ${last})`,
+        });
       } else if (f.lastMessageAgeMs !== null && f.lastMessageAgeMs > FEED_SILENT_MS) {
-        alerts.push({ level: 'warn', kind: 'feed', feed: f.name, text: `Feed ${f.name} is silent: no message for ${Math.round(f.lastMessageAgeMs / 1000)} s` });
+        alerts.push({
+          level: 'warn',
+          kind: 'feed',
+          feed: f.name,
+          text: `Feed ${f.name} is silent: no message for ${Math.round(f.lastMessageAgeMs / 1000)} s`,
+        });
       }
     }
     if (disk.low) alerts.push({ level: 'error', kind: 'disk', text: `Disk nearly full: ${formatBytes(disk.freeBytes ?? 0)} free` });
-    if (this.compaction.state === 'ok' && this.compaction.ok === false) alerts.push({ level: 'warn', kind: 'compaction', text: 'The last compaction failed' });
+    if (this.compaction.state === 'ok' && this.compaction.ok === false)
+      alerts.push({ level: 'warn', kind: 'compaction', text: 'The last compaction failed' });
     return {
       type,
       nowMs: t,
@@ -298,7 +309,13 @@ export class Monitor {
       for (let i = 1; i < this.growth.length; i++) added += this.growth[i]![1];
       growthBytesPerMin = Math.round((added * 60_000) / Math.max(1, last[0] - first[0]));
     }
-    return { freeBytes, totalBytes, liveBytes: this.liveBytes, growthBytesPerMin, low: freeBytes !== null && freeBytes < this.diskLowBytes };
+    return {
+      freeBytes,
+      totalBytes,
+      liveBytes: this.liveBytes,
+      growthBytesPerMin,
+      low: freeBytes !== null && freeBytes < this.diskLowBytes,
+    };
   }
 
   private sampleFiles(t: number): void {

@@ -203,7 +203,8 @@ export function instrumentColumns<C>(m: MarketColumnar<C>, code: string): Column
   const r = m.instruments.find((x) => x.code === code);
   if (!r) return undefined;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(m.columns as Record<string, Uint8Array>)) if (k !== 'instrument') out[k] = v.subarray(r.start, r.start + r.count);
+  for (const [k, v] of Object.entries(m.columns as Record<string, Uint8Array>))
+    if (k !== 'instrument') out[k] = v.subarray(r.start, r.start + r.count);
   return { count: r.count, columns: out as C };
 }
 
@@ -269,7 +270,9 @@ function readMarketOf<C>(kind: ReadKind, q: Omit<MarketQuery, 'kind'>): MarketCo
       instruments.push({ exchange, code, start, count: n - start });
     }
   });
-  const columns = { ...trimColumns(cols, n), instrument: inst.length === n ? inst : inst.subarray(0, n) } as C & { instrument: Uint32Array };
+  const columns = { ...trimColumns(cols, n), instrument: inst.length === n ? inst : inst.subarray(0, n) } as C & {
+    instrument: Uint32Array;
+  };
   return { kind: kind.name, exchange, count: n, instruments, columns };
 }
 
@@ -293,7 +296,8 @@ export interface ScanQuery {
  * (one trading day, or a run of days of one bar history).
  */
 export function* scanRecords(q: ScanQuery): Generator<Segment> {
-  if (q === null || typeof q !== 'object') throw new TickrecError('E_USAGE', 'give a query object { root, kind, exchange?, code?, from?, to? }.');
+  if (q === null || typeof q !== 'object')
+    throw new TickrecError('E_USAGE', 'give a query object { root, kind, exchange?, code?, from?, to? }.');
   const kind = readKind(q.kind);
   const root = checkRoot(q.root);
   const range = keyRange(kind, q.from, q.to);
@@ -312,4 +316,3 @@ export function listInstruments(root: string, kind: ReadKindName, exchange?: str
   const exchanges = exchange !== undefined ? [checkExchange(exchange)] : listExchanges(root, k);
   return exchanges.flatMap((e) => listingCodes(listKind(root, k, e, undefined)).map((code) => ({ exchange: e, code })));
 }
-

@@ -109,7 +109,9 @@ export function columnInfos(struct: StructDef): readonly ColumnInfo[] {
     const type = f.type;
     const elem = f.size / f.count;
     if (!f.isArray) out.push({ name: f.name, field: f.name, element: undefined, type, array: arrayOf(type), offset: f.offset });
-    else for (let e = 0; e < f.count; e++) out.push({ name: `${f.name}_${e}`, field: f.name, element: e, type, array: arrayOf(type), offset: f.offset + e * elem });
+    else
+      for (let e = 0; e < f.count; e++)
+        out.push({ name: `${f.name}_${e}`, field: f.name, element: e, type, array: arrayOf(type), offset: f.offset + e * elem });
   }
   return out;
 }
@@ -154,7 +156,8 @@ function compile<C>(struct: StructDef, blockRecords: number): Extractor<C> {
   const rs = struct.size;
   for (const c of cols) {
     const w = c.type === 'u16' ? 2 : c.type === 'f64' ? 8 : 4;
-    if (c.offset % w !== 0 || rs % 8 !== 0) throw new Error(`${struct.name}.${c.name}: offset ${c.offset} cannot be extracted (needs ${w}-alignment)`);
+    if (c.offset % w !== 0 || rs % 8 !== 0)
+      throw new Error(`${struct.name}.${c.name}: offset ${c.offset} cannot be extracted (needs ${w}-alignment)`);
   }
   const vars = cols.map((_, i) => `c${i}`);
   const src = `return function extract_${struct.name}(m, o, n, cols, at) {
@@ -185,7 +188,10 @@ function compile<C>(struct: StructDef, blockRecords: number): Extractor<C> {
 }
 
 function unknownField(struct: StructDef, name: string, cols: readonly ColumnInfo[]): TickrecError {
-  return new TickrecError('E_USAGE', `field '${String(name).slice(0, 40)}': ${struct.name} records have no such column; use some of ${cols.map((c) => c.name).join(', ')}.`);
+  return new TickrecError(
+    'E_USAGE',
+    `field '${String(name).slice(0, 40)}': ${struct.name} records have no such column; use some of ${cols.map((c) => c.name).join(', ')}.`,
+  );
 }
 
 const cache = new Map<StructDef, Extractor<unknown>>();

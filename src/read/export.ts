@@ -85,7 +85,10 @@ function csvText(s: string): string {
 }
 
 /** exchg/code of each row: the record's own fields (ticks, trades), or the instrument's (bars). */
-function nameReaders(kind: ReadKind): { exchg: (s: Segment, m: Mem, o: number) => string; code: (s: Segment, m: Mem, o: number) => string } {
+function nameReaders(kind: ReadKind): {
+  exchg: (s: Segment, m: Mem, o: number) => string;
+  code: (s: Segment, m: Mem, o: number) => string;
+} {
   if (kind.isBar) return { exchg: (s) => s.exchange, code: (s) => s.code };
   const e = kind.codec.fieldReader('exchg') as (m: Mem, o: number) => string;
   const c = kind.codec.fieldReader('code') as (m: Mem, o: number) => string;
@@ -254,7 +257,11 @@ function parquetSink(kind: ReadKind, tmp: string, out: string, groupRows: number
         { name: 'exchg', data: n === groupRows ? exchg : exchg.slice(0, n) },
         { name: 'code', data: n === groupRows ? code : code.slice(0, n) },
         // Doubles PLAIN: the writer's dictionary keys values by SameValueZero, which would turn a 0 into a -0 seen before it.
-        ...infos.map((c) => ({ name: c.name, data: data(c, cols[c.name]!) as never, ...(c.type === 'f64' ? { encoding: 'PLAIN' as const } : {}) })),
+        ...infos.map((c) => ({
+          name: c.name,
+          data: data(c, cols[c.name]!) as never,
+          ...(c.type === 'f64' ? { encoding: 'PLAIN' as const } : {}),
+        })),
       ],
       rowGroupSize: n,
     });
@@ -265,7 +272,7 @@ function parquetSink(kind: ReadKind, tmp: string, out: string, groupRows: number
   };
   return {
     segment(s) {
-      for (let done = 0; done < s.count; ) {
+      for (let done = 0; done < s.count;) {
         const take = Math.min(s.count - done, groupRows - n);
         ex.extract(s.mem, done * rs, take, cols, n);
         for (let i = 0; i < take; i++) {
@@ -307,7 +314,8 @@ export function exportRecords(opts: ExportOptions): ExportSummary {
   const groupRows = opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
   if (!Number.isInteger(groupRows) || groupRows < 1) throw new TickrecError('E_USAGE', `row group rows ${groupRows}: a whole number >= 1.`);
   const dir = path.dirname(path.resolve(opts.out));
-  if (!fs.existsSync(dir)) throw new TickrecError('E_USAGE', `${opts.out}: the folder ${dir} does not exist; create it first.`, { file: opts.out });
+  if (!fs.existsSync(dir))
+    throw new TickrecError('E_USAGE', `${opts.out}: the folder ${dir} does not exist; create it first.`, { file: opts.out });
   const segments = scanRecords(opts); // checks root, kind, exchange, code and the range at its first step, before any file is made
   const tmp = `${opts.out}.tmp-${process.pid}`;
   let sink: Sink | undefined;
@@ -319,8 +327,16 @@ export function exportRecords(opts: ExportOptions): ExportSummary {
     for (const s of segments) {
       current = `${s.exchange}.${s.code}`;
       if (!sink) {
-        const meta = { 'tickrec.kind': kind.name, 'tickrec.columns': 'exchg, code, then the record fields in table order (docs/reading.md)' };
-        sink = opts.format === 'csv' ? csvSink(kind, tmp, opts.out) : opts.format === 'jsonl' ? jsonlSink(kind, tmp, opts.out) : parquetSink(kind, tmp, opts.out, groupRows, meta);
+        const meta = {
+          'tickrec.kind': kind.name,
+          'tickrec.columns': 'exchg, code, then the record fields in table order (docs/reading.md)',
+        };
+        sink =
+          opts.format === 'csv'
+            ? csvSink(kind, tmp, opts.out)
+            : opts.format === 'jsonl'
+              ? jsonlSink(kind, tmp, opts.out)
+              : parquetSink(kind, tmp, opts.out, groupRows, meta);
       }
       sink.segment(s);
       rows += s.count;
@@ -330,7 +346,16 @@ export function exportRecords(opts: ExportOptions): ExportSummary {
       }
       opts.onProgress?.({ rows, instruments, current, date: s.lastDate });
     }
-    if (!sink) return { out: opts.out, format: opts.format, rows: 0, instruments: 0, bytes: 0, seconds: (performance.now() - t0) / 1000, written: false };
+    if (!sink)
+      return {
+        out: opts.out,
+        format: opts.format,
+        rows: 0,
+        instruments: 0,
+        bytes: 0,
+        seconds: (performance.now() - t0) / 1000,
+        written: false,
+      };
     sink.finish();
     fs.renameSync(tmp, opts.out);
   } catch (err) {
@@ -343,7 +368,19 @@ export function exportRecords(opts: ExportOptions): ExportSummary {
     if (err instanceof TickrecError) throw err;
     const errno = (err as NodeJS.ErrnoException)?.code;
     if (typeof errno === 'string' && errno.startsWith('E')) throw ioError(err, opts.out, 'write');
-    throw new TickrecError('E_IO', `${opts.out}: writing ${opts.format} failed at ${current || 'the start'} (${(err as Error)?.message ?? String(err)}); nothing was written.`, { file: opts.out, cause: err });
+    throw new TickrecError(
+      'E_IO',
+      `${opts.out}: writing ${opts.format} failed at ${current || 'the start'} (${(err as Error)?.message ?? String(err)}); nothing was written.`,
+      { file: opts.out, cause: err },
+    );
   }
-  return { out: opts.out, format: opts.format, rows, instruments, bytes: fs.statSync(opts.out).size, seconds: (performance.now() - t0) / 1000, written: true };
+  return {
+    out: opts.out,
+    format: opts.format,
+    rows,
+    instruments,
+    bytes: fs.statSync(opts.out).size,
+    seconds: (performance.now() - t0) / 1000,
+    written: true,
+  };
 }

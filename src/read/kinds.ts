@@ -1,7 +1,19 @@
 // The kinds the reader API reads (ticks, trades, bars of every period), with their record layout and where each lives under a data root.
 
 import { TickrecError } from '../errors.js';
-import { BAR, MIN1_KIND, TICK, TICK_KIND, TRADE, TRADE_KIND, kindByName, type Codec, type Mem, type RecordKind, type StructDef } from '../format/index.js';
+import {
+  BAR,
+  MIN1_KIND,
+  TICK,
+  TICK_KIND,
+  TRADE,
+  TRADE_KIND,
+  kindByName,
+  type Codec,
+  type Mem,
+  type RecordKind,
+  type StructDef,
+} from '../format/index.js';
 import { hisKindByName, type HisKind } from '../his/index.js';
 
 /** Bar periods: 1, 5, 15, 30, 60 minutes (tickrec's real-time bars) and the day bar. */
@@ -37,7 +49,17 @@ function make(name: ReadKindName, struct: StructDef, rt: RecordKind | undefined,
   const his = hisKindByName(name);
   if (!his) throw new Error(`no historical kind '${name}'`);
   const isBar = struct === BAR;
-  return { name, struct, recordBytes: struct.size, codec: base.codec, his, rt, keyAt: base.keyAt, isBar, minuteBar: isBar && name !== 'day' };
+  return {
+    name,
+    struct,
+    recordBytes: struct.size,
+    codec: base.codec,
+    his,
+    rt,
+    keyAt: base.keyAt,
+    isBar,
+    minuteBar: isBar && name !== 'day',
+  };
 }
 
 const KINDS: ReadonlyMap<ReadKindName, ReadKind> = new Map(

@@ -45,7 +45,7 @@ const FORMS = "'YYYYMMDD', 'YYYYMMDD HH:MM[:SS[.mmm]]', 'YYYY-MM-DDTHH:MM[:SS[.m
 function badInstant(name: string, v: unknown, why: string): TickrecError {
   let shown: string;
   try {
-    shown = typeof v === 'string' ? `'${v.slice(0, 40)}'` : JSON.stringify(v)?.slice(0, 60) ?? String(v);
+    shown = typeof v === 'string' ? `'${v.slice(0, 40)}'` : (JSON.stringify(v)?.slice(0, 60) ?? String(v));
   } catch {
     shown = String(v);
   }
@@ -78,7 +78,8 @@ export function resolveInstant(name: string, v: InstantInput): ResolvedInstant {
     if (!validDate(p.date)) throw badInstant(name, v, 'no such calendar date');
     return { date: p.date, time: p.time, dateOnly: DATE_ONLY.test(v.trim()) };
   }
-  if (v === null || typeof v !== 'object' || typeof (v as { date?: unknown }).date !== 'number') throw badInstant(name, v, 'not an instant');
+  if (v === null || typeof v !== 'object' || typeof (v as { date?: unknown }).date !== 'number')
+    throw badInstant(name, v, 'not an instant');
   const time = v.time ?? 0;
   if (!validDate(v.date)) throw badInstant(name, v, 'date is not a calendar date YYYYMMDD');
   if (typeof time !== 'number' || !validTime(time)) throw badInstant(name, v, 'time is not HHMMSSmmm (0 .. 235959999)');
@@ -91,13 +92,21 @@ export function instantKey(kind: ReadKind, date: number, time: number): number {
 }
 
 /** The key interval and trading dates of [from, to) for `kind`. Refuses from after to. */
-export function keyRange(kind: ReadKind, from: InstantInput | undefined, to: InstantInput | undefined, names: [string, string] = ['from', 'to']): KeyRange {
+export function keyRange(
+  kind: ReadKind,
+  from: InstantInput | undefined,
+  to: InstantInput | undefined,
+  names: [string, string] = ['from', 'to'],
+): KeyRange {
   const f = from === undefined ? undefined : resolveInstant(names[0], from);
   const t = to === undefined ? undefined : resolveInstant(names[1], to);
   // `to` as a date alone: through the end of that day.
   const tEnd = t ? (t.dateOnly ? { date: nextDate(t.date), time: 0 } : t) : undefined;
   if (f && tEnd && (f.date > tEnd.date || (f.date === tEnd.date && f.time > tEnd.time))) {
-    throw new TickrecError('E_USAGE', `${names[0]} ${describeInstant(f, '')} is after ${names[1]} ${describeInstant(t, '')}: give ${names[0]} <= ${names[1]}.`);
+    throw new TickrecError(
+      'E_USAGE',
+      `${names[0]} ${describeInstant(f, '')} is after ${names[1]} ${describeInstant(t, '')}: give ${names[0]} <= ${names[1]}.`,
+    );
   }
   // Minute bars: end in (from, to]; as keys floored to the minute: fromKey < key <= toKey.
   const shift = kind.minuteBar ? 1 : 0;

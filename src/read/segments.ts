@@ -262,7 +262,7 @@ export function* instrumentParts(listing: Listing, code: string, range: KeyRange
       return { exchange, code, kind, records: bytes, count: n, mem: m, firstDate, lastDate };
     };
 
-    for (let i = 0; i < dates.length; ) {
+    for (let i = 0; i < dates.length;) {
       const d = dates[i]!;
       if (d <= range.lastDate && fromHistory(d)) {
         // A run of days only the history holds: one read, which decodes each chunk once.

@@ -44,20 +44,27 @@ function entries(dir: string): string[] {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw new TickrecError('E_IO', `${dir}: cannot list the folder (${(err as Error).message}); check its permissions.`, { file: dir, cause: err });
+    throw new TickrecError('E_IO', `${dir}: cannot list the folder (${(err as Error).message}); check its permissions.`, {
+      file: dir,
+      cause: err,
+    });
   }
 }
 
 /** Refuses a root that is not a folder (E_USAGE), naming it. */
 export function checkRoot(root: unknown): string {
-  if (typeof root !== 'string' || root.length === 0) throw new TickrecError('E_USAGE', 'root: give the data root folder (the one holding rt/ and his/).');
+  if (typeof root !== 'string' || root.length === 0)
+    throw new TickrecError('E_USAGE', 'root: give the data root folder (the one holding rt/ and his/).');
   let st: fs.Stats;
   try {
     st = fs.statSync(root);
   } catch {
-    throw new TickrecError('E_USAGE', `${root}: no such data root; check the path (it is the folder holding rt/ and his/).`, { file: root });
+    throw new TickrecError('E_USAGE', `${root}: no such data root; check the path (it is the folder holding rt/ and his/).`, {
+      file: root,
+    });
   }
-  if (!st.isDirectory()) throw new TickrecError('E_USAGE', `${root}: not a folder; the data root is the folder holding rt/ and his/.`, { file: root });
+  if (!st.isDirectory())
+    throw new TickrecError('E_USAGE', `${root}: not a folder; the data root is the folder holding rt/ and his/.`, { file: root });
   return root;
 }
 
@@ -128,13 +135,22 @@ export const LOOKAHEAD_DAYS = 15;
 
 function windowTest(w: DateWindow): (date: number) => boolean {
   if (w.lastDate >= 99999999) return (d) => d >= w.firstDate;
-  const t = new Date(Date.UTC(Math.floor(w.lastDate / 10000), (Math.floor(w.lastDate / 100) % 100) - 1, (w.lastDate % 100) + LOOKAHEAD_DAYS));
+  const t = new Date(
+    Date.UTC(Math.floor(w.lastDate / 10000), (Math.floor(w.lastDate / 100) % 100) - 1, (w.lastDate % 100) + LOOKAHEAD_DAYS),
+  );
   const end = t.getUTCFullYear() * 10000 + (t.getUTCMonth() + 1) * 100 + t.getUTCDate();
   return (d) => d >= w.firstDate && d <= end;
 }
 
 /** Lists the real-time files (finished days of the window, live files) of a kind folder. */
-function listRt(root: string, folder: string, exchange: string, code: string | undefined, inWindow: (d: number) => boolean, into: Pick<Listing, 'finished' | 'live' | 'liveIno'>): void {
+function listRt(
+  root: string,
+  folder: string,
+  exchange: string,
+  code: string | undefined,
+  inWindow: (d: number) => boolean,
+  into: Pick<Listing, 'finished' | 'live' | 'liveIno'>,
+): void {
   const exDir = path.join(root, 'rt', folder, exchange);
   for (const e of entries(exDir)) {
     if (e.endsWith('.dmb')) {
@@ -157,7 +173,14 @@ function listRt(root: string, folder: string, exchange: string, code: string | u
  * trading dates of `window` (and LOOKAHEAD_DAYS after it). The live file is listed
  * before the dated folders, so a file set aside meanwhile is seen in one place or the other.
  */
-export function listKind(root: string, kind: ReadKind, exchange: string, code: string | undefined, window: DateWindow = ALL_DATES, rtOnly = false): Listing {
+export function listKind(
+  root: string,
+  kind: ReadKind,
+  exchange: string,
+  code: string | undefined,
+  window: DateWindow = ALL_DATES,
+  rtOnly = false,
+): Listing {
   const inWindow = windowTest(window);
   const l: Listing = {
     root,
@@ -217,6 +240,8 @@ export function listExchanges(root: string, kind: ReadKind): string[] {
   if (kind.rt) dirs.push(path.join(root, 'rt', kind.rt.folder));
   if (kind.name === 'day') dirs.push(path.join(root, 'rt', readKind('tick').rt!.folder));
   const s = new Set<string>();
-  for (const d of dirs) for (const e of entries(d)) if (nameProblem(e, EXCHG_MAX_CHARS) === null && fs.statSync(path.join(d, e), { throwIfNoEntry: false })?.isDirectory()) s.add(e);
+  for (const d of dirs)
+    for (const e of entries(d))
+      if (nameProblem(e, EXCHG_MAX_CHARS) === null && fs.statSync(path.join(d, e), { throwIfNoEntry: false })?.isDirectory()) s.add(e);
   return [...s].sort();
 }

@@ -11,13 +11,32 @@ export interface LogOptions {
   pretty?: boolean | undefined;
 }
 
-export const REDACT_PATHS = ['password', '*.password', 'token', '*.token', 'secret', '*.secret', 'headers', '*.headers', 'config.feeds[*].headers'];
+export const REDACT_PATHS = [
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'secret',
+  '*.secret',
+  'headers',
+  '*.headers',
+  'config.feeds[*].headers',
+];
 
 export function createLogger(opts: LogOptions): Logger {
   const base = { level: opts.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } };
   const usePretty = opts.pretty ?? process.stderr.isTTY === true;
   if (usePretty) {
-    return pino(base, pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+    return pino(
+      base,
+      pretty({
+        destination: 2,
+        sync: true,
+        colorize: process.stderr.isTTY === true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname',
+      }),
+    );
   }
   return pino(base, pino.destination({ dest: 2, sync: true }));
 }

@@ -30,9 +30,11 @@ export function health(s: RecorderStats, nowMs: number): Health {
   const problems: string[] = [];
   for (const f of s.feeds) {
     if (f.state !== 'up') problems.push(`feed ${f.name} is ${f.state}${f.lastError ? `: ${f.lastError}` : ''}`);
-    else if (f.lastMessageMs > 0 && nowMs - f.lastMessageMs > HEALTH_FEED_SILENT_MS) problems.push(`feed ${f.name} silent for ${Math.round((nowMs - f.lastMessageMs) / 1000)} s`);
+    else if (f.lastMessageMs > 0 && nowMs - f.lastMessageMs > HEALTH_FEED_SILENT_MS)
+      problems.push(`feed ${f.name} silent for ${Math.round((nowMs - f.lastMessageMs) / 1000)} s`);
   }
-  if (s.diskFreeBytes >= 0 && s.diskFreeBytes < 1024 ** 3) problems.push(`disk nearly full: ${Math.round(s.diskFreeBytes / 1024 ** 2)} MiB free under ${s.root}`);
+  if (s.diskFreeBytes >= 0 && s.diskFreeBytes < 1024 ** 3)
+    problems.push(`disk nearly full: ${Math.round(s.diskFreeBytes / 1024 ** 2)} MiB free under ${s.root}`);
   return { status: problems.length === 0 ? 'ok' : 'degraded', problems, stats: s };
 }
 
@@ -166,11 +168,12 @@ export function startMetricsServer(rec: Recorder, host: string, port: number, no
       const a = server.address() as AddressInfo;
       resolve({
         url: `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
-        close: () => new Promise<void>((r) => {
-          monitor.close(); // ends the event streams
-          server.closeAllConnections();
-          server.close(() => r());
-        }),
+        close: () =>
+          new Promise<void>((r) => {
+            monitor.close(); // ends the event streams
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
       });
     });
   });

@@ -176,7 +176,10 @@ export class Normalizer {
   private readonly namesOk = new Map<string, Set<string>>();
   /** Counted, not rejected: ticks whose cumulative volume went down (N8). */
   volumeRegressions = 0;
-  private readonly states = { tick: new Map<string, Map<string, InstrumentState>>(), trade: new Map<string, Map<string, InstrumentState>>() };
+  private readonly states = {
+    tick: new Map<string, Map<string, InstrumentState>>(),
+    trade: new Map<string, Map<string, InstrumentState>>(),
+  };
   /** Reused output records: the hot path allocates nothing per tick. */
   readonly tickOut: TickRecord = {
     exchg: '',
@@ -282,7 +285,10 @@ export class Normalizer {
     if (st.tradingDate !== 0) {
       if (td < st.tradingDate) return reject('out_of_order', `tick ${x.exchg}.${x.code}: trading date ${td} before ${st.tradingDate}`);
       if (td === st.tradingDate && (x.action_date < st.actionDate || (x.action_date === st.actionDate && x.action_time < st.actionTime))) {
-        return reject('out_of_order', `tick ${x.exchg}.${x.code}: ${x.action_date} ${x.action_time} before ${st.actionDate} ${st.actionTime}`);
+        return reject(
+          'out_of_order',
+          `tick ${x.exchg}.${x.code}: ${x.action_date} ${x.action_time} before ${st.actionDate} ${st.actionTime}`,
+        );
       }
     }
     // N7 is decided on what the feed sent, before the output record is touched.
@@ -345,7 +351,12 @@ export class Normalizer {
       st.turnoverBase += givenTurn;
       o.total_turnover = st.turnoverBase;
     }
-    o.diff_interest = x.diff_interest !== undefined && x.diff_interest !== null ? clean(x.diff_interest) : sameDay || st.openInterest !== 0 ? o.open_interest - st.openInterest : 0;
+    o.diff_interest =
+      x.diff_interest !== undefined && x.diff_interest !== null
+        ? clean(x.diff_interest)
+        : sameDay || st.openInterest !== 0
+          ? o.open_interest - st.openInterest
+          : 0;
     o.exchg = x.exchg;
     o.code = x.code;
     o.price = x.price;
@@ -394,8 +405,12 @@ export class Normalizer {
         return reject('out_of_order', `trade ${x.exchg}.${x.code}: ${x.action_date} ${x.action_time} before the last trade`);
       }
       if (td === st.tradeDate) {
-        const dup = index > 0 ? index <= st.tradeIndex : key === st.tradeKey && x.price === st.tradePrice && vol === st.tradeVolume && side === st.tradeSide;
-        if (dup) return reject('duplicate', `trade ${x.exchg}.${x.code}: index ${index} at ${x.action_date} ${x.action_time} already recorded`);
+        const dup =
+          index > 0
+            ? index <= st.tradeIndex
+            : key === st.tradeKey && x.price === st.tradePrice && vol === st.tradeVolume && side === st.tradeSide;
+        if (dup)
+          return reject('duplicate', `trade ${x.exchg}.${x.code}: index ${index} at ${x.action_date} ${x.action_time} already recorded`);
       }
     }
     const o = this.tradeOut;
@@ -446,7 +461,17 @@ export function stateFromTick(last: Record<string, unknown>, sameTime: readonly 
   s.askQty1 = first(last, 'ask_qty');
   for (const r of [...sameTime].reverse().concat([last])) {
     if (n(r, 'action_date') !== s.actionDate || n(r, 'action_time') !== s.actionTime) continue;
-    fpAdd(s, [n(r, 'price'), 1, n(r, 'total_volume'), n(r, 'total_turnover'), n(r, 'open_interest'), first(r, 'bid_prices'), first(r, 'ask_prices'), first(r, 'bid_qty'), first(r, 'ask_qty')]);
+    fpAdd(s, [
+      n(r, 'price'),
+      1,
+      n(r, 'total_volume'),
+      n(r, 'total_turnover'),
+      n(r, 'open_interest'),
+      first(r, 'bid_prices'),
+      first(r, 'ask_prices'),
+      first(r, 'bid_qty'),
+      first(r, 'ask_qty'),
+    ]);
   }
   return s;
 }

@@ -13,7 +13,16 @@ import { LiveBars, isBarKind, type LiveBarsStats } from '../bars/index.js';
 import { loadSessionBook, localDateTime, tradingDateOf, type SessionBook } from '../calendar/index.js';
 import type { Config } from '../config/index.js';
 import { TickrecError } from '../errors.js';
-import { createFeed, feedName, type FeedAdapter, type FeedSink, type FeedStats, type RejectReason, type TickInput, type TradeInput } from '../feed/index.js';
+import {
+  createFeed,
+  feedName,
+  type FeedAdapter,
+  type FeedSink,
+  type FeedStats,
+  type RejectReason,
+  type TickInput,
+  type TradeInput,
+} from '../feed/index.js';
 import { TICK_KIND, TRADE_KIND, type RecordKind } from '../format/index.js';
 import { InstrumentTable } from '../monitor/instruments.js';
 import { acquireRootLock, WriterPool, type RootLock } from '../store/index.js';
@@ -123,7 +132,12 @@ export class Recorder {
         initialCapacity: { tick: config.storage.initial_capacity_ticks, trade: config.storage.initial_capacity_trades },
         onRoll: (r) => {
           this.counters.rolls++;
-          log.info(r, r.to ? `day ${r.date} of ${r.exchg}.${r.code} (${r.kind}) finished: ${r.to}` : `empty ${r.kind} file of ${r.exchg}.${r.code} removed at roll`);
+          log.info(
+            r,
+            r.to
+              ? `day ${r.date} of ${r.exchg}.${r.code} (${r.kind}) finished: ${r.to}`
+              : `empty ${r.kind} file of ${r.exchg}.${r.code} removed at roll`,
+          );
         },
         onRepair: (m) => log.warn(`repaired on open: ${m}`),
         onProblem: (m) => log.error(m),
@@ -159,7 +173,10 @@ export class Recorder {
       this.subs = opts.feeds ? opts.feeds.map(() => subscription(['*'])) : config.feeds.map((f) => subscription(f.subscribe));
       const found = this.pool.scan();
       const rolled = config.storage.roll_by_clock ? this.rollFinished() : 0;
-      log.info({ root: this.root, liveFiles: found, rolledAtStart: rolled }, `recorder on ${this.root}: ${found} live files, ${rolled} finished days set aside`);
+      log.info(
+        { root: this.root, liveFiles: found, rolledAtStart: rolled },
+        `recorder on ${this.root}: ${found} live files, ${rolled} finished days set aside`,
+      );
       if (config.bars.enabled) {
         this.bars = new LiveBars({
           root: config.root,
@@ -169,7 +186,13 @@ export class Recorder {
           graceMs: config.bars.grace_ms,
           closedEvents: config.bars.closed_events,
           onProblem: (m) => this.writeErrorLog.reject('bars', m, 'bars'),
-          onRoll: (r) => log.info(r, r.to ? `closed-bar events of ${r.session} for ${r.date} finished: ${r.to}` : `empty closed-bar event file of ${r.session} removed`),
+          onRoll: (r) =>
+            log.info(
+              r,
+              r.to
+                ? `closed-bar events of ${r.session} for ${r.date} finished: ${r.to}`
+                : `empty closed-bar event file of ${r.session} removed`,
+            ),
         });
         const rec = this.bars.recover(this.now());
         log.info(rec, `bars: open bars of ${rec.instruments} instruments rebuilt from ${rec.ticksReplayed} ticks`);
@@ -263,7 +286,12 @@ export class Recorder {
       openFiles: this.pool.openFiles,
       liveFiles: live,
       feeds: this.feeds.map((f) => ({ name: f.name, ...f.stats() })),
-      lagMs: { p50: this.lag.quantileUs(0.5) / 1000, p99: this.lag.quantileUs(0.99) / 1000, max: this.lag.maxUs / 1000, count: this.lag.count },
+      lagMs: {
+        p50: this.lag.quantileUs(0.5) / 1000,
+        p99: this.lag.quantileUs(0.99) / 1000,
+        max: this.lag.maxUs / 1000,
+        count: this.lag.count,
+      },
       diskFreeBytes: diskFree(this.root),
       ...(this.bars ? { bars: this.bars.stats } : {}),
       root: this.root,
@@ -277,7 +305,13 @@ export class Recorder {
 
   private summary() {
     const s = this.stats();
-    return { ticksWritten: s.ticksWritten, tradesWritten: s.tradesWritten, rejected: s.rejected, writeErrors: s.writeErrors, rolls: s.rolls };
+    return {
+      ticksWritten: s.ticksWritten,
+      tradesWritten: s.tradesWritten,
+      rejected: s.rejected,
+      writeErrors: s.writeErrors,
+      rolls: s.rolls,
+    };
   }
 
   private sinkFor(i: number, feed: string): FeedSink {
@@ -295,7 +329,8 @@ export class Recorder {
 
   private onTick(i: number, feed: string, t: TickInput): void {
     this.counters.ticksReceived++;
-    if (!this.subscribed(i, t.exchg, t.code)) return this.reject('not_subscribed', `tick ${String(t.exchg)}.${String(t.code)}: not in feed ${feed}'s subscriptions`, feed);
+    if (!this.subscribed(i, t.exchg, t.code))
+      return this.reject('not_subscribed', `tick ${String(t.exchg)}.${String(t.code)}: not in feed ${feed}'s subscriptions`, feed);
     const v = this.normalizer.tick(t);
     if (!v.ok) return this.reject(v.reason, v.detail, feed);
     const o = this.normalizer.tickOut;
@@ -310,7 +345,8 @@ export class Recorder {
 
   private onTrade(i: number, feed: string, t: TradeInput): void {
     this.counters.tradesReceived++;
-    if (!this.subscribed(i, t.exchg, t.code)) return this.reject('not_subscribed', `trade ${String(t.exchg)}.${String(t.code)}: not in feed ${feed}'s subscriptions`, feed);
+    if (!this.subscribed(i, t.exchg, t.code))
+      return this.reject('not_subscribed', `trade ${String(t.exchg)}.${String(t.code)}: not in feed ${feed}'s subscriptions`, feed);
     const v = this.normalizer.trade(t);
     if (!v.ok) return this.reject(v.reason, v.detail, feed);
     const o = this.normalizer.tradeOut;

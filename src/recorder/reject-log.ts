@@ -54,6 +54,9 @@ export class RejectLog {
   }
 
   private summary(reason: string, w: Window): void {
-    this.log.warn({ reason, suppressed: w.suppressed, detail: w.lastDetail }, `rejected (${reason}): ${w.suppressed} more in the last ${Math.round(this.intervalMs / 1000)} s, last: ${w.lastDetail}`);
+    this.log.warn(
+      { reason, suppressed: w.suppressed, detail: w.lastDetail },
+      `rejected (${reason}): ${w.suppressed} more in the last ${Math.round(this.intervalMs / 1000)} s, last: ${w.lastDetail}`,
+    );
   }
 }

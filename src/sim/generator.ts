@@ -23,13 +23,7 @@
 //   → Monday), and the same for its after-midnight tail (Saturday 02:00 → Monday).
 
 import type { FullTick } from '../format/tick.js';
-import {
-  DAY_MS,
-  dayToYmd,
-  futuresTradingDay,
-  msOfDayToTime,
-  sectionOpen,
-} from './calendar.js';
+import { DAY_MS, dayToYmd, futuresTradingDay, msOfDayToTime, sectionOpen } from './calendar.js';
 import { ascii, type JsonBytes } from './bytes.js';
 import { Prng } from './prng.js';
 import type { Instrument } from './universe.js';
@@ -254,7 +248,6 @@ export function createGenerator(options: GeneratorOptions): Generator {
   let lastT = options.startMs ?? -Infinity;
   let last: { s: State; tick: SimTick; buy: boolean; lots: number; bid1: number; moneyUnits: number } | undefined;
 
-
   return {
     instruments,
     next(simNowMs: number): SimTick | undefined {
@@ -352,7 +345,9 @@ export function createGenerator(options: GeneratorOptions): Generator {
       };
       s.seq++;
       if (s.jsonLimits === EMPTY) {
-        s.jsonLimits = ascii(',"settle_price":' + tick.settle_price + ',"upper_limit":' + tick.upper_limit + ',"lower_limit":' + tick.lower_limit);
+        s.jsonLimits = ascii(
+          ',"settle_price":' + tick.settle_price + ',"upper_limit":' + tick.upper_limit + ',"lower_limit":' + tick.lower_limit,
+        );
         s.jsonPre = ascii(',"pre_close":' + tick.pre_close + ',"pre_settle":' + tick.pre_settle + ',"pre_interest":' + tick.pre_interest);
       }
       last = { s, tick, buy, lots, bid1, moneyUnits };

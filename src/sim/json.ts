@@ -14,46 +14,80 @@ export const DBL_MAX_JSON = '1.7976931348623157e308';
  */
 export function tickJson(t: SimTick): string {
   return (
-    '{"type":"tick","exchg":"' + t.exchg +
-    '","code":"' + t.code +
-    '","price":' + t.price +
-    ',"open":' + t.open +
-    ',"high":' + t.high +
-    ',"low":' + t.low +
-    ',"settle_price":' + t.settle_price +
-    ',"upper_limit":' + t.upper_limit +
-    ',"lower_limit":' + t.lower_limit +
-    ',"total_volume":' + t.total_volume +
-    ',"volume":' + t.volume +
-    ',"total_turnover":' + t.total_turnover +
-    ',"turn_over":' + t.turn_over +
-    ',"open_interest":' + t.open_interest +
-    ',"diff_interest":' + t.diff_interest +
-    ',"trading_date":' + t.trading_date +
-    ',"action_date":' + t.action_date +
-    ',"action_time":' + t.action_time +
-    ',"pre_close":' + t.pre_close +
-    ',"pre_settle":' + t.pre_settle +
-    ',"pre_interest":' + t.pre_interest +
-    ',"bid_prices":[' + t.bid_prices.join(',') +
-    '],"ask_prices":[' + t.ask_prices.join(',') +
-    '],"bid_qty":[' + t.bid_qty.join(',') +
-    '],"ask_qty":[' + t.ask_qty.join(',') +
+    '{"type":"tick","exchg":"' +
+    t.exchg +
+    '","code":"' +
+    t.code +
+    '","price":' +
+    t.price +
+    ',"open":' +
+    t.open +
+    ',"high":' +
+    t.high +
+    ',"low":' +
+    t.low +
+    ',"settle_price":' +
+    t.settle_price +
+    ',"upper_limit":' +
+    t.upper_limit +
+    ',"lower_limit":' +
+    t.lower_limit +
+    ',"total_volume":' +
+    t.total_volume +
+    ',"volume":' +
+    t.volume +
+    ',"total_turnover":' +
+    t.total_turnover +
+    ',"turn_over":' +
+    t.turn_over +
+    ',"open_interest":' +
+    t.open_interest +
+    ',"diff_interest":' +
+    t.diff_interest +
+    ',"trading_date":' +
+    t.trading_date +
+    ',"action_date":' +
+    t.action_date +
+    ',"action_time":' +
+    t.action_time +
+    ',"pre_close":' +
+    t.pre_close +
+    ',"pre_settle":' +
+    t.pre_settle +
+    ',"pre_interest":' +
+    t.pre_interest +
+    ',"bid_prices":[' +
+    t.bid_prices.join(',') +
+    '],"ask_prices":[' +
+    t.ask_prices.join(',') +
+    '],"bid_qty":[' +
+    t.bid_qty.join(',') +
+    '],"ask_qty":[' +
+    t.ask_qty.join(',') +
     ']}'
   );
 }
 
 export function tradeJson(t: SimTrade): string {
   return (
-    '{"type":"trade","exchg":"' + t.exchg +
-    '","code":"' + t.code +
-    '","price":' + t.price +
-    ',"volume":' + t.volume +
-    ',"side":"' + t.side +
-    '","index":' + t.index +
-    ',"action_date":' + t.action_date +
-    ',"action_time":' + t.action_time +
-    ',"trading_date":' + t.trading_date +
+    '{"type":"trade","exchg":"' +
+    t.exchg +
+    '","code":"' +
+    t.code +
+    '","price":' +
+    t.price +
+    ',"volume":' +
+    t.volume +
+    ',"side":"' +
+    t.side +
+    '","index":' +
+    t.index +
+    ',"action_date":' +
+    t.action_date +
+    ',"action_time":' +
+    t.action_time +
+    ',"trading_date":' +
+    t.trading_date +
     '}'
   );
 }

@@ -239,16 +239,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     st.bytes += len;
   };
 
-  const heartbeat = setInterval(() => {
-    const now = performance.now();
-    for (const c of clients) {
-      if (!(c.all || c.subs.size > 0) || c.ws.readyState !== c.ws.OPEN) continue;
-      if (now - c.lastSendMs >= o.heartbeatMs) {
-        write(c, HEARTBEAT_JSON, HEARTBEAT_JSON.length);
-        st.heartbeats++;
+  const heartbeat = setInterval(
+    () => {
+      const now = performance.now();
+      for (const c of clients) {
+        if (!(c.all || c.subs.size > 0) || c.ws.readyState !== c.ws.OPEN) continue;
+        if (now - c.lastSendMs >= o.heartbeatMs) {
+          write(c, HEARTBEAT_JSON, HEARTBEAT_JSON.length);
+          st.heartbeats++;
+        }
       }
-    }
-  }, Math.max(10, Math.min(250, o.heartbeatMs / 4)));
+    },
+    Math.max(10, Math.min(250, o.heartbeatMs / 4)),
+  );
 
   function startClock(): void {
     if (started || closed) return;

@@ -81,8 +81,28 @@ const EVEN = [2, 4, 6, 8, 10, 12];
 const M159 = [1, 5, 9];
 const M1510 = [1, 5, 10];
 
-const p = (exchg: string, product: string, tick: number, mult: number, price: number, limitPct: number, sections: readonly Section[], meanLots: number, oi: number, months: readonly number[]): Product => ({
-  exchg, product, tick, mult, price, limitPct, sections, meanLots, oi, months,
+const p = (
+  exchg: string,
+  product: string,
+  tick: number,
+  mult: number,
+  price: number,
+  limitPct: number,
+  sections: readonly Section[],
+  meanLots: number,
+  oi: number,
+  months: readonly number[],
+): Product => ({
+  exchg,
+  product,
+  tick,
+  mult,
+  price,
+  limitPct,
+  sections,
+  meanLots,
+  oi,
+  months,
 });
 
 /** Every product, interleaved by exchange so that the first 8 already cover all six venues. */

@@ -125,7 +125,10 @@ export class ExtendJob {
     const deadline = Date.now() + maxWaitMs;
     while (Atomics.load(this.state, 0) === JOB_PENDING) {
       const left = deadline - Date.now();
-      if (left <= 0) return Object.assign(new Error(`the zero-extension thread has not finished after ${maxWaitMs} ms (a stalled disk?)`), { code: 'ETIMEDOUT' });
+      if (left <= 0)
+        return Object.assign(new Error(`the zero-extension thread has not finished after ${maxWaitMs} ms (a stalled disk?)`), {
+          code: 'ETIMEDOUT',
+        });
       Atomics.wait(this.state, 0, JOB_PENDING, Math.min(left, 1000));
     }
     if (Atomics.load(this.state, 0) === JOB_DONE) return undefined;

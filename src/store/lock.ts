@@ -62,8 +62,12 @@ export function readLock(file: string): LockRecord | null {
   try {
     const v = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockRecord> | null;
     const ok =
-      typeof v === 'object' && v !== null && !Array.isArray(v) &&
-      Number.isInteger(v.pid) && (v.pid as number) > 0 && typeof v.host === 'string' &&
+      typeof v === 'object' &&
+      v !== null &&
+      !Array.isArray(v) &&
+      Number.isInteger(v.pid) &&
+      (v.pid as number) > 0 &&
+      typeof v.host === 'string' &&
       (v.procStart === null || typeof v.procStart === 'number');
     return ok ? (v as LockRecord) : null; // not a lock record: treated as stale
   } catch (err) {
@@ -140,9 +144,13 @@ export function acquireLock(
       }
       tookOver = takeOver(file, tmp, holder) ?? tookOver;
     }
-    throw new TickrecError('E_LOCKED', `${file}: could not take the lock after 5 attempts (other processes are racing for it); try again.`, {
-      file,
-    });
+    throw new TickrecError(
+      'E_LOCKED',
+      `${file}: could not take the lock after 5 attempts (other processes are racing for it); try again.`,
+      {
+        file,
+      },
+    );
   } finally {
     fs.rmSync(tmp, { force: true });
   }

@@ -29,7 +29,11 @@ export const MAX_MAP_BYTES = 2147483647;
 export function mapFile(fd: number, bytes: number, writable: boolean, path: string): Buffer {
   assert(bytes > 0, `map length ${bytes} out of range for ${path}`);
   if (bytes > MAX_MAP_BYTES) {
-    throw new TickrecError('E_IO', `${path}: ${bytes} bytes do not fit in one mapping (at most ${MAX_MAP_BYTES}); tickrec cannot map this file.`, { file: path });
+    throw new TickrecError(
+      'E_IO',
+      `${path}: ${bytes} bytes do not fit in one mapping (at most ${MAX_MAP_BYTES}); tickrec cannot map this file.`,
+      { file: path },
+    );
   }
   try {
     const prot = writable ? mmap.PROT_READ | mmap.PROT_WRITE : mmap.PROT_READ;

@@ -21,7 +21,8 @@ export function nameProblem(name: unknown, maxChars: number): string | null {
   if (typeof name !== 'string') return `not a string (${typeof name})`;
   if (name.length === 0) return 'empty';
   if (name.length > maxChars) return `longer than ${maxChars} characters`;
-  if (!NAME.test(name) || name === '.' || name === '..') return 'only letters, digits, ".", "_" and "-" are allowed, starting with a letter or digit';
+  if (!NAME.test(name) || name === '.' || name === '..')
+    return 'only letters, digits, ".", "_" and "-" are allowed, starting with a letter or digit';
   return null;
 }
 

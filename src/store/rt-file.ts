@@ -45,7 +45,7 @@ export function probeRtFile(fd: number, path: string, expected?: RecordKind): Rt
     throw new TickrecError(
       'E_NOT_BLOCK_FILE',
       `${path}: does not start with the block flag "&^%$#@!" (found ${head.subarray(0, 8).toString('hex')}); ` +
-        'this is not a tickrec/datakit block file. Check the path; if it is a recorder\'s own file whose header was destroyed, ' +
+        "this is not a tickrec/datakit block file. Check the path; if it is a recorder's own file whose header was destroyed, " +
         'move it aside (mv FILE FILE.damaged): the recorder starts a new one, and the old records can only come back from a backup ' +
         '(tickrec repair cannot rebuild a header).',
       { file: path },
@@ -114,7 +114,7 @@ const CHUNK_BYTES = 1 << 20;
  */
 export function visitNonZeroChunks(fd: number, from: number, to: number, onDirty: (at: number, bytes: number) => boolean | void): void {
   const buf = Buffer.alloc(Math.min(CHUNK_BYTES, Math.max(0, to - from)));
-  for (let at = from; at < to; ) {
+  for (let at = from; at < to;) {
     const got = fs.readSync(fd, buf, 0, Math.min(buf.length, to - at), at);
     if (got <= 0) break;
     let dirty = false;

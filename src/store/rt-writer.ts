@@ -413,7 +413,7 @@ function aheadPoint(capacity: number): number {
 function lastWrittenSlot(fd: number, capacity: number, rs: number, file: string): number {
   const buf = Buffer.alloc(rs * 256);
   try {
-    for (let end = capacity; end > 0; ) {
+    for (let end = capacity; end > 0;) {
       const start = Math.max(0, end - 256);
       const len = (end - start) * rs;
       fs.readSync(fd, buf, 0, len, RT_HEADER_BYTES + start * rs);
@@ -493,7 +493,13 @@ function extendWithZeros(fd: number, from: number, to: number, file: string): vo
   }
 }
 
-function reopenRules(fd: number, file: string, opts: RtWriterOptions, report: string[], notes: string[]): { capacity: number; size: number } {
+function reopenRules(
+  fd: number,
+  file: string,
+  opts: RtWriterOptions,
+  report: string[],
+  notes: string[],
+): { capacity: number; size: number } {
   const p = probeRtFile(fd, file, opts.kind);
   const { header } = p;
   let capacity = header.capacity;
@@ -535,7 +541,9 @@ function reopenRules(fd: number, file: string, opts: RtWriterOptions, report: st
     // Keep only slots the writer wrote: the last slot below capacity that is not all
     // zeros ends the records (slots past the real size are zero: never written).
     const kept = lastWrittenSlot(fd, capacity, rs, file) + 1;
-    report.push(`${file}: size ${size} > capacity ${capacity}; size set to ${kept}, the last written record (${capacity - kept} empty slots not published)`);
+    report.push(
+      `${file}: size ${size} > capacity ${capacity}; size set to ${kept}, the last written record (${capacity - kept} empty slots not published)`,
+    );
     size = kept;
   }
   if (capacity === 0) {

@@ -54,20 +54,37 @@ export class WriterPool {
 
   /** Every known live file (open or not). */
   *live(): IterableIterator<Readonly<Pick<Entry, 'kind' | 'exchg' | 'code' | 'date' | 'path'>>> {
-    for (const byExchg of this.entries.values()) for (const byCode of byExchg.values()) for (const e of byCode.values()) if (e.date !== 0) yield e;
+    for (const byExchg of this.entries.values())
+      for (const byCode of byExchg.values()) for (const e of byCode.values()) if (e.date !== 0) yield e;
   }
 
   /**
    * Every live file with its size, for monitoring: bytes and published records from the
    * open writer (no I/O), or -1 for both when the file is not mapped now.
    */
-  *liveFileSizes(): IterableIterator<{ kind: string; exchg: string; code: string; date: number; path: string; bytes: number; records: number }> {
+  *liveFileSizes(): IterableIterator<{
+    kind: string;
+    exchg: string;
+    code: string;
+    date: number;
+    path: string;
+    bytes: number;
+    records: number;
+  }> {
     for (const byExchg of this.entries.values())
       for (const byCode of byExchg.values())
         for (const e of byCode.values()) {
           if (e.date === 0) continue;
           const w = e.writer;
-          yield { kind: e.kind.name, exchg: e.exchg, code: e.code, date: e.date, path: e.path, bytes: w ? w.diskBytes : -1, records: w ? w.size : -1 };
+          yield {
+            kind: e.kind.name,
+            exchg: e.exchg,
+            code: e.code,
+            date: e.date,
+            path: e.path,
+            bytes: w ? w.diskBytes : -1,
+            records: w ? w.size : -1,
+          };
         }
   }
 
@@ -171,7 +188,8 @@ export class WriterPool {
   }
 
   private *openEntries(): IterableIterator<Entry> {
-    for (const byExchg of this.entries.values()) for (const byCode of byExchg.values()) for (const e of byCode.values()) if (e.writer) yield e;
+    for (const byExchg of this.entries.values())
+      for (const byCode of byExchg.values()) for (const e of byCode.values()) if (e.writer) yield e;
   }
 
   private entry(kind: RecordKind, exchg: string, code: string): Entry {

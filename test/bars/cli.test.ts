@@ -147,10 +147,11 @@ describe('tickrec bars --rebuild: the same bars as the live recorder', () => {
 
   it('DAY in place repairs damaged and missing bar files of that day, keeping a replaced file as .bak', () => {
     const saved = new Map<string, ReturnType<typeof records>>();
-    for (const { exchg, code } of INSTR) for (const k of KINDS) {
-      const f = path.join(root, 'rt', k, exchg, '20250103', `${code}.dmb`);
-      saved.set(f, records(f));
-    }
+    for (const { exchg, code } of INSTR)
+      for (const k of KINDS) {
+        const f = path.join(root, 'rt', k, exchg, '20250103', `${code}.dmb`);
+        saved.set(f, records(f));
+      }
     const damaged = path.join(root, 'rt', 'min1', 'CFFEX', '20250103', 'IF2503.dmb');
     const first = barsInFiles(root, 'min1', 'CFFEX', 'IF2503')[0]!;
     writeBarFile(damaged, 'min1', 20250103, [first]); // a bar file that lost bars

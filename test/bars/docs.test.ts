@@ -42,7 +42,11 @@ describe('docs/bars.md', () => {
   });
 
   it('its example table is what the engine does', () => {
-    const rows = [...doc.matchAll(/^\| (?:\w{3} )?(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{3}))?( UTC)?[^|]*\| (\w+)\.(\w+) \| (\d{12}|no bar[^|]*) \| (\d{8}|-) \|$/gm)];
+    const rows = [
+      ...doc.matchAll(
+        /^\| (?:\w{3} )?(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{3}))?( UTC)?[^|]*\| (\w+)\.(\w+) \| (\d{12}|no bar[^|]*) \| (\d{8}|-) \|$/gm,
+      ),
+    ];
     expect(rows.length).toBe(8);
     const book = bundledSessions();
     for (const m of rows) {
@@ -56,7 +60,11 @@ describe('docs/bars.md', () => {
       e.flush();
       const bars = c.get('min1', exchg, code);
       if (m[11]!.startsWith('no bar')) expect(bars, m[0]).toEqual([]);
-      else expect(bars.map((b) => [b.time + 199000000000, b.date]), m[0]).toEqual([[Number(m[11]), Number(m[12])]]);
+      else
+        expect(
+          bars.map((b) => [b.time + 199000000000, b.date]),
+          m[0],
+        ).toEqual([[Number(m[11]), Number(m[12])]]);
     }
   });
 });
@@ -75,12 +83,18 @@ describe('docs/sessions.md', () => {
   const doc = read('docs/sessions.md');
 
   it('describes every key of the sessions file and of a session', () => {
-    const sessionShape = (SessionsFileSchema.shape.sessions as unknown as { valueType: { shape: Record<string, unknown> } }).valueType.shape;
-    for (const k of [...Object.keys(SessionsFileSchema.shape), ...Object.keys(sessionShape)]) expect(doc, `key ${k}`).toContain(`| \`${k}\` |`);
+    const sessionShape = (SessionsFileSchema.shape.sessions as unknown as { valueType: { shape: Record<string, unknown> } }).valueType
+      .shape;
+    for (const k of [...Object.keys(SessionsFileSchema.shape), ...Object.keys(sessionShape)])
+      expect(doc, `key ${k}`).toContain(`| \`${k}\` |`);
   });
 
   it('its trading-date examples are what the rule gives', () => {
-    const rows = [...doc.matchAll(/^\| (?:\w{3} )?(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})(?: UTC)? \| (\w+) \([^)]*\) \| (?:\w{3} )?(\d{4})-(\d{2})-(\d{2})/gm)];
+    const rows = [
+      ...doc.matchAll(
+        /^\| (?:\w{3} )?(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})(?: UTC)? \| (\w+) \([^)]*\) \| (?:\w{3} )?(\d{4})-(\d{2})-(\d{2})/gm,
+      ),
+    ];
     expect(rows.length).toBe(7);
     const book = bundledSessions();
     for (const m of rows) {

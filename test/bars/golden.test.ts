@@ -28,7 +28,9 @@ describe('refusals', () => {
     expect(errorOf(() => parsePeriods([5, 15]))).toMatch(/must include 1/);
     expect(errorOf(() => parsePeriods([1, 7]))).toMatch(/7 is not a bar period/);
     expect(errorOf(() => parsePeriods([1, '5']))).toMatch(/"5" is not a bar period/);
-    expect(errorOf(() => new BarEngine({ sessions: bundledSessions(), periods: [1, 2 as BarPeriod], emit: () => {} }))).toMatch(/2 is not a bar period/);
+    expect(errorOf(() => new BarEngine({ sessions: bundledSessions(), periods: [1, 2 as BarPeriod], emit: () => {} }))).toMatch(
+      /2 is not a bar period/,
+    );
     expect(parsePeriods([60, 1, 5, 5])).toEqual([1, 5, 60]);
   });
 
@@ -45,7 +47,20 @@ describe('refusals', () => {
   });
 
   it('a tick of an instrument without a session makes no bar and is counted', () => {
-    const { c, e, verdicts } = run([1, 5], [tick({ exchg: 'NYMEX', code: 'CL2503', trading_date: 20250106, action_date: 20250106, action_time: 100000000, price: 70, volume: 1 })]);
+    const { c, e, verdicts } = run(
+      [1, 5],
+      [
+        tick({
+          exchg: 'NYMEX',
+          code: 'CL2503',
+          trading_date: 20250106,
+          action_date: 20250106,
+          action_time: 100000000,
+          price: 70,
+          volume: 1,
+        }),
+      ],
+    );
     expect(verdicts).toEqual(['no_session']);
     expect(e.stats.noSession).toBe(1);
     expect(c.byKey.size).toBe(0);
@@ -91,7 +106,17 @@ describe('minute labels (plan.ts L1-L6)', () => {
 describe('golden bars', () => {
   it('SHFE au (21:00-02:30 night crossing midnight): auction, end of night, tolerance, a tick after the end, the day session', () => {
     const T = (d: number, t: number, p: number, v: number, oi: number, diff: number) =>
-      tick({ exchg: 'SHFE', code: 'au2506', trading_date: 20250106, action_date: d, action_time: t, price: p, volume: v, open_interest: oi, diff_interest: diff });
+      tick({
+        exchg: 'SHFE',
+        code: 'au2506',
+        trading_date: 20250106,
+        action_date: d,
+        action_time: t,
+        price: p,
+        volume: v,
+        open_interest: oi,
+        diff_interest: diff,
+      });
     // Friday 2025-01-03 night → trading date Monday 2025-01-06.
     const { c, verdicts } = run(
       [1, 5, 60],
@@ -136,7 +161,17 @@ describe('golden bars', () => {
 
   it('SHFE rb (21:00-23:00; breaks 10:15-10:30 and 11:30-13:30): section ends, ticks in breaks, derived buckets cut at breaks', () => {
     const T = (d: number, t: number, p: number, v: number, oi: number, diff: number) =>
-      tick({ exchg: 'SHFE', code: 'rb2505', trading_date: 20250103, action_date: d, action_time: t, price: p, volume: v, open_interest: oi, diff_interest: diff });
+      tick({
+        exchg: 'SHFE',
+        code: 'rb2505',
+        trading_date: 20250103,
+        action_date: d,
+        action_time: t,
+        price: p,
+        volume: v,
+        open_interest: oi,
+        diff_interest: diff,
+      });
     const { c, verdicts } = run(
       [1, 5, 15, 30, 60],
       [
@@ -207,7 +242,17 @@ describe('golden bars', () => {
 
   it('CFFEX IF: auction 09:25-09:29 folded into 09:31, a minute without ticks makes no bar, 11:30 section end, 13:00', () => {
     const T = (t: number, p: number, v: number, oi: number, diff: number) =>
-      tick({ exchg: 'CFFEX', code: 'IF2503', trading_date: 20250106, action_date: 20250106, action_time: t, price: p, volume: v, open_interest: oi, diff_interest: diff });
+      tick({
+        exchg: 'CFFEX',
+        code: 'IF2503',
+        trading_date: 20250106,
+        action_date: 20250106,
+        action_time: t,
+        price: p,
+        volume: v,
+        open_interest: oi,
+        diff_interest: diff,
+      });
     const { c, verdicts } = run(
       [1, 5],
       [
@@ -244,11 +289,7 @@ describe('golden bars', () => {
       tick({ exchg: 'BINANCE', code: 'BTCUSDT', trading_date: d, action_date: d, action_time: t, price: p, volume: v, turn_over: money });
     const { c } = run(
       [1, 5, 60],
-      [
-        T(20250105, 235930000, 95000, 0.5, 47500),
-        T(20250105, 235959900, 95000.5, 0.25, 23750.125),
-        T(20250106, 0, 95001, 0.5, 47500.5),
-      ],
+      [T(20250105, 235930000, 95000, 0.5, 47500), T(20250105, 235959900, 95000.5, 0.25, 23750.125), T(20250106, 0, 95001, 0.5, 47500.5)],
     );
     expect(c.get('min1', 'BINANCE', 'BTCUSDT')).toEqual([
       bar(20250105, 3501060000, 95000, 95000.5, 95000, 95000.5, 0.75, 71250.125, 0, 0),
@@ -267,7 +308,8 @@ describe('golden bars', () => {
   it('live, a later tick closes the open bar at once; the derived bar closes with its last minute', () => {
     const c = new Collector();
     const e = new BarEngine({ sessions: bundledSessions(), periods: [1, 5], emit: c.emit });
-    const T = (t: number, p: number) => tick({ exchg: 'CFFEX', code: 'IF2503', trading_date: 20250106, action_date: 20250106, action_time: t, price: p, volume: 1 });
+    const T = (t: number, p: number) =>
+      tick({ exchg: 'CFFEX', code: 'IF2503', trading_date: 20250106, action_date: 20250106, action_time: t, price: p, volume: 1 });
     e.onTick(T(93000000, 1));
     expect(c.order).toEqual([]);
     e.onTick(T(93400000, 2)); // → 09:35, the last minute of the 09:35 bucket

@@ -52,7 +52,8 @@ const IF = (t: number, p: number, date = 20250106, code = 'IF2503') =>
 
 describe('closed-event files', () => {
   it('a session name that fails the name rule cannot name a file', () => {
-    for (const bad of ['../x', '', '.', 'a/b', '_x']) expect(errorOf(() => barsClosedPath('/r', bad))).toMatch(/cannot name a closed-event file/);
+    for (const bad of ['../x', '', '.', 'a/b', '_x'])
+      expect(errorOf(() => barsClosedPath('/r', bad))).toMatch(/cannot name a closed-event file/);
     expect(barsClosedPath('/r', 'SD0930')).toBe(path.join('/r', 'rt', 'closed', 'SD0930.dmb'));
   });
 
@@ -95,7 +96,10 @@ describe('LiveBars with a writer pool', () => {
     expect(barsInFiles(root, 'min15', 'CFFEX', 'IF2503')).toEqual([]); // 09:45 still open
     bars.onTimer(shanghai(20250106, 94503000));
     expect(barsInFiles(root, 'min15', 'CFFEX', 'IF2503')).toEqual([bar(20250106, 3501060945, 10, 11, 10, 11, 2, 200, 7, 0)]);
-    expect(diskHeader(path.join(root, 'rt', 'min15', 'CFFEX', 'IF2503.dmb'))).toMatchObject({ type: TickrecBlockType.RT_MIN15, date: 20250106 });
+    expect(diskHeader(path.join(root, 'rt', 'min15', 'CFFEX', 'IF2503.dmb'))).toMatchObject({
+      type: TickrecBlockType.RT_MIN15,
+      date: 20250106,
+    });
     expect(readBarsClosed(barsClosedPath(root, 'SD0930')).map((e) => e.time)).toEqual([3501060932, 3501060935, 3501060945]);
     bars.stop(shanghai(20250106, 94600000));
     pool.closeAll();
@@ -169,7 +173,8 @@ describe('LiveBars with a writer pool', () => {
     for (const t of ticks.slice(4)) b.write(t);
     b.bars.onTimer(shanghai(20250106, 110000000));
     b.pool.closeAll();
-    for (const k of ['min1', 'min5'] as const) expect(barsInFiles(crashed, k, 'CFFEX', 'IF2503'), k).toEqual(barsInFiles(whole, k, 'CFFEX', 'IF2503'));
+    for (const k of ['min1', 'min5'] as const)
+      expect(barsInFiles(crashed, k, 'CFFEX', 'IF2503'), k).toEqual(barsInFiles(whole, k, 'CFFEX', 'IF2503'));
     expect(barsInFiles(whole, 'min5', 'CFFEX', 'IF2503')).toEqual([
       bar(20250106, 3501061005, 5, 8, 4, 7, 5, 500, 7, 0),
       bar(20250106, 3501061010, 9, 9, 9, 9, 1, 100, 7, 0),
@@ -211,13 +216,21 @@ describe('LiveBars with a writer pool', () => {
           r.pool.closeAll();
           expect(r.problems).toEqual([]);
           for (const { exchg, code } of INSTRUMENTS) {
-            for (const k of KINDS) expect(barsInFiles(root, k, exchg, code), `${k} ${exchg}.${code}`).toEqual(rebuiltBars(root, k, exchg, code, PERIODS));
+            for (const k of KINDS)
+              expect(barsInFiles(root, k, exchg, code), `${k} ${exchg}.${code}`).toEqual(rebuiltBars(root, k, exchg, code, PERIODS));
           }
           // closed events: increasing, no repeat across the restart
           for (const s of ['FN0230', 'FN2300', 'SD0930', 'UTC24']) {
             const dir = path.join(root, 'rt', 'closed');
             const files = fs.existsSync(dir)
-              ? [...fs.readdirSync(dir).filter((d) => /^\d{8}$/.test(d)).sort().map((d) => path.join(dir, d, `${s}.dmb`)), path.join(dir, `${s}.dmb`)]
+              ? [
+                  ...fs
+                    .readdirSync(dir)
+                    .filter((d) => /^\d{8}$/.test(d))
+                    .sort()
+                    .map((d) => path.join(dir, d, `${s}.dmb`)),
+                  path.join(dir, `${s}.dmb`),
+                ]
               : [];
             events.length = 0;
             for (const f of files) if (fs.existsSync(f)) events.push(...readBarsClosed(f).map((e) => e.time));

@@ -20,34 +20,39 @@ describe('live bars equal offline bars', () => {
     const dir = makeTempDir('tickrec-bars-prop-');
     let run = 0;
     fc.assert(
-      fc.property(fc.constantFrom(...STARTS), fc.array(stepArb, { minLength: 1, maxLength: 120 }), fc.constantFrom(0, 1000, 3000), (start, steps, graceMs) => {
-        run++;
-        const ticks = ticksOf(start, steps);
-        // live
-        const live = new Collector();
-        const engine = new BarEngine({ sessions: bundledSessions(), periods: PERIODS, graceMs, emit: live.emit, barsClosed: () => {} });
-        let prev = start;
-        for (const t of ticks) {
-          for (const now of timerNows(prev, t.epoch, graceMs, t.timers)) {
-            engine.onTimer(now);
-            prev = now;
+      fc.property(
+        fc.constantFrom(...STARTS),
+        fc.array(stepArb, { minLength: 1, maxLength: 120 }),
+        fc.constantFrom(0, 1000, 3000),
+        (start, steps, graceMs) => {
+          run++;
+          const ticks = ticksOf(start, steps);
+          // live
+          const live = new Collector();
+          const engine = new BarEngine({ sessions: bundledSessions(), periods: PERIODS, graceMs, emit: live.emit, barsClosed: () => {} });
+          let prev = start;
+          for (const t of ticks) {
+            for (const now of timerNows(prev, t.epoch, graceMs, t.timers)) {
+              engine.onTimer(now);
+              prev = now;
+            }
+            expect(engine.onTick(t.rec)).not.toBe('late');
           }
-          expect(engine.onTick(t.rec)).not.toBe('late');
-        }
-        engine.onTimer(ticks[ticks.length - 1]!.epoch + 10 * 86_400_000);
-        expect(engine.flush(), 'the timer closed every bar').toBe(0);
-        // offline, from real tick files
-        for (const { exchg, code } of INSTRUMENTS) {
-          const mine = ticks.filter((t) => t.rec.exchg === exchg && t.rec.code === code).map((t) => t.rec);
-          if (mine.length === 0) continue;
-          const file = path.join(dir, String(run), 'rt', 'ticks', exchg, `${code}.dmb`);
-          const w = RtWriter.open(file, { kind: TICK_KIND, date: mine[0]!.trading_date, initialCapacity: 4 });
-          for (const r of mine) w.append(r);
-          w.close();
-          const off = rebuildTickFile(file, { sessions: bundledSessions(), periods: PERIODS });
-          for (const k of KINDS) expect(live.get(k, exchg, code), `${k} ${exchg}.${code}`).toEqual(off.bars.get(k));
-        }
-      }),
+          engine.onTimer(ticks[ticks.length - 1]!.epoch + 10 * 86_400_000);
+          expect(engine.flush(), 'the timer closed every bar').toBe(0);
+          // offline, from real tick files
+          for (const { exchg, code } of INSTRUMENTS) {
+            const mine = ticks.filter((t) => t.rec.exchg === exchg && t.rec.code === code).map((t) => t.rec);
+            if (mine.length === 0) continue;
+            const file = path.join(dir, String(run), 'rt', 'ticks', exchg, `${code}.dmb`);
+            const w = RtWriter.open(file, { kind: TICK_KIND, date: mine[0]!.trading_date, initialCapacity: 4 });
+            for (const r of mine) w.append(r);
+            w.close();
+            const off = rebuildTickFile(file, { sessions: bundledSessions(), periods: PERIODS });
+            for (const k of KINDS) expect(live.get(k, exchg, code), `${k} ${exchg}.${code}`).toEqual(off.bars.get(k));
+          }
+        },
+      ),
       { numRuns: 150 },
     );
   });

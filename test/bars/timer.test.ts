@@ -57,7 +57,9 @@ describe('the timer', () => {
 
   it('closes the end of a night session crossing midnight (SHFE au, Saturday 02:30) with no further tick', () => {
     const { e, events, c } = engine();
-    e.onTick(tick({ exchg: 'SHFE', code: 'au2506', trading_date: 20250106, action_date: 20250104, action_time: 22959000, price: 600, volume: 2 }));
+    e.onTick(
+      tick({ exchg: 'SHFE', code: 'au2506', trading_date: 20250106, action_date: 20250104, action_time: 22959000, price: 600, volume: 2 }),
+    );
     e.onTimer(shanghai(20250104, 23002999));
     expect(c.order).toEqual([]);
     e.onTimer(shanghai(20250104, 23003000));
@@ -70,7 +72,17 @@ describe('the timer', () => {
 
   it('closes the 00:00 bar of a UTC session by the UTC clock', () => {
     const { e, c, events } = engine();
-    e.onTick(tick({ exchg: 'BINANCE', code: 'ETHUSDT', trading_date: 20250105, action_date: 20250105, action_time: 235959000, price: 3300, volume: 0.1 }));
+    e.onTick(
+      tick({
+        exchg: 'BINANCE',
+        code: 'ETHUSDT',
+        trading_date: 20250105,
+        action_date: 20250105,
+        action_time: 235959000,
+        price: 3300,
+        volume: 0.1,
+      }),
+    );
     e.onTimer(epochOfLocal(20250106, 2999, 'UTC'));
     expect(c.order).toEqual([]);
     e.onTimer(epochOfLocal(20250106, 3000, 'UTC'));

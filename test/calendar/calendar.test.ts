@@ -34,8 +34,20 @@ function sessionsFile(patch: Record<string, unknown> = {}): Record<string, unkno
   return {
     holidays: [20250404],
     sessions: {
-      NIGHT: { timezone: 'Asia/Shanghai', day_starts: '20:00', sections: [['21:00', '01:00'], ['09:00', '15:00']] },
-      DAY: { sections: [['09:30', '11:30'], ['13:00', '15:00']] },
+      NIGHT: {
+        timezone: 'Asia/Shanghai',
+        day_starts: '20:00',
+        sections: [
+          ['21:00', '01:00'],
+          ['09:00', '15:00'],
+        ],
+      },
+      DAY: {
+        sections: [
+          ['09:30', '11:30'],
+          ['13:00', '15:00'],
+        ],
+      },
       CRYPTO: { timezone: 'UTC', sections: [['00:00', '24:00']] },
     },
     products: { 'SHFE.cu': 'NIGHT', 'CFFEX.IF': 'DAY', 'BINANCE.*': 'CRYPTO' },
@@ -65,9 +77,15 @@ describe('buildSessionBook: invalid files', () => {
   });
 
   it('rejects hours past 24 and minutes past 59', () => {
-    expect(errorOf(() => buildSessionBook(withSession('BAD', { sections: [['25:00', '26:00']] }), 's.json'))).toContain('sessions.BAD.sections.0.0');
-    expect(errorOf(() => buildSessionBook(withSession('BAD', { sections: [['09:60', '10:00']] }), 's.json'))).toContain('sessions.BAD.sections.0.0');
-    expect(errorOf(() => buildSessionBook(withSession('BAD', { sections: [['09:00', '10:00']], day_starts: '2000' }), 's.json'))).toContain('sessions.BAD.day_starts');
+    expect(errorOf(() => buildSessionBook(withSession('BAD', { sections: [['25:00', '26:00']] }), 's.json'))).toContain(
+      'sessions.BAD.sections.0.0',
+    );
+    expect(errorOf(() => buildSessionBook(withSession('BAD', { sections: [['09:60', '10:00']] }), 's.json'))).toContain(
+      'sessions.BAD.sections.0.0',
+    );
+    expect(errorOf(() => buildSessionBook(withSession('BAD', { sections: [['09:00', '10:00']], day_starts: '2000' }), 's.json'))).toContain(
+      'sessions.BAD.day_starts',
+    );
   });
 
   it('rejects times after 24:00 (the message promises "00:00 to 24:00")', () => {
@@ -89,7 +107,9 @@ describe('buildSessionBook: invalid files', () => {
   });
 
   it('rejects an unknown time zone, naming the source and the key path', () => {
-    const msg = errorOf(() => buildSessionBook(withSession('MARS', { timezone: 'Mars/Olympus_Mons', sections: [['09:00', '10:00']] }), 'my-sessions.json'));
+    const msg = errorOf(() =>
+      buildSessionBook(withSession('MARS', { timezone: 'Mars/Olympus_Mons', sections: [['09:00', '10:00']] }), 'my-sessions.json'),
+    );
     expect(msg).toContain('Mars/Olympus_Mons');
     // BUG: buildSession throws "session MARS: timezone ..." without the source or the key path.
     expect(msg).toContain('my-sessions.json');
@@ -104,7 +124,9 @@ describe('buildSessionBook: invalid files', () => {
   });
 
   it('rejects unknown keys, empty sections and bad holidays', () => {
-    expect(errorOf(() => buildSessionBook(withSession('X', { sections: [['09:00', '10:00']], dayStarts: '20:00' }), 's.json'))).toMatch(/sessions\.X.*dayStarts/);
+    expect(errorOf(() => buildSessionBook(withSession('X', { sections: [['09:00', '10:00']], dayStarts: '20:00' }), 's.json'))).toMatch(
+      /sessions\.X.*dayStarts/,
+    );
     expect(errorOf(() => buildSessionBook(withSession('X', { sections: [] }), 's.json'))).toContain('sessions.X.sections');
     expect(errorOf(() => buildSessionBook(sessionsFile({ holidays: [2025044] }), 's.json'))).toContain('holidays.0');
     expect(errorOf(() => buildSessionBook(sessionsFile({ extra: true }), 's.json'))).toContain('extra');

@@ -23,7 +23,9 @@ describe('Node flags', () => {
   });
 
   it('this node accepts them, and the shebang line runs the CLI through env -S', () => {
-    const plain = spawnSync(process.execPath, [...NODE_FLAGS, '-e', 'process.stdout.write(JSON.stringify(process.execArgv))'], { encoding: 'utf8' });
+    const plain = spawnSync(process.execPath, [...NODE_FLAGS, '-e', 'process.stdout.write(JSON.stringify(process.execArgv))'], {
+      encoding: 'utf8',
+    });
     expect(plain.stderr).toBe('');
     expect((JSON.parse(plain.stdout) as string[]).slice(0, NODE_FLAGS.length)).toEqual([...NODE_FLAGS]);
     // What the kernel does with the shebang: env gets the rest of the line as one argument.

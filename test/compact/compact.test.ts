@@ -49,7 +49,10 @@ describe('refusals', () => {
     const root = makeTempDir();
     makeRoot(root, { dates: [20250106], instruments: INSTRUMENTS.slice(0, 1) });
     // A live holder: this very process (pid alive), written as the lock format says.
-    fs.writeFileSync(path.join(root, COMPACT_LOCK_FILE), JSON.stringify({ pid: process.pid, host: os.hostname(), procStart: null, since: 'x', command: 'tickrec compact' }));
+    fs.writeFileSync(
+      path.join(root, COMPACT_LOCK_FILE),
+      JSON.stringify({ pid: process.pid, host: os.hostname(), procStart: null, since: 'x', command: 'tickrec compact' }),
+    );
     expect(() => runCompaction({ root })).toThrow(/another tickrec compact is running/);
     expect(finishedFiles(root).length).toBeGreaterThan(0);
   });
@@ -57,7 +60,10 @@ describe('refusals', () => {
   it('takes over the lock of a compaction that died', () => {
     const root = makeTempDir();
     const exp = makeRoot(root, { dates: [20250106], instruments: INSTRUMENTS.slice(0, 1) });
-    fs.writeFileSync(path.join(root, COMPACT_LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), procStart: null, since: 'x', command: 'dead' }));
+    fs.writeFileSync(
+      path.join(root, COMPACT_LOCK_FILE),
+      JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), procStart: null, since: 'x', command: 'dead' }),
+    );
     const logs: string[] = [];
     runCompaction({ root, onLog: (l) => logs.push(l) });
     expect(logs.join('\n')).toMatch(/compact.lock: took over a stale lock of pid 4206649 .*no longer running/);
@@ -136,7 +142,11 @@ describe('compaction', () => {
     makeRoot(root, { dates: DATES.slice(0, 3), instruments: INSTRUMENTS.slice(0, 2) });
     const s = runCompaction({ root, date: DATES[1]! });
     expect(s.days).toBe(1);
-    expect(scanRoot(root).work.map((w) => w.date).sort()).not.toContain(DATES[1]);
+    expect(
+      scanRoot(root)
+        .work.map((w) => w.date)
+        .sort(),
+    ).not.toContain(DATES[1]);
     expect(scanRoot(root).work.length).toBe(2 * 2 * 4);
   });
 

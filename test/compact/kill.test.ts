@@ -49,7 +49,9 @@ describe('kill -9 during compaction', () => {
         expect(s.failures, `trial ${trial} (seed ${SEED}, step ${at})`).toEqual([]);
         expect(finishedFiles(root)).toEqual([]);
         checkCompacted(root, exp);
-        expect(hashTree(`${root}/his`), `trial ${trial} (seed ${SEED}, step ${at}): same bytes as an uninterrupted run`).toBe(hashTree(`${ref.root}/his`));
+        expect(hashTree(`${root}/his`), `trial ${trial} (seed ${SEED}, step ${at}): same bytes as an uninterrupted run`).toBe(
+          hashTree(`${ref.root}/his`),
+        );
         const v = verifyRoot({ root, deep: true, sessions: bundledSessionBook() });
         expect(v.problems, `trial ${trial} (seed ${SEED}, step ${at})`).toEqual([]);
         fs.rmSync(root, { recursive: true, force: true });

@@ -17,7 +17,10 @@ afterEach(() => removeTempDirs());
 const sessions = bundledSessionBook();
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test/compact/helpers/cli.ts'), ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test/compact/helpers/cli.ts'), ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -30,7 +33,9 @@ describe('verify finds problems', () => {
     const gaps = r.problems.filter((p) => p.problem.startsWith('gap:'));
     expect(gaps.map((g) => g.problem)).toContain('gap: no tick data for SHFE.rb2505 on trading day 20250107 (data before and after it)');
     expect(gaps.find((g) => g.problem.includes('no min1 data'))?.file).toBe(hisHistoryPath(root, hisKindByName('min1')!, 'SHFE', 'rb2505'));
-    expect(gaps.find((g) => g.problem.includes('no tick data'))?.file).toBe(hisDayPath(root, hisKindByName('tick')!, 'SHFE', 20250107, 'rb2505'));
+    expect(gaps.find((g) => g.problem.includes('no tick data'))?.file).toBe(
+      hisDayPath(root, hisKindByName('tick')!, 'SHFE', 20250107, 'rb2505'),
+    );
     expect(gaps.length).toBe(5); // tick, trade, min1, min5, day
   });
 

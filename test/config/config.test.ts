@@ -99,7 +99,14 @@ describe('parseConfig: defaults', () => {
       ],
       metrics: { enabled: true, host: '127.0.0.1', port: 9464 },
       log: { level: 'info', reject_log_interval_ms: 10_000 },
-      storage: { initial_capacity_ticks: 2500, initial_capacity_trades: 5000, sync_interval_ms: 1000, max_open_files: 4096, roll_by_clock: true, roll_grace_ms: 60_000 },
+      storage: {
+        initial_capacity_ticks: 2500,
+        initial_capacity_trades: 5000,
+        sync_interval_ms: 1000,
+        max_open_files: 4096,
+        roll_by_clock: true,
+        roll_grace_ms: 60_000,
+      },
       bars: { enabled: true, periods: [1, 5], grace_ms: 3000, timer_ms: 250, closed_events: true },
     });
     expect(fs.existsSync(c.sessions!)).toBe(true);
@@ -152,7 +159,9 @@ describe('${ENV} substitution', () => {
 
   it('a substituted secret never appears in an error message', () => {
     const env = { TOKEN: 'hunter2-very-secret', BADURL: 'http://user:hunter2-very-secret@x' };
-    const e = configError(() => parse(minimal({ root: '', feeds: [{ ...FEED, url: '${BADURL}', headers: { Authorization: '${TOKEN}' } }] }), env));
+    const e = configError(() =>
+      parse(minimal({ root: '', feeds: [{ ...FEED, url: '${BADURL}', headers: { Authorization: '${TOKEN}' } }] }), env),
+    );
     expect(e.message).toContain('feeds[0].url');
     expect(e.message).not.toContain('hunter2');
   });

@@ -19,7 +19,11 @@ afterAll(() => removeTempDirs());
 function script(args: string[], env: NodeJS.ProcessEnv) {
   const e: NodeJS.ProcessEnv = { ...process.env, ...env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete e[k];
-  return spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-ctp.mjs'), ...args], { encoding: 'utf8', env: e, cwd: REPO_ROOT });
+  return spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-ctp.mjs'), ...args], {
+    encoding: 'utf8',
+    env: e,
+    cwd: REPO_ROOT,
+  });
 }
 
 describe('scripts/build-ctp.mjs', () => {
@@ -87,7 +91,10 @@ describe('packaging and docs', () => {
     const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
     for (const k of Object.keys(CtpFeedSchema.shape)) expect(readme, `README lacks ctp key ${k}`).toContain(`\`${k}\``);
     const src = fs.readFileSync(path.join(REPO_ROOT, 'src', 'feed', 'ctp', 'map.ts'), 'utf8');
-    const rules = src.slice(src.indexOf('// C1 '), src.indexOf('\n\nimport')).split('\n').map((l) => l.replace(/^\/\/ ?/, '').trim());
+    const rules = src
+      .slice(src.indexOf('// C1 '), src.indexOf('\n\nimport'))
+      .split('\n')
+      .map((l) => l.replace(/^\/\/ ?/, '').trim());
     const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'ctp.md'), 'utf8').replace(/\s+/g, ' ');
     for (const line of rules) expect(doc, `docs/ctp.md lacks: ${line}`).toContain(line.replace(/\s+/g, ' '));
   });

@@ -17,7 +17,17 @@ afterAll(() => removeTempDirs());
 
 const feed = (f: Record<string, unknown>) => ({
   root: '/data',
-  feeds: [{ type: 'ctp', fronts: ['tcp://127.0.0.1:10211'], broker_id: '9999', user_id: 'u007', password: '${CTP_PASSWORD}', subscribe: ['SHFE.rb2505'], ...f }],
+  feeds: [
+    {
+      type: 'ctp',
+      fronts: ['tcp://127.0.0.1:10211'],
+      broker_id: '9999',
+      user_id: 'u007',
+      password: '${CTP_PASSWORD}',
+      subscribe: ['SHFE.rb2505'],
+      ...f,
+    },
+  ],
 });
 const parse = (json: unknown, env: NodeJS.ProcessEnv = { CTP_PASSWORD: 'pw' }) => parseConfig(json, 'test.json', env, '/cfg');
 const error = (json: unknown, env?: NodeJS.ProcessEnv): string => {

@@ -131,14 +131,32 @@ describe('CtpFeed against the stand-in front', () => {
     front.tick(tick({ ExchangeID: '', InstrumentID: 'zz999' }));
     await front.ping();
     await until(() => h.ticks.length === 2 && h.rejects.length === 1, '2 ticks and 1 reject');
-    expect(h.ticks[0]).toMatchObject({ exchg: 'SHFE', code: 'rb2505', price: 3500, trading_date: 20250106, action_date: 20250103, action_time: 210001500, total_volume: 10 });
+    expect(h.ticks[0]).toMatchObject({
+      exchg: 'SHFE',
+      code: 'rb2505',
+      price: 3500,
+      trading_date: 20250106,
+      action_date: 20250103,
+      action_time: 210001500,
+      total_volume: 10,
+    });
     expect(h.ticks[1]).toMatchObject({ exchg: 'DCE', code: 'm2505', price: 2900, trading_date: 20250106, action_date: 20250103 });
     expect(h.ticks[0]!.settle_price).toBeUndefined(); // DBL_MAX from the front
     expect(h.rejects[0]!.reason).toBe('not_subscribed');
     expect(h.rejects[0]!.detail).toContain('zz999');
 
     const s = h.feed.stats();
-    expect(s).toMatchObject({ state: 'up', loggedIn: true, tradingDay: '20250106', connections: 1, reconnects: 0, subscribeRequests: 3, apiGeneration: 4, messages: 3, instruments: 7 });
+    expect(s).toMatchObject({
+      state: 'up',
+      loggedIn: true,
+      tradingDay: '20250106',
+      connections: 1,
+      reconnects: 0,
+      subscribeRequests: 3,
+      apiGeneration: 4,
+      messages: 3,
+      instruments: 7,
+    });
     expect(s.apiVersion).toContain('4-parameter');
     expect(h.events.map((e) => e.kind)).toEqual(['connected', 'logged_in', 'subscribed']);
 
@@ -196,7 +214,9 @@ describe('CtpFeed against the stand-in front', () => {
         await h.feed.stop();
       }
     }
-    expect(() => harness({ library: build.lib3, apiGeneration: 4 })).toThrow(/api_generation 4 does not match .* only the 3-parameter CreateFtdcMdApi/);
+    expect(() => harness({ library: build.lib3, apiGeneration: 4 })).toThrow(
+      /api_generation 4 does not match .* only the 3-parameter CreateFtdcMdApi/,
+    );
     expect(() => harness({ library: build.lib4, apiGeneration: 3 })).toThrow(/only the 4-parameter/);
   });
 
@@ -231,7 +251,13 @@ describe('CtpFeed against the stand-in front', () => {
     expect(s.queueOverflow).toBeGreaterThan(0);
     expect(h.ticks.length + s.queueOverflow).toBe(N);
     expect(s.messages).toBe(h.ticks.length);
-    await until(() => h.events.some((e) => e.kind === 'error' && /ticks dropped: the queue to JavaScript \(queue_max 16\) was full/.test(e.detail.error ?? '')), 'overflow report');
+    await until(
+      () =>
+        h.events.some(
+          (e) => e.kind === 'error' && /ticks dropped: the queue to JavaScript \(queue_max 16\) was full/.test(e.detail.error ?? ''),
+        ),
+      'overflow report',
+    );
     const before = h.ticks.length;
     front.tick(tick({ UpdateTime: '21:00:02' }));
     await until(() => h.ticks.length === before + 1, 'a tick after the flood');
@@ -297,7 +323,10 @@ describe('CtpFeed against the stand-in front', () => {
 describe('the native session', () => {
   it('a worker thread that ends with a running session (no release) does not take the process down', () => {
     for (let i = 0; i < 3; i++) {
-      const r = spawnSync(process.execPath, [path.join(import.meta.dirname, 'helpers', 'worker-teardown.mjs'), build.addon, build.lib4], { encoding: 'utf8', timeout: 30_000 });
+      const r = spawnSync(process.execPath, [path.join(import.meta.dirname, 'helpers', 'worker-teardown.mjs'), build.addon, build.lib4], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       expect(r.stderr).toBe('');
       expect(r.stdout).toContain('survived the worker teardown');
       expect(r.status).toBe(0);
@@ -330,7 +359,9 @@ describe('CtpFeed configuration errors', () => {
 
   it('no library and no CTP_SDK_DIR; a missing library; a library that is not CTP', () => {
     expect(configError({ env: {} }).message).toMatch(/set the feed's "library" .* or export CTP_SDK_DIR=/);
-    expect(configError({ env: { CTP_SDK_DIR: '/nonexistent/sdk' } }).message).toContain('/nonexistent/sdk/thostmduserapi_se.so does not exist');
+    expect(configError({ env: { CTP_SDK_DIR: '/nonexistent/sdk' } }).message).toContain(
+      '/nonexistent/sdk/thostmduserapi_se.so does not exist',
+    );
     expect(configError({ library: build.addon }).message).toContain('exports no CThostFtdcMdApi::CreateFtdcMdApi');
     const f = new CtpFeed({ ...base(), env: { CTP_SDK_DIR: build.sdk } });
     expect(f.library).toBe(path.join(build.sdk, 'thostmduserapi_se.so'));
@@ -339,7 +370,9 @@ describe('CtpFeed configuration errors', () => {
   it('a flow folder that cannot be created is E_IO; an API that fails to start is reported, not thrown', () => {
     const file = path.join(makeTempDir('tickrec-ctp-'), 'a-file');
     fs.writeFileSync(file, '');
-    expect(() => new CtpFeed({ ...base(), library: build.lib4, flowDir: path.join(file, 'flow') })).toThrow(/cannot create the CTP flow folder/);
+    expect(() => new CtpFeed({ ...base(), library: build.lib4, flowDir: path.join(file, 'flow') })).toThrow(
+      /cannot create the CTP flow folder/,
+    );
     const events: string[] = [];
     const fake = {
       abi: 'tickrec-ctp/1',
@@ -356,12 +389,17 @@ describe('CtpFeed configuration errors', () => {
     const f = new CtpFeed({ ...base(), library: build.lib4, addon: fake, onEvent: (k, d) => events.push(`${k}: ${d.error ?? ''}`) });
     f.start({ tick: () => undefined, trade: () => undefined, reject: () => undefined });
     expect(events).toEqual(['error: cannot start the CTP API: CThostFtdcMdApi::CreateFtdcMdApi returned null']);
-    expect(f.stats()).toMatchObject({ state: 'down', lastError: 'cannot start the CTP API: CThostFtdcMdApi::CreateFtdcMdApi returned null' });
+    expect(f.stats()).toMatchObject({
+      state: 'down',
+      lastError: 'cannot start the CTP API: CThostFtdcMdApi::CreateFtdcMdApi returned null',
+    });
   });
 
   it('subscriptions must be explicit EXCHG.CODE, one exchange per code; fronts must be tcp://', () => {
     expect(configError({ library: build.lib4, subscribe: ['*'] }).message).toContain('CTP needs explicit instrument codes');
-    expect(configError({ library: build.lib4, subscribe: ['SHFE.rb2505', 'DCE.rb2505'] }).message).toContain('code rb2505 is listed under SHFE and DCE');
+    expect(configError({ library: build.lib4, subscribe: ['SHFE.rb2505', 'DCE.rb2505'] }).message).toContain(
+      'code rb2505 is listed under SHFE and DCE',
+    );
     expect(configError({ library: build.lib4, fronts: ['ws://x:1'] }).message).toContain('is not tcp://HOST:PORT');
     expect(configError({ library: build.lib4, brokerId: 'x'.repeat(11) }).message).toContain('broker_id');
   });

@@ -77,7 +77,19 @@ const ctx: CtpMapContext = { exchangeOf: (c) => subs.get(c) };
 describe('C1: DBL_MAX is "no value"', () => {
   it('optional numbers become undefined, book prices 0', () => {
     const t = mapDepthMarketData(ctp({ BidPrice1: 3499, BidVolume1: 5 }), ctx);
-    for (const k of ['open', 'high', 'low', 'settle_price', 'upper_limit', 'lower_limit', 'total_turnover', 'open_interest', 'pre_close', 'pre_settle', 'pre_interest'] as const) {
+    for (const k of [
+      'open',
+      'high',
+      'low',
+      'settle_price',
+      'upper_limit',
+      'lower_limit',
+      'total_turnover',
+      'open_interest',
+      'pre_close',
+      'pre_settle',
+      'pre_interest',
+    ] as const) {
       expect(t[k], k).toBeUndefined();
     }
     expect(t.bid_prices).toEqual([3499, 0, 0, 0, 0]);
@@ -87,10 +99,38 @@ describe('C1: DBL_MAX is "no value"', () => {
 
   it('real values pass through unchanged (negative ones included)', () => {
     const t = mapDepthMarketData(
-      ctp({ OpenPrice: 3490, HighestPrice: 3510, LowestPrice: 3480, SettlementPrice: 3495, UpperLimitPrice: 3800, LowerLimitPrice: 3200, PreClosePrice: 3488, PreSettlementPrice: 3487, PreOpenInterest: 100000, OpenInterest: 100500, Turnover: 1.5e9, Volume: 4300, LastPrice: -12.5 }),
+      ctp({
+        OpenPrice: 3490,
+        HighestPrice: 3510,
+        LowestPrice: 3480,
+        SettlementPrice: 3495,
+        UpperLimitPrice: 3800,
+        LowerLimitPrice: 3200,
+        PreClosePrice: 3488,
+        PreSettlementPrice: 3487,
+        PreOpenInterest: 100000,
+        OpenInterest: 100500,
+        Turnover: 1.5e9,
+        Volume: 4300,
+        LastPrice: -12.5,
+      }),
       ctx,
     );
-    expect(t).toMatchObject({ open: 3490, high: 3510, low: 3480, settle_price: 3495, upper_limit: 3800, lower_limit: 3200, pre_close: 3488, pre_settle: 3487, pre_interest: 100000, open_interest: 100500, total_turnover: 1.5e9, total_volume: 4300, price: -12.5 });
+    expect(t).toMatchObject({
+      open: 3490,
+      high: 3510,
+      low: 3480,
+      settle_price: 3495,
+      upper_limit: 3800,
+      lower_limit: 3200,
+      pre_close: 3488,
+      pre_settle: 3487,
+      pre_interest: 100000,
+      open_interest: 100500,
+      total_turnover: 1.5e9,
+      total_volume: 4300,
+      price: -12.5,
+    });
     expect(t.volume).toBeUndefined(); // per-tick volume is the recorder's (N8)
     expect(t.turn_over).toBeUndefined();
   });
@@ -98,7 +138,10 @@ describe('C1: DBL_MAX is "no value"', () => {
   it('a LastPrice of DBL_MAX becomes NaN, which the recorder rejects as bad_price', () => {
     const t = mapDepthMarketData(ctp({ LastPrice: MAX }), ctx);
     expect(t.price).toBeNaN();
-    const n = new Normalizer({ sessions: buildSessionBook({ sessions: { D: { sections: [['09:00', '15:00']] } }, products: {}, default: 'D' }), recover: () => undefined });
+    const n = new Normalizer({
+      sessions: buildSessionBook({ sessions: { D: { sections: [['09:00', '15:00']] } }, products: {}, default: 'D' }),
+      recover: () => undefined,
+    });
     const v = n.tick(t);
     expect(v.ok).toBe(false);
     if (!v.ok) expect(v.reason).toBe('bad_price');
@@ -115,11 +158,26 @@ describe('C2: five book levels', () => {
   it('levels 1..5 in order, prices and volumes', () => {
     const t = mapDepthMarketData(
       ctp({
-        BidPrice1: 10, BidVolume1: 1, AskPrice1: 11, AskVolume1: 2,
-        BidPrice2: 9, BidVolume2: 3, AskPrice2: 12, AskVolume2: 4,
-        BidPrice3: 8, BidVolume3: 5, AskPrice3: 13, AskVolume3: 6,
-        BidPrice4: 7, BidVolume4: 7, AskPrice4: 14, AskVolume4: 8,
-        BidPrice5: 6, BidVolume5: 9, AskPrice5: 15, AskVolume5: 10,
+        BidPrice1: 10,
+        BidVolume1: 1,
+        AskPrice1: 11,
+        AskVolume1: 2,
+        BidPrice2: 9,
+        BidVolume2: 3,
+        AskPrice2: 12,
+        AskVolume2: 4,
+        BidPrice3: 8,
+        BidVolume3: 5,
+        AskPrice3: 13,
+        AskVolume3: 6,
+        BidPrice4: 7,
+        BidVolume4: 7,
+        AskPrice4: 14,
+        AskVolume4: 8,
+        BidPrice5: 6,
+        BidVolume5: 9,
+        AskPrice5: 15,
+        AskVolume5: 10,
       }),
       ctx,
     );
@@ -129,7 +187,7 @@ describe('C2: five book levels', () => {
     expect(t.ask_qty).toEqual([2, 4, 6, 8, 10]);
   });
 
-  it('an empty level (DBL_MAX price, volume 0) is zero; levels 6 to 10 are the recorder\'s zeros', () => {
+  it("an empty level (DBL_MAX price, volume 0) is zero; levels 6 to 10 are the recorder's zeros", () => {
     const t = mapDepthMarketData(ctp({ BidPrice1: 10, BidVolume1: 1, BidPrice3: 8, BidVolume3: 2 }), ctx);
     expect(t.bid_prices).toEqual([10, 0, 8, 0, 0]);
     expect(t.bid_qty).toEqual([1, 0, 2, 0, 0]);
@@ -181,7 +239,10 @@ describe('C5: TradingDay/ActionDay by exchange, Friday night across midnight', (
   ] as const;
   for (const c of cases) {
     it(`${c.ex} ${c.time}: TradingDay ${c.sent[0]}, ActionDay ${c.sent[1]} → trading 20250106, action ${c.time.startsWith('23') ? '20250103' : '20250104'}`, () => {
-      const t = mapDepthMarketData(ctp({ ExchangeID: c.ex, InstrumentID: c.code, TradingDay: c.sent[0], ActionDay: c.sent[1], UpdateTime: c.time }), ctx);
+      const t = mapDepthMarketData(
+        ctp({ ExchangeID: c.ex, InstrumentID: c.code, TradingDay: c.sent[0], ActionDay: c.sent[1], UpdateTime: c.time }),
+        ctx,
+      );
       expect(t.trading_date).toBe(20250106);
       expect(t.action_date).toBe(c.time.startsWith('23') ? 20250103 : 20250104);
     });

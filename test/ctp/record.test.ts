@@ -33,11 +33,15 @@ afterAll(async () => {
 function record(configFile: string, env: NodeJS.ProcessEnv) {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete childEnv.CTP_SDK_DIR;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'record', '-c', configFile, '--clock-start', '20250103 23:40'], {
-    cwd: REPO_ROOT,
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'record', '-c', configFile, '--clock-start', '20250103 23:40'],
+    {
+      cwd: REPO_ROOT,
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -106,42 +110,168 @@ const ten = (...v: number[]) => [...v, ...new Array<number>(10 - v.length).fill(
 // What the front sends (CTP field names; unset prices are DBL_MAX, as a real front sends them)
 // and what must be on disk. Friday 2025-01-03, night session of Monday 2025-01-06.
 const A: TickFields = {
-  ExchangeID: 'SHFE', InstrumentID: 'rb2505', TradingDay: '20250106', ActionDay: '20250103', UpdateTime: '23:30:00', UpdateMillisec: 500,
-  LastPrice: 3500, PreSettlementPrice: 3480, PreClosePrice: 3490, PreOpenInterest: 900, OpenPrice: 3485, HighestPrice: 3510, LowestPrice: 3480,
-  Volume: 100, Turnover: 35_000_000, OpenInterest: 1000, UpperLimitPrice: 3800, LowerLimitPrice: 3200,
-  BidPrice1: 3499, BidVolume1: 1, BidPrice2: 3498, BidVolume2: 2, BidPrice3: 3497, BidVolume3: 3, BidPrice4: 3496, BidVolume4: 4, BidPrice5: 3495, BidVolume5: 5,
-  AskPrice1: 3501, AskVolume1: 6, AskPrice2: 3502, AskVolume2: 7, AskPrice3: 3503, AskVolume3: 8, AskPrice4: 3504, AskVolume4: 9, AskPrice5: 3505, AskVolume5: 10,
+  ExchangeID: 'SHFE',
+  InstrumentID: 'rb2505',
+  TradingDay: '20250106',
+  ActionDay: '20250103',
+  UpdateTime: '23:30:00',
+  UpdateMillisec: 500,
+  LastPrice: 3500,
+  PreSettlementPrice: 3480,
+  PreClosePrice: 3490,
+  PreOpenInterest: 900,
+  OpenPrice: 3485,
+  HighestPrice: 3510,
+  LowestPrice: 3480,
+  Volume: 100,
+  Turnover: 35_000_000,
+  OpenInterest: 1000,
+  UpperLimitPrice: 3800,
+  LowerLimitPrice: 3200,
+  BidPrice1: 3499,
+  BidVolume1: 1,
+  BidPrice2: 3498,
+  BidVolume2: 2,
+  BidPrice3: 3497,
+  BidVolume3: 3,
+  BidPrice4: 3496,
+  BidVolume4: 4,
+  BidPrice5: 3495,
+  BidVolume5: 5,
+  AskPrice1: 3501,
+  AskVolume1: 6,
+  AskPrice2: 3502,
+  AskVolume2: 7,
+  AskPrice3: 3503,
+  AskVolume3: 8,
+  AskPrice4: 3504,
+  AskVolume4: 9,
+  AskPrice5: 3505,
+  AskVolume5: 10,
 };
 const A_REC = {
-  exchg: 'SHFE', code: 'rb2505', price: 3500, open: 3485, high: 3510, low: 3480, settle_price: 0, upper_limit: 3800, lower_limit: 3200,
-  total_volume: 100, volume: 100, total_turnover: 35_000_000, turn_over: 35_000_000, open_interest: 1000, diff_interest: 0,
-  trading_date: 20250106, action_date: 20250103, action_time: 233000500, pre_close: 3490, pre_settle: 3480, pre_interest: 900,
-  bid_prices: ten(3499, 3498, 3497, 3496, 3495), ask_prices: ten(3501, 3502, 3503, 3504, 3505), bid_qty: ten(1, 2, 3, 4, 5), ask_qty: ten(6, 7, 8, 9, 10),
+  exchg: 'SHFE',
+  code: 'rb2505',
+  price: 3500,
+  open: 3485,
+  high: 3510,
+  low: 3480,
+  settle_price: 0,
+  upper_limit: 3800,
+  lower_limit: 3200,
+  total_volume: 100,
+  volume: 100,
+  total_turnover: 35_000_000,
+  turn_over: 35_000_000,
+  open_interest: 1000,
+  diff_interest: 0,
+  trading_date: 20250106,
+  action_date: 20250103,
+  action_time: 233000500,
+  pre_close: 3490,
+  pre_settle: 3480,
+  pre_interest: 900,
+  bid_prices: ten(3499, 3498, 3497, 3496, 3495),
+  ask_prices: ten(3501, 3502, 3503, 3504, 3505),
+  bid_qty: ten(1, 2, 3, 4, 5),
+  ask_qty: ten(6, 7, 8, 9, 10),
 };
 const B_NO_PRICE: TickFields = { ...A, UpdateTime: '23:30:01', LastPrice: 'MAX', Volume: 100 };
 const C: TickFields = {
-  ExchangeID: '', InstrumentID: 'au2506', TradingDay: '20250106', ActionDay: '20250104', UpdateTime: '00:30:00', UpdateMillisec: 0,
-  LastPrice: 620.5, Volume: 5, Turnover: 3_102_500, OpenInterest: 200, BidPrice1: 620.4, BidVolume1: 2, AskPrice1: 620.6, AskVolume1: 1,
+  ExchangeID: '',
+  InstrumentID: 'au2506',
+  TradingDay: '20250106',
+  ActionDay: '20250104',
+  UpdateTime: '00:30:00',
+  UpdateMillisec: 0,
+  LastPrice: 620.5,
+  Volume: 5,
+  Turnover: 3_102_500,
+  OpenInterest: 200,
+  BidPrice1: 620.4,
+  BidVolume1: 2,
+  AskPrice1: 620.6,
+  AskVolume1: 1,
 };
 const C_REC = {
-  exchg: 'SHFE', code: 'au2506', price: 620.5, open: 0, settle_price: 0, total_volume: 5, volume: 5, total_turnover: 3_102_500, turn_over: 3_102_500,
-  open_interest: 200, trading_date: 20250106, action_date: 20250104, action_time: 3_000_000, pre_close: 0,
-  bid_prices: ten(620.4), ask_prices: ten(620.6), bid_qty: ten(2), ask_qty: ten(1),
+  exchg: 'SHFE',
+  code: 'au2506',
+  price: 620.5,
+  open: 0,
+  settle_price: 0,
+  total_volume: 5,
+  volume: 5,
+  total_turnover: 3_102_500,
+  turn_over: 3_102_500,
+  open_interest: 200,
+  trading_date: 20250106,
+  action_date: 20250104,
+  action_time: 3_000_000,
+  pre_close: 0,
+  bid_prices: ten(620.4),
+  ask_prices: ten(620.6),
+  bid_qty: ten(2),
+  ask_qty: ten(1),
 };
 const D: TickFields = {
-  ExchangeID: 'DCE', InstrumentID: 'm2505', TradingDay: '20250106', ActionDay: '20250106', UpdateTime: '23:30:00', UpdateMillisec: 0,
-  LastPrice: 2900, Volume: 50, Turnover: 1_450_000, OpenInterest: 300, BidPrice1: 2899, BidVolume1: 1, AskPrice1: 2901, AskVolume1: 1,
+  ExchangeID: 'DCE',
+  InstrumentID: 'm2505',
+  TradingDay: '20250106',
+  ActionDay: '20250106',
+  UpdateTime: '23:30:00',
+  UpdateMillisec: 0,
+  LastPrice: 2900,
+  Volume: 50,
+  Turnover: 1_450_000,
+  OpenInterest: 300,
+  BidPrice1: 2899,
+  BidVolume1: 1,
+  AskPrice1: 2901,
+  AskVolume1: 1,
 };
 const E: TickFields = { ...D, UpdateTime: '00:30:00', LastPrice: 2901, Volume: 60, Turnover: 1_740_100, OpenInterest: 305 };
 const F: TickFields = {
-  ExchangeID: 'CZCE', InstrumentID: 'SR505', TradingDay: '20250103', ActionDay: '20250103', UpdateTime: '23:30:00', UpdateMillisec: 0,
-  LastPrice: 5800, Volume: 1000, Turnover: 5_800_000, OpenInterest: 500, BidPrice1: 5799, BidVolume1: 3, AskPrice1: 5801, AskVolume1: 4,
+  ExchangeID: 'CZCE',
+  InstrumentID: 'SR505',
+  TradingDay: '20250103',
+  ActionDay: '20250103',
+  UpdateTime: '23:30:00',
+  UpdateMillisec: 0,
+  LastPrice: 5800,
+  Volume: 1000,
+  Turnover: 5_800_000,
+  OpenInterest: 500,
+  BidPrice1: 5799,
+  BidVolume1: 3,
+  AskPrice1: 5801,
+  AskVolume1: 4,
 };
-const G: TickFields = { ...F, TradingDay: '20250104', ActionDay: '20250104', UpdateTime: '00:30:00', LastPrice: 5801, Volume: 1010, Turnover: 5_858_010, OpenInterest: 505 };
+const G: TickFields = {
+  ...F,
+  TradingDay: '20250104',
+  ActionDay: '20250104',
+  UpdateTime: '00:30:00',
+  LastPrice: 5801,
+  Volume: 1010,
+  Turnover: 5_858_010,
+  OpenInterest: 505,
+};
 // After the reconnect: A again (the snapshot on subscribe), a new rb2505 tick, a regressed m2505 volume.
 const I: TickFields = {
-  ExchangeID: 'SHFE', InstrumentID: 'rb2505', TradingDay: '20250106', ActionDay: '20250103', UpdateTime: '23:30:02', UpdateMillisec: 0,
-  LastPrice: 3502, Volume: 110, Turnover: 35_350_200, OpenInterest: 1002, BidPrice1: 3501, BidVolume1: 1, AskPrice1: 3502, AskVolume1: 2,
+  ExchangeID: 'SHFE',
+  InstrumentID: 'rb2505',
+  TradingDay: '20250106',
+  ActionDay: '20250103',
+  UpdateTime: '23:30:02',
+  UpdateMillisec: 0,
+  LastPrice: 3502,
+  Volume: 110,
+  Turnover: 35_350_200,
+  OpenInterest: 1002,
+  BidPrice1: 3501,
+  BidVolume1: 1,
+  AskPrice1: 3502,
+  AskVolume1: 2,
 };
 const J: TickFields = { ...E, UpdateTime: '00:30:01', Volume: 55 };
 
@@ -162,15 +292,27 @@ describe('tickrec record with a ctp feed', () => {
 
     for (const t of [A, B_NO_PRICE, C, D, E, F, G]) front.tick(t);
     await front.ping();
-    await until(() => records(root, 'CZCE', 'SR505').length === 2 && records(root, 'DCE', 'm2505').length === 2, 'the first ticks on disk', detail);
+    await until(
+      () => records(root, 'CZCE', 'SR505').length === 2 && records(root, 'DCE', 'm2505').length === 2,
+      'the first ticks on disk',
+      detail,
+    );
 
     front.drop(0x2003);
     const c2 = c1 + 1;
     await front.waitCount('SUB', c2, 2);
-    await until(() => /logged_in/.test(p.stderr().slice(p.stderr().lastIndexOf('received an error packet'))), 'the second login in the log', detail);
+    await until(
+      () => /logged_in/.test(p.stderr().slice(p.stderr().lastIndexOf('received an error packet'))),
+      'the second login in the log',
+      detail,
+    );
     for (const t of [A, I, J]) front.tick(t);
     await front.ping();
-    await until(() => records(root, 'SHFE', 'rb2505').length === 2 && records(root, 'DCE', 'm2505').length === 3, 'the ticks after the reconnect', detail);
+    await until(
+      () => records(root, 'SHFE', 'rb2505').length === 2 && records(root, 'DCE', 'm2505').length === 3,
+      'the ticks after the reconnect',
+      detail,
+    );
     await new Promise((r) => setTimeout(r, 200)); // nothing more may come (the resent A is a duplicate)
 
     p.child.kill('SIGTERM');
@@ -181,24 +323,57 @@ describe('tickrec record with a ctp feed', () => {
     expect(rb[0]).toEqual(expect.objectContaining(A_REC));
     expect(rb[1]).toEqual(
       expect.objectContaining({
-        price: 3502, total_volume: 110, volume: 10, total_turnover: 35_350_200, turn_over: 350_200, open_interest: 1002, diff_interest: 2,
-        trading_date: 20250106, action_date: 20250103, action_time: 233002000, settle_price: 0, pre_close: 0,
-        bid_prices: ten(3501), ask_prices: ten(3502), bid_qty: ten(1), ask_qty: ten(2),
+        price: 3502,
+        total_volume: 110,
+        volume: 10,
+        total_turnover: 35_350_200,
+        turn_over: 350_200,
+        open_interest: 1002,
+        diff_interest: 2,
+        trading_date: 20250106,
+        action_date: 20250103,
+        action_time: 233002000,
+        settle_price: 0,
+        pre_close: 0,
+        bid_prices: ten(3501),
+        ask_prices: ten(3502),
+        bid_qty: ten(1),
+        ask_qty: ten(2),
       }),
     );
     expect(records(root, 'SHFE', 'au2506')).toEqual([expect.objectContaining(C_REC)]);
     const m = records(root, 'DCE', 'm2505');
-    expect(m.map((r) => [r.trading_date, r.action_date, r.action_time, r.price, r.total_volume, r.volume, r.total_turnover, r.turn_over, r.open_interest, r.diff_interest])).toEqual([
+    expect(
+      m.map((r) => [
+        r.trading_date,
+        r.action_date,
+        r.action_time,
+        r.price,
+        r.total_volume,
+        r.volume,
+        r.total_turnover,
+        r.turn_over,
+        r.open_interest,
+        r.diff_interest,
+      ]),
+    ).toEqual([
       [20250106, 20250103, 233000000, 2900, 50, 50, 1_450_000, 1_450_000, 300, 0],
       [20250106, 20250104, 3_000_000, 2901, 60, 10, 1_740_100, 290_100, 305, 5],
       [20250106, 20250104, 3_001_000, 2901, 55, 0, 1_740_100, 0, 305, 0], // volume regressed after the reconnect
     ]);
     const sr = records(root, 'CZCE', 'SR505');
-    expect(sr.map((r) => [r.trading_date, r.action_date, r.action_time, r.price, r.total_volume, r.volume, r.total_turnover, r.turn_over])).toEqual([
+    expect(
+      sr.map((r) => [r.trading_date, r.action_date, r.action_time, r.price, r.total_volume, r.volume, r.total_turnover, r.turn_over]),
+    ).toEqual([
       [20250106, 20250103, 233000000, 5800, 1000, 1000, 58_000_000, 58_000_000],
       [20250106, 20250104, 3_000_000, 5801, 1010, 10, 58_580_100, 580_100],
     ]);
-    for (const [ex, code] of [['SHFE', 'rb2505'], ['SHFE', 'au2506'], ['DCE', 'm2505'], ['CZCE', 'SR505']] as const) {
+    for (const [ex, code] of [
+      ['SHFE', 'rb2505'],
+      ['SHFE', 'au2506'],
+      ['DCE', 'm2505'],
+      ['CZCE', 'SR505'],
+    ] as const) {
       expect(diskHeader(path.join(root, 'rt', 'ticks', ex, `${code}.dmb`)).date, `${ex}.${code}`).toBe(20250106);
     }
 

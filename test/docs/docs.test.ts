@@ -13,7 +13,8 @@ describe('docs match the code', () => {
     const header = src.slice(src.indexOf('// N1 names'), src.indexOf('\n\nimport'));
     const rules = header.split('\n').map((l) => l.replace(/^\/\/ ?/, ''));
     const doc = read('docs/protocol.md');
-    for (const line of rules) expect(doc, `docs/protocol.md lacks the rule line: ${line}; run npx tsx scripts/gen-protocol-rules.ts`).toContain(line);
+    for (const line of rules)
+      expect(doc, `docs/protocol.md lacks the rule line: ${line}; run npx tsx scripts/gen-protocol-rules.ts`).toContain(line);
   });
 
   it('docs/errors.md has a section for every error code, and no other', () => {

@@ -87,7 +87,17 @@ const DBL_MAX = 1.7976931348623157e308;
 /** Placeholders replaced by number literals JSON.stringify cannot write. */
 const RAW: Record<string, string> = { '"@@INF@@"': '1e400', '"@@-INF@@"': '-1e400' };
 const HUGE_VALUES: unknown[] = [DBL_MAX, -DBL_MAX, 1e300, -1e300, 1e308, '@@INF@@', '@@-INF@@'];
-const REPAIRABLE = ['open', 'high', 'low', 'settle_price', 'upper_limit', 'lower_limit', 'pre_close', 'pre_settle', 'pre_interest'] as const;
+const REPAIRABLE = [
+  'open',
+  'high',
+  'low',
+  'settle_price',
+  'upper_limit',
+  'lower_limit',
+  'pre_close',
+  'pre_settle',
+  'pre_interest',
+] as const;
 /** Dates the mapper accepts (day 1..31) that are not calendar dates: the recorder's bad_date. */
 const NON_DATES = [20250230, 20250231, 20250431, 20250631, 20250931, 20251131, 20230229, 20240230];
 
@@ -139,7 +149,10 @@ const MUTATIONS: { apply: (o: Record<string, unknown>) => void; reason: string }
 const RAW_TEXTS: { text: string; rejects: Record<string, number> }[] = [
   { text: 'NaN', rejects: { malformed_json: 1 } },
   { text: '[NaN]', rejects: { malformed_json: 1 } },
-  { text: `{"type":"tick","exchg":"SHFE","code":"rb2505","price":NaN,"action_date":${DATE},"action_time":90000000}`, rejects: { malformed_json: 1 } },
+  {
+    text: `{"type":"tick","exchg":"SHFE","code":"rb2505","price":NaN,"action_date":${DATE},"action_time":90000000}`,
+    rejects: { malformed_json: 1 },
+  },
   { text: 'Infinity', rejects: { malformed_json: 1 } },
   { text: '[1e400]', rejects: { malformed_json: 1 } },
   { text: '{', rejects: { malformed_json: 1 } },
@@ -158,7 +171,10 @@ const RAW_TEXTS: { text: string; rejects: Record<string, number> }[] = [
   { text: '{"type":"tick"}', rejects: { missing_field: 1 } },
   { text: '[{"type":"heartbeat"},7,"x",null,[],{}]', rejects: { malformed_json: 4, missing_field: 1 } },
   { text: '{"__proto__":{"type":"tick"},"constructor":{"type":"tick"}}', rejects: { missing_field: 1 } },
-  { text: '{"type":"tick","__proto__":{"exchg":"SHFE","code":"rb2505","price":1,"action_date":20250106,"action_time":90000000}}', rejects: { missing_field: 1 } },
+  {
+    text: '{"type":"tick","__proto__":{"exchg":"SHFE","code":"rb2505","price":1,"action_date":20250106,"action_time":90000000}}',
+    rejects: { missing_field: 1 },
+  },
 ];
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -183,11 +199,17 @@ type FrameSpec =
   | { k: 'text'; s: string }
   | { k: 'binary'; bytes: number[] };
 
-type SpecialSpec = { k: 'big'; us: UnitSpec[] } | { k: 'tooMany'; n: number } | { k: 'oversized'; extra: number } | { k: 'badUtf8'; variant: number };
+type SpecialSpec =
+  { k: 'big'; us: UnitSpec[] } | { k: 'tooMany'; n: number } | { k: 'oversized'; extra: number } | { k: 'badUtf8'; variant: number };
 
 /** Top-level and array elements typed tick/trade would be parsed as records: random values must not be. */
 function looksLikeRecord(v: unknown): boolean {
-  const rec = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x) && Object.prototype.hasOwnProperty.call(x, 'type') && ['tick', 'trade'].includes((x as { type: unknown }).type as string);
+  const rec = (x: unknown) =>
+    x !== null &&
+    typeof x === 'object' &&
+    !Array.isArray(x) &&
+    Object.prototype.hasOwnProperty.call(x, 'type') &&
+    ['tick', 'trade'].includes((x as { type: unknown }).type as string);
   return rec(v) || (Array.isArray(v) && v.some(rec));
 }
 
@@ -215,35 +237,64 @@ function unitArb(validWeight: number): fc.Arbitrary<UnitSpec> {
       }),
     },
     { weight: 4, arbitrary: fc.record({ k: fc.constant('dup' as const), inst }) },
-    { weight: 4, arbitrary: fc.record({ k: fc.constant('ooo' as const), inst, back: fc.integer({ min: 1, max: 5000 }), earlierDay: fc.boolean() }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({ k: fc.constant('ooo' as const), inst, back: fc.integer({ min: 1, max: 5000 }), earlierDay: fc.boolean() }),
+    },
     {
       weight: 8,
-      arbitrary: fc.record({ k: fc.constant('badName' as const), inst, which: fc.integer({ min: 0, max: 2 }), a: hostileName, b: hostileName, trade: fc.boolean() }),
+      arbitrary: fc.record({
+        k: fc.constant('badName' as const),
+        inst,
+        which: fc.integer({ min: 0, max: 2 }),
+        a: hostileName,
+        b: hostileName,
+        trade: fc.boolean(),
+      }),
     },
     { weight: 4, arbitrary: fc.record({ k: fc.constant('badPrice' as const), inst, v: fc.nat(5) }) },
     { weight: 3, arbitrary: fc.record({ k: fc.constant('badDate' as const), inst, v: fc.nat(NON_DATES.length - 1) }) },
     { weight: 10, arbitrary: fc.record({ k: fc.constant('mapperBad' as const), inst, m: fc.nat(MUTATIONS.length - 1) }) },
     { weight: 6, arbitrary: fc.record({ k: fc.constant('garbage' as const), v: jsonGarbage }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('heartbeat' as const), extra: jsonGarbage }) },
-    { weight: 2, arbitrary: fc.record({ k: fc.constant('trade' as const), vol: fc.integer({ min: 0, max: 100_000 }), px: fc.integer({ min: 4, max: 400_000 }), step: fc.integer({ min: 1, max: 2000 }) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        k: fc.constant('trade' as const),
+        vol: fc.integer({ min: 0, max: 100_000 }),
+        px: fc.integer({ min: 4, max: 400_000 }),
+        step: fc.integer({ min: 1, max: 2000 }),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('tradeDup' as const) }) },
   );
 }
 
 const frameArb: fc.Arbitrary<FrameSpec> = fc.oneof(
   { weight: 20, arbitrary: fc.record({ k: fc.constant('single' as const), u: unitArb(8) }) },
-  { weight: 60, arbitrary: fc.record({ k: fc.constant('array' as const), us: fc.array(unitArb(8), { minLength: 1, maxLength: 50, size: 'max' }) }) },
+  {
+    weight: 60,
+    arbitrary: fc.record({ k: fc.constant('array' as const), us: fc.array(unitArb(8), { minLength: 1, maxLength: 50, size: 'max' }) }),
+  },
   { weight: 4, arbitrary: fc.record({ k: fc.constant('raw' as const), i: fc.nat(RAW_TEXTS.length - 1) }) },
   { weight: 5, arbitrary: fc.record({ k: fc.constant('text' as const), s: fc.string({ unit: 'binary', maxLength: 300 }) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('binary' as const), bytes: fc.array(fc.nat(255), { maxLength: 200 }) }) },
 );
 
-const specialsArb: fc.Arbitrary<SpecialSpec[]> = fc.tuple(
-  fc.array(fc.record({ k: fc.constant('big' as const), us: fc.array(unitArb(60), { minLength: 1000, maxLength: 2000, size: 'max' }) }), { minLength: 3, maxLength: 3 }),
-  fc.array(fc.record({ k: fc.constant('tooMany' as const), n: fc.integer({ min: 10_001, max: 10_100 }) }), { minLength: 2, maxLength: 2 }),
-  fc.array(fc.record({ k: fc.constant('oversized' as const), extra: fc.integer({ min: 1, max: 5000 }) }), { minLength: 4, maxLength: 4 }),
-  fc.array(fc.record({ k: fc.constant('badUtf8' as const), variant: fc.nat(3) }), { minLength: 3, maxLength: 3 }),
-).map(([a, b, c, d]) => [...a, ...b, ...c, ...d]);
+const specialsArb: fc.Arbitrary<SpecialSpec[]> = fc
+  .tuple(
+    fc.array(fc.record({ k: fc.constant('big' as const), us: fc.array(unitArb(60), { minLength: 1000, maxLength: 2000, size: 'max' }) }), {
+      minLength: 3,
+      maxLength: 3,
+    }),
+    fc.array(fc.record({ k: fc.constant('tooMany' as const), n: fc.integer({ min: 10_001, max: 10_100 }) }), {
+      minLength: 2,
+      maxLength: 2,
+    }),
+    fc.array(fc.record({ k: fc.constant('oversized' as const), extra: fc.integer({ min: 1, max: 5000 }) }), { minLength: 4, maxLength: 4 }),
+    fc.array(fc.record({ k: fc.constant('badUtf8' as const), variant: fc.nat(3) }), { minLength: 3, maxLength: 3 }),
+  )
+  .map(([a, b, c, d]) => [...a, ...b, ...c, ...d]);
 
 const streamArb = fc.record({
   frames: fc.array(frameArb, { minLength: 900, maxLength: 900 }),
@@ -252,7 +303,6 @@ const streamArb = fc.record({
 });
 
 // ---- the model: what each message must do -------------------------------------------------
-
 
 const msToTime = (ms: number) => {
   const h = Math.floor(ms / 3_600_000);
@@ -273,7 +323,14 @@ class Model {
   validTicks = 0;
   /** Paths the hostile names would have named. */
   readonly hostilePaths = new Set<string>();
-  readonly st = INSTS.map(() => ({ ms: 0, total: 0, lastMs: -1, lastObj: undefined as Record<string, unknown> | undefined, lastText: '', rows: [] as Record<string, unknown>[] }));
+  readonly st = INSTS.map(() => ({
+    ms: 0,
+    total: 0,
+    lastMs: -1,
+    lastObj: undefined as Record<string, unknown> | undefined,
+    lastText: '',
+    rows: [] as Record<string, unknown>[],
+  }));
   readonly trade = { index: 0, ms: 0, lastText: '', rows: [] as Record<string, unknown>[] };
 
   constructor(readonly root: string) {}
@@ -357,7 +414,18 @@ class Model {
     t.ms += u.step;
     t.index++;
     const { exchg, code } = INSTS[0];
-    const o = { type: 'trade', exchg, code, price: u.px / 4, volume: u.vol, side: t.index % 2 ? 'B' : 'S', index: t.index, action_date: DATE, action_time: msToTime(T0 + t.ms), trading_date: DATE };
+    const o = {
+      type: 'trade',
+      exchg,
+      code,
+      price: u.px / 4,
+      volume: u.vol,
+      side: t.index % 2 ? 'B' : 'S',
+      index: t.index,
+      action_date: DATE,
+      action_time: msToTime(T0 + t.ms),
+      trading_date: DATE,
+    };
     const text = JSON.stringify(o);
     t.lastText = text;
     t.rows.push({ ...o, side: t.index % 2 ? 66 : 83 });
@@ -481,7 +549,8 @@ class Model {
 
   frame(f: FrameSpec | SpecialSpec): void {
     const push = (data: string | Buffer, binary = false, killer = false) => {
-      if (!killer && Buffer.byteLength(data) > MAX_PAYLOAD) throw new Error(`a frame of ${Buffer.byteLength(data)} bytes: above max_payload_bytes`);
+      if (!killer && Buffer.byteLength(data) > MAX_PAYLOAD)
+        throw new Error(`a frame of ${Buffer.byteLength(data)} bytes: above max_payload_bytes`);
       this.frames.push({ data, binary, killer });
     };
     switch (f.k) {
@@ -560,7 +629,30 @@ function pick(row: TickRow | Record<string, unknown>, keys: readonly string[]): 
   return o;
 }
 
-const TICK_KEYS = ['exchg', 'code', 'price', 'open', 'high', 'low', 'settle_price', 'upper_limit', 'lower_limit', 'total_volume', 'volume', 'open_interest', 'pre_close', 'pre_settle', 'pre_interest', 'trading_date', 'action_date', 'action_time', 'bid_prices', 'ask_prices', 'bid_qty', 'ask_qty'];
+const TICK_KEYS = [
+  'exchg',
+  'code',
+  'price',
+  'open',
+  'high',
+  'low',
+  'settle_price',
+  'upper_limit',
+  'lower_limit',
+  'total_volume',
+  'volume',
+  'open_interest',
+  'pre_close',
+  'pre_settle',
+  'pre_interest',
+  'trading_date',
+  'action_date',
+  'action_time',
+  'bid_prices',
+  'ask_prices',
+  'bid_qty',
+  'ask_qty',
+];
 const TRADE_KEYS = ['exchg', 'code', 'price', 'volume', 'side', 'index', 'trading_date', 'action_date', 'action_time'];
 
 describe('a hostile live feed', () => {
@@ -583,7 +675,15 @@ describe('a hostile live feed', () => {
     expect(model.hostileUnits).toBeGreaterThanOrEqual(10_000);
     expect(model.validTicks).toBeGreaterThan(1000);
     expect(killers).toBe(7);
-    if (process.env.TICKREC_FUZZ_DEBUG) console.log({ frames: model.frames.length, hostile: model.hostileUnits, valid: model.validTicks, trades: model.trade.rows.length, rejects: model.rejects, paths: model.hostilePaths.size });
+    if (process.env.TICKREC_FUZZ_DEBUG)
+      console.log({
+        frames: model.frames.length,
+        hostile: model.hostileUnits,
+        valid: model.validTicks,
+        trades: model.trade.rows.length,
+        rejects: model.rejects,
+        paths: model.hostilePaths.size,
+      });
 
     server = await HostileServer.start(model.frames);
     const cfg = writeConfig(
@@ -613,8 +713,14 @@ describe('a hostile live feed', () => {
     expect(stats.writeErrors).toBe(0);
 
     // counters add up
-    expect({ ticksWritten: stats.ticksWritten, tradesWritten: stats.tradesWritten }).toEqual({ ticksWritten: model.validTicks, tradesWritten: model.trade.rows.length });
-    expect({ ticksReceived: stats.ticksReceived, tradesReceived: stats.tradesReceived }).toEqual({ ticksReceived: model.ticksReceived, tradesReceived: model.tradesReceived });
+    expect({ ticksWritten: stats.ticksWritten, tradesWritten: stats.tradesWritten }).toEqual({
+      ticksWritten: model.validTicks,
+      tradesWritten: model.trade.rows.length,
+    });
+    expect({ ticksReceived: stats.ticksReceived, tradesReceived: stats.tradesReceived }).toEqual({
+      ticksReceived: model.ticksReceived,
+      tradesReceived: model.tradesReceived,
+    });
     const recorderLevel = Object.values(model.recorderRejects).reduce((a, b) => a + b, 0);
     expect(stats.ticksReceived + stats.tradesReceived).toBe(stats.ticksWritten + stats.tradesWritten + recorderLevel);
     for (const [reason, n] of Object.entries(model.recorderRejects)) {
@@ -671,11 +777,16 @@ describe('a hostile live feed', () => {
     const underRoot = listTree(root);
     // rt/<kind>/<EXCHG>/<CODE>.dmb (and whatever else the recorder keeps there: bars, closed-bar events), all plain names
     const plain = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-    expect(underRoot.filter((p) => p.split(path.sep)[0] !== 'rt' || !p.split(path.sep).every((c) => plain.test(c) && c !== '..'))).toEqual([]);
+    expect(underRoot.filter((p) => p.split(path.sep)[0] !== 'rt' || !p.split(path.sep).every((c) => plain.test(c) && c !== '..'))).toEqual(
+      [],
+    );
     expect(model.hostilePaths.size).toBeGreaterThan(20);
     for (const p of model.hostilePaths) expect(fs.existsSync(p), p).toBe(false);
-    for (const p of ['/x.dmb', '/etc/passwd.dmb', '/tmp/x.dmb', path.join(os.tmpdir(), 'x.dmb'), path.join(os.tmpdir(), 'x')]) expect(fs.existsSync(p), p).toBe(false);
-    const newInTmp = fs.readdirSync(os.tmpdir()).filter((n) => !tmpBefore.has(n) && !n.startsWith('tickrec-') && !/^(vitest|tsx|v8-compile|node-compile)/.test(n));
+    for (const p of ['/x.dmb', '/etc/passwd.dmb', '/tmp/x.dmb', path.join(os.tmpdir(), 'x.dmb'), path.join(os.tmpdir(), 'x')])
+      expect(fs.existsSync(p), p).toBe(false);
+    const newInTmp = fs
+      .readdirSync(os.tmpdir())
+      .filter((n) => !tmpBefore.has(n) && !n.startsWith('tickrec-') && !/^(vitest|tsx|v8-compile|node-compile)/.test(n));
     expect(newInTmp.filter((n) => /(^x|passwd|\.dmb$|^\.\.|^y$)/.test(n))).toEqual([]);
     expect(fs.existsSync(path.join(root, NEVER.exchg))).toBe(false);
   });

@@ -20,7 +20,6 @@ export function requireBuilt(): void {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` before the e2e tests (npm test does it).`);
 }
 
-
 // ---- temp dirs ---------------------------------------------------------------------
 
 const madeDirs: string[] = [];
@@ -129,11 +128,17 @@ export { Proc, killAll, type Exit, getHealth, waitHealth, type HealthBody, type 
 /** `node dist/cli/main.js <args>`. */
 export function spawnCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; label?: string } = {}): Proc {
   requireBuilt();
-  return new Proc(opts.label ?? `tickrec ${args.join(' ')}`, process.execPath, [CLI, ...args], { ...(opts.env ? { env: opts.env } : {}), cwd: opts.cwd ?? REPO_ROOT });
+  return new Proc(opts.label ?? `tickrec ${args.join(' ')}`, process.execPath, [CLI, ...args], {
+    ...(opts.env ? { env: opts.env } : {}),
+    cwd: opts.cwd ?? REPO_ROOT,
+  });
 }
 
 /** Runs a CLI command to completion. */
-export async function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<Exit & { stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<Exit & { stdout: string; stderr: string }> {
   const p = spawnCli(args, opts);
   const e = await p.waitExit(opts.timeoutMs ?? 30_000);
   return { ...e, stdout: p.stdout, stderr: p.stderr };
@@ -213,7 +218,9 @@ export function readTicks(file: string): TickRow[] {
 }
 
 export function tickFile(root: string, exchg: string, code: string, date?: number): string {
-  return date === undefined ? path.join(root, 'rt', 'ticks', exchg, `${code}.dmb`) : path.join(root, 'rt', 'ticks', exchg, String(date), `${code}.dmb`);
+  return date === undefined
+    ? path.join(root, 'rt', 'ticks', exchg, `${code}.dmb`)
+    : path.join(root, 'rt', 'ticks', exchg, String(date), `${code}.dmb`);
 }
 
 /** Trading date in a file's header. */
@@ -264,7 +271,8 @@ const close = (a: number, b: number) => a === b || Math.abs(a - b) <= 1e-9 * Mat
 
 /** Why the stored tick differs from the tick the simulator sent, or null when it matches field by field. */
 export function tickMismatch(stored: TickRow, sent: SimTick): string | null {
-  if (stored.exchg !== sent.exchg || stored.code !== sent.code) return `instrument ${String(stored.exchg)}.${String(stored.code)} != ${sent.exchg}.${sent.code}`;
+  if (stored.exchg !== sent.exchg || stored.code !== sent.code)
+    return `instrument ${String(stored.exchg)}.${String(stored.code)} != ${sent.exchg}.${sent.code}`;
   for (const f of EXACT_FIELDS) {
     if (stored[f] !== sent[f]) return `${f}: stored ${String(stored[f])}, sent ${String(sent[f])}`;
   }
@@ -322,7 +330,9 @@ export function matchSubsequence(stored: readonly TickRow[], sent: readonly SimT
     // volume/turn_over of the first tick after a gap are recomputed from totals: match on the exact fields
     while (j < sent.length && exactMismatch(s, sent[j]!) !== null) j++;
     if (j >= sent.length) {
-      return { problem: `record ${i} (${String(s.action_date)} ${String(s.action_time)} total_volume ${String(s.total_volume)}) is not a sent tick after sent index ${indices[indices.length - 1] ?? -1}` };
+      return {
+        problem: `record ${i} (${String(s.action_date)} ${String(s.action_time)} total_volume ${String(s.total_volume)}) is not a sent tick after sent index ${indices[indices.length - 1] ?? -1}`,
+      };
     }
     indices.push(j);
     j++;
@@ -375,7 +385,13 @@ export interface InspectResult {
 export async function inspectAll(files: readonly string[], cliSample = 3): Promise<InspectResult[]> {
   const out: InspectResult[] = files.map((file) => {
     const r = inspectFile(file);
-    return { file, code: null, problems: r.problems, ...(r.size !== undefined ? { size: r.size } : {}), ...(r.date !== undefined ? { date: r.date } : {}) };
+    return {
+      file,
+      code: null,
+      problems: r.problems,
+      ...(r.size !== undefined ? { size: r.size } : {}),
+      ...(r.date !== undefined ? { date: r.date } : {}),
+    };
   });
   const picks = out.filter((_, i) => i % Math.max(1, Math.ceil(out.length / cliSample)) === 0).slice(0, cliSample);
   await Promise.all(

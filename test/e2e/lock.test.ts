@@ -64,7 +64,10 @@ describe('the root lock', () => {
     // the same root, once by the same config and once spelled differently in another config
     const other = path.join(dir, 'other');
     fs.mkdirSync(other);
-    const cfg2 = writeConfig(other, recorderConfig({ root: path.join(dir, 'other', '..', 'data') + path.sep, feeds: [{ url: sim.url, name: 'sim' }] }));
+    const cfg2 = writeConfig(
+      other,
+      recorderConfig({ root: path.join(dir, 'other', '..', 'data') + path.sep, feeds: [{ url: sim.url, name: 'sim' }] }),
+    );
     for (const c of [cfg, cfg2]) {
       const b = startRecorder(c);
       const exit = await b.waitExit();
@@ -138,7 +141,10 @@ describe('the root lock', () => {
     // The promise: "a second `tickrec record` on the same root is refused with a clear
     // message naming the holder". Today the second process first starts its own
     // simulator on the configured port and dies on EADDRINUSE (exit 2, "internal error").
-    expect({ exit, stderr: b.stderr.split('\n')[0] }).toEqual({ exit: { code: 3, signal: null }, stderr: expect.stringContaining(`pid ${a.pid}`) });
+    expect({ exit, stderr: b.stderr.split('\n')[0] }).toEqual({
+      exit: { code: 3, signal: null },
+      stderr: expect.stringContaining(`pid ${a.pid}`),
+    });
     await waitFor(() => isAlive(a.pid), 'recorder A alive');
     expect(await a.stop()).toEqual({ code: 0, signal: null });
   });

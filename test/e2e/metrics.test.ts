@@ -87,7 +87,11 @@ describe('metrics, health, status, secrets', () => {
       recorderConfig({
         root,
         feeds: [
-          { name: 'main', url: `ws://127.0.0.1:${port}/stream?token=\${TICKREC_TEST_TOKEN}&depth=5`, headers: { 'X-Api-Key': '${TICKREC_TEST_TOKEN}' } },
+          {
+            name: 'main',
+            url: `ws://127.0.0.1:${port}/stream?token=\${TICKREC_TEST_TOKEN}&depth=5`,
+            headers: { 'X-Api-Key': '${TICKREC_TEST_TOKEN}' },
+          },
           { name: 'second', url: `ws://user:\${TICKREC_TEST_TOKEN}@127.0.0.1:${port2}/?api_key=\${TICKREC_TEST_TOKEN}` },
         ],
       }),
@@ -100,12 +104,23 @@ describe('metrics, health, status, secrets', () => {
     await rec.waitForLog((l) => l.level === 40 && String(l.msg).startsWith('feed main:'));
 
     quiet = await heartbeatServer(port2);
-    sim = await startSimulator({ port, start: '20250106 21:05', rate: 3000, count: 3000, instruments: 10, seed: 8, faults: { malformedEvery: 10 } });
+    sim = await startSimulator({
+      port,
+      start: '20250106 21:05',
+      rate: 3000,
+      count: 3000,
+      instruments: 10,
+      seed: 8,
+      faults: { malformedEvery: 10 },
+    });
     await sim.done;
     const sent = sim.stats();
     const stats = await waitHealth(
       base,
-      (s) => s.ticksWritten === sent.sent && s.feeds.every((f) => f.state === 'up') && Object.values(s.rejected).reduce((a, b) => a + b, 0) === sent.injected.malformed,
+      (s) =>
+        s.ticksWritten === sent.sent &&
+        s.feeds.every((f) => f.state === 'up') &&
+        Object.values(s.rejected).reduce((a, b) => a + b, 0) === sent.injected.malformed,
       'every tick written, every malformed frame counted',
     );
 

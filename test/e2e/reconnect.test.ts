@@ -126,7 +126,10 @@ describe('reconnects', () => {
     server = await DroppingFeed.start(ticks, 40, 10, 12);
     const dir = makeTempDir();
     const root = path.join(dir, 'data');
-    const cfg = writeConfig(dir, recorderConfig({ root, feeds: [{ url: server.url, name: 'drop', reconnect_min_ms: 5, reconnect_max_ms: 50 }] }));
+    const cfg = writeConfig(
+      dir,
+      recorderConfig({ root, feeds: [{ url: server.url, name: 'drop', reconnect_min_ms: 5, reconnect_max_ms: 50 }] }),
+    );
     const rec = startRecorder(cfg);
     const base = await rec.ready();
     // every tick and every snapshot tick received (the snapshots all go out before the last tick)
@@ -157,16 +160,32 @@ describe('reconnects', () => {
   it("the simulator's disconnect fault: the recorder reconnects every time; what it recorded is the sent sequence, in order, without a duplicate", async () => {
     // The simulator does not buffer for a client that is away: ticks emitted while the
     // recorder reconnects are gone, so only order and uniqueness can be asserted here.
-    sim = await startSimulator({ start: '20250106 21:05', rate: 4000, batchMax: 20, count: 8000, keepSent: true, instruments: 10, seed: 5, faults: { disconnectEvery: 25 } });
+    sim = await startSimulator({
+      start: '20250106 21:05',
+      rate: 4000,
+      batchMax: 20,
+      count: 8000,
+      keepSent: true,
+      instruments: 10,
+      seed: 5,
+      faults: { disconnectEvery: 25 },
+    });
     const dir = makeTempDir();
     const root = path.join(dir, 'data');
-    const cfg = writeConfig(dir, recorderConfig({ root, feeds: [{ url: sim.url, name: 'sim', reconnect_min_ms: 5, reconnect_max_ms: 50 }] }));
+    const cfg = writeConfig(
+      dir,
+      recorderConfig({ root, feeds: [{ url: sim.url, name: 'sim', reconnect_min_ms: 5, reconnect_max_ms: 50 }] }),
+    );
     const rec = startRecorder(cfg);
     const base = await rec.ready();
     await sim.done;
     const disconnects = sim.stats().injected.disconnect;
     expect(disconnects).toBeGreaterThanOrEqual(10);
-    const stats = await waitHealth(base, (s) => s.feeds[0]!.reconnects >= disconnects && s.feeds[0]!.state === 'up', 'a reconnect per disconnect');
+    const stats = await waitHealth(
+      base,
+      (s) => s.feeds[0]!.reconnects >= disconnects && s.feeds[0]!.state === 'up',
+      'a reconnect per disconnect',
+    );
     expect(stats.rejected).toEqual({});
     expect(await rec.stop(), rec.tail()).toEqual({ code: 0, signal: null });
 
@@ -205,7 +224,11 @@ describe('reconnects', () => {
     const st = sim.stats();
     const malformed = st.injected.malformed;
     // every frame the simulator wrote has been parsed: data frames, their duplicates, the malformed ones
-    const stats = await waitHealth(base, (s) => s.feeds[0]!.messages >= st.frames + st.injected.duplicate + malformed, 'every frame received');
+    const stats = await waitHealth(
+      base,
+      (s) => s.feeds[0]!.messages >= st.frames + st.injected.duplicate + malformed,
+      'every frame received',
+    );
     expect(await rec.stop(), rec.tail()).toEqual({ code: 0, signal: null });
 
     const per = (k: number) => Math.floor(malformed / 4) + (k < malformed % 4 ? 1 : 0); // round robin

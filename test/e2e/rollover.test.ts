@@ -54,9 +54,21 @@ describe('day rollover during a run', () => {
     const root = path.join(dir, 'data');
 
     // Friday's day session, 14:59:00 on: recorded by a recorder whose clock says Friday 14:59.
-    const s1 = await startSimulator({ start: '20250110 14:59', speed: 1, rate: 2000, count: 1500, keepSent: true, instruments: futures, seed: 1 });
+    const s1 = await startSimulator({
+      start: '20250110 14:59',
+      speed: 1,
+      rate: 2000,
+      count: 1500,
+      keepSent: true,
+      instruments: futures,
+      seed: 1,
+    });
     sims.push(s1);
-    const cfg1 = writeConfig(dir, recorderConfig({ root, feeds: [{ url: s1.url, name: 'sim' }], storage: { roll_by_clock: true } }), 'friday.json');
+    const cfg1 = writeConfig(
+      dir,
+      recorderConfig({ root, feeds: [{ url: s1.url, name: 'sim' }], storage: { roll_by_clock: true } }),
+      'friday.json',
+    );
     const r1 = startRecorder(cfg1, ['--clock-start', '20250110 14:59', '--clock-speed', '1']);
     await waitHealth(await r1.ready(), (s) => s.ticksWritten >= 1500, "Friday's 1500 ticks written");
     expect(await r1.stop(), r1.tail()).toEqual({ code: 0, signal: null });
@@ -73,20 +85,40 @@ describe('day rollover during a run', () => {
       rbLive,
       (v) => {
         const row: TickRow = {};
-        for (const k of ['exchg', 'code', 'price', 'total_volume', 'volume', 'trading_date', 'action_date', 'action_time', 'open_interest']) row[k] = v[k] as number | string;
+        for (const k of ['exchg', 'code', 'price', 'total_volume', 'volume', 'trading_date', 'action_date', 'action_time', 'open_interest'])
+          row[k] = v[k] as number | string;
         for (const k of ['bid_prices', 'ask_prices', 'bid_qty', 'ask_qty']) row[k] = Array.from(v[k] as ArrayLike<number>);
         seen.push(row);
       },
-      { from: 'start', mode: 'timer', intervalMs: 2, rollCheckMs: 20, onFileStart: (i) => files.start.push(i), onFileEnd: (i) => files.end.push(i) },
+      {
+        from: 'start',
+        mode: 'timer',
+        intervalMs: 2,
+        rollCheckMs: 20,
+        onFileStart: (i) => files.start.push(i),
+        onFileEnd: (i) => files.end.push(i),
+      },
     );
     await waitFor(() => seen.length === friday.get('SHFE.rb2505')!.length, "the follower read Friday's ticks");
 
     // Monday's night session: the recorder's clock starts Friday 19:59 (before the 20:00
     // day start of the night sessions) and runs 60x, like the simulator, which starts
     // at 20:59 and trades from 21:00 with trading date 20250113. hc2505 is not in it.
-    const s2 = await startSimulator({ start: '20250110 20:59', speed: 60, rate: 2000, count: 4000, keepSent: true, instruments: futures.filter((i) => i !== hc), seed: 2 });
+    const s2 = await startSimulator({
+      start: '20250110 20:59',
+      speed: 60,
+      rate: 2000,
+      count: 4000,
+      keepSent: true,
+      instruments: futures.filter((i) => i !== hc),
+      seed: 2,
+    });
     sims.push(s2);
-    const cfg2 = writeConfig(dir, recorderConfig({ root, feeds: [{ url: s2.url, name: 'sim' }], storage: { roll_by_clock: true } }), 'monday.json');
+    const cfg2 = writeConfig(
+      dir,
+      recorderConfig({ root, feeds: [{ url: s2.url, name: 'sim' }], storage: { roll_by_clock: true } }),
+      'monday.json',
+    );
     const r2 = startRecorder(cfg2, ['--clock-start', '20250110 19:59', '--clock-speed', '60']);
     const started = await r2.started();
     expect(started.rolledAtStart).toBe(0); // 19:59: Friday is still the trading day
@@ -98,7 +130,9 @@ describe('day rollover during a run', () => {
     await r2.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith(`day ${FRIDAY} of SHFE.hc2505 (tick) finished`));
 
     const rbAll = [...friday.get('SHFE.rb2505')!, ...monday.get('SHFE.rb2505')!];
-    await waitFor(() => seen.length >= rbAll.length, 'the follower crossed into Monday', { describe: () => `seen ${seen.length} of ${rbAll.length}` });
+    await waitFor(() => seen.length >= rbAll.length, 'the follower crossed into Monday', {
+      describe: () => `seen ${seen.length} of ${rbAll.length}`,
+    });
     expect(await r2.stop(), r2.tail()).toEqual({ code: 0, signal: null });
 
     // the follower: both days, every tick once, in order, and it noticed the roll by itself
@@ -169,7 +203,8 @@ function compareRows(rows: readonly TickRow[], sent: readonly SimTick[]): string
     }
     for (const k of ['bid_prices', 'ask_prices', 'bid_qty', 'ask_qty'] as const) {
       const want = [...t[k], ...new Array<number>(10 - t[k].length).fill(0)];
-      if (JSON.stringify(r[k]) !== JSON.stringify(want)) problems.push(`#${i} ${k}: followed ${JSON.stringify(r[k])}, sent ${JSON.stringify(want)}`);
+      if (JSON.stringify(r[k]) !== JSON.stringify(want))
+        problems.push(`#${i} ${k}: followed ${JSON.stringify(r[k])}, sent ${JSON.stringify(want)}`);
     }
   }
   return problems;

@@ -128,7 +128,10 @@ describe('signals', () => {
     // exit code 0". Today the handlers are installed only after `await startMetricsServer`
     // (src/cli/record.ts), so a SIGTERM in that window kills the process by the default
     // action and leaves tickrec.lock behind.
-    expect({ exit, lockLeft: fs.existsSync(path.join(root, 'tickrec.lock')) }).toEqual({ exit: { code: 0, signal: null }, lockLeft: false });
+    expect({ exit, lockLeft: fs.existsSync(path.join(root, 'tickrec.lock')) }).toEqual({
+      exit: { code: 0, signal: null },
+      lockLeft: false,
+    });
   });
 
   it('SIGHUP reloads the subscription list: after a reload to 2 instruments only those keep growing; a broken config is refused and changes nothing', async () => {
@@ -140,7 +143,10 @@ describe('signals', () => {
     const rec = startRecorder(cfg);
     const base = await rec.ready();
     const instruments = sim.instruments.filter((i) => i.exchg !== 'CFFEX'); // no night session
-    await waitFor(() => instruments.every((i) => recordCount(tickFile(root, i.exchg, i.code)) > 0), 'a file for every night-session instrument');
+    await waitFor(
+      () => instruments.every((i) => recordCount(tickFile(root, i.exchg, i.code)) > 0),
+      'a file for every night-session instrument',
+    );
 
     // a broken file: refused with an error, the recorder goes on with the old list
     fs.writeFileSync(cfg, '{ "root": ');

@@ -8,7 +8,17 @@ import { ParquetFile, readParquet } from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TickrecError } from '../../src/errors.js';
 import { TICK_KIND } from '../../src/format/index.js';
-import { columnInfos, exportColumnNames, exportRecords, readBars, readBarsMarket, readKind, readTicks, readTrades, type ExportOptions } from '../../src/read/index.js';
+import {
+  columnInfos,
+  exportColumnNames,
+  exportRecords,
+  readBars,
+  readBarsMarket,
+  readKind,
+  readTicks,
+  readTrades,
+  type ExportOptions,
+} from '../../src/read/index.js';
 import { rtFilePath } from '../../src/store/index.js';
 import { REPO_ROOT } from '../helpers/child.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
@@ -37,7 +47,10 @@ function fails(f: () => unknown, pattern: RegExp, code = 'E_USAGE'): void {
 }
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test/export/helpers/cli.ts'), ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test/export/helpers/cli.ts'), ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -50,7 +63,12 @@ function exp(o: Partial<ExportOptions> & Pick<ExportOptions, 'kind' | 'format' |
 }
 
 /** Every column of `t` equals the reader's column (Object.is), with the exchange and code given. */
-function expectTable(t: Table, cols: Record<string, ArrayLike<number>>, names: { exchg: string[]; code: string[] }, kindName: string): void {
+function expectTable(
+  t: Table,
+  cols: Record<string, ArrayLike<number>>,
+  names: { exchg: string[]; code: string[] },
+  kindName: string,
+): void {
   const kind = readKind(kindName);
   expect(t.schema.fields.map((f) => f.name)).toEqual(exportColumnNames(kind));
   const n = t.numRows;
@@ -76,7 +94,10 @@ describe('refusals', () => {
     const f = path.join(out, 'x.parquet');
     fails(() => exp({ kind: 'tick', format: 'xlsx' as never, out: f }), /format 'xlsx': use csv, jsonl, parquet/);
     fails(() => exp({ kind: 'ticks' as never, format: 'csv', out: f }), /kind 'ticks' is unknown/);
-    fails(() => exp({ kind: 'tick', format: 'csv', out: path.join(out, 'no/such/dir/x.csv') }), /no[/]such[/]dir does not exist; create it first/);
+    fails(
+      () => exp({ kind: 'tick', format: 'csv', out: path.join(out, 'no/such/dir/x.csv') }),
+      /no[/]such[/]dir does not exist; create it first/,
+    );
     fails(() => exportRecords({ root: path.join(out, 'missing'), kind: 'tick', format: 'csv', out: f }), /no such data root/);
     fails(() => exp({ kind: 'tick', format: 'csv', out: f, from: '2025-01-32' }), /from '2025-01-32'/);
     fails(() => exp({ kind: 'tick', format: 'csv', out: f, rowGroupRows: 0 }), /row group rows 0/);
@@ -137,7 +158,12 @@ describe('Parquet, read back with parquet-wasm (arrow-rs) and apache-arrow', () 
     const d = path.join(out, 'day.parquet');
     exp({ kind: 'day', exchange: 'SHFE', code: 'rb2505', format: 'parquet', out: d });
     const r = readBars({ root, exchange: 'SHFE', code: 'rb2505', period: 'day' });
-    expectTable(readBack(d), r.columns().columns as never, { exchg: Array(r.count).fill('SHFE'), code: Array(r.count).fill('rb2505') }, 'day');
+    expectTable(
+      readBack(d),
+      r.columns().columns as never,
+      { exchg: Array(r.count).fill('SHFE'), code: Array(r.count).fill('rb2505') },
+      'day',
+    );
   });
 });
 
@@ -156,7 +182,8 @@ describe('CSV and JSON lines round trips', () => {
       const cells = line.split(',');
       expect(cells.slice(0, 2)).toEqual(['SHFE', 'rb2505']);
       header.slice(2).forEach((name, j) => {
-        if (!Object.is(Number(cells[j + 2]), cols[name]![i])) throw new Error(`${name} row ${i}: csv ${cells[j + 2]}, reader ${cols[name]![i]}`);
+        if (!Object.is(Number(cells[j + 2]), cols[name]![i]))
+          throw new Error(`${name} row ${i}: csv ${cells[j + 2]}, reader ${cols[name]![i]}`);
       });
     });
     expect(lines.some((l) => l.includes(',-0,'))).toBe(true);
@@ -166,12 +193,22 @@ describe('CSV and JSON lines round trips', () => {
   it('JSON lines: one object per record, equal to the reader objects as JSON (bars get exchg and code)', () => {
     const f = path.join(out, 'ticks.jsonl');
     exp({ kind: 'tick', exchange: 'SHFE', code: 'rb2505', format: 'jsonl', out: f });
-    const got = fs.readFileSync(f, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
-    const want = readTicks({ root, exchange: 'SHFE', code: 'rb2505' }).toArray().map((o) => JSON.parse(JSON.stringify(o)) as unknown);
+    const got = fs
+      .readFileSync(f, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
+    const want = readTicks({ root, exchange: 'SHFE', code: 'rb2505' })
+      .toArray()
+      .map((o) => JSON.parse(JSON.stringify(o)) as unknown);
     expect(got).toEqual(want);
     const b = path.join(out, 'bars.jsonl');
     exp({ kind: 'min1', exchange: 'SHFE', code: 'au2506', format: 'jsonl', out: b });
-    const bars = fs.readFileSync(b, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const bars = fs
+      .readFileSync(b, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const r = readBars({ root, exchange: 'SHFE', code: 'au2506', period: 'min1' }).toArray();
     expect(bars).toEqual(r.map((o) => ({ exchg: 'SHFE', code: 'au2506', ...o })));
     expect(Object.keys(bars[0]!).slice(0, 3)).toEqual(['exchg', 'code', 'date']);
@@ -186,7 +223,21 @@ describe('command lines', () => {
     r = cli(['export', '--root', root, '--kind', 'tick', '--format', 'csv', '--out', path.join(out, 'c.csv'), '--from', '10:00']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--from '10:00': a time of day alone is ambiguous");
-    r = cli(['export', '--root', root, '--kind', 'tick', '--format', 'parquet', '--out', path.join(out, 'e.parquet'), '--from', '20240101', '--to', '20240102']);
+    r = cli([
+      'export',
+      '--root',
+      root,
+      '--kind',
+      'tick',
+      '--format',
+      'parquet',
+      '--out',
+      path.join(out, 'e.parquet'),
+      '--from',
+      '20240101',
+      '--to',
+      '20240102',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('no tick records of every exchange in [20240101, 20240102]');
     expect(r.stderr).toContain('nothing written');
@@ -195,13 +246,43 @@ describe('command lines', () => {
 
   it('export to Parquet, then cat --root across history and today', () => {
     const f = path.join(out, 'cli.parquet');
-    const r = cli(['export', '--root', root, '--exchange', 'SHFE', '--code', 'au2506', '--kind', 'tick', '--format', 'parquet', '--out', f]);
+    const r = cli([
+      'export',
+      '--root',
+      root,
+      '--exchange',
+      'SHFE',
+      '--code',
+      'au2506',
+      '--kind',
+      'tick',
+      '--format',
+      'parquet',
+      '--out',
+      f,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const n = readTicks({ root, exchange: 'SHFE', code: 'au2506' }).count;
     expect(r.stdout).toContain(`exported ${n} tick records of SHFE.au2506`);
     expect(readBack(f).numRows).toBe(n);
-    const c = cli(['cat', '--root', root, '--exchange', 'SHFE', '--code', 'rb2505', '--kind', 'min1', '--from', '20250103', '--to', '20250103', '--format', 'csv']);
+    const c = cli([
+      'cat',
+      '--root',
+      root,
+      '--exchange',
+      'SHFE',
+      '--code',
+      'rb2505',
+      '--kind',
+      'min1',
+      '--from',
+      '20250103',
+      '--to',
+      '20250103',
+      '--format',
+      'csv',
+    ]);
     expect(c.code).toBe(0);
     const lines = c.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('date,time,open,high,low,close,settle,money,vol,hold,add');

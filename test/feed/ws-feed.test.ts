@@ -7,7 +7,14 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TickrecError } from '../../src/errors.js';
 import { Backoff, backoffCapMs, backoffDelayMs } from '../../src/feed/backoff.js';
-import { WS_FEED_DEFAULTS, WsFeed, isServerShutdown, type WsFeedEvent, type WsFeedEventKind, type WsFeedOptions } from '../../src/feed/ws-feed.js';
+import {
+  WS_FEED_DEFAULTS,
+  WsFeed,
+  isServerShutdown,
+  type WsFeedEvent,
+  type WsFeedEventKind,
+  type WsFeedOptions,
+} from '../../src/feed/ws-feed.js';
 import { redactText, redactUrl, urlSecrets } from '../../src/feed/ws/redact.js';
 import { rng } from '../helpers/ticks.js';
 import { trackResources, type ResourceTracker } from './helpers/resource-tracker.js';

@@ -122,9 +122,13 @@ describe('C header layout vs TS field tables', () => {
   it.skipIf(spawnSync('g++', ['--version']).error !== undefined)('compiles as C++11 (when g++ is installed)', () => {
     const src = path.join(tmp, 'cxx.cpp');
     fs.writeFileSync(src, '#include "tickrec.h"\nint main() { return tickrec_has_flag("&^%$#@!") ? 0 : 1; }\n');
-    const r = spawnSync('g++', ['-std=c++11', '-pedantic', '-Wall', '-Wextra', '-Werror', `-I${INCLUDE}`, src, '-o', path.join(tmp, 'cxx')], {
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      'g++',
+      ['-std=c++11', '-pedantic', '-Wall', '-Wextra', '-Werror', `-I${INCLUDE}`, src, '-o', path.join(tmp, 'cxx')],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(spawnSync(path.join(tmp, 'cxx')).status).toBe(0);
   });
@@ -151,7 +155,10 @@ describe('C header layout vs TS field tables', () => {
       // TS fields C does not name must be padding, exactly where the C compiler pads.
       const tsOnly = table.fields.filter((f) => !c.fields.some((cf) => cf.name === f.name));
       for (const f of tsOnly) expect(f.type, `${table.name}.${f.name} is not in ${cName}, so it must be padding`).toBe('pad');
-      expect(tsOnly.map((f) => `${f.offset}+${f.size}`), `${table.name} padding vs the gaps of ${cName}`).toEqual(gaps(c.size, c.fields));
+      expect(
+        tsOnly.map((f) => `${f.offset}+${f.size}`),
+        `${table.name} padding vs the gaps of ${cName}`,
+      ).toEqual(gaps(c.size, c.fields));
     });
   }
 });
@@ -187,7 +194,8 @@ function tick(i: number): Record<string, unknown> {
     pre_interest: 1e-300,
   };
   if (i === 7) return { ...base, price: Number.NaN, open: Infinity, high: -Infinity }; // stored as given
-  if (i % 2 === 0) return { ...base, bid_prices: TICK_LEVELS_5, ask_prices: TICK_LEVELS_5.map((p) => p + 1), bid_qty: [1, 2, 3, 4, 5], ask_qty: [5, 4] };
+  if (i % 2 === 0)
+    return { ...base, bid_prices: TICK_LEVELS_5, ask_prices: TICK_LEVELS_5.map((p) => p + 1), bid_qty: [1, 2, 3, 4, 5], ask_qty: [5, 4] };
   return { ...base, bid_prices: TICK_LEVELS_10, ask_prices: TICK_LEVELS_10, bid_qty: TICK_LEVELS_10, ask_qty: TICK_LEVELS_10 };
 }
 
@@ -277,7 +285,9 @@ function expectSame(where: string, type: string, cText: string, ts: FieldValue):
     const cValues = cText.split(',').map(parseCDouble);
     expect(cValues.length, `${where}: element count`).toBe(tsValues.length);
     // Object.is: -0 is not 0, NaN is NaN; %.17g round-trips every other double exactly.
-    cValues.forEach((v, k) => expect(Object.is(v, tsValues[k]), `${where}[${k}]: C ${cText.split(',')[k]} vs TS ${tsValues[k]}`).toBe(true));
+    cValues.forEach((v, k) =>
+      expect(Object.is(v, tsValues[k]), `${where}[${k}]: C ${cText.split(',')[k]} vs TS ${tsValues[k]}`).toBe(true),
+    );
   } else {
     expect(BigInt(cText), where).toBe(BigInt(ts as number));
   }
@@ -303,7 +313,9 @@ describe('the C reader decodes what the TS writer wrote, field for field', () =>
       try {
         expect(r.length).toBe(count);
         expect(r.capacity, 'the writer must have grown the file past its initial capacity 4').toBeGreaterThan(4);
-        const lines = execFileSync(bin, ['dump', file], { encoding: 'utf8', maxBuffer: 64 << 20 }).trim().split('\n');
+        const lines = execFileSync(bin, ['dump', file], { encoding: 'utf8', maxBuffer: 64 << 20 })
+          .trim()
+          .split('\n');
         expect(lines[0]).toBe(
           `header type=${kind.rtType} version=3 size=${count} capacity=${r.capacity} date=20240102 ` +
             `file_bytes=${fs.statSync(file).size}`,
@@ -316,7 +328,9 @@ describe('the C reader decodes what the TS writer wrote, field for field', () =>
           expect(cRec.get('i')).toBe(String(i));
           const named = struct.fields.filter((f) => f.type !== 'pad').map((f) => f.name);
           const cPads = struct.fields.filter((f) => f.type === 'pad' && cRec.has(f.name)).map((f) => f.name);
-          expect([...cRec.keys()].filter((k) => k !== 'i').sort(), `${file} record ${i}: fields printed by C`).toEqual([...named, ...cPads].sort());
+          expect([...cRec.keys()].filter((k) => k !== 'i').sort(), `${file} record ${i}: fields printed by C`).toEqual(
+            [...named, ...cPads].sort(),
+          );
           for (const f of struct.fields) {
             const where = `${file} record ${i} ${struct.name}.${f.name}`;
             const cText = cRec.get(f.name);
@@ -342,13 +356,16 @@ describe('the C reader decodes what the TS writer wrote, field for field', () =>
     it(`golden ${name}: the C reader decodes the hand-assembled bytes to records.ts`, () => {
       const file = path.join(ROOT, 'test/fixtures/golden', name);
       const lines = execFileSync(bin, ['dump', file], { encoding: 'utf8' }).trim().split('\n');
-      expect(lines[0]).toMatch(new RegExp(`^header type=${kind.rtType} version=3 size=${records.length} capacity=${GOLDEN_CAPACITY} date=${GOLDEN_DATE} `));
+      expect(lines[0]).toMatch(
+        new RegExp(`^header type=${kind.rtType} version=3 size=${records.length} capacity=${GOLDEN_CAPACITY} date=${GOLDEN_DATE} `),
+      );
       expect(lines.length - 1).toBe(records.length);
       const struct = kind.codec.struct;
       records.forEach((rec, i) => {
         const cRec = parseRecordLine(lines[i + 1]!);
         for (const f of struct.fields) {
-          if (f.type !== 'pad') expectSame(`${file} record ${i} ${struct.name}.${f.name}`, f.type, cRec.get(f.name)!, rec[f.name] as FieldValue);
+          if (f.type !== 'pad')
+            expectSame(`${file} record ${i} ${struct.name}.${f.name}`, f.type, cRec.get(f.name)!, rec[f.name] as FieldValue);
         }
       });
     });

@@ -220,7 +220,10 @@ describe('missing fields and padding are written as zero, whatever the slot held
     it(`${s.name}: an empty record over 0xAB garbage decodes to zeros, and every byte of the slot is 0`, () => {
       const m = region(s);
       codec.encode({}, m, 0);
-      expect(Array.from(m.u8).findIndex((b) => b !== 0), `${s.name}: first non-zero byte`).toBe(-1);
+      expect(
+        Array.from(m.u8).findIndex((b) => b !== 0),
+        `${s.name}: first non-zero byte`,
+      ).toBe(-1);
       for (const [k, v] of Object.entries(codec.decode(m, 0))) {
         const f = s.field(k);
         const zero = f.type === 'char' ? '' : f.isArray ? new Array(f.count).fill(0) : 0;
@@ -237,11 +240,19 @@ describe('missing fields and padding are written as zero, whatever the slot held
         if (f.type === 'pad') expect(Array.from(bytes), `${s.name}.${f.name} (padding)`).toEqual(new Array(f.size).fill(0));
         if (f.type === 'char') {
           const len = String(rec[f.name as keyof typeof rec]).length;
-          expect(Array.from(bytes.subarray(len)), `${s.name}.${f.name}: NUL padding after the string`).toEqual(new Array(f.size - len).fill(0));
+          expect(Array.from(bytes.subarray(len)), `${s.name}.${f.name}: NUL padding after the string`).toEqual(
+            new Array(f.size - len).fill(0),
+          );
         }
       }
-      expect(Array.from(m.u8.subarray(0, s.size)).every((b) => b === 0xcd), 'slot before untouched').toBe(true);
-      expect(Array.from(m.u8.subarray(2 * s.size)).every((b) => b === 0xcd), 'slot after untouched').toBe(true);
+      expect(
+        Array.from(m.u8.subarray(0, s.size)).every((b) => b === 0xcd),
+        'slot before untouched',
+      ).toBe(true);
+      expect(
+        Array.from(m.u8.subarray(2 * s.size)).every((b) => b === 0xcd),
+        'slot after untouched',
+      ).toBe(true);
     });
   }
 
@@ -429,7 +440,15 @@ describe('time keys (kinds.ts)', () => {
 });
 
 describe('integer fields: values that would wrap or truncate are refused with E_FIELD', () => {
-  const base = { exchg: 'BINANCE', code: 'BTCUSDT', trading_date: 20240102, action_date: 20240102, action_time: 93000000, price: 1, volume: 1 };
+  const base = {
+    exchg: 'BINANCE',
+    code: 'BTCUSDT',
+    trading_date: 20240102,
+    action_date: 20240102,
+    action_time: 93000000,
+    price: 1,
+    volume: 1,
+  };
   const cases: [string, object, Codec, string][] = [
     ['u32 above 2^32-1', { ...base, volume: 4294967296 }, tradeCodec, 'Trade.volume'],
     ['u32 negative', { ...base, volume: -1 }, tradeCodec, 'Trade.volume'],

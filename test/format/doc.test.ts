@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { BAR, BLOCK_HEADER_V2, RT_DAY_BLOCK_HEADER, TICK, TRADE } from '../../src/format/index.js';
 import { DOC_PATH, TEMPLATE_PATH, renderFormatDoc } from '../../scripts/gen-format-doc.js';
 
-const FIX = 'docs/format.md is out of date with src/format or docs/format.template.md: run `npx tsx scripts/gen-format-doc.ts` and commit the result.';
+const FIX =
+  'docs/format.md is out of date with src/format or docs/format.template.md: run `npx tsx scripts/gen-format-doc.ts` and commit the result.';
 
 describe('docs/format.md', () => {
   it('the renderer refuses an unknown placeholder, an unknown struct, and a template missing a table', () => {

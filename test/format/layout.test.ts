@@ -146,7 +146,10 @@ describe('field tables match FORMAT.md', () => {
     it(`${e.struct.name}: ${e.size} bytes, ${e.packed ? 'packed' : 'natural alignment'}, every field at its FORMAT.md offset`, () => {
       expect(e.struct.size, `${e.struct.name}.size`).toBe(e.size);
       expect(e.struct.packed, `${e.struct.name}.packed`).toBe(e.packed);
-      expect(e.struct.fields.map((f) => f.name), `${e.struct.name}: field names in order`).toEqual(e.rows.map((r) => r[0]));
+      expect(
+        e.struct.fields.map((f) => f.name),
+        `${e.struct.name}: field names in order`,
+      ).toEqual(e.rows.map((r) => r[0]));
       for (const [name, offset, size, type] of e.rows) {
         const f = e.struct.field(name);
         expect(f.offset, `${e.struct.name}.${name}.offset`).toBe(offset);
@@ -235,10 +238,24 @@ describe('defineStruct rejects bad tables (invalid cases first)', () => {
 
   it('a misaligned u16 and u32', () => {
     expect(() =>
-      defineStruct({ name: 'U16', size: 3, fields: [{ name: 'c', type: 'pad', offset: 0, doc: '' }, { name: 'x', type: 'u16', offset: 1, doc: '' }] }),
+      defineStruct({
+        name: 'U16',
+        size: 3,
+        fields: [
+          { name: 'c', type: 'pad', offset: 0, doc: '' },
+          { name: 'x', type: 'u16', offset: 1, doc: '' },
+        ],
+      }),
     ).toThrow(/U16\.x: offset 1 is not 2-aligned/);
     expect(() =>
-      defineStruct({ name: 'U32', size: 6, fields: [{ name: 'c', type: 'pad', offset: 0, count: 2, doc: '' }, { name: 'x', type: 'u32', offset: 2, doc: '' }] }),
+      defineStruct({
+        name: 'U32',
+        size: 6,
+        fields: [
+          { name: 'c', type: 'pad', offset: 0, count: 2, doc: '' },
+          { name: 'x', type: 'u32', offset: 2, doc: '' },
+        ],
+      }),
     ).toThrow(/U32\.x: offset 2 is not 4-aligned/);
   });
 

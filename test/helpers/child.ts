@@ -30,7 +30,10 @@ export class Child {
   private waiters: { pred: (m: Message) => boolean; resolve: (m: Message) => void; reject: (e: Error) => void }[] = [];
   private buf = '';
 
-  constructor(proc: ChildProcess, readonly label: string) {
+  constructor(
+    proc: ChildProcess,
+    readonly label: string,
+  ) {
     this.proc = proc;
     proc.stdout!.setEncoding('utf8');
     proc.stderr!.setEncoding('utf8');
@@ -42,7 +45,11 @@ export class Child {
       proc.on('close', (code, signal) => {
         this.exited = { code, signal };
         for (const w of this.waiters.splice(0)) {
-          w.reject(new Error(`${this.label} (pid ${proc.pid}) exited (code ${code}, signal ${signal}) before the expected message; stderr:\n${this.stderr}`));
+          w.reject(
+            new Error(
+              `${this.label} (pid ${proc.pid}) exited (code ${code}, signal ${signal}) before the expected message; stderr:\n${this.stderr}`,
+            ),
+          );
         }
         resolve(this.exited);
       });

@@ -145,6 +145,7 @@ export function tickProblem(rec: TickLike, index: number): string | null {
     return `record ${index}: checksum ${String(rec['settle_price'])} != ${sum} computed from its fields (torn or garbage record; sequence field ${String(rec['total_volume'])})`;
   }
   if (rec['total_volume'] !== index) return `record ${index}: carries sequence ${String(rec['total_volume'])} (gap or duplicate)`;
-  if (rec['exchg'] !== TICK_EXCHG || rec['code'] !== TICK_CODE) return `record ${index}: instrument ${String(rec['exchg'])}.${String(rec['code'])}`;
+  if (rec['exchg'] !== TICK_EXCHG || rec['code'] !== TICK_CODE)
+    return `record ${index}: instrument ${String(rec['exchg'])}.${String(rec['code'])}`;
   return null;
 }

@@ -139,7 +139,15 @@ function actual(out: Float64Array | Uint32Array | Uint16Array, type: SinkType, i
 }
 
 /** Checks every field of every record of every run, and that rows outside the runs were not written (they stay 0x5a bytes). */
-function expectColumns(rows: Uint8Array, rb: number, fields: readonly Field[], outs: readonly (Float64Array | Uint32Array | Uint16Array)[], runs: readonly DecodeRun[], firstRow: number, label: string): void {
+function expectColumns(
+  rows: Uint8Array,
+  rb: number,
+  fields: readonly Field[],
+  outs: readonly (Float64Array | Uint32Array | Uint16Array)[],
+  runs: readonly DecodeRun[],
+  firstRow: number,
+  label: string,
+): void {
   const written = new Set<number>();
   for (const r of runs) {
     for (let i = 0; i < r.count; i++) {
@@ -156,7 +164,8 @@ function expectColumns(rows: Uint8Array, rb: number, fields: readonly Field[], o
     const size = o.BYTES_PER_ELEMENT;
     for (let row = 0; row < o.length; row++) {
       if (written.has(row + firstRow)) continue;
-      for (let b = 0; b < size; b++) if (u8[row * size + b] !== 0x5a) expect.fail(`${label}: row ${row + firstRow} of field ${c} written outside the runs`);
+      for (let b = 0; b < size; b++)
+        if (u8[row * size + b] !== 0x5a) expect.fail(`${label}: row ${row + firstRow} of field ${c} written outside the runs`);
     }
   });
 }
@@ -165,8 +174,9 @@ function expectColumns(rows: Uint8Array, rb: number, fields: readonly Field[], o
 function makeRuns(count: number, cuts: readonly number[], keep: readonly boolean[], order: readonly number[], base: number): DecodeRun[] {
   const bounds = [...new Set([0, ...cuts.map((c) => Math.floor(c * count)), count])].sort((a, b) => a - b);
   const pieces: { src: number; count: number }[] = [];
-  for (let p = 0; p + 1 < bounds.length; p++) if (keep[p % keep.length]) pieces.push({ src: bounds[p]!, count: bounds[p + 1]! - bounds[p]! });
-  const perm = pieces.map((_, i) => i).sort((a, b) => (order[a % order.length]! - order[b % order.length]!) || a - b);
+  for (let p = 0; p + 1 < bounds.length; p++)
+    if (keep[p % keep.length]) pieces.push({ src: bounds[p]!, count: bounds[p + 1]! - bounds[p]! });
+  const perm = pieces.map((_, i) => i).sort((a, b) => order[a % order.length]! - order[b % order.length]! || a - b);
   const dst = new Map<number, number>();
   let at = base;
   for (const i of perm) {
@@ -183,7 +193,13 @@ describe('cols8DecodeColumns: equal to cols8Decode + extraction', () => {
     const cas = fc.constantFrom(8, 16, 88, 112, 512).chain((rb) =>
       fc.record({
         rb: fc.constant(rb),
-        count: groupRecords(rb) < maxCount(rb) ? fc.oneof(fc.integer({ min: 0, max: maxCount(rb) }), fc.constantFrom(groupRecords(rb) - 1, groupRecords(rb), groupRecords(rb) + 1)) : fc.integer({ min: 0, max: maxCount(rb) }),
+        count:
+          groupRecords(rb) < maxCount(rb)
+            ? fc.oneof(
+                fc.integer({ min: 0, max: maxCount(rb) }),
+                fc.constantFrom(groupRecords(rb) - 1, groupRecords(rb), groupRecords(rb) + 1),
+              )
+            : fc.integer({ min: 0, max: maxCount(rb) }),
         styles: fc.array(style, { minLength: rb / 8, maxLength: rb / 8 }),
         splits: fc.array(split, { minLength: rb / 8, maxLength: rb / 8 }),
         pool: fc.array(word, { minLength: 1, maxLength: 8 }),
@@ -217,7 +233,10 @@ describe('cols8DecodeColumns: equal to cols8Decode + extraction', () => {
           new Uint8Array(o.buffer).fill(0x5a);
           return o;
         });
-        new ColumnPlan(c.rb, fields.map((f, i) => ({ offset: f.offset, type: f.type, out: outs2[i]!, firstRow: c.firstRow }))).fromRows(rows, runs);
+        new ColumnPlan(
+          c.rb,
+          fields.map((f, i) => ({ offset: f.offset, type: f.type, out: outs2[i]!, firstRow: c.firstRow })),
+        ).fromRows(rows, runs);
         outs.forEach((o, i) => expect(Buffer.from(o.buffer).equals(Buffer.from(outs2[i]!.buffer)), `fromRows, field ${i}`).toBe(true));
       }),
       { numRuns: 150 },
@@ -225,7 +244,15 @@ describe('cols8DecodeColumns: equal to cols8Decode + extraction', () => {
   });
 
   it('every bit pattern of -0 and NaN payloads survives in a Float64Array column', () => {
-    const specials = [f64bits(-0), 0x7ff8000000000001n, 0xfff0000000000001n, 0x7ff0000000000005n, 0xfff8000000000000n, f64bits(0.1), f64bits(Number.MAX_VALUE)];
+    const specials = [
+      f64bits(-0),
+      0x7ff8000000000001n,
+      0xfff0000000000001n,
+      0x7ff0000000000005n,
+      0xfff8000000000000n,
+      f64bits(0.1),
+      f64bits(Number.MAX_VALUE),
+    ];
     const n = groupRecords(16) + 40; // a full group, then a partial one
     const rows = new Uint8Array(new ArrayBuffer(16 * n));
     const dv = new DataView(rows.buffer);
@@ -235,10 +262,15 @@ describe('cols8DecodeColumns: equal to cols8Decode + extraction', () => {
     }
     const out = new Float64Array(n);
     const dec = new Float64Array(n);
-    cols8DecodeColumns(cols8Encode(rows, 16), n, new ColumnPlan(16, [
-      { offset: 0, type: 'f64', out },
-      { offset: 8, type: 'f64', out: dec },
-    ]), [{ src: 0, count: n, dst: 0 }]);
+    cols8DecodeColumns(
+      cols8Encode(rows, 16),
+      n,
+      new ColumnPlan(16, [
+        { offset: 0, type: 'f64', out },
+        { offset: 8, type: 'f64', out: dec },
+      ]),
+      [{ src: 0, count: n, dst: 0 }],
+    );
     const back = new DataView(out.buffer);
     for (let i = 0; i < n; i++) expect(back.getBigUint64(i * 8, true)).toBe(specials[i % specials.length]!);
     for (let i = 0; i < n; i++) expect(dec[i]).toBe(i / 100);
@@ -254,7 +286,12 @@ describe('cols8DecodeColumns: equal to cols8Decode + extraction', () => {
     const enc = cols8Encode(new Uint8Array(16 * 20), 16);
     expect(() => cols8DecodeColumns(enc, 20, plan, [{ src: 0, count: 5, dst: 0 }])).toThrow(AssertionError); // before firstRow
     expect(() => cols8DecodeColumns(enc, 20, plan, [{ src: 0, count: 5, dst: 8 }])).toThrow(AssertionError); // past row 12
-    expect(() => cols8DecodeColumns(enc, 20, plan, [{ src: 5, count: 2, dst: 2 }, { src: 0, count: 2, dst: 4 }])).toThrow(AssertionError);
+    expect(() =>
+      cols8DecodeColumns(enc, 20, plan, [
+        { src: 5, count: 2, dst: 2 },
+        { src: 0, count: 2, dst: 4 },
+      ]),
+    ).toThrow(AssertionError);
     expect(() => cols8DecodeColumns(enc, 20, plan, [{ src: 19, count: 2, dst: 2 }])).toThrow(AssertionError);
     // A malformed encoding is a RangeError, as for cols8Decode, also in groups no run reads.
     expect(() => cols8DecodeColumns(enc.subarray(0, enc.length - 1), 20, plan, [])).toThrow(RangeError);
@@ -268,7 +305,9 @@ describe('cols8DecodeColumns: equal to cols8Decode + extraction', () => {
 // BarHistory.readColumns
 
 const K = hisKindByName('min1')!;
-const BAR_FIELDS = BAR.fields.filter((f) => f.type !== 'pad' && f.type !== 'char').map((f) => ({ name: f.name, offset: f.offset, type: f.type as SinkType }));
+const BAR_FIELDS = BAR.fields
+  .filter((f) => f.type !== 'pad' && f.type !== 'char')
+  .map((f) => ({ name: f.name, offset: f.offset, type: f.type as SinkType }));
 
 /** Bars of a day: n bars, prices on a tick of 0.2 with a -0 and a NaN now and then (so some groups fall back to INT64). */
 function bars(date: number, n: number, seed: number): Uint8Array {
@@ -378,7 +417,11 @@ describe('BarHistory.readColumns: what it checks', () => {
     const all = Buffer.concat([...days.values()]);
     const n = all.length / 88;
     const h0 = BarHistory.open(f);
-    const live: [number, number][] = [[0, 256], ...h0.chunkList().map((c): [number, number] => [c.offset, c.offset + c.bytes]), [h0.meta!.indexOffset, h0.meta!.end]];
+    const live: [number, number][] = [
+      [0, 256],
+      ...h0.chunkList().map((c): [number, number] => [c.offset, c.offset + c.bytes]),
+      [h0.meta!.indexOffset, h0.meta!.end],
+    ];
     h0.close();
     const clean = fs.readFileSync(f);
     const r = rng(5);

@@ -6,7 +6,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { verifyRoot } from '../../src/compact/index.js';
 import { TickrecError } from '../../src/errors.js';
 import { MIN1_KIND, TICK_KIND } from '../../src/format/index.js';
-import { BarHistory, appendBarDay, dayBlockBytes, hisDayPath, hisHistoryPath, hisKindByName, readHisBlock, writeDayBlock } from '../../src/his/index.js';
+import {
+  BarHistory,
+  appendBarDay,
+  dayBlockBytes,
+  hisDayPath,
+  hisHistoryPath,
+  hisKindByName,
+  readHisBlock,
+  writeDayBlock,
+} from '../../src/his/index.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { bundledSessionBook } from '../compact/helpers/sessions.js';
 import { INSTRUMENTS, dayBars, dayTicks, encode } from '../compact/helpers/root.js';
@@ -25,7 +34,9 @@ function flip(file: string, byte: number, bit: number): Buffer {
 }
 
 function problemsFor(root: string, file: string): string[] {
-  return verifyRoot({ root, sessions }).problems.filter((p) => p.file === file).map((p) => p.problem);
+  return verifyRoot({ root, sessions })
+    .problems.filter((p) => p.file === file)
+    .map((p) => p.problem);
 }
 
 describe('flipped bits', () => {
@@ -63,7 +74,11 @@ describe('flipped bits', () => {
     expect(problemsFor(root, f)).toEqual([]);
     // The live regions: the 256-byte header area, each chunk with its day table, the index.
     const h = BarHistory.open(f);
-    const live: [number, number][] = [[0, 256], ...h.chunkList().map((c): [number, number] => [c.offset, c.offset + c.bytes]), [h.meta!.indexOffset, h.meta!.end]];
+    const live: [number, number][] = [
+      [0, 256],
+      ...h.chunkList().map((c): [number, number] => [c.offset, c.offset + c.bytes]),
+      [h.meta!.indexOffset, h.meta!.end],
+    ];
     h.close();
     const r = rng(11);
     let checked = 0;

@@ -130,7 +130,10 @@ describe('append', () => {
   it('takes a day older than the last one (compacted late) and keeps date order', () => {
     const f = path.join(makeTempDir(), 'h.dsb');
     const ds = dates(12);
-    build(f, ds.filter((_, i) => i !== 4));
+    build(
+      f,
+      ds.filter((_, i) => i !== 4),
+    );
     appendBarDay(f, K, ds[4]!, day(ds[4]!), { codec: 'lz4' });
     const h = BarHistory.open(f);
     expect(h.days().map((d) => d.date)).toEqual(ds);

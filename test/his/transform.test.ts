@@ -27,7 +27,10 @@ describe('COLS8: invalid input', () => {
     expect(() => cols8Encode(new Uint8Array(20), 16)).toThrow(AssertionError);
   });
   it('refuses a truncated, padded or malformed encoding', () => {
-    const recs = recordsOf(Array.from({ length: 64 }, (_, i) => BigInt(i * 1000)), 16);
+    const recs = recordsOf(
+      Array.from({ length: 64 }, (_, i) => BigInt(i * 1000)),
+      16,
+    );
     const enc = cols8Encode(recs, 16);
     expect(() => cols8Decode(enc.subarray(0, enc.length - 1), 16, 32)).toThrow(RangeError);
     expect(() => cols8Decode(new Uint8Array([...enc, 0]), 16, 32)).toThrow(RangeError);
@@ -81,7 +84,10 @@ describe('COLS8: round trip', () => {
   });
 
   it('accepts an unaligned input view', () => {
-    const recs = recordsOf(Array.from({ length: 40 }, (_, i) => f64bits(i * 0.25)), 8);
+    const recs = recordsOf(
+      Array.from({ length: 40 }, (_, i) => f64bits(i * 0.25)),
+      8,
+    );
     const shifted = new Uint8Array(recs.length + 3);
     shifted.set(recs, 3);
     expect(same(cols8Decode(cols8Encode(shifted.subarray(3), 8), 8, 40), recs)).toBe(true);

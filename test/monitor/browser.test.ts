@@ -34,7 +34,9 @@ function diag(): string {
 
 beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the browser test needs Debian's chromium. Install it with \`apt-get install chromium\` (as root; .ci/run does it in CI).`);
+    throw new Error(
+      `${CHROMIUM} is missing: the browser test needs Debian's chromium. Install it with \`apt-get install chromium\` (as root; .ci/run does it in CI).`,
+    );
   }
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does it).`);
   sim = await startSimulator({ port: 0, instruments: INSTRUMENTS, rate: 4000, seed: 7, start: '20250106 21:05' });
@@ -44,7 +46,9 @@ beforeAll(async () => {
   const port = await freePort();
   const config = {
     root: path.join(dir, 'data'),
-    feeds: [{ type: 'websocket', name: FEED, url: sim.url, format: 'tickrec', subscribe: ['*'], reconnect_min_ms: 100, reconnect_max_ms: 500 }],
+    feeds: [
+      { type: 'websocket', name: FEED, url: sim.url, format: 'tickrec', subscribe: ['*'], reconnect_min_ms: 100, reconnect_max_ms: 500 },
+    ],
     metrics: { host: '127.0.0.1', port },
     // small files: 2,000 instruments must not write gigabytes of zeros in CI
     storage: { roll_by_clock: false, initial_capacity_ticks: 64, sync_interval_ms: 0 },
@@ -72,7 +76,16 @@ beforeAll(async () => {
   });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 }, 120_000);
@@ -103,7 +116,9 @@ describe('monitor page in chromium', () => {
     await p.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42)); // survives only without a reload
 
     // every instrument is known to the page, only one page of rows is in the DOM
-    await expect.poll(async () => Number(/of ([\d,]+)/.exec((await p.textContent('#count')) ?? '')?.[1]?.replace(/,/g, '')), { timeout: 15_000 }).toBeGreaterThanOrEqual(1000);
+    await expect
+      .poll(async () => Number(/of ([\d,]+)/.exec((await p.textContent('#count')) ?? '')?.[1]?.replace(/,/g, '')), { timeout: 15_000 })
+      .toBeGreaterThanOrEqual(1000);
     const domRows = await p.locator('#rows tr').count();
     expect(domRows).toBeGreaterThan(0);
     expect(domRows).toBeLessThanOrEqual(200);
@@ -120,7 +135,13 @@ describe('monitor page in chromium', () => {
     const code = (await p.locator('#rows tr').first().locator('td').nth(1).textContent())!;
     expect(code).toMatch(/^[A-Za-z0-9]+$/);
     await p.fill('#f-code', code);
-    await expect.poll(async () => (await p.locator('#rows tr td:nth-child(2)').allTextContents()).every((c) => c.toLowerCase().includes(code.toLowerCase())), { timeout: 5000 }).toBe(true);
+    await expect
+      .poll(
+        async () =>
+          (await p.locator('#rows tr td:nth-child(2)').allTextContents()).every((c) => c.toLowerCase().includes(code.toLowerCase())),
+        { timeout: 5000 },
+      )
+      .toBe(true);
     expect(await p.locator('#rows tr').count()).toBeLessThan(20);
     const row = p.locator(`#rows tr[data-id$=".${code}"]`).first();
     const ticksCell = row.locator('td').nth(5);

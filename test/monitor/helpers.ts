@@ -40,7 +40,13 @@ export class FakeFeed implements FeedAdapter {
   }
   setSubscriptions(): void {}
   stats(): FeedStats {
-    return { state: this.state, messages: this.messages, reconnects: this.reconnects, lastMessageMs: this.lastMessageMs, lastError: this.lastError };
+    return {
+      state: this.state,
+      messages: this.messages,
+      reconnects: this.reconnects,
+      lastMessageMs: this.lastMessageMs,
+      lastError: this.lastError,
+    };
   }
   tick(t: TickInput): void {
     this.messages++;

@@ -93,7 +93,9 @@ describe('monitor routes', () => {
     expect((JSON.parse(first.data) as MonitorMessage).instruments.map((r) => r.id)).toEqual(['SHFE.rb2505']);
     feed.tick(shfeTick('cu2505', 0, 70123));
     const upd = await waitFor('an update with cu2505', () =>
-      c.events.filter((e) => e.event === 'update').find((e) => (JSON.parse(e.data) as MonitorMessage).instruments.some((r) => r.id === 'SHFE.cu2505')),
+      c.events
+        .filter((e) => e.event === 'update')
+        .find((e) => (JSON.parse(e.data) as MonitorMessage).instruments.some((r) => r.id === 'SHFE.cu2505')),
     );
     const m = JSON.parse(upd.data) as MonitorMessage;
     expect(m.type).toBe('update');
@@ -150,7 +152,16 @@ describe('monitor routes', () => {
 
 describe('the page source', () => {
   it('puts nothing into the DOM as HTML: no innerHTML, outerHTML, insertAdjacentHTML, document.write or eval', () => {
-    for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'eval(', 'new Function', 'setAttribute(\'on', 'javascript:']) {
+    for (const sink of [
+      'innerHTML',
+      'outerHTML',
+      'insertAdjacentHTML',
+      'document.write',
+      'eval(',
+      'new Function',
+      "setAttribute('on",
+      'javascript:',
+    ]) {
       expect(PAGE_PARTS.js, sink).not.toContain(sink);
     }
     expect(PAGE_PARTS.js).toContain('textContent');

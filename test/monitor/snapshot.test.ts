@@ -40,7 +40,15 @@ describe('Monitor snapshot', () => {
     expect(s.totals.ticksWritten).toBe(40);
     expect(s.totals.instruments).toBe(2);
     const rb = row(s, 'SHFE.rb2505')!;
-    expect(rb).toMatchObject({ ex: 'SHFE', code: 'rb2505', ticks: 30, trades: 0, tradingDate: 20250107, date: 20250106, time: shfeTick('rb2505', 29).action_time });
+    expect(rb).toMatchObject({
+      ex: 'SHFE',
+      code: 'rb2505',
+      ticks: 30,
+      trades: 0,
+      tradingDate: 20250107,
+      date: 20250106,
+      time: shfeTick('rb2505', 29).action_time,
+    });
     expect(rb.price).toBe(shfeTick('rb2505', 29).price);
     expect(rb.publishedMs).toBe(T0 + 9100);
     expect(rb.rate).toBe(3);
@@ -64,7 +72,12 @@ describe('Monitor snapshot', () => {
     feed.tick(shfeTick('rb2505', 0));
     feed.tick(shfeTick('cu2505', 0));
     const m = new Monitor(rec, { now: () => clock.ms, fileSampleMs: 60_000 });
-    expect(m.update().instruments.map((r) => r.id).sort()).toEqual(['SHFE.cu2505', 'SHFE.rb2505']);
+    expect(
+      m
+        .update()
+        .instruments.map((r) => r.id)
+        .sort(),
+    ).toEqual(['SHFE.cu2505', 'SHFE.rb2505']);
     expect(m.update().instruments).toEqual([]);
     feed.tick(shfeTick('rb2505', 1, 3600));
     const u = m.update();
@@ -74,7 +87,12 @@ describe('Monitor snapshot', () => {
     expect(u.totals.ticksWritten).toBe(3);
     // the rate changes as the clock moves on with no tick: the row is sent again, until it is 0
     clock.ms = T0 + 2000;
-    expect(m.update().instruments.map((r) => r.id).sort()).toEqual(['SHFE.cu2505', 'SHFE.rb2505']);
+    expect(
+      m
+        .update()
+        .instruments.map((r) => r.id)
+        .sort(),
+    ).toEqual(['SHFE.cu2505', 'SHFE.rb2505']);
     clock.ms = T0 + 20_000;
     expect(m.update().instruments.every((r) => r.rate === 0)).toBe(true);
     expect(m.update().instruments).toEqual([]);
@@ -122,7 +140,9 @@ describe('Monitor snapshot', () => {
     feed.state = 'up';
     feed.lastMessageMs = Date.now() - 120_000;
     a = m.snapshot().alerts;
-    expect(a).toEqual([{ level: 'warn', kind: 'feed', feed: 'fake', text: expect.stringMatching(/^Feed fake is silent: no message for 12\d s$/) }]);
+    expect(a).toEqual([
+      { level: 'warn', kind: 'feed', feed: 'fake', text: expect.stringMatching(/^Feed fake is silent: no message for 12\d s$/) },
+    ]);
     feed.lastMessageMs = Date.now();
     m = new Monitor(rec, { diskLowBytes: Number.MAX_SAFE_INTEGER, fileSampleMs: 0 });
     a = m.snapshot().alerts;
@@ -152,7 +172,16 @@ describe('last compaction summary', () => {
     const { rec, root } = recorderWithClock();
     expect((await summary(root, rec)).state).toBe('none');
     fs.mkdirSync(path.join(root, 'compact'));
-    const full = { finishedAt: '2025-01-07T16:05:00.000Z', days: 2, files: 4000, bytesIn: 1_000_000, bytesOut: 250_000, ratio: 4, seconds: 12.5, ok: true };
+    const full = {
+      finishedAt: '2025-01-07T16:05:00.000Z',
+      days: 2,
+      files: 4000,
+      bytesIn: 1_000_000,
+      bytesOut: 250_000,
+      ratio: 4,
+      seconds: 12.5,
+      ok: true,
+    };
     fs.writeFileSync(path.join(root, 'compact', 'last.json'), JSON.stringify(full));
     expect(await summary(root, rec)).toEqual({ state: 'ok', dayList: [], ...full });
   });
@@ -171,7 +200,18 @@ describe('last compaction summary', () => {
     };
     fs.writeFileSync(path.join(root, 'compact', 'last.json'), JSON.stringify(hostile));
     const c = await summary(root, rec);
-    expect(c).toEqual({ state: 'ok', finishedAt: null, days: 4, dayList: ['20250106', '20250107'], files: null, bytesIn: null, bytesOut: null, ratio: null, seconds: null, ok: null });
+    expect(c).toEqual({
+      state: 'ok',
+      finishedAt: null,
+      days: 4,
+      dayList: ['20250106', '20250107'],
+      files: null,
+      bytesIn: null,
+      bytesOut: null,
+      ratio: null,
+      seconds: null,
+      ok: null,
+    });
     const json = JSON.stringify(c);
     for (const bad of ['<', 'alert', 'secret', 'etc']) expect(json).not.toContain(bad);
     fs.writeFileSync(path.join(root, 'compact', 'last.json'), '{ not json');
@@ -187,7 +227,17 @@ describe('no secret and no config value reaches the snapshot or the page', () =>
     const url = `ws://alice:PW_SECRET_1@127.0.0.1:${port}/stream?token=SECRET_TOKEN_2&signature=SIG_SECRET_3&x=1`;
     const r = startRecorder({
       feedsFromConfig: true,
-      feeds: [{ type: 'websocket', name: 'exchange-a', url, format: 'tickrec', headers: { Authorization: 'Bearer HEADER_SECRET_4' }, reconnect_min_ms: 20, reconnect_max_ms: 50 }],
+      feeds: [
+        {
+          type: 'websocket',
+          name: 'exchange-a',
+          url,
+          format: 'tickrec',
+          headers: { Authorization: 'Bearer HEADER_SECRET_4' },
+          reconnect_min_ms: 20,
+          reconnect_max_ms: 50,
+        },
+      ],
     });
     started.push(r);
     await waitFor('a failed connection attempt', () => r.rec.stats().feeds[0]!.lastError !== '');
@@ -196,7 +246,8 @@ describe('no secret and no config value reaches the snapshot or the page', () =>
     const m = new Monitor(r.rec, { fileSampleMs: 0 });
     m.sample();
     const json = JSON.stringify([m.snapshot(), m.update()]);
-    for (const secret of ['PW_SECRET_1', 'SECRET_TOKEN_2', 'SIG_SECRET_3', 'HEADER_SECRET_4', 'alice', 'Bearer']) expect(json).not.toContain(secret);
+    for (const secret of ['PW_SECRET_1', 'SECRET_TOKEN_2', 'SIG_SECRET_3', 'HEADER_SECRET_4', 'alice', 'Bearer'])
+      expect(json).not.toContain(secret);
     for (const configValue of [String(port), '127.0.0.1', 'ws://', '/stream', r.root, 'tickrec']) expect(json).not.toContain(configValue);
     const snap = m.snapshot();
     expect(snap.feeds.map((f) => f.name)).toEqual(['exchange-a']);

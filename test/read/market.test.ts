@@ -74,7 +74,10 @@ beforeAll(() => {
   hist('zn2505', 'zstd', DAYS.slice(0, 10), 3);
   // Day bars (time 0: keyed by their trading date) of cu2505 (container) and zn2505 (datakit).
   const DK = hisKindByName('day')!;
-  for (const [code, codec] of [['cu2505', 'lz4'], ['zn2505', 'zstd']] as const) {
+  for (const [code, codec] of [
+    ['cu2505', 'lz4'],
+    ['zn2505', 'zstd'],
+  ] as const) {
     for (const d of DAYS) {
       const b = dayBars(d, 5)[100]!;
       appendBarDay(hisHistoryPath(root, DK, 'SHFE', code), DK, d.date, encode(MIN1_KIND, [{ ...b, time: 0 }]), { codec });
@@ -98,7 +101,14 @@ function expectMarketEqualsRows(q: MarketBarsQuery): number {
   let at = 0;
   let seen = 0;
   for (const code of [...(q.codes ?? CODES)].sort()) {
-    const one = readBars({ root: q.root, exchange: q.exchange, code, period: q.period, ...(q.from !== undefined ? { from: q.from } : {}), ...(q.to !== undefined ? { to: q.to } : {}) }).columns(names as never);
+    const one = readBars({
+      root: q.root,
+      exchange: q.exchange,
+      code,
+      period: q.period,
+      ...(q.from !== undefined ? { from: q.from } : {}),
+      ...(q.to !== undefined ? { to: q.to } : {}),
+    }).columns(names as never);
     if (one.count === 0) {
       expect(m.instruments.find((i) => i.code === code)).toBeUndefined();
       continue;

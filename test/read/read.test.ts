@@ -96,7 +96,10 @@ function expectColumnsEqualObjects(cols: Columnar<Record<string, ArrayLike<numbe
 
 describe('refusals and bad inputs', () => {
   it('an unknown kind or period', () => {
-    usage(() => readRecords({ root, exchange: 'SHFE', code: 'rb2505', kind: 'candles' as never }), /kind 'candles' is unknown: use one of tick, trade, min1/);
+    usage(
+      () => readRecords({ root, exchange: 'SHFE', code: 'rb2505', kind: 'candles' as never }),
+      /kind 'candles' is unknown: use one of tick, trade, min1/,
+    );
     usage(() => readBars({ root, exchange: 'SHFE', code: 'rb2505', period: 'min2' as never }), /period 'min2' is unknown/);
     usage(() => readMarket({ root, exchange: 'SHFE', kind: 'tock' as never }), /kind 'tock'/);
   });
@@ -115,7 +118,10 @@ describe('refusals and bad inputs', () => {
     usage(() => readTicks({ root, exchange: '../x', code: 'rb2505' }), /exchange '\.\.\/x'/);
     usage(() => readTicks({ root, exchange: 'SHFE', code: 'a/b' }), /instrument code 'a\/b'/);
     usage(() => readBarsMarket({ root, exchange: 'SHFE', period: 'min1', codes: ['..'] }), /instrument code '\.\.'/);
-    usage(() => readTicks({ root, exchange: 'SHFE', code: 'rb2505' }).columns(['nope' as never]), /field 'nope': Tick records have no such column/);
+    usage(
+      () => readTicks({ root, exchange: 'SHFE', code: 'rb2505' }).columns(['nope' as never]),
+      /field 'nope': Tick records have no such column/,
+    );
   });
 
   it('a damaged historical block: the error names the file', () => {
@@ -176,7 +182,13 @@ describe('ticks across every source', () => {
     const last = s.at(s.count - 1);
     expect([last.trading_date, last.action_date, last.action_time]).toEqual([D4, 20250108, 215507250]);
     // The same range as {date, time} objects.
-    const o = readTicks({ root, exchange: 'SHFE', code: 'rb2505', from: { date: 20250106, time: 220000000 }, to: { date: 20250108, time: 220000000 } });
+    const o = readTicks({
+      root,
+      exchange: 'SHFE',
+      code: 'rb2505',
+      from: { date: 20250106, time: 220000000 },
+      to: { date: 20250108, time: 220000000 },
+    });
     expect(sameBytes(setBytes(o), setBytes(s))).toBe(true);
   });
 
@@ -340,7 +352,11 @@ describe('bars', () => {
     expect(sameBytes(setBytes(s), Buffer.concat(want))).toBe(true);
     expect(s.toArray().map((b) => b.date)).toEqual([D1, D2, D3, D4]);
     // A day bar's instant is 00:00 of its trading date.
-    expect(readBars({ root, exchange: 'SHFE', code: 'rb2505', period: 'day', from: '20250107', to: '20250108' }).toArray().map((b) => b.date)).toEqual([D2, D3]);
+    expect(
+      readBars({ root, exchange: 'SHFE', code: 'rb2505', period: 'day', from: '20250107', to: '20250108' })
+        .toArray()
+        .map((b) => b.date),
+    ).toEqual([D2, D3]);
     const b = readBars({ root, exchange: 'SHFE', code: 'au2506', period: 'day' });
     expect(b.toArray().map((x) => x.date)).toEqual([D2, D3, D4]);
   });
@@ -359,7 +375,10 @@ describe('whole market', () => {
     ]);
     for (const name of BAR_EXTRACTOR.names) {
       const col = (m.columns as unknown as Record<string, Float64Array>)[name]!;
-      expect(Array.from(col), name).toEqual([...Array.from((b.columns as never as Record<string, Float64Array>)[name]!), ...Array.from((a.columns as never as Record<string, Float64Array>)[name]!)]);
+      expect(Array.from(col), name).toEqual([
+        ...Array.from((b.columns as never as Record<string, Float64Array>)[name]!),
+        ...Array.from((a.columns as never as Record<string, Float64Array>)[name]!),
+      ]);
     }
     expect(Array.from(m.columns.instrument)).toEqual([...Array(b.count).fill(0), ...Array(a.count).fill(1)]);
     expect(instrumentColumns(m, 'rb2505')!.columns.close).toEqual(a.columns.close);
@@ -367,9 +386,20 @@ describe('whole market', () => {
   });
 
   it('a range, a subset of instruments and of columns', () => {
-    const m = readBarsMarket({ root, exchange: 'SHFE', period: 'min1', from: '20250107', to: '20250108', codes: ['rb2505'], fields: ['close', 'time'] });
+    const m = readBarsMarket({
+      root,
+      exchange: 'SHFE',
+      period: 'min1',
+      from: '20250107',
+      to: '20250108',
+      codes: ['rb2505'],
+      fields: ['close', 'time'],
+    });
     expect(Object.keys(m.columns).sort()).toEqual(['close', 'instrument', 'time']);
-    const a = readBars({ root, exchange: 'SHFE', code: 'rb2505', period: 'min1', from: '20250107', to: '20250108' }).columns(['close', 'time']);
+    const a = readBars({ root, exchange: 'SHFE', code: 'rb2505', period: 'min1', from: '20250107', to: '20250108' }).columns([
+      'close',
+      'time',
+    ]);
     expect(m.count).toBe(a.count);
     expect(m.columns.close).toEqual(a.columns.close);
     expect(m.columns.time).toEqual(a.columns.time);
@@ -390,7 +420,15 @@ describe('whole market', () => {
       { exchange: 'SHFE', code: 'rb2505' },
     ]);
     const seen = [...scanRecords({ root, kind: 'min1' })].map((s) => `${s.exchange}.${s.code}:${s.firstDate}`);
-    expect(seen).toEqual([`CFFEX.IF2505:${D3}`, `SHFE.au2506:${D2}`, `SHFE.au2506:${D3}`, `SHFE.au2506:${D4}`, `SHFE.rb2505:${D1}`, `SHFE.rb2505:${D3}`, `SHFE.rb2505:${D4}`]);
+    expect(seen).toEqual([
+      `CFFEX.IF2505:${D3}`,
+      `SHFE.au2506:${D2}`,
+      `SHFE.au2506:${D3}`,
+      `SHFE.au2506:${D4}`,
+      `SHFE.rb2505:${D1}`,
+      `SHFE.rb2505:${D3}`,
+      `SHFE.rb2505:${D4}`,
+    ]);
     expect(C.code).toBe('IF2505');
   });
 });

@@ -9,7 +9,12 @@ const date = fc
   .record({ y: fc.integer({ min: 1992, max: 2099 }), m: fc.integer({ min: 1, max: 12 }), d: fc.integer({ min: 1, max: 28 }) })
   .map(({ y, m, d }) => y * 10000 + m * 100 + d);
 const time = fc
-  .record({ h: fc.integer({ min: 0, max: 23 }), mi: fc.integer({ min: 0, max: 59 }), s: fc.integer({ min: 0, max: 59 }), ms: fc.integer({ min: 0, max: 999 }) })
+  .record({
+    h: fc.integer({ min: 0, max: 23 }),
+    mi: fc.integer({ min: 0, max: 59 }),
+    s: fc.integer({ min: 0, max: 59 }),
+    ms: fc.integer({ min: 0, max: 999 }),
+  })
   .map(({ h, mi, s, ms }) => h * 10000000 + mi * 100000 + s * 1000 + ms);
 
 describe('ExchangeClock', () => {

@@ -20,8 +20,12 @@ describe('LatencyHistogram', () => {
       expect(b, `${us}`).toBeGreaterThan(0);
       expect(upperOf(b - 1) <= us && us < upperOf(b), `${us} in bucket ${b}: [${upperOf(b - 1)}, ${upperOf(b)})`).toBe(true);
     };
-    for (let k = 0; k < 32; k++) for (const us of [2 ** k, 2 ** k * 1.0625, 2 ** k * 1.125 - 1e-9, 2 ** k * 1.999, 2 ** (k + 1) - 2 ** -20]) holds(us);
-    fc.assert(fc.property(fc.double({ min: 1, max: 2 ** 32 - 1, noNaN: true }), (us) => holds(us)), { numRuns: 20_000 });
+    for (let k = 0; k < 32; k++)
+      for (const us of [2 ** k, 2 ** k * 1.0625, 2 ** k * 1.125 - 1e-9, 2 ** k * 1.999, 2 ** (k + 1) - 2 ** -20]) holds(us);
+    fc.assert(
+      fc.property(fc.double({ min: 1, max: 2 ** 32 - 1, noNaN: true }), (us) => holds(us)),
+      { numRuns: 20_000 },
+    );
     expect(bucketOf(0.999)).toBe(0);
     for (const us of [2 ** 32, 2 ** 40, 3e13]) expect(upperOf(bucketOf(us))).toBe(Infinity);
   });
@@ -85,7 +89,7 @@ describe('LatencyHistogram', () => {
   it('log-uniform latencies: p50/p90/p99/p99.9 within ~9% of exact on average', () => {
     // A seeded LCG: 100,000 samples log-uniform over 1 µs .. 1 s.
     let s = 12345;
-    const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
+    const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
     const h = new LatencyHistogram();
     const data: number[] = [];
     for (let i = 0; i < 100_000; i++) {

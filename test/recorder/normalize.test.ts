@@ -4,7 +4,15 @@ import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { buildSessionBook, type SessionBook } from '../../src/calendar/index.js';
 import type { TickInput, TradeInput } from '../../src/feed/types.js';
-import { Normalizer, emptyState, stateFromTick, stateFromTrade, type InstrumentState, type NormalizerOptions, type Verdict } from '../../src/recorder/normalize.js';
+import {
+  Normalizer,
+  emptyState,
+  stateFromTick,
+  stateFromTrade,
+  type InstrumentState,
+  type NormalizerOptions,
+  type Verdict,
+} from '../../src/recorder/normalize.js';
 
 const DBL_MAX = 1.7976931348623157e308;
 
@@ -12,8 +20,22 @@ const DBL_MAX = 1.7976931348623157e308;
 const BOOK: SessionBook = buildSessionBook({
   holidays: [20250404],
   sessions: {
-    FN2300: { timezone: 'Asia/Shanghai', day_starts: '20:00', sections: [['21:00', '23:00'], ['09:00', '15:00']] },
-    FN0100: { timezone: 'Asia/Shanghai', day_starts: '20:00', sections: [['21:00', '01:00'], ['09:00', '15:00']] },
+    FN2300: {
+      timezone: 'Asia/Shanghai',
+      day_starts: '20:00',
+      sections: [
+        ['21:00', '23:00'],
+        ['09:00', '15:00'],
+      ],
+    },
+    FN0100: {
+      timezone: 'Asia/Shanghai',
+      day_starts: '20:00',
+      sections: [
+        ['21:00', '01:00'],
+        ['09:00', '15:00'],
+      ],
+    },
     SD0930: { timezone: 'Asia/Shanghai', sections: [['09:30', '15:00']] },
   },
   products: { 'SHFE.rb': 'FN2300', 'SHFE.cu': 'FN0100', 'CFFEX.IF': 'SD0930' },
@@ -155,7 +177,8 @@ describe('N3 other numbers', () => {
     expect(o.ask_qty.slice(0, 2)).toEqual([0, 5]);
     for (const k of Object.keys(o) as (keyof typeof o)[]) {
       const v = o[k];
-      for (const x of Array.isArray(v) ? v : [v]) if (typeof x === 'number') expect(Number.isFinite(x) && Math.abs(x) < 1e300, `${k}`).toBe(true);
+      for (const x of Array.isArray(v) ? v : [v])
+        if (typeof x === 'number') expect(Number.isFinite(x) && Math.abs(x) < 1e300, `${k}`).toBe(true);
     }
   });
 
@@ -222,7 +245,7 @@ describe('N5 trading date', () => {
     expect(n.tickOut.trading_date).toBe(20250305);
   });
 
-  it("an invalid feed trading date falls back to the session rule", () => {
+  it('an invalid feed trading date falls back to the session rule', () => {
     const n = normalizer();
     ok(n.tick(tick({ action_date: MON, action_time: 213000000, trading_date: 20251399 })));
     expect(n.tickOut.trading_date).toBe(TUE);
@@ -264,7 +287,9 @@ describe('N6 order and N7 duplicates', () => {
     const n = normalizer();
     ok(n.tick(tick({ action_time: 100000500, total_volume: 10 })));
     expect(reasonOf(n.tick(tick({ action_time: 100000000, total_volume: 11 })))).toBe('out_of_order');
-    expect(reasonOf(n.tick(tick({ action_date: 20250302, action_time: 110000000, trading_date: MON, total_volume: 11 })))).toBe('out_of_order');
+    expect(reasonOf(n.tick(tick({ action_date: 20250302, action_time: 110000000, trading_date: MON, total_volume: 11 })))).toBe(
+      'out_of_order',
+    );
     ok(n.tick(tick({ action_time: 100000500, total_volume: 12 })));
   });
 
@@ -458,7 +483,15 @@ describe('recovery', () => {
   });
 
   it('state of an earlier day: the first tick of the new day takes its total', () => {
-    const n = normalizer(() => ({ ...emptyState(), tradingDate: 20250228, actionDate: 20250228, actionTime: 145959500, totalVolume: 9000, volumeBase: 9000, openInterest: 100 }));
+    const n = normalizer(() => ({
+      ...emptyState(),
+      tradingDate: 20250228,
+      actionDate: 20250228,
+      actionTime: 145959500,
+      totalVolume: 9000,
+      volumeBase: 9000,
+      openInterest: 100,
+    }));
     ok(n.tick(tick({ total_volume: 40, open_interest: 130 })));
     expect(n.tickOut.volume).toBe(40);
     expect(n.tickOut.diff_interest).toBe(30);
@@ -491,13 +524,36 @@ describe('recovery', () => {
       bid_qty: [4],
       ask_qty: [5],
     });
-    expect(s).toMatchObject({ tradingDate: TUE, actionDate: MON, actionTime: 213000000, totalVolume: 7, volumeBase: 7, turnoverBase: 8, openInterest: 9, bid1: 2, ask1: 3, bidQty1: 4, askQty1: 5 });
+    expect(s).toMatchObject({
+      tradingDate: TUE,
+      actionDate: MON,
+      actionTime: 213000000,
+      totalVolume: 7,
+      volumeBase: 7,
+      turnoverBase: 8,
+      openInterest: 9,
+      bid1: 2,
+      ask1: 3,
+      bidQty1: 4,
+      askQty1: 5,
+    });
     const t = stateFromTrade({ trading_date: MON, action_date: MON, action_time: 100000000, index: 12, price: 3, volume: 4, side: 66 });
-    expect(t).toMatchObject({ tradeDate: MON, tradeIndex: 12, tradeKey: (MON - 19900000) * 1e9 + 100000000, tradePrice: 3, tradeVolume: 4, tradeSide: 66 });
+    expect(t).toMatchObject({
+      tradeDate: MON,
+      tradeIndex: 12,
+      tradeKey: (MON - 19900000) * 1e9 + 100000000,
+      tradePrice: 3,
+      tradeVolume: 4,
+      tradeSide: 66,
+    });
   });
 
   it('a recovered trade state dedupes by index', () => {
-    const n = normalizer((kind) => (kind === 'trade' ? stateFromTrade({ trading_date: MON, action_date: MON, action_time: 100000000, index: 12, price: 3500, volume: 5, side: 66 }) : undefined));
+    const n = normalizer((kind) =>
+      kind === 'trade'
+        ? stateFromTrade({ trading_date: MON, action_date: MON, action_time: 100000000, index: 12, price: 3500, volume: 5, side: 66 })
+        : undefined,
+    );
     expect(reasonOf(n.trade(trade({ index: 12, action_time: 100000000 })))).toBe('duplicate');
     ok(n.trade(trade({ index: 13, action_time: 100000000 })));
   });
@@ -635,7 +691,16 @@ describe('N8 properties', () => {
         let max = -1;
         let regressions = 0;
         totals.forEach((total, i) => {
-          ok(n.tick({ exchg: 'SHFE', code: 'rb2505', price: 3500, action_date: MON, action_time: hms(9 * 3600_000 + i * 1000), total_volume: total }));
+          ok(
+            n.tick({
+              exchg: 'SHFE',
+              code: 'rb2505',
+              price: 3500,
+              action_date: MON,
+              action_time: hms(9 * 3600_000 + i * 1000),
+              total_volume: total,
+            }),
+          );
           if (i > 0 && total < max) regressions++;
           max = Math.max(max, total);
           expect(n.tickOut.volume).toBeGreaterThanOrEqual(0);
@@ -681,9 +746,21 @@ describe('N7 remembers every tick of the current time stamp', () => {
     const a = tick({ action_time: t, price: 3500, total_volume: 10, total_turnover: 100 });
     const b = tick({ action_time: t, price: 3501, total_volume: 12, total_turnover: 120 });
     ok(first.tick(a));
-    const recA = { ...first.tickOut, bid_prices: [...first.tickOut.bid_prices], ask_prices: [...first.tickOut.ask_prices], bid_qty: [...first.tickOut.bid_qty], ask_qty: [...first.tickOut.ask_qty] };
+    const recA = {
+      ...first.tickOut,
+      bid_prices: [...first.tickOut.bid_prices],
+      ask_prices: [...first.tickOut.ask_prices],
+      bid_qty: [...first.tickOut.bid_qty],
+      ask_qty: [...first.tickOut.ask_qty],
+    };
     ok(first.tick(b));
-    const recB = { ...first.tickOut, bid_prices: [...first.tickOut.bid_prices], ask_prices: [...first.tickOut.ask_prices], bid_qty: [...first.tickOut.bid_qty], ask_qty: [...first.tickOut.ask_qty] };
+    const recB = {
+      ...first.tickOut,
+      bid_prices: [...first.tickOut.bid_prices],
+      ask_prices: [...first.tickOut.ask_prices],
+      bid_qty: [...first.tickOut.bid_qty],
+      ask_qty: [...first.tickOut.ask_qty],
+    };
     const again = normalizer(() => stateFromTick(recB, [recA]));
     expect(reasonOf(again.tick({ ...a }))).toBe('duplicate');
     expect(reasonOf(again.tick({ ...b }))).toBe('duplicate');

@@ -74,7 +74,11 @@ describe('RejectLog', () => {
     }
     expect(Object.fromEntries(rl.counts)).toEqual(want);
     expect(rl.total()).toBe(10_007);
-    expect(firsts().map((l) => l.reason).sort()).toEqual([...reasons].sort());
+    expect(
+      firsts()
+        .map((l) => l.reason)
+        .sort(),
+    ).toEqual([...reasons].sort());
     clock.t += 10_000;
     rl.flush();
     expect(summaries()).toHaveLength(4);

@@ -12,7 +12,15 @@ afterAll(() => removeTempDirs());
 
 it('8 kill -9 of the recorder under 3000 ticks/s (20 instruments), some during its start-up: files valid after each, nothing published lost, no duplicate, the restarted recorder continues after the last record', async () => {
   const seed = Number(process.env.TICKREC_KILL_SEED ?? 20250107);
-  const r = await runCrashStorm({ dir: makeTempDir('tickrec-rel-crash-'), kills: 8, instruments: 20, rate: 3000, minGapMs: 400, maxGapMs: 1100, seed });
+  const r = await runCrashStorm({
+    dir: makeTempDir('tickrec-rel-crash-'),
+    kills: 8,
+    instruments: 20,
+    rate: 3000,
+    minGapMs: 400,
+    maxGapMs: 1100,
+    seed,
+  });
   console.log(`crash storm (seed ${seed}; TICKREC_KILL_SEED to repeat):\n${r.lines.join('\n')}`);
   expect(r.problems).toEqual([]);
   expect(r.publishedLost).toBe(0);

@@ -14,7 +14,13 @@ for (const mode of ['auto', 'ulimit'] as const) {
   describe(mode === 'auto' ? 'a small tmpfs filled up (ulimit -f where mount is refused)' : 'a file-size limit (ulimit -f)', () => {
     let r: DiskReport;
     beforeAll(async () => {
-      r = await runFullDisk({ dir: makeTempDir('tickrec-rel-disk-'), mode, instruments: mode === 'auto' ? 10 : 5, rate: mode === 'auto' ? 2000 : 400, seed: 5 });
+      r = await runFullDisk({
+        dir: makeTempDir('tickrec-rel-disk-'),
+        mode,
+        instruments: mode === 'auto' ? 10 : 5,
+        rate: mode === 'auto' ? 2000 : 400,
+        seed: 5,
+      });
       console.log(`full disk (${mode}):\n${r.lines.join('\n')}`);
     }, 120_000);
 

@@ -38,7 +38,20 @@ function simulate(args: string[]) {
 
 describe('tickrec simulate', () => {
   it('prints the ready line, serves ticks, and exits 0 on SIGTERM', async () => {
-    const p = simulate(['--port', '0', '--instruments', '8', '--rate', '3000', '--seed', '9', '--start', '20250106 10:00', '--count', '300']);
+    const p = simulate([
+      '--port',
+      '0',
+      '--instruments',
+      '8',
+      '--rate',
+      '3000',
+      '--seed',
+      '9',
+      '--start',
+      '20250106 10:00',
+      '--count',
+      '300',
+    ]);
     const line = await p.ready;
     const m = /^simulator listening on (ws:\/\/127\.0\.0\.1:(\d+)) \(8 instruments, 3000 ticks\/s, seed 9\)$/.exec(line);
     expect(m, line).not.toBeNull();
@@ -54,7 +67,19 @@ describe('tickrec simulate', () => {
   });
 
   it('exits 0 on SIGINT too', async () => {
-    const p = simulate(['--port', '0', '--trades', '--fault-malformed', '5', '--fault-duplicate', '7', '--fault-regress', '11', '--fault-disconnect', '13']);
+    const p = simulate([
+      '--port',
+      '0',
+      '--trades',
+      '--fault-malformed',
+      '5',
+      '--fault-duplicate',
+      '7',
+      '--fault-regress',
+      '11',
+      '--fault-disconnect',
+      '13',
+    ]);
     await p.ready;
     p.child.kill('SIGINT');
     expect(await p.exit).toBe(0);

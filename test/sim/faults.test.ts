@@ -11,7 +11,16 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((s) => s.close()));
 });
 
-const BASE = { port: 0, rate: 20000, seed: 12, start: '20250106 10:00', instruments: 20, batchMax: 10, keepSent: true, heartbeatMs: 200 } as const;
+const BASE = {
+  port: 0,
+  rate: 20000,
+  seed: 12,
+  start: '20250106 10:00',
+  instruments: 20,
+  batchMax: 10,
+  keepSent: true,
+  heartbeatMs: 200,
+} as const;
 
 async function run(options: Parameters<typeof startSimulator>[0]): Promise<{ s: Simulator; c: SimClient }> {
   const s = await startSimulator({ ...BASE, ...options });
@@ -41,7 +50,9 @@ describe('simulator faults', () => {
     const dblMax = ticks.filter((t) => t.price === 1.7976931348623157e308);
     // round robin: broken JSON, string price, hostile code, DBL_MAX
     const k = injected.malformed;
-    expect([broken.length, stringPrice.length, hostile.length, dblMax.length]).toEqual([0, 1, 2, 3].map((i) => Math.floor((k - i + 3) / 4)));
+    expect([broken.length, stringPrice.length, hostile.length, dblMax.length]).toEqual(
+      [0, 1, 2, 3].map((i) => Math.floor((k - i + 3) / 4)),
+    );
     expect(data.findIndex((f) => !f.ok)).toBe(3); // after the 3rd good frame
     expect(data.some((f) => f.raw.includes('1.7976931348623157e308'))).toBe(true);
     const valid = c.ticks.filter((t) => typeof t.price === 'number' && t.price < 1e300 && t.code !== '../../x');
@@ -57,7 +68,9 @@ describe('simulator faults', () => {
     const dupAt = raws.flatMap((r, i) => (i > 0 && r === raws[i - 1] ? [i] : []));
     expect(dupAt.length).toBe(injected.duplicate);
     expect(dupAt[0]).toBe(4); // the 4th frame, again
-    const deduped = raws.filter((_, i) => !dupAt.includes(i)).flatMap((r) => (JSON.parse(r) as SimTick[]).map(({ type: _t, ...t }: SimTick & { type?: string }) => t));
+    const deduped = raws
+      .filter((_, i) => !dupAt.includes(i))
+      .flatMap((r) => (JSON.parse(r) as SimTick[]).map(({ type: _t, ...t }: SimTick & { type?: string }) => t));
     expect(deduped).toEqual(s.sentTicks);
   });
 
@@ -80,7 +93,15 @@ describe('simulator faults', () => {
     expect(s.stats().injected.regress).toBe(10);
     expect(good).toEqual(s.sentTicks);
     // each regressed copy is of the 100th, 200th... good tick
-    regressed.forEach((r, i) => expect({ ...r, total_volume: 0, volume: 0, total_turnover: 0, turn_over: 0 }).toEqual({ ...s.sentTicks![(i + 1) * 100 - 1]!, total_volume: 0, volume: 0, total_turnover: 0, turn_over: 0 }));
+    regressed.forEach((r, i) =>
+      expect({ ...r, total_volume: 0, volume: 0, total_turnover: 0, turn_over: 0 }).toEqual({
+        ...s.sentTicks![(i + 1) * 100 - 1]!,
+        total_volume: 0,
+        volume: 0,
+        total_turnover: 0,
+        turn_over: 0,
+      }),
+    );
   });
 
   it('drops the connection after every N-th frame of a client; a reconnecting client resumes', async () => {

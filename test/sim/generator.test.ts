@@ -77,8 +77,12 @@ describe('generator', () => {
     expect(Math.max(...saturday.map((t) => t.action_time))).toBeLessThan(23000000);
     expect(at((t) => t.action_date === 20250112)).toEqual([]); // Sunday
     // Monday day session = Monday; Monday night = Tuesday, and its after-midnight tail too
-    expect(new Set(at((t) => t.action_date === 20250113 && hhmm(t.action_time) < 1600).map((t) => t.trading_date))).toEqual(new Set([20250113]));
-    expect(new Set(at((t) => t.action_date === 20250113 && hhmm(t.action_time) >= 2100).map((t) => t.trading_date))).toEqual(new Set([20250114]));
+    expect(new Set(at((t) => t.action_date === 20250113 && hhmm(t.action_time) < 1600).map((t) => t.trading_date))).toEqual(
+      new Set([20250113]),
+    );
+    expect(new Set(at((t) => t.action_date === 20250113 && hhmm(t.action_time) >= 2100).map((t) => t.trading_date))).toEqual(
+      new Set([20250114]),
+    );
     const tuesdayMorning = at((t) => t.action_date === 20250114);
     expect(tuesdayMorning.length).toBeGreaterThan(10);
     expect(new Set(tuesdayMorning.map((t) => t.trading_date))).toEqual(new Set([20250114]));
@@ -147,8 +151,25 @@ describe('generator', () => {
   it('JsonBytes writes numbers exactly as String(number)', () => {
     const out = new JsonBytes(16);
     const cases: [number, number][] = [
-      [0, 0], [7, 0], [-3, 0], [2147483647, 0], [2147483648, 0], [9007199254740991, 0], [1e21, 0], [0.5, 0],
-      [76002, 2], [76000, 2], [5, 1], [-125, 2], [123456789012345, 5], [999999999999999, 3], [1e15, 2], [3, 9], [3, 6], [1, 3], [-7, 8],
+      [0, 0],
+      [7, 0],
+      [-3, 0],
+      [2147483647, 0],
+      [2147483648, 0],
+      [9007199254740991, 0],
+      [1e21, 0],
+      [0.5, 0],
+      [76002, 2],
+      [76000, 2],
+      [5, 1],
+      [-125, 2],
+      [123456789012345, 5],
+      [999999999999999, 3],
+      [1e15, 2],
+      [3, 9],
+      [3, 6],
+      [1, 3],
+      [-7, 8],
     ];
     for (const [n, d] of cases) {
       out.reset();
@@ -176,9 +197,15 @@ describe('generator', () => {
       const id = `${ta.exchg}.${ta.code}`;
       perInstrument.set(id, (perInstrument.get(id) ?? 0) + 1);
       expect(tr).toEqual({
-        exchg: ta.exchg, code: ta.code, price: ta.price, volume: ta.volume,
-        side: ta.price === ta.ask_prices[0] ? 'B' : 'S', index: perInstrument.get(id),
-        action_date: ta.action_date, action_time: ta.action_time, trading_date: ta.trading_date,
+        exchg: ta.exchg,
+        code: ta.code,
+        price: ta.price,
+        volume: ta.volume,
+        side: ta.price === ta.ask_prices[0] ? 'B' : 'S',
+        index: perInstrument.get(id),
+        action_date: ta.action_date,
+        action_time: ta.action_time,
+        trading_date: ta.trading_date,
       });
     }
   });

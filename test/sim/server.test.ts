@@ -1,7 +1,15 @@
 // The simulator server over real loopback websockets: exact counts, determinism, subscriptions, clock crossing midnight, heartbeats, close().
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildUniverse, createGenerator, parseStart, slotTimeMs, startSimulator, type Simulator, type SimTick } from '../../src/sim/index.js';
+import {
+  buildUniverse,
+  createGenerator,
+  parseStart,
+  slotTimeMs,
+  startSimulator,
+  type Simulator,
+  type SimTick,
+} from '../../src/sim/index.js';
 import { SimClient } from './helpers/client.js';
 import { hhmm, sequenceProblems, tickProblems } from './helpers/check.js';
 
@@ -110,7 +118,9 @@ describe('simulator server', () => {
     expect(new Set(futures.map((t) => t.trading_date))).toEqual(new Set([20250113]));
     expect(new Set(futures.map((t) => t.action_date))).toEqual(new Set([20250110, 20250111]));
     const saturday = futures.filter((t) => t.action_date === 20250111);
-    expect(new Set(saturday.filter((t) => hhmm(t.action_time) >= 100).map((t) => t.code.replace(/\d+$/, '')))).toEqual(new Set(['au', 'ag', 'sc']));
+    expect(new Set(saturday.filter((t) => hhmm(t.action_time) >= 100).map((t) => t.code.replace(/\d+$/, '')))).toEqual(
+      new Set(['au', 'ag', 'sc']),
+    );
     expect(saturday.some((t) => hhmm(t.action_time) >= 200)).toBe(true);
     expect(saturday.every((t) => hhmm(t.action_time) < 230)).toBe(true);
     // crypto keeps going after the night session, dated in UTC
@@ -128,7 +138,14 @@ describe('simulator server', () => {
     expect(a.kinds.filter((k) => k !== 'heartbeat')).toEqual(Array.from({ length: 1000 }, (_, i) => (i % 2 ? 'trade' : 'tick')));
     a.trades.forEach((tr, i) => {
       const t = a.ticks[i]!;
-      expect(tr).toMatchObject({ exchg: t.exchg, code: t.code, price: t.price, volume: t.volume, action_time: t.action_time, trading_date: t.trading_date });
+      expect(tr).toMatchObject({
+        exchg: t.exchg,
+        code: t.code,
+        price: t.price,
+        volume: t.volume,
+        action_time: t.action_time,
+        trading_date: t.trading_date,
+      });
       expect(tr.side).toBe(t.price === t.ask_prices[0] ? 'B' : 'S');
     });
     expect(withTrades.stats().trades).toBe(500);

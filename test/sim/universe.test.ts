@@ -13,12 +13,52 @@ describe('universe', () => {
 
   it('covers all six venues in the first 8, then cycles products and months', () => {
     const ids = buildUniverse(8).map((i) => i.id);
-    expect(ids).toEqual(['SHFE.rb2505', 'SHFE.cu2505', 'SHFE.au2506', 'INE.sc2505', 'DCE.m2505', 'CZCE.SR505', 'CFFEX.IF2505', 'BINANCE.BTCUSDT']);
+    expect(ids).toEqual([
+      'SHFE.rb2505',
+      'SHFE.cu2505',
+      'SHFE.au2506',
+      'INE.sc2505',
+      'DCE.m2505',
+      'CZCE.SR505',
+      'CFFEX.IF2505',
+      'BINANCE.BTCUSDT',
+    ]);
     const all = buildUniverse(100).map((i) => i.id);
-    expect(all.filter((id) => id.startsWith('SHFE.rb'))).toEqual(['SHFE.rb2505', 'SHFE.rb2510', 'SHFE.rb2601', 'SHFE.rb2605', 'SHFE.rb2610', 'SHFE.rb2701']);
+    expect(all.filter((id) => id.startsWith('SHFE.rb'))).toEqual([
+      'SHFE.rb2505',
+      'SHFE.rb2510',
+      'SHFE.rb2601',
+      'SHFE.rb2605',
+      'SHFE.rb2610',
+      'SHFE.rb2701',
+    ]);
     expect(all.filter((id) => id.startsWith('BINANCE.'))).toEqual(['BINANCE.BTCUSDT', 'BINANCE.ETHUSDT']);
     const products = new Set(buildUniverse(21).map((i) => i.product));
-    expect(products).toEqual(new Set(['rb', 'hc', 'cu', 'al', 'zn', 'au', 'ag', 'sc', 'm', 'i', 'p', 'y', 'SR', 'MA', 'TA', 'CF', 'IF', 'IC', 'IH', 'BTCUSDT', 'ETHUSDT']));
+    expect(products).toEqual(
+      new Set([
+        'rb',
+        'hc',
+        'cu',
+        'al',
+        'zn',
+        'au',
+        'ag',
+        'sc',
+        'm',
+        'i',
+        'p',
+        'y',
+        'SR',
+        'MA',
+        'TA',
+        'CF',
+        'IF',
+        'IC',
+        'IH',
+        'BTCUSDT',
+        'ETHUSDT',
+      ]),
+    );
   });
 
   it(`gives valid, unique names up to ${MAX_INSTRUMENTS} instruments`, () => {

@@ -12,7 +12,15 @@ import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 afterEach(() => removeTempDirs());
 
 function tick(i: number) {
-  return { exchg: 'SHFE', code: 'rb2505', price: 3000 + i, trading_date: 20250106, action_date: 20250106, action_time: 90000000 + i, total_volume: i };
+  return {
+    exchg: 'SHFE',
+    code: 'rb2505',
+    price: 3000 + i,
+    trading_date: 20250106,
+    action_date: 20250106,
+    action_time: 90000000 + i,
+    total_volume: i,
+  };
 }
 
 const bytesFor = (cap: number) => RT_HEADER_BYTES + cap * TICK_KIND.recordBytes;

@@ -58,7 +58,9 @@ describe('fallocate', () => {
     const files: Record<string, Buffer> = {};
     for (const mode of ['fallocate', 'zeros'] as const) {
       const file = path.join(makeTempDir(), `${mode}.dmb`);
-      const child = spawnHelper('grow-loop-child.ts', [file, '--files', '1', '--records', '3000'], { env: mode === 'zeros' ? { TICKREC_FALLOCATE: '0' } : {} });
+      const child = spawnHelper('grow-loop-child.ts', [file, '--files', '1', '--records', '3000'], {
+        env: mode === 'zeros' ? { TICKREC_FALLOCATE: '0' } : {},
+      });
       const done = await child.waitFor('done');
       expect(done.growths).toBe(12); // capacity 1 -> 4096
       expect(await child.exit).toEqual({ code: 0, signal: null });

@@ -13,7 +13,15 @@ afterEach(() => {
 });
 
 function tick(i: number, date: number) {
-  return { exchg: 'SHFE', code: 'rb2505', price: 3000 + i, trading_date: date, action_date: date, action_time: 90000000 + i, total_volume: i };
+  return {
+    exchg: 'SHFE',
+    code: 'rb2505',
+    price: 3000 + i,
+    trading_date: date,
+    action_date: date,
+    action_time: 90000000 + i,
+    total_volume: i,
+  };
 }
 
 describe('follow with reuseView', () => {
@@ -46,7 +54,10 @@ describe('follow with reuseView', () => {
     for (let i = 0; i < 30; i++) w2.append(tick(100 + i, 20250107));
     await f.done;
     w2.close();
-    expect(seen.map((s) => s.price)).toEqual([...Array.from({ length: 50 }, (_, i) => 3000 + i), ...Array.from({ length: 30 }, (_, i) => 3100 + i)]);
+    expect(seen.map((s) => s.price)).toEqual([
+      ...Array.from({ length: 50 }, (_, i) => 3000 + i),
+      ...Array.from({ length: 30 }, (_, i) => 3100 + i),
+    ]);
     expect(seen.filter((s) => s.date === 20250107)).toHaveLength(30);
     expect(views.size).toBe(2); // one view per file, not one per record
   });

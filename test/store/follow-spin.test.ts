@@ -19,7 +19,8 @@ describe('follow in spin mode', () => {
     const minorAt: number[] = [];
     const obs = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
-        if (((e as unknown as { detail?: { kind?: number } }).detail)?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minorAt.push(e.startTime);
+        if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR)
+          minorAt.push(e.startTime);
       }
     });
     obs.observe({ entryTypes: ['gc'] });

@@ -158,7 +158,13 @@ describe('acquireRootLock: stale locks', () => {
         return `refused: ${(err as Error).message.slice(0, 80)}`;
       }
     };
-    const contents = ['{}', '[1, 2]', '42', JSON.stringify({ host: os.hostname(), since: 'x' }), JSON.stringify({ pid: 0, host: os.hostname() })];
+    const contents = [
+      '{}',
+      '[1, 2]',
+      '42',
+      JSON.stringify({ host: os.hostname(), since: 'x' }),
+      JSON.stringify({ pid: 0, host: os.hostname() }),
+    ];
     const results = Object.fromEntries(contents.map((c) => [c, outcome(c)]));
     expect(results).toEqual(Object.fromEntries(contents.map((c) => [c, 'taken over'])));
   });

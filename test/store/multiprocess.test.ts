@@ -149,7 +149,9 @@ describe('kill -9 of the writer at random instants', () => {
 
       const n = verifyFile(file);
       expect(n, `trial ${trial}: published records were lost`).toBeGreaterThanOrEqual(size);
-      log.push(`trial ${trial}: delay ${delay} ms, ${size} -> ${n} records${repairs.length ? `, reopen repaired: ${repairs.join('; ')}` : ''}`);
+      log.push(
+        `trial ${trial}: delay ${delay} ms, ${size} -> ${n} records${repairs.length ? `, reopen repaired: ${repairs.join('; ')}` : ''}`,
+      );
       size = n;
     }
 

@@ -61,9 +61,12 @@ describe('nameProblem', () => {
     expect(nameProblem(name, EXCHG_MAX_CHARS)).toEqual(expect.any(String));
   });
 
-  it.each(NOT_STRINGS.map((n) => [String(typeof n === 'symbol' ? 'symbol' : JSON.stringify(n)), n]))('rejects a non-string %s', (_l, name) => {
-    expect(nameProblem(name, CODE_MAX_CHARS)).toMatch(/not a string/);
-  });
+  it.each(NOT_STRINGS.map((n) => [String(typeof n === 'symbol' ? 'symbol' : JSON.stringify(n)), n]))(
+    'rejects a non-string %s',
+    (_l, name) => {
+      expect(nameProblem(name, CODE_MAX_CHARS)).toMatch(/not a string/);
+    },
+  );
 
   it('rejects names one character too long (16-character exchange, 32-character code)', () => {
     expect(nameProblem('E'.repeat(16), EXCHG_MAX_CHARS)).toMatch(/longer than 15/);

@@ -47,11 +47,17 @@ describe('page release before the background sync', () => {
         r.close();
       }
       const bytes = fs.readFileSync(file);
-      const again = RtWriter.open(path.join(makeTempDir(), 'copy.dmb'), { kind: TICK_KIND, date: TICK_TRADING_DATE, initialCapacity: 4096 });
+      const again = RtWriter.open(path.join(makeTempDir(), 'copy.dmb'), {
+        kind: TICK_KIND,
+        date: TICK_TRADING_DATE,
+        initialCapacity: 4096,
+      });
       for (let i = 0; i < 1010; i++) again.append(makeTick(i, 3));
       again.close();
       const want = fs.readFileSync(again.path);
-      expect(bytes.subarray(RT_HEADER_BYTES, RT_HEADER_BYTES + 1010 * RS).equals(want.subarray(RT_HEADER_BYTES, RT_HEADER_BYTES + 1010 * RS))).toBe(true);
+      expect(
+        bytes.subarray(RT_HEADER_BYTES, RT_HEADER_BYTES + 1010 * RS).equals(want.subarray(RT_HEADER_BYTES, RT_HEADER_BYTES + 1010 * RS)),
+      ).toBe(true);
       expect(w.get(5).action_time).toBe(makeTick(5, 3).action_time); // a released page maps again on access
     } finally {
       w.close();

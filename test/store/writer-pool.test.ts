@@ -117,7 +117,20 @@ describe('WriterPool: append', () => {
   it('trades go to rt/trans/ with their own record kind', () => {
     const root = makeTempDir();
     const p = pool(root);
-    p.append(TRADE_KIND, 'SHFE', 'rb2505', D1, { exchg: 'SHFE', code: 'rb2505', trading_date: D1, action_date: D1, action_time: 90000000, index: 1, ttype: 0, side: 0x42, price: 3500, volume: 3, askorder: 0, bidorder: 0 });
+    p.append(TRADE_KIND, 'SHFE', 'rb2505', D1, {
+      exchg: 'SHFE',
+      code: 'rb2505',
+      trading_date: D1,
+      action_date: D1,
+      action_time: 90000000,
+      index: 1,
+      ttype: 0,
+      side: 0x42,
+      price: 3500,
+      volume: 3,
+      askorder: 0,
+      bidorder: 0,
+    });
     p.closeAll();
     const file = path.join(root, 'rt', 'trans', 'SHFE', 'rb2505.dmb');
     expect(diskHeader(file)).toMatchObject({ type: TRADE_KIND.rtType, size: 1, date: D1 });

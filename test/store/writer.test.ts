@@ -4,15 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { TickrecError, type ErrorCode } from '../../src/errors.js';
-import {
-  BLOCK_FLAG,
-  Mem,
-  RT_CAPACITY_U32,
-  RT_HEADER_BYTES,
-  RT_SIZE_U32,
-  TICK_KIND,
-  TRADE_KIND,
-} from '../../src/format/index.js';
+import { BLOCK_FLAG, Mem, RT_CAPACITY_U32, RT_HEADER_BYTES, RT_SIZE_U32, TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
 import { MAX_MAP_BYTES, RtReader, RtWriter, type RtWriterOptions } from '../../src/store/index.js';
 import { killAllHelpers, spawnHelper } from '../helpers/child.js';
 import { TICK_TRADING_DATE, makeTick, tickProblem } from '../helpers/ticks.js';
@@ -157,8 +149,7 @@ describe('RtWriter: append', () => {
     const file = tmpFile();
     const w = open(file, { initialCapacity: 4 });
     const store = vi.spyOn(Atomics, 'store');
-    const sizeStores = () =>
-      store.mock.calls.filter((c) => c[1] === RT_SIZE_U32 && c[0] instanceof Uint32Array).map((c) => c[2]);
+    const sizeStores = () => store.mock.calls.filter((c) => c[1] === RT_SIZE_U32 && c[0] instanceof Uint32Array).map((c) => c[2]);
     w.append(makeTick(0, SEED));
     expect(sizeStores()).toEqual([1]);
     store.mockClear();
@@ -215,9 +206,7 @@ describe('RtWriter: append', () => {
         expectRecordsOnDisk(file, i + 1);
       }
     }
-    expect(seen).toEqual(
-      [4, 8, 16, 32, 64, 128].map((c) => ({ capacity: c, header: c, length: 24 + c * 512 })),
-    );
+    expect(seen).toEqual([4, 8, 16, 32, 64, 128].map((c) => ({ capacity: c, header: c, length: 24 + c * 512 })));
     w.close();
     expectRecordsOnDisk(file, 100);
   });
@@ -494,7 +483,12 @@ describe('RtWriter: reopen rules (repairs)', () => {
     const fd = fs.openSync(file, 'r+');
     fs.writeSync(fd, garbage, 0, garbage.length, 24 + 3 * 512);
     fs.closeSync(fd);
-    expect(fs.readFileSync(file).subarray(24 + 3 * 512).some((b) => b !== 0)).toBe(true);
+    expect(
+      fs
+        .readFileSync(file)
+        .subarray(24 + 3 * 512)
+        .some((b) => b !== 0),
+    ).toBe(true);
     const w = open(file);
     expect(w.size).toBe(3);
     const after = fs.readFileSync(file);

@@ -22,10 +22,25 @@ const file = required(args, 'db');
 
 const LEVELS = [1, 2, 3, 4, 5];
 const COLUMNS = [
-  'symbol', 'exchange', 'datetime', 'name', 'volume', 'turnover', 'open_interest', 'last_price', 'last_volume',
-  'limit_up', 'limit_down', 'open_price', 'high_price', 'low_price', 'pre_close',
-  ...LEVELS.map((i) => `bid_price_${i}`), ...LEVELS.map((i) => `ask_price_${i}`),
-  ...LEVELS.map((i) => `bid_volume_${i}`), ...LEVELS.map((i) => `ask_volume_${i}`),
+  'symbol',
+  'exchange',
+  'datetime',
+  'name',
+  'volume',
+  'turnover',
+  'open_interest',
+  'last_price',
+  'last_volume',
+  'limit_up',
+  'limit_down',
+  'open_price',
+  'high_price',
+  'low_price',
+  'pre_close',
+  ...LEVELS.map((i) => `bid_price_${i}`),
+  ...LEVELS.map((i) => `ask_price_${i}`),
+  ...LEVELS.map((i) => `bid_volume_${i}`),
+  ...LEVELS.map((i) => `ask_volume_${i}`),
   'localtime',
 ];
 const TEXT = new Set(['symbol', 'exchange', 'datetime', 'name', 'localtime']);
@@ -56,8 +71,21 @@ function datetime(date: number, time: number): string {
 
 function row(t: WireTick): unknown[] {
   const r: unknown[] = [
-    t.code, t.exchg, datetime(t.action_date, t.action_time), '', num(t.total_volume), num(t.total_turnover), num(t.open_interest),
-    num(t.price), num(t.volume), num(t.upper_limit), num(t.lower_limit), num(t.open), num(t.high), num(t.low), num(t.pre_close),
+    t.code,
+    t.exchg,
+    datetime(t.action_date, t.action_time),
+    '',
+    num(t.total_volume),
+    num(t.total_turnover),
+    num(t.open_interest),
+    num(t.price),
+    num(t.volume),
+    num(t.upper_limit),
+    num(t.lower_limit),
+    num(t.open),
+    num(t.high),
+    num(t.low),
+    num(t.pre_close),
   ];
   for (const f of ['bid_prices', 'ask_prices', 'bid_qty', 'ask_qty']) for (let i = 0; i < 5; i++) r.push(level(t[f], i));
   r.push(null);

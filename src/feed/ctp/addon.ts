@@ -19,7 +19,17 @@ export const CTP_ADDON_ENV = 'TICKREC_CTP_ADDON';
 /** Where `npm run build:ctp` puts the addon: native/ctp/build/Release/tickrec_ctp.node in the package. */
 export function defaultAddonPath(): string {
   // src/feed/ctp/addon.ts and dist/feed/ctp/addon.js are both three levels below the package.
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'native', 'ctp', 'build', 'Release', 'tickrec_ctp.node');
+  return path.resolve(
+    path.dirname(fileURLToPath(import.meta.url)),
+    '..',
+    '..',
+    '..',
+    'native',
+    'ctp',
+    'build',
+    'Release',
+    'tickrec_ctp.node',
+  );
 }
 
 /** What the native session reports through onEvent. errorMsg is raw GBK. */

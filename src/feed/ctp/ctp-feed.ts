@@ -111,13 +111,19 @@ export function codeMap(feed: string, list: readonly string[]): Map<string, stri
   for (const s of list) {
     const dot = s.indexOf('.');
     if (dot <= 0 || dot === s.length - 1 || s === '*') {
-      throw new TickrecError('E_CONFIG', `feed "${feed}": subscribe entry "${s}" must be EXCHG.CODE; CTP needs explicit instrument codes (no "*").`);
+      throw new TickrecError(
+        'E_CONFIG',
+        `feed "${feed}": subscribe entry "${s}" must be EXCHG.CODE; CTP needs explicit instrument codes (no "*").`,
+      );
     }
     const ex = s.slice(0, dot);
     const code = s.slice(dot + 1);
     const prev = m.get(code);
     if (prev !== undefined && prev !== ex) {
-      throw new TickrecError('E_CONFIG', `feed "${feed}": code ${code} is listed under ${prev} and ${ex}; CTP subscribes by code alone, keep one.`);
+      throw new TickrecError(
+        'E_CONFIG',
+        `feed "${feed}": code ${code} is listed under ${prev} and ${ex}; CTP subscribes by code alone, keep one.`,
+      );
     }
     m.set(code, ex);
   }
@@ -184,7 +190,8 @@ export class CtpFeed implements FeedAdapter {
       throw new TickrecError('E_CONFIG', `feed "${name}": ${msg}`);
     };
     if (!Array.isArray(o.fronts) || o.fronts.length === 0) bad('fronts must list at least one tcp://HOST:PORT front');
-    for (const f of o.fronts) if (typeof f !== 'string' || !/^tcp:\/\/[^\s:/]+:\d{1,5}$/.test(f)) bad(`front ${JSON.stringify(f)} is not tcp://HOST:PORT`);
+    for (const f of o.fronts)
+      if (typeof f !== 'string' || !/^tcp:\/\/[^\s:/]+:\d{1,5}$/.test(f)) bad(`front ${JSON.stringify(f)} is not tcp://HOST:PORT`);
     this.fronts = [...o.fronts];
     if (typeof o.brokerId !== 'string' || o.brokerId === '' || o.brokerId.length > 10) bad('broker_id must be 1 to 10 characters');
     if (typeof o.userId !== 'string' || o.userId === '' || o.userId.length > 15) bad('user_id must be 1 to 15 characters');
@@ -248,10 +255,14 @@ export class CtpFeed implements FeedAdapter {
     try {
       fs.mkdirSync(this.flowDir, { recursive: true });
     } catch (err) {
-      throw new TickrecError('E_IO', `feed "${name}": cannot create the CTP flow folder ${this.flowDir} (${(err as Error).message}); fix its permissions or set flow_dir.`, {
-        file: this.flowDir,
-        cause: err,
-      });
+      throw new TickrecError(
+        'E_IO',
+        `feed "${name}": cannot create the CTP flow folder ${this.flowDir} (${(err as Error).message}); fix its permissions or set flow_dir.`,
+        {
+          file: this.flowDir,
+          cause: err,
+        },
+      );
     }
   }
 
@@ -354,7 +365,10 @@ export class CtpFeed implements FeedAdapter {
       const t = mapDepthMarketData(f, this.mapCtx);
       if (t.exchg === '') {
         this.unknownInstruments++;
-        this.sink.reject('not_subscribed', `feed "${this.name}": tick for ${String(t.code).slice(0, 40)} has no ExchangeID and no subscription names its code`);
+        this.sink.reject(
+          'not_subscribed',
+          `feed "${this.name}": tick for ${String(t.code).slice(0, 40)} has no ExchangeID and no subscription names its code`,
+        );
         return;
       }
       this.sink.tick(t);

@@ -2,5 +2,17 @@
 export { CtpFeed, CTP_FEED_DEFAULTS, codeMap, type CtpFeedOptions, type CtpFeedStats, type CtpFeedEventKind } from './ctp-feed.js';
 export { mapDepthMarketData, ctpDates, ctpDate, ctpTime, ctpValue, weekdayAfter, weekdayBefore, type CtpMapContext } from './map.js';
 export { decodeGbk, disconnectReasonName, DISCONNECT_REASONS } from './text.js';
-export { loadCtpAddon, addonPath, defaultAddonPath, CTP_BUILD_COMMAND, CTP_ADDON_ENV, CTP_ADDON_ABI, type CtpAddon, type CtpSession, type CtpNativeEvent, type CtpSessionOptions, type CtpSessionStats } from './addon.js';
+export {
+  loadCtpAddon,
+  addonPath,
+  defaultAddonPath,
+  CTP_BUILD_COMMAND,
+  CTP_ADDON_ENV,
+  CTP_ADDON_ABI,
+  type CtpAddon,
+  type CtpSession,
+  type CtpNativeEvent,
+  type CtpSessionOptions,
+  type CtpSessionStats,
+} from './addon.js';
 export { CTP_DBL_MAX, NO_VALUE, type CtpDepthMarketData } from './fields.js';

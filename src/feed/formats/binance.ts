@@ -277,7 +277,11 @@ export function createBinanceMapper(options: MapperOptions = {}): MessageMapper 
       if (!isObject(d)) {
         const reason = d === undefined || d === null ? 'missing_field' : 'bad_type';
         const msg = reason === 'missing_field' ? 'missing' : `expected an object, got ${typeName(d)}`;
-        out.push({ kind: 'reject', reason, detail: clip(`${WHAT[kind]} ${BINANCE_EXCHG}.${clean(sym, 32).toUpperCase() || '?'}: field data: ${msg}`) });
+        out.push({
+          kind: 'reject',
+          reason,
+          detail: clip(`${WHAT[kind]} ${BINANCE_EXCHG}.${clean(sym, 32).toUpperCase() || '?'}: field data: ${msg}`),
+        });
         return;
       }
       dispatch(kind, d, sym, out);
@@ -319,7 +323,11 @@ export function createBinanceMapper(options: MapperOptions = {}): MessageMapper 
       });
       return;
     }
-    out.push({ kind: 'reject', reason: 'malformed_json', detail: 'binance frame: not a stream payload (no stream, e, result or error field)' });
+    out.push({
+      kind: 'reject',
+      reason: 'malformed_json',
+      detail: 'binance frame: not a stream payload (no stream, e, result or error field)',
+    });
   }
 
   return {

@@ -25,6 +25,9 @@ export function createMapper(format: MapperFormat, options: MapperOptions = {}):
     case 'okx':
       return createOkxMapper(options);
     default:
-      throw new TickrecError('E_CONFIG', `unknown feed format '${String(format).slice(0, 40)}': expected one of ${MAPPER_FORMATS.join(', ')}.`);
+      throw new TickrecError(
+        'E_CONFIG',
+        `unknown feed format '${String(format).slice(0, 40)}': expected one of ${MAPPER_FORMATS.join(', ')}.`,
+      );
   }
 }

@@ -116,7 +116,9 @@ function mapFrame(data: string, out: Output[]): void {
   const arg = own(v, 'arg');
   if (!isObject(arg)) {
     const detail =
-      arg === undefined ? 'okx frame: not a push (no arg or event field)' : `okx frame: field arg: expected an object, got ${typeName(arg)}`;
+      arg === undefined
+        ? 'okx frame: not a push (no arg or event field)'
+        : `okx frame: field arg: expected an object, got ${typeName(arg)}`;
     out.push({ kind: 'reject', reason: arg === undefined ? 'malformed_json' : 'bad_type', detail });
     return;
   }
@@ -131,7 +133,8 @@ function mapFrame(data: string, out: Output[]): void {
     out.push({ kind: 'ignored', what: `okx channel ${clean(channel, 32)}` });
     return;
   }
-  const label = (d: unknown) => instLabel(OKX_EXCHG, isObject(d) && typeof own(d, 'instId') === 'string' ? own(d, 'instId') : own(arg, 'instId'));
+  const label = (d: unknown) =>
+    instLabel(OKX_EXCHG, isObject(d) && typeof own(d, 'instId') === 'string' ? own(d, 'instId') : own(arg, 'instId'));
   const list = own(v, 'data');
   if (!Array.isArray(list)) {
     const reason = list === undefined || list === null ? 'missing_field' : 'bad_type';
@@ -140,7 +143,11 @@ function mapFrame(data: string, out: Output[]): void {
     return;
   }
   if (list.length > MAX_BATCH) {
-    out.push({ kind: 'reject', reason: 'oversized', detail: clip(`ticker ${label(undefined)}: field data: ${list.length} entries, at most ${MAX_BATCH}`) });
+    out.push({
+      kind: 'reject',
+      reason: 'oversized',
+      detail: clip(`ticker ${label(undefined)}: field data: ${list.length} entries, at most ${MAX_BATCH}`),
+    });
     return;
   }
   if (list.length === 0) {
@@ -150,10 +157,19 @@ function mapFrame(data: string, out: Output[]): void {
   for (let i = 0; i < list.length; i++) {
     const d: unknown = list[i];
     if (!isObject(d)) {
-      out.push({ kind: 'reject', reason: 'bad_type', detail: clip(`ticker ${label(undefined)}: field data[${i}]: expected an object, got ${typeName(d)}`) });
+      out.push({
+        kind: 'reject',
+        reason: 'bad_type',
+        detail: clip(`ticker ${label(undefined)}: field data[${i}]: expected an object, got ${typeName(d)}`),
+      });
       continue;
     }
-    const t = mapOne(out, 'ticker', () => label(d), () => buildTick(d, instIdOf(d, arg)));
+    const t = mapOne(
+      out,
+      'ticker',
+      () => label(d),
+      () => buildTick(d, instIdOf(d, arg)),
+    );
     if (t) out.push({ kind: 'tick', value: t });
   }
 }

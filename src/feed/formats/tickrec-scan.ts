@@ -52,11 +52,37 @@ const F_BID_QTY = 9;
 const F_ASK_QTY = 10;
 /** Optional plain numbers: ids 11.. in NUM_FIELDS order. */
 const NUM_FIELDS = [
-  'open', 'high', 'low', 'settle_price', 'upper_limit', 'lower_limit', 'total_volume', 'volume',
-  'total_turnover', 'turn_over', 'open_interest', 'diff_interest', 'pre_close', 'pre_settle', 'pre_interest',
+  'open',
+  'high',
+  'low',
+  'settle_price',
+  'upper_limit',
+  'lower_limit',
+  'total_volume',
+  'volume',
+  'total_turnover',
+  'turn_over',
+  'open_interest',
+  'diff_interest',
+  'pre_close',
+  'pre_settle',
+  'pre_interest',
 ] as const;
 const F_NUM0 = 11;
-const KEY_NAMES = ['type', 'exchg', 'code', 'price', 'trading_date', 'action_date', 'action_time', 'bid_prices', 'ask_prices', 'bid_qty', 'ask_qty', ...NUM_FIELDS];
+const KEY_NAMES = [
+  'type',
+  'exchg',
+  'code',
+  'price',
+  'trading_date',
+  'action_date',
+  'action_time',
+  'bid_prices',
+  'ask_prices',
+  'bid_qty',
+  'ask_qty',
+  ...NUM_FIELDS,
+];
 const F_COUNT = KEY_NAMES.length;
 
 const KEY_BYTES = KEY_NAMES.map((k) => Uint8Array.from(k, (c) => c.charCodeAt(0)));
@@ -195,12 +221,31 @@ export class TickrecScanner {
     const v = this.tickAt(i);
     const copy = (a: number[] | undefined) => (a === undefined ? undefined : [...a]);
     return {
-      exchg: v.exchg, code: v.code, price: v.price, open: v.open, high: v.high, low: v.low, settle_price: v.settle_price,
-      upper_limit: v.upper_limit, lower_limit: v.lower_limit, total_volume: v.total_volume, volume: v.volume,
-      total_turnover: v.total_turnover, turn_over: v.turn_over, open_interest: v.open_interest, diff_interest: v.diff_interest,
-      trading_date: v.trading_date, action_date: v.action_date, action_time: v.action_time, pre_close: v.pre_close,
-      pre_settle: v.pre_settle, pre_interest: v.pre_interest, bid_prices: copy(v.bid_prices), ask_prices: copy(v.ask_prices),
-      bid_qty: copy(v.bid_qty), ask_qty: copy(v.ask_qty),
+      exchg: v.exchg,
+      code: v.code,
+      price: v.price,
+      open: v.open,
+      high: v.high,
+      low: v.low,
+      settle_price: v.settle_price,
+      upper_limit: v.upper_limit,
+      lower_limit: v.lower_limit,
+      total_volume: v.total_volume,
+      volume: v.volume,
+      total_turnover: v.total_turnover,
+      turn_over: v.turn_over,
+      open_interest: v.open_interest,
+      diff_interest: v.diff_interest,
+      trading_date: v.trading_date,
+      action_date: v.action_date,
+      action_time: v.action_time,
+      pre_close: v.pre_close,
+      pre_settle: v.pre_settle,
+      pre_interest: v.pre_interest,
+      bid_prices: copy(v.bid_prices),
+      ask_prices: copy(v.ask_prices),
+      bid_qty: copy(v.bid_qty),
+      ask_qty: copy(v.ask_qty),
     } as TickInput;
   }
 
@@ -300,7 +345,7 @@ export class TickrecScanner {
         const w0 = id * 4;
         let j = 0;
         while (j < nw - 1 && dv.getUint32(k0 + 4 * j, true) === KEY_WORDS[w0 + j]) j++;
-        if (j === nw - 1 && ((dv.getUint32(k0 + 4 * j, true) & KEY_LASTMASK[id]!) >>> 0) === KEY_WORDS[w0 + j]) {
+        if (j === nw - 1 && (dv.getUint32(k0 + 4 * j, true) & KEY_LASTMASK[id]!) >>> 0 === KEY_WORDS[w0 + j]) {
           p = k0 + KEY_BYTES[id]!.length + 1;
         } else id = -1;
       } else id = -1;
@@ -339,7 +384,9 @@ export class TickrecScanner {
     switch (id) {
       case F_TYPE:
         // Only "tick" is fast; "trade", "heartbeat" and anything else go to the JSON path.
-        return b[p] === 0x22 && b[p + 1] === 0x74 && b[p + 2] === 0x69 && b[p + 3] === 0x63 && b[p + 4] === 0x6b && b[p + 5] === 0x22 ? p + 6 : BAIL;
+        return b[p] === 0x22 && b[p + 1] === 0x74 && b[p + 2] === 0x69 && b[p + 3] === 0x63 && b[p + 4] === 0x6b && b[p + 5] === 0x22
+          ? p + 6
+          : BAIL;
       case F_EXCHG:
       case F_CODE:
         return this.nameValue(p, id);
@@ -590,7 +637,8 @@ export class TickrecScanner {
     let has = seen & ~nulls;
     if ((has & (1 << F_TRADING_DATE)) !== 0) {
       const td = vals[base + F_TRADING_DATE]!;
-      if (td === 0) has &= ~(1 << F_TRADING_DATE); // 0 (or -0): the recorder decides, as in fastTick
+      if (td === 0)
+        has &= ~(1 << F_TRADING_DATE); // 0 (or -0): the recorder decides, as in fastTick
       else if (!isValidDate(td)) return BAIL;
     }
     const i = this.count++;
@@ -616,7 +664,9 @@ class ScannedTick {
   bid_qty: number[] | undefined = undefined;
   ask_qty: number[] | undefined = undefined;
   /** levelArrays[side][len]: a number[] of that length, refilled per tick. */
-  readonly levelArrays: number[][][] = [0, 1, 2, 3].map(() => Array.from({ length: MAX_LEVELS + 1 }, (_, n) => new Array<number>(n).fill(0)));
+  readonly levelArrays: number[][][] = [0, 1, 2, 3].map(() =>
+    Array.from({ length: MAX_LEVELS + 1 }, (_, n) => new Array<number>(n).fill(0)),
+  );
 
   point(v: Float64Array, o: number, h: number, exchg: string, code: string): void {
     this.v = v;

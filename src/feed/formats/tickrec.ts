@@ -154,7 +154,14 @@ function fastTick(o: Record<string, unknown>): TickInput | undefined {
   const price = o.price;
   const ad = o.action_date;
   const at = o.action_time;
-  if (typeof exchg !== 'string' || typeof code !== 'string' || typeof price !== 'number' || typeof ad !== 'number' || typeof at !== 'number') return undefined;
+  if (
+    typeof exchg !== 'string' ||
+    typeof code !== 'string' ||
+    typeof price !== 'number' ||
+    typeof ad !== 'number' ||
+    typeof at !== 'number'
+  )
+    return undefined;
   if (!isValidDate(ad) || !isValidTime(at)) return undefined;
   let td = o.trading_date;
   if (td === null || td === 0) td = undefined;
@@ -187,11 +194,25 @@ function fastTick(o: Record<string, unknown>): TickInput | undefined {
     ask_qty: lv(o.ask_qty),
   };
   if (
-    t.open === NOT_FAST || t.high === NOT_FAST || t.low === NOT_FAST || t.settle_price === NOT_FAST || t.upper_limit === NOT_FAST ||
-    t.lower_limit === NOT_FAST || t.total_volume === NOT_FAST || t.volume === NOT_FAST || t.total_turnover === NOT_FAST ||
-    t.turn_over === NOT_FAST || t.open_interest === NOT_FAST || t.diff_interest === NOT_FAST || t.pre_close === NOT_FAST ||
-    t.pre_settle === NOT_FAST || t.pre_interest === NOT_FAST || t.bid_prices === NOT_FAST || t.ask_prices === NOT_FAST ||
-    t.bid_qty === NOT_FAST || t.ask_qty === NOT_FAST
+    t.open === NOT_FAST ||
+    t.high === NOT_FAST ||
+    t.low === NOT_FAST ||
+    t.settle_price === NOT_FAST ||
+    t.upper_limit === NOT_FAST ||
+    t.lower_limit === NOT_FAST ||
+    t.total_volume === NOT_FAST ||
+    t.volume === NOT_FAST ||
+    t.total_turnover === NOT_FAST ||
+    t.turn_over === NOT_FAST ||
+    t.open_interest === NOT_FAST ||
+    t.diff_interest === NOT_FAST ||
+    t.pre_close === NOT_FAST ||
+    t.pre_settle === NOT_FAST ||
+    t.pre_interest === NOT_FAST ||
+    t.bid_prices === NOT_FAST ||
+    t.ask_prices === NOT_FAST ||
+    t.bid_qty === NOT_FAST ||
+    t.ask_qty === NOT_FAST
   ) {
     return undefined;
   }
@@ -282,7 +303,11 @@ function mapFrame(data: string, out: Output[], scale: number): void {
     return;
   }
   if (!isObject(v)) {
-    out.push({ kind: 'reject', reason: 'malformed_json', detail: `tickrec frame: expected an object or an array of objects, got ${typeName(v)}` });
+    out.push({
+      kind: 'reject',
+      reason: 'malformed_json',
+      detail: `tickrec frame: expected an object or an array of objects, got ${typeName(v)}`,
+    });
     return;
   }
   mapMessage(v, 'message', out, scale);

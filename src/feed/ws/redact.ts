@@ -13,8 +13,7 @@ export const SECRET_PARAM_RE = /key|token|secret|sig|pass|pwd|auth|credential|se
 export const REDACTED = '***';
 
 /** Each `name=value` pair in free text whose name looks secret; used on text we did not build. */
-const SECRET_PAIR_RE =
-  /([A-Za-z0-9_.-]*(?:key|token|secret|sig|pass|pwd|auth|credential|session)[A-Za-z0-9_.-]*)=([^&\s"',;)]+)/gi;
+const SECRET_PAIR_RE = /([A-Za-z0-9_.-]*(?:key|token|secret|sig|pass|pwd|auth|credential|session)[A-Za-z0-9_.-]*)=([^&\s"',;)]+)/gi;
 /** `scheme://user:pass@` or `scheme://user@` in free text. */
 const USERINFO_RE = /([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi;
 

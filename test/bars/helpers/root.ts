@@ -18,7 +18,9 @@ export function filesOf(root: string, folder: string, exchg: string, code: strin
     return out;
   }
   for (const day of names.filter((n) => /^\d{8}$/.test(n)).sort()) {
-    const files = fs.readdirSync(path.join(dir, day)).filter((f) => f === `${code}.dmb` || (f.startsWith(`${code}.`) && /^\.\d+\.dmb$/.test(f.slice(code.length))));
+    const files = fs
+      .readdirSync(path.join(dir, day))
+      .filter((f) => f === `${code}.dmb` || (f.startsWith(`${code}.`) && /^\.\d+\.dmb$/.test(f.slice(code.length))));
     files.sort((a, b) => a.length - b.length || a.localeCompare(b));
     for (const f of files) out.push(path.join(dir, day, f));
   }
@@ -44,6 +46,7 @@ export function barsInFiles(root: string, kind: BarKindName, exchg: string, code
 /** Bars rebuilt offline from every tick file of the instrument (finished days, then live). */
 export function rebuiltBars(root: string, kind: BarKindName, exchg: string, code: string, periods: BarPeriod[]): Bar[] {
   const out: Bar[] = [];
-  for (const f of filesOf(root, 'ticks', exchg, code)) out.push(...(rebuildTickFile(f, { sessions: bundledSessions(), periods }).bars.get(kind) ?? []));
+  for (const f of filesOf(root, 'ticks', exchg, code))
+    out.push(...(rebuildTickFile(f, { sessions: bundledSessions(), periods }).bars.get(kind) ?? []));
   return out;
 }

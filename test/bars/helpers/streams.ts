@@ -66,7 +66,7 @@ export function ticksOf(start: number, steps: readonly Step[]): { rec: TickRecor
     const td = tradingDateOf(session, l.date, l.time, book.holidays);
     if (td < (lastDate.get(s.inst) ?? 0)) continue;
     lastDate.set(s.inst, td);
-    oi += s.volume % 3 - 1;
+    oi += (s.volume % 3) - 1;
     const rec = tick({
       exchg,
       code,
@@ -76,7 +76,7 @@ export function ticksOf(start: number, steps: readonly Step[]): { rec: TickRecor
       price: 100 + s.price / 2,
       volume: s.volume,
       open_interest: oi,
-      diff_interest: s.volume % 3 - 1,
+      diff_interest: (s.volume % 3) - 1,
     });
     out.push({ rec, epoch, timers: s.timers });
   }
@@ -93,4 +93,3 @@ export function timerNows(prev: number, epoch: number, graceMs: number, fraction
   if (hi < prev) return [];
   return [...fractions].sort((a, b) => a - b).map((f) => Math.floor(prev + f * (hi - prev)));
 }
-

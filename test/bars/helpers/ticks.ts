@@ -62,7 +62,18 @@ export function tick(s: TickSpec): TickRecord {
 }
 
 /** A bar as the engine emits it: settle 0, every field present. */
-export function bar(date: number, time: number, o: number, h: number, l: number, c: number, vol: number, money: number, hold: number, add: number): Bar {
+export function bar(
+  date: number,
+  time: number,
+  o: number,
+  h: number,
+  l: number,
+  c: number,
+  vol: number,
+  money: number,
+  hold: number,
+  add: number,
+): Bar {
   return { date, time, open: o, high: h, low: l, close: c, settle: 0, money, vol, hold, add };
 }
 

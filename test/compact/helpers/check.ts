@@ -49,7 +49,10 @@ export function checkCompacted(root: string, exp: Expected): void {
     const [kindName, exchg, code] = id.split('/') as [string, string, string];
     const h = BarHistory.open(hisHistoryPath(root, hisKindByName(kindName)!, exchg, code));
     try {
-      expect(h.days().map((d) => d.date), id).toEqual([...dates].sort((a, b) => a - b));
+      expect(
+        h.days().map((d) => d.date),
+        id,
+      ).toEqual([...dates].sort((a, b) => a - b));
     } finally {
       h.close();
     }

@@ -101,7 +101,19 @@ export function dayBars(date: number, n: number, step: number, seed: number): Re
   for (let i = 0; i < n; i++) {
     const m = 9 * 60 + (i + 1) * step;
     const o = 3300 + Math.round(r() * 20);
-    out.push({ date, time: (date - 19900000) * 10000 + Math.floor(m / 60) * 100 + (m % 60), open: o, high: o + 5, low: o - 5, close: o + 1, settle: 0, money: o * 10 * i, vol: i, hold: 1000 + i, add: 1 });
+    out.push({
+      date,
+      time: (date - 19900000) * 10000 + Math.floor(m / 60) * 100 + (m % 60),
+      open: o,
+      high: o + 5,
+      low: o - 5,
+      close: o + 1,
+      settle: 0,
+      money: o * 10 * i,
+      vol: i,
+      hold: 1000 + i,
+      add: 1,
+    });
   }
   return out;
 }
@@ -114,7 +126,14 @@ export function encode(kind: RecordKind, recs: readonly Record<string, unknown>[
 }
 
 /** Writes `recs` as the live file of an instrument with the real writer, then sets the day aside (the roll rule). Returns the finished path. */
-export function writeFinished(root: string, kind: RecordKind, exchg: string, code: string, date: number, recs: readonly Record<string, unknown>[]): string {
+export function writeFinished(
+  root: string,
+  kind: RecordKind,
+  exchg: string,
+  code: string,
+  date: number,
+  recs: readonly Record<string, unknown>[],
+): string {
   const live = rtFilePath(root, kind, exchg, code);
   const w = RtWriter.open(live, { kind, date, initialCapacity: Math.max(16, recs.length) });
   for (const r of recs) w.append(r);
@@ -124,7 +143,14 @@ export function writeFinished(root: string, kind: RecordKind, exchg: string, cod
 }
 
 /** Writes a live (unfinished) file of a day. */
-export function writeLive(root: string, kind: RecordKind, exchg: string, code: string, date: number, recs: readonly Record<string, unknown>[]): string {
+export function writeLive(
+  root: string,
+  kind: RecordKind,
+  exchg: string,
+  code: string,
+  date: number,
+  recs: readonly Record<string, unknown>[],
+): string {
   const live = rtFilePath(root, kind, exchg, code);
   const w = RtWriter.open(live, { kind, date, initialCapacity: Math.max(16, recs.length) });
   for (const r of recs) w.append(r);
@@ -142,7 +168,10 @@ export function key(kind: string, exchg: string, code: string, date: number): st
 }
 
 /** A root with every instrument × date finished: ticks, trades, min1 and min5 bars. */
-export function makeRoot(root: string, opts: { ticks?: number; seed?: number; instruments?: readonly Instrument[]; dates?: readonly number[] } = {}): Expected {
+export function makeRoot(
+  root: string,
+  opts: { ticks?: number; seed?: number; instruments?: readonly Instrument[]; dates?: readonly number[] } = {},
+): Expected {
   const n = opts.ticks ?? 300;
   const seed = opts.seed ?? 1;
   const days = new Map<string, Uint8Array>();
@@ -187,7 +216,8 @@ export function finishedFiles(root: string): string[] {
   const out: string[] = [];
   const rt = path.join(root, 'rt');
   if (!fs.existsSync(rt)) return out;
-  for (const f of fs.readdirSync(rt, { recursive: true }) as string[]) if (/\/\d{8}\//.test(`/${f}`) && f.endsWith('.dmb')) out.push(path.join(rt, f));
+  for (const f of fs.readdirSync(rt, { recursive: true }) as string[])
+    if (/\/\d{8}\//.test(`/${f}`) && f.endsWith('.dmb')) out.push(path.join(rt, f));
   return out;
 }
 

@@ -30,8 +30,14 @@ function sourceHash(): string {
   const h = crypto.createHash('sha256');
   const files = [
     path.join(REPO_ROOT, 'native', 'ctp', 'binding.gyp'),
-    ...fs.readdirSync(path.join(REPO_ROOT, 'native', 'ctp', 'src')).sort().map((f) => path.join(REPO_ROOT, 'native', 'ctp', 'src', f)),
-    ...fs.readdirSync(STANDIN_DIR).sort().map((f) => path.join(STANDIN_DIR, f)),
+    ...fs
+      .readdirSync(path.join(REPO_ROOT, 'native', 'ctp', 'src'))
+      .sort()
+      .map((f) => path.join(REPO_ROOT, 'native', 'ctp', 'src', f)),
+    ...fs
+      .readdirSync(STANDIN_DIR)
+      .sort()
+      .map((f) => path.join(STANDIN_DIR, f)),
     path.join(REPO_ROOT, 'scripts', 'build-ctp.mjs'),
   ];
   for (const f of files) {
@@ -51,7 +57,19 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
 export function buildStandin(generation: 3 | 4, out: string): string {
   fs.mkdirSync(out, { recursive: true });
   const lib = path.join(out, 'thostmduserapi_se.so');
-  run('g++', ['-std=c++17', '-O1', '-Wall', '-shared', '-fPIC', `-DSTANDIN_GENERATION=${generation}`, `-I${STANDIN_DIR}`, path.join(STANDIN_DIR, 'standin.cpp'), '-o', lib, '-lpthread']);
+  run('g++', [
+    '-std=c++17',
+    '-O1',
+    '-Wall',
+    '-shared',
+    '-fPIC',
+    `-DSTANDIN_GENERATION=${generation}`,
+    `-I${STANDIN_DIR}`,
+    path.join(STANDIN_DIR, 'standin.cpp'),
+    '-o',
+    lib,
+    '-lpthread',
+  ]);
   return lib;
 }
 
@@ -104,14 +122,18 @@ export function buildCtp(): CtpBuild {
     fs.mkdirSync(b.sdk, { recursive: true });
     for (const h of STANDIN_HEADERS) fs.copyFileSync(path.join(STANDIN_DIR, h), path.join(b.sdk, h));
     fs.copyFileSync(b.lib4, path.join(b.sdk, 'thostmduserapi_se.so'));
-    run(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-ctp.mjs'), '--out', path.join(tmp, 'addon')], { ...process.env, CTP_SDK_DIR: b.sdk });
+    run(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-ctp.mjs'), '--out', path.join(tmp, 'addon')], {
+      ...process.env,
+      CTP_SDK_DIR: b.sdk,
+    });
     fs.rmSync(path.join(tmp, 'addon', 'build', 'Release', 'obj.target'), { recursive: true, force: true });
     fs.writeFileSync(path.join(tmp, 'ok'), new Date().toISOString());
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(tmp, dir);
     // Builds of older sources are not needed any more.
     for (const old of fs.readdirSync(CACHE)) {
-      if (old !== hash && /^[0-9a-f]{16}$/.test(old) && !fs.existsSync(path.join(CACHE, `${old}.lock`))) fs.rmSync(path.join(CACHE, old), { recursive: true, force: true });
+      if (old !== hash && /^[0-9a-f]{16}$/.test(old) && !fs.existsSync(path.join(CACHE, `${old}.lock`)))
+        fs.rmSync(path.join(CACHE, old), { recursive: true, force: true });
     }
     return layout(dir);
   } finally {

@@ -107,7 +107,15 @@ export class Front {
     const seen = this.lines.find(pred);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`front: timed out waiting for ${what}; got:\n${this.lines.map((x) => `${x.conn}: ${x.line.slice(0, 120)}`).join('\n')}`)), timeoutMs);
+      const t = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `front: timed out waiting for ${what}; got:\n${this.lines.map((x) => `${x.conn}: ${x.line.slice(0, 120)}`).join('\n')}`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.waiters.push({
         pred,
         resolve: (l) => {

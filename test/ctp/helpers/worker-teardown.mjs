@@ -5,10 +5,17 @@ const [addonPath, lib] = process.argv.slice(2);
 const srv = net.createServer((sock) => {
   let buf = '';
   sock.on('error', () => {});
-  sock.on('data', (d) => { buf += d; let i; while ((i = buf.indexOf('\n')) >= 0) { const l = buf.slice(0, i); buf = buf.slice(i + 1); const t = l.split(' ');
-    if (t[0] === 'LOGIN') sock.write(`RSPLOGIN ${t[1]} 0 20250106 -\n`);
-    if (t[0] === 'SUB') sock.write('FLOOD 100000000 InstrumentID=rb2505 ExchangeID=SHFE LastPrice=1 UpdateTime=21:00:00\n');
-  } });
+  sock.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const l = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      const t = l.split(' ');
+      if (t[0] === 'LOGIN') sock.write(`RSPLOGIN ${t[1]} 0 20250106 -\n`);
+      if (t[0] === 'SUB') sock.write('FLOOD 100000000 InstrumentID=rb2505 ExchangeID=SHFE LastPrice=1 UpdateTime=21:00:00\n');
+    }
+  });
 });
 srv.listen(0, '127.0.0.1', () => {
   const code = `
@@ -22,7 +29,13 @@ srv.listen(0, '127.0.0.1', () => {
   const w = new Worker(code, { eval: true, workerData: { addonPath, lib, front: `tcp://127.0.0.1:${srv.address().port}` } });
   w.on('message', async () => {
     await w.terminate();
-    setTimeout(() => { console.log('survived the worker teardown'); process.exit(0); }, 300);
+    setTimeout(() => {
+      console.log('survived the worker teardown');
+      process.exit(0);
+    }, 300);
   });
-  w.on('error', (e) => { console.error('worker error', e); process.exit(3); });
+  w.on('error', (e) => {
+    console.error('worker error', e);
+    process.exit(3);
+  });
 });

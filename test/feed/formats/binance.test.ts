@@ -47,7 +47,20 @@ const bookTicker = (data: Record<string, unknown> = {}) => ({
 const AGG_T = Date.UTC(2025, 0, 2, 3, 4, 5, 699);
 const aggTrade = (data: Record<string, unknown> = {}) => ({
   stream: 'btcusdt@aggTrade',
-  data: { e: 'aggTrade', E: AGG_T + 1, s: 'BTCUSDT', a: 3360000001, p: '97000.02000000', q: '0.01200000', f: 4400000001, l: 4400000003, T: AGG_T, m: false, M: true, ...data },
+  data: {
+    e: 'aggTrade',
+    E: AGG_T + 1,
+    s: 'BTCUSDT',
+    a: 3360000001,
+    p: '97000.02000000',
+    q: '0.01200000',
+    f: 4400000001,
+    l: 4400000003,
+    T: AGG_T,
+    m: false,
+    M: true,
+    ...data,
+  },
 });
 const depth = (data: Record<string, unknown> = {}, stream = 'btcusdt@depth5@100ms') => ({
   stream,
@@ -77,7 +90,9 @@ describe('binance mapper: rejects', () => {
     expect(oneReject(parse('{"stream":'), 'malformed_json')).toMatch(/^binance frame: not JSON/);
     expect(oneReject(parse('[1,2]'), 'malformed_json')).toBe('binance frame: expected an object, got array');
     expect(oneReject(parse('"x"'), 'malformed_json')).toBe('binance frame: expected an object, got string');
-    expect(oneReject(parse({ foo: 1 }), 'malformed_json')).toBe('binance frame: not a stream payload (no stream, e, result or error field)');
+    expect(oneReject(parse({ foo: 1 }), 'malformed_json')).toBe(
+      'binance frame: not a stream payload (no stream, e, result or error field)',
+    );
   });
 
   it('unknown_type: an error frame, with its message', () => {
@@ -100,12 +115,16 @@ describe('binance mapper: rejects', () => {
       delete (msg.data as Record<string, unknown>)[f];
       expect(oneReject(parse(msg), 'missing_field')).toBe(`bookTicker BINANCE.BTCUSDT: field ${f}: missing`);
     }
-    expect(oneReject(parse({ ...depth(), data: { lastUpdateId: 1, asks: [] } }), 'missing_field')).toBe('depth BINANCE.BTCUSDT: field bids: missing');
+    expect(oneReject(parse({ ...depth(), data: { lastUpdateId: 1, asks: [] } }), 'missing_field')).toBe(
+      'depth BINANCE.BTCUSDT: field bids: missing',
+    );
     expect(oneReject(parse({ stream: 'btcusdt@aggTrade' }), 'missing_field')).toBe('trade BINANCE.BTCUSDT: field data: missing');
     expect(oneReject(parse({ e: 'aggTrade', a: 1, p: '1', q: '1', T: AGG_T, m: true }), 'missing_field')).toBe(
       'trade BINANCE.?: field s: missing: no symbol',
     );
-    expect(oneReject(parse(depth().data), 'missing_field')).toMatch(/^depth BINANCE\.\?: field stream: a raw partial book carries no symbol/);
+    expect(oneReject(parse(depth().data), 'missing_field')).toMatch(
+      /^depth BINANCE\.\?: field stream: a raw partial book carries no symbol/,
+    );
   });
 
   it('bad_type: numbers that are not finite decimals, wrong JSON types', () => {
@@ -129,13 +148,33 @@ describe('binance mapper: rejects', () => {
       expect(d).toMatch(/^trade BINANCE\./);
     }
     expect(oneReject(parse(bookTicker({ b: null, B: [] })), 'missing_field')).toMatch(/field b: missing/);
-    expect(oneReject(parse(bookTicker({ B: [] })), 'bad_type')).toBe('bookTicker BINANCE.BTCUSDT: field B: expected a decimal string, got array');
+    expect(oneReject(parse(bookTicker({ B: [] })), 'bad_type')).toBe(
+      'bookTicker BINANCE.BTCUSDT: field B: expected a decimal string, got array',
+    );
     expect(oneReject(parse(bookTicker({ u: '1' })), 'bad_type')).toBe('bookTicker BINANCE.BTCUSDT: field u: expected a number, got string');
-    expect(oneReject(parse(depth({ bids: 'x' })), 'bad_type')).toBe('depth BINANCE.BTCUSDT: field bids: expected an array of [price, qty], got string');
-    expect(oneReject(parse(depth({ asks: [['1']] })), 'bad_type')).toBe('depth BINANCE.BTCUSDT: field asks[0]: expected [price, qty], got array(1)');
-    expect(oneReject(parse(depth({ asks: [['1', '2'], ['x', '1']] })), 'bad_type')).toMatch(/field asks\[1\]\[0\]: expected a decimal number, got "x"$/);
+    expect(oneReject(parse(depth({ bids: 'x' })), 'bad_type')).toBe(
+      'depth BINANCE.BTCUSDT: field bids: expected an array of [price, qty], got string',
+    );
+    expect(oneReject(parse(depth({ asks: [['1']] })), 'bad_type')).toBe(
+      'depth BINANCE.BTCUSDT: field asks[0]: expected [price, qty], got array(1)',
+    );
+    expect(
+      oneReject(
+        parse(
+          depth({
+            asks: [
+              ['1', '2'],
+              ['x', '1'],
+            ],
+          }),
+        ),
+        'bad_type',
+      ),
+    ).toMatch(/field asks\[1\]\[0\]: expected a decimal number, got "x"$/);
     expect(oneReject(parse({ stream: 5, data: {} }), 'bad_type')).toBe('binance frame: field stream: expected a string, got number');
-    expect(oneReject(parse({ stream: 'btcusdt@aggTrade', data: [] }), 'bad_type')).toBe('trade BINANCE.BTCUSDT: field data: expected an object, got array');
+    expect(oneReject(parse({ stream: 'btcusdt@aggTrade', data: [] }), 'bad_type')).toBe(
+      'trade BINANCE.BTCUSDT: field data: expected an object, got array',
+    );
     expect(oneReject(parse({ e: 5 }), 'bad_type')).toBe('binance frame: field e: expected a string, got number');
   });
 
@@ -150,10 +189,14 @@ describe('binance mapper: rejects', () => {
 
   it('bad_date: trade time outside 1990-2099, a broken clock', () => {
     const { parse } = setup();
-    expect(oneReject(parse(aggTrade({ T: 0 })), 'bad_date')).toBe('trade BINANCE.BTCUSDT: field T: expected a Unix time in ms within 1990-2099, got 0');
+    expect(oneReject(parse(aggTrade({ T: 0 })), 'bad_date')).toBe(
+      'trade BINANCE.BTCUSDT: field T: expected a Unix time in ms within 1990-2099, got 0',
+    );
     expect(oneReject(parse(aggTrade({ T: 1e16 })), 'bad_date')).toMatch(/field T/);
     const broken = setup({ nowMs: () => NaN });
-    expect(oneReject(broken.parse(bookTicker()), 'bad_date')).toBe('bookTicker BINANCE.BTCUSDT: field clock: nowMs() gave NaN, not a time in 1990-2099');
+    expect(oneReject(broken.parse(bookTicker()), 'bad_date')).toBe(
+      'bookTicker BINANCE.BTCUSDT: field clock: nowMs() gave NaN, not a time in 1990-2099',
+    );
   });
 
   it('out_of_range: trade volume beyond u32 after scaling, bad ids, too many symbols', () => {
@@ -189,12 +232,21 @@ describe('binance mapper: rejects', () => {
   it('hostile input: short printable details, no prototype pollution', () => {
     const { parse } = setup();
     const long = 'Z'.repeat(10_000);
-    for (const o of [parse(aggTrade({ s: long })), parse(aggTrade({ p: long })), parse({ error: { msg: long } }), parse(`{"stream":"${long}@aggTrade","data":5}`)]) {
+    for (const o of [
+      parse(aggTrade({ s: long })),
+      parse(aggTrade({ p: long })),
+      parse({ error: { msg: long } }),
+      parse(`{"stream":"${long}@aggTrade","data":5}`),
+    ]) {
       expect(o.rejects).toHaveLength(1);
       expectNoLongEcho(o.rejects[0]!.detail, 'Z');
       expectSane(o);
     }
-    const o = parse('{"stream":"btcusdt@aggTrade","data":{"__proto__":{"polluted":1,"m":true},"constructor":{"prototype":{"polluted":1}},"e":"aggTrade","s":"BTCUSDT","a":1,"p":"1","q":"1","T":' + AGG_T + '}}');
+    const o = parse(
+      '{"stream":"btcusdt@aggTrade","data":{"__proto__":{"polluted":1,"m":true},"constructor":{"prototype":{"polluted":1}},"e":"aggTrade","s":"BTCUSDT","a":1,"p":"1","q":"1","T":' +
+        AGG_T +
+        '}}',
+    );
     expect(oneReject(o, 'missing_field')).toBe('trade BINANCE.BTCUSDT: field m: missing');
     expect(parse('{"__proto__":{"stream":"btcusdt@aggTrade"}}').rejects[0]!.reason).toBe('malformed_json');
     expectNoPollution();
@@ -236,7 +288,11 @@ describe('binance mapper: golden cases', () => {
         volume: 12, // 0.012 × 1000
       },
     ]);
-    expect(parse(aggTrade({ a: 3360000002, m: true, q: '0.00100000' })).trades[0]).toMatchObject({ side: 83, volume: 1, index: 3360000002 });
+    expect(parse(aggTrade({ a: 3360000002, m: true, q: '0.00100000' })).trades[0]).toMatchObject({
+      side: 83,
+      volume: 1,
+      index: 3360000002,
+    });
 
     const d = parse(depth());
     const turnover = 97000.02 * 0.012 + 97000.02 * 0.001;
@@ -319,7 +375,12 @@ describe('binance mapper: golden cases', () => {
     expect(t.trades[0]).toMatchObject({ trading_date: 20250103, action_date: 20250103, action_time: 100 });
     parse(aggTrade({ T: day1 + 10, q: '1' })); // late
     setClock(day2 + 10);
-    expect(parse(bookTicker()).ticks[0]).toMatchObject({ total_volume: 0.5, total_turnover: 97001 * 0.5, trading_date: 20250103, price: 97001 });
+    expect(parse(bookTicker()).ticks[0]).toMatchObject({
+      total_volume: 0.5,
+      total_turnover: 97001 * 0.5,
+      trading_date: 20250103,
+      price: 97001,
+    });
   });
 
   it('a tick on a new UTC day before any trade of that day starts from zero', () => {
@@ -336,10 +397,27 @@ describe('binance mapper: golden cases', () => {
 
   it('subscribe frames: three streams per BINANCE instrument, others ignored, 200 params per frame, ids count up', () => {
     const { mapper } = setup();
-    expect(mapper.subscribeFrames(['BINANCE.BTCUSDT', 'BINANCE.ethusdt', 'OKX.BTC-USDT', 'SHFE.rb2505', '*', 'BINANCE.BTC/USDT', 'BINANCE.BTCUSDT'])).toEqual([
+    expect(
+      mapper.subscribeFrames([
+        'BINANCE.BTCUSDT',
+        'BINANCE.ethusdt',
+        'OKX.BTC-USDT',
+        'SHFE.rb2505',
+        '*',
+        'BINANCE.BTC/USDT',
+        'BINANCE.BTCUSDT',
+      ]),
+    ).toEqual([
       JSON.stringify({
         method: 'SUBSCRIBE',
-        params: ['btcusdt@bookTicker', 'btcusdt@aggTrade', 'btcusdt@depth5@100ms', 'ethusdt@bookTicker', 'ethusdt@aggTrade', 'ethusdt@depth5@100ms'],
+        params: [
+          'btcusdt@bookTicker',
+          'btcusdt@aggTrade',
+          'btcusdt@depth5@100ms',
+          'ethusdt@bookTicker',
+          'ethusdt@aggTrade',
+          'ethusdt@depth5@100ms',
+        ],
         id: 1,
       }),
     ]);
@@ -381,12 +459,18 @@ function checkFrame(parse: (f: string) => ReturnType<typeof run>, frame: string)
 }
 
 const sym = fc.constantFrom('btcusdt', 'ethusdt', 'BNBBTC', 'solusdt');
-const dec = fc.oneof(fc.double({ min: 0, max: 1e6, noNaN: true }).map((d) => d.toFixed(8)), fc.constantFrom('0.00000000', '1', '97000.01'));
+const dec = fc.oneof(
+  fc.double({ min: 0, max: 1e6, noNaN: true }).map((d) => d.toFixed(8)),
+  fc.constantFrom('0.00000000', '1', '97000.01'),
+);
 const level = fc.tuple(dec, dec);
 const msgArb = fc.oneof(
   fc.record({
     stream: sym.map((s) => `${s}@bookTicker`),
-    data: fc.record({ u: fc.nat(), s: sym.map((s) => s.toUpperCase()), b: dec, B: dec, a: dec, A: dec }, { requiredKeys: ['b', 'B', 'a', 'A'] }),
+    data: fc.record(
+      { u: fc.nat(), s: sym.map((s) => s.toUpperCase()), b: dec, B: dec, a: dec, A: dec },
+      { requiredKeys: ['b', 'B', 'a', 'A'] },
+    ),
   }),
   fc.record({
     stream: sym.map((s) => `${s}@aggTrade`),
@@ -410,7 +494,28 @@ const msgArb = fc.oneof(
   }),
   fc.constantFrom({ result: null, id: 1 }, { stream: 'btcusdt@trade', data: {} }),
 );
-const FIELDS = ['stream', 'data', 'e', 's', 'u', 'b', 'B', 'a', 'A', 'p', 'q', 'T', 'm', 'lastUpdateId', 'bids', 'asks', 'result', 'error', '0', '1'];
+const FIELDS = [
+  'stream',
+  'data',
+  'e',
+  's',
+  'u',
+  'b',
+  'B',
+  'a',
+  'A',
+  'p',
+  'q',
+  'T',
+  'm',
+  'lastUpdateId',
+  'bids',
+  'asks',
+  'result',
+  'error',
+  '0',
+  '1',
+];
 
 describe('binance mapper: properties', () => {
   it('random text and JSON never throw and always produce exactly one outcome', () => {

@@ -2,7 +2,14 @@
 
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { REJECT_REASONS, type FeedSink, type MessageMapper, type RejectReason, type TickInput, type TradeInput } from '../../../src/feed/types.js';
+import {
+  REJECT_REASONS,
+  type FeedSink,
+  type MessageMapper,
+  type RejectReason,
+  type TickInput,
+  type TradeInput,
+} from '../../../src/feed/types.js';
 
 export interface Outcome {
   ticks: TickInput[];
@@ -188,7 +195,11 @@ export interface Mutation {
 export function mutation(fields: readonly string[]): fc.Arbitrary<Mutation> {
   return fc.record({
     target: fc.nat(3),
-    key: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...fields) }, { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_KEYS) }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }) }),
+    key: fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom(...fields) },
+      { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_KEYS) },
+      { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
+    ),
     value: fc.option(hostileJson, { freq: 8, nil: undefined }),
   });
 }

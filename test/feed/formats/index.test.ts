@@ -20,7 +20,11 @@ describe('createMapper', () => {
   it('builds each format; the default trade volume scale is 1 for tickrec and 1000 for binance', () => {
     const rec = new Recorder();
     const tickrec = createMapper('tickrec');
-    const t = run(tickrec, rec, '{"type":"trade","exchg":"SSE","code":"600000","price":10,"volume":2.4,"action_date":20250102,"action_time":93000000}');
+    const t = run(
+      tickrec,
+      rec,
+      '{"type":"trade","exchg":"SSE","code":"600000","price":10,"volume":2.4,"action_date":20250102,"action_time":93000000}',
+    );
     expect(t.trades[0]!.volume).toBe(2);
     const binance = createMapper('binance', { nowMs: () => Date.UTC(2025, 0, 2) });
     const b = run(binance, rec, JSON.stringify({ e: 'aggTrade', s: 'BTCUSDT', a: 1, p: '1', q: '2.4', T: Date.UTC(2025, 0, 2), m: true }));

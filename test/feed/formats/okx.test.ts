@@ -44,7 +44,10 @@ const SWAP = {
   vol24h: '10918796.25',
   ts: '1747141319306',
 };
-const push = (d: Record<string, unknown> = {}, instId = 'BTC-USDT-SWAP') => ({ arg: { channel: 'tickers', instId }, data: [{ ...SWAP, instId, ...d }] });
+const push = (d: Record<string, unknown> = {}, instId = 'BTC-USDT-SWAP') => ({
+  arg: { channel: 'tickers', instId },
+  data: [{ ...SWAP, instId, ...d }],
+});
 
 describe('okx mapper: rejects', () => {
   it('malformed_json: not JSON (including a stray "ping"), not an object, not a push', () => {
@@ -58,7 +61,15 @@ describe('okx mapper: rejects', () => {
   it('unknown_type: an error event, with its code and message', () => {
     const { parse } = setup();
     expect(
-      oneReject(parse({ event: 'error', code: '60012', msg: 'Invalid request: {"op": "subscribe", "argss":[{ "channel" : "tickers"}]}', connId: 'a4d3ae55' }), 'unknown_type'),
+      oneReject(
+        parse({
+          event: 'error',
+          code: '60012',
+          msg: 'Invalid request: {"op": "subscribe", "argss":[{ "channel" : "tickers"}]}',
+          connId: 'a4d3ae55',
+        }),
+        'unknown_type',
+      ),
     ).toBe('okx frame: error event (code 60012): Invalid request: {"op": "subscribe", "argss":[{ "channel" : "tic...');
     expect(oneReject(parse({ event: 'error' }), 'unknown_type')).toBe('okx frame: error event: undefined');
   });
@@ -71,8 +82,12 @@ describe('okx mapper: rejects', () => {
     expect(oneReject(parse({ arg: { channel: 'tickers' }, data: [{ ...SWAP, instId: undefined }] }), 'missing_field')).toBe(
       'ticker OKX.?: field instId: missing',
     );
-    expect(oneReject(parse({ arg: { channel: 'tickers', instId: 'ETH-USDT' } }), 'missing_field')).toBe('ticker OKX.ETH-USDT: field data: missing');
-    expect(oneReject(parse({ arg: { channel: 'tickers', instId: 'ETH-USDT' }, data: [] }), 'missing_field')).toBe('ticker OKX.ETH-USDT: field data: empty');
+    expect(oneReject(parse({ arg: { channel: 'tickers', instId: 'ETH-USDT' } }), 'missing_field')).toBe(
+      'ticker OKX.ETH-USDT: field data: missing',
+    );
+    expect(oneReject(parse({ arg: { channel: 'tickers', instId: 'ETH-USDT' }, data: [] }), 'missing_field')).toBe(
+      'ticker OKX.ETH-USDT: field data: empty',
+    );
     expect(oneReject(parse({ arg: { instId: 'ETH-USDT' }, data: [] }), 'missing_field')).toBe('okx frame: field arg.channel: missing');
   });
 
@@ -99,13 +114,17 @@ describe('okx mapper: rejects', () => {
     expect(o.rejects).toEqual([{ reason: 'bad_type', detail: 'ticker OKX.BTC-USDT: field data[0]: expected an object, got number' }]);
     expect(o.ticks).toHaveLength(1);
     expect(oneReject(parse({ arg: 'tickers', data: [] }), 'bad_type')).toBe('okx frame: field arg: expected an object, got string');
-    expect(oneReject(parse({ arg: { channel: 7 }, data: [] }), 'bad_type')).toBe('okx frame: field arg.channel: expected a string, got number');
+    expect(oneReject(parse({ arg: { channel: 7 }, data: [] }), 'bad_type')).toBe(
+      'okx frame: field arg.channel: expected a string, got number',
+    );
     expect(oneReject(parse({ event: 1 }), 'bad_type')).toBe('okx frame: field event: expected a string, got number');
   });
 
   it('bad_date: ts outside 1990-2099', () => {
     const { parse } = setup();
-    expect(oneReject(parse(push({ ts: '0' })), 'bad_date')).toBe('ticker OKX.BTC-USDT-SWAP: field ts: expected a Unix time in ms within 1990-2099, got 0');
+    expect(oneReject(parse(push({ ts: '0' })), 'bad_date')).toBe(
+      'ticker OKX.BTC-USDT-SWAP: field ts: expected a Unix time in ms within 1990-2099, got 0',
+    );
     expect(oneReject(parse(push({ ts: '99999999999999' })), 'bad_date')).toMatch(/field ts/);
   });
 
@@ -123,7 +142,9 @@ describe('okx mapper: rejects', () => {
       expectNoLongEcho(o.rejects[0]!.detail, 'Z');
       expectSane(o);
     }
-    const o = parse('{"arg":{"channel":"tickers","instId":"BTC-USDT","__proto__":{"polluted":1}},"data":[{"__proto__":{"last":"1","polluted":1},"instId":"BTC-USDT","ts":"1747141319306"}]}');
+    const o = parse(
+      '{"arg":{"channel":"tickers","instId":"BTC-USDT","__proto__":{"polluted":1}},"data":[{"__proto__":{"last":"1","polluted":1},"instId":"BTC-USDT","ts":"1747141319306"}]}',
+    );
     expect(oneReject(o, 'missing_field')).toBe('ticker OKX.BTC-USDT: field last: missing');
     expectNoPollution();
   });
@@ -213,9 +234,9 @@ describe('okx mapper: golden cases', () => {
 
   it('subscribe frames: one tickers arg per OKX instrument, others ignored, 100 args per frame', () => {
     const { mapper } = setup();
-    expect(mapper.subscribeFrames(['OKX.BTC-USDT', 'OKX.BTC-USDT-SWAP', 'BINANCE.BTCUSDT', '*', 'OKX.', 'OKX.BTC-USDT', 'OKX.../x'])).toEqual([
-      '{"op":"subscribe","args":[{"channel":"tickers","instId":"BTC-USDT"},{"channel":"tickers","instId":"BTC-USDT-SWAP"}]}',
-    ]);
+    expect(
+      mapper.subscribeFrames(['OKX.BTC-USDT', 'OKX.BTC-USDT-SWAP', 'BINANCE.BTCUSDT', '*', 'OKX.', 'OKX.BTC-USDT', 'OKX.../x']),
+    ).toEqual(['{"op":"subscribe","args":[{"channel":"tickers","instId":"BTC-USDT"},{"channel":"tickers","instId":"BTC-USDT-SWAP"}]}']);
     expect(mapper.subscribeFrames(['*'])).toEqual([]);
     const frames = mapper.subscribeFrames(Array.from({ length: 150 }, (_, i) => `OKX.C${i}-USDT`));
     expect(frames.map((f) => (JSON.parse(f) as { args: unknown[] }).args.length)).toEqual([100, 50]);
@@ -255,7 +276,10 @@ function checkFrame(parse: (f: string) => ReturnType<typeof run>, frame: string)
   return o;
 }
 
-const dec = fc.oneof(fc.double({ min: 0, max: 1e7, noNaN: true }).map((d) => String(d)), fc.constantFrom('', '0', '103700.1'));
+const dec = fc.oneof(
+  fc.double({ min: 0, max: 1e7, noNaN: true }).map((d) => String(d)),
+  fc.constantFrom('', '0', '103700.1'),
+);
 const entryArb = fc.record(
   {
     instType: fc.constantFrom('SPOT', 'SWAP', 'FUTURES'),
@@ -278,10 +302,38 @@ const entryArb = fc.record(
   { requiredKeys: ['instId', 'last', 'ts'] },
 );
 const msgArb = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ arg: fc.record({ channel: fc.constant('tickers'), instId: fc.constantFrom('BTC-USDT', 'ETH-USDT-SWAP') }), data: fc.array(entryArb, { minLength: 1, maxLength: 3 }) }) },
-  { weight: 1, arbitrary: fc.constantFrom({ event: 'subscribe', arg: { channel: 'tickers', instId: 'BTC-USDT' }, connId: 'x' }, { event: 'error', code: '60018', msg: 'no' }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      arg: fc.record({ channel: fc.constant('tickers'), instId: fc.constantFrom('BTC-USDT', 'ETH-USDT-SWAP') }),
+      data: fc.array(entryArb, { minLength: 1, maxLength: 3 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      { event: 'subscribe', arg: { channel: 'tickers', instId: 'BTC-USDT' }, connId: 'x' },
+      { event: 'error', code: '60018', msg: 'no' },
+    ),
+  },
 );
-const FIELDS = ['arg', 'data', 'event', 'channel', 'instId', 'last', 'ts', 'bidPx', 'askSz', 'vol24h', 'volCcy24h', 'sodUtc0', 'high24h', 'msg', 'code'];
+const FIELDS = [
+  'arg',
+  'data',
+  'event',
+  'channel',
+  'instId',
+  'last',
+  'ts',
+  'bidPx',
+  'askSz',
+  'vol24h',
+  'volCcy24h',
+  'sodUtc0',
+  'high24h',
+  'msg',
+  'code',
+];
 
 describe('okx mapper: properties', () => {
   it('random text and JSON never throw and always produce an outcome', () => {

@@ -16,7 +16,33 @@ const enc = new TextEncoder();
 
 /** A plain copy of a tick in TickInput key order (what a sink that keeps ticks must make). */
 function copyTick(x: TickInput): TickInput {
-  const keys = ['exchg', 'code', 'price', 'open', 'high', 'low', 'settle_price', 'upper_limit', 'lower_limit', 'total_volume', 'volume', 'total_turnover', 'turn_over', 'open_interest', 'diff_interest', 'trading_date', 'action_date', 'action_time', 'pre_close', 'pre_settle', 'pre_interest', 'bid_prices', 'ask_prices', 'bid_qty', 'ask_qty'] as const;
+  const keys = [
+    'exchg',
+    'code',
+    'price',
+    'open',
+    'high',
+    'low',
+    'settle_price',
+    'upper_limit',
+    'lower_limit',
+    'total_volume',
+    'volume',
+    'total_turnover',
+    'turn_over',
+    'open_interest',
+    'diff_interest',
+    'trading_date',
+    'action_date',
+    'action_time',
+    'pre_close',
+    'pre_settle',
+    'pre_interest',
+    'bid_prices',
+    'ask_prices',
+    'bid_qty',
+    'ask_qty',
+  ] as const;
   const o: Record<string, unknown> = {};
   for (const k of keys) {
     const v = x[k];
@@ -77,7 +103,22 @@ const awkwardNumber = fc.oneof(
   fc.double(),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   fc.integer(),
-  fc.constantFrom(0, -0, 1e21, 1e22, 1e23, 5e-324, 1.7976931348623157e308, 2 ** 53, 2 ** 53 + 2, 0.1, 3521.4, 123456789012345.6, 1e-7, 123e-20),
+  fc.constantFrom(
+    0,
+    -0,
+    1e21,
+    1e22,
+    1e23,
+    5e-324,
+    1.7976931348623157e308,
+    2 ** 53,
+    2 ** 53 + 2,
+    0.1,
+    3521.4,
+    123456789012345.6,
+    1e-7,
+    123e-20,
+  ),
   fc.integer({ min: -1e9, max: 1e9 }).map((x) => x / 100),
 );
 const tickFields = fc.record(
@@ -92,11 +133,14 @@ const tickFields = fc.record(
     open_interest: awkwardNumber,
     pre_close: awkwardNumber,
     trading_date: rare(fc.constantFrom(20250106, 0, null, -0), fc.constant(20251301)),
-    bid_prices: rare(fc.oneof(fc.array(awkwardNumber, { maxLength: 10 }), fc.constant(null)), fc.array(awkwardNumber, { minLength: 11, maxLength: 11 })),
+    bid_prices: rare(
+      fc.oneof(fc.array(awkwardNumber, { maxLength: 10 }), fc.constant(null)),
+      fc.array(awkwardNumber, { minLength: 11, maxLength: 11 }),
+    ),
     ask_qty: fc.array(fc.integer({ min: 0, max: 1e6 }), { maxLength: 10 }),
     extra: fc.oneof(fc.jsonValue(), fc.string()),
     'na\\u006de': fc.string(),
-    'pre_settle': rare(awkwardNumber, fc.constantFrom('1', true, {})),
+    pre_settle: rare(awkwardNumber, fc.constantFrom('1', true, {})),
   },
   { requiredKeys: [] },
 );
@@ -139,10 +183,15 @@ describe('TickrecScanner', () => {
   it('whenever it accepts a generated frame, its ticks are the JSON path ticks (fast-check)', () => {
     let accepted = 0;
     fc.assert(
-      fc.property(fc.array(tickObject, { minLength: 1, maxLength: 4 }), fc.constantFrom('', ' ', '\n\t', '\r\n  '), fc.boolean(), (msgs, ws, single) => {
-        const text = spaced(single ? msgs[0] : msgs, ws);
-        if (expectAgree(text)) accepted++;
-      }),
+      fc.property(
+        fc.array(tickObject, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom('', ' ', '\n\t', '\r\n  '),
+        fc.boolean(),
+        (msgs, ws, single) => {
+          const text = spaced(single ? msgs[0] : msgs, ws);
+          if (expectAgree(text)) accepted++;
+        },
+      ),
       { numRuns: 3000 },
     );
     expect(accepted).toBeGreaterThan(100); // the property is not vacuous
@@ -163,7 +212,7 @@ describe('TickrecScanner', () => {
     );
   });
 
-  it('hands out one re-pointed object per tick, with each tick\'s own values (levels of every length, absent fields)', () => {
+  it("hands out one re-pointed object per tick, with each tick's own values (levels of every length, absent fields)", () => {
     const base = { type: 'tick', exchg: 'SHFE', code: 'rb2505', action_date: 20250106, action_time: 93000000 };
     const msgs = [
       { ...base, price: 1, volume: 5, bid_prices: [1, 2, 3] },
@@ -205,11 +254,29 @@ describe('TickrecScanner', () => {
   });
 
   it('mapper.parseBytes gives what mapper.parse gives, on frames the scanner takes and on those it does not', () => {
-    const t = { type: 'tick', exchg: 'SHFE', code: 'rb2505', price: 3521.4, action_date: 20250106, action_time: 93000000, bid_prices: [1.5, -0] };
-    for (const text of [JSON.stringify([t, { ...t, price: 1, bid_prices: null }]), JSON.stringify([t, { ...t, price: 'x' }]), '[{"type":"heartbeat"}]', 'not json']) {
+    const t = {
+      type: 'tick',
+      exchg: 'SHFE',
+      code: 'rb2505',
+      price: 3521.4,
+      action_date: 20250106,
+      action_time: 93000000,
+      bid_prices: [1.5, -0],
+    };
+    for (const text of [
+      JSON.stringify([t, { ...t, price: 1, bid_prices: null }]),
+      JSON.stringify([t, { ...t, price: 'x' }]),
+      '[{"type":"heartbeat"}]',
+      'not json',
+    ]) {
       const a = new Recorder();
       // The scanner's tick object is reused per tick (FeedSink contract): copy each.
-      const copying = { ...a, tick: (x: TickInput) => a.tick(copyTick(x)), trade: (x: TradeInput) => a.trade(x), reject: (r: RejectReason, d: string) => a.reject(r, d) };
+      const copying = {
+        ...a,
+        tick: (x: TickInput) => a.tick(copyTick(x)),
+        trade: (x: TradeInput) => a.trade(x),
+        reject: (r: RejectReason, d: string) => a.reject(r, d),
+      };
       mapper.parseBytes!(enc.encode(text), copying);
       const b = run(mapper, rec, text);
       expect(same(a.take(), b)).toBeUndefined();

@@ -113,7 +113,9 @@ describe('tickrec mapper: rejects', () => {
       'tick SHFE.rb2505: field ask_qty[2]: expected a number, got string',
     );
     expect(oneReject(parse({ ...TICK, bid_qty: [1, null] }), 'bad_type')).toMatch(/field bid_qty\[1\]: expected a number, got null$/);
-    expect(oneReject(parse({ ...TRADE, volume: '300' }), 'bad_type')).toBe('trade SZSE.000001: field volume: expected a number, got string');
+    expect(oneReject(parse({ ...TRADE, volume: '300' }), 'bad_type')).toBe(
+      'trade SZSE.000001: field volume: expected a number, got string',
+    );
     expect(oneReject(parse({ ...TRADE, side: true }), 'bad_type')).toBe(
       'trade SZSE.000001: field side: expected a string or a char code, got boolean',
     );
@@ -158,7 +160,9 @@ describe('tickrec mapper: rejects', () => {
     expect(oneReject(parse({ ...TRADE, ttype: -1 }), 'out_of_range')).toMatch(/field ttype: expected an integer/);
     expect(oneReject(parse({ ...TRADE, index: 1.5 }), 'out_of_range')).toMatch(/field index/);
     expect(oneReject(parse({ ...TRADE, askorder: 2 ** 60 }), 'out_of_range')).toMatch(/field askorder/);
-    expect(oneReject(parse({ ...TRADE, side: 'X' }), 'out_of_range')).toBe('trade SZSE.000001: field side: expected "B", "S" or " ", got "X"');
+    expect(oneReject(parse({ ...TRADE, side: 'X' }), 'out_of_range')).toBe(
+      'trade SZSE.000001: field side: expected "B", "S" or " ", got "X"',
+    );
     expect(oneReject(parse({ ...TRADE, side: 65 }), 'out_of_range')).toMatch(/field side: expected char code/);
     expect(oneReject(parse({ ...TRADE, side: 'toString' }), 'out_of_range')).toMatch(/field side/);
     // The scale applies before the range check.
@@ -191,9 +195,12 @@ describe('tickrec mapper: rejects', () => {
     expect(o.ticks).toEqual([{ exchg: 'SHFE', code: 'rb2505', price: 3521, action_date: 20250102, action_time: 105932500 }]);
     expect(Object.getPrototypeOf(o.ticks[0])).toBe(Object.prototype);
     // A required field that only a prototype could supply is still missing.
-    expect(oneReject(parse('{"type":"tick","__proto__":{"exchg":"SHFE"},"code":"rb2505","price":1,"action_date":20250102,"action_time":0}'), 'missing_field')).toMatch(
-      /field exchg: missing/,
-    );
+    expect(
+      oneReject(
+        parse('{"type":"tick","__proto__":{"exchg":"SHFE"},"code":"rb2505","price":1,"action_date":20250102,"action_time":0}'),
+        'missing_field',
+      ),
+    ).toMatch(/field exchg: missing/);
     expectNoPollution();
   });
 });
@@ -336,7 +343,13 @@ describe('tickrec mapper: golden cases', () => {
   it('exceptions from the sink propagate (a disk-full error is not a reject)', () => {
     const mapper = createTickrecMapper();
     const boom = new Error('ENOSPC');
-    const sink = { tick: () => { throw boom; }, trade: () => {}, reject: () => {} };
+    const sink = {
+      tick: () => {
+        throw boom;
+      },
+      trade: () => {},
+      reject: () => {},
+    };
     expect(() => mapper.parse(JSON.stringify(TICK), sink)).toThrow(boom);
   });
 });
@@ -364,11 +377,16 @@ function checkFrame(parse: (f: string) => ReturnType<typeof run>, frame: string)
   return o;
 }
 
-const dateArb = fc.tuple(fc.integer({ min: 1990, max: 2099 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 })).map(
-  ([y, m, d]) => y * 10000 + m * 100 + d,
-);
+const dateArb = fc
+  .tuple(fc.integer({ min: 1990, max: 2099 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }))
+  .map(([y, m, d]) => y * 10000 + m * 100 + d);
 const timeArb = fc
-  .tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 999 }))
+  .tuple(
+    fc.integer({ min: 0, max: 23 }),
+    fc.integer({ min: 0, max: 59 }),
+    fc.integer({ min: 0, max: 59 }),
+    fc.integer({ min: 0, max: 999 }),
+  )
   .map(([h, m, s, ms]) => h * 10000000 + m * 100000 + s * 1000 + ms);
 const num = fc.double({ noNaN: true, noDefaultInfinity: true });
 const levelsArb = fc.array(num, { maxLength: 10 });
@@ -460,7 +478,8 @@ describe('tickrec mapper: properties', () => {
       { numRuns: 2500 },
     );
     // The fuzzing reached both the mapping and every rejecting branch kind.
-    for (const k of ['tick', 'trade', 'malformed_json', 'unknown_type', 'missing_field', 'bad_type', 'bad_date', 'out_of_range']) expect(seen).toContain(k);
+    for (const k of ['tick', 'trade', 'malformed_json', 'unknown_type', 'missing_field', 'bad_type', 'bad_date', 'out_of_range'])
+      expect(seen).toContain(k);
     expectNoPollution();
   });
 

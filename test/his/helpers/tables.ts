@@ -11,6 +11,15 @@ function typeName(f: Field): string {
 }
 
 export function structTable(s: StructDef): string {
-  const rows = s.fields.map((f) => `| ${f.offset} | ${f.size} | ${typeName(f)} | ${f.type === 'pad' ? `(${f.name})` : `\`${f.name}\``} | ${f.doc.replace(/\|/g, '\\|')} |`);
-  return [`**${s.name}**: ${s.size} bytes, packed, little-endian.`, '', '| offset | size | type | field | rule |', '|---:|---:|---|---|---|', ...rows].join('\n');
+  const rows = s.fields.map(
+    (f) =>
+      `| ${f.offset} | ${f.size} | ${typeName(f)} | ${f.type === 'pad' ? `(${f.name})` : `\`${f.name}\``} | ${f.doc.replace(/\|/g, '\\|')} |`,
+  );
+  return [
+    `**${s.name}**: ${s.size} bytes, packed, little-endian.`,
+    '',
+    '| offset | size | type | field | rule |',
+    '|---:|---:|---|---|---|',
+    ...rows,
+  ].join('\n');
 }

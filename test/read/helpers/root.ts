@@ -91,7 +91,19 @@ export function barsOf(day: { date: number; night: number }, seed: number): Obj[
   const out: Obj[] = [];
   const bar = (cal: number, hhmm: number, i: number) => {
     const o = 3000 + seed * 10 + i;
-    out.push({ date: day.date, time: (cal - 19900000) * 10000 + hhmm, open: o, high: o + 2.5, low: o - 2, close: o + 1, settle: 0, money: o * 30, vol: 3 + i, hold: 40000 + i, add: i % 2 ? 1 : -1 });
+    out.push({
+      date: day.date,
+      time: (cal - 19900000) * 10000 + hhmm,
+      open: o,
+      high: o + 2.5,
+      low: o - 2,
+      close: o + 1,
+      settle: 0,
+      money: o * 30,
+      vol: 3 + i,
+      hold: 40000 + i,
+      add: i % 2 ? 1 : -1,
+    });
   };
   let i = 0;
   for (let m = 21 * 60 + 5; m < 24 * 60; m += 5) bar(day.night, Math.floor(m / 60) * 100 + (m % 60), i++);
@@ -123,7 +135,13 @@ function put(b: Built, kind: string, inst: { exchg: string; code: string }, date
  */
 export function buildRoot(root: string): Built {
   const b: Built = { root, days: new Map() };
-  const write = (kind: RecordKind, inst: { exchg: string; code: string }, day: { date: number; night: number }, recs: Obj[], where: 'finished' | 'live') => {
+  const write = (
+    kind: RecordKind,
+    inst: { exchg: string; code: string },
+    day: { date: number; night: number },
+    recs: Obj[],
+    where: 'finished' | 'live',
+  ) => {
     if (where === 'live') writeLive(root, kind, inst.exchg, inst.code, day.date, recs);
     else writeFinished(root, kind, inst.exchg, inst.code, day.date, recs);
     put(b, kind.name, inst, day.date, recs);

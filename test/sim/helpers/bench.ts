@@ -21,9 +21,13 @@ const parse = args.includes('--parse');
 const cli = fileURLToPath(new URL('./run-cli.ts', import.meta.url));
 
 async function once(): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'simulate', '--port', '0', '--rate', rate, '--start', '20250106 10:00', '--instruments', '20'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', cli, 'simulate', '--port', '0', '--rate', rate, '--start', '20250106 10:00', '--instruments', '20'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {

@@ -4,8 +4,22 @@ import { nameProblem } from '../../../src/store/paths.js';
 import type { Instrument, SimTick } from '../../../src/sim/index.js';
 
 const NUMERIC = [
-  'price', 'open', 'high', 'low', 'settle_price', 'upper_limit', 'lower_limit', 'total_volume', 'volume',
-  'total_turnover', 'turn_over', 'open_interest', 'diff_interest', 'pre_close', 'pre_settle', 'pre_interest',
+  'price',
+  'open',
+  'high',
+  'low',
+  'settle_price',
+  'upper_limit',
+  'lower_limit',
+  'total_volume',
+  'volume',
+  'total_turnover',
+  'turn_over',
+  'open_interest',
+  'diff_interest',
+  'pre_close',
+  'pre_settle',
+  'pre_interest',
 ] as const;
 
 export function ymdToDate(ymd: number): Date {
@@ -76,7 +90,15 @@ export function tickProblems(t: SimTick, inst: Instrument): string[] {
     for (const v of t[k]) if (!Number.isFinite(v) || v <= 0) bad(`${k} holds ${v}`);
   }
   const tick = inst.tickSize;
-  for (const [k, v] of [['price', t.price], ['open', t.open], ['high', t.high], ['low', t.low], ['pre_close', t.pre_close], ...t.bid_prices.map((x) => ['bid', x]), ...t.ask_prices.map((x) => ['ask', x])] as [string, number][]) {
+  for (const [k, v] of [
+    ['price', t.price],
+    ['open', t.open],
+    ['high', t.high],
+    ['low', t.low],
+    ['pre_close', t.pre_close],
+    ...t.bid_prices.map((x) => ['bid', x]),
+    ...t.ask_prices.map((x) => ['ask', x]),
+  ] as [string, number][]) {
     if (!onTick(v, tick)) bad(`${k} ${v} is not a multiple of the tick ${tick}`);
   }
   if (!(t.bid_prices[0]! < t.ask_prices[0]!)) bad(`bid ${t.bid_prices[0]} >= ask ${t.ask_prices[0]}`);
@@ -92,7 +114,11 @@ export function tickProblems(t: SimTick, inst: Instrument): string[] {
     if (t.price < t.lower_limit || t.price > t.upper_limit) bad(`price ${t.price} outside ${t.lower_limit}..${t.upper_limit}`);
     if (t.bid_prices[L - 1]! < t.lower_limit || t.ask_prices[L - 1]! > t.upper_limit) bad('book outside the limits');
     const mid = t.pre_settle;
-    if (Math.abs(t.upper_limit - mid * (1 + inst.limitPct)) > tick + 1e-9 || Math.abs(t.lower_limit - mid * (1 - inst.limitPct)) > tick + 1e-9) bad('limits are not pre_settle ± limitPct');
+    if (
+      Math.abs(t.upper_limit - mid * (1 + inst.limitPct)) > tick + 1e-9 ||
+      Math.abs(t.lower_limit - mid * (1 - inst.limitPct)) > tick + 1e-9
+    )
+      bad('limits are not pre_settle ± limitPct');
   } else if (t.upper_limit !== 0 || t.lower_limit !== 0) bad('crypto has limits');
   if (!(t.volume > 0)) bad(`volume ${t.volume}`);
   if (!(t.total_volume >= t.volume)) bad('total_volume < volume');
@@ -125,16 +151,20 @@ export function sequenceProblems(ticks: readonly SimTick[]): string[] {
     const id = `${t.exchg}.${t.code}`;
     const prev = last.get(id);
     const where = `${id} ${t.action_date} ${t.action_time}`;
-    if (prev && (t.action_date < prev.action_date || (t.action_date === prev.action_date && t.action_time < prev.action_time))) p.push(`${where}: time went back`);
+    if (prev && (t.action_date < prev.action_date || (t.action_date === prev.action_date && t.action_time < prev.action_time)))
+      p.push(`${where}: time went back`);
     if (prev && prev.trading_date === t.trading_date) {
       if (t.total_volume < prev.total_volume) p.push(`${where}: total_volume went back`);
-      if (!near(t.total_volume - prev.total_volume, t.volume)) p.push(`${where}: volume ${t.volume} != delta ${t.total_volume - prev.total_volume}`);
+      if (!near(t.total_volume - prev.total_volume, t.volume))
+        p.push(`${where}: volume ${t.volume} != delta ${t.total_volume - prev.total_volume}`);
       if (!near(t.total_turnover - prev.total_turnover, t.turn_over)) p.push(`${where}: turn_over != delta`);
       if (t.open !== prev.open) p.push(`${where}: open changed within the day`);
       if (t.high !== Math.max(prev.high, t.price) || t.low !== Math.min(prev.low, t.price)) p.push(`${where}: high/low`);
-      if (t.pre_close !== prev.pre_close || t.pre_settle !== prev.pre_settle || t.upper_limit !== prev.upper_limit) p.push(`${where}: day constants changed`);
+      if (t.pre_close !== prev.pre_close || t.pre_settle !== prev.pre_settle || t.upper_limit !== prev.upper_limit)
+        p.push(`${where}: day constants changed`);
     } else {
-      if (!near(t.total_volume, t.volume) || !near(t.total_turnover, t.turn_over)) p.push(`${where}: first tick of the day is not its own total`);
+      if (!near(t.total_volume, t.volume) || !near(t.total_turnover, t.turn_over))
+        p.push(`${where}: first tick of the day is not its own total`);
       if (t.open !== t.price || t.high !== t.price || t.low !== t.price) p.push(`${where}: first tick of the day: open/high/low`);
       if (prev) {
         if (t.trading_date < prev.trading_date) p.push(`${where}: trading_date went back`);
