@@ -30,7 +30,8 @@ import {
   type Field,
   type StructDef,
 } from '../src/format/index.js';
-import { CODE_MAX_CHARS, DEFAULT_INITIAL_CAPACITY, EXCHG_MAX_CHARS, MAX_MAP_BYTES } from '../src/store/index.js';
+import { DEFAULT_INITIAL_CAPACITY, MAX_MAP_BYTES } from '../src/store/index.js';
+import { CODE_MAX_CHARS, EXCHG_MAX_CHARS } from '../src/layout/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const TEMPLATE_PATH = path.join(ROOT, 'docs/format.template.md');

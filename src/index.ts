@@ -1,6 +1,7 @@
 // tickrec: the public library API.
 export * from './errors.js';
 export * from './format/index.js';
+export * from './layout/index.js';
 export * from './store/index.js';
 export * from './bars/index.js';
 export * from './his/index.js';

@@ -8,24 +8,16 @@
 // field 0. The record is appended after the bars it announces, so a reader that sees it
 // finds those bars in their files. The file's header date is the trading date; it rolls
 // (is set aside) when the session's trading date moves on.
+//
+// The names are built and parsed by src/layout/root.ts (barsClosedPath, the name rule for sessions).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { TickrecError } from '../errors.js';
 import { MIN1_KIND, type Bar } from '../format/index.js';
-import { RtReader, RtWriter, follow, nameProblem, setAside, type FollowOptions, type Follower } from '../store/index.js';
+import { SESSION_NAME_MAX_CHARS, barsClosedDir, barsClosedPath, parseFinishedName, parseLiveName } from '../layout/index.js';
+import { RtReader, RtWriter, follow, setAside, type FollowOptions, type Follower } from '../store/index.js';
 import type { BarsClosedEvent } from './engine.js';
-
-export const CLOSED_FOLDER = 'closed';
-/** Longest session name that can name a closed-event file. */
-export const SESSION_NAME_MAX_CHARS = 64;
-
-/** The live closed-event file of a session. The session name must pass the name rule (letters, digits, '.', '_', '-'). */
-export function barsClosedPath(root: string, session: string): string {
-  const p = nameProblem(session, SESSION_NAME_MAX_CHARS);
-  if (p) throw new TickrecError('E_FIELD', `session '${String(session).slice(0, 40)}': ${p}; it cannot name a closed-event file.`);
-  return path.join(root, 'rt', CLOSED_FOLDER, `${session}.dmb`);
-}
 
 /** The record of an event (bar layout). */
 export function closedEventRecord(ev: BarsClosedEvent): Bar {
@@ -80,20 +72,17 @@ export class ClosedEventWriter {
    */
   rollFinished(isFinished: (session: string, date: number) => boolean, scan = false): number {
     let rolled = 0;
-    let names: string[];
+    let sessions: string[];
     if (scan) {
       try {
-        names = fs.readdirSync(path.join(this.root, 'rt', CLOSED_FOLDER));
+        sessions = closedSessions(fs.readdirSync(barsClosedDir(this.root)));
       } catch {
-        names = [];
+        sessions = [];
       }
     } else {
-      names = [...this.writers.keys()].map((s) => `${s}.dmb`);
+      sessions = [...this.writers.keys()];
     }
-    for (const name of names) {
-      if (!name.endsWith('.dmb')) continue;
-      const session = name.slice(0, -4);
-      if (nameProblem(session, SESSION_NAME_MAX_CHARS)) continue;
+    for (const session of sessions) {
       let w = this.writers.get(session);
       if (!w) {
         const file = barsClosedPath(this.root, session);
@@ -137,8 +126,21 @@ export class ClosedEventWriter {
   }
 }
 
+/** The sessions of the live closed-event files among the names of rt/closed/. */
+export function closedSessions(names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const name of names) {
+    const s = parseLiveName(name, SESSION_NAME_MAX_CHARS);
+    if (s !== undefined) out.push(s);
+  }
+  return out;
+}
+
 /** Every event of a closed-event file (live or finished). */
-export function readBarsClosed(file: string, session = path.basename(file, '.dmb')): BarsClosedEvent[] {
+export function readBarsClosed(
+  file: string,
+  session = parseFinishedName(path.basename(file), SESSION_NAME_MAX_CHARS)?.code ?? path.basename(file),
+): BarsClosedEvent[] {
   const r = RtReader.open(file, { kind: MIN1_KIND });
   try {
     const out: BarsClosedEvent[] = [];

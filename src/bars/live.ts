@@ -16,11 +16,11 @@
 // closed after midnight).
 
 import fs from 'node:fs';
-import path from 'node:path';
 import { localDateTime, tradingDateOf, type SessionBook } from '../calendar/index.js';
 import { MIN1_KIND, TICK_KIND, kindByName, type Bar, type RecordKind } from '../format/index.js';
-import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, RtReader, finishedPath, nameProblem, rtFilePath } from '../store/index.js';
-import { ClosedEventWriter, CLOSED_FOLDER } from './closed.js';
+import { barsClosedDir, finishedPath, isExchangeName, parseLiveName, rtExchangeDir, rtFilePath, rtKindDir } from '../layout/index.js';
+import { RtReader } from '../store/index.js';
+import { ClosedEventWriter, closedSessions } from './closed.js';
 import {
   BarEngine,
   DEFAULT_GRACE_MS,
@@ -126,25 +126,21 @@ export class LiveBars {
         report.problems++;
         this.problem(`bars: rolling closed-event files: ${(err as Error).message}`);
       }
-      for (const name of safeList(path.join(this.opts.root, 'rt', CLOSED_FOLDER))) {
-        if (!name.endsWith('.dmb')) continue;
-        const session = name.slice(0, -4);
+      for (const session of closedSessions(safeList(barsClosedDir(this.opts.root)))) {
         try {
           const last = this.closed.last(session);
           if (last) this.engine.restoreLastEvent(session, last.time);
         } catch (err) {
           report.problems++;
-          this.problem(`bars: ${name}: ${(err as Error).message}`);
+          this.problem(`bars: closed events of ${session}: ${(err as Error).message}`);
         }
       }
     }
-    const ticksDir = path.join(this.opts.root, 'rt', TICK_KIND.folder);
-    for (const exchg of safeList(ticksDir)) {
-      if (nameProblem(exchg, EXCHG_MAX_CHARS)) continue;
-      for (const file of safeList(path.join(ticksDir, exchg))) {
-        if (!file.endsWith('.dmb')) continue;
-        const code = file.slice(0, -4);
-        if (nameProblem(code, CODE_MAX_CHARS)) continue;
+    for (const exchg of safeList(rtKindDir(this.opts.root, TICK_KIND))) {
+      if (!isExchangeName(exchg)) continue;
+      for (const file of safeList(rtExchangeDir(this.opts.root, TICK_KIND, exchg))) {
+        const code = parseLiveName(file);
+        if (code === undefined) continue;
         try {
           const n = this.recoverInstrument(exchg, code);
           if (n >= 0) {

@@ -1,20 +1,21 @@
 // Offline bars: the ticks of a tick file through the same BarEngine the recorder runs, then flush(); and writing the result next to where the recorder writes bars.
 //
-// WHERE (rebuildTargets): a tick file in a data root's layout has its bars in the
+// WHERE (rebuildTarget): a tick file in a data root's layout has its bars in the
 // parallel folder of each period:
 //   <root>/rt/ticks/<EXCHG>/<NAME>.dmb            → <root>/rt/min1/<EXCHG>/<NAME>.dmb
 //   <root>/rt/ticks/<EXCHG>/<YYYYMMDD>/<NAME>.dmb → <root>/rt/min1/<EXCHG>/<YYYYMMDD>/<NAME>.dmb
 // With an output root, the same relative place under it; a tick file outside a data
 // root's layout goes to <out>/rt/<period>/<EXCHG>/<YYYYMMDD>/<CODE>.dmb (header date).
-// A bar file is replaced whole: the new one is built under a temporary name and renamed
-// over the old one, which is kept as <file>.bak.
+// (Paths parsed and built by src/layout/root.ts.) A bar file is replaced whole: the new
+// one is built under a temporary name and renamed over the old one, kept as <file>.bak.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SessionBook } from '../calendar/index.js';
 import { TickrecError, ioError } from '../errors.js';
 import { Mem, TICK_KIND, kindByName, type Bar, type RecordKind } from '../format/index.js';
-import { RtReader, RtWriter, nameProblem, syncDir, EXCHG_MAX_CHARS, CODE_MAX_CHARS } from '../store/index.js';
+import { backupPath, checkInstrument, parseRtPath, rtFinishedPath, rtPlacePath, rtTmpPath, type RtPlace } from '../layout/index.js';
+import { RtReader, RtWriter, syncDir } from '../store/index.js';
 import { BarEngine, kindNameOfPeriod, type BarEngineStats, type BarKindName, type BarPeriod, type BarTick } from './engine.js';
 
 export interface RebuildOptions {
@@ -86,32 +87,10 @@ export function rebuildTickFile(file: string, opts: RebuildOptions): RebuiltBars
   }
 }
 
-export interface TickFilePlace {
-  /** Data root the file is in, when it is in a data root's layout. */
-  root: string | undefined;
-  exchg: string;
-  /** Trading date folder of a finished file, undefined for a live file. */
-  day: string | undefined;
-  /** File name (CODE.dmb, or CODE.<n>.dmb for a second file of a day). */
-  name: string;
-}
-
-/** Where a tick file is in a data root's layout, if it is. */
-export function tickFilePlace(file: string): TickFilePlace | undefined {
-  const abs = path.resolve(file);
-  const name = path.basename(abs);
-  let dir = path.dirname(abs);
-  let day: string | undefined;
-  if (/^\d{8}$/.test(path.basename(dir))) {
-    day = path.basename(dir);
-    dir = path.dirname(dir);
-  }
-  const exchg = path.basename(dir);
-  const ticksDir = path.dirname(dir);
-  const rtDir = path.dirname(ticksDir);
-  if (path.basename(ticksDir) !== TICK_KIND.folder || path.basename(rtDir) !== 'rt' || nameProblem(exchg, EXCHG_MAX_CHARS))
-    return undefined;
-  return { root: path.dirname(rtDir), exchg, day, name };
+/** Where a tick file is in a data root's layout (rt/ticks/...), if it is. */
+export function tickFilePlace(file: string): RtPlace | undefined {
+  const place = parseRtPath(file);
+  return place?.folder === TICK_KIND.folder ? place : undefined;
 }
 
 /**
@@ -125,10 +104,7 @@ export function rebuildTarget(
   outRoot?: string,
 ): string {
   const place = tickFilePlace(tickFile);
-  if (place) {
-    const root = outRoot ?? place.root!;
-    return path.join(root, 'rt', kind.folder, place.exchg, ...(place.day ? [place.day] : []), place.name);
-  }
+  if (place) return rtPlacePath(place, kind, outRoot ?? place.root);
   if (!outRoot) {
     throw new TickrecError(
       'E_USAGE',
@@ -136,10 +112,12 @@ export function rebuildTarget(
       { file: tickFile },
     );
   }
-  if (nameProblem(r.exchg, EXCHG_MAX_CHARS) || nameProblem(r.code, CODE_MAX_CHARS)) {
+  try {
+    checkInstrument(r.exchg, r.code);
+  } catch {
     throw new TickrecError('E_FIELD', `${tickFile}: instrument '${r.exchg}.${r.code}' cannot name a file.`, { file: tickFile });
   }
-  return path.join(outRoot, 'rt', kind.folder, r.exchg, String(r.date), `${r.code}.dmb`);
+  return rtFinishedPath(outRoot, kind, r.exchg, r.date, r.code);
 }
 
 export interface WrittenBars {
@@ -177,7 +155,7 @@ function sameBars(file: string, kind: RecordKind, date: number, bars: readonly B
  */
 export function writeBarFile(file: string, kindName: BarKindName, date: number, bars: readonly Bar[]): WrittenBars {
   const kind = kindByName(kindName)!;
-  const backup = `${file}.bak`;
+  const backup = backupPath(file);
   const exists = fs.existsSync(file);
   const dir = path.dirname(file);
   if (exists && bars.length > 0 && sameBars(file, kind, date, bars)) return { file, bars: bars.length, unchanged: true, backup: undefined };
@@ -186,7 +164,7 @@ export function writeBarFile(file: string, kindName: BarKindName, date: number, 
       if (exists) fs.renameSync(file, backup);
       return { file, bars: 0, unchanged: !exists, backup: exists ? backup : undefined };
     }
-    const tmp = `${file}.rebuild-${process.pid}`;
+    const tmp = rtTmpPath(file, process.pid);
     fs.rmSync(tmp, { force: true });
     const w = RtWriter.open(tmp, { kind, date, initialCapacity: bars.length });
     try {

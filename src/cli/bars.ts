@@ -16,7 +16,8 @@ import { loadSessionBook } from '../calendar/index.js';
 import { BUNDLED_CONFIG_DIR } from '../config/load.js';
 import { TickrecError } from '../errors.js';
 import { TICK_KIND, kindByName } from '../format/index.js';
-import { EXCHG_MAX_CHARS, liveRootHolder, nameProblem } from '../store/index.js';
+import { groupFinished, isExchangeName, parseDateFolder, rtDayDir, rtKindDir } from '../layout/index.js';
+import { liveRootHolder } from '../store/index.js';
 import { EXIT_OK, EXIT_PROBLEMS, action, usageError } from './run.js';
 
 export interface BarsOptions {
@@ -37,9 +38,9 @@ function parsePeriodList(text: string): BarPeriod[] {
   }
 }
 
-/** Finished tick files of trading day `day` under `root`: rt/ticks/<EXCHG>/<day>/*.dmb. */
-function finishedTickFiles(root: string, day: string): string[] {
-  const ticksDir = path.join(root, 'rt', TICK_KIND.folder);
+/** Finished tick files of trading day `day` under `root`: rt/ticks/<EXCHG>/<day>/*.dmb, in file order per instrument. */
+function finishedTickFiles(root: string, day: number): string[] {
+  const ticksDir = rtKindDir(root, TICK_KIND);
   const out: string[] = [];
   let exchanges: string[];
   try {
@@ -48,15 +49,17 @@ function finishedTickFiles(root: string, day: string): string[] {
     throw usageError(`${ticksDir}: no tick folder; is ${root} a data root (--root)?`);
   }
   for (const ex of exchanges) {
-    if (nameProblem(ex, EXCHG_MAX_CHARS)) continue;
-    const dir = path.join(ticksDir, ex, day);
+    if (!isExchangeName(ex)) continue;
+    const dir = rtDayDir(root, TICK_KIND, ex, day);
     let files: string[];
     try {
       files = fs.readdirSync(dir).sort();
     } catch {
       continue;
     }
-    for (const f of files) if (f.endsWith('.dmb')) out.push(path.join(dir, f));
+    const { byCode, unknown } = groupFinished(dir, files);
+    for (const code of [...byCode.keys()].sort()) out.push(...byCode.get(code)!);
+    out.push(...unknown);
   }
   return out;
 }
@@ -79,14 +82,13 @@ export function registerBars(program: Command): void {
         const sessions = loadSessionBook(opts.sessions);
         const target = opts.rebuild;
         let files: string[];
-        const isDay = /^\d{8}$/.test(target) && !fs.existsSync(target);
+        const day = fs.existsSync(target) ? undefined : parseDateFolder(target);
+        const isDay = day !== undefined;
         if (isDay) {
           if (!opts.root) throw usageError(`--rebuild ${target}: a trading day needs --root <data root>.`);
-          files = finishedTickFiles(opts.root, target);
+          files = finishedTickFiles(opts.root, day);
           if (files.length === 0)
-            throw usageError(
-              `no finished tick file of ${target} under ${path.join(opts.root, 'rt', TICK_KIND.folder, '<EXCHG>', target)}.`,
-            );
+            throw usageError(`no finished tick file of ${target} under ${path.join(rtKindDir(opts.root, TICK_KIND), '<EXCHG>', target)}.`);
         } else {
           if (!fs.existsSync(target)) throw usageError(`--rebuild ${target}: no such file, and not a trading day YYYYMMDD.`);
           if (!opts.out && !tickFilePlace(target)) {
@@ -97,7 +99,7 @@ export function registerBars(program: Command): void {
           files = [target];
         }
         // Where bars are written: --out, else the root the ticks are in. Never under a live recorder.
-        const writeRoot = opts.out ?? (isDay ? opts.root! : tickFilePlace(target)!.root!);
+        const writeRoot = opts.out ?? (isDay ? opts.root! : tickFilePlace(target)!.root);
         const holder = liveRootHolder(writeRoot);
         if (holder) {
           throw new TickrecError(

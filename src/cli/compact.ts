@@ -6,6 +6,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { runCompaction, type CompactSummary } from '../compact/index.js';
 import { loadConfig } from '../config/index.js';
+import { compactSummaryPath, tmpPath } from '../layout/index.js';
 import { EXIT_OK, EXIT_PROBLEMS, action, usageError } from './run.js';
 
 export interface RootOptions {
@@ -25,8 +26,8 @@ export function resolveRoot(opts: RootOptions): string {
  * rename so a reader never sees half of it; a failure to write it is only reported.
  */
 export function writeLastSummary(root: string, s: CompactSummary): void {
-  const dir = path.join(root, 'compact');
-  const file = path.join(dir, 'last.json');
+  const file = compactSummaryPath(root);
+  const dir = path.dirname(file);
   const body = {
     finishedAt: new Date().toISOString(),
     days: s.days,
@@ -42,8 +43,8 @@ export function writeLastSummary(root: string, s: CompactSummary): void {
   };
   try {
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify(body, null, 2) + '\n');
-    fs.renameSync(`${file}.tmp`, file);
+    fs.writeFileSync(tmpPath(file), JSON.stringify(body, null, 2) + '\n');
+    fs.renameSync(tmpPath(file), file);
   } catch (err) {
     process.stderr.write(`tickrec compact: could not write ${file} (${(err as Error).message}); the compaction itself is complete.\n`);
   }

@@ -23,8 +23,6 @@ import {
   BarHistory,
   appendBarDay,
   dayBlockBytes,
-  hisDayPath,
-  hisHistoryPath,
   readAt,
   readHisBlock,
   removeDirIfEmpty,
@@ -32,6 +30,7 @@ import {
   writeDayBlock,
   type HisCodec,
 } from '../his/index.js';
+import { hisDayPath, hisHistoryPath } from '../layout/index.js';
 import { checkReadable, probeRtFile } from '../store/index.js';
 import { dayBarFromTicks } from './day-bar.js';
 import { acquireCompactLock } from './lock.js';

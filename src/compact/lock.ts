@@ -5,16 +5,15 @@
 // runs, and compaction never touches what the recorder owns (live files); it only takes
 // finished files, which the recorder never opens again.
 
+import { compactLockPath } from '../layout/index.js';
 import { acquireLock, type RootLock } from '../store/index.js';
-
-export const COMPACT_LOCK_FILE = 'compact.lock';
 
 export type CompactLock = RootLock;
 
 /** Takes `<root>/compact.lock` or throws E_LOCKED naming the live holder. A dead holder's lock is taken over: its work is resumable. */
 export function acquireCompactLock(root: string, onWarning?: (msg: string) => void): CompactLock {
   return acquireLock(root, {
-    fileName: COMPACT_LOCK_FILE,
+    file: compactLockPath(root),
     ...(onWarning ? { onWarning } : {}),
     refusal: (holder, file) =>
       `${root}: another tickrec compact is running: pid ${holder.pid} on ${holder.host} since ${holder.since}. ` +

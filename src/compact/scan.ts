@@ -2,14 +2,16 @@
 //
 //   live:     rt/<folder>/<EXCHG>/<CODE>.dmb                the recorder owns it
 //   finished: rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dmb     set aside by the roll rule
-//             rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.<n>.dmb  a second file of the same day
-// Only folders of known record kinds are looked at (rt/closed and the like are not).
+//             rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>~<n>.dmb  a second file of the same day
+// (names built and parsed by src/layout/root.ts). Only folders of known record kinds are
+// looked at (rt/closed and the like are not).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { ALL_KINDS, type RecordKind } from '../format/index.js';
 import { hisKindOfRt, type HisKind } from '../his/index.js';
-import { nameProblem, probeRtFile, CODE_MAX_CHARS, EXCHG_MAX_CHARS } from '../store/index.js';
+import { groupFinished, isExchangeName, parseDateFolder, parseLiveName, rtKindDir, RT_EXT } from '../layout/index.js';
+import { probeRtFile } from '../store/index.js';
 
 export interface DayWork {
   readonly rt: RecordKind;
@@ -18,7 +20,7 @@ export interface DayWork {
   readonly code: string;
   /** Trading date (the dated folder). */
   readonly date: number;
-  /** The finished files of that instrument-day: <CODE>.dmb first, then <CODE>.<n>.dmb by n. */
+  /** The finished files of that instrument-day: <CODE>.dmb first, then <CODE>~<n>.dmb by n. */
   readonly files: readonly string[];
 }
 
@@ -37,9 +39,6 @@ export interface ScanResult {
   /** Files left alone, with why. */
   skipped: { file: string; why: string }[];
 }
-
-const DATE_DIR = /^\d{8}$/;
-const SECOND_FILE = /^(.+)\.(\d+)\.dmb$/;
 
 export function list(dir: string): string[] {
   try {
@@ -75,18 +74,20 @@ export function scanRoot(root: string, onlyDate?: number): ScanResult {
   const skipped: { file: string; why: string }[] = [];
   for (const rt of ALL_KINDS) {
     const his = hisKindOfRt(rt);
-    const kindDir = path.join(root, 'rt', rt.folder);
+    const kindDir = rtKindDir(root, rt);
     for (const exchg of list(kindDir)) {
       const exDir = path.join(kindDir, exchg);
-      if (nameProblem(exchg, EXCHG_MAX_CHARS) !== null) continue;
+      if (!isExchangeName(exchg)) continue;
       for (const entry of list(exDir)) {
         const p = path.join(exDir, entry);
-        if (entry.endsWith('.dmb')) {
-          live.push({ rt, exchg, code: entry.slice(0, -4), path: p, date: headerDate(p, rt) });
+        if (entry.endsWith(RT_EXT)) {
+          const code = parseLiveName(entry);
+          if (code === undefined) skipped.push({ file: p, why: 'not a name tickrec writes' });
+          else live.push({ rt, exchg, code, path: p, date: headerDate(p, rt) });
           continue;
         }
-        if (!DATE_DIR.test(entry)) continue;
-        const date = Number(entry);
+        const date = parseDateFolder(entry);
+        if (date === undefined) continue;
         if (onlyDate !== undefined && date !== onlyDate) continue;
         if (!his) {
           skipped.push({ file: p, why: `no historical format for ${rt.name} records` });
@@ -112,32 +113,7 @@ function dayFolder(
   dir: string,
   skipped: { file: string; why: string }[],
 ): DayWork[] {
-  const names = list(dir).filter((f) => f.endsWith('.dmb'));
-  const present = new Set(names);
-  const byCode = new Map<string, { n: number; file: string }[]>();
-  for (const f of names) {
-    let code = f.slice(0, -4);
-    let n = 0;
-    const m = SECOND_FILE.exec(f);
-    // <CODE>.<n>.dmb is a second file of CODE only when CODE.dmb is there; a code may itself end in ".<digits>".
-    if (m && present.has(`${m[1]}.dmb`)) {
-      code = m[1]!;
-      n = Number(m[2]);
-    }
-    if (nameProblem(code, CODE_MAX_CHARS) !== null) {
-      skipped.push({ file: path.join(dir, f), why: 'not a name tickrec writes' });
-      continue;
-    }
-    let l = byCode.get(code);
-    if (!l) byCode.set(code, (l = []));
-    l.push({ n, file: path.join(dir, f) });
-  }
-  return [...byCode.entries()].map(([code, l]) => ({
-    rt,
-    his,
-    exchg,
-    code,
-    date,
-    files: l.sort((a, b) => a.n - b.n).map((x) => x.file),
-  }));
+  const { byCode, unknown } = groupFinished(dir, list(dir));
+  for (const file of unknown) skipped.push({ file, why: 'not a name tickrec writes' });
+  return [...byCode.entries()].map(([code, files]) => ({ rt, his, exchg, code, date, files }));
 }

@@ -16,7 +16,6 @@ import {
   BarHistory,
   HIS_BLOCK_HEADER,
   HIS_KINDS,
-  TMP_SUFFIX,
   crc32,
   decodeDayBlock,
   parseBlockHead,
@@ -24,6 +23,16 @@ import {
   zstdFrameInfo,
   type HisKind,
 } from '../his/index.js';
+import {
+  hisDayPath,
+  hisHistoryPath,
+  hisKindDir,
+  isTmpName,
+  parseDateFolder,
+  parseHisName,
+  rtFileFolders,
+  RT_EXT,
+} from '../layout/index.js';
 import { list, scanRoot } from './scan.js';
 
 export interface VerifyOptions {
@@ -44,8 +53,6 @@ export interface VerifyReport {
   records: number;
   problems: VerifyProblem[];
 }
-
-const DATE_DIR = /^\d{8}$/;
 
 interface Present {
   /** his kind → "EXCHG/CODE" → dates with data. */
@@ -210,18 +217,17 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
   const present: Present = { dates: new Map() };
   const jobs: (() => number)[] = [];
   const names: string[] = [];
-  const his = path.join(opts.root, 'his');
   for (const kind of HIS_KINDS) {
-    const kdir = path.join(his, kind.folder);
+    const kdir = hisKindDir(opts.root, kind);
     for (const exchg of list(kdir)) {
       const edir = path.join(kdir, exchg);
       for (const entry of list(edir)) {
         const p = path.join(edir, entry);
-        if (kind.layout === 'daily' && DATE_DIR.test(entry)) {
-          const date = Number(entry);
+        const date = kind.layout === 'daily' ? parseDateFolder(entry) : undefined;
+        if (date !== undefined) {
           for (const f of list(p)) {
             const fp = path.join(p, f);
-            if (f.endsWith(TMP_SUFFIX)) {
+            if (isTmpName(f)) {
               problems.push({
                 file: fp,
                 problem:
@@ -229,18 +235,18 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
               });
               continue;
             }
-            if (!f.endsWith('.dsb')) continue;
-            const code = f.slice(0, -4);
+            const code = parseHisName(f);
+            if (code === undefined) continue;
             note(present, kind, exchg, code, date);
             if (opts.date !== undefined && date !== opts.date) continue;
             names.push(fp);
             jobs.push(() => verifyDayFile(fp, kind, exchg, date, code, !!opts.deep, problems));
           }
-        } else if (kind.layout === 'history' && entry.endsWith('.dsb')) {
-          const code = entry.slice(0, -4);
+        } else if (kind.layout === 'history' && parseHisName(entry) !== undefined) {
+          const code = parseHisName(entry)!;
           names.push(p);
           jobs.push(() => verifyHistory(p, kind, exchg, code, !!opts.deep, opts.date, present, problems));
-        } else if (entry.endsWith(TMP_SUFFIX)) {
+        } else if (isTmpName(entry)) {
           problems.push({ file: p, problem: 'leftover temporary file of an interrupted compaction or vacuum' });
         }
       }
@@ -273,17 +279,14 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
   return { files: names.length, records, problems };
 }
 
-/** Every .dmb under rt/ (live files and dated folders of finished days). */
+/**
+ * Every real-time file under rt/: live files and dated folders of finished days, of
+ * every kind folder and of rt/closed (any name ending in .dmb at those places, so a file
+ * tickrec did not name is verified too rather than skipped).
+ */
 function rtFiles(root: string): string[] {
   const out: string[] = [];
-  const walk = (dir: string, depth: number) => {
-    for (const e of list(dir)) {
-      const p = path.join(dir, e);
-      if (e.endsWith('.dmb')) out.push(p);
-      else if (depth < 3 && !e.includes('.')) walk(p, depth + 1);
-    }
-  };
-  walk(path.join(root, 'rt'), 0);
+  for (const dir of rtFileFolders(root, list)) for (const e of list(dir)) if (e.endsWith(RT_EXT)) out.push(path.join(dir, e));
   return out.sort();
 }
 
@@ -321,9 +324,7 @@ function gaps(present: Present, opts: VerifyOptions, problems: VerifyProblem[]):
           if (!isTradingDay(d, holidays)) continue;
           if (opts.date !== undefined && d !== opts.date) continue;
           const where =
-            kind.layout === 'daily'
-              ? path.join(opts.root, 'his', kind.folder, exchg, String(d), `${code}.dsb`)
-              : path.join(opts.root, 'his', kind.folder, exchg, `${code}.dsb`);
+            kind.layout === 'daily' ? hisDayPath(opts.root, kind, exchg, d, code) : hisHistoryPath(opts.root, kind, exchg, code);
           problems.push({
             file: where,
             problem: `gap: no ${kind.name} data for ${exchg}.${code} on trading day ${d} (data before and after it)`,

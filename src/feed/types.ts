@@ -70,7 +70,7 @@ export const REJECT_REASONS = [
   'unknown_type', // a message type the format does not know
   'missing_field', // a required field is absent
   'bad_type', // a field has the wrong JSON type
-  'bad_name', // exchange or code fails the name rule (src/store/paths.ts); also a Binance symbol the mapper cannot key
+  'bad_name', // exchange or code fails the name rule (src/layout/names.ts); also a Binance symbol the mapper cannot key
   'bad_date', // a date or time that is not a valid YYYYMMDD / HHMMSSmmm, or outside 1990-2099
   'bad_price', // price missing, not a number, non-finite or DBL_MAX (negative prices are kept)
   'out_of_range', // a number that does not fit its field (e.g. trade volume > u32)

@@ -1,25 +1,12 @@
-// Day blocks on disk (his/<ticks|trans>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb): where they live, writing one durably, reading one back.
+// Day blocks on disk (his/<ticks|trans>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb, named by src/layout/root.ts): writing one durably, reading one back.
 
 import fs from 'node:fs';
-import path from 'node:path';
 import { TickrecError } from '../errors.js';
-import { checkInstrument } from '../store/index.js';
+import { hisDayPath, hisHistoryPath } from '../layout/index.js';
 import { decodeDayBlock, encodeDatakitBlock, encodeDayBlock, type BlockFormat, type HisCodec, type PayloadOptions } from './block.js';
 import { readWhole, writeFileDurable } from './files.js';
 import { BarHistory } from './history.js';
 import { HIS_KINDS, type HisKind, type HisKindName } from './layout.js';
-
-/** his/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb */
-export function hisDayPath(root: string, kind: HisKind, exchg: string, date: number, code: string): string {
-  checkInstrument(exchg, code);
-  return path.join(root, 'his', kind.folder, exchg, String(date), `${code}.dsb`);
-}
-
-/** his/<folder>/<EXCHG>/<CODE>.dsb */
-export function hisHistoryPath(root: string, kind: HisKind, exchg: string, code: string): string {
-  checkInstrument(exchg, code);
-  return path.join(root, 'his', kind.folder, exchg, `${code}.dsb`);
-}
 
 /** The bytes of a day block in the chosen codec: tickrec's LZ4 block, or datakit's zstd block. */
 export function dayBlockBytes(kind: HisKind, date: number, records: Uint8Array, codec: HisCodec, payload?: PayloadOptions): Uint8Array {

@@ -9,9 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TickrecError, ioError } from '../errors.js';
+import { tmpPath } from '../layout/index.js';
 import { syncDir } from '../store/index.js';
-
-export const TMP_SUFFIX = '.tmp';
 
 /** mkdir -p that fsyncs each folder it creates and the parent of each, so new folders survive a crash. */
 export function makeDirDurable(dir: string): void {
@@ -28,7 +27,7 @@ export function makeDirDurable(dir: string): void {
 /** Writes `parts` as the whole content of `file`, durably (temporary name, fsync, rename, fsync folder). */
 export function writeFileDurable(file: string, parts: readonly Uint8Array[], onStep?: (step: string) => void): void {
   makeDirDurable(path.dirname(file));
-  const tmp = file + TMP_SUFFIX;
+  const tmp = tmpPath(file);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, 'w');

@@ -4,7 +4,7 @@
 // free text (an error message, a path) never reaches the monitor page.
 
 import fs from 'node:fs';
-import path from 'node:path';
+import { compactSummaryPath } from '../layout/index.js';
 
 export interface CompactionSummary {
   /** 'none': no summary yet; 'ok': read; 'unreadable': the file exists but is not a JSON object. */
@@ -25,10 +25,6 @@ export interface CompactionSummary {
 /** Largest summary file read; a bigger one is reported unreadable. */
 const MAX_SUMMARY_BYTES = 64 * 1024;
 const MAX_DAYS_LISTED = 10;
-
-export function compactionSummaryPath(root: string): string {
-  return path.join(root, 'compact', 'last.json');
-}
 
 /** A summary with no values: state 'none' (no file yet) or 'unreadable'. */
 export function emptyCompaction(state: 'none' | 'unreadable'): CompactionSummary {
@@ -87,7 +83,7 @@ export function parseCompactionSummary(json: unknown): CompactionSummary {
 
 /** Reads <root>/compact/last.json: state 'none' when it does not exist. Never throws. */
 export async function readCompactionSummary(root: string): Promise<CompactionSummary> {
-  const file = compactionSummaryPath(root);
+  const file = compactSummaryPath(root);
   let text: string;
   try {
     const st = await fs.promises.stat(file);

@@ -1,12 +1,6 @@
 // The monitor page of the recorder: per-instrument statistics, the snapshot/update model, the HTTP routes and the page itself.
 export { InstrumentStats, InstrumentTable, RATE_WINDOW_SECONDS, RING_SECONDS } from './instruments.js';
-export {
-  compactionSummaryPath,
-  emptyCompaction,
-  parseCompactionSummary,
-  readCompactionSummary,
-  type CompactionSummary,
-} from './compaction.js';
+export { emptyCompaction, parseCompactionSummary, readCompactionSummary, type CompactionSummary } from './compaction.js';
 export {
   DISK_LOW_BYTES,
   FEED_SILENT_MS,

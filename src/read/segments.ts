@@ -5,7 +5,7 @@
 // - his/ holds the day (a day block, or the day in the bar history): it is taken, and a
 //   finished rt file of the same day (left by a compaction killed before it released
 //   it; compaction checked that both hold the same records) is not read;
-// - else the finished rt files of the day: <CODE>.dmb and <CODE>.<n>.dmb are merged in
+// - else the finished rt files of the day: <CODE>.dmb and <CODE>~<n>.dmb are merged in
 //   time-key order, dropping a record byte-identical to one already taken with the same
 //   key (compaction's rule, so a day reads the same before and after compaction);
 // - the live file, for the trading date in its header, merged in the same way when
@@ -26,8 +26,9 @@ import fs from 'node:fs';
 import { dayBarFromTicks } from '../compact/day-bar.js';
 import { assert } from '../assert.js';
 import { BAR, Mem, type RecordKind } from '../format/index.js';
-import { BarHistory, ColumnPlan, hisDayPath, hisHistoryPath, readHisBlock, type ColumnSink } from '../his/index.js';
-import { RtReader, rtFilePath } from '../store/index.js';
+import { BarHistory, ColumnPlan, readHisBlock, type ColumnSink } from '../his/index.js';
+import { hisDayPath, hisHistoryPath, rtFilePath } from '../layout/index.js';
+import { RtReader } from '../store/index.js';
 import type { ReadKind } from './kinds.js';
 import type { KeyRange } from './range.js';
 import { listKind, type Listing } from './sources.js';

@@ -3,9 +3,9 @@
 //   his/<ticks|trans>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb   a compacted day (tickrec LZ4 or datakit zstd)
 //   his/<min1|…|day>/<EXCHG>/<CODE>.dsb               a bar history (tickrec container or datakit zstd)
 //   rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dmb         a finished day not compacted yet
-//   rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.<n>.dmb     a second file of that day (a replay), when <CODE>.dmb is there
+//   rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>~<n>.dmb     a second file of that day (a replay)
 //   rt/<folder>/<EXCHG>/<CODE>.dmb                    the live file (today)
-// Day bars have no real-time files: the days not yet in his/day come from the tick files.
+// (names built and parsed by src/layout/root.ts). Day bars have no real-time files: the days not yet in his/day come from the tick files.
 //
 // A listing is taken once per query (directory reads, no file opened but a stat of each
 // live file); src/read/segments.ts opens the files, and re-lists an instrument whose
@@ -14,7 +14,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TickrecError } from '../errors.js';
-import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, checkInstrument, nameProblem } from '../store/index.js';
+import {
+  EXCHG_MAX_CHARS,
+  checkInstrument,
+  groupFinished,
+  hisDayPath,
+  hisExchangeDir,
+  hisHistoryPath,
+  hisKindDir,
+  isExchangeName,
+  nameProblem,
+  parseDateFolder,
+  parseHisName,
+  parseLiveName,
+  rtExchangeDir,
+  rtKindDir,
+} from '../layout/index.js';
 import { readKind, type ReadKind } from './kinds.js';
 
 export interface Listing {
@@ -25,7 +40,7 @@ export interface Listing {
   readonly hisDays: Map<string, Map<number, string>>;
   /** Bar histories: code → file. */
   readonly histories: Map<string, string>;
-  /** Finished real-time days: code → trading date → files (<CODE>.dmb first, then <CODE>.<n>.dmb by n). */
+  /** Finished real-time days: code → trading date → files (<CODE>.dmb first, then <CODE>~<n>.dmb by n). */
   readonly finished: Map<string, Map<number, string[]>>;
   /** Live files: code → file. */
   readonly live: Map<string, string>;
@@ -34,9 +49,6 @@ export interface Listing {
   /** Day bars: the tick files whose days are not in his/day yet. */
   readonly ticks: Listing | undefined;
 }
-
-const DATE_DIR = /^\d{8}$/;
-const SECOND_FILE = /^(.+)\.(\d+)\.dmb$/;
 
 function entries(dir: string): string[] {
   try {
@@ -97,26 +109,6 @@ function ino(file: string): number | undefined {
   }
 }
 
-/** The finished rt files of one dated folder, by code (compaction's rule for <CODE>.<n>.dmb). */
-function finishedIn(dir: string, only: string | undefined): Map<string, string[]> {
-  const names = entries(dir).filter((f) => f.endsWith('.dmb'));
-  const present = new Set(names);
-  const by = new Map<string, { n: number; file: string }[]>();
-  for (const f of names) {
-    let code = f.slice(0, -4);
-    let n = 0;
-    const m = SECOND_FILE.exec(f);
-    if (m && present.has(`${m[1]}.dmb`)) {
-      code = m[1]!;
-      n = Number(m[2]);
-    }
-    if (only !== undefined && code !== only) continue;
-    if (nameProblem(code, CODE_MAX_CHARS) !== null) continue;
-    getMap(by, code, () => []).push({ n, file: path.join(dir, f) });
-  }
-  return new Map([...by].map(([c, l]) => [c, l.sort((a, b) => a.n - b.n).map((x) => x.file)]));
-}
-
 /** Trading dates a listing looks at. */
 export interface DateWindow {
   readonly firstDate: number;
@@ -145,25 +137,26 @@ function windowTest(w: DateWindow): (date: number) => boolean {
 /** Lists the real-time files (finished days of the window, live files) of a kind folder. */
 function listRt(
   root: string,
-  folder: string,
+  folder: { readonly folder: string },
   exchange: string,
   code: string | undefined,
   inWindow: (d: number) => boolean,
   into: Pick<Listing, 'finished' | 'live' | 'liveIno'>,
 ): void {
-  const exDir = path.join(root, 'rt', folder, exchange);
+  const exDir = rtExchangeDir(root, folder, exchange);
   for (const e of entries(exDir)) {
-    if (e.endsWith('.dmb')) {
-      const c = e.slice(0, -4);
-      if ((code !== undefined && c !== code) || nameProblem(c, CODE_MAX_CHARS) !== null) continue;
+    const c = parseLiveName(e);
+    const date = parseDateFolder(e);
+    if (c !== undefined) {
+      if (code !== undefined && c !== code) continue;
       const f = path.join(exDir, e);
       const i = ino(f);
       if (i === undefined) continue; // rolled away meanwhile: found in its dated folder
       into.live.set(c, f);
       into.liveIno.set(c, i);
-    } else if (DATE_DIR.test(e) && inWindow(Number(e))) {
-      const date = Number(e);
-      for (const [c, files] of finishedIn(path.join(exDir, e), code)) getMap(into.finished, c, () => new Map()).set(date, files);
+    } else if (date !== undefined && inWindow(date)) {
+      const dir = path.join(exDir, e);
+      for (const [c, files] of groupFinished(dir, entries(dir), code).byCode) getMap(into.finished, c, () => new Map()).set(date, files);
     }
   }
 }
@@ -193,34 +186,32 @@ export function listKind(
     liveIno: new Map(),
     ticks: kind.name === 'day' ? listKind(root, readKind('tick'), exchange, code, window, true) : undefined,
   };
-  if (kind.rt) listRt(root, kind.rt.folder, exchange, code, inWindow, l);
+  if (kind.rt) listRt(root, kind.rt, exchange, code, inWindow, l);
   if (rtOnly) return l;
-  const hisDir = path.join(root, 'his', kind.his.folder, exchange);
+  const hisDir = hisExchangeDir(root, kind.his, exchange);
   if (kind.his.layout === 'history') {
     if (code !== undefined) {
-      const f = path.join(hisDir, `${code}.dsb`);
+      const f = hisHistoryPath(root, kind.his, exchange, code);
       if (fs.existsSync(f)) l.histories.set(code, f);
     } else {
       for (const e of entries(hisDir)) {
-        if (!e.endsWith('.dsb')) continue;
-        const c = e.slice(0, -4);
-        if (nameProblem(c, CODE_MAX_CHARS) === null) l.histories.set(c, path.join(hisDir, e));
+        const c = parseHisName(e);
+        if (c !== undefined) l.histories.set(c, path.join(hisDir, e));
       }
     }
   } else {
     for (const e of entries(hisDir)) {
-      if (!DATE_DIR.test(e) || !inWindow(Number(e))) continue;
-      const date = Number(e);
-      const dir = path.join(hisDir, e);
+      const date = parseDateFolder(e);
+      if (date === undefined || !inWindow(date)) continue;
       if (code !== undefined) {
-        const f = path.join(dir, `${code}.dsb`);
+        const f = hisDayPath(root, kind.his, exchange, date, code);
         if (fs.existsSync(f)) getMap(l.hisDays, code, () => new Map()).set(date, f);
         continue;
       }
+      const dir = path.join(hisDir, e);
       for (const f of entries(dir)) {
-        if (!f.endsWith('.dsb')) continue;
-        const c = f.slice(0, -4);
-        if (nameProblem(c, CODE_MAX_CHARS) === null) getMap(l.hisDays, c, () => new Map()).set(date, path.join(dir, f));
+        const c = parseHisName(f);
+        if (c !== undefined) getMap(l.hisDays, c, () => new Map()).set(date, path.join(dir, f));
       }
     }
   }
@@ -236,12 +227,11 @@ export function listingCodes(l: Listing): string[] {
 
 /** Exchanges that hold any file of `kind` under the root (his/ and rt/), sorted. */
 export function listExchanges(root: string, kind: ReadKind): string[] {
-  const dirs = [path.join(root, 'his', kind.his.folder)];
-  if (kind.rt) dirs.push(path.join(root, 'rt', kind.rt.folder));
-  if (kind.name === 'day') dirs.push(path.join(root, 'rt', readKind('tick').rt!.folder));
+  const dirs = [hisKindDir(root, kind.his)];
+  if (kind.rt) dirs.push(rtKindDir(root, kind.rt));
+  if (kind.name === 'day') dirs.push(rtKindDir(root, readKind('tick').rt!));
   const s = new Set<string>();
   for (const d of dirs)
-    for (const e of entries(d))
-      if (nameProblem(e, EXCHG_MAX_CHARS) === null && fs.statSync(path.join(d, e), { throwIfNoEntry: false })?.isDirectory()) s.add(e);
+    for (const e of entries(d)) if (isExchangeName(e) && fs.statSync(path.join(d, e), { throwIfNoEntry: false })?.isDirectory()) s.add(e);
   return [...s].sort();
 }

@@ -3,7 +3,7 @@
 // instrument already on disk is handed in through `recover`).
 //
 // RULES (docs/protocol.md, "Normalization rules", is generated from this list):
-// N1 names: exchg and code must pass the name rule (src/store/paths.ts) → else bad_name.
+// N1 names: exchg and code must pass the name rule (src/layout/names.ts) → else bad_name.
 // N2 price: must be finite and below 1e300 (CTP's DBL_MAX means "no value") → else bad_price.
 // N3 every other number: NaN, ±Infinity or |v| >= 1e300 becomes 0 ("no value"); book
 //    levels past the tenth are ignored.
@@ -35,7 +35,7 @@ import type { SessionBook } from '../calendar/index.js';
 import { tradingDateOf } from '../calendar/index.js';
 import type { RejectReason, TickInput, TradeInput } from '../feed/types.js';
 import type { FullTick, Trade } from '../format/index.js';
-import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, nameProblem } from '../store/paths.js';
+import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, nameProblem } from '../layout/index.js';
 
 const NO_VALUE = 1e300;
 const U32_MAX = 4294967295;

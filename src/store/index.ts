@@ -5,6 +5,5 @@ export * from './rt-writer.js';
 export * from './rt-reader.js';
 export * from './rt-follow.js';
 export * from './lock.js';
-export * from './paths.js';
 export * from './roll.js';
 export * from './writer-pool.js';

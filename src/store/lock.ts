@@ -12,8 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TickrecError, ioError } from '../errors.js';
-
-export const LOCK_FILE = 'tickrec.lock';
+import { lockTakeoverPath, lockTmpPath, recorderLockPath } from '../layout/index.js';
 
 export interface LockRecord {
   pid: number;
@@ -100,7 +99,7 @@ export interface LockOptions {
 export function acquireRootLock(root: string, opts: LockOptions = {}): RootLock {
   return acquireLock(root, {
     ...opts,
-    fileName: LOCK_FILE,
+    file: recorderLockPath(root),
     refusal: (holder, file) =>
       `${root}: another recorder holds this data root: ${describe(holder)}. ` +
       `One writer per root: stop it (kill ${holder.pid}) or use another --root. Lock file: ${file}`,
@@ -108,19 +107,19 @@ export function acquireRootLock(root: string, opts: LockOptions = {}): RootLock 
 }
 
 /**
- * A lock file `<dir>/<fileName>` held by one live process (the protocol at the top of
- * this file). `refusal` words the E_LOCKED message for a live holder.
+ * A lock file `file` in the data root `root` held by one live process (the protocol at
+ * the top of this file). `refusal` words the E_LOCKED message for a live holder.
  */
 export function acquireLock(
   root: string,
-  opts: LockOptions & { fileName: string; refusal: (holder: LockRecord, file: string) => string },
+  opts: LockOptions & { file: string; refusal: (holder: LockRecord, file: string) => string },
 ): RootLock {
   try {
     fs.mkdirSync(root, { recursive: true });
   } catch (err) {
     throw ioError(err, root, 'create data root');
   }
-  const file = path.join(root, opts.fileName);
+  const file = opts.file;
   const me: LockRecord = {
     pid: process.pid,
     host: os.hostname(),
@@ -128,7 +127,7 @@ export function acquireLock(
     since: new Date().toISOString(),
     command: process.argv.slice(1).join(' ').slice(0, 200),
   };
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = lockTmpPath(file, process.pid);
   try {
     fs.writeFileSync(tmp, JSON.stringify(me) + '\n');
   } catch (err) {
@@ -156,7 +155,7 @@ export function acquireLock(
   }
 
   function takeOver(lockFile: string, ourTmp: string, stale: LockRecord | null): LockRecord | null {
-    const guard = `${lockFile}.takeover`;
+    const guard = lockTakeoverPath(lockFile);
     if (!linkExclusive(ourTmp, guard)) {
       const g = readLock(guard);
       if (g && !isAlive(g)) fs.rmSync(guard, { force: true }); // a taker died mid-takeover
@@ -184,8 +183,9 @@ export function liveRootHolder(file: string): string | undefined {
     dir = path.dirname(dir);
   }
   for (;;) {
-    const rec = readLock(path.join(dir, LOCK_FILE));
-    if (rec && isAlive(rec)) return `pid ${rec.pid} (${path.join(dir, LOCK_FILE)})`;
+    const lockFile = recorderLockPath(dir);
+    const rec = readLock(lockFile);
+    if (rec && isAlive(rec)) return `pid ${rec.pid} (${lockFile})`;
     const up = path.dirname(dir);
     if (up === dir) return undefined;
     dir = up;

@@ -7,15 +7,13 @@
 //
 // A file in a dated folder is finished: its day is complete and compaction may take it.
 // An existing finished file is never overwritten: a second file for the same day (a
-// replayed day, a clock error) goes next to it as <CODE>.<n>.dmb and is reported.
+// replayed day, a clock error) goes next to it as <CODE>~<n>.dmb and is reported.
+// The names are src/layout/root.ts's (finishedPath).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { ioError } from '../errors.js';
-
-export function finishedPath(livePath: string, date: number): string {
-  return path.join(path.dirname(livePath), String(date), path.basename(livePath));
-}
+import { finishedPath } from '../layout/index.js';
 
 /** fsync a folder so that a rename in it survives a power loss. */
 export function syncDir(dir: string): void {
@@ -42,9 +40,7 @@ export function setAside(livePath: string, date: number, published: number): str
     }
     let dest = finishedPath(livePath, date);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
-    for (let n = 1; fs.existsSync(dest); n++) {
-      dest = path.join(path.dirname(dest), `${path.basename(livePath, '.dmb')}.${n}.dmb`);
-    }
+    for (let n = 1; fs.existsSync(dest); n++) dest = finishedPath(livePath, date, n);
     fs.renameSync(livePath, dest);
     syncDir(path.dirname(dest));
     syncDir(path.dirname(livePath));

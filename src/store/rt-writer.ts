@@ -54,6 +54,7 @@ import {
   type Rec,
   type RtHeader,
 } from '../format/index.js';
+import { rtTmpPath } from '../layout/index.js';
 import { MAX_MAP_BYTES, PAGE_BYTES, mapFile, releasePages, syncMap } from './map.js';
 import { ExtendJob } from './extender.js';
 import { allocate } from './fallocate.js';
@@ -453,7 +454,7 @@ function createRtFile(file: string, opts: RtWriterOptions): void {
   }
   // Built under a temporary name and renamed: a reader or a restarted writer never
   // sees a file without its complete header.
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = rtTmpPath(file, process.pid);
   const header = Buffer.alloc(RT_HEADER_BYTES);
   const h: RtHeader = { type: opts.kind.rtType, version: BLOCK_VERSION_RAW, size: 0, capacity, date: opts.date };
   writeRtHeader(header, h);

@@ -6,7 +6,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TickrecError } from '../errors.js';
 import { ALL_KINDS, type RecordKind, type Rec } from '../format/index.js';
-import { rtFilePath } from './paths.js';
+import {
+  hisDayPath,
+  isExchangeName,
+  parseLiveName,
+  rtExchangeDir,
+  rtFilePath,
+  rtFinishedPath,
+  rtKindDir,
+  RT_EXT,
+} from '../layout/index.js';
 import { setAside } from './roll.js';
 import { probeRtFile } from './rt-file.js';
 import { RtWriter } from './rt-writer.js';
@@ -127,11 +136,9 @@ export class WriterPool {
   }
 
   private dayFinished(e: Entry, date: number): boolean {
-    const day = String(date);
-    const dir = path.dirname(e.path);
-    if (fs.existsSync(path.join(dir, day, `${e.code}.dmb`))) return true;
+    if (fs.existsSync(rtFinishedPath(this.root, e.kind, e.exchg, date, e.code))) return true;
     if (this.opts.inHistory) return this.opts.inHistory(e.kind.name, e.exchg, e.code, date);
-    return fs.existsSync(path.join(this.root, 'his', e.kind.folder, e.exchg, day, `${e.code}.dsb`));
+    return fs.existsSync(hisDayPath(this.root, e.kind, e.exchg, date, e.code));
   }
 
   /** Rolls every live file for which `isFinished(kind, exchg, code, date)` says its day is over. */
@@ -151,19 +158,20 @@ export class WriterPool {
   /** Finds the live files already under the root (after a restart), without opening them. */
   scan(): number {
     let found = 0;
-    for (const kindDir of safeList(path.join(this.root, 'rt'))) {
-      const kind = [...this.kinds()].find((k) => k.folder === kindDir);
-      if (!kind) continue;
-      for (const exchg of safeList(path.join(this.root, 'rt', kindDir))) {
-        for (const file of safeList(path.join(this.root, 'rt', kindDir, exchg))) {
-          if (!file.endsWith('.dmb')) continue;
-          const code = file.slice(0, -4);
+    for (const kind of this.kinds()) {
+      const kindDir = rtKindDir(this.root, kind);
+      for (const exchg of safeList(kindDir)) {
+        const exDir = path.join(kindDir, exchg);
+        for (const file of isExchangeName(exchg) ? safeList(rtExchangeDir(this.root, kind, exchg)) : []) {
+          if (!file.endsWith(RT_EXT)) continue;
           let e: Entry;
           try {
+            const code = parseLiveName(file);
+            if (code === undefined) throw new TickrecError('E_FIELD', 'not a file name tickrec writes (src/layout/root.ts)');
             e = this.entry(kind, exchg, code);
           } catch (err) {
             // a name tickrec would not have written, or a damaged header: left alone
-            this.opts.onProblem?.(`scan: ${path.join(this.root, 'rt', kindDir, exchg, file)} left alone: ${(err as Error).message}`);
+            this.opts.onProblem?.(`scan: ${path.join(exDir, file)} left alone: ${(err as Error).message}`);
             continue;
           }
           if (e.date === 0) e.date = readDate(e.path, kind);

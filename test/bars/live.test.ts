@@ -6,7 +6,6 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   LiveBars,
-  barsClosedPath,
   followBarsClosed,
   isBarKind,
   readBarsClosed,
@@ -17,10 +16,12 @@ import {
 import { MIN15_KIND, MIN1_KIND, TICK_KIND, TickrecBlockType } from '../../src/format/index.js';
 import type { TickRecord } from '../../src/recorder/normalize.js';
 import { WriterPool } from '../../src/store/index.js';
+
 import { diskHeader, makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { barsInFiles, rebuiltBars } from './helpers/root.js';
 import { INSTRUMENTS, STARTS, stepArb, ticksOf, timerNows } from './helpers/streams.js';
 import { bar, bundledSessions, shanghai, tick } from './helpers/ticks.js';
+import { barsClosedPath } from '../../src/layout/index.js';
 
 afterAll(removeTempDirs);
 

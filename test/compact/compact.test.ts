@@ -4,13 +4,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { COMPACT_LOCK_FILE, runCompaction, scanRoot } from '../../src/compact/index.js';
+import { runCompaction, scanRoot } from '../../src/compact/index.js';
+import { readTicks } from '../../src/read/index.js';
 import { TickrecError } from '../../src/errors.js';
 import { TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
-import { hisDayPath, hisKindByName, readHisBlock } from '../../src/his/index.js';
+import { hisKindByName, readHisBlock } from '../../src/his/index.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { checkCompacted } from './helpers/check.js';
 import { DATES, INSTRUMENTS, dayTicks, encode, finishedFiles, hashTree, key, makeRoot, writeFinished, writeLive } from './helpers/root.js';
+import { COMPACT_LOCK_FILE, hisDayPath } from '../../src/layout/index.js';
 
 afterEach(() => removeTempDirs());
 
@@ -156,13 +158,42 @@ describe('compaction', () => {
     const ticks = dayTicks(inst, 20250106, 60, 3);
     writeFinished(root, TICK_KIND, inst.exchg, inst.code, 20250106, ticks.slice(0, 40));
     writeFinished(root, TICK_KIND, inst.exchg, inst.code, 20250106, ticks.slice(30));
-    expect(fs.readdirSync(path.join(root, 'rt', 'ticks', inst.exchg, '20250106')).sort()).toEqual(['rb2505.1.dmb', 'rb2505.dmb']);
+    expect(fs.readdirSync(path.join(root, 'rt', 'ticks', inst.exchg, '20250106')).sort()).toEqual(['rb2505.dmb', 'rb2505~1.dmb']);
     const logs: string[] = [];
     const s = runCompaction({ root, onLog: (l) => logs.push(l) });
     expect(s.files).toBe(2);
     expect(logs.join('\n')).toContain('10 duplicate records dropped');
     const b = readHisBlock(hisDayPath(root, hisKindByName('tick')!, inst.exchg, 20250106, inst.code));
     expect(Buffer.from(b.records).equals(Buffer.from(encode(TICK_KIND, ticks)))).toBe(true);
+  });
+
+  it("an instrument whose code ends in .<digits> stays apart from another code's second file (issue 20.5)", () => {
+    // X and X.1 are two legal codes; X also has a second file of the day. Before the
+    // layout's ~<n> rule, X's second file was X.1.dmb: the instrument X.1 merged into X.
+    const root = makeTempDir();
+    const x = { ...INSTRUMENTS[0]!, exchg: 'EVIL', code: 'X' };
+    const x1 = { ...INSTRUMENTS[1]!, exchg: 'EVIL', code: 'X.1' };
+    const xTicks = dayTicks(x, 20250106, 50, 5);
+    const x1Ticks = dayTicks(x1, 20250106, 30, 6);
+    writeFinished(root, TICK_KIND, 'EVIL', 'X', 20250106, xTicks.slice(0, 30));
+    writeFinished(root, TICK_KIND, 'EVIL', 'X.1', 20250106, x1Ticks);
+    writeFinished(root, TICK_KIND, 'EVIL', 'X', 20250106, xTicks.slice(30));
+    const work = scanRoot(root).work.filter((w) => w.rt === TICK_KIND);
+    expect(work.map((w) => [w.code, w.files.map((f) => path.basename(f))])).toEqual([
+      ['X', ['X.dmb', 'X~1.dmb']],
+      ['X.1', ['X.1.dmb']],
+    ]);
+    const s = runCompaction({ root });
+    expect(s.failures).toEqual([]);
+    const tk = hisKindByName('tick')!;
+    expect(
+      Buffer.from(readHisBlock(hisDayPath(root, tk, 'EVIL', 20250106, 'X')).records).equals(Buffer.from(encode(TICK_KIND, xTicks))),
+    ).toBe(true);
+    expect(
+      Buffer.from(readHisBlock(hisDayPath(root, tk, 'EVIL', 20250106, 'X.1')).records).equals(Buffer.from(encode(TICK_KIND, x1Ticks))),
+    ).toBe(true);
+    expect(readTicks({ root, exchange: 'EVIL', code: 'X' }).count).toBe(xTicks.length);
+    expect(readTicks({ root, exchange: 'EVIL', code: 'X.1' }).count).toBe(x1Ticks.length);
   });
 
   it('dry run lists the work and writes nothing', () => {

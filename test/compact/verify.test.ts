@@ -5,12 +5,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCompaction, verifyRoot } from '../../src/compact/index.js';
+
 import { TICK_KIND } from '../../src/format/index.js';
-import { hisDayPath, hisHistoryPath, hisKindByName } from '../../src/his/index.js';
+import { hisKindByName } from '../../src/his/index.js';
 import { REPO_ROOT } from '../helpers/child.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { bundledSessionBook } from './helpers/sessions.js';
 import { INSTRUMENTS, dayTicks, makeRoot, writeFinished, writeLive } from './helpers/root.js';
+import { hisDayPath, hisHistoryPath } from '../../src/layout/index.js';
 
 afterEach(() => removeTempDirs());
 

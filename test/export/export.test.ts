@@ -19,10 +19,10 @@ import {
   readTrades,
   type ExportOptions,
 } from '../../src/read/index.js';
-import { rtFilePath } from '../../src/store/index.js';
 import { REPO_ROOT } from '../helpers/child.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { buildRoot } from '../read/helpers/root.js';
+import { rtFilePath } from '../../src/layout/index.js';
 
 let root: string;
 let out: string;

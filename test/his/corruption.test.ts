@@ -4,22 +4,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyRoot } from '../../src/compact/index.js';
+
 import { TickrecError } from '../../src/errors.js';
 import { MIN1_KIND, TICK_KIND } from '../../src/format/index.js';
-import {
-  BarHistory,
-  appendBarDay,
-  dayBlockBytes,
-  hisDayPath,
-  hisHistoryPath,
-  hisKindByName,
-  readHisBlock,
-  writeDayBlock,
-} from '../../src/his/index.js';
+import { BarHistory, appendBarDay, dayBlockBytes, hisKindByName, readHisBlock, writeDayBlock } from '../../src/his/index.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { bundledSessionBook } from '../compact/helpers/sessions.js';
 import { INSTRUMENTS, dayBars, dayTicks, encode } from '../compact/helpers/root.js';
 import { rng } from '../helpers/ticks.js';
+import { hisDayPath, hisHistoryPath } from '../../src/layout/index.js';
 
 afterEach(() => removeTempDirs());
 

@@ -163,7 +163,8 @@ function BarHistoryGen(f: string): number {
 
 describe('hisHoldsDay', () => {
   it('answers for day blocks and for days inside a bar history', async () => {
-    const { hisHoldsDay, hisHistoryPath, writeDayBlock, dayBlockBytes, hisDayPath } = await import('../../src/his/index.js');
+    const { hisHoldsDay, writeDayBlock, dayBlockBytes } = await import('../../src/his/index.js');
+    const { hisHistoryPath, hisDayPath } = await import('../../src/layout/index.js');
     const root = makeTempDir();
     appendBarDay(hisHistoryPath(root, K, 'SHFE', 'rb2505'), K, 20250106, day(20250106), { codec: 'lz4' });
     expect(hisHoldsDay(root, 'min1', 'SHFE', 'rb2505', 20250106)).toBe(true);

@@ -2,11 +2,12 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN1_KIND } from '../../src/format/index.js';
-import { appendBarDay, hisHistoryPath, hisKindByName } from '../../src/his/index.js';
+import { appendBarDay, hisKindByName } from '../../src/his/index.js';
 import { BAR_EXTRACTOR, readBars, readBarsMarket, type MarketBarsQuery } from '../../src/read/index.js';
 import { encode, writeFinished } from '../compact/helpers/root.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { rng } from '../helpers/ticks.js';
+import { hisHistoryPath } from '../../src/layout/index.js';
 
 type Obj = Record<string, unknown>;
 

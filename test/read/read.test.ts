@@ -4,9 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayBarFromTicks, runCompaction } from '../../src/compact/index.js';
+
 import { TickrecError } from '../../src/errors.js';
 import { BAR, MIN1_KIND, Mem, TICK_KIND, TRADE_KIND, type RecordKind } from '../../src/format/index.js';
-import { hisDayPath, hisHistoryPath, hisKindByName, readHisBlock } from '../../src/his/index.js';
+import { hisKindByName, readHisBlock } from '../../src/his/index.js';
 import {
   BAR_EXTRACTOR,
   TICK_EXTRACTOR,
@@ -26,10 +27,11 @@ import {
   type Columnar,
   type RecordSet,
 } from '../../src/read/index.js';
-import { RtWriter, rtFilePath, setAside } from '../../src/store/index.js';
+import { RtWriter, setAside } from '../../src/store/index.js';
 import { writeFinished } from '../compact/helpers/root.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { A, B, C, D1, D2, D3, D4, DAYS, buildRoot, bytesOf, ticksOf, type Built, type Obj } from './helpers/root.js';
+import { hisDayPath, hisHistoryPath, rtFilePath } from '../../src/layout/index.js';
 
 let built: Built;
 let root: string;
@@ -159,7 +161,7 @@ describe('ticks across every source', () => {
     expect(readHisBlock(hisDayPath(root, tk, 'SHFE', D1, 'rb2505')).format).toBe('datakit-zstd');
     expect(readHisBlock(hisDayPath(root, tk, 'SHFE', D2, 'rb2505')).format).toBe('tickrec');
     expect(readHisBlock(hisDayPath(root, tk, 'SHFE', D2, 'rb2505')).codec).toBe('lz4');
-    expect(fs.readdirSync(path.join(root, 'rt/ticks/SHFE', String(D3))).sort()).toEqual(['au2506.dmb', 'rb2505.1.dmb', 'rb2505.dmb']);
+    expect(fs.readdirSync(path.join(root, 'rt/ticks/SHFE', String(D3))).sort()).toEqual(['au2506.dmb', 'rb2505.dmb', 'rb2505~1.dmb']);
     expect(fs.existsSync(rtFilePath(root, TICK_KIND, 'SHFE', 'rb2505'))).toBe(true);
   });
 

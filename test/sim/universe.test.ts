@@ -2,8 +2,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { MAX_INSTRUMENTS, buildUniverse } from '../../src/sim/index.js';
-import { nameProblem } from '../../src/store/paths.js';
 import { futuresOpen } from './helpers/check.js';
+import { nameProblem } from '../../src/layout/index.js';
 
 describe('universe', () => {
   it('is the same list every time, and a prefix of any larger one', () => {

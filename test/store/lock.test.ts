@@ -5,9 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { TickrecError } from '../../src/errors.js';
-import { LOCK_FILE, acquireRootLock, type LockRecord } from '../../src/store/index.js';
+import { acquireRootLock, type LockRecord } from '../../src/store/index.js';
 import { killAllHelpers, spawnHelper, type Child } from '../helpers/child.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
+import { RECORDER_LOCK_FILE } from '../../src/layout/index.js';
 
 afterEach(async () => {
   await killAllHelpers();
@@ -38,7 +39,7 @@ async function holder(root: string): Promise<{ child: Child; pid: number }> {
 
 function writeLock(root: string, content: string | LockRecord): string {
   fs.mkdirSync(root, { recursive: true });
-  const file = path.join(root, LOCK_FILE);
+  const file = path.join(root, RECORDER_LOCK_FILE);
   fs.writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content) + '\n');
   return file;
 }
@@ -51,7 +52,7 @@ describe('acquireRootLock: refusals', () => {
   it('a second acquire while another live process holds the lock: E_LOCKED naming the holder pid; nothing changed', async () => {
     const root = makeTempDir();
     const { child, pid } = await holder(root);
-    const lockFile = path.join(root, LOCK_FILE);
+    const lockFile = path.join(root, RECORDER_LOCK_FILE);
     const before = fs.readFileSync(lockFile, 'utf8');
     expect(JSON.parse(before)).toMatchObject({ pid, host: os.hostname() });
 
@@ -62,7 +63,7 @@ describe('acquireRootLock: refusals', () => {
     expect(e.message).toContain(root);
     expect(e.file).toBe(lockFile);
     expect(fs.readFileSync(lockFile, 'utf8')).toBe(before);
-    expect(fs.readdirSync(root)).toEqual([LOCK_FILE]); // no temporary file left
+    expect(fs.readdirSync(root)).toEqual([RECORDER_LOCK_FILE]); // no temporary file left
 
     // and from another process too
     const other = spawnHelper('lock-child.ts', [root]);
@@ -103,7 +104,7 @@ describe('acquireRootLock: stale locks', () => {
     const { child, pid } = await holder(root);
     child.kill('SIGKILL');
     expect(await child.exit).toEqual({ code: null, signal: 'SIGKILL' });
-    expect(JSON.parse(fs.readFileSync(path.join(root, LOCK_FILE), 'utf8')).pid).toBe(pid);
+    expect(JSON.parse(fs.readFileSync(path.join(root, RECORDER_LOCK_FILE), 'utf8')).pid).toBe(pid);
 
     const warnings: string[] = [];
     const lock = acquireRootLock(root, { onWarning: (m) => warnings.push(m) });
@@ -111,7 +112,7 @@ describe('acquireRootLock: stale locks', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(`pid ${pid}`);
     expect(JSON.parse(fs.readFileSync(lock.file, 'utf8')).pid).toBe(process.pid);
-    expect(fs.readdirSync(root)).toEqual([LOCK_FILE]); // no takeover guard or temporary file left
+    expect(fs.readdirSync(root)).toEqual([RECORDER_LOCK_FILE]); // no takeover guard or temporary file left
     lock.release();
     expect(fs.existsSync(lock.file)).toBe(false);
   });
@@ -185,8 +186,8 @@ describe('acquireRootLock: stale locks', () => {
       expect(String(m.message)).toMatch(new RegExp(`pid ${winnerPid}|racing`));
       expect(String(m.message)).not.toContain(`pid ${deadPid} `);
     }
-    expect(JSON.parse(fs.readFileSync(path.join(root, LOCK_FILE), 'utf8')).pid).toBe(winnerPid);
-    expect(fs.readdirSync(root)).toEqual([LOCK_FILE]);
+    expect(JSON.parse(fs.readFileSync(path.join(root, RECORDER_LOCK_FILE), 'utf8')).pid).toBe(winnerPid);
+    expect(fs.readdirSync(root)).toEqual([RECORDER_LOCK_FILE]);
   });
 });
 
@@ -195,7 +196,7 @@ describe('RootLock.release', () => {
     const root = makeTempDir();
     const lock = acquireRootLock(root);
     expect(lock.holder.pid).toBe(process.pid);
-    expect(lock.file).toBe(path.join(root, LOCK_FILE));
+    expect(lock.file).toBe(path.join(root, RECORDER_LOCK_FILE));
     expect(fs.existsSync(lock.file)).toBe(true);
     lock.release();
     expect(fs.existsSync(lock.file)).toBe(false);

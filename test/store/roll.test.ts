@@ -5,9 +5,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TickrecError } from '../../src/errors.js';
 import { TICK_KIND, type RecordKind } from '../../src/format/index.js';
-import { RtReader, WriterPool, finishedPath, follow, setAside, type FileInfo, type WriterPoolOptions } from '../../src/store/index.js';
+import { RtReader, WriterPool, follow, setAside, type FileInfo, type WriterPoolOptions } from '../../src/store/index.js';
 import { makeTick, tickChecksum } from '../helpers/ticks.js';
 import { diskHeader, makeTempDir, removeTempDirs, writeTickFile } from '../helpers/tmp.js';
+import { finishedPath } from '../../src/layout/index.js';
 
 afterAll(() => removeTempDirs());
 
@@ -172,7 +173,7 @@ describe('WriterPool: roll to the next trading day', () => {
     p.closeAll();
   });
 
-  it('never overwrites an existing finished file: the second goes to CODE.1.dmb', () => {
+  it('never overwrites an existing finished file: the second goes to CODE~1.dmb', () => {
     const root = makeTempDir();
     writeTickFile(finished(root, D1), [rec(100)], 4, { date: D1 });
     const first = fs.readFileSync(finished(root, D1));
@@ -180,7 +181,7 @@ describe('WriterPool: roll to the next trading day', () => {
     const second = fs.readFileSync(live(root));
     const { p, rolls } = pool(root);
     expect(p.append(TICK_KIND, 'SHFE', 'rb2505', D2, rec(0, D2))).toBe(true);
-    const dest = path.join(root, 'rt', 'ticks', 'SHFE', String(D1), 'rb2505.1.dmb');
+    const dest = path.join(root, 'rt', 'ticks', 'SHFE', String(D1), 'rb2505~1.dmb');
     expect(rolls[0]!.to).toBe(dest);
     expect(Buffer.compare(fs.readFileSync(finished(root, D1)), first)).toBe(0);
     expect(Buffer.compare(fs.readFileSync(dest), second)).toBe(0);
@@ -216,7 +217,7 @@ describe('setAside and finishedPath', () => {
       expect(fs.existsSync(file)).toBe(false);
     }
     const folder = path.join(dir, 'rt', 'ticks', 'SHFE', String(D1));
-    expect(dests).toEqual([path.join(folder, 'rb2505.dmb'), path.join(folder, 'rb2505.1.dmb'), path.join(folder, 'rb2505.2.dmb')]);
+    expect(dests).toEqual([path.join(folder, 'rb2505.dmb'), path.join(folder, 'rb2505~1.dmb'), path.join(folder, 'rb2505~2.dmb')]);
     dests.forEach((d, k) => expect(Buffer.compare(fs.readFileSync(d!), contents[k]!)).toBe(0));
   });
 

@@ -4,10 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { rebuildTickFile, type BarKindName, type BarPeriod } from '../../../src/bars/index.js';
 import { kindByName, type Bar } from '../../../src/format/index.js';
+import { groupFinished } from '../../../src/layout/index.js';
 import { RtReader } from '../../../src/store/index.js';
 import { bundledSessions } from './ticks.js';
 
-/** The files of an instrument in a kind's folder: finished days in date order (CODE.dmb, then CODE.<n>.dmb), then the live file. */
+/** The files of an instrument in a kind's folder: finished days in date order (CODE.dmb, then CODE~<n>.dmb), then the live file. */
 export function filesOf(root: string, folder: string, exchg: string, code: string): string[] {
   const dir = path.join(root, 'rt', folder, exchg);
   const out: string[] = [];
@@ -18,11 +19,7 @@ export function filesOf(root: string, folder: string, exchg: string, code: strin
     return out;
   }
   for (const day of names.filter((n) => /^\d{8}$/.test(n)).sort()) {
-    const files = fs
-      .readdirSync(path.join(dir, day))
-      .filter((f) => f === `${code}.dmb` || (f.startsWith(`${code}.`) && /^\.\d+\.dmb$/.test(f.slice(code.length))));
-    files.sort((a, b) => a.length - b.length || a.localeCompare(b));
-    for (const f of files) out.push(path.join(dir, day, f));
+    out.push(...(groupFinished(path.join(dir, day), fs.readdirSync(path.join(dir, day)), code).byCode.get(code) ?? []));
   }
   const live = path.join(dir, `${code}.dmb`);
   if (fs.existsSync(live)) out.push(live);

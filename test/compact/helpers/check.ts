@@ -2,9 +2,11 @@
 
 import { expect } from 'vitest';
 import { TICK_KIND } from '../../../src/format/index.js';
-import { BarHistory, DAY_HIS_KIND, hisDayPath, hisHistoryPath, hisKindByName, readHisBlock } from '../../../src/his/index.js';
+import { BarHistory, DAY_HIS_KIND, hisKindByName, readHisBlock } from '../../../src/his/index.js';
 import { dayBarFromTicks } from '../../../src/compact/index.js';
+
 import type { Expected } from './root.js';
+import { hisDayPath, hisHistoryPath } from '../../../src/layout/index.js';
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;

@@ -4,8 +4,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BAR, MIN1_KIND, MIN5_KIND, Mem, TICK, TICK_KIND, TRADE, TRADE_KIND, type RecordKind } from '../../../src/format/index.js';
-import { RtWriter, rtFilePath, setAside } from '../../../src/store/index.js';
+import { RtWriter, setAside } from '../../../src/store/index.js';
 import { rng } from '../../helpers/ticks.js';
+import { rtFilePath } from '../../../src/layout/index.js';
 
 export interface Instrument {
   exchg: string;

@@ -1,7 +1,7 @@
 // Test oracles for simulated ticks: field validity, trading sections and the trading-date rule, written independently of src/sim.
 
-import { nameProblem } from '../../../src/store/paths.js';
 import type { Instrument, SimTick } from '../../../src/sim/index.js';
+import { nameProblem } from '../../../src/layout/index.js';
 
 const NUMERIC = [
   'price',

@@ -1,10 +1,10 @@
-// Tests of the name rule and data-root paths (src/store/paths.ts): hostile exchange/code names are refused, every accepted path stays inside the root.
+// Tests of the name rule and data-root paths (src/layout/names.ts): hostile exchange/code names are refused, every accepted path stays inside the root.
 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TickrecError } from '../../src/errors.js';
 import { KINDS, TICK, TICK_KIND } from '../../src/format/index.js';
-import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, checkInstrument, nameProblem, rtFilePath } from '../../src/store/index.js';
+import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, checkInstrument, nameProblem, rtFilePath } from '../../src/layout/index.js';
 
 const ROOT = path.resolve('/data/tickrec-root');
 

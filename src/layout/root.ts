@@ -1,0 +1,360 @@
+// The map of a data root: every path tickrec writes or reads under it, built and parsed here and nowhere else.
+//
+//   <root>/
+//     rt/<folder>/<EXCHG>/<CODE>.dmb                  live real-time file (folder: ticks, trans, min1, min5, min15, ...)
+//     rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dmb       a finished day, set aside by the day roll (date = header date)
+//     rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>~<n>.dmb   a second, third... file of that day (a replay, a clock error), n >= 1
+//     rt/closed/<SESSION>.dmb                         closed-bar events of a session (live)
+//     rt/closed/<YYYYMMDD>/<SESSION>.dmb              ... of a finished trading day (same roll, same ~<n> rule)
+//     his/<ticks|trans>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb a compacted day (tickrec LZ4 block or datakit zstd block)
+//     his/<min1|min5|day|...>/<EXCHG>/<CODE>.dsb      an instrument's bar history
+//     compact/last.json                               the last compaction's summary (for the monitor)
+//     tickrec.lock                                    the recorder's lock (one writer per root)
+//     compact.lock                                    the compaction's lock (one compaction per root)
+//   Transient names beside them, never taken for data (readers only open *.dmb / *.dsb):
+//     <file>.tmp-<pid>    an rt file being created or rebuilt     <file>.bak   a rebuilt bar file's old content
+//     <file>.tmp          a his file or compact/last.json being written (durable order in src/his/files.ts)
+//     <lock>.<pid>.tmp, <lock>.takeover   the lock protocol (src/store/lock.ts)
+//
+// DATAKIT CONVENTIONS kept (WonderTrader's datakit writes and its readers expect them):
+// `rt/` and `his/` at the root; folders `ticks`, `trans`, `min1`, `min5`, `day`; real-time
+// files `<CODE>.dmb` per exchange folder; day blocks `his/ticks/<EXCHG>/<YYYYMMDD>/<CODE>.dsb`;
+// bar histories `his/<period>/<EXCHG>/<CODE>.dsb`. tickrec's own additions: the dated
+// folders under rt/ (datakit clears a finished day in place; tickrec sets it aside by
+// rename so followers can drain it), the `~<n>` second files, rt/closed, min15/30/60,
+// compact/ and the lock files.
+//
+// UNAMBIGUITY (every name parses back to exactly one thing, for every legal name):
+// exchange, code and session names pass the name rule (src/layout/names.ts), whose
+// alphabet is [A-Za-z0-9._-]. The second-file mark '~' is outside it, so `X~1.dmb` can
+// only be the second file of X, and `X.1.dmb` only the file of an instrument named `X.1`
+// (before this rule a second file was `X.1.dmb`, which the instrument `X.1` collided
+// with). A dated folder is 8 digits and never ends in .dmb/.dsb, so it cannot be taken
+// for a file of any code. test/layout/root.test.ts checks build → parse round trips.
+
+import path from 'node:path';
+import { TickrecError } from '../errors.js';
+import {
+  CODE_MAX_CHARS,
+  SESSION_NAME_MAX_CHARS,
+  checkExchangeName,
+  checkInstrument,
+  checkSession,
+  isExchangeName,
+  nameProblem,
+} from './names.js';
+
+/** A kind's folder name (a RecordKind of src/format, a HisKind of src/his). */
+export interface KindFolder {
+  readonly folder: string;
+}
+
+export const RT_DIR = 'rt';
+export const HIS_DIR = 'his';
+/** Extension of real-time block files. */
+export const RT_EXT = '.dmb';
+/** Extension of historical block files. */
+export const HIS_EXT = '.dsb';
+/** Folder of the closed-bar event files, under rt/ (not a record kind's folder). */
+export const CLOSED_FOLDER = 'closed';
+/** Between a code and the number of a second file of a day: not in the name rule's alphabet. */
+export const SECOND_FILE_MARK = '~';
+/** Suffix of a file written by one exclusive writer under a fixed temporary name (his files: src/his/files.ts; the compaction summary). */
+export const TMP_SUFFIX = '.tmp';
+export const RECORDER_LOCK_FILE = 'tickrec.lock';
+export const COMPACT_LOCK_FILE = 'compact.lock';
+
+const DATE_FOLDER = /^\d{8}$/;
+const MIN_DATE = 10000101;
+const MAX_DATE = 99991231;
+/** Longest stem of a live file: an instrument code or a session name. */
+const STEM_MAX_CHARS = Math.max(CODE_MAX_CHARS, SESSION_NAME_MAX_CHARS);
+const SECOND_N = /^[1-9]\d{0,8}$/;
+
+// ---- dated folders -------------------------------------------------------------------
+
+/** The folder name of a trading date. */
+export function dateFolderName(date: number): string {
+  if (!Number.isInteger(date) || date < MIN_DATE || date > MAX_DATE)
+    throw new TickrecError('E_FIELD', `trading date ${date}: not a date YYYYMMDD; it cannot name a folder.`);
+  return String(date);
+}
+
+/** The trading date a folder name stands for, or undefined when it is not a dated folder. */
+export function parseDateFolder(name: string): number | undefined {
+  if (!DATE_FOLDER.test(name)) return undefined;
+  const date = Number(name);
+  return date >= MIN_DATE && date <= MAX_DATE ? date : undefined;
+}
+
+// ---- real-time files -----------------------------------------------------------------
+
+/** rt/ */
+export function rtDir(root: string): string {
+  return path.join(root, RT_DIR);
+}
+
+/** rt/<folder>/ */
+export function rtKindDir(root: string, kind: KindFolder): string {
+  return path.join(root, RT_DIR, kind.folder);
+}
+
+/** rt/<folder>/<EXCHG>/ (the live files and the dated folders of an exchange). */
+export function rtExchangeDir(root: string, kind: KindFolder, exchg: string): string {
+  checkExchangeName(exchg);
+  return path.join(root, RT_DIR, kind.folder, exchg);
+}
+
+/** rt/<folder>/<EXCHG>/<YYYYMMDD>/ */
+export function rtDayDir(root: string, kind: KindFolder, exchg: string, date: number): string {
+  return path.join(rtExchangeDir(root, kind, exchg), dateFolderName(date));
+}
+
+/** rt/<folder>/<EXCHG>/<CODE>.dmb: the live file of an instrument. */
+export function rtFilePath(root: string, kind: KindFolder, exchg: string, code: string): string {
+  checkInstrument(exchg, code);
+  return path.join(root, RT_DIR, kind.folder, exchg, code + RT_EXT);
+}
+
+/** File name of the `n`-th file of a finished day: <CODE>.dmb for n = 0, <CODE>~<n>.dmb after it. */
+export function finishedName(stem: string, n = 0): string {
+  if (!Number.isInteger(n) || n < 0 || n > 999999999) throw new RangeError(`finishedName: n ${n}`);
+  return n === 0 ? stem + RT_EXT : `${stem}${SECOND_FILE_MARK}${n}${RT_EXT}`;
+}
+
+/** rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dmb (n = 0) or <CODE>~<n>.dmb. */
+export function rtFinishedPath(root: string, kind: KindFolder, exchg: string, date: number, code: string, n = 0): string {
+  checkInstrument(exchg, code);
+  return path.join(rtDayDir(root, kind, exchg, date), finishedName(code, n));
+}
+
+/**
+ * Where a live file (an instrument's, or a session's closed events) goes when its day
+ * `date` is finished: the dated folder beside it, as its `n`-th file of that day.
+ */
+export function finishedPath(livePath: string, date: number, n = 0): string {
+  const stem = parseLiveName(path.basename(livePath), STEM_MAX_CHARS);
+  if (stem === undefined)
+    throw new TickrecError('E_USAGE', `${livePath}: not a live real-time file name (<NAME>${RT_EXT}).`, { file: livePath });
+  return path.join(path.dirname(livePath), dateFolderName(date), finishedName(stem, n));
+}
+
+/**
+ * The code (or session) of a live file name `<NAME>.dmb`, or undefined when the name is
+ * not one tickrec writes (maxChars: CODE_MAX_CHARS by default).
+ */
+export function parseLiveName(name: string, maxChars = CODE_MAX_CHARS): string | undefined {
+  if (!name.endsWith(RT_EXT)) return undefined;
+  const stem = name.slice(0, -RT_EXT.length);
+  return nameProblem(stem, maxChars) === null ? stem : undefined;
+}
+
+/** A file of a finished day: its code (or session) and its number (0 for <NAME>.dmb, n for <NAME>~<n>.dmb). */
+export interface FinishedName {
+  readonly code: string;
+  readonly n: number;
+}
+
+/** Parses a file name in a dated folder, or undefined when tickrec does not write that name. */
+export function parseFinishedName(name: string, maxChars = CODE_MAX_CHARS): FinishedName | undefined {
+  if (!name.endsWith(RT_EXT)) return undefined;
+  const stem = name.slice(0, -RT_EXT.length);
+  const mark = stem.lastIndexOf(SECOND_FILE_MARK);
+  let code = stem;
+  let n = 0;
+  if (mark >= 0) {
+    const digits = stem.slice(mark + 1);
+    if (!SECOND_N.test(digits)) return undefined;
+    code = stem.slice(0, mark);
+    n = Number(digits);
+  }
+  return nameProblem(code, maxChars) === null ? { code, n } : undefined;
+}
+
+/**
+ * The finished files of one dated folder grouped by code, each group in file order
+ * (<CODE>.dmb, then <CODE>~1.dmb, ~2, ...). `names` is the folder's listing; names
+ * tickrec does not write are returned in `unknown`.
+ */
+export function groupFinished(dir: string, names: readonly string[], only?: string): { byCode: Map<string, string[]>; unknown: string[] } {
+  const by = new Map<string, FinishedName[]>();
+  const unknown: string[] = [];
+  for (const name of names) {
+    if (!name.endsWith(RT_EXT)) continue;
+    const f = parseFinishedName(name);
+    if (!f) {
+      unknown.push(path.join(dir, name));
+      continue;
+    }
+    if (only !== undefined && f.code !== only) continue;
+    let l = by.get(f.code);
+    if (!l) by.set(f.code, (l = []));
+    l.push(f);
+  }
+  const byCode = new Map<string, string[]>();
+  for (const [code, l] of by)
+    byCode.set(
+      code,
+      l.sort((a, b) => a.n - b.n).map((f) => path.join(dir, finishedName(f.code, f.n))),
+    );
+  return { byCode, unknown };
+}
+
+/** Where a real-time file sits in a data root's layout. */
+export interface RtPlace {
+  readonly root: string;
+  /** The kind folder (ticks, trans, min1, ...). */
+  readonly folder: string;
+  readonly exchg: string;
+  /** Trading date of a finished file (its dated folder), undefined for a live file. */
+  readonly date: number | undefined;
+  readonly code: string;
+  /** 0 for the first (or live) file, n for <CODE>~<n>.dmb. */
+  readonly n: number;
+}
+
+/** Parses a path `<root>/rt/<folder>/<EXCHG>/[<YYYYMMDD>/]<CODE>[~<n>].dmb`, or undefined when it is not one. */
+export function parseRtPath(file: string): RtPlace | undefined {
+  const abs = path.resolve(file);
+  const name = path.basename(abs);
+  let dir = path.dirname(abs);
+  const date = parseDateFolder(path.basename(dir));
+  if (date !== undefined) dir = path.dirname(dir);
+  const exchg = path.basename(dir);
+  const kindDir = path.dirname(dir);
+  const rt = path.dirname(kindDir);
+  if (path.basename(rt) !== RT_DIR || !isExchangeName(exchg)) return undefined;
+  let code: string | undefined;
+  let n = 0;
+  if (date === undefined) code = parseLiveName(name);
+  else {
+    const f = parseFinishedName(name);
+    if (f) ({ code, n } = f);
+  }
+  if (code === undefined) return undefined;
+  return { root: path.dirname(rt), folder: path.basename(kindDir), exchg, date, code, n };
+}
+
+/** The same place in another kind's folder (and, with `root`, under another root). */
+export function rtPlacePath(place: RtPlace, kind: KindFolder, root = place.root): string {
+  return place.date === undefined
+    ? rtFilePath(root, kind, place.exchg, place.code)
+    : rtFinishedPath(root, kind, place.exchg, place.date, place.code, place.n);
+}
+
+/**
+ * Every folder under rt/ that holds real-time files: the exchange folders of each kind
+ * folder and their dated folders, rt/closed and its dated folders. `list` reads a folder
+ * (the caller's readdir, with the caller's policy for errors); nothing else is opened.
+ */
+export function rtFileFolders(root: string, list: (dir: string) => readonly string[]): string[] {
+  const out: string[] = [];
+  const withDays = (dir: string) => {
+    out.push(dir);
+    for (const e of list(dir)) if (parseDateFolder(e) !== undefined) out.push(path.join(dir, e));
+  };
+  const rt = rtDir(root);
+  for (const folder of list(rt)) {
+    const kindDir = path.join(rt, folder);
+    if (folder === CLOSED_FOLDER) withDays(kindDir);
+    else for (const exchg of list(kindDir)) if (!exchg.endsWith(RT_EXT)) withDays(path.join(kindDir, exchg));
+  }
+  return out;
+}
+
+/** Name of a file being built (created, rebuilt) under a temporary name beside `file`, by process `pid`. */
+export function rtTmpPath(file: string, pid: number): string {
+  return `${file}.tmp-${pid}`;
+}
+
+/** Where a rebuilt file keeps the content it replaced. */
+export function backupPath(file: string): string {
+  return `${file}.bak`;
+}
+
+// ---- closed-bar events ----------------------------------------------------------------
+
+/** rt/closed/ */
+export function barsClosedDir(root: string): string {
+  return path.join(root, RT_DIR, CLOSED_FOLDER);
+}
+
+/** rt/closed/<SESSION>.dmb: the live closed-event file of a session (the name rule applies to the session). */
+export function barsClosedPath(root: string, session: string): string {
+  checkSession(session);
+  return path.join(root, RT_DIR, CLOSED_FOLDER, session + RT_EXT);
+}
+
+// ---- historical files ----------------------------------------------------------------
+
+/** his/ */
+export function hisDir(root: string): string {
+  return path.join(root, HIS_DIR);
+}
+
+/** his/<folder>/ */
+export function hisKindDir(root: string, kind: KindFolder): string {
+  return path.join(root, HIS_DIR, kind.folder);
+}
+
+/** his/<folder>/<EXCHG>/ */
+export function hisExchangeDir(root: string, kind: KindFolder, exchg: string): string {
+  checkExchangeName(exchg);
+  return path.join(root, HIS_DIR, kind.folder, exchg);
+}
+
+/** his/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb: a compacted day. */
+export function hisDayPath(root: string, kind: KindFolder, exchg: string, date: number, code: string): string {
+  checkInstrument(exchg, code);
+  return path.join(root, HIS_DIR, kind.folder, exchg, dateFolderName(date), code + HIS_EXT);
+}
+
+/** his/<folder>/<EXCHG>/<CODE>.dsb: an instrument's bar history. */
+export function hisHistoryPath(root: string, kind: KindFolder, exchg: string, code: string): string {
+  checkInstrument(exchg, code);
+  return path.join(root, HIS_DIR, kind.folder, exchg, code + HIS_EXT);
+}
+
+/** The code of a his file name `<CODE>.dsb`, or undefined. */
+export function parseHisName(name: string): string | undefined {
+  if (!name.endsWith(HIS_EXT)) return undefined;
+  const code = name.slice(0, -HIS_EXT.length);
+  return nameProblem(code, CODE_MAX_CHARS) === null ? code : undefined;
+}
+
+/** Whether `name` is a file being written under TMP_SUFFIX (or left by an interrupted write). */
+export function isTmpName(name: string): boolean {
+  return name.endsWith(TMP_SUFFIX);
+}
+
+/** Where a his file (or the compaction summary) is written before its rename. */
+export function tmpPath(file: string): string {
+  return file + TMP_SUFFIX;
+}
+
+// ---- files at the root -----------------------------------------------------------------
+
+/** <root>/tickrec.lock: the recorder's lock. */
+export function recorderLockPath(root: string): string {
+  return path.join(root, RECORDER_LOCK_FILE);
+}
+
+/** The lock protocol's temporary record of process `pid` (src/store/lock.ts). */
+export function lockTmpPath(lockFile: string, pid: number): string {
+  return `${lockFile}.${pid}.tmp`;
+}
+
+/** The lock protocol's guard while a stale lock is taken over (src/store/lock.ts). */
+export function lockTakeoverPath(lockFile: string): string {
+  return `${lockFile}.takeover`;
+}
+
+/** <root>/compact.lock: the compaction's lock. */
+export function compactLockPath(root: string): string {
+  return path.join(root, COMPACT_LOCK_FILE);
+}
+
+/** <root>/compact/last.json: the last compaction's summary. */
+export function compactSummaryPath(root: string): string {
+  return path.join(root, 'compact', 'last.json');
+}
