@@ -53,8 +53,10 @@ def _warn_ordering():
 
 
 def kind_of(name):
-    """The real-time kind named `name` (tick, trade, min1, min5, min15, min30, min60)."""
-    k = D.RT_KINDS.get(name)
+    """The real-time kind named `name` (tick, trade, min1, min5, min15, min30, min60), or `name` itself when it is one."""
+    if isinstance(name, D.RtKind):
+        return name
+    k = D.RT_KINDS.get(name) if isinstance(name, str) else None
     if k is None:
         raise TickrecError('E_USAGE', "kind %r is unknown: use one of %s." % (name, ', '.join(D.RT_KINDS)))
     return k
