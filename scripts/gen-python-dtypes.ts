@@ -48,9 +48,11 @@ import {
   TRANSFORM_NONE,
   TickrecHisType,
 } from '../src/his/index.js';
+import { ERROR_CODES } from '../src/errors.js';
 import { CODE_MAX_CHARS, EXCHG_MAX_CHARS } from '../src/store/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 export const PY_DTYPES_PATH = path.join(ROOT, 'python/tickrec/_dtypes.py');
 
 /** Python name of each struct, and the struct. */
@@ -142,6 +144,7 @@ export function renderPythonDtypes(): string {
     '',
     'import numpy as np',
     '',
+    `VERSION = ${pyStr(VERSION)}  # package.json's; python/pyproject.toml holds the same (test/python/dtypes.test.ts)`,
     `BLOCK_FLAG = bytes([${[...BLOCK_FLAG].join(', ')}])`,
     `BLOCK_TYPE = ${pyDict(Object.entries(BlockType).map(([k, v]) => [k, String(v)]))}`,
     `TICKREC_BLOCK_TYPE = ${pyDict(Object.entries(TickrecBlockType).map(([k, v]) => [k, String(v)]))}`,
@@ -162,6 +165,10 @@ export function renderPythonDtypes(): string {
     `META_SLOT_OFFSETS = (${META_SLOT_OFFSETS.join(', ')})`,
     `EXCHG_MAX_CHARS = ${EXCHG_MAX_CHARS}`,
     `CODE_MAX_CHARS = ${CODE_MAX_CHARS}`,
+    '# The stable error codes of src/errors.ts (docs/errors.md), with their meaning.',
+    'ERROR_CODES = {',
+    ...Object.entries(ERROR_CODES).map(([k, v]) => `    ${pyStr(k)}: ${pyStr(v)},`),
+    '}',
     '',
     ...STRUCTS.flatMap(([n, s]) => [dtypeOf(n, s), '', fieldTypes(n, s), '']),
     "RtKind = namedtuple('RtKind', 'name folder rt_type record_bytes dtype')",

@@ -10,14 +10,14 @@
 See docs/python.md. Needs numpy; history also needs lz4 (tickrec's files) and zstandard (datakit's).
 """
 
-from ._dtypes import BAR, TICK, TRADE
+from ._dtypes import BAR, TICK, TRADE, VERSION
 from .errors import TickrecError
 from .follow import follow, follow_batches
 from .his import BarHistory, read_day_block
 from .read import Market, read_bars, read_bars_market, read_market, read_records, read_ticks, read_trades, records_of
 from .rt import RtFile, open_rt
 
-__version__ = '0.1.0'
+__version__ = VERSION
 
 __all__ = [
     'BAR',

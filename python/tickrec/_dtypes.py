@@ -7,6 +7,7 @@ from collections import namedtuple
 
 import numpy as np
 
+VERSION = '0.1.0'  # package.json's; python/pyproject.toml holds the same (test/python/dtypes.test.ts)
 BLOCK_FLAG = bytes([38, 94, 37, 36, 35, 64, 33, 0])
 BLOCK_TYPE = {'RT_MIN1': 1, 'RT_MIN5': 2, 'RT_TICKS': 3, 'RT_CACHE': 4, 'RT_TRANS': 5, 'RT_ORDER_DETAIL': 6, 'RT_ORDER_QUEUE': 7, 'HIS_MIN1': 21, 'HIS_MIN5': 22, 'HIS_DAY': 23, 'HIS_TICKS': 24, 'HIS_TRANS': 25, 'HIS_ORDER_DETAIL': 26, 'HIS_ORDER_QUEUE': 27}
 TICKREC_BLOCK_TYPE = {'RT_MIN15': 101, 'RT_MIN30': 102, 'RT_MIN60': 103}
@@ -27,6 +28,21 @@ CONTAINER_DATA_START = 256
 META_SLOT_OFFSETS = (64, 128)
 EXCHG_MAX_CHARS = 15
 CODE_MAX_CHARS = 31
+# The stable error codes of src/errors.ts (docs/errors.md), with their meaning.
+ERROR_CODES = {
+    'E_NOT_BLOCK_FILE': 'the file does not start with the block flag: not a tickrec/datakit block file',
+    'E_TRUNCATED': 'the file is shorter than its header says: published records or the header are missing',
+    'E_WRONG_TYPE': 'the block type is not the one expected for this kind of record',
+    'E_VERSION': 'the block version is not one tickrec can read or write',
+    'E_CORRUPT': 'the header contradicts itself (size beyond capacity, bad lengths)',
+    'E_CHECKSUM': 'a checksum does not match: the bytes changed after they were written',
+    'E_LOCKED': 'another live process holds the data root lock',
+    'E_FIELD': 'a record field has a value that cannot be stored',
+    'E_NO_SPACE': 'the disk or a file size limit refused a write',
+    'E_IO': 'the operating system refused an operation on a file',
+    'E_USAGE': 'a command-line argument or option is not valid',
+    'E_CONFIG': 'the configuration is not valid',
+}
 
 # BlockHeader: 12 bytes, packed; padding is in the offsets, not in the names.
 BLOCK_HEADER = np.dtype(

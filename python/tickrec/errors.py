@@ -1,19 +1,14 @@
 """TickrecError: the operating errors of the Python reader, with the stable codes of docs/errors.md."""
 
-CODES = (
-    'E_NOT_BLOCK_FILE',
-    'E_TRUNCATED',
-    'E_WRONG_TYPE',
-    'E_VERSION',
-    'E_CORRUPT',
-    'E_CHECKSUM',
-    'E_IO',
-    'E_USAGE',
-)
+from ._dtypes import ERROR_CODES
+
+# The codes the Python reader raises: those of the Node reader (src/errors.ts, generated into _dtypes).
+CODES = ('E_NOT_BLOCK_FILE', 'E_TRUNCATED', 'E_WRONG_TYPE', 'E_VERSION', 'E_CORRUPT', 'E_CHECKSUM', 'E_IO', 'E_USAGE')
+assert all(c in ERROR_CODES for c in CODES), 'a Python error code that src/errors.ts does not define'
 
 
 class TickrecError(Exception):
-    """An operating error: `code` is one of CODES, `file` the file it names (or None).
+    """An operating error: `code` is one of CODES (docs/errors.md), `file` the file it names (or None), `errno` the OS error of an E_IO.
 
     The message names the file, instrument or argument and says what to do, as the Node
     reader's messages do; the codes are the same (docs/errors.md).

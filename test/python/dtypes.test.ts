@@ -12,6 +12,15 @@ describe('generated Python dtypes', () => {
     expect(fs.readFileSync(PY_DTYPES_PATH, 'utf8')).toBe(renderPythonDtypes());
   });
 
+  it('python/pyproject.toml and tickrec.__version__ carry the version of package.json', async () => {
+    const version = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    const pyproject = fs.readFileSync(new URL('../../python/pyproject.toml', import.meta.url), 'utf8');
+    expect(/^version = "([^"]+)"$/m.exec(pyproject)?.[1]).toBe(version);
+    const r = await runPython(['-c', 'import tickrec; print(tickrec.__version__)']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+  });
+
   it('numpy lays every struct out at the offsets and sizes of the TypeScript tables', async () => {
     const structs = { TICK, BAR, TRADE, RT_HEADER: RT_DAY_BLOCK_HEADER, HIS_BLOCK_HEADER, HIS_META_SLOT, HIS_CHUNK_ENTRY };
     const want = Object.fromEntries(

@@ -133,7 +133,11 @@ describe('python follow()', () => {
     });
     // It opened Friday's file, noticed the roll by itself (all of Friday delivered), then Monday's.
     const events = lines.filter((l) => l.startsWith('file-'));
-    expect(events.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([`file-start ${FRIDAY}`, `file-end ${FRIDAY}`, `file-start ${MONDAY}`]);
+    expect(events.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([
+      `file-start ${FRIDAY}`,
+      `file-end ${FRIDAY}`,
+      `file-start ${MONDAY}`,
+    ]);
     const end = events[1]!.split(' ');
     expect(Number(end[2])).toBe(friday.length);
     expect(Number(end[3])).toBeGreaterThanOrEqual(4 * INITIAL_CAPACITY); // the follower remapped after the growths
