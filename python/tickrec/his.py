@@ -142,44 +142,56 @@ def cols8_words(enc, record_bytes, count, file):
     W = record_bytes // 8
     G = group_records(record_bytes)
     e = np.frombuffer(enc, np.uint8)
-    out = np.empty((W, count), np.uint64)
+    out = None if count <= G else np.empty((W, count), np.uint64)
     o = 0
+    z = np.empty((W, 0), np.uint64)
     for i0 in range(0, count, G):
         m = min(G, count - i0)
         d_end = o + W * _DIR_ENTRY_BYTES
         if d_end > len(e):
             raise _corrupt(file, 'the transformed records do not decode (COLS8: directory of group at record %d past the end)' % i0)
         d = e[o:d_end].reshape(W, _DIR_ENTRY_BYTES)
-        modes, scales, widths = d[:, 0], d[:, 1], d[:, 2]
-        bad = (widths > 8) | (scales > 9) | ((modes != _MODE_INT) & (modes != _MODE_DEC))
-        if bad.any():
-            j = int(np.argmax(bad))
-            raise _corrupt(
-                file,
-                'the transformed records do not decode (COLS8: column %d of group at record %d has mode %d, scale %d, width %d)'
-                % (j, i0, modes[j], scales[j], widths[j]),
-            )
-        base = d[:, 8:16].copy().view('<u8').reshape(W)
-        o = d_end
-        planes = np.zeros((W, 8, m), np.uint8)
+        modes, scales, widths = d[:, 0].tolist(), d[:, 1].tolist(), d[:, 2].tolist()
         for j in range(W):
-            w = int(widths[j])
-            if w:
-                if o + w * m > len(e):
-                    raise _corrupt(file, 'the transformed records do not decode (COLS8: planes of column %d of group at record %d past the end)' % (j, i0))
-                planes[j, :w] = e[o : o + w * m].reshape(w, m)
-                o += w * m
-        z = np.ascontiguousarray(planes.transpose(0, 2, 1)).view('<u8').reshape(W, m)
-        delta = (z >> np.uint64(1)) ^ (np.uint64(0) - (z & np.uint64(1)))
-        x = np.cumsum(delta, axis=1, dtype=np.uint64)
-        x += base[:, None]
-        dec = np.nonzero(modes == _MODE_DEC)[0]
-        if len(dec):
-            x[dec] = (x[dec].view(np.int64).astype(np.float64) / _P10[scales[dec]][:, None]).view(np.uint64)
-        out[:, i0 : i0 + m] = x
+            if widths[j] > 8 or scales[j] > 9 or modes[j] not in (_MODE_INT, _MODE_DEC):
+                raise _corrupt(
+                    file,
+                    'the transformed records do not decode (COLS8: column %d of group at record %d has mode %d, scale %d, width %d)'
+                    % (j, i0, modes[j], scales[j], widths[j]),
+                )
+        base = d[:, 8:16].copy().view('<u8').reshape(W, 1)
+        o = d_end
+        # The zigzag deltas as 8-byte little-endian words: byte b of column j's word i is plane b's byte i.
+        # (Written plane by plane: a strided copy whose inner loop runs over the m records; measured
+        # 7x faster than one transposed (w, m) -> (m, w) copy per column, whose inner loop is w bytes.)
+        z8 = np.zeros((W, m, 8), np.uint8)
+        for j in range(W):
+            w = widths[j]
+            if o + w * m > len(e):
+                raise _corrupt(file, 'the transformed records do not decode (COLS8: planes of column %d of group at record %d past the end)' % (j, i0))
+            zj = z8[j]
+            for b in range(w):
+                zj[:, b] = e[o : o + m]
+                o += m
+        z = z8.view('<u8').reshape(W, m)
+        # unzigzag: (z >> 1) ^ -(z & 1); then x = base + running sum, wrapping on 64 bits.
+        t = z & np.uint64(1)
+        np.negative(t, out=t)
+        z >>= np.uint64(1)
+        z ^= t
+        np.cumsum(z, axis=1, out=z)
+        z += base
+        for j in range(W):
+            if modes[j] == _MODE_DEC:  # the double x / 10^scale (|x| <= 2^51: exact as a double)
+                x = z[j].view(np.int64).astype(np.float64)
+                if scales[j]:
+                    x /= _P10[scales[j]]
+                z[j] = x.view(np.uint64)
+        if out is not None:
+            out[:, i0 : i0 + m] = z
     if o != len(e):
         raise _corrupt(file, 'the transformed records do not decode (COLS8: %d bytes left after %d records)' % (len(e) - o, count))
-    return out
+    return z if out is None else out
 
 
 def raw_copy(a):
