@@ -114,6 +114,11 @@ class RtFiles(unittest.TestCase):
         self.assertEqual(allr.tobytes(), b''.join(bar(i) for i in range(40)))
         self.assertEqual(len(f.records(38)), 2)
         self.assertEqual(len(f.records(5, 7)), 2)
+        cols = tickrec.columns_of(allr, ['close', 'vol'])
+        self.assertEqual(sorted(cols), ['close', 'vol'])
+        self.assertTrue(cols['close'].flags.c_contiguous)
+        self.assertEqual(cols['close'][39], 3000 + 39 * 0.5)
+        self.assertEqual(len(tickrec.columns_of(allr)), 11)
         f.close()
         self.assertEqual(list(allr['vol'][:3]), [0, 1, 2])  # after close too
         with self.assertRaises(tickrec.TickrecError):

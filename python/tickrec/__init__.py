@@ -14,7 +14,7 @@ from ._dtypes import BAR, TICK, TRADE, VERSION
 from .errors import TickrecError
 from .follow import follow, follow_batches
 from .his import BarHistory, read_day_block
-from .read import Market, read_bars, read_bars_market, read_market, read_records, read_ticks, read_trades, records_of
+from .read import Market, columns_of, read_bars, read_bars_market, read_market, read_records, read_ticks, read_trades, records_of
 from .rt import RtFile, open_rt
 
 __version__ = VERSION
@@ -38,4 +38,5 @@ __all__ = [
     'read_market',
     'read_bars_market',
     'records_of',
+    'columns_of',
 ]

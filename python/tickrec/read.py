@@ -641,6 +641,17 @@ def read_bars_market(root, exchange, period, start=None, end=None, codes=None, f
     return read_market(root, exchange, bar_kind(period).name, start, end, codes, fields, check_raw)
 
 
+def columns_of(records, fields=None):
+    """A structured array (read_ticks, read_bars, open_rt(...).records()...) as {field: contiguous array}, numeric fields only (exchg/code left out)."""
+    names = [n for n in records.dtype.names if records.dtype.fields[n][0].kind != 'S']
+    if fields is not None:
+        unknown = [f for f in fields if f not in names]
+        if unknown:
+            raise TickrecError('E_USAGE', 'fields %s: unknown column(s); the columns are %s.' % (', '.join(map(str, unknown)), ', '.join(names)))
+        names = [n for n in names if n in fields]
+    return {n: np.ascontiguousarray(records[n]) for n in names}
+
+
 def records_of(market):
     """A Market's rows back as one structured array of its kind (every field the columns hold; others zero)."""
     k = read_kind(market.kind)
@@ -660,5 +671,6 @@ __all__ = [
     'read_market',
     'read_bars_market',
     'records_of',
+    'columns_of',
     'words_to_rows',
 ]
