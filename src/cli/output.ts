@@ -43,7 +43,7 @@ function flatten(rec: Rec): Record<string, string | number> {
     if (Array.isArray(v) || v instanceof Float64Array) {
       const arr = v as ArrayLike<number>;
       for (let i = 0; i < arr.length; i++) out[`${k}_${i}`] = arr[i]!;
-    } else out[k] = v as string | number;
+    } else out[k] = v;
   }
   return out;
 }

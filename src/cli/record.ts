@@ -101,7 +101,7 @@ async function run(o: RecordOptions): Promise<void> {
   process.on('uncaughtException', (err) => {
     log.fatal({ err }, `fatal: ${err.message}`);
     try {
-      rec?.stop().finally(() => process.exit(1));
+      void rec?.stop().finally(() => process.exit(1));
     } catch {
       process.exit(1);
     }

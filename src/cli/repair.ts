@@ -1,7 +1,6 @@
 // tickrec repair FILE: apply datakit's repair rules to a damaged real-time file.
 
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { TickrecError } from '../errors.js';
 import { RtWriter, liveRootHolder, probeRtFile } from '../store/index.js';
