@@ -588,20 +588,43 @@ class BarHistory:
             payload, c['codec'], c['transform'], self.kind.record_bytes, c['record_count'], group, c['payload_crc32'], c['raw_crc32'], self.path, check_raw
         )
 
-    def words(self, from_date=0, to_date=MAX_DATE, check_raw=False):
-        """The bars of the days in [from_date, to_date] as words: uint64 (11, n), row j = 8-byte word j of each bar."""
+    def row_count(self, from_date=0, to_date=MAX_DATE):
+        """Bars of the days in [from_date, to_date] (from the day tables: nothing is decoded)."""
         if self._all is not None:
-            return rows_to_words(self.read(from_date, to_date))
+            return sum(n for d, n in self._all_days if from_date <= d <= to_date)
+        return sum(p[3] for p in self._pieces(from_date, to_date))
+
+    def words(self, from_date=0, to_date=MAX_DATE, check_raw=False, out=None):
+        """The bars of the days in [from_date, to_date] as words: uint64 (11, n), row j = 8-byte word j of each bar.
+
+        `out`: a (11, row_count(from_date, to_date)) uint64 array (a view into a larger one) to
+        decode into, instead of a fresh array: each chunk's days are copied straight there.
+        """
+        W = self.kind.record_bytes // 8
+        if self._all is not None:
+            w = rows_to_words(self.read(from_date, to_date))
+            if out is None:
+                return w
+            out[:, :] = w
+            return out
         pieces = self._pieces(from_date, to_date)
+        total = sum(p[3] for p in pieces)
+        if out is None:
+            if len(pieces) == 1:
+                _, i, first, n = pieces[0]
+                return self._chunk_words(i, check_raw)[:, first : first + n]
+            out = np.empty((W, total), np.uint64)
+        assert out.shape == (W, total), 'words: out holds %s, the days hold %d bars' % (out.shape, total)
         decoded = {}
-        parts = []
-        for _, i, first, n in pieces:
+        at = 0
+        for k, (_, i, first, n) in enumerate(pieces):
             if i not in decoded:
                 decoded[i] = self._chunk_words(i, check_raw)
-            parts.append(decoded[i][:, first : first + n])
-        if not parts:
-            return np.empty((self.kind.record_bytes // 8, 0), np.uint64)
-        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+            out[:, at : at + n] = decoded[i][:, first : first + n]
+            at += n
+            if all(p[1] != i for p in pieces[k + 1 :]):
+                del decoded[i]  # each chunk decoded once, kept only while a later piece needs it
+        return out
 
     def read(self, from_date=0, to_date=MAX_DATE):
         """The bars of every day in [from_date, to_date], in date order, as a structured array (raw CRC checked)."""

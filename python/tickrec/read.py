@@ -601,9 +601,9 @@ def read_market(root, exchange, kind, start=None, end=None, codes=None, fields=N
     instruments = []
     index_parts = []
 
-    def put(words):
-        nonlocal buf, n
-        m = words.shape[1]
+    def reserve(m):
+        """Room for m more rows after the n taken; returns buf[:, n:n+m]."""
+        nonlocal buf
         if n + m > buf.shape[1]:
             # Sized from the rows per instrument so far (+5%), so a market of similar instruments allocates about once.
             need = n + m
@@ -611,23 +611,28 @@ def read_market(root, exchange, kind, start=None, end=None, codes=None, fields=N
             grown = np.empty((W, cap), np.uint64)
             grown[:, :n] = buf[:, :n]
             buf = grown
-        buf[:, n : n + m] = words
-        n += m
+        return buf[:, n : n + m]
 
     for code in code_list:
         first = n
         for part in _instrument_parts(listing, code, rng, k.is_bar):
             if isinstance(part, tuple):
+                # A run of days only the bar history holds: decoded straight into the result's rows, then cut to the range.
                 _, history, d0, d1 = part
-                words = history.words(d0, d1, check_raw)
-                if words.shape[1] and (rng.lo is not None or rng.hi is not None):
-                    keys = k.word_keys(words)
+                rows = history.row_count(d0, d1)
+                dst = history.words(d0, d1, check_raw, out=reserve(rows))
+                a, b = 0, rows
+                if rows and (rng.lo is not None or rng.hi is not None):
+                    keys = k.word_keys(dst)
                     a = 0 if rng.lo is None else int(np.searchsorted(keys, rng.lo, 'left'))
-                    b = words.shape[1] if rng.hi is None else int(np.searchsorted(keys, rng.hi, 'left'))
-                    words = words[:, a:max(a, b)]
-                put(words)
+                    b = rows if rng.hi is None else max(a, int(np.searchsorted(keys, rng.hi, 'left')))
+                    if a > 0:
+                        dst[:, : b - a] = dst[:, a:b]  # numpy copies overlapping slices correctly
+                n += b - a
             else:
-                put(rows_to_words(np.ascontiguousarray(part)))
+                words = rows_to_words(np.ascontiguousarray(part))
+                reserve(words.shape[1])[:, :] = words
+                n += words.shape[1]
         if n > first:
             index_parts.append((len(instruments), n - first))
             instruments.append((exchange, code, first, n - first))
