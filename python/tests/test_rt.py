@@ -136,6 +136,27 @@ class RtFiles(unittest.TestCase):
         f.close()
         w.close()
 
+    def test_a_file_cut_while_open_is_refused_not_a_crash(self):
+        w = Writer(self.path, 8)
+        for i in range(5):
+            w.append(bar(i))
+        f = tickrec.open_rt(self.path)
+        self.assertEqual(len(f.records()), 5)
+        os.truncate(self.path, 24 + 2 * RS)  # someone cuts it: published records 2..4 are gone
+        with self.assertRaises(tickrec.TickrecError) as cm:
+            f.records()
+        self.assertEqual((cm.exception.code, cm.exception.file), ('E_TRUNCATED', self.path))
+        self.assertIn('cut to %d bytes' % (24 + 2 * RS), str(cm.exception))
+        self.assertEqual(list(f.records(0, 2)['vol']), [0, 1])  # what is still there reads
+        os.truncate(self.path, 0)
+        with self.assertRaises(tickrec.TickrecError) as cm:
+            f.size
+        self.assertEqual(cm.exception.code, 'E_TRUNCATED')
+        with self.assertRaises(tickrec.TickrecError):
+            list(tickrec.follow(self.path, from_start=True, idle_timeout=1))
+        f.close()
+        w.close()
+
     def test_follow_batches_from_the_end_across_a_roll(self):
         w = Writer(self.path, 2)
         for i in range(5):

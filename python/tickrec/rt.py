@@ -157,11 +157,32 @@ class RtFile:
         self._u32 = np.frombuffer(mm, '<u4', count=RT_HEADER_BYTES // 4)
         self._mapped_capacity = capacity
 
+    def _check_length(self, need):
+        """CUT FILES: touching a mapped page past the end of a file kills the process (SIGBUS),
+        and a file is cut only by someone else (tickrec never shrinks a file that may be
+        mapped). So before the header or records are read, the file's length is checked
+        (one fstat, ~1 us): a cut file is refused with E_TRUNCATED instead of a crash. A cut
+        between the check and the read, or while arrays from records() are still used, can
+        still fault: nothing in Python can catch that."""
+        try:
+            length = os.fstat(self._fd).st_size
+        except OSError as err:
+            raise io_error(err, self.path, 'fstat')
+        if length < need:
+            raise TickrecError(
+                'E_TRUNCATED',
+                '%s: the file was cut to %d bytes while open (its header and published records need %d); something other '
+                'than tickrec truncated it. Stop reading it; the records that were cut off can only come back from a backup.'
+                % (self.path, length, need),
+                self.path,
+            )
+
     @property
     def size(self):
         """Records published now (one atomic load of the header's size); remaps first when the writer grew the file."""
         if self._fd is None:
             raise TickrecError('E_IO', '%s: the file is closed; open it again.' % self.path, self.path)
+        self._check_length(RT_HEADER_BYTES)
         n = int(self._u32[_SIZE_U32])
         return n if n <= self._mapped_capacity else self._remap(n)
 
@@ -196,6 +217,7 @@ class RtFile:
         n = self.size
         stop = n if stop is None else min(stop, n)
         start = max(0, min(start, stop))
+        self._check_length(RT_HEADER_BYTES + stop * self._rs)
         return np.frombuffer(self._mm, self.dtype, count=stop - start, offset=RT_HEADER_BYTES + start * self._rs)
 
     def close(self):
