@@ -7,3 +7,4 @@ export * from './rt-follow.js';
 export * from './lock.js';
 export * from './roll.js';
 export * from './writer-pool.js';
+export * from './open-limit.js';
