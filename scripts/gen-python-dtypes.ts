@@ -48,8 +48,9 @@ import {
   TRANSFORM_NONE,
   TickrecHisType,
 } from '../src/his/index.js';
+
 import { ERROR_CODES } from '../src/errors.js';
-import { CODE_MAX_CHARS, EXCHG_MAX_CHARS } from '../src/store/index.js';
+import { CODE_MAX_CHARS, EXCHG_MAX_CHARS } from '../src/layout/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;

@@ -13,7 +13,7 @@ kept or dropped by its own time key.
 
 PRECEDENCE, per instrument and trading date: his/ (a day block, or the day in the bar
 history) is taken when it holds the day; else the finished rt files of the day
-(<CODE>.dmb and <CODE>.<n>.dmb merged in time-key order, dropping a record byte-identical
+(<CODE>.dmb and <CODE>~<n>.dmb merged in time-key order, dropping a record byte-identical
 to one already taken with the same key: compaction's rule); and the live file for the
 trading date in its header. Day bars: his/day, else built from the day's last tick.
 
@@ -39,7 +39,8 @@ from .rt import open_rt
 LOOKAHEAD_DAYS = 15
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]*$')
 _DATE_DIR = re.compile(r'^\d{8}$')
-_SECOND_FILE = re.compile(r'^(.+)\.(\d+)\.dmb$')
+# A day's second, third... file: <CODE>~<n>.dmb (src/layout/root.ts; '~' is outside the name rule, so no code collides).
+_SECOND_FILE = re.compile(r'^(.+)~([1-9]\d{0,8})\.dmb$')
 _RE_COMPACT = re.compile(r'^(\d{8})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$')
 _RE_ISO = re.compile(r'^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$')
 _FORMS = "'YYYYMMDD', 'YYYYMMDD HH:MM[:SS[.mmm]]', 'YYYY-MM-DDTHH:MM[:SS[.mmm]]', a datetime.date/datetime, or {'date': YYYYMMDD, 'time': HHMMSSmmm}"
@@ -288,14 +289,12 @@ class Listing:
 
 
 def _finished_in(d, only):
-    names = [f for f in _entries(d) if f.endswith('.dmb')]
-    present = set(names)
     by = {}
-    for f in names:
-        c, n = f[:-4], 0
+    for f in _entries(d):
+        if not f.endswith('.dmb'):
+            continue
         m = _SECOND_FILE.match(f)
-        if m and '%s.dmb' % m.group(1) in present:
-            c, n = m.group(1), int(m.group(2))
+        c, n = (m.group(1), int(m.group(2))) if m else (f[:-4], 0)
         if (only is not None and c != only) or _name_problem(c, D.CODE_MAX_CHARS) is not None:
             continue
         by.setdefault(c, []).append((n, os.path.join(d, f)))

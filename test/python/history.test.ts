@@ -4,13 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN1_KIND } from '../../src/format/index.js';
-import { appendBarDay, hisHistoryPath, hisKindByName } from '../../src/his/index.js';
+import { appendBarDay, hisKindByName } from '../../src/his/index.js';
 import { readBarsMarket, readMarket, readRecords, type ReadKindName } from '../../src/read/index.js';
 import { encode } from '../compact/helpers/root.js';
 import { rng } from '../helpers/ticks.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { buildRoot } from '../read/helpers/root.js';
 import { runPython, unittestSummary } from './helpers.js';
+import { hisHistoryPath } from '../../src/layout/index.js';
 
 type Obj = Record<string, unknown>;
 
