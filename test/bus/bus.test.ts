@@ -5,18 +5,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsCluster, natsServerAvailable } from '../../scripts/lib/nats.js';
 import { waitFor } from '../../scripts/lib/wait.js';
-import {
-  Mirror,
-  Publisher,
-  STREAM_DEFAULTS,
-  cursorFilePath,
-  readCursorFile,
-  type MirrorOptions,
-  type PublisherOptions,
-} from '../../src/bus/index.js';
-import { MIN1_KIND, TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
+import { connect, headers } from '@nats-io/transport-node';
+import { StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Mirror, Publisher, STREAM_DEFAULTS, contentHash, cursorFilePath, readCursorFile } from '../../src/bus/index.js';
+import type { MirrorOptions, PublisherOptions } from '../../src/bus/index.js';
+import { MIN1_KIND, Mem, TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
-import { barAt, openPool, rootDifference, silentLog, tickAt, tradeAt } from './helpers.js';
+import { barAt, fileRecords, openPool, rootDifference, rtFiles, silentLog, tickAt, tradeAt } from './helpers.js';
 
 const describeNats = natsServerAvailable() ? describe : describe.skip;
 
@@ -127,4 +122,67 @@ describeNats('bus: publish and mirror (one nats-server)', () => {
       pool.closeAll();
     }
   }, 90_000);
+});
+
+describeNats('bus: hostile input on the bus', () => {
+  let nats: NatsCluster;
+  beforeAll(async () => {
+    nats = await NatsCluster.start(makeTempDir('tickrec-nats-'), 1);
+  }, 60_000);
+  afterAll(async () => {
+    await nats?.stopAll();
+    removeTempDirs();
+  });
+
+  it('refuses and counts a foreign message, a wrong size, a record of another instrument, a forged id, bad bytes; writes none of them', async () => {
+    const dst = makeTempDir();
+    const nc = await connect({ servers: nats.urls });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'H', subjects: ['h.>'], storage: StorageType.Memory });
+    const js = jetstream(nc);
+    const encode = (rec: Record<string, unknown>) => {
+      const m = Mem.alloc(TICK_KIND.recordBytes);
+      TICK_KIND.codec.encode(rec, m, 0);
+      return m.u8;
+    };
+    const hdrs = (date: string, id?: string) => {
+      const h = headers();
+      h.set('Tickrec-Format', '1');
+      h.set('Tickrec-Date', date);
+      if (id !== undefined) h.set('Nats-Msg-Id', id);
+      return h;
+    };
+    const good = encode(tickAt('SHFE', 'rb2505', 20250102, 1));
+    const idOf = (bytes: Uint8Array, date = 20250102) => `tick.SHFE.rb2505.${date}.${contentHash(bytes)}.0`;
+    const other = encode(tickAt('DCE', 'i2505', 20250102, 1));
+    const padded = good.slice();
+    padded[164] = 1; // the reserved bytes after action_time
+    const nextDay = encode(tickAt('SHFE', 'rb2505', 20250103, 1));
+    const sends: [string, Uint8Array, ReturnType<typeof headers> | undefined][] = [
+      ['h.tick.SHFE.rb2505', new TextEncoder().encode('{"price": 1}'), undefined], // foreign: no headers
+      ['h.tick.SHFE.rb2505', good.subarray(0, 500), hdrs('20250102', 'x')], // size
+      ['h.tick.SHFE.rb2505', other, hdrs('20250102', idOf(other))], // instrument
+      ['h.tick.SHFE.rb2505', good, hdrs('20250102', 'tick.SHFE.rb2505.20250102.forged.0')], // foreign: forged id
+      ['h.tick.SHFE.rb2505', padded, hdrs('20250102', idOf(padded))], // encoding
+      ['h.tick.SHFE.rb2505', nextDay, hdrs('20250102', idOf(nextDay))], // date
+      ['h.tick.SHFE', good, hdrs('20250102', 's1')], // subject
+      ['h.tick.SHFE.rb$2505', good, hdrs('20250102', 's2')], // subject (name rule)
+      ['h.tick.SHFE.rb2505', good, hdrs('2025010', 's3')], // foreign: bad date
+      ['h.tick.SHFE.rb2505', good, hdrs('20250102', idOf(good))], // the one good record
+    ];
+    for (const [subject, data, h] of sends) await js.publish(subject, data, h ? { headers: h } : {});
+    await nc.close();
+    const mirror = await Mirror.start({ servers: nats.urls, stream: 'H', prefix: 'h', root: dst, log: silentLog });
+    try {
+      await waitFor(() => mirror.stats().lastSeq === sends.length, 'every message handled', {
+        describe: () => JSON.stringify(mirror.stats()),
+      });
+      expect(mirror.stats().refused).toEqual({ foreign: 3, size: 1, instrument: 1, encoding: 1, date: 1, subject: 2 });
+      expect(mirror.stats().written).toBe(1);
+    } finally {
+      await mirror.stop();
+    }
+    expect(rtFiles(dst)).toEqual([path.join('ticks', 'SHFE', 'rb2505.dmb')]);
+    expect(fileRecords(path.join(dst, 'rt', 'ticks', 'SHFE', 'rb2505.dmb')).bytes.equals(Buffer.from(good))).toBe(true);
+  }, 60_000);
 });
