@@ -140,6 +140,14 @@ export async function ensureStream(nc: NatsConnection, stream: string, prefix: s
       duplicate_window: defaults.duplicateWindowS * 1e9,
     });
   } catch (err) {
+    if (/overlap/i.test((err as Error).message)) {
+      throw new TickrecError(
+        'E_BUS',
+        `stream ${stream}: cannot be created: another stream already takes subjects of ${want}; publish into that stream ` +
+          '(publish.nats.stream) or choose another prefix (publish.nats.prefix).',
+        { cause: err },
+      );
+    }
     throw busError(err, stream, 'create the stream');
   }
 }

@@ -87,6 +87,12 @@ interface FileState {
   run: Uint8Array[];
 }
 
+/** How long one pull request lasts, ms (the client's heartbeat is half of it). */
+const PULL_EXPIRES_MS = 5000;
+
+/** A consume with no message and no heartbeat for this long is ended and made again, ms. */
+const SILENT_MS = 3 * PULL_EXPIRES_MS;
+
 /** Records with the last key kept in memory per file for the duplicate check. */
 const RUN_MAX = 4096;
 
@@ -231,15 +237,20 @@ export class Mirror {
           filter_subjects: filter,
           ...(from > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from } : { deliver_policy: DeliverPolicy.All }),
         });
-        const it = await c.consume({ max_messages: this.o.batch ?? 1024 });
+        // A pull that expires every 5 s with heartbeats (2.5 s): a consumer lost with a NATS
+        // node is noticed within seconds and recreated by the client from the last sequence.
+        const it = await c.consume({ max_messages: this.o.batch ?? 1024, expires: PULL_EXPIRES_MS });
         this.iterators.add(it);
         wait = 250;
+        const watch = this.watch(filter, it);
         try {
           for await (const m of it) {
             if (this.stopped) break;
+            watch.active();
             if (!this.handle(filter, m)) break; // a write failed: read again from the position
           }
         } finally {
+          watch.stop();
           this.iterators.delete(it);
           it.stop();
         }
@@ -249,6 +260,45 @@ export class Mirror {
       }
       if (!this.stopped) await new Promise((r) => setTimeout(r, wait));
     }
+  }
+
+  /**
+   * Ends a consume whose consumer is gone (its NATS node died, the stream was recreated)
+   * or that went silent (no message, no heartbeat for SILENT_MS): the loop then makes a
+   * new ordered consumer from the mirror's own position. The client would try to recreate
+   * it itself, but from its own idea of the sequence, and it was seen to stay silent for
+   * minutes after a node of a cluster was killed.
+   */
+  private watch(filter: string, it: ConsumerMessages): { active(): void; stop(): void } {
+    let last = Date.now();
+    let stopped = false;
+    const end = (why: string) => {
+      if (stopped) return;
+      stopped = true;
+      this.o.log.warn(`mirror ${filter}: ${why}; reading again from sequence ${(this.positions.get(filter) ?? 0) + 1}`);
+      it.stop();
+    };
+    void (async () => {
+      for await (const s of it.status()) {
+        if (s.type === 'heartbeat' || s.type === 'next') last = Date.now();
+        else if (s.type === 'heartbeats_missed' && s.count >= 2) end(`${s.count} heartbeats missed`);
+        else if (s.type === 'consumer_not_found' || s.type === 'consumer_deleted' || s.type === 'stream_not_found')
+          end(s.type.replace(/_/g, ' '));
+      }
+    })().catch(() => undefined);
+    const timer = setInterval(() => {
+      if (Date.now() - last > SILENT_MS) end(`nothing from the server for ${SILENT_MS} ms`);
+    }, 1000);
+    timer.unref();
+    return {
+      active: () => {
+        last = Date.now();
+      },
+      stop: () => {
+        stopped = true;
+        clearInterval(timer);
+      },
+    };
   }
 
   /** Messages the stream no longer holds (aged out while the mirror was away) are a gap: said loudly. */

@@ -461,7 +461,7 @@ export class Publisher {
       } catch (err) {
         // A stream that cannot take our subjects is a configuration error: stop. Anything
         // else (no JetStream leader yet, a cluster starting) is retried.
-        if (/takes .* not /.test((err as Error).message) || this.stopped) throw err;
+        if (/takes .* not |overlap/.test((err as Error).message) || this.stopped) throw err;
         this.o.log.warn(`stream ${this.o.stream}: ${(err as Error).message}; retrying in ${wait} ms`);
         await new Promise((r) => setTimeout(r, wait));
       }
