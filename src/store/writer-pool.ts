@@ -235,9 +235,9 @@ export class WriterPool {
 
   private entry(kind: RecordKind, exchg: string, code: string): Entry {
     let byExchg = this.entries.get(kind);
-    if (!byExchg) this.entries.set(kind, (byExchg = new Map()));
+    if (!byExchg) this.entries.set(kind, (byExchg = new Map<string, Map<string, Entry>>()));
     let byCode = byExchg.get(exchg);
-    if (!byCode) byExchg.set(exchg, (byCode = new Map()));
+    if (!byCode) byExchg.set(exchg, (byCode = new Map<string, Entry>()));
     let e = byCode.get(code);
     if (!e) {
       const p = rtFilePath(this.root, kind, exchg, code); // applies the name rule
