@@ -1,10 +1,12 @@
 // /metrics (Prometheus) and /health of `tickrec publish` and `tickrec mirror`: a small
-// loopback HTTP endpoint like the recorder's, read-only (GET and HEAD), figures read from
+// loopback HTTP endpoint like the recorder's, read-only (GET and HEAD), with the same
+// front door (Host check, connection bound: src/monitor/http-guard.ts), figures read from
 // stats() at scrape time.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { HTTP_BOUNDS_DEFAULT, boundServer, refuseForeignHost } from '../monitor/http-guard.js';
 import type { MirrorStats } from './mirror.js';
 import type { PublisherStats } from './publisher.js';
 
@@ -117,6 +119,7 @@ export function startBusMetricsServer(
 ): Promise<BusMetricsServer> {
   const reg = registry(role, read);
   const server = http.createServer((req, res) => {
+    if (refuseForeignHost(host, req, res)) return; // DNS rebinding (http-guard.ts)
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end('read-only endpoint\n');
       return;
@@ -131,6 +134,7 @@ export function startBusMetricsServer(
       res.writeHead(h.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h) + '\n');
     } else res.writeHead(404, { 'content-type': 'text/plain' }).end(`tickrec ${role}: GET /metrics or /health\n`);
   });
+  boundServer(server, HTTP_BOUNDS_DEFAULT);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
