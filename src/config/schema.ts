@@ -180,8 +180,12 @@ export const ConfigSchema = z.strictObject({
       initial_capacity_trades: z.number().int().min(1).default(5000),
       /** Background fdatasync of every open file at this interval; 0 = only at roll and close. */
       sync_interval_ms: z.number().int().min(0).default(1000),
-      /** Most files mapped at once; the least recently written is closed beyond it. */
-      max_open_files: z.number().int().min(4).default(4096),
+      /**
+       * Most files mapped at once; the least recently written is closed beyond it (and
+       * reopened on its next record). "auto": what the process's open-file limit and
+       * vm.max_map_count allow (src/store/open-limit.ts).
+       */
+      max_open_files: z.union([z.number().int().min(4), z.literal('auto')]).default('auto'),
       /**
        * Set a file aside when the session clock says its trading day is over, even with
        * no further record. Turn off to record a replay whose timestamps are not "now".
