@@ -11,6 +11,9 @@
 //     compact/last.json                               the last compaction's summary (for the monitor)
 //     tickrec.lock                                    the recorder's lock (one writer per root)
 //     compact.lock                                    the compaction's lock (one compaction per root)
+//     bus/publish-<STREAM>.json                       tickrec publish: the durable cursor of every file
+//     bus/publish-<STREAM>.lock                       held while tickrec publish runs (one publisher per stream)
+//     bus/mirror-<STREAM>.json                        tickrec mirror (on a mirror's root): its stream position
 //   Transient names beside them, never taken for data (readers only open *.dmb / *.dsb):
 //     <file>.tmp-<pid>    an rt file being created or rebuilt     <file>.bak   a rebuilt bar file's old content
 //     <file>.tmp          a his file or compact/last.json being written (durable order in src/his/files.ts)
@@ -357,4 +360,34 @@ export function compactLockPath(root: string): string {
 /** <root>/compact/last.json: the last compaction's summary. */
 export function compactSummaryPath(root: string): string {
   return path.join(root, 'compact', 'last.json');
+}
+
+// ---- the bus (src/bus: NATS publish and mirror) ------------------------------------------
+
+const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+function checkStream(stream: string): string {
+  if (!STREAM_NAME.test(stream))
+    throw new TickrecError('E_USAGE', `stream '${stream.slice(0, 80)}': 1-64 letters, digits, '_' or '-'; it names files under bus/.`);
+  return stream;
+}
+
+/** <root>/bus/ */
+export function busDir(root: string): string {
+  return path.join(root, 'bus');
+}
+
+/** <root>/bus/publish-<STREAM>.json: the publisher's durable cursors. */
+export function busCursorPath(root: string, stream: string): string {
+  return path.join(busDir(root), `publish-${checkStream(stream)}.json`);
+}
+
+/** <root>/bus/publish-<STREAM>.lock: one publisher per root and stream. */
+export function busPublishLockPath(root: string, stream: string): string {
+  return path.join(busDir(root), `publish-${checkStream(stream)}.lock`);
+}
+
+/** <root>/bus/mirror-<STREAM>.json: a mirror's stream position. */
+export function busMirrorPositionPath(root: string, stream: string): string {
+  return path.join(busDir(root), `mirror-${checkStream(stream)}.json`);
 }
