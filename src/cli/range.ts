@@ -7,6 +7,9 @@ import { usageError } from './run.js';
 export function parseInstantOption(name: string, text: string | undefined): Instant | undefined {
   if (text === undefined) return undefined;
   const t = parseInstant(text);
+  if (!t && /^\s*(\d{8}|\d{4}-\d{2}-\d{2})([ T]|\s*$)/.test(text)) {
+    throw usageError(`${name} '${text}': no such calendar date or time of day; give a day that exists (YYYYMMDD) and a time up to 23:59:59.999.`);
+  }
   if (!t) {
     throw usageError(`${name} '${text}': use YYYYMMDD, 'YYYYMMDD HH:MM[:SS[.mmm]]', YYYY-MM-DDTHH:MM[:SS[.mmm]] or HH:MM[:SS[.mmm]].`);
   }

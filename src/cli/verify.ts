@@ -7,7 +7,7 @@ import { loadSessionBook } from '../calendar/index.js';
 import { verifyRoot } from '../compact/index.js';
 import { TickrecError } from '../errors.js';
 import { BUNDLED_CONFIG_DIR, loadConfig } from '../config/index.js';
-import { parseDate, resolveRoot, type RootOptions } from './compact.js';
+import { parseDateOption, resolveRoot, type RootOptions } from './compact.js';
 import { EXIT_OK, EXIT_PROBLEMS, action } from './run.js';
 
 export function registerVerify(program: Command): void {
@@ -27,7 +27,7 @@ export function registerVerify(program: Command): void {
         const root = resolveRoot(opts);
         const sessionsFile =
           opts.sessions ?? (opts.config ? loadConfig(opts.config).sessions : undefined) ?? path.join(BUNDLED_CONFIG_DIR, 'sessions.json');
-        const date = parseDate(opts.date);
+        const date = parseDateOption('--date', opts.date);
         const report = verifyRoot({
           root,
           ...(date !== undefined ? { date } : {}),
