@@ -47,7 +47,10 @@ export interface RecorderOptions {
 }
 
 export interface RecorderStats {
+  /** Start, on the recorder's clock (simulated under --clock-start). */
   startedMs: number;
+  /** Seconds since start by the process's monotonic clock (real time, also under a simulated clock). */
+  uptimeSeconds: number;
   ticksReceived: number;
   tradesReceived: number;
   ticksWritten: number;
@@ -107,6 +110,7 @@ export class Recorder {
   private readonly feeds: FeedAdapter[];
   private subs: Subscription[];
   private readonly lag = new LatencyHistogram();
+  private readonly startedMonotonicMs = performance.now();
   private readonly exClock = new ExchangeClock();
   private readonly instruments = new InstrumentTable();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -273,6 +277,11 @@ export class Recorder {
     this.log.info(this.summary(), 'recorder stopped; every file synced and closed');
   }
 
+  /** The publish-lag histogram since start: cumulative counts at power-of-two µs edges, sum and count (for /metrics). */
+  lagHistogram(): { buckets: { leUs: number; count: number }[]; sumUs: number; count: number } {
+    return { buckets: this.lag.cumulativeAtPowersOfTwo(), sumUs: this.lag.sumUs, count: this.lag.count };
+  }
+
   stats(): RecorderStats {
     const rejected: Record<string, number> = {};
     for (const [k, v] of this.rejects.counts) rejected[k] = v;
@@ -280,6 +289,7 @@ export class Recorder {
     for (const _ of this.pool.live()) live++;
     return {
       startedMs: this.startedMs,
+      uptimeSeconds: (performance.now() - this.startedMonotonicMs) / 1000,
       ...this.counters,
       rejected,
       volumeRegressions: this.normalizer.volumeRegressions,
