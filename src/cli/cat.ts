@@ -5,6 +5,7 @@ import { formatDate, kindByName, type Rec } from '../format/index.js';
 import { READ_KIND_NAMES, readKind, resolveInstant, scanRecords } from '../read/index.js';
 import { RtReader } from '../store/index.js';
 import { resolveRoot } from './compact.js';
+import { checkKnownInstrument } from './known.js';
 import { RecordPrinter, parseFormat, type OutputFormat } from './output.js';
 import { indexRange, parseInstantOption } from './range.js';
 import { action, usageError } from './run.js';
@@ -43,6 +44,7 @@ function catInstrument(file: string | undefined, opts: CatOptions, format: Outpu
   const kind = readKind(opts.kind ?? 'tick');
   if (opts.from !== undefined) resolveInstant('--from', opts.from);
   if (opts.to !== undefined) resolveInstant('--to', opts.to);
+  checkKnownInstrument(root, kind, opts.exchange, opts.code);
   const write = (l: string) => process.stdout.write(l + '\n');
   const print =
     kind.name === 'day' && format === 'table'

@@ -123,8 +123,8 @@ export function registerCompact(program: Command): void {
     .action(
       action((opts: RootOptions & { date?: string; codec: string; dryRun?: boolean }) => {
         if (opts.codec !== 'lz4' && opts.codec !== 'zstd') throw usageError(`--codec ${opts.codec}: use lz4 or zstd.`);
+        const date = parseDateOption('--date', opts.date); // the options first, then the root on disk
         const root = resolveRoot(opts);
-        const date = parseDateOption('--date', opts.date);
         const tty = process.stderr.isTTY === true && !opts.dryRun;
         const bar = tty
           ? new cliProgress.SingleBar(

@@ -12,6 +12,7 @@ import {
   type ExportFormat,
 } from '../read/index.js';
 import { resolveRoot, type RootOptions } from './compact.js';
+import { checkKnownInstrument } from './known.js';
 import { EXIT_OK, action, usageError } from './run.js';
 
 export interface ExportCliOptions extends RootOptions {
@@ -56,6 +57,7 @@ export function registerExport(program: Command): void {
         const rowGroup = Number(opts.rowGroup);
         if (!Number.isInteger(rowGroup) || rowGroup < 1) throw usageError(`--row-group ${opts.rowGroup}: a whole number of rows >= 1.`);
         const root = resolveRoot(opts);
+        checkKnownInstrument(root, kind, opts.exchange, opts.code);
         const from = opts.from === undefined ? undefined : resolveInstant('--from', opts.from);
         const to = opts.to === undefined ? undefined : resolveInstant('--to', opts.to);
         const tty = process.stderr.isTTY === true;

@@ -24,10 +24,10 @@ export function registerVerify(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(
       action((opts: RootOptions & { date?: string; deep?: boolean; sessions?: string; json?: boolean }) => {
+        const date = parseDateOption('--date', opts.date); // the options first, then the root on disk
         const root = resolveRoot(opts);
         const sessionsFile =
           opts.sessions ?? (opts.config ? loadConfig(opts.config).sessions : undefined) ?? path.join(BUNDLED_CONFIG_DIR, 'sessions.json');
-        const date = parseDateOption('--date', opts.date);
         const report = verifyRoot({
           root,
           ...(date !== undefined ? { date } : {}),
@@ -37,7 +37,9 @@ export function registerVerify(program: Command): void {
         if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
         else {
           const lines = [
-            `verified ${report.files} historical files (${report.records} records)${opts.deep ? ', every record decoded' : ''} under ${root}`,
+            `verified ${report.historical} historical files, ${report.finished} finished real-time files not yet compacted and ` +
+              `${report.live} live real-time files (${report.records} records${date !== undefined ? ` of trading date ${date}` : ''})` +
+              `${opts.deep ? ', every record decoded' : ''} under ${root}`,
             report.problems.length === 0 ? 'problems   none' : `problems   ${report.problems.length}`,
             ...report.problems.map((p) => `  ${p.file}: ${p.problem}`),
           ];

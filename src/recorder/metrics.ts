@@ -159,22 +159,20 @@ function buildRegistry(rec: Recorder): Registry {
   counter('tickrec_bar_write_errors_total', 'bars that could not be written', (s) => s.bars?.writeErrors ?? 0);
   new Gauge({
     name: 'tickrec_compaction_last_finished_timestamp_seconds',
-    help: 'when the last end-of-day compaction finished, epoch seconds (from <root>/compact/last.json; absent before the first)',
+    help: 'when the last end-of-day compaction finished, epoch seconds (from <root>/compact/last.json; 0 before the first)',
     registers: [reg],
     async collect() {
-      this.reset();
       const c = await readCompactionSummary(rec.root);
-      if (c.finishedAt !== null) this.set(Date.parse(c.finishedAt) / 1000);
+      this.set(c.finishedAt !== null ? Date.parse(c.finishedAt) / 1000 : 0);
     },
   });
   new Gauge({
     name: 'tickrec_compaction_last_success',
-    help: 'whether the last end-of-day compaction compacted every instrument-day (1) or left failures (0); absent before the first',
+    help: 'whether the last end-of-day compaction compacted every instrument-day (1) or left failures (0); 1 before the first',
     registers: [reg],
     async collect() {
-      this.reset();
       const c = await readCompactionSummary(rec.root);
-      if (c.ok !== null) this.set(c.ok ? 1 : 0);
+      this.set(c.ok === false ? 0 : 1);
     },
   });
   const gauge = (name: string, help: string, pick: (s: RecorderStats) => number) =>
