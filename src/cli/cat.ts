@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import { formatDate, kindByName, type Rec } from '../format/index.js';
-import { READ_KIND_NAMES, readKind, resolveInstant, scanRecords } from '../read/index.js';
+import { READ_KIND_NAMES, keyRange, readKind, scanRecords } from '../read/index.js';
 import { RtReader } from '../store/index.js';
 import { resolveRoot } from './compact.js';
 import { checkKnownInstrument } from './known.js';
@@ -42,8 +42,7 @@ function catInstrument(file: string | undefined, opts: CatOptions, format: Outpu
   if (opts.exchange === undefined || opts.code === undefined)
     throw usageError('with --root, say which instrument: --exchange <EXCHG> --code <CODE> (and --kind, default tick).');
   const kind = readKind(opts.kind ?? 'tick');
-  if (opts.from !== undefined) resolveInstant('--from', opts.from);
-  if (opts.to !== undefined) resolveInstant('--to', opts.to);
+  keyRange(kind, opts.from, opts.to, ['--from', '--to']); // refuses what is not an instant, and from after to
   checkKnownInstrument(root, kind, opts.exchange, opts.code);
   const write = (l: string) => process.stdout.write(l + '\n');
   const print =

@@ -8,7 +8,7 @@ import {
   describeInstant,
   exportRecords,
   readKind,
-  resolveInstant,
+  keyRange,
   type ExportFormat,
 } from '../read/index.js';
 import { resolveRoot, type RootOptions } from './compact.js';
@@ -58,8 +58,7 @@ export function registerExport(program: Command): void {
         if (!Number.isInteger(rowGroup) || rowGroup < 1) throw usageError(`--row-group ${opts.rowGroup}: a whole number of rows >= 1.`);
         const root = resolveRoot(opts);
         checkKnownInstrument(root, kind, opts.exchange, opts.code);
-        const from = opts.from === undefined ? undefined : resolveInstant('--from', opts.from);
-        const to = opts.to === undefined ? undefined : resolveInstant('--to', opts.to);
+        const { from, to } = keyRange(kind, opts.from, opts.to, ['--from', '--to']); // refuses what is not an instant, and from after to
         const tty = process.stderr.isTTY === true;
         let lastShown = 0;
         const s = exportRecords({

@@ -20,7 +20,9 @@ export function checkKnownInstrument(root: string, kind: ReadKind, exchange: str
   if (exchange === undefined) return;
   const exchanges = listExchanges(root, kind);
   if (!exchanges.includes(exchange)) {
-    throw usageError(`--exchange ${exchange}: no ${kind.name} files of that exchange under ${root}; exchanges with ${kind.name} files: ${some(exchanges)}.`);
+    throw usageError(
+      `--exchange ${exchange}: no ${kind.name} files of that exchange under ${root}; exchanges with ${kind.name} files: ${some(exchanges)}.`,
+    );
   }
   if (code === undefined) return;
   const codes = listingCodes(listKind(root, kind, exchange, undefined));

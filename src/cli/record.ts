@@ -41,8 +41,7 @@ function makeClock(o: RecordOptions, config: Config): () => number {
   const sim = config.simulator;
   if (o.clockStart === undefined && sim?.start !== undefined) {
     const book = loadSessionBook(config.sessions!);
-    const start =
-      sim.start === 'open' ? openStartMs(Date.now(), (ymd) => book.holidays.has(ymd)) : parseStart(sim.start);
+    const start = sim.start === 'open' ? openStartMs(Date.now(), (ymd) => book.holidays.has(ymd)) : parseStart(sim.start);
     if (start === undefined)
       throw new TickrecError('E_CONFIG', `simulator.start '${sim.start}': use "open" or "YYYYMMDD HH:MM[:SS]" (Asia/Shanghai time).`);
     const t0 = performance.now();
@@ -123,7 +122,7 @@ async function run(o: RecordOptions): Promise<void> {
   process.on('uncaughtException', (err) => {
     log.fatal({ err }, `fatal: ${err.message}`);
     try {
-      rec?.stop().finally(() => process.exit(1));
+      void rec?.stop().finally(() => process.exit(1));
     } catch {
       process.exit(1);
     }

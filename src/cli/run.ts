@@ -32,7 +32,8 @@ export function reportError(err: unknown): number {
     return err.code === 'E_LOCKED' ? EXIT_LOCKED : EXIT_ERROR;
   }
   const e = err as Error;
-  const detail = process.env.TICKREC_DEBUG === '1' ? (e?.stack ?? String(err)) : `${e?.message ?? String(err)} (TICKREC_DEBUG=1 prints the stack)`;
+  const detail =
+    process.env.TICKREC_DEBUG === '1' ? (e?.stack ?? String(err)) : `${e?.message ?? String(err)} (TICKREC_DEBUG=1 prints the stack)`;
   process.stderr.write(`tickrec: internal error: ${detail}\nPlease report this with the command you ran.\n`);
   return EXIT_ERROR;
 }

@@ -89,7 +89,8 @@ export function registerStatus(program: Command): void {
           const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(5000) });
           body = await res.text();
         } catch (err) {
-          const cause = (err as { cause?: { code?: string } }).cause?.code;
+          const c = (err as { cause?: { code?: string; message?: string } }).cause;
+          const cause = c?.code ?? c?.message;
           throw new TickrecError(
             'E_IO',
             `${base}/health: no answer (${cause ?? (err as Error).message}); is the recorder running with metrics enabled on that address? ` +

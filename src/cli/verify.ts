@@ -1,11 +1,9 @@
 // tickrec verify: checks every historical file (and the gaps of the calendar); names each file and problem; exits 1 when anything is wrong.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadSessionBook } from '../calendar/index.js';
 import { verifyRoot } from '../compact/index.js';
-import { TickrecError } from '../errors.js';
 import { BUNDLED_CONFIG_DIR, loadConfig } from '../config/index.js';
 import { parseDateOption, resolveRoot, type RootOptions } from './compact.js';
 import { EXIT_OK, EXIT_PROBLEMS, action } from './run.js';

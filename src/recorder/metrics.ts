@@ -155,7 +155,11 @@ function buildRegistry(rec: Recorder): Registry {
   });
   counter('tickrec_bar_events_total', 'closed-bar events published to rt/closed', (s) => s.bars?.events ?? 0);
   counter('tickrec_bar_ticks_late_total', 'ticks that came after their bar had closed (not in any bar)', (s) => s.bars?.late ?? 0);
-  counter('tickrec_bar_ticks_outside_session_total', 'ticks outside every session of their instrument (not in any bar)', (s) => s.bars?.outside ?? 0);
+  counter(
+    'tickrec_bar_ticks_outside_session_total',
+    'ticks outside every session of their instrument (not in any bar)',
+    (s) => s.bars?.outside ?? 0,
+  );
   counter('tickrec_bar_write_errors_total', 'bars that could not be written', (s) => s.bars?.writeErrors ?? 0);
   new Gauge({
     name: 'tickrec_compaction_last_finished_timestamp_seconds',
