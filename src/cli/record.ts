@@ -135,7 +135,10 @@ async function run(o: RecordOptions): Promise<void> {
     if (config.simulator) sim = await startBuiltInSimulator(config, log, now);
     rec.startFeeds();
     if (config.metrics.enabled) {
-      metrics = await startMetricsServer(rec, config.metrics.host, config.metrics.port, now);
+      metrics = await startMetricsServer(rec, config.metrics.host, config.metrics.port, now, {
+        maxConnections: config.metrics.max_connections,
+        idleTimeoutMs: config.metrics.idle_timeout_ms,
+      });
       log.info(`metrics and health on ${metrics.url}/metrics and ${metrics.url}/health`);
     }
     if (config.status_line ?? process.stdout.isTTY === true) stopStatus = startStatusLine(rec);

@@ -5,6 +5,7 @@
 // 3 the data root is locked by another live recorder.
 
 import { TickrecError, errnoOf, ioError } from '../errors.js';
+import { printErr } from './terminal.js';
 
 export const EXIT_OK = 0;
 export const EXIT_PROBLEMS = 1;
@@ -28,13 +29,13 @@ export function reportError(err: unknown): number {
     err = ioError(err, sys.path ?? '(a file)', sys.syscall ?? 'an operation');
   }
   if (err instanceof TickrecError) {
-    process.stderr.write(`tickrec: ${err.code}: ${err.message}\n`);
+    printErr(`tickrec: ${err.code}: ${err.message}`);
     return err.code === 'E_LOCKED' ? EXIT_LOCKED : EXIT_ERROR;
   }
   const e = err as Error;
   const detail =
     process.env.TICKREC_DEBUG === '1' ? (e?.stack ?? String(err)) : `${e?.message ?? String(err)} (TICKREC_DEBUG=1 prints the stack)`;
-  process.stderr.write(`tickrec: internal error: ${detail}\nPlease report this with the command you ran.\n`);
+  printErr(...`tickrec: internal error: ${detail}`.split('\n'), 'Please report this with the command you ran.');
   return EXIT_ERROR;
 }
 

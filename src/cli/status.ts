@@ -6,6 +6,7 @@ import { loadConfig } from '../config/index.js';
 import type { Health } from '../recorder/metrics.js';
 import { formatCount } from '../recorder/status-line.js';
 import { EXIT_OK, EXIT_PROBLEMS, action, usageError } from './run.js';
+import { printOut } from './terminal.js';
 
 /**
  * The recorder's base address from --url: http(s)://HOST:PORT, also accepted with the path
@@ -42,7 +43,8 @@ export function formatUptime(seconds: number): string {
   return d > 0 ? `${d} d ${hms}` : hms;
 }
 
-export function formatHealth(h: Health, nowMs: number): string {
+/** The lines of `tickrec status` (not yet neutralised: printOut does it, per line). */
+export function formatHealth(h: Health, nowMs: number): string[] {
   const s = h.stats;
   const lines = [
     `status     ${h.status}${h.problems.length ? ` (${h.problems.length} problems)` : ''}`,
@@ -66,7 +68,7 @@ export function formatHealth(h: Health, nowMs: number): string {
     ),
     ...h.problems.map((p) => `problem    ${p}`),
   ];
-  return lines.join('\n');
+  return lines;
 }
 
 export function registerStatus(program: Command): void {
@@ -109,7 +111,7 @@ export function registerStatus(program: Command): void {
             `${base}/health: answered, but not with a tickrec recorder's health JSON; is this the recorder's metrics address (metrics.host, metrics.port)?`,
           );
         }
-        process.stdout.write((o.json ? JSON.stringify(h, null, 2) : formatHealth(h, Date.now())) + '\n');
+        printOut(...(o.json ? JSON.stringify(h, null, 2).split('\n') : formatHealth(h, Date.now())));
         return h.status === 'ok' ? EXIT_OK : EXIT_PROBLEMS;
       }),
     );

@@ -8,6 +8,7 @@ import { follow } from '../store/index.js';
 import { RtReader } from '../store/index.js';
 import { RecordPrinter, parseFormat } from './output.js';
 import { action, usageError } from './run.js';
+import { printErr } from './terminal.js';
 
 export function registerTail(program: Command): void {
   program
@@ -34,8 +35,8 @@ export function registerTail(program: Command): void {
         } catch (err) {
           if (errnoOf(err) !== 'ENOENT') throw err;
           exists = false;
-          process.stderr.write(
-            `tickrec tail: ${file} does not exist yet; waiting for it (the recorder creates it with the instrument's first record of the trading day). Ctrl-C stops.\n`,
+          printErr(
+            `tickrec tail: ${file} does not exist yet; waiting for it (the recorder creates it with the instrument's first record of the trading day). Ctrl-C stops.`,
           );
         }
         let from: number | 'start' = 'start';
@@ -60,7 +61,7 @@ export function registerTail(program: Command): void {
           (rec, _i, reader) => {
             if (!announced) {
               announced = true;
-              process.stderr.write(`tickrec tail: ${file} appeared; following it\n`);
+              printErr(`tickrec tail: ${file} appeared; following it`);
             }
             printer ??= new RecordPrinter(reader.kind, format);
             printer.print(rec.toObject());
@@ -70,8 +71,7 @@ export function registerTail(program: Command): void {
             mode: opts.mode,
             intervalMs,
             signal: ac.signal,
-            onFileEnd: (info) =>
-              process.stderr.write(`tickrec tail: ${info.path}: day ${info.date} finished after ${info.length} records\n`),
+            onFileEnd: (info) => printErr(`tickrec tail: ${info.path}: day ${info.date} finished after ${info.length} records`),
           },
         );
         await f.done;

@@ -7,6 +7,7 @@ import { verifyRoot } from '../compact/index.js';
 import { BUNDLED_CONFIG_DIR, loadConfig } from '../config/index.js';
 import { parseDateOption, resolveRoot, type RootOptions } from './compact.js';
 import { EXIT_OK, EXIT_PROBLEMS, action } from './run.js';
+import { printOut } from './terminal.js';
 
 export function registerVerify(program: Command): void {
   program
@@ -32,7 +33,7 @@ export function registerVerify(program: Command): void {
           deep: !!opts.deep,
           sessions: loadSessionBook(sessionsFile),
         });
-        if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+        if (opts.json) printOut(...JSON.stringify(report, null, 2).split('\n'));
         else {
           const lines = [
             `verified ${report.historical} historical files, ${report.finished} finished real-time files not yet compacted and ` +
@@ -41,7 +42,7 @@ export function registerVerify(program: Command): void {
             report.problems.length === 0 ? 'problems   none' : `problems   ${report.problems.length}`,
             ...report.problems.map((p) => `  ${p.file}: ${p.problem}`),
           ];
-          process.stdout.write(lines.join('\n') + '\n');
+          printOut(...lines);
         }
         return report.problems.length === 0 ? EXIT_OK : EXIT_PROBLEMS;
       }),

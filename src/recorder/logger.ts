@@ -1,4 +1,5 @@
-// pino logger: JSON lines for machines, readable lines (pino-pretty) on a terminal.
+// pino logger: JSON lines for machines, readable lines (pino-pretty) on a terminal,
+// with the message neutralised (src/printable.ts).
 // Secrets never reach logs: feed URLs are redacted by the feeds, and the config keys
 // that can hold secrets are censored here as a second line of defence.
 
@@ -6,6 +7,7 @@ import fs from 'node:fs';
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { printable } from '../printable.js';
 
 /**
  * A live line drawn on the terminal (the status line): the logger erases it before each
@@ -69,6 +71,9 @@ export function createLogger(opts: LogOptions): Logger {
         colorize: process.stderr.isTTY === true,
         translateTime: 'SYS:HH:MM:ss.l',
         ignore: 'pid,hostname',
+        // A message can carry outside text (a feed's close reason): neutralised, as every
+        // printer does (src/printable.ts). The other fields are printed as JSON (escaped).
+        messageFormat: (log, key) => printable(typeof log[key] === 'string' ? log[key] : JSON.stringify(log[key] ?? '')),
       }),
     );
   }
