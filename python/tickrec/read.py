@@ -636,6 +636,9 @@ def read_market(root, exchange, kind, start=None, end=None, codes=None, fields=N
     code_list = sorted(set(only)) if only is not None else listing.codes()
     specs = _column_specs(k.dtype, fields)
     W = k.record_bytes // 8
+    # Words a bar-history run must decode: those of the fields asked for, and date, time (the key).
+    size = {'f64': 8, 'u64': 8, 'i64': 8, 'u32': 4, 'u16': 2}
+    needed = sorted({0, 1} | {j for _, t, off, count in specs for j in range(off // 8, (off + size[t] * count - 1) // 8 + 1)}) if k.is_bar else None
     buf = np.empty((W, 0), np.uint64)
     n = 0
     instruments = []
@@ -660,7 +663,7 @@ def read_market(root, exchange, kind, start=None, end=None, codes=None, fields=N
                 # A run of days only the bar history holds: decoded straight into the result's rows, then cut to the range.
                 _, history, d0, d1 = part
                 rows = history.row_count(d0, d1)
-                dst = history.words(d0, d1, check_raw, out=reserve(rows))
+                dst = history.words(d0, d1, check_raw, out=reserve(rows), cols=needed)
                 a, b = 0, rows
                 if rows and (rng.lo is not None or rng.hi is not None):
                     keys = k.word_keys(dst)
