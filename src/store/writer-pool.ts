@@ -125,9 +125,30 @@ export class WriterPool {
    * record never reopens a finished day.
    */
   append(kind: RecordKind, exchg: string, code: string, date: number, rec: object): boolean {
+    const w = this.writerFor(kind, exchg, code, date);
+    if (!w) return false;
+    w.append(rec);
+    return true;
+  }
+
+  /**
+   * Appends records already encoded (`bytes`: whole records of the kind, as in a file),
+   * with the same rules as append(): rolls an older live file first; returns false,
+   * writing nothing, when that day is already finished. For copies of another root's
+   * records (the bus mirror): the bytes go to the file unchanged.
+   */
+  appendRaw(kind: RecordKind, exchg: string, code: string, date: number, bytes: Uint8Array): boolean {
+    const w = this.writerFor(kind, exchg, code, date);
+    if (!w) return false;
+    w.appendRaw(bytes);
+    return true;
+  }
+
+  /** The writer a record of trading date `date` goes to (the rules of append()), or undefined for a finished day. */
+  private writerFor(kind: RecordKind, exchg: string, code: string, date: number): RtWriter | undefined {
     const e = this.entry(kind, exchg, code);
     if (e.date !== 0 && e.date < date) this.roll(e);
-    if (e.date === 0 && this.dayFinished(e, date)) return false;
+    if (e.date === 0 && this.dayFinished(e, date)) return undefined;
     if (e.date > date) {
       throw new TickrecError(
         'E_FIELD',
@@ -135,7 +156,27 @@ export class WriterPool {
         { file: e.path },
       );
     }
-    this.writerOf(e, date).append(rec);
+    return this.writerOf(e, date);
+  }
+
+  /** Trading date of the live file of an instrument, 0 when there is none. */
+  liveDate(kind: RecordKind, exchg: string, code: string): number {
+    return this.entry(kind, exchg, code).date;
+  }
+
+  /** The live file's path of an instrument (whether or not it exists). */
+  livePath(kind: RecordKind, exchg: string, code: string): string {
+    return this.entry(kind, exchg, code).path;
+  }
+
+  /**
+   * Sets aside the live file of an instrument if it holds trading date `date` (its day
+   * is over by an outside word: the bus's end-of-day marker). Returns whether it rolled.
+   */
+  finish(kind: RecordKind, exchg: string, code: string, date: number): boolean {
+    const e = this.entry(kind, exchg, code);
+    if (e.date === 0 || e.date !== date) return false;
+    this.roll(e);
     return true;
   }
 
