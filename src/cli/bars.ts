@@ -15,8 +15,9 @@ import {
 import { loadSessionBook } from '../calendar/index.js';
 import { BUNDLED_CONFIG_DIR } from '../config/load.js';
 import { TickrecError } from '../errors.js';
-import { TICK_KIND, kindByName } from '../format/index.js';
-import { groupFinished, isExchangeName, parseDateFolder, rtDayDir, rtKindDir } from '../layout/index.js';
+import { TICK_KIND, kindByName, looksLikeDate } from '../format/index.js';
+import { groupFinished, isExchangeName, rtDayDir, rtKindDir } from '../layout/index.js';
+import { parseDateOption, resolveRoot } from './compact.js';
 import { liveRootHolder } from '../store/index.js';
 import { EXIT_OK, EXIT_PROBLEMS, action, usageError } from './run.js';
 import { printOut } from './terminal.js';
@@ -83,13 +84,16 @@ export function registerBars(program: Command): void {
         const sessions = loadSessionBook(opts.sessions);
         const target = opts.rebuild;
         let files: string[];
-        const day = fs.existsSync(target) ? undefined : parseDateFolder(target);
-        const isDay = day !== undefined;
+        const isDay = looksLikeDate(target) && !fs.existsSync(target);
         if (isDay) {
+          const day = parseDateOption('--rebuild', target)!;
           if (!opts.root) throw usageError(`--rebuild ${target}: a trading day needs --root <data root>.`);
-          files = finishedTickFiles(opts.root, day);
+          files = finishedTickFiles(resolveRoot({ root: opts.root }), day);
           if (files.length === 0)
-            throw usageError(`no finished tick file of ${target} under ${path.join(rtKindDir(opts.root, TICK_KIND), '<EXCHG>', target)}.`);
+            throw usageError(
+              `no finished tick file of ${day} under ${path.join(rtKindDir(opts.root, TICK_KIND), '<EXCHG>', String(day))}; ` +
+                'a day is finished once the recorder has set it aside (tickrec verify lists the finished days).',
+            );
         } else {
           if (!fs.existsSync(target)) throw usageError(`--rebuild ${target}: no such file, and not a trading day YYYYMMDD.`);
           if (!opts.out && !tickFilePlace(target)) {

@@ -49,7 +49,14 @@ export interface VerifyProblem {
 }
 
 export interface VerifyReport {
+  /** Every file checked: historical + finished + live. */
   files: number;
+  /** Files under his/ (compacted days and bar histories). */
+  historical: number;
+  /** Real-time files of finished days not yet compacted (rt/<kind>/<EXCHG>/<YYYYMMDD>/). */
+  finished: number;
+  /** Live real-time files (rt/<kind>/<EXCHG>/<CODE>.dmb, rt/closed/). */
+  live: number;
   records: number;
   problems: VerifyProblem[];
 }
@@ -205,7 +212,7 @@ function verifyHistory(
         }
       }
     }
-    return h.recordCount;
+    return onlyDate === undefined ? h.recordCount : days.reduce((n, d) => n + (d.date === onlyDate ? d.count : 0), 0);
   } finally {
     h.close();
   }
@@ -253,6 +260,7 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
     }
   }
   let records = 0;
+  const historical = jobs.length;
   jobs.forEach((job, i) => {
     try {
       records += job();
@@ -261,14 +269,22 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
     }
     opts.onProgress?.(i + 1, jobs.length, names[i]!);
   });
-  // Real-time files too: live ones and finished days not yet compacted.
-  for (const fp of rtFiles(opts.root)) {
-    names.push(fp);
+  // Real-time files too: live ones and finished days not yet compacted (with --date:
+  // a finished day by its folder, a live file by the trading date in its header).
+  let finished = 0;
+  let live = 0;
+  for (const { file: fp, date } of rtFiles(opts.root)) {
     try {
-      records += verifyRtFile(fp, !!opts.deep, problems);
+      const r = verifyRtFile(fp, !!opts.deep, problems, date === undefined ? opts.date : undefined);
+      if (opts.date !== undefined && (date ?? r.date) !== opts.date) continue;
+      records += r.records;
     } catch (err) {
+      if (opts.date !== undefined && date !== undefined && date !== opts.date) continue;
       problems.push({ file: fp, problem: describe(err) });
     }
+    names.push(fp);
+    if (date === undefined) live++;
+    else finished++;
   }
   const scan = scanRoot(opts.root, opts.date);
   for (const w of scan.work) {
@@ -276,25 +292,32 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
     note(present, w.his, w.exchg, w.code, w.date);
   }
   gaps(present, opts, problems);
-  return { files: names.length, records, problems };
+  return { files: names.length, historical, finished, live, records, problems };
 }
 
 /**
- * Every real-time file under rt/: live files and dated folders of finished days, of
- * every kind folder and of rt/closed (any name ending in .dmb at those places, so a file
- * tickrec did not name is verified too rather than skipped).
+ * Every real-time file under rt/: live files (date undefined) and those in dated folders
+ * of finished days, of every kind folder and of rt/closed (any name ending in .dmb at
+ * those places, so a file tickrec did not name is verified too rather than skipped).
  */
-function rtFiles(root: string): string[] {
-  const out: string[] = [];
-  for (const dir of rtFileFolders(root, list)) for (const e of list(dir)) if (e.endsWith(RT_EXT)) out.push(path.join(dir, e));
-  return out.sort();
+function rtFiles(root: string): { file: string; date: number | undefined }[] {
+  const out: { file: string; date: number | undefined }[] = [];
+  for (const { dir, date } of rtFileFolders(root, list))
+    for (const e of list(dir)) if (e.endsWith(RT_EXT)) out.push({ file: path.join(dir, e), date });
+  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 
-/** Header, lengths and (deep) time order of one real-time file; returns its records. */
-function verifyRtFile(file: string, deep: boolean, problems: VerifyProblem[]): number {
+/** Header, lengths and (deep) time order of one real-time file; its records and trading date. Skips the checks of a live file of another date than `onlyDate`. */
+function verifyRtFile(
+  file: string,
+  deep: boolean,
+  problems: VerifyProblem[],
+  onlyDate: number | undefined,
+): { records: number; date: number } {
   const r = RtReader.open(file); // throws, naming the damage, for a file nobody should trust
   try {
     const n = r.length;
+    if (onlyDate !== undefined && r.date !== onlyDate) return { records: n, date: r.date };
     if (deep) {
       let prev = -Infinity;
       for (let i = 0; i < n; i++) {
@@ -306,7 +329,7 @@ function verifyRtFile(file: string, deep: boolean, problems: VerifyProblem[]): n
         prev = k;
       }
     }
-    return n;
+    return { records: n, date: r.date };
   } finally {
     r.close();
   }

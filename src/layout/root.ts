@@ -246,15 +246,19 @@ export function rtPlacePath(place: RtPlace, kind: KindFolder, root = place.root)
 }
 
 /**
- * Every folder under rt/ that holds real-time files: the exchange folders of each kind
+ * Every folder under rt/ that holds real-time files, with the trading date of a dated
+ * folder (undefined for a folder of live files): the exchange folders of each kind
  * folder and their dated folders, rt/closed and its dated folders. `list` reads a folder
  * (the caller's readdir, with the caller's policy for errors); nothing else is opened.
  */
-export function rtFileFolders(root: string, list: (dir: string) => readonly string[]): string[] {
-  const out: string[] = [];
+export function rtFileFolders(root: string, list: (dir: string) => readonly string[]): { dir: string; date: number | undefined }[] {
+  const out: { dir: string; date: number | undefined }[] = [];
   const withDays = (dir: string) => {
-    out.push(dir);
-    for (const e of list(dir)) if (parseDateFolder(e) !== undefined) out.push(path.join(dir, e));
+    out.push({ dir, date: undefined });
+    for (const e of list(dir)) {
+      const date = parseDateFolder(e);
+      if (date !== undefined) out.push({ dir: path.join(dir, e), date });
+    }
   };
   const rt = rtDir(root);
   for (const folder of list(rt)) {

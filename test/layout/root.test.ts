@@ -136,8 +136,11 @@ describe('layout: build and parse are inverses', () => {
       '/r/rt/ticks/SHFE': ['rb2505.dmb', '20250106'],
       '/r/rt/closed': ['SD0930.dmb', '20250106'],
     };
-    expect(rtFileFolders('/r', (d) => tree[d] ?? []).sort()).toEqual(
-      ['/r/rt/closed', '/r/rt/closed/20250106', '/r/rt/ticks/SHFE', '/r/rt/ticks/SHFE/20250106'].sort(),
-    );
+    expect(rtFileFolders('/r', (d) => tree[d] ?? []).sort((a, b) => a.dir.localeCompare(b.dir))).toEqual([
+      { dir: '/r/rt/closed', date: undefined },
+      { dir: '/r/rt/closed/20250106', date: 20250106 },
+      { dir: '/r/rt/ticks/SHFE', date: undefined },
+      { dir: '/r/rt/ticks/SHFE/20250106', date: 20250106 },
+    ]);
   });
 });
