@@ -128,6 +128,14 @@ export const ConfigSchema = z.strictObject({
       roll_grace_ms: z.number().int().min(0).max(3_600_000).default(60_000),
     })
     .prefault({}),
+  /** Normalization rule N10 (docs/protocol.md): ticks outside their instrument's trading time are not stored. */
+  session_filter: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Sections and auctions are widened by this much on both sides; also the clock tolerance of N10 (c). */
+      grace_ms: z.number().int().min(0).max(3_600_000).default(60_000),
+    })
+    .prefault({}),
   /** Bars from ticks (docs/bars.md). */
   bars: z
     .strictObject({

@@ -157,6 +157,10 @@ export class Recorder {
       this.normalizer = new Normalizer({
         sessions: this.sessions,
         recover: (kind, exchg, code) => this.recover(kind, exchg, code),
+        sessionFilter: config.session_filter.enabled,
+        sessionGraceMs: config.session_filter.grace_ms,
+        // N10 (c) compares a tick's time with when it arrived: only when the clock is the data's.
+        ...(config.storage.roll_by_clock ? { receivedMs: this.now } : {}),
       });
       this.feeds =
         opts.feeds ??
