@@ -167,6 +167,7 @@ export class Recorder {
         config.feeds.map((f, i) =>
           createFeed(f, i, {
             root: config.root,
+            jsonLog: !(config.log.pretty ?? process.stderr.isTTY === true),
             onEvent: (kind, d) => {
               const msg = `feed ${d.feed}: ${kind}${d.reason ? ` (${d.code ?? ''} ${d.reason})` : ''}${d.delayMs !== undefined ? ` in ${d.delayMs} ms` : ''}${d.error ? `: ${d.error}` : ''}`;
               if (kind === 'error' || (kind === 'disconnected' && !d.planned)) log.warn(d, msg);

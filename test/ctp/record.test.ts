@@ -35,7 +35,7 @@ function record(configFile: string, env: NodeJS.ProcessEnv) {
   delete childEnv.CTP_SDK_DIR;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'record', '-c', configFile, '--clock-start', '20250103 23:40'],
+    ['--import', 'tsx', 'src/cli/main.ts', 'record', '-c', configFile, '--clock-start', '20250104 00:40'],
     {
       cwd: REPO_ROOT,
       env: childEnv,
@@ -108,13 +108,14 @@ function records(root: string, exchg: string, code: string): Record<string, unkn
 const ten = (...v: number[]) => [...v, ...new Array<number>(10 - v.length).fill(0)];
 
 // What the front sends (CTP field names; unset prices are DBL_MAX, as a real front sends them)
-// and what must be on disk. Friday 2025-01-03, night session of Monday 2025-01-06.
+// and what must be on disk. Friday 2025-01-03, night session of Monday 2025-01-06; every tick
+// inside its instrument's night session (N10): rb, m and SR trade 21:00-23:00, au to 02:30.
 const A: TickFields = {
   ExchangeID: 'SHFE',
   InstrumentID: 'rb2505',
   TradingDay: '20250106',
   ActionDay: '20250103',
-  UpdateTime: '23:30:00',
+  UpdateTime: '22:30:00',
   UpdateMillisec: 500,
   LastPrice: 3500,
   PreSettlementPrice: 3480,
@@ -167,7 +168,7 @@ const A_REC = {
   diff_interest: 0,
   trading_date: 20250106,
   action_date: 20250103,
-  action_time: 233000500,
+  action_time: 223000500,
   pre_close: 3490,
   pre_settle: 3480,
   pre_interest: 900,
@@ -176,7 +177,19 @@ const A_REC = {
   bid_qty: ten(1, 2, 3, 4, 5),
   ask_qty: ten(6, 7, 8, 9, 10),
 };
-const B_NO_PRICE: TickFields = { ...A, UpdateTime: '23:30:01', LastPrice: 'MAX', Volume: 100 };
+// No LastPrice and no book: nothing to store (C1 → bad_price). With a book it would be a quote stored at price 0.
+const B_NO_PRICE: TickFields = {
+  ...A,
+  UpdateTime: '22:30:01',
+  LastPrice: 'MAX',
+  Volume: 100,
+  ...Object.fromEntries(
+    [1, 2, 3, 4, 5].flatMap((i) => [
+      [`BidPrice${i}`, 'MAX'],
+      [`AskPrice${i}`, 'MAX'],
+    ]),
+  ),
+};
 const C: TickFields = {
   ExchangeID: '',
   InstrumentID: 'au2506',
@@ -218,7 +231,7 @@ const D: TickFields = {
   InstrumentID: 'm2505',
   TradingDay: '20250106',
   ActionDay: '20250106',
-  UpdateTime: '23:30:00',
+  UpdateTime: '22:30:00',
   UpdateMillisec: 0,
   LastPrice: 2900,
   Volume: 50,
@@ -229,13 +242,13 @@ const D: TickFields = {
   AskPrice1: 2901,
   AskVolume1: 1,
 };
-const E: TickFields = { ...D, UpdateTime: '00:30:00', LastPrice: 2901, Volume: 60, Turnover: 1_740_100, OpenInterest: 305 };
+const E: TickFields = { ...D, UpdateTime: '22:30:30', LastPrice: 2901, Volume: 60, Turnover: 1_740_100, OpenInterest: 305 };
 const F: TickFields = {
   ExchangeID: 'CZCE',
   InstrumentID: 'SR505',
   TradingDay: '20250103',
   ActionDay: '20250103',
-  UpdateTime: '23:30:00',
+  UpdateTime: '22:30:00',
   UpdateMillisec: 0,
   LastPrice: 5800,
   Volume: 1000,
@@ -248,9 +261,7 @@ const F: TickFields = {
 };
 const G: TickFields = {
   ...F,
-  TradingDay: '20250104',
-  ActionDay: '20250104',
-  UpdateTime: '00:30:00',
+  UpdateTime: '22:30:30',
   LastPrice: 5801,
   Volume: 1010,
   Turnover: 5_858_010,
@@ -262,7 +273,7 @@ const I: TickFields = {
   InstrumentID: 'rb2505',
   TradingDay: '20250106',
   ActionDay: '20250103',
-  UpdateTime: '23:30:02',
+  UpdateTime: '22:30:02',
   UpdateMillisec: 0,
   LastPrice: 3502,
   Volume: 110,
@@ -273,7 +284,7 @@ const I: TickFields = {
   AskPrice1: 3502,
   AskVolume1: 2,
 };
-const J: TickFields = { ...E, UpdateTime: '00:30:01', Volume: 55 };
+const J: TickFields = { ...E, UpdateTime: '22:30:31', Volume: 55 };
 
 describe('tickrec record with a ctp feed', () => {
   it('records everything the stand-in front sent, across a reconnect', async () => {
@@ -332,7 +343,7 @@ describe('tickrec record with a ctp feed', () => {
         diff_interest: 2,
         trading_date: 20250106,
         action_date: 20250103,
-        action_time: 233002000,
+        action_time: 223002000,
         settle_price: 0,
         pre_close: 0,
         bid_prices: ten(3501),
@@ -357,16 +368,16 @@ describe('tickrec record with a ctp feed', () => {
         r.diff_interest,
       ]),
     ).toEqual([
-      [20250106, 20250103, 233000000, 2900, 50, 50, 1_450_000, 1_450_000, 300, 0],
-      [20250106, 20250104, 3_000_000, 2901, 60, 10, 1_740_100, 290_100, 305, 5],
-      [20250106, 20250104, 3_001_000, 2901, 55, 0, 1_740_100, 0, 305, 0], // volume regressed after the reconnect
+      [20250106, 20250103, 223000000, 2900, 50, 50, 1_450_000, 1_450_000, 300, 0],
+      [20250106, 20250103, 223030000, 2901, 60, 10, 1_740_100, 290_100, 305, 5],
+      [20250106, 20250103, 223031000, 2901, 55, 0, 1_740_100, 0, 305, 0], // volume regressed after the reconnect
     ]);
     const sr = records(root, 'CZCE', 'SR505');
     expect(
       sr.map((r) => [r.trading_date, r.action_date, r.action_time, r.price, r.total_volume, r.volume, r.total_turnover, r.turn_over]),
     ).toEqual([
-      [20250106, 20250103, 233000000, 5800, 1000, 1000, 58_000_000, 58_000_000],
-      [20250106, 20250104, 3_000_000, 5801, 1010, 10, 58_580_100, 580_100],
+      [20250106, 20250103, 223000000, 5800, 1000, 1000, 58_000_000, 58_000_000],
+      [20250106, 20250103, 223030000, 5801, 1010, 10, 58_580_100, 580_100],
     ]);
     for (const [ex, code] of [
       ['SHFE', 'rb2505'],

@@ -59,7 +59,9 @@ describe('Monitor snapshot', () => {
     expect(cu.ticks).toBe(10);
     expect(cu.rate).toBe(1);
     expect(cu.price).toBe(70027);
-    expect(s.feeds).toEqual([{ name: 'fake', state: 'up', reconnects: 0, messages: 40, lastMessageAgeMs: expect.any(Number) }]);
+    expect(s.feeds).toEqual([
+      { name: 'fake', state: 'up', reconnects: 0, messages: 40, lastMessageAgeMs: expect.any(Number) as unknown, waitingForFrontMs: null },
+    ]);
     expect(s.alerts).toEqual([]);
     expect(s.disk.freeBytes).toBeGreaterThan(0);
     expect(s.disk.liveBytes).toBeGreaterThan(0);
@@ -102,7 +104,7 @@ describe('Monitor snapshot', () => {
     const first = recorderWithClock();
     for (let i = 0; i < 20; i++) first.feed.tick(shfeTick('rb2505', i));
     await first.stop();
-    started.splice(started.indexOf(first as unknown as TestRecorder), 1);
+    started.splice(started.indexOf(first), 1);
     const second = recorderWithClock(first.root);
     for (let i = 20; i < 25; i++) second.feed.tick(shfeTick('rb2505', i));
     const m = new Monitor(second.rec, { now: () => second.clock.ms, fileSampleMs: 0 });
@@ -141,13 +143,13 @@ describe('Monitor snapshot', () => {
     feed.lastMessageMs = Date.now() - 120_000;
     a = m.snapshot().alerts;
     expect(a).toEqual([
-      { level: 'warn', kind: 'feed', feed: 'fake', text: expect.stringMatching(/^Feed fake is silent: no message for 12\d s$/) },
+      { level: 'warn', kind: 'feed', feed: 'fake', text: expect.stringMatching(/^Feed fake is silent: no message for 12\d s$/) as unknown },
     ]);
     feed.lastMessageMs = Date.now();
     m = new Monitor(rec, { diskLowBytes: Number.MAX_SAFE_INTEGER, fileSampleMs: 0 });
     a = m.snapshot().alerts;
     expect(m.snapshot().disk.low).toBe(true);
-    expect(a).toEqual([{ level: 'error', kind: 'disk', text: expect.stringMatching(/^Disk nearly full: [\d.]+ \w+ free$/) }]);
+    expect(a).toEqual([{ level: 'error', kind: 'disk', text: expect.stringMatching(/^Disk nearly full: [\d.]+ \w+ free$/) as unknown }]);
     fs.mkdirSync(path.join(root, 'compact'));
     fs.writeFileSync(path.join(root, 'compact', 'last.json'), JSON.stringify({ ok: false }));
     m = new Monitor(rec, { fileSampleMs: 0 });
