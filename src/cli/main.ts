@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { registerBars } from './bars.js';
 import { registerCat } from './cat.js';
 import { registerCompact } from './compact.js';
+import { registerCtp } from './ctp.js';
 import { registerExport } from './export.js';
 import { registerInspect } from './inspect.js';
 import { registerRecord } from './record.js';
@@ -34,5 +35,6 @@ registerBars(program);
 registerCompact(program);
 registerVerify(program);
 registerExport(program);
+registerCtp(program);
 
 await program.parseAsync(process.argv);

@@ -54,7 +54,10 @@ export const CtpFeedSchema = z.strictObject({
     .array(
       z
         .string()
-        .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*\.[A-Za-z0-9][A-Za-z0-9._-]*$/, 'an instrument "EXCHG.CODE" (CTP needs explicit codes, no "*")'),
+        .regex(
+          /^[A-Za-z0-9][A-Za-z0-9_-]*\.[A-Za-z0-9][A-Za-z0-9._&-]*( [A-Za-z0-9][A-Za-z0-9._&-]*)?$/,
+          'an instrument "EXCHG.CODE" (CTP needs explicit codes, no "*"; a combination as CTP names it: "DCE.SP m2505&m2509")',
+        ),
     )
     .min(1),
   /** The API's flow folder (its .con files). Default <root>/ctp-flow/<name>; relative to the data root. */

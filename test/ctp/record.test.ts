@@ -1,6 +1,6 @@
 // End to end: `tickrec record` with a ctp feed on the stand-in front records exactly what the front sent (DBL_MAX, night-session dates, empty ExchangeID, CZCE turnover, a reconnect); without the addon it exits 2 naming the build command.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -44,11 +44,13 @@ function record(configFile: string, env: NodeJS.ProcessEnv) {
   );
   children.push(child);
   let stderr = '';
+  let stdout = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => (stderr += d));
-  child.stdout.resume();
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d: string) => (stdout += d));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exit, stderr: () => stderr };
+  return { child, exit, stderr: () => stderr, stdout: () => stdout };
 }
 
 function writeConfig(dir: string, feed: Record<string, unknown>): string {
@@ -290,7 +292,7 @@ describe('tickrec record with a ctp feed', () => {
   it('records everything the stand-in front sent, across a reconnect', async () => {
     const dir = makeTempDir('tickrec-ctp-rec-');
     const root = path.join(dir, 'data');
-    const cfg = writeConfig(dir, {});
+    const cfg = writeConfig(dir, { capture: true });
     const p = record(cfg, { TICKREC_CTP_ADDON: build.addon, CTP_PASSWORD: PASSWORD, STANDIN_RETRY_MS: '50' });
     const detail = () => `stderr:\n${p.stderr()}`;
     const c1 = front.connections + 1;
@@ -395,6 +397,58 @@ describe('tickrec record with a ctp feed', () => {
     expect(log).not.toContain(PASSWORD);
     expect(log).not.toContain(hex(PASSWORD));
     await front.waitFor((l) => l.verb === 'BYE' && l.conn === c2, 'BYE: Release on shutdown');
+
+    // The library's own text (the stand-in prints what the real one does, in pieces) became
+    // log records of their own: every stderr line is one JSON record, nothing on stdout.
+    const lines = log.split('\n').filter((l) => l !== '');
+    const parsed = lines.map((l) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        throw new Error(`not a JSON line in the log: ${l}`);
+      }
+    });
+    const foreign = parsed.filter((r) => r.source === 'ctp-library').map((r) => `${String(r.stream)}: ${String(r.msg)}`);
+    expect(foreign).toContain('stderr: eth0: Success');
+    expect(foreign).toContain('stderr: lo: Bad file descriptor');
+    expect(foreign.some((f) => /^stdout: CThostFtdcUserApiImplBase::OnSessionDisconnected\[0x[0-9a-f]+\]\[8195\]$/.test(f))).toBe(true);
+    expect(p.stdout()).toBe('');
+
+    // Every tick struct was captured as received; replayed into a fresh root it gives the same records.
+    const capDir = path.join(root, 'capture', 'ctp', 'ctp');
+    const caps = fs.readdirSync(capDir).filter((f) => /^\d{8}\.cap$/.test(f));
+    expect(caps.length).toBeGreaterThanOrEqual(1);
+    const root2 = path.join(dir, 'replayed');
+    const rp = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'ctp',
+        'replay',
+        ...caps.map((f) => path.join(capDir, f)),
+        '--root',
+        root2,
+        '--config',
+        cfg,
+        '--json',
+      ],
+      { cwd: REPO_ROOT, encoding: 'utf8' },
+    );
+    expect(rp.stderr).toBe('');
+    expect(rp.status).toBe(0);
+    const summary = JSON.parse(rp.stdout) as { records: number; rejected: Record<string, number> };
+    expect(summary.records).toBe(10); // A B C D E F G, then A I J after the reconnect
+    expect(summary.rejected).toEqual({ bad_price: 1, duplicate: 1 });
+    for (const [ex, code] of [
+      ['SHFE', 'rb2505'],
+      ['SHFE', 'au2506'],
+      ['DCE', 'm2505'],
+      ['CZCE', 'SR505'],
+    ] as const) {
+      expect(records(root2, ex, code), `${ex}.${code}`).toEqual(records(root, ex, code));
+    }
   });
 
   it('exits 2 and names the build command when the addon is not built', async () => {

@@ -8,7 +8,17 @@ export {
   type CtpFeedStats,
   type CtpFeedEventKind,
 } from './ctp-feed.js';
-export { mapDepthMarketData, ctpDates, ctpDate, ctpTime, ctpValue, weekdayAfter, weekdayBefore, type CtpMapContext } from './map.js';
+export {
+  mapDepthMarketData,
+  ctpStoredCode,
+  ctpDates,
+  ctpDate,
+  ctpTime,
+  ctpValue,
+  weekdayAfter,
+  weekdayBefore,
+  type CtpMapContext,
+} from './map.js';
 export { decodeGbk, disconnectReasonName, DISCONNECT_REASONS } from './text.js';
 export {
   loadCtpAddon,

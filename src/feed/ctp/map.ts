@@ -36,6 +36,10 @@
 //    feed's czce_multipliers ({"SR": 10, ...}, by product) is decided per feed from the
 //    data, or set by czce_turnover (czce-turnover.ts); a product not listed is stored as
 //    sent.
+// C8 combination codes: DCE's and CZCE's spreads are named with a space and "&"
+//    ("SP m2505&m2509", "SPD SR505&SR509"), which no file name takes: each space and "&"
+//    is stored as "_" ("SP_m2505_m2509"). Subscribe with CTP's code; the recorder files
+//    it under the stored name.
 
 import { addDays, productOf, weekday } from '../../calendar/index.js';
 import type { TickInput } from '../types.js';
@@ -47,6 +51,11 @@ export interface CtpMapContext {
   exchangeOf(code: string): string | undefined;
   /** The CZCE turnover rule of the feed (C7); without it CZCE turnover is stored as sent. */
   czce?: CzceTurnover;
+}
+
+/** C8: the name a CTP code is stored under (a combination's space and "&" become "_"). */
+export function ctpStoredCode(code: string): string {
+  return code.replace(/[ &]/g, '_');
 }
 
 /** A number, or undefined for CTP's "no value" (C1). */
@@ -150,9 +159,10 @@ function hasBook(f: CtpDepthMarketData): boolean {
 
 /** Maps one CTP tick (C1–C7). Never throws; what it cannot read becomes "no value" or NaN. */
 export function mapDepthMarketData(f: CtpDepthMarketData, ctx: CtpMapContext): TickInput {
-  const code = typeof f.InstrumentID === 'string' ? f.InstrumentID.trim() : '';
+  const raw = typeof f.InstrumentID === 'string' ? f.InstrumentID.trim() : '';
+  const code = ctpStoredCode(raw);
   const sent = typeof f.ExchangeID === 'string' ? f.ExchangeID.trim() : '';
-  const exchg = sent !== '' ? sent : (ctx.exchangeOf(code) ?? '');
+  const exchg = sent !== '' ? sent : (ctx.exchangeOf(raw) ?? '');
   const hhmmss = ctpTime(f.UpdateTime);
   const ms = Number.isInteger(f.UpdateMillisec) && f.UpdateMillisec >= 0 && f.UpdateMillisec <= 999 ? f.UpdateMillisec : 0;
   const { trading, action } = ctpDates(exchg, f.TradingDay, f.ActionDay, hhmmss);
