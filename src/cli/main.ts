@@ -9,6 +9,8 @@ import { registerCompact } from './compact.js';
 import { registerCtp } from './ctp.js';
 import { registerExport } from './export.js';
 import { registerInspect } from './inspect.js';
+import { registerMirror } from './mirror.js';
+import { registerPublish } from './publish.js';
 import { registerRecord } from './record.js';
 import { registerRepair } from './repair.js';
 import { registerSimulate } from './simulate.js';
@@ -36,5 +38,7 @@ registerCompact(program);
 registerVerify(program);
 registerExport(program);
 registerCtp(program);
+registerPublish(program);
+registerMirror(program);
 
 await program.parseAsync(process.argv);
