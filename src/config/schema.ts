@@ -214,8 +214,10 @@ export const ConfigSchema = z.strictObject({
   session_filter: z
     .strictObject({
       enabled: z.boolean().default(true),
-      /** Sections and auctions are widened by this much on both sides; also the clock tolerance of N10 (c). */
+      /** Sections and auctions are widened by this much on both sides. */
       grace_ms: z.number().int().min(0).max(3_600_000).default(60_000),
+      /** N10 (c): a tick dated more than this after it was received is a stale snapshot of a later day. */
+      future_ms: z.number().int().min(60_000).max(86_400_000).default(14_400_000),
     })
     .prefault({}),
   /** Bars from ticks (docs/bars.md). */

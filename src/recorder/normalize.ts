@@ -28,8 +28,8 @@
 // N10 session (ticks; checked right after N5, before the instrument's state is touched):
 //    for an instrument with a session, a tick outside its sections and auction (±
 //    session_filter.grace_ms, default 60 s), or whose feed-given trading date is not the
-//    session rule's for its time, or (with roll_by_clock) dated more than the grace after
-//    it was received → off_session. It never sets the N8 baseline. Details in
+//    session rule's for its time, or (with roll_by_clock) dated more than
+//    session_filter.future_ms (4 h) after it was received → off_session. It never sets the N8 baseline. Details in
 //    src/recorder/session-filter.ts.
 // Trades: N1, N2, N4, N5, N6; volume must be an integer in 0..4294967295 → out_of_range;
 // ids (index, askorder, bidorder) that are not safe integers, and a ttype that is not a
@@ -43,7 +43,7 @@ import type { RejectReason, TickInput, TradeInput } from '../feed/types.js';
 import type { FullTick, Trade } from '../format/index.js';
 import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, nameProblem } from '../store/paths.js';
 import { ExchangeClock } from './exchange-clock.js';
-import { SESSION_GRACE_MS_DEFAULT, sessionProblem } from './session-filter.js';
+import { SESSION_FUTURE_MS_DEFAULT, SESSION_GRACE_MS_DEFAULT, sessionProblem } from './session-filter.js';
 
 const NO_VALUE = 1e300;
 const U32_MAX = 4294967295;
@@ -148,6 +148,8 @@ export interface NormalizerOptions {
   sessionFilter?: boolean;
   /** N10's grace around sections and auctions, and for (c), ms (default 60 000). */
   sessionGraceMs?: number;
+  /** N10 (c): how far after its receipt a tick may be dated, ms (default 4 h). */
+  sessionFutureMs?: number;
   /** The receive time of the tick being normalized (epoch ms) for N10 (c); without it (c) is off. */
   receivedMs?: () => number;
 }
@@ -190,6 +192,7 @@ export class Normalizer {
   private readonly namesOk = new Map<string, Set<string>>();
   private readonly exchangeClock = new ExchangeClock();
   private readonly sessionGraceMs: number;
+  private readonly sessionFutureMs: number;
   /** N10 (b): the session rule's trading date of the last (session, date, part) asked. */
   private ruleCache: { s: Session | undefined; date: number; part: number; td: number } = { s: undefined, date: 0, part: 0, td: 0 };
   /** Counted, not rejected: ticks whose cumulative volume went down (N8). */
@@ -243,6 +246,7 @@ export class Normalizer {
 
   constructor(private readonly opts: NormalizerOptions) {
     this.sessionGraceMs = opts.sessionGraceMs ?? SESSION_GRACE_MS_DEFAULT;
+    this.sessionFutureMs = opts.sessionFutureMs ?? SESSION_FUTURE_MS_DEFAULT;
   }
 
   /** N10: why the tick is off its session, or null. */
@@ -263,6 +267,7 @@ export class Normalizer {
       exMs,
       rcv,
       this.sessionGraceMs,
+      this.sessionFutureMs,
       (ses, d, t) => this.ruleTradingDate(ses, d, t),
     );
   }

@@ -177,6 +177,7 @@ export class Recorder {
         recover: (kind, exchg, code) => this.recover(kind, exchg, code),
         sessionFilter: config.session_filter.enabled,
         sessionGraceMs: config.session_filter.grace_ms,
+        sessionFutureMs: config.session_filter.future_ms,
         // N10 (c) compares a tick's time with when it arrived: only when the clock is the data's.
         ...(opts.receivedMs ? { receivedMs: opts.receivedMs } : config.storage.roll_by_clock ? { receivedMs: this.now } : {}),
       });

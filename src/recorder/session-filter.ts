@@ -10,9 +10,12 @@
 //      (src/calendar/trading-day.ts) gives for its action_date and action_time. A front
 //      that sends, after login, the previous session's last tick with the NEW
 //      TradingDay (SHFE: 15:00 of day D with TradingDay D+1) fails here;
-//  (c) not from the future: when the recorder's clock is the data's (storage.roll_by_clock),
-//      its exchange time is at most `graceMs` after the time it was received. DCE dates
-//      that same stale tick 15:00 of the NEW day while it arrives the evening before.
+//  (c) not from a later day: when the recorder's clock is the data's (storage.roll_by_clock),
+//      its exchange time is at most `futureMs` (default 4 h) after the time it was
+//      received. DCE dates that same stale tick 15:00 of the NEW day while it arrives
+//      the evening before: some 18 h ahead (at least the 6 h from the 15:00 close to the
+//      21:00 open). Smaller offsets are left alone: a clock that is wrong by minutes, or
+//      a test clock that trails its simulator, must not lose a session.
 // Otherwise the tick is rejected as off_session (counted by reason, logged with a
 // count), BEFORE the instrument's state is touched: it never becomes the last tick,
 // never sets the cumulative volume/turnover baseline (N8), never dates a trading day.
@@ -22,6 +25,7 @@ import type { Session } from '../calendar/index.js';
 import { tradingDateOf } from '../calendar/index.js';
 
 export const SESSION_GRACE_MS_DEFAULT = 60_000;
+export const SESSION_FUTURE_MS_DEFAULT = 4 * 3_600_000;
 
 const DAY_S = 86_400;
 
@@ -61,6 +65,7 @@ export function sessionProblem(
   exchangeMs: number,
   receivedMs: number,
   graceMs: number,
+  futureMs: number,
   ruleDate: (s: Session, date: number, time: number) => number = (x, d, t) => tradingDateOf(x, d, t, holidays),
 ): string | null {
   if (!inTradingTime(s, actionTime, graceMs)) return `${actionDate} ${actionTime} is outside the sections and auction of session ${s.name}`;
@@ -70,7 +75,7 @@ export function sessionProblem(
       return `${actionDate} ${actionTime} belongs to trading day ${rule} by session ${s.name}, but the feed says ${givenTradingDate} (a stale snapshot of an earlier session)`;
     }
   }
-  if (exchangeMs === exchangeMs && receivedMs === receivedMs && exchangeMs > receivedMs + graceMs) {
+  if (exchangeMs === exchangeMs && receivedMs === receivedMs && exchangeMs > receivedMs + futureMs) {
     return `${actionDate} ${actionTime} is ${Math.round((exchangeMs - receivedMs) / 1000)} s after it was received (a stale snapshot dated in the future)`;
   }
   return null;
