@@ -142,6 +142,7 @@ export class Recorder {
     try {
       this.pool = new WriterPool(config.root, {
         maxOpenFiles,
+        onDurabilityError: (err) => this.writeErrorLog.reject('sync', err.message, 'storage'),
         initialCapacity: { tick: config.storage.initial_capacity_ticks, trade: config.storage.initial_capacity_trades },
         onRoll: (r) => {
           this.counters.rolls++;
