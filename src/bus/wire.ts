@@ -3,7 +3,7 @@
 //
 // SUBJECT   <prefix>.<kind>.<EXCHG>.<CODE>    e.g. tickrec.tick.SHFE.rb2505
 //   kind is a record kind name (tick, trade, min1, min5, min15, min30, min60). EXCHG and
-//   CODE follow the store's NAME RULE (src/store/paths.ts); EXCHG must hold no '.', and
+//   CODE follow the store's NAME RULE (src/layout/names.ts); EXCHG must hold no '.', and
 //   the dots of a CODE stay token separators (tickrec.tick.SSE.>), so a subscriber joins
 //   every token after EXCHG with '.' to get the code.
 // PAYLOAD   the record's bytes exactly as in the day file (the datakit struct,

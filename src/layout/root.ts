@@ -386,6 +386,12 @@ export function busCursorPath(root: string, stream: string): string {
   return path.join(busDir(root), `publish-${checkStream(stream)}.json`);
 }
 
+/** The stream of a publisher's cursor file name `publish-<STREAM>.json` in bus/, or undefined. */
+export function parseBusCursorName(name: string): string | undefined {
+  const m = /^publish-(.+)\.json$/.exec(name);
+  return m && STREAM_NAME.test(m[1]!) ? m[1] : undefined;
+}
+
 /** <root>/bus/publish-<STREAM>.lock: one publisher per root and stream. */
 export function busPublishLockPath(root: string, stream: string): string {
   return path.join(busDir(root), `publish-${checkStream(stream)}.lock`);
