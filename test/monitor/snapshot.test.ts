@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Monitor, type MonitorMessage } from '../../src/monitor/index.js';
 import { PAGE_HTML } from '../../src/monitor/page.js';
-import { cursorFilePath, writeCursorFile } from '../../src/bus/cursor.js';
+import { writeCursorFile } from '../../src/bus/cursor.js';
+import { busCursorPath } from '../../src/layout/index.js';
 import { freePort, removeTempDirs, shfeTick, startRecorder, waitFor, type TestRecorder } from './helpers.js';
 
 const T0 = 1_736_168_400_000; // 2025-01-06 21:00:00 Asia/Shanghai, a whole second
@@ -170,7 +171,7 @@ describe('bus publisher lag', () => {
     expect(m.snapshot().bus).toEqual([]); // no publisher ever ran on this root
     const date = 20250107;
     const write = (updatedMs: number) =>
-      writeCursorFile(cursorFilePath(root, 'TICKREC'), {
+      writeCursorFile(busCursorPath(root, 'TICKREC'), {
         version: 1,
         stream: 'TICKREC',
         prefix: 'tickrec',
