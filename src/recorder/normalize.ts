@@ -26,15 +26,16 @@
 //    total, the feed's volume is used and the total is accumulated. Turnover likewise.
 // N9 diff_interest: open_interest − the previous tick's, unless the feed gives it.
 // Trades: N1, N2, N4, N5, N6; volume must be an integer in 0..4294967295 → out_of_range;
-// ids (index, askorder, bidorder) that are not safe integers, and a ttype that is not a
-// u32, become 0;
+// ids (index, askorder, bidorder) that are not safe integers become 0; ttype is stored as
+// datakit's char code: 77 'M' match, 67 'C' cancel, 85 'U' unknown (no ttype given: 'U');
+// any other value → out_of_range;
 // duplicate: a positive trade index not above the last one of the day, or (index 0)
 // the same time, price, volume and side as the last trade.
 
 import type { SessionBook } from '../calendar/index.js';
 import { tradingDateOf } from '../calendar/index.js';
 import type { RejectReason, TickInput, TradeInput } from '../feed/types.js';
-import type { FullTick, Trade } from '../format/index.js';
+import { TTYPE_UNKNOWN, isTradeType, type FullTick, type Trade } from '../format/index.js';
 import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, nameProblem } from '../store/paths.js';
 
 const NO_VALUE = 1e300;
@@ -215,7 +216,7 @@ export class Normalizer {
     action_date: 0,
     action_time: 0,
     index: 0,
-    ttype: 0,
+    ttype: TTYPE_UNKNOWN,
     side: 0x20,
     price: 0,
     volume: 0,
@@ -265,7 +266,7 @@ export class Normalizer {
   private state(kind: 'tick' | 'trade', exchg: string, code: string, tradingDate: number): InstrumentState {
     const byExchg = this.states[kind];
     let byCode = byExchg.get(exchg);
-    if (!byCode) byExchg.set(exchg, (byCode = new Map()));
+    if (!byCode) byExchg.set(exchg, (byCode = new Map<string, InstrumentState>()));
     let st = byCode.get(code);
     if (!st) {
       st = this.opts.recover(kind, exchg, code, tradingDate) ?? emptyState();
@@ -395,6 +396,13 @@ export class Normalizer {
     if (typeof vol !== 'number' || !Number.isInteger(vol) || vol < 0 || vol > U32_MAX) {
       return reject('out_of_range', `trade ${x.exchg}.${x.code}: volume ${String(vol).slice(0, 32)} is not an integer in 0..${U32_MAX}`);
     }
+    const ttype = x.ttype === undefined ? TTYPE_UNKNOWN : x.ttype;
+    if (!isTradeType(ttype)) {
+      return reject(
+        'out_of_range',
+        `trade ${x.exchg}.${x.code}: ttype ${String(x.ttype).slice(0, 32)} is not 77 'M' (match), 67 'C' (cancel) or 85 'U' (unknown)`,
+      );
+    }
     const td = this.tradingDate(x);
     const st = known ?? this.state('trade', x.exchg, x.code, td);
     const key = (x.action_date - 19900000) * 1e9 + x.action_time;
@@ -420,7 +428,7 @@ export class Normalizer {
     o.action_date = x.action_date;
     o.action_time = x.action_time;
     o.index = index;
-    o.ttype = typeof x.ttype === 'number' && x.ttype >= 0 && x.ttype <= U32_MAX && Number.isInteger(x.ttype) ? x.ttype : 0;
+    o.ttype = ttype;
     o.side = side;
     o.price = x.price;
     o.volume = vol;
@@ -443,7 +451,7 @@ export class Normalizer {
  */
 export function stateFromTick(last: Record<string, unknown>, sameTime: readonly Record<string, unknown>[] = []): InstrumentState {
   const s = emptyState();
-  const n = (r: Record<string, unknown>, k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
+  const n = (r: Record<string, unknown>, k: string) => (typeof r[k] === 'number' ? r[k] : 0);
   const first = (r: Record<string, unknown>, k: string) => {
     const a = r[k] as ArrayLike<number> | undefined;
     return a && a.length > 0 ? a[0]! : 0;
@@ -478,7 +486,7 @@ export function stateFromTick(last: Record<string, unknown>, sameTime: readonly 
 
 export function stateFromTrade(r: Record<string, unknown>): InstrumentState {
   const s = emptyState();
-  const n = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
+  const n = (k: string) => (typeof r[k] === 'number' ? r[k] : 0);
   s.tradeDate = n('trading_date');
   s.tradeKey = (n('action_date') - 19900000) * 1e9 + n('action_time');
   s.tradeIndex = n('index');
