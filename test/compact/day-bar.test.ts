@@ -14,7 +14,12 @@ describe('day bar (his/day)', () => {
     const root = makeTempDir();
     const date = 20250107;
     const ticks = dayTicks({ exchg: 'SHFE', code: 'rb2505', tick: 1, price: 3300 }, date, 40, 7);
-    const last = { ...ticks[ticks.length - 1]!, open_interest: 1_845_114, pre_interest: 1_845_000, diff_interest: 11 };
+    const last: Record<string, unknown> = {
+      ...ticks[ticks.length - 1]!,
+      open_interest: 1_845_114,
+      pre_interest: 1_845_000,
+      diff_interest: 11,
+    };
     ticks[ticks.length - 1] = last;
     writeFinished(root, TICK_KIND, 'SHFE', 'rb2505', date, ticks);
     expect(runCompaction({ root }).failures).toEqual([]);
@@ -26,13 +31,13 @@ describe('day bar (his/day)', () => {
     expect(bar).toMatchObject({
       date,
       time: 0,
-      open: last.open,
-      high: last.high,
-      low: last.low,
-      close: last.price,
-      settle: last.settle_price,
-      money: last.total_turnover,
-      vol: last.total_volume,
+      open: last['open'],
+      high: last['high'],
+      low: last['low'],
+      close: last['price'],
+      settle: last['settle_price'],
+      money: last['total_turnover'],
+      vol: last['total_volume'],
       hold: 1_845_114,
       add: 114,
     });
