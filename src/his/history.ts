@@ -29,8 +29,11 @@
 // Idempotent: appending a date already present is a no-op when its bars are identical,
 // an error otherwise; the file's bytes depend only on the sequence of appended days.
 //
-// DATAKIT (version 4): BlockHeaderV2 + one zstd frame of every bar; appending a day
-// rewrites the whole file (O(history)), as datakit does. Used with --codec zstd.
+// DATAKIT (version 4): BlockHeaderV2 + one zstd frame of every bar; the day history raw
+// (version 3) up to 100 bars, as datakit's writer keeps it (datakitHistory below);
+// versions 1 and 2 (old structs) are read converted and rewritten as 3/4 on the next
+// append. Appending a day rewrites the whole file (O(history)), as datakit does. Used
+// with --codec zstd, and for any existing datakit history.
 
 import fs from 'node:fs';
 import { TickrecError, ioError } from '../errors.js';
@@ -44,6 +47,7 @@ import {
   decodePayload,
   decodePayloadColumns,
   encodeDatakitBlock,
+  encodeDatakitRaw,
   encodePayload,
   parseBlockHead,
   type BlockFormat,
@@ -648,14 +652,14 @@ export function appendBarDay(file: string, kind: HisKind, date: number, records:
     });
   }
   if (!fs.existsSync(file)) {
-    const bytes =
-      opts.codec === 'zstd'
-        ? [encodeDatakitBlock(kind.hisType, records)]
-        : newContainer(kind, [{ records, days: [{ date, count: records.length / kind.recordBytes }], level: 0 }]);
+    const dk = opts.codec === 'zstd' ? datakitHistory(kind, records, false) : undefined;
+    const bytes = dk
+      ? [dk.bytes]
+      : newContainer(kind, [{ records, days: [{ date, count: records.length / kind.recordBytes }], level: 0 }]);
     writeFileDurable(file, bytes, opts.onStep);
     return {
       outcome: 'created',
-      format: opts.codec === 'zstd' ? 'datakit-zstd' : 'container',
+      format: dk ? dk.format : 'container',
       merged: 0,
       vacuumed: false,
       bytesWritten: bytes.reduce((a, b) => a + b.length, 0),
@@ -691,23 +695,41 @@ function conflict(file: string, date: number): TickrecError {
   );
 }
 
+/** Largest day history datakit keeps raw (version 3); past it, or once compressed, it writes zstd (WtDataWriter's day dump). */
+export const DATAKIT_DAY_RAW_MAX_BARS = 100;
+
+/**
+ * A datakit bar history as datakit's writer lays it out: min1/min5 (and tickrec's longer
+ * periods) always one zstd frame (version 4); the day history raw (version 3, 12-byte
+ * BlockHeader) while it holds at most DATAKIT_DAY_RAW_MAX_BARS bars and was never
+ * compressed, else zstd. (An old version 1/2 file is converted, as datakit converts it.)
+ */
+function datakitHistory(kind: HisKind, all: Uint8Array, wasCompressed: boolean): { bytes: Uint8Array; format: BlockFormat } {
+  const raw = kind.name === 'day' && !wasCompressed && all.length / kind.recordBytes <= DATAKIT_DAY_RAW_MAX_BARS;
+  return raw
+    ? { bytes: encodeDatakitRaw(kind.hisType, all), format: 'datakit-raw' }
+    : { bytes: encodeDatakitBlock(kind.hisType, all), format: 'datakit-zstd' };
+}
+
 function appendToDatakit(file: string, kind: HisKind, date: number, records: Uint8Array, opts: AppendOptions): AppendResult {
-  const all = decodeDayBlock(readWhole(file), file).records;
+  const decoded = decodeDayBlock(readWhole(file), file);
+  const all = decoded.records;
+  const wasCompressed = decoded.format === 'datakit-zstd' || decoded.format === 'datakit-old-zstd';
   const rb = kind.recordBytes;
   const days = daysOf(kind, all);
   let before = 0;
   for (const d of days) {
     if (d.date === date) {
       const existing = all.subarray(before * rb, (before + d.count) * rb);
-      if (sameBytes(existing, records)) return { outcome: 'present', format: 'datakit-zstd', merged: 0, vacuumed: false, bytesWritten: 0 };
+      if (sameBytes(existing, records)) return { outcome: 'present', format: decoded.format, merged: 0, vacuumed: false, bytesWritten: 0 };
       throw conflict(file, date);
     }
     if (d.date < date) before += d.count;
   }
   const merged = concat([all.subarray(0, before * rb), records, all.subarray(before * rb)]);
-  const bytes = encodeDatakitBlock(kind.hisType, merged);
+  const { bytes, format } = datakitHistory(kind, merged, wasCompressed);
   writeFileDurable(file, [bytes], opts.onStep);
-  return { outcome: 'appended', format: 'datakit-zstd', merged: 0, vacuumed: false, bytesWritten: bytes.length };
+  return { outcome: 'appended', format, merged: 0, vacuumed: false, bytesWritten: bytes.length };
 }
 
 /** Encodes a chunk: payload + day table, and its index entry (offset filled by the caller). */
