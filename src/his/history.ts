@@ -36,7 +36,9 @@
 // with --codec zstd, and for any existing datakit history.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import { TickrecError, ioError } from '../errors.js';
+import { syncDir } from '../store/index.js';
 import { BLOCK_HEADER_V2 } from '../format/index.js';
 import { CODEC_LZ4 } from './codec.js';
 import { assert } from '../assert.js';
@@ -64,7 +66,6 @@ import {
   HIS_META_SLOT,
   HIS_VERSION_CONTAINER,
   META_SLOT_OFFSETS,
-  hisKindByType,
   type HisKind,
 } from './layout.js';
 import { TRANSFORM_COLS8, groupRecords, type ColumnPlan, type DecodeRun } from './transform.js';
@@ -133,9 +134,13 @@ function damaged(file: string, what: string): TickrecError {
 }
 
 /** Parses a meta slot; a string says why it is unusable. */
+function slotWhy(s: MetaSlot | string): string {
+  return typeof s === 'string' ? s : `generation ${s.generation}`;
+}
+
 function parseSlot(b: Uint8Array, slot: number, fileBytes: number): MetaSlot | string {
   const crcAt = offsetOf(HIS_META_SLOT, 'slot_crc32');
-  const view = b.subarray(META_SLOT_OFFSETS[slot]!, META_SLOT_OFFSETS[slot]! + HIS_META_SLOT.size);
+  const view = b.subarray(META_SLOT_OFFSETS[slot], META_SLOT_OFFSETS[slot]! + HIS_META_SLOT.size);
   if (view.every((x) => x === 0)) return 'empty';
   if (crc32(view.subarray(0, crcAt)) !== new DataView(view.buffer, view.byteOffset).getUint32(crcAt, true))
     return 'CRC mismatch (torn write or damage)';
@@ -217,7 +222,7 @@ function loadContainer(fd: number, file: string, kind: HisKind): Loaded {
   const slots = [parseSlot(head, 0, fileBytes), parseSlot(head, 1, fileBytes)];
   const valid = slots.filter((s): s is MetaSlot => typeof s !== 'string').sort((a, b) => b.generation - a.generation);
   const meta = valid[0];
-  if (!meta) throw damaged(file, `no usable meta slot (slot 0: ${String(slots[0])}; slot 1: ${String(slots[1])})`);
+  if (!meta) throw damaged(file, `no usable meta slot (slot 0: ${slotWhy(slots[0]!)}; slot 1: ${slotWhy(slots[1]!)})`);
   const index = readAt(fd, meta.indexOffset, meta.indexBytes, file);
   if (crc32(index) !== meta.indexCrc) throw checksumError(file, `the index (generation ${meta.generation})`);
   const chunks: Chunk[] = [];
@@ -653,9 +658,7 @@ export function appendBarDay(file: string, kind: HisKind, date: number, records:
   }
   if (!fs.existsSync(file)) {
     const dk = opts.codec === 'zstd' ? datakitHistory(kind, records, false) : undefined;
-    const bytes = dk
-      ? [dk.bytes]
-      : newContainer(kind, [{ records, days: [{ date, count: records.length / kind.recordBytes }], level: 0 }]);
+    const bytes = dk ? [dk.bytes] : newContainer(kind, [{ records, days: [{ date, count: records.length / kind.recordBytes }], level: 0 }]);
     writeFileDurable(file, bytes, opts.onStep);
     return {
       outcome: 'created',
@@ -820,7 +823,7 @@ function containerBytes(kind: HisKind, generation: number, bodies: readonly { by
     return c;
   });
   const index = indexBytes(chunks);
-  head.set(slotBytes(metaOf(generation, chunks, index, at)), META_SLOT_OFFSETS[generation % 2]!);
+  head.set(slotBytes(metaOf(generation, chunks, index, at)), META_SLOT_OFFSETS[generation % 2]);
   return [head, ...bodies.map((b) => b.bytes), index];
 }
 
@@ -920,7 +923,7 @@ function appendToContainer(file: string, kind: HisKind, date: number, records: U
       opts.onStep?.('container-data-written');
       fs.fdatasyncSync(fd);
       opts.onStep?.('container-data-synced');
-      writeAll(fd, slotBytes(meta), file, META_SLOT_OFFSETS[meta.slot]!);
+      writeAll(fd, slotBytes(meta), file, META_SLOT_OFFSETS[meta.slot]);
       opts.onStep?.('container-meta-written');
       fs.fdatasyncSync(fd);
       opts.onStep?.('container-committed');
@@ -956,3 +959,96 @@ function maybeVacuum(fd: number, file: string, kind: HisKind, meta: MetaSlot, ch
 
 /** For tests and verify: BlockHeaderV2 size of a datakit file. */
 export const DATAKIT_HEADER_BYTES = BLOCK_HEADER_V2.size;
+
+// ---------------------------------------------------------------------------------------
+// Undo of appends
+
+/** Suffix of the hard link that keeps a bar history's previous inode while appends to it are checked. */
+export const UNDO_SUFFIX = '.undo';
+
+export interface HistoryUndo {
+  /** Puts the history back exactly as it was when the undo was taken (or removes it, if it did not exist). */
+  restore(): void;
+  /** The appends were checked: forget the old state. */
+  discard(): void;
+}
+
+/**
+ * UNDO OF A BAR HISTORY (the promise that a failed compaction leaves a bar history as it
+ * was, so that a rerun can never append a day twice): taken before the first append of a
+ * compaction step, restored when anything after it fails, discarded after the read-back.
+ * An append changes a history in one of two ways, and the undo keeps what each needs:
+ * - in place (a container append: bytes past the committed end, then one meta slot):
+ *   the first 256 bytes (header and both slots), the bytes from the committed end to the
+ *   file's length, and that length; restore writes them back and truncates;
+ * - by rename (a datakit history rewritten, a container vacuumed): the old inode, kept by
+ *   a hard link `<file>.undo` (a copy where the filesystem has no hard links); restore
+ *   renames it back over the file.
+ * A kill leaves a stale `<file>.undo` behind; the next undo of the file replaces it (the
+ * rerun finds the day present with the same bars, or appends it: nothing doubles).
+ */
+export function historyUndo(file: string): HistoryUndo {
+  const link = file + UNDO_SUFFIX;
+  fs.rmSync(link, { force: true });
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(err, file, 'stat');
+    return {
+      restore: () => {
+        fs.rmSync(file, { force: true });
+        fs.rmSync(file + '.tmp', { force: true });
+      },
+      discard: () => {},
+    };
+  }
+  let end = st.size;
+  try {
+    const h = BarHistory.open(file);
+    if (h.format === 'container') end = h.meta!.end;
+    h.close();
+  } catch {
+    // not readable as a history: restore will put every byte back from the link
+    end = 0;
+  }
+  const fd = fs.openSync(file, 'r');
+  let head: Uint8Array;
+  let tail: Uint8Array;
+  try {
+    head = readAt(fd, 0, Math.min(CONTAINER_DATA_START, st.size), file);
+    tail = readAt(fd, Math.max(end, head.length), st.size - Math.max(end, head.length), file);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    if (end === 0) throw new Error('unreadable: keep a copy, not a link');
+    fs.linkSync(file, link);
+  } catch {
+    fs.copyFileSync(file, link);
+  }
+  const linked = fs.statSync(link).ino === st.ino;
+  return {
+    restore: () => {
+      const now = fs.statSync(file, { throwIfNoEntry: false });
+      if (now && linked && now.ino === st.ino && end > 0) {
+        const w = fs.openSync(file, 'r+');
+        try {
+          writeAll(w, head, file, 0);
+          writeAll(w, tail, file, Math.max(end, head.length));
+          fs.ftruncateSync(w, st.size);
+          fs.fsyncSync(w);
+        } finally {
+          fs.closeSync(w);
+        }
+        fs.rmSync(link, { force: true });
+      } else {
+        fs.renameSync(link, file);
+      }
+      syncDir(path.dirname(file));
+    },
+    discard: () => {
+      fs.rmSync(link, { force: true });
+    },
+  };
+}

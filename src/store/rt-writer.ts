@@ -57,7 +57,7 @@ import {
 import { MAX_MAP_BYTES, PAGE_BYTES, mapFile, releasePages, syncMap } from './map.js';
 import { ExtendJob } from './extender.js';
 import { allocate } from './fallocate.js';
-import { probeRtFile, visitNonZeroChunks } from './rt-file.js';
+import { probeRtFile, rtTradingDate, visitNonZeroChunks } from './rt-file.js';
 import { syncDir } from './roll.js';
 
 /** Initial capacities: ticks as datakit (2,500); the others sized for a day's use. */
@@ -133,6 +133,8 @@ export class RtWriter {
     this.kind = kind;
     this.fd = fd;
     this.rs = kind.recordBytes;
+    // The codec's encode is a closure over its field table (it never uses `this`); kept unwrapped on the per-record path.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     this.encode = kind.codec.encode;
     assert(this.rs % 8 === 0 && RT_HEADER_BYTES % 8 === 0, 'record offsets must be 8-aligned');
     this.cap = capacity;
@@ -196,9 +198,10 @@ export class RtWriter {
     return job !== undefined && job.settled && job.wait(0) === undefined ? job.to : rtFileBytes(this.cap, this.rs);
   }
 
-  /** Trading date in the header. */
+  /** Trading date of the file (rtTradingDate: the header's, or for bars the last record's). */
   get date(): number {
-    return this.mem.u32[RT_DATE_U32]!;
+    const last = this.n === 0 ? undefined : this.mem.u32[(RT_HEADER_BYTES + (this.n - 1) * this.rs + this.kind.tradingDateOffset) >>> 2]!;
+    return rtTradingDate(this.kind, this.mem.u32[RT_DATE_U32]!, last);
   }
 
   /** The last published record, decoded, or undefined when the file is empty. */

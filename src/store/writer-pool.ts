@@ -8,7 +8,7 @@ import { TickrecError } from '../errors.js';
 import { ALL_KINDS, type RecordKind, type Rec } from '../format/index.js';
 import { rtFilePath } from './paths.js';
 import { setAside } from './roll.js';
-import { probeRtFile } from './rt-file.js';
+import { probeRtFile, readRtTradingDate } from './rt-file.js';
 import { RtWriter } from './rt-writer.js';
 
 export interface WriterPoolOptions {
@@ -194,9 +194,9 @@ export class WriterPool {
 
   private entry(kind: RecordKind, exchg: string, code: string): Entry {
     let byExchg = this.entries.get(kind);
-    if (!byExchg) this.entries.set(kind, (byExchg = new Map()));
+    if (!byExchg) this.entries.set(kind, (byExchg = new Map<string, Map<string, Entry>>()));
     let byCode = byExchg.get(exchg);
-    if (!byCode) byExchg.set(exchg, (byCode = new Map()));
+    if (!byCode) byExchg.set(exchg, (byCode = new Map<string, Entry>()));
     let e = byCode.get(code);
     if (!e) {
       const p = rtFilePath(this.root, kind, exchg, code); // applies the name rule
@@ -265,8 +265,14 @@ function readHeader(file: string, kind: RecordKind) {
   }
 }
 
+/** The trading date of an existing live file (rtTradingDate: for bars, its last record's). */
 function readDate(file: string, kind: RecordKind): number {
-  return readHeader(file, kind).date;
+  const fd = fs.openSync(file, 'r');
+  try {
+    return readRtTradingDate(fd, probeRtFile(fd, file, kind));
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function readSize(file: string, kind: RecordKind): number {
