@@ -180,12 +180,14 @@ describe('datakit corpus', () => {
         .toArray()
         .map(plain),
     ).toEqual(expectedRecords('his/day/SHFE/cu2502.dsb'));
-    // a range inside an old-version history: by calendar instant (bars ending on 2025-01-03)
+    // a range inside an old-version history, by calendar instant: the bars of the minutes of 2025-01-03 (ends 00:01 through 24:00)
     const one = readBars({ ...cu, period: 'min1', from: '20250103', to: '20250103' })
       .toArray()
       .map(plain);
-    const want = expectedRecords('his/min1/SHFE/cu2502.dsb').filter((b) => Math.floor((b.time as number) / 10000) + 19900000 === 20250103);
-    expect(want.length).toBe(61 + 225); // 00:00 (the bar of 23:59) through 01:00, then the day
+    const want = expectedRecords('his/min1/SHFE/cu2502.dsb').filter(
+      (b) => (b.time as number) > 3501030000 && (b.time as number) <= 3501032400,
+    );
+    expect(want.length).toBe(60 + 225); // 00:01-01:00 of the night, then the day session
     expect(one).toEqual(want);
   });
 });
