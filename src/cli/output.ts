@@ -2,6 +2,7 @@
 
 import { formatDate, formatTime, type RecordKind, type Rec } from '../format/index.js';
 import { usageError } from './run.js';
+import { printOut } from './terminal.js';
 
 export type OutputFormat = 'table' | 'csv' | 'jsonl';
 
@@ -41,9 +42,9 @@ function flatten(rec: Rec): Record<string, string | number> {
   const out: Record<string, string | number> = {};
   for (const [k, v] of Object.entries(rec)) {
     if (Array.isArray(v) || v instanceof Float64Array) {
-      const arr = v as ArrayLike<number>;
+      const arr: ArrayLike<number> = v;
       for (let i = 0; i < arr.length; i++) out[`${k}_${i}`] = arr[i]!;
-    } else out[k] = v as string | number;
+    } else out[k] = v;
   }
   return out;
 }
@@ -74,7 +75,7 @@ export class RecordPrinter {
   constructor(
     private readonly kind: RecordKind,
     private readonly format: OutputFormat,
-    private readonly write: (line: string) => void = (l) => process.stdout.write(l + '\n'),
+    private readonly write: (line: string) => void = (l) => printOut(l),
   ) {
     this.cols = TABLE_COLUMNS[kind.name] ?? [];
   }

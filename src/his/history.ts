@@ -134,8 +134,8 @@ function damaged(file: string, what: string): TickrecError {
 }
 
 /** Parses a meta slot; a string says why it is unusable. */
-function slotWhy(s: MetaSlot | string): string {
-  return typeof s === 'string' ? s : `generation ${s.generation}`;
+function slotText(s: MetaSlot | string | undefined): string {
+  return typeof s === 'string' ? s : s === undefined ? 'missing' : `generation ${s.generation}`;
 }
 
 function parseSlot(b: Uint8Array, slot: number, fileBytes: number): MetaSlot | string {
@@ -222,7 +222,7 @@ function loadContainer(fd: number, file: string, kind: HisKind): Loaded {
   const slots = [parseSlot(head, 0, fileBytes), parseSlot(head, 1, fileBytes)];
   const valid = slots.filter((s): s is MetaSlot => typeof s !== 'string').sort((a, b) => b.generation - a.generation);
   const meta = valid[0];
-  if (!meta) throw damaged(file, `no usable meta slot (slot 0: ${slotWhy(slots[0]!)}; slot 1: ${slotWhy(slots[1]!)})`);
+  if (!meta) throw damaged(file, `no usable meta slot (slot 0: ${slotText(slots[0])}; slot 1: ${slotText(slots[1])})`);
   const index = readAt(fd, meta.indexOffset, meta.indexBytes, file);
   if (crc32(index) !== meta.indexCrc) throw checksumError(file, `the index (generation ${meta.generation})`);
   const chunks: Chunk[] = [];

@@ -25,7 +25,7 @@ import {
 } from '../feed/index.js';
 import { TICK_KIND, TRADE_KIND, type RecordKind } from '../format/index.js';
 import { InstrumentTable } from '../monitor/instruments.js';
-import { acquireRootLock, WriterPool, type RootLock } from '../store/index.js';
+import { acquireRootLock, autoMaxOpenFiles, readProcessLimits, WriterPool, type RootLock } from '../store/index.js';
 import { hisHoldsDay } from '../his/index.js';
 import { ExchangeClock } from './exchange-clock.js';
 import { LatencyHistogram } from './histogram.js';
@@ -126,9 +126,11 @@ export class Recorder {
     this.rollGraceMs = config.storage.roll_grace_ms;
     this.sessions = loadSessionBook(config.sessions!);
     this.lock = acquireRootLock(config.root, { onWarning: (m) => log.warn(m) });
+    const maxOpenFiles = config.storage.max_open_files === 'auto' ? autoMaxOpenFiles(readProcessLimits()) : config.storage.max_open_files;
+    log.info({ maxOpenFiles }, `at most ${maxOpenFiles} real-time files mapped at once (storage.max_open_files)`);
     try {
       this.pool = new WriterPool(config.root, {
-        maxOpenFiles: config.storage.max_open_files,
+        maxOpenFiles,
         initialCapacity: { tick: config.storage.initial_capacity_ticks, trade: config.storage.initial_capacity_trades },
         onRoll: (r) => {
           this.counters.rolls++;
