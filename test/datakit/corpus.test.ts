@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyRoot } from '../../src/compact/index.js';
 import { Mem, kindByName } from '../../src/format/index.js';
-import { BarHistory, readHisBlock } from '../../src/his/index.js';
+import { BarHistory, dayBlockBytes, readHisBlock } from '../../src/his/index.js';
 import { readBars, readTicks, readTrades } from '../../src/read/index.js';
 import { RtReader } from '../../src/store/index.js';
 import { makeCorpus } from '../fixtures/datakit/make-corpus.js';
@@ -132,10 +132,19 @@ describe('datakit corpus', () => {
     expect(old).toMatchObject({ format: 'datakit-old-zstd', days: 2, firstDate: 20250102, lastDate: 20250103 });
   });
 
-  it('tickrec verify --deep: the corpus has no problem', () => {
+  it('tickrec verify --deep: the corpus has no problem; a trade with the former ttype 0 is reported', () => {
     const root = corpusCopy();
     const v = verifyRoot({ root, deep: true, sessions: bundledSessionBook() });
     expect(v.problems).toEqual([]);
+    const file = path.join(root, 'his/trans/SHFE/20250106/rb2505.dsb');
+    const b = readHisBlock(file);
+    const recs = Buffer.from(b.records);
+    recs.writeUInt32LE(0, 72); // ttype of the first trade
+    fs.writeFileSync(file, dayBlockBytes(b.hisKind, 20250106, new Uint8Array(recs.buffer, recs.byteOffset, recs.length), 'zstd'));
+    const w = verifyRoot({ root, deep: true, sessions: bundledSessionBook() });
+    expect(w.problems.map((p) => p.problem)).toEqual([
+      expect.stringMatching(/^1 trades with a ttype other than datakit's 'M' \(77\).*e\.g\. 0 \(tickrec before/),
+    ]);
   });
 
   it('readTicks / readTrades / readBars: history and today in one call, field by field', () => {

@@ -1,5 +1,6 @@
 // Taking over a datakit root: bar files dated by their records (not by datakit's creation date), compaction that never duplicates a bar, and a bar history left exactly as it was when anything after its append fails (injected failure, kill -9).
 
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runCompaction, verifyRoot } from '../../src/compact/index.js';
 import { TickrecError } from '../../src/errors.js';
 import { BAR, MIN1_KIND, Mem, type RecordKind } from '../../src/format/index.js';
-import { BarHistory, appendBarDay, hisHistoryPath, hisKindByName } from '../../src/his/index.js';
+import { BarHistory, appendBarDay, hisHistoryPath, hisKindByName, readHisBlock } from '../../src/his/index.js';
 import { readBars } from '../../src/read/index.js';
 import { RtWriter, WriterPool, rtFilePath } from '../../src/store/index.js';
 import { bundledSessionBook } from '../compact/helpers/sessions.js';
@@ -182,6 +183,52 @@ describe('a bar history after a failure that follows its append', () => {
     });
   }
 });
+
+describe('what --codec zstd promises: datakit decodes every frame tickrec writes', () => {
+  it("every version-4 file of a compacted root decodes as datakit's WTSCmpHelper does (content size from the frame header), with an independent zstd", () => {
+    const root = corpusCopy();
+    recorderTakesOver(root, dayBars());
+    expect(runCompaction({ root, codec: 'zstd' }).failures).toEqual([]);
+    // Python's zstandard (libzstd 1.5) stands in for datakit's bundled zstd: it needs the
+    // frame's content size (ZSTD_getFrameContentSize), as WTSCmpHelper::uncompress_data does.
+    const script = [
+      'import sys, zstandard, hashlib',
+      'for f in sys.argv[1:]:',
+      '    b = open(f, "rb").read()',
+      '    v = int.from_bytes(b[10:12], "little"); n = int.from_bytes(b[12:20], "little")',
+      '    assert v == 4 and len(b) == 20 + n, f',
+      '    p = zstandard.get_frame_parameters(b[20:])',
+      '    assert p.content_size > 0, f',
+      '    raw = zstandard.ZstdDecompressor().decompress(b[20:], max_output_size=p.content_size)',
+      '    assert len(raw) == p.content_size, f',
+      '    print(f, hashlib.sha256(raw).hexdigest())',
+    ].join('\n');
+    const written = [
+      'his/ticks/SHFE/20250107/rb2505.dsb',
+      'his/trans/SHFE/20250107/rb2505.dsb',
+      'his/min1/SHFE/rb2505.dsb',
+      'his/min5/SHFE/rb2505.dsb',
+    ].map((r) => path.join(root, r));
+    const out = execFileSync('/usr/bin/python3', ['-c', script, ...written], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
+    expect(out.length).toBe(written.length);
+    for (const line of out) {
+      const [file, hash] = line.split(' ');
+      const records = file!.includes('/his/ticks/') || file!.includes('/his/trans/') ? readHisBlock(file!).records : readHistory(file!);
+      expect(crypto.createHash('sha256').update(records).digest('hex'), file).toBe(hash);
+    }
+  });
+});
+
+function readHistory(file: string): Uint8Array {
+  const h = BarHistory.open(file);
+  try {
+    return h.read();
+  } finally {
+    h.close();
+  }
+}
 
 describe("datakit's day history: raw (version 3) up to 100 bars, then zstd (version 4)", () => {
   const DAY = hisKindByName('day')!;
