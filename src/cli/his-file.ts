@@ -7,6 +7,7 @@ import { BarHistory, hisKindByType, parseBlockHead, readAt, readHisBlock, type B
 
 /** What cat and the range options need of a file's records: RtReader has the same members. */
 export interface KeyedRecords {
+  readonly path: string;
   readonly kind: RecordKind;
   readonly length: number;
   get(i: number): Rec;
@@ -22,7 +23,7 @@ export class HisRecords implements KeyedRecords {
   private readonly mem: Mem;
 
   constructor(
-    readonly file: string,
+    readonly path: string,
     readonly hisKind: HisKind,
     readonly format: BlockFormat,
     readonly type: number,

@@ -2,7 +2,7 @@
 
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { TickrecError } from '../errors.js';
+import { TickrecError, ioError } from '../errors.js';
 import { RT_HEADER_BYTES, formatDate, formatTime, rtFileBytes, type Rec } from '../format/index.js';
 import { RtReader, probeRtFile, rtTradingDate, visitNonZeroChunks, type RtProbe } from '../store/index.js';
 import { isHistoricalFile, openHisFile, type KeyedRecords } from './his-file.js';
@@ -107,7 +107,10 @@ export function inspectHisFile(file: string): InspectReport {
   return report;
 }
 
-/** Inspects without throwing: damage becomes problems in the report. */
+/**
+ * Damage in the file becomes problems in the report (exit 1); a path that is not a file
+ * to inspect (missing, a folder, unreadable) is the user's input error and throws (exit 2).
+ */
 export function inspectFile(file: string): InspectReport {
   try {
     if (isHistoricalFile(file)) return inspectHisFile(file);
@@ -118,9 +121,13 @@ export function inspectFile(file: string): InspectReport {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) {
+      fs.closeSync(fd);
+      throw new TickrecError('E_USAGE', `${file}: a folder; give a block file inside it, e.g. ${file}/<CODE>.dmb.`, { file });
+    }
   } catch (err) {
-    report.problems.push(`cannot open: ${(err as Error).message}`);
-    return report;
+    throw ioError(err, file, 'open for reading');
   }
   let probe: RtProbe;
   try {
