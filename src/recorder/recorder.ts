@@ -76,6 +76,8 @@ export interface MonitorView {
   readonly instruments: InstrumentTable;
   /** Live files with their sizes (from the open writers; -1 when not mapped now). */
   liveFileSizes(): Iterable<{ kind: string; exchg: string; code: string; date: number; path: string; bytes: number; records: number }>;
+  /** The kinds `tickrec publish` sends (publish.nats.kinds), for its cursor lag; undefined: no publish.nats. */
+  readonly publishKinds: readonly string[] | undefined;
 }
 
 interface Subscription {
@@ -122,6 +124,7 @@ export class Recorder {
   private feedsStarted = false;
   private readonly rollGraceMs: number;
   private readonly bars: LiveBars | undefined;
+  private readonly publishKinds: readonly string[] | undefined;
 
   private constructor(opts: RecorderOptions) {
     const { config, log } = opts;
@@ -131,6 +134,7 @@ export class Recorder {
     this.rollLog = new RollLog(log);
     this.root = config.root;
     this.rollGraceMs = config.storage.roll_grace_ms;
+    this.publishKinds = config.publish?.nats?.kinds;
     this.sessions = loadSessionBook(config.sessions!);
     this.lock = acquireRootLock(config.root, { onWarning: (m) => log.warn(m) });
     const maxOpenFiles = config.storage.max_open_files === 'auto' ? autoMaxOpenFiles(readProcessLimits()) : config.storage.max_open_files;
@@ -317,7 +321,7 @@ export class Recorder {
 
   /** Per-instrument statistics and live file sizes for the monitor page (read-only use). */
   monitorView(): MonitorView {
-    return { instruments: this.instruments, liveFileSizes: () => this.pool.liveFileSizes() };
+    return { instruments: this.instruments, liveFileSizes: () => this.pool.liveFileSizes(), publishKinds: this.publishKinds };
   }
 
   private summary() {
