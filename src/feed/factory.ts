@@ -2,7 +2,8 @@
 
 import path from 'node:path';
 import type { FeedConfig } from '../config/index.js';
-import { captureDir, CtpFeed, type CtpFeedEventKind } from './ctp/index.js';
+import { ctpCaptureDir, ctpFlowDir } from '../layout/index.js';
+import { CtpFeed, type CtpFeedEventKind } from './ctp/index.js';
 import { createMapper } from './formats/index.js';
 import type { FeedAdapter } from './types.js';
 import { WsFeed, type WsFeedEvent, type WsFeedEventKind } from './ws-feed.js';
@@ -33,14 +34,14 @@ export function createFeed(cfg: FeedConfig, i: number, hooks: FeedHooks = {}): F
       userId: cfg.user_id,
       password: cfg.password,
       subscribe: cfg.subscribe,
-      flowDir: cfg.flow_dir === undefined ? path.join(root, 'ctp-flow', name) : path.resolve(root, cfg.flow_dir),
+      flowDir: cfg.flow_dir === undefined ? ctpFlowDir(root, name) : path.resolve(root, cfg.flow_dir),
       apiGeneration: cfg.api_generation,
       queueMax: cfg.queue_max,
       subscribeBatch: cfg.subscribe_batch,
       ...(cfg.library !== undefined ? { library: cfg.library } : {}),
       ...(cfg.czce_multipliers !== undefined ? { czceMultipliers: cfg.czce_multipliers } : {}),
       czceTurnover: cfg.czce_turnover,
-      ...(cfg.capture ? { captureDir: captureDir(root, name) } : {}),
+      ...(cfg.capture ? { captureDir: ctpCaptureDir(root, name) } : {}),
       libraryOutput: cfg.library_output,
       jsonLog: hooks.jsonLog ?? false,
       allowSdkMismatch: cfg.allow_sdk_mismatch,

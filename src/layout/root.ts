@@ -14,6 +14,8 @@
 //     bus/publish-<STREAM>.json                       tickrec publish: the durable cursor of every file
 //     bus/publish-<STREAM>.lock                       held while tickrec publish runs (one publisher per stream)
 //     bus/mirror-<STREAM>.json                        tickrec mirror (on a mirror's root): its stream position
+//     capture/ctp/<FEED>/<YYYYMMDD>.cap               a CTP feed's capture (feeds[].capture; written by native/ctp)
+//     ctp-flow/<FEED>/                                a CTP feed's flow folder (unless feeds[].flow_dir says otherwise)
 //   Transient names beside them, never taken for data (readers only open *.dmb / *.dsb):
 //     <file>.tmp-<pid>    an rt file being created or rebuilt     <file>.bak   a rebuilt bar file's old content
 //     <file>.tmp          a his file or compact/last.json being written (durable order in src/his/files.ts)
@@ -364,6 +366,18 @@ export function compactLockPath(root: string): string {
 /** <root>/compact/last.json: the last compaction's summary. */
 export function compactSummaryPath(root: string): string {
   return path.join(root, 'compact', 'last.json');
+}
+
+// ---- CTP feeds (src/feed/ctp) --------------------------------------------------------------
+
+/** <root>/capture/ctp/<FEED>: the folder of a feed's capture files (<YYYYMMDD>.cap, local calendar date). */
+export function ctpCaptureDir(root: string, feed: string): string {
+  return path.join(root, 'capture', 'ctp', feed);
+}
+
+/** <root>/ctp-flow/<FEED>: a CTP feed's flow folder when the configuration names none. */
+export function ctpFlowDir(root: string, feed: string): string {
+  return path.join(root, 'ctp-flow', feed);
 }
 
 // ---- the bus (src/bus: NATS publish and mirror) ------------------------------------------

@@ -1,4 +1,4 @@
-// Capture files of a CTP feed: the path rule, and a reader that yields each record (receive time + CThostFtdcDepthMarketDataField) of either layout.
+// Capture files of a CTP feed: (their folder is src/layout/root.ts's ctpCaptureDir) and a reader that yields each record (receive time + CThostFtdcDepthMarketDataField) of either layout.
 //
 // FORMAT (written by native/ctp/src/capture.cc; docs/ctp.md, "Capture files"):
 //   header, 16 bytes: ASCII "TRCTPCAP", u32 LE struct size in bytes (584 for 6.7.x,
@@ -8,7 +8,6 @@
 // ignored by the reader and reported (tornBytes).
 
 import fs from 'node:fs';
-import path from 'node:path';
 import { TickrecError } from '../../errors.js';
 import type { CtpDepthMarketData } from './fields.js';
 import { decodeDepthMarketData, layoutOfSize, type CtpLayout } from './layout.js';
@@ -16,11 +15,6 @@ import { decodeDepthMarketData, layoutOfSize, type CtpLayout } from './layout.js
 export const CAPTURE_MAGIC = 'TRCTPCAP';
 export const CAPTURE_VERSION = 1;
 export const CAPTURE_HEADER_BYTES = 16;
-
-/** <root>/capture/ctp/<feed>: the folder of a feed's capture files (<YYYYMMDD>.cap, local calendar date). */
-export function captureDir(root: string, feed: string): string {
-  return path.join(root, 'capture', 'ctp', feed);
-}
 
 export interface CaptureRecord {
   /** Receive time, ns since the Unix epoch. */

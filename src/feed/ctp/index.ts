@@ -38,7 +38,6 @@ export {
   CAPTURE_HEADER_BYTES,
   CAPTURE_MAGIC,
   CAPTURE_VERSION,
-  captureDir,
   captureHeader,
   captureRecord,
   openCapture,
