@@ -94,7 +94,7 @@ export function registerDemo(program: Command): void {
         const logFile = path.join(root, 'demo-recorder.log');
         const log = fs.createWriteStream(logFile);
         let exited: number | null | undefined;
-        child.stderr!.pipe(log);
+        child.stderr.pipe(log);
         child.on('exit', (code) => (exited = code));
         const t0 = Date.now();
         const tty = process.stderr.isTTY === true;

@@ -88,8 +88,8 @@ export class EndOfDayCompaction {
       for (const l of b.toString('utf8').split('\n'))
         if (l.trim() && !/^compact \d+\/\d+ /.test(l) && out.length < OUTPUT_LINES_MAX) out.push(l.trim());
     };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     child.on('error', (err) => this.log.error(`end-of-day compaction: cannot start ${process.execPath}: ${err.message}`));
     child.on('close', (code, signal) => {
       this.child = undefined;

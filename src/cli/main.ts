@@ -7,6 +7,7 @@ import { registerBars } from './bars.js';
 import { registerCat } from './cat.js';
 import { registerCompact } from './compact.js';
 import { registerDemo } from './demo.js';
+import { registerCtp } from './ctp.js';
 import { registerExport } from './export.js';
 import { registerInspect } from './inspect.js';
 import { registerMirror } from './mirror.js';
@@ -51,6 +52,7 @@ registerCompact(program);
 registerVerify(program);
 registerExport(program);
 registerDemo(program);
+registerCtp(program);
 registerPublish(program);
 registerMirror(program);
 
