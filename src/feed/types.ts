@@ -77,6 +77,7 @@ export const REJECT_REASONS = [
   'not_subscribed', // an instrument not in the feed's subscription list
   'duplicate', // the same tick again (resent snapshot, second feed)
   'out_of_order', // older than the last tick of the instrument (or an older Binance book update)
+  'off_session', // a tick outside its instrument's trading sections and auction, or of another session (N10)
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

@@ -1,4 +1,4 @@
-// Tests of the normalization rules N1–N9 and the trade rules (src/recorder/normalize.ts) with hand-made feed inputs.
+// Tests of the normalization rules N1–N10 and the trade rules (src/recorder/normalize.ts) with hand-made feed inputs.
 
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -45,8 +45,9 @@ const BOOK: SessionBook = buildSessionBook({
 const MON = 20250303;
 const TUE = 20250304;
 
+/** N1–N9 on their own: N10 (the session rule) has its own tests below and in session-filter.test.ts. */
 function normalizer(recover: NormalizerOptions['recover'] = () => undefined): Normalizer {
-  return new Normalizer({ sessions: BOOK, recover });
+  return new Normalizer({ sessions: BOOK, recover, sessionFilter: false });
 }
 
 /** HHMMSSmmm of a millisecond of the day. */
