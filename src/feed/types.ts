@@ -50,6 +50,7 @@ export interface TradeInput {
   action_date: number;
   action_time: number;
   index?: number;
+  /** Trade type as datakit's char code: 77 'M' match, 67 'C' cancel, 85 'U' unknown (absent: 'U'). */
   ttype?: number;
   /** 'B', 'S' or ' ' as a char code (66, 83, 32). */
   side?: number;

@@ -32,16 +32,16 @@
 //    session_filter.future_ms (4 h) after it was received → off_session. It never sets the N8 baseline. Details in
 //    src/recorder/session-filter.ts.
 // Trades: N1, N2, N4, N5, N6; volume must be an integer in 0..4294967295 → out_of_range;
-// ids (index, askorder, bidorder) that are not safe integers, and a ttype that is not a
-// u32, become 0;
+// ids (index, askorder, bidorder) that are not safe integers become 0; ttype is stored as
+// datakit's char code: 77 'M' match, 67 'C' cancel, 85 'U' unknown (no ttype given: 'U');
+// any other value → out_of_range;
 // duplicate: a positive trade index not above the last one of the day, or (index 0)
 // the same time, price, volume and side as the last trade.
 
 import type { Session, SessionBook } from '../calendar/index.js';
 import { tradingDateOf } from '../calendar/index.js';
 import type { RejectReason, TickInput, TradeInput } from '../feed/types.js';
-import type { FullTick, Trade } from '../format/index.js';
-import { isCalendarDate } from '../format/index.js';
+import { TTYPE_UNKNOWN, isCalendarDate, isTradeType, type FullTick, type Trade } from '../format/index.js';
 import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, nameProblem } from '../store/paths.js';
 import { ExchangeClock } from './exchange-clock.js';
 import { SESSION_FUTURE_MS_DEFAULT, SESSION_GRACE_MS_DEFAULT, sessionProblem } from './session-filter.js';
@@ -228,7 +228,7 @@ export class Normalizer {
     action_date: 0,
     action_time: 0,
     index: 0,
-    ttype: 0,
+    ttype: TTYPE_UNKNOWN,
     side: 0x20,
     price: 0,
     volume: 0,
@@ -448,6 +448,13 @@ export class Normalizer {
     if (typeof vol !== 'number' || !Number.isInteger(vol) || vol < 0 || vol > U32_MAX) {
       return reject('out_of_range', `trade ${x.exchg}.${x.code}: volume ${String(vol).slice(0, 32)} is not an integer in 0..${U32_MAX}`);
     }
+    const ttype = x.ttype === undefined ? TTYPE_UNKNOWN : x.ttype;
+    if (!isTradeType(ttype)) {
+      return reject(
+        'out_of_range',
+        `trade ${x.exchg}.${x.code}: ttype ${String(x.ttype).slice(0, 32)} is not 77 'M' (match), 67 'C' (cancel) or 85 'U' (unknown)`,
+      );
+    }
     const td = this.tradingDate(x);
     const st = known ?? this.state('trade', x.exchg, x.code, td);
     const key = (x.action_date - 19900000) * 1e9 + x.action_time;
@@ -473,7 +480,7 @@ export class Normalizer {
     o.action_date = x.action_date;
     o.action_time = x.action_time;
     o.index = index;
-    o.ttype = typeof x.ttype === 'number' && x.ttype >= 0 && x.ttype <= U32_MAX && Number.isInteger(x.ttype) ? x.ttype : 0;
+    o.ttype = ttype;
     o.side = side;
     o.price = x.price;
     o.volume = vol;

@@ -609,10 +609,21 @@ describe('trades', () => {
     expect(reasonOf(n.trade(trade({ action_time: 100000999, index: 4 })))).toBe('out_of_order');
   });
 
+  it("ttype is datakit's char code M, C or U (absent: U); anything else is refused", () => {
+    const n = normalizer();
+    ok(n.trade(trade({ index: 1 })));
+    expect(n.tradeOut.ttype).toBe(0x55);
+    ok(n.trade(trade({ index: 2, ttype: 0x4d })));
+    expect(n.tradeOut.ttype).toBe(0x4d);
+    ok(n.trade(trade({ index: 3, ttype: 0x43 })));
+    expect(n.tradeOut.ttype).toBe(0x43);
+    for (const bad of [0, 1, NaN, 77.5, -77, 0x42]) expect(reasonOf(n.trade(trade({ index: 4, ttype: bad })))).toBe('out_of_range');
+  });
+
   it('side is B, S or a space; numbers are cleaned', () => {
     const n = normalizer();
-    ok(n.trade(trade({ side: 0x42, index: 1, askorder: DBL_MAX, bidorder: 77, ttype: NaN })));
-    expect(n.tradeOut).toMatchObject({ side: 0x42, askorder: 0, bidorder: 77, ttype: 0 });
+    ok(n.trade(trade({ side: 0x42, index: 1, askorder: DBL_MAX, bidorder: 77 })));
+    expect(n.tradeOut).toMatchObject({ side: 0x42, askorder: 0, bidorder: 77, ttype: 0x55 });
     ok(n.trade(trade({ side: 0x58, index: 2 })));
     expect(n.tradeOut.side).toBe(0x20);
     ok(n.trade(trade({ index: 3 })));
