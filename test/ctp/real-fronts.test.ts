@@ -5,7 +5,18 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TickrecError } from '../../src/errors.js';
-import { CtpFeed, loadCtpAddon, type CtpFeedEventKind, type CtpFeedOptions, type CtpNativeEvent } from '../../src/feed/ctp/index.js';
+import {
+  CtpFeed,
+  LAYOUT_65,
+  captureHeader,
+  captureRecord,
+  encodeDepthMarketData,
+  readCapture,
+  loadCtpAddon,
+  type CtpFeedEventKind,
+  type CtpFeedOptions,
+  type CtpNativeEvent,
+} from '../../src/feed/ctp/index.js';
 import type { FeedSink } from '../../src/feed/types.js';
 import type { WsFeedEvent } from '../../src/feed/ws-feed.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
@@ -236,5 +247,54 @@ describe('what the feed does about it', () => {
     // A 6.7.7 library (3-parameter CreateFtdcMdApi, same line) belongs.
     expect(() => harness({ fronts: ['tcp://127.0.0.1:1'], library: build.lib3 })).not.toThrow();
     expect(fs.existsSync(build.lib63)).toBe(true);
+  });
+
+  it('capture: a torn tail left by kill -9 is cut back and reported; every tick is appended as received, whole', async () => {
+    const front = await newFront();
+    const dir = makeTempDir('tickrec-ctp-cap-');
+    const now = new Date();
+    const day = now.getFullYear() * 10000 + (now.getMonth() + 1) * 100 + now.getDate();
+    const file = path.join(dir, `${day}.cap`);
+    // What a writer killed inside a write leaves: one whole record and 100 bytes of the next.
+    const first = encodeDepthMarketData(LAYOUT_65, { ExchangeID: 'SHFE', InstrumentID: 'rb2505', UpdateTime: '09:00:00', LastPrice: 1 });
+    fs.writeFileSync(file, Buffer.concat([captureHeader(584), captureRecord(123n, first), Buffer.alloc(100, 9)]));
+    const h = harness({ fronts: [front.url], captureDir: dir, logIntervalMs: 0 });
+    const ticks: unknown[] = [];
+    h.sink = { tick: (t) => ticks.push(t), trade: () => undefined, reject: () => undefined };
+    h.feed.start(h.sink);
+    await until(() => count(h, 'subscribed') === 1, 'subscribed');
+    front.tick({
+      ExchangeID: 'SHFE',
+      InstrumentID: 'rb2505',
+      TradingDay: '20250106',
+      ActionDay: '20250106',
+      UpdateTime: '09:00:01',
+      UpdateMillisec: 500,
+      LastPrice: 3500,
+      Volume: 7,
+    });
+    front.tick({
+      ExchangeID: 'SHFE',
+      InstrumentID: 'rb2505',
+      TradingDay: '20250106',
+      ActionDay: '20250106',
+      UpdateTime: '09:00:02',
+      LastPrice: 3501,
+      Volume: 8,
+    });
+    await until(() => ticks.length === 2 && count(h, 'notice') === 1, 'two ticks and the notice');
+    await h.feed.stop();
+    const notice = h.events.find((e) => e.kind === 'notice')?.detail.reason ?? '';
+    expect(notice).toBe(`capture: ${file} ended in a torn record (100 bytes, a crash while writing); cut back to 1 whole records`);
+    const recs = [...readCapture(file, (i) => expect(i.tornBytes).toBe(0))];
+    expect(recs.map((r) => [r.field.UpdateTime, r.field.LastPrice, r.field.Volume, r.field.UpdateMillisec])).toEqual([
+      ['09:00:00', 1, 0, 0],
+      ['09:00:01', 3500, 7, 500],
+      ['09:00:02', 3501, 8, 0],
+    ]);
+    expect(recs[1]!.field.AskPrice1).toBe(Number.MAX_VALUE); // as received: DBL_MAX stays DBL_MAX
+    const ns = recs[1]!.receivedNs;
+    expect(Number(ns / 1_000_000n)).toBeGreaterThan(Date.now() - 600_000);
+    expect(h.feed.stats().capture).toEqual({ records: 2, errors: 0, file });
   });
 });

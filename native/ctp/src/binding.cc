@@ -416,7 +416,8 @@ class Session : public Napi::ObjectWrap<Session> {
   // every napi call then fails, and node-addon-api's wrappers would abort the process.
   void EventArrived(Napi::Env env, Event *e) {
     if (env == nullptr || released_) return;
-    static const char *const kinds[] = {"connected", "disconnected", "heartbeat", "login", "logout", "sub", "unsub", "error"};
+    static const char *const kinds[] = {"connected", "disconnected", "heartbeat", "login", "logout", "sub", "unsub", "error", "notice"};
+    static_assert(sizeof kinds / sizeof kinds[0] == static_cast<size_t>(EventKind::Notice) + 1, "a name for every EventKind");
     napi_value o;
     if (napi_create_object(env, &o) != napi_ok) return;
     PutText(env, o, "type", kinds[static_cast<int>(e->kind)]);
