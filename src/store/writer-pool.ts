@@ -20,6 +20,12 @@ export interface WriterPoolOptions {
   /** Told of a live file found by scan() that cannot be read (it stays untouched). */
   onProblem?: (message: string) => void;
   /**
+   * Told when a live file was damaged by someone else and dealt with (SOMEONE ELSE'S
+   * HANDS in rt-writer.ts): truncated (set aside, a new file started) or deleted/replaced
+   * (its records written back to the path). The error names the file and what was done.
+   */
+  onDamaged?: (err: TickrecError) => void;
+  /**
    * Whether a day of an instrument is already in history (his/). The store layer does
    * not read historical blocks itself; the recorder passes src/his's hisHoldsDay.
    * Default: a his day file exists for ticks/trades.
@@ -42,6 +48,11 @@ export class WriterPool {
   private readonly entries = new Map<RecordKind, Map<string, Map<string, Entry>>>();
   private open = 0;
   private tick = 0;
+  /** DURABILITY (rt-writer.ts): records that reached the disk, and syncs that failed. */
+  private synced = 0;
+  private syncFailures = 0;
+  /** Live files found truncated, deleted or replaced by someone else (and dealt with). */
+  private damagedFiles = 0;
 
   constructor(
     readonly root: string,
@@ -50,6 +61,29 @@ export class WriterPool {
 
   get openFiles(): number {
     return this.open;
+  }
+
+  /** Records of every file that a successful sync put on disk since the pool started. */
+  get recordsSynced(): number {
+    return this.synced;
+  }
+
+  /** Live files found truncated, deleted or replaced by someone else. */
+  get filesDamaged(): number {
+    return this.damagedFiles;
+  }
+
+  /** Syncs (background fdatasync or the msync of a close) that failed. */
+  get syncErrors(): number {
+    return this.syncFailures;
+  }
+
+  /** Open files whose last sync failed: their records since then may not be on disk. */
+  *notDurable(): IterableIterator<{ path: string; published: number; durable: number; error: TickrecError }> {
+    for (const e of this.openEntries()) {
+      const w = e.writer!;
+      if (w.syncError) yield { path: e.path, published: w.size, durable: w.durable, error: w.syncError };
+    }
   }
 
   /** Every known live file (open or not). */
@@ -122,8 +156,96 @@ export class WriterPool {
         { file: e.path },
       );
     }
-    this.writerOf(e, date).append(rec);
+    try {
+      this.writerOf(e, date).append(rec);
+    } catch (err) {
+      if (!(err instanceof TickrecError) || err.code !== 'E_TRUNCATED' || e.writer?.damaged !== err) throw err;
+      // Truncated under us: the record was not stored. The file is set aside and the
+      // record goes to a new one; the other instruments never notice.
+      this.setAsideTruncated(e, err);
+      this.writerOf(e, date).append(rec);
+    }
     return true;
+  }
+
+  /**
+   * SOMEONE ELSE'S HANDS (rt-writer.ts), at the sync interval: every open file is checked
+   * (two stat calls each). Truncated: set aside, a new file is started by the next record.
+   * Deleted or replaced: the records the writer holds are written back to the path (the
+   * file found there kept as <name>.displaced-<time>) and the next record goes on there.
+   * Returns how many files were dealt with; each is told to onDamaged.
+   */
+  checkOpenFiles(): number {
+    let n = 0;
+    for (const e of [...this.openEntries()]) {
+      const w = e.writer!;
+      const what = w.checkFile();
+      if (what === undefined) continue;
+      n++;
+      if (what === 'truncated') {
+        this.setAsideTruncated(e, w.damaged!);
+        continue;
+      }
+      this.damagedFiles++;
+      const stamp = fileStamp();
+      let displaced: string | undefined;
+      try {
+        if (what === 'replaced') {
+          displaced = `${e.path}.displaced-${stamp}`;
+          fs.renameSync(e.path, displaced);
+        }
+        w.restoreTo(e.path);
+      } catch (err) {
+        this.opts.onDamaged?.(
+          new TickrecError(
+            'E_REPLACED',
+            `${e.path}: ${what} while being written, and its ${w.size} records could not be written back: ${(err as Error).message}. ` +
+              'Records go on into the file the writer holds (not at the path) until this succeeds; it is retried at the next check.',
+            { file: e.path },
+          ),
+        );
+        continue;
+      }
+      const held = w.size;
+      try {
+        this.close(e);
+      } catch {
+        // the held inode is no longer the file; its records are in the restored copy
+      }
+      this.opts.onDamaged?.(
+        new TickrecError(
+          'E_REPLACED',
+          `${e.path}: ${what === 'deleted' ? 'deleted (or moved away)' : `replaced by another file (kept as ${displaced})`} while being written; ` +
+            `the ${held} records the recorder held were written back to ${e.path} and recording goes on there. Find out what touched the data root.`,
+          { file: e.path },
+        ),
+      );
+    }
+    return n;
+  }
+
+  /** A truncated live file (E_TRUNCATED): closed, renamed <name>.truncated-<time>, forgotten. */
+  private setAsideTruncated(e: Entry, err: TickrecError): void {
+    this.damagedFiles++;
+    if (e.writer) {
+      try {
+        this.close(e);
+      } catch {
+        // a sync of a truncated file may fail; its records past the cut are gone anyway
+      }
+    }
+    const aside = `${e.path}.truncated-${fileStamp()}`;
+    let where: string;
+    try {
+      fs.renameSync(e.path, aside);
+      where = `set aside as ${aside}`;
+    } catch (rerr) {
+      where = `could not be set aside (${(rerr as Error).message})`;
+    }
+    e.date = 0;
+    this.opts.onDamaged?.(
+      new TickrecError('E_TRUNCATED', `${err.message} The file ${where}; the next record starts a new file.`, { file: e.path }),
+    );
   }
 
   private dayFinished(e: Entry, date: number): boolean {
@@ -175,12 +297,28 @@ export class WriterPool {
   }
 
   /** Starts a background fdatasync of every open file (see RtWriter.syncInBackground). */
-  syncAllInBackground(onError?: (err: Error) => void): void {
-    for (const e of this.openEntries()) e.writer!.syncInBackground(onError);
+  syncAllInBackground(onError?: (err: TickrecError) => void): void {
+    const onDone = (err: TickrecError | undefined, gained: number) => {
+      this.synced += gained;
+      if (err) {
+        this.syncFailures++;
+        onError?.(err);
+      }
+    };
+    for (const e of this.openEntries()) e.writer!.syncInBackground(onDone);
   }
 
+  /** Syncs and closes every open file; every file is closed, then the first failure is thrown. */
   closeAll(): void {
-    for (const e of this.openEntries()) this.close(e);
+    let first: Error | undefined;
+    for (const e of [...this.openEntries()]) {
+      try {
+        this.close(e);
+      } catch (err) {
+        first ??= err as Error;
+      }
+    }
+    if (first !== undefined) throw first;
   }
 
   private *kinds(): IterableIterator<RecordKind> {
@@ -210,12 +348,23 @@ export class WriterPool {
     e.lastUsed = ++this.tick;
     if (e.writer) return e.writer;
     if (this.open >= this.opts.maxOpenFiles) this.evict();
-    const w = RtWriter.open(e.path, {
+    const opts = {
       kind: e.kind,
       date,
       ...(this.opts.initialCapacity[e.kind.name] !== undefined ? { initialCapacity: this.opts.initialCapacity[e.kind.name]! } : {}),
       ...(this.opts.onRepair ? { onRepair: this.opts.onRepair } : {}),
-    });
+    };
+    let w: RtWriter;
+    try {
+      w = RtWriter.open(e.path, opts);
+    } catch (err) {
+      // A live file truncated while it was closed (after a restart, an eviction): set
+      // aside like one truncated while open, and a new file started, instead of every
+      // record of the instrument failing until someone repairs it.
+      if (!(err instanceof TickrecError) || err.code !== 'E_TRUNCATED') throw err;
+      this.setAsideTruncated(e, err);
+      w = RtWriter.open(e.path, { ...opts, date });
+    }
     e.writer = w;
     e.date = w.date;
     this.open++;
@@ -235,10 +384,20 @@ export class WriterPool {
     e.date = 0;
   }
 
+  /** Syncs and closes the writer; the entry is closed even when the sync fails (then rethrown). */
   private close(e: Entry): void {
-    e.writer!.close();
+    const w = e.writer!;
     e.writer = undefined;
     this.open--;
+    const before = w.durable;
+    try {
+      w.close();
+    } catch (err) {
+      this.syncFailures++;
+      throw err;
+    } finally {
+      this.synced += w.durable - before;
+    }
   }
 
   private evict(): void {
@@ -246,6 +405,11 @@ export class WriterPool {
     for (const e of this.openEntries()) if (!oldest || e.lastUsed < oldest.lastUsed) oldest = e;
     if (oldest) this.close(oldest);
   }
+}
+
+/** A time stamp for the names of set-aside files: 20261207T131502123Z. */
+function fileStamp(): string {
+  return new Date().toISOString().replace(/[-:.]/g, '');
 }
 
 function safeList(dir: string): string[] {
