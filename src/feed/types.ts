@@ -77,6 +77,8 @@ export const REJECT_REASONS = [
   'not_subscribed', // an instrument not in the feed's subscription list
   'duplicate', // the same tick again (resent snapshot, second feed)
   'out_of_order', // older than the last tick of the instrument (or an older Binance book update)
+  'ahead_of_clock', // stamped more than limits.max_ahead_ms ahead of the recorder's clock (N10)
+  'bad_trading_date', // a trading date more than 7 days before or 14 days after the action date (N10)
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

@@ -29,7 +29,7 @@ import { acquireRootLock, WriterPool, type RootLock } from '../store/index.js';
 import { hisHoldsDay } from '../his/index.js';
 import { ExchangeClock } from './exchange-clock.js';
 import { LatencyHistogram } from './histogram.js';
-import { Normalizer, stateFromTick, stateFromTrade } from './normalize.js';
+import { Normalizer, stateFromTick, stateFromTrade, timeKey } from './normalize.js';
 import { RejectLog } from './reject-log.js';
 
 /** Records read back at recovery to rebuild the duplicate check of the last time stamp. */
@@ -175,8 +175,16 @@ export class Recorder {
       });
       this.rejects = new RejectLog(log, config.log.reject_log_interval_ms, this.now);
       this.writeErrorLog = new RejectLog(log, config.log.reject_log_interval_ms, this.now);
+      const maxAheadMs = config.limits.max_ahead_ms;
       this.normalizer = new Normalizer({
         sessions: this.sessions,
+        clock: {
+          maxAheadMs,
+          limitKey: (exchg, code) => {
+            const l = localDateTime(this.now() + maxAheadMs, this.sessions.sessionOf(exchg, code)?.timezone ?? 'UTC');
+            return timeKey(l.date, l.time);
+          },
+        },
         recover: (kind, exchg, code) => this.recover(kind, exchg, code),
       });
       this.feeds =

@@ -273,11 +273,12 @@ export class WriterPool {
   /** Finds the live files already under the root (after a restart), without opening them. */
   scan(): number {
     let found = 0;
-    for (const kindDir of safeList(path.join(this.root, 'rt'))) {
+    const problem = this.opts.onProblem;
+    for (const kindDir of safeList(path.join(this.root, 'rt'), problem)) {
       const kind = [...this.kinds()].find((k) => k.folder === kindDir);
       if (!kind) continue;
-      for (const exchg of safeList(path.join(this.root, 'rt', kindDir))) {
-        for (const file of safeList(path.join(this.root, 'rt', kindDir, exchg))) {
+      for (const exchg of safeList(path.join(this.root, 'rt', kindDir), problem)) {
+        for (const file of safeList(path.join(this.root, 'rt', kindDir, exchg), problem)) {
           if (!file.endsWith('.dmb')) continue;
           const code = file.slice(0, -4);
           let e: Entry;
@@ -412,10 +413,14 @@ function fileStamp(): string {
   return new Date().toISOString().replace(/[-:.]/g, '');
 }
 
-function safeList(dir: string): string[] {
+/** A folder's entries; a missing folder has none; any other error is told to onProblem (never a silent empty folder). */
+function safeList(dir: string, onProblem?: (message: string) => void): string[] {
   try {
     return fs.readdirSync(dir);
-  } catch {
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR')
+      onProblem?.(`scan: ${dir} cannot be listed (${(err as Error).message}); the live files in it are not known until it can be read`);
     return [];
   }
 }
