@@ -60,6 +60,14 @@ export function parseConfig(json: unknown, where: string, env: NodeJS.ProcessEnv
   const c = r.data;
   c.root = path.resolve(baseDir, c.root);
   c.sessions = c.sessions === undefined ? path.join(BUNDLED_CONFIG_DIR, 'sessions.json') : path.resolve(baseDir, c.sessions);
+  const nats = c.publish?.nats;
+  if (nats) {
+    if (nats.creds_file !== undefined) nats.creds_file = path.resolve(baseDir, nats.creds_file);
+    for (const k of ['ca_file', 'cert_file', 'key_file'] as const) {
+      const f = nats.tls?.[k];
+      if (f !== undefined) nats.tls![k] = path.resolve(baseDir, f);
+    }
+  }
   return c;
 }
 

@@ -25,12 +25,13 @@ import {
 } from '../feed/index.js';
 import { TICK_KIND, TRADE_KIND, type RecordKind } from '../format/index.js';
 import { InstrumentTable } from '../monitor/instruments.js';
-import { acquireRootLock, WriterPool, type RootLock } from '../store/index.js';
+import { acquireRootLock, autoMaxOpenFiles, readProcessLimits, WriterPool, type RootLock } from '../store/index.js';
 import { hisHoldsDay } from '../his/index.js';
 import { ExchangeClock } from './exchange-clock.js';
 import { LatencyHistogram } from './histogram.js';
 import { Normalizer, stateFromTick, stateFromTrade, timeKey } from './normalize.js';
 import { RejectLog } from './reject-log.js';
+import { RollLog } from './roll-log.js';
 
 /** Records read back at recovery to rebuild the duplicate check of the last time stamp. */
 const RECOVER_SAME_TIME_MAX = 64;
@@ -47,7 +48,10 @@ export interface RecorderOptions {
 }
 
 export interface RecorderStats {
+  /** Start, on the recorder's clock (simulated under --clock-start). */
   startedMs: number;
+  /** Seconds since start by the process's monotonic clock (real time, also under a simulated clock). */
+  uptimeSeconds: number;
   ticksReceived: number;
   tradesReceived: number;
   ticksWritten: number;
@@ -121,6 +125,8 @@ export class Recorder {
   private readonly feeds: FeedAdapter[];
   private subs: Subscription[];
   private readonly lag = new LatencyHistogram();
+  private readonly startedMonotonicMs = performance.now();
+  private readonly rollLog: RollLog;
   private readonly exClock = new ExchangeClock();
   private readonly instruments = new InstrumentTable();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -139,18 +145,22 @@ export class Recorder {
     this.log = log;
     this.now = opts.now ?? Date.now;
     this.startedMs = this.now();
+    this.rollLog = new RollLog(log);
     this.root = config.root;
     this.rollGraceMs = config.storage.roll_grace_ms;
     this.sessions = loadSessionBook(config.sessions!);
     this.lock = acquireRootLock(config.root, { onWarning: (m) => log.warn(m) });
+    const maxOpenFiles = config.storage.max_open_files === 'auto' ? autoMaxOpenFiles(readProcessLimits()) : config.storage.max_open_files;
+    log.info({ maxOpenFiles }, `at most ${maxOpenFiles} real-time files mapped at once (storage.max_open_files)`);
     try {
       this.pool = new WriterPool(config.root, {
-        maxOpenFiles: config.storage.max_open_files,
+        maxOpenFiles,
+        onDurabilityError: (err) => this.writeErrorLog.reject('sync', err.message, 'storage'),
         initialCapacity: { tick: config.storage.initial_capacity_ticks, trade: config.storage.initial_capacity_trades },
         onRoll: (r) => {
           this.counters.rolls++;
-          log.info(
-            r,
+          this.rollLog.add(
+            { kind: r.kind, name: `${r.exchg}.${r.code}`, date: r.date, to: r.to },
             r.to
               ? `day ${r.date} of ${r.exchg}.${r.code} (${r.kind}) finished: ${r.to}`
               : `empty ${r.kind} file of ${r.exchg}.${r.code} removed at roll`,
@@ -216,8 +226,8 @@ export class Recorder {
           closedEvents: config.bars.closed_events,
           onProblem: (m) => this.writeErrorLog.reject('bars', m, 'bars'),
           onRoll: (r) =>
-            log.info(
-              r,
+            this.rollLog.add(
+              { kind: 'closed', name: r.session, date: r.date, to: r.to },
               r.to
                 ? `closed-bar events of ${r.session} for ${r.date} finished: ${r.to}`
                 : `empty closed-bar event file of ${r.session} removed`,
@@ -306,9 +316,15 @@ export class Recorder {
       this.pool.closeAll();
     } finally {
       this.rejects.flush();
+      this.rollLog.flush();
       this.lock.release();
     }
     this.log.info(this.summary(), 'recorder stopped; every file synced and closed');
+  }
+
+  /** The publish-lag histogram since start: cumulative counts at power-of-two µs edges, sum and count (for /metrics). */
+  lagHistogram(): { buckets: { leUs: number; count: number }[]; sumUs: number; count: number } {
+    return { buckets: this.lag.cumulativeAtPowersOfTwo(), sumUs: this.lag.sumUs, count: this.lag.count };
   }
 
   stats(): RecorderStats {
@@ -318,6 +334,7 @@ export class Recorder {
     for (const _ of this.pool.live()) live++;
     return {
       startedMs: this.startedMs,
+      uptimeSeconds: (performance.now() - this.startedMonotonicMs) / 1000,
       ...this.counters,
       rejected,
       lastWriteError: { ...this.lastWriteError },

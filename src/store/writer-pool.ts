@@ -1,15 +1,23 @@
 // The recorder's open real-time files: one RtWriter per (kind, exchange, code), opened
-// lazily, at most `maxOpenFiles` mapped at once (the least recently written is synced
-// and closed beyond that), rolled to a new file when the trading date moves on.
+// lazily, at most `maxOpenFiles` mapped at once, rolled to a new file when the trading
+// date moves on.
+//
+// EVICTION (more instruments than open mappings): the open writers form a list from the
+// most to the least recently written (intrusive links in each entry). A write moves its
+// entry to the front (a few pointer stores, skipped when it is already there); making
+// room closes the last one. Both are O(1): the scan of every open file that this
+// replaced made 5,000 instruments over a 4,096 limit collapse the recorder (issue 18).
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { assert } from '../assert.js';
 import { TickrecError } from '../errors.js';
 import { ALL_KINDS, type RecordKind, type Rec } from '../format/index.js';
 import { rtFilePath } from './paths.js';
 import { setAside } from './roll.js';
 import { probeRtFile } from './rt-file.js';
-import { RtWriter } from './rt-writer.js';
+import { CreateDurability } from './durable.js';
+import { DEFAULT_INITIAL_CAPACITY, RtWriter } from './rt-writer.js';
 
 export interface WriterPoolOptions {
   maxOpenFiles: number;
@@ -31,6 +39,11 @@ export interface WriterPoolOptions {
    * Default: a his day file exists for ticks/trades.
    */
   inHistory?: (kindName: string, exchg: string, code: string, date: number) => boolean;
+  /**
+   * Told when a new file or its folder could not be made durable in the background
+   * (CREATE DURABILITY, durable.ts). Default: thrown at the next closeAll().
+   */
+  onDurabilityError?: (err: Error) => void;
 }
 
 interface Entry {
@@ -41,13 +54,22 @@ interface Entry {
   writer: RtWriter | undefined;
   /** Trading date of the live file (0 = no live file). */
   date: number;
-  lastUsed: number;
+  /** Neighbours in the list of open writers (EVICTION); both undefined when not open. */
+  newer: Entry | undefined;
+  older: Entry | undefined;
+  /** Records of this instrument's last finished day (sizes its next first file), -1 when unknown. */
+  lastDayRecords: number;
 }
 
 export class WriterPool {
   private readonly entries = new Map<RecordKind, Map<string, Map<string, Entry>>>();
+  /** The open writers, most recently written first (EVICTION). */
+  private newest: Entry | undefined;
+  private oldest: Entry | undefined;
   private open = 0;
-  private tick = 0;
+  /** New files are made durable in the background, not by two fsyncs each inline (durable.ts). */
+  private readonly durability: CreateDurability;
+  private durabilityError: Error | undefined;
   /** DURABILITY (rt-writer.ts): records that reached the disk, and syncs that failed. */
   private synced = 0;
   private syncFailures = 0;
@@ -57,10 +79,13 @@ export class WriterPool {
   constructor(
     readonly root: string,
     private readonly opts: WriterPoolOptions,
-  ) {}
+  ) {
+    this.durability = new CreateDurability(opts.onDurabilityError ?? ((err) => (this.durabilityError ??= err)));
+  }
 
-  get openFiles(): number {
-    return this.open;
+  /** New files whose background fsyncs are queued or running. */
+  get creationsInFlight(): number {
+    return this.durability.inFlight;
   }
 
   /** Records of every file that a successful sync put on disk since the pool started. */
@@ -68,22 +93,26 @@ export class WriterPool {
     return this.synced;
   }
 
-  /** Live files found truncated, deleted or replaced by someone else. */
-  get filesDamaged(): number {
-    return this.damagedFiles;
-  }
-
   /** Syncs (background fdatasync or the msync of a close) that failed. */
   get syncErrors(): number {
     return this.syncFailures;
   }
 
+  /** Live files found truncated, deleted or replaced by someone else. */
+  get filesDamaged(): number {
+    return this.damagedFiles;
+  }
+
   /** Open files whose last sync failed: their records since then may not be on disk. */
   *notDurable(): IterableIterator<{ path: string; published: number; durable: number; error: TickrecError }> {
-    for (const e of this.openEntries()) {
+    for (let e = this.newest; e; e = e.older) {
       const w = e.writer!;
       if (w.syncError) yield { path: e.path, published: w.size, durable: w.durable, error: w.syncError };
     }
+  }
+
+  get openFiles(): number {
+    return this.open;
   }
 
   /** Every known live file (open or not). */
@@ -146,26 +175,42 @@ export class WriterPool {
    * record never reopens a finished day.
    */
   append(kind: RecordKind, exchg: string, code: string, date: number, rec: object): boolean {
-    const e = this.entry(kind, exchg, code);
-    if (e.date !== 0 && e.date < date) this.roll(e);
-    if (e.date === 0 && this.dayFinished(e, date)) return false;
-    if (e.date > date) {
-      throw new TickrecError(
-        'E_FIELD',
-        `${e.path}: a record of trading date ${date} for a file of ${e.date}; records of a finished day cannot be appended.`,
-        { file: e.path },
-      );
-    }
+    const w = this.writerFor(kind, exchg, code, date);
+    if (!w) return false;
     try {
-      this.writerOf(e, date).append(rec);
+      w.append(rec);
     } catch (err) {
-      if (!(err instanceof TickrecError) || err.code !== 'E_TRUNCATED' || e.writer?.damaged !== err) throw err;
-      // Truncated under us: the record was not stored. The file is set aside and the
-      // record goes to a new one; the other instruments never notice.
-      this.setAsideTruncated(e, err);
-      this.writerOf(e, date).append(rec);
+      // Truncated under us (FAULT GUARD): the record was not stored. The file is set
+      // aside and the record goes to a new one; the other instruments never notice.
+      this.afterTruncation(kind, exchg, code, w, err).append(rec);
     }
     return true;
+  }
+
+  /**
+   * Appends records already encoded (`bytes`: whole records of the kind, as in a file),
+   * with the same rules as append(): rolls an older live file first; returns false,
+   * writing nothing, when that day is already finished. For copies of another root's
+   * records (the bus mirror): the bytes go to the file unchanged.
+   */
+  appendRaw(kind: RecordKind, exchg: string, code: string, date: number, bytes: Uint8Array): boolean {
+    const w = this.writerFor(kind, exchg, code, date);
+    if (!w) return false;
+    try {
+      w.appendRaw(bytes);
+    } catch (err) {
+      this.afterTruncation(kind, exchg, code, w, err).appendRaw(bytes);
+    }
+    return true;
+  }
+
+  /** Rethrows `err` unless it is `w`'s truncation (E_TRUNCATED); then sets the file aside and returns the new file's writer. */
+  private afterTruncation(kind: RecordKind, exchg: string, code: string, w: RtWriter, err: unknown): RtWriter {
+    if (!(err instanceof TickrecError) || err.code !== 'E_TRUNCATED' || w.damaged !== err) throw err;
+    const e = this.entry(kind, exchg, code);
+    const date = e.date;
+    this.setAsideTruncated(e, err);
+    return this.writerOf(e, date);
   }
 
   /**
@@ -177,7 +222,9 @@ export class WriterPool {
    */
   checkOpenFiles(): number {
     let n = 0;
-    for (const e of [...this.openEntries()]) {
+    const open: Entry[] = [];
+    for (let e = this.newest; e; e = e.older) open.push(e);
+    for (const e of open) {
       const w = e.writer!;
       const what = w.checkFile();
       if (what === undefined) continue;
@@ -187,11 +234,10 @@ export class WriterPool {
         continue;
       }
       this.damagedFiles++;
-      const stamp = fileStamp();
       let displaced: string | undefined;
       try {
         if (what === 'replaced') {
-          displaced = `${e.path}.displaced-${stamp}`;
+          displaced = `${e.path}.displaced-${fileStamp()}`;
           fs.renameSync(e.path, displaced);
         }
         w.restoreTo(e.path);
@@ -246,6 +292,42 @@ export class WriterPool {
     this.opts.onDamaged?.(
       new TickrecError('E_TRUNCATED', `${err.message} The file ${where}; the next record starts a new file.`, { file: e.path }),
     );
+  }
+
+  /** The writer a record of trading date `date` goes to (the rules of append()), or undefined for a finished day. */
+  private writerFor(kind: RecordKind, exchg: string, code: string, date: number): RtWriter | undefined {
+    const e = this.entry(kind, exchg, code);
+    if (e.date !== 0 && e.date < date) this.roll(e);
+    if (e.date === 0 && this.dayFinished(e, date)) return undefined;
+    if (e.date > date) {
+      throw new TickrecError(
+        'E_FIELD',
+        `${e.path}: a record of trading date ${date} for a file of ${e.date}; records of a finished day cannot be appended.`,
+        { file: e.path },
+      );
+    }
+    return this.writerOf(e, date);
+  }
+
+  /** Trading date of the live file of an instrument, 0 when there is none. */
+  liveDate(kind: RecordKind, exchg: string, code: string): number {
+    return this.entry(kind, exchg, code).date;
+  }
+
+  /** The live file's path of an instrument (whether or not it exists). */
+  livePath(kind: RecordKind, exchg: string, code: string): string {
+    return this.entry(kind, exchg, code).path;
+  }
+
+  /**
+   * Sets aside the live file of an instrument if it holds trading date `date` (its day
+   * is over by an outside word: the bus's end-of-day marker). Returns whether it rolled.
+   */
+  finish(kind: RecordKind, exchg: string, code: string, date: number): boolean {
+    const e = this.entry(kind, exchg, code);
+    if (e.date === 0 || e.date !== date) return false;
+    this.roll(e);
+    return true;
   }
 
   private dayFinished(e: Entry, date: number): boolean {
@@ -306,29 +388,28 @@ export class WriterPool {
         onError?.(err);
       }
     };
-    for (const e of this.openEntries()) e.writer!.syncInBackground(onDone);
+    for (let e = this.newest; e; e = e.older) e.writer!.syncInBackground(onDone);
   }
 
   /** Syncs and closes every open file; every file is closed, then the first failure is thrown. */
   closeAll(): void {
     let first: Error | undefined;
-    for (const e of [...this.openEntries()]) {
+    while (this.oldest) {
       try {
-        this.close(e);
+        this.close(this.oldest);
       } catch (err) {
         first ??= err as Error;
       }
     }
-    if (first !== undefined) throw first;
+    assert(this.open === 0 && this.newest === undefined, 'every open writer was in the list');
+    this.durability.flush(); // what the background had not done yet
+    const err = first ?? this.durabilityError;
+    this.durabilityError = undefined;
+    if (err) throw err;
   }
 
   private *kinds(): IterableIterator<RecordKind> {
     yield* ALL_KINDS;
-  }
-
-  private *openEntries(): IterableIterator<Entry> {
-    for (const byExchg of this.entries.values())
-      for (const byCode of byExchg.values()) for (const e of byCode.values()) if (e.writer) yield e;
   }
 
   private entry(kind: RecordKind, exchg: string, code: string): Entry {
@@ -339,21 +420,37 @@ export class WriterPool {
     let e = byCode.get(code);
     if (!e) {
       const p = rtFilePath(this.root, kind, exchg, code); // applies the name rule
-      e = { kind, exchg, code, path: p, writer: undefined, date: fs.existsSync(p) ? readDate(p, kind) : 0, lastUsed: 0 };
+      e = {
+        kind,
+        exchg,
+        code,
+        path: p,
+        writer: undefined,
+        date: fs.existsSync(p) ? readDate(p, kind) : 0,
+        newer: undefined,
+        older: undefined,
+        lastDayRecords: -1,
+      };
       byCode.set(code, e);
     }
     return e;
   }
 
   private writerOf(e: Entry, date: number): RtWriter {
-    e.lastUsed = ++this.tick;
-    if (e.writer) return e.writer;
-    if (this.open >= this.opts.maxOpenFiles) this.evict();
+    if (e.writer) {
+      if (e !== this.newest) this.toFront(e);
+      return e.writer;
+    }
+    if (this.open >= this.opts.maxOpenFiles) this.close(this.oldest!);
     const opts = {
       kind: e.kind,
       date,
-      ...(this.opts.initialCapacity[e.kind.name] !== undefined ? { initialCapacity: this.opts.initialCapacity[e.kind.name]! } : {}),
+      initialCapacity: firstCapacity(
+        this.opts.initialCapacity[e.kind.name] ?? DEFAULT_INITIAL_CAPACITY[e.kind.name] ?? 1024,
+        e.lastDayRecords,
+      ),
       ...(this.opts.onRepair ? { onRepair: this.opts.onRepair } : {}),
+      durability: this.durability,
     };
     let w: RtWriter;
     try {
@@ -364,10 +461,11 @@ export class WriterPool {
       // record of the instrument failing until someone repairs it.
       if (!(err instanceof TickrecError) || err.code !== 'E_TRUNCATED') throw err;
       this.setAsideTruncated(e, err);
-      w = RtWriter.open(e.path, { ...opts, date });
+      w = RtWriter.open(e.path, opts);
     }
     e.writer = w;
     e.date = w.date;
+    this.link(e);
     this.open++;
     return w;
   }
@@ -380,6 +478,7 @@ export class WriterPool {
     } else {
       published = readSize(e.path, e.kind);
     }
+    e.lastDayRecords = published;
     const to = setAside(e.path, e.date, published);
     this.opts.onRoll?.({ kind: e.kind.name, exchg: e.exchg, code: e.code, date: e.date, to });
     e.date = 0;
@@ -389,6 +488,7 @@ export class WriterPool {
   private close(e: Entry): void {
     const w = e.writer!;
     e.writer = undefined;
+    this.unlink(e);
     this.open--;
     const before = w.durable;
     try {
@@ -401,12 +501,47 @@ export class WriterPool {
     }
   }
 
-  private evict(): void {
-    let oldest: Entry | undefined;
-    for (const e of this.openEntries()) if (!oldest || e.lastUsed < oldest.lastUsed) oldest = e;
-    if (oldest) this.close(oldest);
+  /** Puts an open writer's entry first in the list (EVICTION). */
+  private toFront(e: Entry): void {
+    this.unlink(e);
+    this.link(e);
+  }
+
+  private link(e: Entry): void {
+    e.newer = undefined;
+    e.older = this.newest;
+    if (this.newest) this.newest.newer = e;
+    else this.oldest = e;
+    this.newest = e;
+  }
+
+  private unlink(e: Entry): void {
+    if (e.newer) e.newer.older = e.older;
+    else this.newest = e.older;
+    if (e.older) e.older.newer = e.newer;
+    else this.oldest = e.newer;
+    e.newer = e.older = undefined;
   }
 }
+
+/**
+ * Capacity of an instrument's first file of a day: what its last finished day needed,
+ * with a quarter to spare, rounded up to a power of two, between FIRST_CAPACITY_MIN and
+ * the configured initial capacity; the configured one when its past is unknown. Most
+ * codes of a whole-market session (deep out-of-the-money options) trade a few times a
+ * day: 20,000 files of 2,500 ticks reserve 24 GiB, of 64 ticks 0.6 GiB. Growth by
+ * doubling stays the rule for a day busier than the last.
+ */
+export function firstCapacity(configured: number, lastDayRecords: number): number {
+  if (lastDayRecords < 0) return configured;
+  let c = FIRST_CAPACITY_MIN;
+  const want = Math.ceil(lastDayRecords * 1.25);
+  while (c < want) c *= 2;
+  return Math.min(c, configured);
+}
+
+/** Smallest first file sized from history: 64 records (32 KiB of ticks). */
+export const FIRST_CAPACITY_MIN = 64;
 
 /** A time stamp for the names of set-aside files: 20261207T131502123Z. */
 function fileStamp(): string {

@@ -104,7 +104,7 @@ describe('parseConfig: defaults', () => {
         initial_capacity_ticks: 2500,
         initial_capacity_trades: 5000,
         sync_interval_ms: 1000,
-        max_open_files: 4096,
+        max_open_files: 'auto',
         roll_by_clock: true,
         roll_grace_ms: 60_000,
       },
