@@ -68,7 +68,8 @@ describe('monitor routes', () => {
       }
     }
     const after = rec.stats();
-    expect(JSON.stringify({ ...after, diskFreeBytes: 0 })).toBe(JSON.stringify({ ...JSON.parse(before), diskFreeBytes: 0 }));
+    const steady = (s: object) => JSON.stringify({ ...s, diskFreeBytes: 0, uptimeSeconds: 0 }); // the figures that move by themselves
+    expect(steady(after)).toBe(steady(JSON.parse(before) as object));
     expect(after.feeds[0]!.state).toBe('up');
   });
 
