@@ -177,6 +177,7 @@ export class FollowCursor {
     const now = performance.now();
     if (now - this.lastRollCheck < (this.opts.rollCheckMs ?? 100)) return;
     this.lastRollCheck = now;
+    r.checkLength(); // truncated under us: E_TRUNCATED, not a roll (FAULT GUARD)
     let ino: number | undefined;
     try {
       ino = fs.statSync(this.path).ino;

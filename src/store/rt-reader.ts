@@ -146,6 +146,30 @@ export class RtReader {
   /** Where probeUpTo's load goes (kept, so that the load is not optimised away). */
   private probeSink = 0;
 
+  /**
+   * Throws E_TRUNCATED when the file is shorter than what this reader mapped (someone
+   * else truncated it; FAULT GUARD). One fstat: for idle moments (a follower's roll
+   * check), not per record.
+   */
+  checkLength(): void {
+    this.check();
+    let bytes: number;
+    try {
+      bytes = fs.fstatSync(this.fd).size;
+    } catch {
+      return; // says nothing about the file
+    }
+    const mapped = rtFileBytes(this.mappedCap, this.rs);
+    if (bytes >= mapped) return;
+    this.damage = new TickrecError(
+      'E_TRUNCATED',
+      `${this.path}: truncated by someone else while being read (${bytes} bytes, shorter than the ${mapped} mapped): ` +
+        'records past the cut are gone. Stop using this file; the recorder sets it aside and starts a new one.',
+      { file: this.path },
+    );
+    throw this.damage;
+  }
+
   /** Capacity currently mapped. */
   get capacity(): number {
     return this.mappedCap;
