@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBars } from './bars.js';
 import { registerCat } from './cat.js';
 import { registerCompact } from './compact.js';
+import { registerCtp } from './ctp.js';
 import { registerExport } from './export.js';
 import { registerInspect } from './inspect.js';
 import { registerMirror } from './mirror.js';
@@ -49,6 +50,7 @@ registerBars(program);
 registerCompact(program);
 registerVerify(program);
 registerExport(program);
+registerCtp(program);
 registerPublish(program);
 registerMirror(program);
 

@@ -50,6 +50,7 @@ export interface TradeInput {
   action_date: number;
   action_time: number;
   index?: number;
+  /** Trade type as datakit's char code: 77 'M' match, 67 'C' cancel, 85 'U' unknown (absent: 'U'). */
   ttype?: number;
   /** 'B', 'S' or ' ' as a char code (66, 83, 32). */
   side?: number;
@@ -77,8 +78,9 @@ export const REJECT_REASONS = [
   'not_subscribed', // an instrument not in the feed's subscription list
   'duplicate', // the same tick again (resent snapshot, second feed)
   'out_of_order', // older than the last tick of the instrument (or an older Binance book update)
-  'ahead_of_clock', // stamped more than limits.max_ahead_ms ahead of the recorder's clock (N10)
-  'bad_trading_date', // a trading date more than 7 days before or 14 days after the action date (N10)
+  'off_session', // a tick outside its instrument's trading sections and auction, or of another session (N10)
+  'ahead_of_clock', // stamped more than limits.max_ahead_ms ahead of the recorder's clock (N11)
+  'bad_trading_date', // a trading date more than 7 days before or 14 days after the action date (N11)
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

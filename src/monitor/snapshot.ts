@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import type { MonitorView, RecorderStats } from '../recorder/recorder.js';
 import { readCompactionSummary, emptyCompaction, type CompactionSummary } from './compaction.js';
 import type { InstrumentStats } from './instruments.js';
+import { publishLag, type PublishLag } from '../bus/lag.js';
 
 /** What the monitor reads: the Recorder satisfies it. */
 export interface MonitorSource {
@@ -39,8 +40,16 @@ export interface MonitorOptions {
 /** A feed with no message for this long is reported silent (the same limit as /health). */
 export const FEED_SILENT_MS = 60_000;
 export const DISK_LOW_BYTES = 1024 ** 3;
+/** A bus publisher with unpublished records whose cursor file is older than this is reported. */
+export const BUS_STALE_MS = 30_000;
 /** Window of the disk growth figure. */
 const GROWTH_WINDOW_MS = 60_000;
+
+/** A CTP feed's waitingForFrontMs when it is waiting (feed stats are per type). */
+function waitingMs(f: object): number | null {
+  const w = (f as { waitingForFrontMs?: unknown }).waitingForFrontMs;
+  return typeof w === 'number' && w > 0 ? w : null;
+}
 
 export interface FeedRow {
   name: string;
@@ -49,6 +58,8 @@ export interface FeedRow {
   messages: number;
   /** ms since the last frame; null when none yet. */
   lastMessageAgeMs: number | null;
+  /** A CTP feed waiting for any front to answer: for how long (ms); null otherwise. No address: the page shows no config value. */
+  waitingForFrontMs: number | null;
 }
 
 export interface InstrumentRow {
@@ -77,7 +88,7 @@ export interface InstrumentRow {
 
 export interface Alert {
   level: 'error' | 'warn';
-  kind: 'feed' | 'disk' | 'compaction';
+  kind: 'feed' | 'disk' | 'compaction' | 'bus';
   /** The feed's name for kind 'feed'. */
   feed?: string;
   text: string;
@@ -112,6 +123,8 @@ export interface MonitorMessage {
     low: boolean;
   };
   compaction: CompactionSummary;
+  /** The bus publishers of this root (`tickrec publish`, one per stream): cursor lag from their cursor files. */
+  bus: PublishLag[];
   /** Ticks written per second, oldest first, one point per second; `now` the newest. */
   rate: { now: number; history: number[] };
   alerts: Alert[];
@@ -147,6 +160,7 @@ export class Monitor {
   private readonly sizes = new Map<string, { bytes: number; atMs: number }>();
   private compaction: CompactionSummary = emptyCompaction('none');
   private compactionReading = false;
+  private bus: PublishLag[] = [];
   private readonly sent = new Map<InstrumentStats, Sent>();
 
   constructor(
@@ -177,6 +191,7 @@ export class Monitor {
     if (t - this.lastFileSampleMs >= this.fileSampleMs) {
       this.lastFileSampleMs = t;
       this.sampleFiles(t);
+      this.bus = publishLag(this.root, this.view.liveFileSizes(), t, this.view.publishKinds);
       void this.readCompaction();
     }
   }
@@ -237,6 +252,7 @@ export class Monitor {
       reconnects: f.reconnects,
       messages: f.messages,
       lastMessageAgeMs: f.lastMessageMs > 0 ? Math.max(0, wall - f.lastMessageMs) : null,
+      waitingForFrontMs: waitingMs(f),
     }));
     const rejected = Object.entries(s.rejected)
       .map(([reason, count]) => ({ reason, count }))
@@ -250,7 +266,9 @@ export class Monitor {
           level: 'error',
           kind: 'feed',
           feed: f.name,
-          text: `Feed ${f.name} is down (${f.state}, ${f.reconnects} reconnects, ${last})`,
+          text:
+            `Feed ${f.name} is down (${f.state}, ${f.reconnects} reconnects, ${last})` +
+            (f.waitingForFrontMs !== null ? `: no CTP front has answered for ${Math.round(f.waitingForFrontMs / 1000)} s` : ''),
         });
       } else if (f.lastMessageAgeMs !== null && f.lastMessageAgeMs > FEED_SILENT_MS) {
         alerts.push({
@@ -264,6 +282,14 @@ export class Monitor {
     if (disk.low) alerts.push({ level: 'error', kind: 'disk', text: `Disk nearly full: ${formatBytes(disk.freeBytes ?? 0)} free` });
     if (this.compaction.state === 'ok' && this.compaction.ok === false)
       alerts.push({ level: 'warn', kind: 'compaction', text: 'The last compaction failed' });
+    for (const b of this.bus) {
+      if (b.lagRecords > 0 && b.cursorAgeMs > BUS_STALE_MS)
+        alerts.push({
+          level: 'warn',
+          kind: 'bus',
+          text: `Publisher to ${b.stream} is behind by ${b.lagRecords} records and has not moved for ${Math.round(b.cursorAgeMs / 1000)} s`,
+        });
+    }
     return {
       type,
       nowMs: t,
@@ -285,6 +311,7 @@ export class Monitor {
       rejected,
       disk,
       compaction: this.compaction,
+      bus: this.bus,
       rate: { now: this.history.length > 0 ? this.history[this.history.length - 1]! : 0, history: this.history.slice() },
       alerts,
       instruments,

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { readCompactionSummary } from '../monitor/compaction.js';
 import { HTTP_BOUNDS_DEFAULT, boundServer, refuseForeignHost, type HttpBounds } from '../monitor/http-guard.js';
+import { publishLag, type PublishLag } from '../bus/lag.js';
 import { startMonitor } from '../monitor/server.js';
 import type { Recorder, RecorderStats } from './recorder.js';
 
@@ -227,6 +228,36 @@ function buildRegistry(rec: Recorder): Registry {
   gauge('tickrec_files_not_durable', 'open files whose last sync failed', (s) => s.notDurable.length);
   gauge('tickrec_live_files', 'live real-time files (instruments × kinds of the current day)', (s) => s.liveFiles);
   gauge('tickrec_disk_free_bytes', 'free bytes on the file system of the data root', (s) => s.diskFreeBytes);
+  // The bus publisher's cursor lag, from its cursor file in the root (src/bus/lag.ts).
+  let lags: PublishLag[] | undefined;
+  const busLag = () => {
+    if (lags === undefined) {
+      const v = rec.monitorView();
+      lags = publishLag(stats().root, v.liveFileSizes(), Date.now(), v.publishKinds);
+    }
+    return lags;
+  };
+  new Gauge({
+    name: 'tickrec_bus_publish_lag_records',
+    help: 'records in the live files that tickrec publish has not had acknowledged by JetStream, by stream (from its cursor file)',
+    labelNames: ['stream'],
+    registers: [reg],
+    collect() {
+      lags = undefined; // read once per scrape
+      this.reset();
+      for (const l of busLag()) this.set({ stream: l.stream }, l.lagRecords);
+    },
+  });
+  new Gauge({
+    name: 'tickrec_bus_publish_cursor_age_seconds',
+    help: 'since tickrec publish last wrote its cursors, by stream (grows while it is stopped or cannot reach NATS)',
+    labelNames: ['stream'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const l of busLag()) this.set({ stream: l.stream }, l.cursorAgeMs / 1000);
+    },
+  });
   return reg;
 }
 

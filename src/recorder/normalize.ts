@@ -25,25 +25,33 @@
 //    tick of a trading day: the feed's volume if given, else total_volume. Without a
 //    total, the feed's volume is used and the total is accumulated. Turnover likewise.
 // N9 diff_interest: open_interest − the previous tick's, unless the feed gives it.
-// N10 bounds (one bad message must not poison what follows: N6 compares every later
-//    tick with the last one accepted): the tick's instant (action_date + action_time in
-//    its session's time zone, UTC without one) may be at most limits.max_ahead_ms
-//    (default 5 min) ahead of the recorder's clock → else ahead_of_clock; a trading date
-//    the feed gives must lie between 7 days before and 14 days after action_date (a
-//    Friday night session, a week of holidays) → else bad_trading_date. Checked before
-//    N5-N9, so a refused tick changes no state.
-// Trades: N1, N2, N4, N10, N5, N6; volume must be an integer in 0..4294967295 → out_of_range;
-// ids (index, askorder, bidorder) that are not safe integers, and a ttype that is not a
-// u32, become 0;
+// N10 session (ticks; checked right after N5, before the instrument's state is touched):
+//    for an instrument with a session, a tick outside its sections and auction (±
+//    session_filter.grace_ms, default 60 s), or whose feed-given trading date is not the
+//    session rule's for its time, or (with roll_by_clock) dated more than
+//    session_filter.future_ms (4 h) after it was received → off_session. It never sets the N8 baseline. Details in
+//    src/recorder/session-filter.ts.
+// N11 bounds (one bad message must not poison what follows: N6 compares every later
+//    tick with the last one accepted): the instant of a tick or trade (action_date +
+//    action_time in its session's time zone, UTC without one) may be at most
+//    limits.max_ahead_ms (default 5 min) ahead of the recorder's clock (when the clock
+//    is the data's: storage.roll_by_clock) → else ahead_of_clock; a trading date the feed gives must lie between 7 days before and 14
+//    days after action_date (a Friday night session, a week of holidays) → else
+//    bad_trading_date. Checked before the instrument's state changes.
+// Trades: N1, N2, N4, N11, N5, N6; volume must be an integer in 0..4294967295 → out_of_range;
+// ids (index, askorder, bidorder) that are not safe integers become 0; ttype is stored as
+// datakit's char code: 77 'M' match, 67 'C' cancel, 85 'U' unknown (no ttype given: 'U');
+// any other value → out_of_range;
 // duplicate: a positive trade index not above the last one of the day, or (index 0)
 // the same time, price, volume and side as the last trade.
 
-import type { SessionBook } from '../calendar/index.js';
+import type { Session, SessionBook } from '../calendar/index.js';
 import { tradingDateOf } from '../calendar/index.js';
 import type { RejectReason, TickInput, TradeInput } from '../feed/types.js';
-import type { FullTick, Trade } from '../format/index.js';
-import { isCalendarDate } from '../format/index.js';
+import { TTYPE_UNKNOWN, isCalendarDate, isTradeType, type FullTick, type Trade } from '../format/index.js';
 import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, nameProblem } from '../store/paths.js';
+import { ExchangeClock } from './exchange-clock.js';
+import { SESSION_FUTURE_MS_DEFAULT, SESSION_GRACE_MS_DEFAULT, sessionProblem } from './session-filter.js';
 
 const NO_VALUE = 1e300;
 const U32_MAX = 4294967295;
@@ -93,7 +101,7 @@ export interface InstrumentState {
   tradeVolume: number;
   tradeSide: number;
   tradeDate: number;
-  /** N10: the latest time key allowed when last looked (0: not looked yet); looked again only when a tick passes it. */
+  /** N11: the latest time key allowed when last looked (0: not looked yet); looked again only when a tick passes it. */
   aheadKey: number;
 }
 
@@ -134,11 +142,11 @@ export type Verdict = { ok: true } | { ok: false; reason: RejectReason; detail: 
 const OK: Verdict = { ok: true };
 const reject = (reason: RejectReason, detail: string): Verdict => ({ ok: false, reason, detail });
 
-/** N10: a feed's trading date may lie this many days before / after the action date. */
+/** N11: a feed's trading date may lie this many days before / after the action date. */
 export const TRADING_DATE_DAYS_BEFORE = 7;
 export const TRADING_DATE_DAYS_AFTER = 14;
 
-/** N10: the clock a tick may not run ahead of. */
+/** N11: the clock a tick may not run ahead of. */
 export interface ClockBound {
   /** How far a tick may be ahead of the recorder's clock, ms (for the message). */
   maxAheadMs: number;
@@ -161,10 +169,18 @@ function dayNumber(d: number): number {
 
 export interface NormalizerOptions {
   sessions: SessionBook;
-  /** N10's clock bound; without it, ticks are not compared with a clock (tests, tools). */
+  /** N11's clock bound; without it, ticks are not compared with a clock (tests, tools). */
   clock?: ClockBound;
   /** State of an instrument not seen yet in this run (from its file), or undefined. */
   recover: (kind: 'tick' | 'trade', exchg: string, code: string, tradingDate: number) => InstrumentState | undefined;
+  /** N10 on (default true). */
+  sessionFilter?: boolean;
+  /** N10's grace around sections and auctions, and for (c), ms (default 60 000). */
+  sessionGraceMs?: number;
+  /** N10 (c): how far after its receipt a tick may be dated, ms (default 4 h). */
+  sessionFutureMs?: number;
+  /** The receive time of the tick being normalized (epoch ms) for N10 (c); without it (c) is off. */
+  receivedMs?: () => number;
 }
 
 /** Numbers in one N7 fingerprint: price, hasTotal, total or volume, turnover, oi, bid1, ask1, bidQty1, askQty1. */
@@ -203,6 +219,11 @@ export class Normalizer {
   private readonly fpScratch: number[] = new Array<number>(FP_SIZE).fill(0);
   /** Exchange → codes whose names passed the name rule (see common()). */
   private readonly namesOk = new Map<string, Set<string>>();
+  private readonly exchangeClock = new ExchangeClock();
+  private readonly sessionGraceMs: number;
+  private readonly sessionFutureMs: number;
+  /** N10 (b): the session rule's trading date of the last (session, date, part) asked. */
+  private ruleCache: { s: Session | undefined; date: number; part: number; td: number } = { s: undefined, date: 0, part: 0, td: 0 };
   /** Counted, not rejected: ticks whose cumulative volume went down (N8). */
   volumeRegressions = 0;
   private readonly states = {
@@ -244,7 +265,7 @@ export class Normalizer {
     action_date: 0,
     action_time: 0,
     index: 0,
-    ttype: 0,
+    ttype: TTYPE_UNKNOWN,
     side: 0x20,
     price: 0,
     volume: 0,
@@ -252,13 +273,51 @@ export class Normalizer {
     bidorder: 0,
   };
 
-  /** N10: the last (trading date, action date) pair found in range. */
+  /** N11: the last (trading date, action date) pair found in range. */
   private tdOk = { td: 0, ad: 0 };
 
-  constructor(private readonly opts: NormalizerOptions) {}
+  constructor(private readonly opts: NormalizerOptions) {
+    this.sessionGraceMs = opts.sessionGraceMs ?? SESSION_GRACE_MS_DEFAULT;
+    this.sessionFutureMs = opts.sessionFutureMs ?? SESSION_FUTURE_MS_DEFAULT;
+  }
+
+  /** N10: why the tick is off its session, or null. */
+  private offSession(x: TickInput): string | null {
+    if (this.opts.sessionFilter === false) return null;
+    const s = this.opts.sessions.sessionOf(x.exchg, x.code);
+    if (s === undefined) return null;
+    const given = validDate(x.trading_date) ? x.trading_date! : 0;
+    const received = this.opts.receivedMs;
+    const rcv = received === undefined ? NaN : received();
+    const exMs = received === undefined ? NaN : this.exchangeClock.epochMs(x.action_date, x.action_time, s.timezone);
+    return sessionProblem(
+      s,
+      this.opts.sessions.holidays,
+      x.action_date,
+      x.action_time,
+      given,
+      exMs,
+      rcv,
+      this.sessionGraceMs,
+      this.sessionFutureMs,
+      (ses, d, t) => this.ruleTradingDate(ses, d, t),
+    );
+  }
+
+  /** tradingDateOf, remembered for the last (session, date, part of day): night ticks would otherwise build Dates per tick. */
+  private ruleTradingDate(s: Session, date: number, time: number): number {
+    // tradingDateOf depends on the date and on which of these parts the minute is in.
+    const minute = Math.floor(time / 10000000) * 60 + (Math.floor(time / 100000) % 100);
+    const part = s.dayStarts !== undefined && minute >= s.dayStarts ? 2 : minute < 360 ? 1 : 0;
+    const c = this.ruleCache;
+    if (c.s === s && c.date === date && c.part === part) return c.td;
+    const td = tradingDateOf(s, date, time, this.opts.sessions.holidays);
+    this.ruleCache = { s, date, part, td };
+    return td;
+  }
 
   /**
-   * N10 (see the rules above); OK or the rejection. Per tick: one comparison with the
+   * N11 (see the rules above); OK or the rejection. Per tick: one comparison with the
    * instrument's cached limit; the clock is read (and the limit moved) only when a tick
    * passes the limit, about once per max_ahead_ms of market time.
    */
@@ -344,6 +403,8 @@ export class Normalizer {
     const v = this.common(x, 'tick', known !== undefined);
     if (!v.ok) return v;
     const td = this.tradingDate(x);
+    const off = this.offSession(x);
+    if (off !== null) return reject('off_session', `tick ${x.exchg}.${x.code}: ${off}`);
     const st = known ?? this.state('tick', x.exchg, x.code, td);
     const b = this.bounds(x, 'tick', st);
     if (!b.ok) return b;
@@ -460,6 +521,13 @@ export class Normalizer {
     if (typeof vol !== 'number' || !Number.isInteger(vol) || vol < 0 || vol > U32_MAX) {
       return reject('out_of_range', `trade ${x.exchg}.${x.code}: volume ${String(vol).slice(0, 32)} is not an integer in 0..${U32_MAX}`);
     }
+    const ttype = x.ttype === undefined ? TTYPE_UNKNOWN : x.ttype;
+    if (!isTradeType(ttype)) {
+      return reject(
+        'out_of_range',
+        `trade ${x.exchg}.${x.code}: ttype ${String(x.ttype).slice(0, 32)} is not 77 'M' (match), 67 'C' (cancel) or 85 'U' (unknown)`,
+      );
+    }
     const td = this.tradingDate(x);
     const st = known ?? this.state('trade', x.exchg, x.code, td);
     const b = this.bounds(x, 'trade', st);
@@ -487,7 +555,7 @@ export class Normalizer {
     o.action_date = x.action_date;
     o.action_time = x.action_time;
     o.index = index;
-    o.ttype = typeof x.ttype === 'number' && x.ttype >= 0 && x.ttype <= U32_MAX && Number.isInteger(x.ttype) ? x.ttype : 0;
+    o.ttype = ttype;
     o.side = side;
     o.price = x.price;
     o.volume = vol;

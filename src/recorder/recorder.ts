@@ -23,6 +23,7 @@ import {
   type TickInput,
   type TradeInput,
 } from '../feed/index.js';
+import { ctpStoredCode } from '../feed/ctp/map.js';
 import { TICK_KIND, TRADE_KIND, type RecordKind } from '../format/index.js';
 import { InstrumentTable } from '../monitor/instruments.js';
 import { acquireRootLock, autoMaxOpenFiles, readProcessLimits, WriterPool, type RootLock } from '../store/index.js';
@@ -45,6 +46,12 @@ export interface RecorderOptions {
   feeds?: FeedAdapter[];
   /** How often to check for finished days, ms. Default 1000. */
   rollCheckMs?: number;
+  /**
+   * When the tick being recorded was received, epoch ms, for N10 (c). Default: `now`
+   * when storage.roll_by_clock (the clock is the data's), else none. `tickrec ctp
+   * replay` gives each captured record's receive time.
+   */
+  receivedMs?: () => number;
 }
 
 export interface RecorderStats {
@@ -90,6 +97,8 @@ export interface MonitorView {
   readonly instruments: InstrumentTable;
   /** Live files with their sizes (from the open writers; -1 when not mapped now). */
   liveFileSizes(): Iterable<{ kind: string; exchg: string; code: string; date: number; path: string; bytes: number; records: number }>;
+  /** The kinds `tickrec publish` sends (publish.nats.kinds), for its cursor lag; undefined: no publish.nats. */
+  readonly publishKinds: readonly string[] | undefined;
 }
 
 interface Subscription {
@@ -110,6 +119,15 @@ function subscription(list: readonly string[]): Subscription {
     }
   }
   return { all, byExchg };
+}
+
+/** A feed's subscriptions under the names records are stored with (a CTP combination "SP m2505&m2509" → "SP_m2505_m2509", docs/ctp.md C8). */
+function storedNames(f: Config['feeds'][number]): readonly string[] {
+  if (f.type !== 'ctp') return f.subscribe;
+  return f.subscribe.map((s) => {
+    const dot = s.indexOf('.');
+    return s.slice(0, dot + 1) + ctpStoredCode(s.slice(dot + 1));
+  });
 }
 
 export class Recorder {
@@ -139,6 +157,7 @@ export class Recorder {
   private feedsStarted = false;
   private readonly rollGraceMs: number;
   private readonly bars: LiveBars | undefined;
+  private readonly publishKinds: readonly string[] | undefined;
 
   private constructor(opts: RecorderOptions) {
     const { config, log } = opts;
@@ -148,6 +167,7 @@ export class Recorder {
     this.rollLog = new RollLog(log);
     this.root = config.root;
     this.rollGraceMs = config.storage.roll_grace_ms;
+    this.publishKinds = config.publish?.nats?.kinds;
     this.sessions = loadSessionBook(config.sessions!);
     this.lock = acquireRootLock(config.root, { onWarning: (m) => log.warn(m) });
     const maxOpenFiles = config.storage.max_open_files === 'auto' ? autoMaxOpenFiles(readProcessLimits()) : config.storage.max_open_files;
@@ -186,22 +206,34 @@ export class Recorder {
       this.rejects = new RejectLog(log, config.log.reject_log_interval_ms, this.now);
       this.writeErrorLog = new RejectLog(log, config.log.reject_log_interval_ms, this.now);
       const maxAheadMs = config.limits.max_ahead_ms;
+      const clockNow = opts.receivedMs ?? (config.storage.roll_by_clock ? this.now : undefined);
       this.normalizer = new Normalizer({
         sessions: this.sessions,
-        clock: {
-          maxAheadMs,
-          limitKey: (exchg, code) => {
-            const l = localDateTime(this.now() + maxAheadMs, this.sessions.sessionOf(exchg, code)?.timezone ?? 'UTC');
-            return timeKey(l.date, l.time);
-          },
-        },
+        // N11's clock bound, when the clock is the data's (as N10 (c)): not while recording a replay.
+        ...(clockNow
+          ? {
+              clock: {
+                maxAheadMs,
+                limitKey: (exchg: string, code: string) => {
+                  const l = localDateTime(clockNow() + maxAheadMs, this.sessions.sessionOf(exchg, code)?.timezone ?? 'UTC');
+                  return timeKey(l.date, l.time);
+                },
+              },
+            }
+          : {}),
         recover: (kind, exchg, code) => this.recover(kind, exchg, code),
+        sessionFilter: config.session_filter.enabled,
+        sessionGraceMs: config.session_filter.grace_ms,
+        sessionFutureMs: config.session_filter.future_ms,
+        // N10 (c) compares a tick's time with when it arrived: only when the clock is the data's.
+        ...(opts.receivedMs ? { receivedMs: opts.receivedMs } : config.storage.roll_by_clock ? { receivedMs: this.now } : {}),
       });
       this.feeds =
         opts.feeds ??
         config.feeds.map((f, i) =>
           createFeed(f, i, {
             root: config.root,
+            jsonLog: !(config.log.pretty ?? process.stderr.isTTY === true),
             onEvent: (kind, d) => {
               const msg = `feed ${d.feed}: ${kind}${d.reason ? ` (${d.code ?? ''} ${d.reason})` : ''}${d.delayMs !== undefined ? ` in ${d.delayMs} ms` : ''}${d.error ? `: ${d.error}` : ''}`;
               if (kind === 'error' || (kind === 'disconnected' && !d.planned)) log.warn(d, msg);
@@ -209,7 +241,7 @@ export class Recorder {
             },
           }),
         );
-      this.subs = opts.feeds ? opts.feeds.map(() => subscription(['*'])) : config.feeds.map((f) => subscription(f.subscribe));
+      this.subs = opts.feeds ? opts.feeds.map(() => subscription(['*'])) : config.feeds.map((f) => subscription(storedNames(f)));
       const found = this.pool.scan();
       const rolled = config.storage.roll_by_clock ? this.rollFinished() : 0;
       log.info(
@@ -295,7 +327,7 @@ export class Recorder {
         this.log.warn(`reload: feed ${name} is new; adding feeds needs a restart`);
         return;
       }
-      this.subs[idx] = subscription(f.subscribe);
+      this.subs[idx] = subscription(storedNames(f));
       this.feeds[idx]!.setSubscriptions(f.subscribe);
       this.log.info(`reload: feed ${name} now subscribes to ${f.subscribe.length} instruments`);
     });
@@ -362,7 +394,7 @@ export class Recorder {
 
   /** Per-instrument statistics and live file sizes for the monitor page (read-only use). */
   monitorView(): MonitorView {
-    return { instruments: this.instruments, liveFileSizes: () => this.pool.liveFileSizes() };
+    return { instruments: this.instruments, liveFileSizes: () => this.pool.liveFileSizes(), publishKinds: this.publishKinds };
   }
 
   private summary() {

@@ -74,7 +74,7 @@ import { MAX_MAP_BYTES, PAGE_BYTES, mapFile, mappingFaults, releasePages, syncMa
 import { faultEpoch } from './fault-guard.js';
 import { ExtendJob } from './extender.js';
 import { allocate } from './fallocate.js';
-import { probeRtFile, visitNonZeroChunks } from './rt-file.js';
+import { probeRtFile, rtTradingDate, visitNonZeroChunks } from './rt-file.js';
 import { CreateDurability, syncPath } from './durable.js';
 import { syncDir } from './roll.js';
 
@@ -263,9 +263,10 @@ export class RtWriter {
     return this.lastSyncError;
   }
 
-  /** Trading date in the header. */
+  /** Trading date of the file (rtTradingDate: the header's, or for bars the last record's). */
   get date(): number {
-    return this.mem.u32[RT_DATE_U32]!;
+    const last = this.n === 0 ? undefined : this.mem.u32[(RT_HEADER_BYTES + (this.n - 1) * this.rs + this.kind.tradingDateOffset) >>> 2]!;
+    return rtTradingDate(this.kind, this.mem.u32[RT_DATE_U32]!, last);
   }
 
   /** The last published record, decoded, or undefined when the file is empty. */

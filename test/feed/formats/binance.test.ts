@@ -283,6 +283,7 @@ describe('binance mapper: golden cases', () => {
         action_date: 20250102,
         action_time: 30405699,
         index: 3360000001,
+        ttype: 77, // an aggregate trade is a match (datakit TT_Match)
         side: 66, // m=false: the buyer took the offer
         price: 97000.02,
         volume: 12, // 0.012 × 1000
