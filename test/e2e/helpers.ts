@@ -90,6 +90,8 @@ export interface ConfigOpts {
   storage?: Record<string, unknown>;
   log?: Record<string, unknown>;
   simulator?: Record<string, unknown>;
+  /** The recorder's own end-of-day compaction: off unless a test turns it on (the tests inspect rt/ after day rolls). */
+  compaction?: Record<string, unknown>;
 }
 
 /** A recorder configuration object with test-friendly defaults. */
@@ -109,6 +111,7 @@ export function recorderConfig(o: ConfigOpts): Record<string, unknown> {
     metrics,
     storage: { roll_by_clock: false, ...o.storage },
     log: { level: 'info', ...o.log },
+    compaction: { enabled: false, ...o.compaction },
     ...(o.simulator ? { simulator: o.simulator } : {}),
   };
 }
