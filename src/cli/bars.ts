@@ -56,8 +56,13 @@ function finishedTickFiles(root: string, day: number): string[] {
     let files: string[];
     try {
       files = fs.readdirSync(dir).sort();
-    } catch {
-      continue;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+      throw new TickrecError('E_IO', `${dir}: cannot list the folder (${(err as Error).message}); check its permissions.`, {
+        file: dir,
+        cause: err,
+      });
     }
     const { byCode, unknown } = groupFinished(dir, files);
     for (const code of [...byCode.keys()].sort()) out.push(...byCode.get(code)!);

@@ -8,9 +8,10 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { ioError } from '../errors.js';
 import { ALL_KINDS, type RecordKind } from '../format/index.js';
 import { hisKindOfRt, type HisKind } from '../his/index.js';
-import { groupFinished, isExchangeName, parseDateFolder, parseLiveName, rtKindDir, RT_EXT } from '../layout/index.js';
+import { groupFinished, isExchangeName, parseDateFolder, parseLiveName, rtDir, rtKindDir, RT_EXT } from '../layout/index.js';
 import { probeRtFile, readRtTradingDate } from '../store/index.js';
 
 export interface DayWork {
@@ -38,12 +39,32 @@ export interface ScanResult {
   live: LiveFile[];
   /** Files left alone, with why. */
   skipped: { file: string; why: string }[];
+  /** Folders that could not be read (EACCES, EIO...): their days are unknown, a problem to report. */
+  unreadable: Unreadable[];
 }
 
-export function list(dir: string): string[] {
+/** A folder of the data root that could not be listed, and why. */
+export interface Unreadable {
+  file: string;
+  why: string;
+}
+
+/**
+ * The sorted entries of a folder. A folder that does not exist, or is a file, has none
+ * (a data root without rt/ is normal). Any other error (EACCES, EIO...) is NEVER an empty
+ * folder: it goes to `unreadable` when given (the caller reports it and fails), and is
+ * thrown otherwise. (`chmod 000` on a day folder used to make compact and verify say
+ * "nothing to do", exit 0.)
+ */
+export function list(dir: string, unreadable?: Unreadable[]): string[] {
   try {
     return fs.readdirSync(dir).sort();
-  } catch {
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    const e = ioError(err, dir, 'list the folder');
+    if (!unreadable) throw e;
+    unreadable.push({ file: dir, why: `${e.code}: ${e.message}` });
     return [];
   }
 }
@@ -73,13 +94,15 @@ export function scanRoot(root: string, onlyDate?: number): ScanResult {
   let work: DayWork[] = [];
   const live: LiveFile[] = [];
   const skipped: { file: string; why: string }[] = [];
+  const unreadable: Unreadable[] = [];
+  list(rtDir(root), unreadable);
   for (const rt of ALL_KINDS) {
     const his = hisKindOfRt(rt);
     const kindDir = rtKindDir(root, rt);
-    for (const exchg of list(kindDir)) {
+    for (const exchg of list(kindDir, unreadable)) {
       const exDir = path.join(kindDir, exchg);
       if (!isExchangeName(exchg)) continue;
-      for (const entry of list(exDir)) {
+      for (const entry of list(exDir, unreadable)) {
         const p = path.join(exDir, entry);
         if (entry.endsWith(RT_EXT)) {
           const code = parseLiveName(entry);
@@ -95,13 +118,13 @@ export function scanRoot(root: string, onlyDate?: number): ScanResult {
         }
         // Bar files are dated by their records, wherever they were set aside (see below).
         if (!rt.datedByRecords && onlyDate !== undefined && date !== onlyDate) continue;
-        work.push(...dayFolder(rt, his, exchg, date, p, skipped));
+        work.push(...dayFolder(rt, his, exchg, date, p, skipped, unreadable));
       }
     }
   }
   work = regroupBars(work).filter((w) => onlyDate === undefined || w.date === onlyDate);
   work.sort((a, b) => a.date - b.date || kindRank(a.rt) - kindRank(b.rt) || cmp(a.exchg, b.exchg) || cmp(a.code, b.code));
-  return { work, live, skipped };
+  return { work, live, skipped, unreadable };
 }
 
 /**
@@ -159,8 +182,9 @@ function dayFolder(
   date: number,
   dir: string,
   skipped: { file: string; why: string }[],
+  unreadable: Unreadable[],
 ): DayWork[] {
-  const { byCode, unknown } = groupFinished(dir, list(dir));
+  const { byCode, unknown } = groupFinished(dir, list(dir, unreadable));
   for (const file of unknown) skipped.push({ file, why: 'not a name tickrec writes' });
   return [...byCode.entries()].map(([code, files]) => ({ rt, his, exchg, code, date, files }));
 }

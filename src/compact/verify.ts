@@ -26,6 +26,7 @@ import {
 import {
   hisDayPath,
   hisHistoryPath,
+  hisDir,
   hisKindDir,
   isTmpName,
   parseDateFolder,
@@ -33,7 +34,7 @@ import {
   rtFileFolders,
   RT_EXT,
 } from '../layout/index.js';
-import { list, scanRoot } from './scan.js';
+import { list, scanRoot, type Unreadable } from './scan.js';
 
 export interface VerifyOptions {
   root: string;
@@ -243,15 +244,18 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
   const present: Present = { dates: new Map() };
   const jobs: (() => number)[] = [];
   const names: string[] = [];
+  // Every folder that cannot be read is a problem (never an empty folder): see list().
+  const unreadable: Unreadable[] = [];
+  list(hisDir(opts.root), unreadable);
   for (const kind of HIS_KINDS) {
     const kdir = hisKindDir(opts.root, kind);
-    for (const exchg of list(kdir)) {
+    for (const exchg of list(kdir, unreadable)) {
       const edir = path.join(kdir, exchg);
-      for (const entry of list(edir)) {
+      for (const entry of list(edir, unreadable)) {
         const p = path.join(edir, entry);
         const date = kind.layout === 'daily' ? parseDateFolder(entry) : undefined;
         if (date !== undefined) {
-          for (const f of list(p)) {
+          for (const f of list(p, unreadable)) {
             const fp = path.join(p, f);
             if (isTmpName(f)) {
               problems.push({
@@ -292,7 +296,7 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
   // a finished day by its folder, a live file by the trading date in its header).
   let finished = 0;
   let live = 0;
-  for (const { file: fp, date } of rtFiles(opts.root)) {
+  for (const { file: fp, date } of rtFiles(opts.root, unreadable)) {
     try {
       const r = verifyRtFile(fp, !!opts.deep, problems, date === undefined ? opts.date : undefined);
       if (opts.date !== undefined && (date ?? r.date) !== opts.date) continue;
@@ -306,6 +310,9 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
     else finished++;
   }
   const scan = scanRoot(opts.root, opts.date);
+  for (const u of [...unreadable, ...scan.unreadable.filter((u) => !unreadable.some((v) => v.file === u.file))]) {
+    problems.push({ file: u.file, problem: `${u.why} (what it holds was not verified)` });
+  }
   for (const w of scan.work) {
     for (const f of w.files) problems.push({ file: f, problem: `finished day ${w.date} never compacted (run tickrec compact)` });
     note(present, w.his, w.exchg, w.code, w.date);
@@ -319,10 +326,16 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
  * of finished days, of every kind folder and of rt/closed (any name ending in .dmb at
  * those places, so a file tickrec did not name is verified too rather than skipped).
  */
-function rtFiles(root: string): { file: string; date: number | undefined }[] {
+function rtFiles(root: string, unreadable: Unreadable[]): { file: string; date: number | undefined }[] {
   const out: { file: string; date: number | undefined }[] = [];
-  for (const { dir, date } of rtFileFolders(root, list))
-    for (const e of list(dir)) if (e.endsWith(RT_EXT)) out.push({ file: path.join(dir, e), date });
+  const listed = new Map<string, string[]>(); // each folder read once, so an unreadable one is reported once
+  const ls = (d: string) => {
+    let r = listed.get(d);
+    if (r === undefined) listed.set(d, (r = list(d, unreadable)));
+    return r;
+  };
+  for (const { dir, date } of rtFileFolders(root, ls))
+    for (const e of ls(dir)) if (e.endsWith(RT_EXT)) out.push({ file: path.join(dir, e), date });
   return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 
