@@ -2,7 +2,8 @@
 
 import type { Command } from 'commander';
 import { formatDate, kindByName, type Rec } from '../format/index.js';
-import { READ_KIND_NAMES, readKind, resolveInstant, scanRecords } from '../read/index.js';
+import { Presenter, READ_KIND_NAMES, presentKind, readKind, resolveInstant, scanRecords } from '../read/index.js';
+import { instrumentOfFile, rootOfFile } from '../meta/index.js';
 import { RtReader } from '../store/index.js';
 import { resolveRoot } from './compact.js';
 import { RecordPrinter, parseFormat, type OutputFormat } from './output.js';
@@ -23,15 +24,15 @@ export interface CatOptions {
 
 /** Day bars in a table: the columns that mean something for them (the time field is 0). */
 function dayTablePrinter(write: (l: string) => void): (rec: Rec) => void {
-  const cols = ['date', 'open', 'high', 'low', 'close', 'settle', 'vol', 'money', 'hold'];
-  const w = (c: string) => Math.max(c.length, 10);
+  const cols = ['ts_utc', 'date', 'open', 'high', 'low', 'close', 'settle', 'vol', 'money', 'hold'];
+  const w = (c: string) => (c === 'ts_utc' ? 24 : Math.max(c.length, 10));
   let header = false;
   return (rec) => {
     if (!header) {
       write(cols.map((c) => c.padStart(w(c))).join(' '));
       header = true;
     }
-    write(cols.map((c) => (c === 'date' ? formatDate(rec.date as number) : String(rec[c])).padStart(w(c))).join(' '));
+    write(cols.map((c) => (c === 'date' ? formatDate(rec.date as number) : String(rec[c] ?? '-')).padStart(w(c))).join(' '));
   };
 }
 
@@ -52,6 +53,7 @@ function catInstrument(file: string | undefined, opts: CatOptions, format: Outpu
             p.print(rec)
         )(new RecordPrinter(kindByName(kind.name === 'day' ? 'min1' : kind.name)!, format, write));
   let n = 0;
+  const presenter = new Presenter(presentKind(kind.name), root);
   const segments = scanRecords({
     root,
     kind: kind.name,
@@ -61,7 +63,8 @@ function catInstrument(file: string | undefined, opts: CatOptions, format: Outpu
     ...(opts.to !== undefined ? { to: opts.to } : {}),
   });
   for (const s of segments) {
-    for (let i = 0; i < s.count && n < limit; i++, n++) print(kind.codec.decode(s.mem, i * kind.recordBytes));
+    for (let i = 0; i < s.count && n < limit; i++, n++)
+      print(presenter.present(kind.codec.decode(s.mem, i * kind.recordBytes), s.exchange, s.code));
     if (n >= limit) break; // closes the scan and its files
   }
   if (n === 0) {
@@ -110,7 +113,19 @@ export function registerCat(program: Command): void {
           const [start, end] = indexRange(reader, from, to);
           const printer = new RecordPrinter(reader.kind, format);
           const stop = Math.min(end, start + limit);
-          for (let i = start; i < stop; i++) printer.print(reader.get(i));
+          const presenter = new Presenter(presentKind(reader.kind.name), rootOfFile(file));
+          const inst = instrumentOfFile(file);
+          for (let i = start; i < stop; i++) {
+            const rec = reader.get(i);
+            const exchg = typeof rec.exchg === 'string' ? rec.exchg : (inst?.exchg ?? '');
+            const code = typeof rec.code === 'string' ? rec.code : (inst?.code ?? '');
+            if (i === start && reader.kind.name === 'trade' && !presenter.meta.of(exchg, code).stored) {
+              process.stderr.write(
+                `tickrec: note: no instrument metadata for ${exchg}.${code} beside ${file} (meta/instruments/ in its data root): volumes are shown as stored (whole units).\n`,
+              );
+            }
+            printer.print(presenter.present(rec, exchg, code));
+          }
         } finally {
           reader.close();
         }

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBars } from './bars.js';
+import { registerCalendar } from './calendar.js';
 import { registerCat } from './cat.js';
 import { registerCompact } from './compact.js';
 import { registerExport } from './export.js';
@@ -34,5 +35,6 @@ registerBars(program);
 registerCompact(program);
 registerVerify(program);
 registerExport(program);
+registerCalendar(program);
 
 await program.parseAsync(process.argv);

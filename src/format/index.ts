@@ -9,3 +9,4 @@ export * from './trade.js';
 export * from './kinds.js';
 export * from './rt-header.js';
 export * from './time.js';
+export * from './decimal.js';

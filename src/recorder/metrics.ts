@@ -35,6 +35,7 @@ export function health(s: RecorderStats, nowMs: number): Health {
   }
   if (s.diskFreeBytes >= 0 && s.diskFreeBytes < 1024 ** 3)
     problems.push(`disk nearly full: ${Math.round(s.diskFreeBytes / 1024 ** 2)} MiB free under ${s.root}`);
+  if (s.calendar.status === 'short') problems.push(s.calendar.message);
   return { status: problems.length === 0 ? 'ok' : 'degraded', problems, stats: s };
 }
 
