@@ -7,8 +7,9 @@
 // MAX_DECIMALS fractional digits that is the same double; both are scaled to integers of
 // the larger number of digits, combined exactly as integers, and divided back once, so
 // the result is the double nearest to the exact decimal result. An operand that is no
-// such decimal (noise already present), or a value whose scaled integer would pass 2^53,
-// falls back to plain double arithmetic: never worse than before, never a different
+// such decimal (noise already present), or a value whose scaled integer would pass 2^50
+// (the product x·10^k is then no longer sure to round to the right integer: its error can
+// reach 1.5 units in the last place), falls back to plain double arithmetic: never worse than before, never a different
 // number than the decimal one where the decimal one is representable.
 //
 // Cost: at most MAX_DECIMALS + 1 multiplications per operand, no allocation (per-tick path).
@@ -17,6 +18,8 @@
 export const MAX_DECIMALS = 12;
 const POW10: readonly number[] = Array.from({ length: MAX_DECIMALS + 1 }, (_, k) => 10 ** k);
 const SAFE = Number.MAX_SAFE_INTEGER;
+/** Largest scaled operand |x·10^k| that Math.round turns into the exact decimal integer (see above). */
+const SCALED_MAX = 2 ** 50;
 
 /** The fewest fractional digits k (0..MAX_DECIMALS) with round(x·10^k)/10^k === x, or -1 (not a short decimal, or too large). */
 export function decimalsOf(x: number): number {
@@ -25,7 +28,7 @@ export function decimalsOf(x: number): number {
   for (let k = 0; k <= MAX_DECIMALS; k++) {
     const p = POW10[k]!;
     const scaled = ax * p;
-    if (scaled > SAFE) return -1;
+    if (scaled > SCALED_MAX) return -1;
     if (Math.round(scaled) / p === ax) return k;
   }
   return -1;
@@ -35,7 +38,7 @@ export function decimalsOf(x: number): number {
 export function roundDecimals(x: number, d: number): number {
   const p = POW10[d]!;
   const scaled = x * p;
-  if (!(Math.abs(scaled) <= SAFE)) return x;
+  if (!(Math.abs(scaled) <= SCALED_MAX)) return x;
   const r = Math.round(scaled) / p;
   return r === 0 ? 0 : r; // no -0
 }
@@ -44,7 +47,9 @@ function scaledPair(a: number, b: number): number {
   const ka = decimalsOf(a);
   const kb = decimalsOf(b);
   if (ka < 0 || kb < 0) return -1;
-  return ka > kb ? ka : kb;
+  const k = ka > kb ? ka : kb;
+  const p = POW10[k]!;
+  return Math.abs(a) * p <= SCALED_MAX && Math.abs(b) * p <= SCALED_MAX ? k : -1;
 }
 
 /** a + b on the operands' decimal forms. */

@@ -26,12 +26,15 @@ export interface Health {
   stats: RecorderStats;
 }
 
-export function health(s: RecorderStats, nowMs: number): Health {
+export function health(s: RecorderStats, _nowMs: number): Health {
   const problems: string[] = [];
+  // A feed's lastMessageMs is wall time (Date.now), also under a simulated recorder clock
+  // (--clock-start): its silence is measured on the wall clock.
+  const wall = Date.now();
   for (const f of s.feeds) {
     if (f.state !== 'up') problems.push(`feed ${f.name} is ${f.state}${f.lastError ? `: ${f.lastError}` : ''}`);
-    else if (f.lastMessageMs > 0 && nowMs - f.lastMessageMs > HEALTH_FEED_SILENT_MS)
-      problems.push(`feed ${f.name} silent for ${Math.round((nowMs - f.lastMessageMs) / 1000)} s`);
+    else if (f.lastMessageMs > 0 && wall - f.lastMessageMs > HEALTH_FEED_SILENT_MS)
+      problems.push(`feed ${f.name} silent for ${Math.round((wall - f.lastMessageMs) / 1000)} s`);
   }
   if (s.diskFreeBytes >= 0 && s.diskFreeBytes < 1024 ** 3)
     problems.push(`disk nearly full: ${Math.round(s.diskFreeBytes / 1024 ** 2)} MiB free under ${s.root}`);
