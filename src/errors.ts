@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   E_IO: 'the operating system refused an operation on a file',
   E_USAGE: 'a command-line argument or option is not valid',
   E_CONFIG: 'the configuration is not valid',
+  E_BUS: 'the message bus (NATS JetStream) refused an operation or cannot be reached',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,8 +1,10 @@
-// Reading history into typed arrays: one month of 1-minute bars of a whole market (800 instruments × 20 days × 240 bars) with readBarsMarket, from tickrec's bar histories and from datakit's zstd ones, and where the time goes.
+// Reading history into typed arrays: one month of 1-minute bars of a whole market (800 instruments × 20 days × 240 bars) with readBarsMarket, from tickrec's bar histories and from datakit's zstd ones, and where the time goes; the same with Python (tickrec.read_bars_market into numpy, and pyarrow from a Parquet export when pyarrow is importable).
 
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fixed, median, settle, target, type Row, type Suite } from './common.js';
 import { lib } from './lib.js';
 
@@ -141,6 +143,21 @@ async function timeInterleaved(cases: Record<string, () => void>): Promise<Recor
   return out;
 }
 
+/** Debian's python3 (numpy, zstandard, lz4 from apt), as the tests use it. */
+const PYTHON = process.env.TICKREC_PYTHON ?? '/usr/bin/python3';
+const PY_SCRIPT = fileURLToPath(new URL('./python-history-read.py', import.meta.url));
+
+/** Runs scripts/bench/python-history-read.py; its JSON answer, or why it failed. */
+function python(args: string[]): Record<string, unknown> & { error?: string } {
+  const r = spawnSync(PYTHON, [PY_SCRIPT, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+  });
+  if (r.status !== 0) return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop() };
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
 function dirBytes(dir: string): number {
   return fs.readdirSync(dir).reduce((a, f) => a + fs.statSync(path.join(dir, f)).size, 0);
 }
@@ -164,6 +181,27 @@ async function run(): Promise<Row[]> {
   const query = (root: string, extra: { fields?: string[]; checkRaw?: boolean } = {}) =>
     lib.readBarsMarket({ root, exchange: EXCHANGE, period: 'min1', from: FROM, to: TO, ...extra });
 
+  const py = python(['probe']);
+  const pyLabel = py.error ? '' : `Python ${String(py.python)}, numpy ${String(py.numpy)}`;
+  /** Python's read of the same month into numpy, right after Node's (same files, same page cache). */
+  const pythonRow = (name: string, root: string, fields: string[] | undefined, note: string): void => {
+    if (py.error || py.tickrec !== true) {
+      rows.push({
+        case: name,
+        'median ms': '',
+        'runs ms': '',
+        'M bars/s': '',
+        'MB/s': '',
+        note: `not run: ${PYTHON}: ${py.error ?? String(py.why)}`,
+        target: '',
+      });
+      return;
+    }
+    const r = python(['market', root, EXCHANGE, FROM, TO, String(RUNS), String(bars), (fields ?? []).join(',')]);
+    if (r.error) throw new Error(`${name}: ${r.error}`);
+    row(name, r.times_ms as number[], `${pyLabel}; ${note}`);
+  };
+
   for (const codec of ['lz4', 'zstd'] as const) {
     const { root, built, seconds } = cachedRoot(codec);
     const dir = path.join(root, 'his', 'min1', EXCHANGE);
@@ -179,6 +217,12 @@ async function run(): Promise<Row[]> {
         `readBarsMarket, every column (${codec})`,
         await timeRuns(() => query(root)),
         `${note}; zstd decodes rows (WebAssembly), the columns are extracted from them`,
+      );
+      pythonRow(
+        `Python tickrec.read_bars_market, every column (${codec})`,
+        root,
+        undefined,
+        'python-zstandard decodes each history to rows, the columns are numpy views of them',
       );
       continue;
     }
@@ -269,6 +313,40 @@ async function run(): Promise<Row[]> {
         `the rest of readBarsMarket (listing, live-file checks, key range, instrument index) ${share(Math.max(0, whole - fresh))}`,
       target: '',
     });
+    pythonRow(
+      `Python tickrec.read_bars_market, every column (${codec})`,
+      root,
+      undefined,
+      'into numpy arrays (a dict of columns and the instrument index); COLS8 undone with numpy a group at a time, python-lz4',
+    );
+    pythonRow(
+      'Python tickrec.read_bars_market, close only',
+      root,
+      ['close'],
+      'every column is decoded (numpy decodes a group whole), only close is kept',
+    );
+    if (typeof py.pyarrow === 'string') {
+      const file = path.join(root, 'march.parquet');
+      if (!fs.existsSync(file))
+        lib.exportRecords({ root, kind: 'min1', exchange: EXCHANGE, from: FROM, to: TO, format: 'parquet', out: file });
+      const r = python(['parquet', file, String(RUNS), String(bars)]);
+      if (r.error) throw new Error(`pyarrow: ${r.error}`);
+      row(
+        'pyarrow: the same bars from a Parquet export (tickrec export)',
+        r.times_ms as number[],
+        `pyarrow ${py.pyarrow}, pq.read_table + to_numpy per column; ${fixed(fs.statSync(file).size / 1e6, 1)} MB file`,
+      );
+    } else {
+      rows.push({
+        case: 'pyarrow from a Parquet export',
+        'median ms': '',
+        'runs ms': '',
+        'M bars/s': '',
+        'MB/s': '',
+        note: `not run: pyarrow is not importable by ${PYTHON}${pyLabel ? ` (${pyLabel})` : ''}; install python3-pyarrow or pip install pyarrow to compare`,
+        target: '',
+      });
+    }
     row(
       'row path (before the columnar decode): BarHistory.read + extraction',
       t.rowPath!,

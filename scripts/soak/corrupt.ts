@@ -23,7 +23,6 @@ import {
   Problems,
   SimChild,
   getHealth,
-  listFiles,
   recorderConfig,
   runCli,
   sleep,

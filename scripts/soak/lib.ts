@@ -8,7 +8,7 @@ import { ConfigSchema } from '../../src/config/schema.js';
 import { NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { Proc, type Exit, type Line, type ProcOptions } from '../lib/proc.js';
 import { getHealth } from '../lib/health.js';
-import { sleep, waitFor } from '../lib/wait.js';
+import { waitFor } from '../lib/wait.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The CLI as users run it: `npm run build` must have built it. */

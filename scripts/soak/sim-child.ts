@@ -5,7 +5,7 @@
 // (the simulated clock starts then), {event:'done', now, sent} when `count` ticks went out,
 // and answers {cmd:'stats', id} with {event:'stats', id, now, stats}. {cmd:'close'} closes and exits.
 
-import { startSimulator, type SimulatorFaults } from '../../src/sim/index.js';
+import { startSimulator } from '../../src/sim/index.js';
 import { cryptoUniverse } from './expect.js';
 import type { SimChildSpec } from './lib.js';
 
@@ -19,7 +19,7 @@ const sim = await startSimulator({
   start: spec.startMs,
   speed: spec.speed,
   ...(spec.count !== undefined ? { count: spec.count } : {}),
-  ...(spec.faults ? { faults: spec.faults as SimulatorFaults } : {}),
+  ...(spec.faults ? { faults: spec.faults } : {}),
   ...(spec.highWaterBytes !== undefined ? { highWaterBytes: spec.highWaterBytes } : {}),
   // a recorder paused by a test (or a kill -9 storm) must not be dropped as a slow client
   stallTimeoutMs: 3_600_000,

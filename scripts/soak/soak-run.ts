@@ -44,7 +44,6 @@ import {
   sleep,
   spawnScript,
   startRecorder,
-  waitFor,
   writeConfig,
   type HealthStats,
   type Line,

@@ -379,7 +379,7 @@ export class BarEngine {
 
   private inst(exchg: string, code: string): Inst {
     let byCode = this.insts.get(exchg);
-    if (!byCode) this.insts.set(exchg, (byCode = new Map()));
+    if (!byCode) this.insts.set(exchg, (byCode = new Map<string, Inst>()));
     let inst = byCode.get(code);
     if (!inst) {
       const session = this.sessions.sessionOf(exchg, code);

@@ -145,7 +145,7 @@ export function buildSessionBook(json: unknown, source = 'sessions'): SessionBoo
       let byCode = cache.get(exchg);
       if (byCode === undefined) {
         if (cache.size > 10_000) cache.clear();
-        cache.set(exchg, (byCode = new Map()));
+        cache.set(exchg, (byCode = new Map<string, Session | undefined>()));
       }
       const hit = byCode.get(code);
       if (hit !== undefined || byCode.has(code)) return hit;

@@ -18,6 +18,7 @@ import { TickrecError } from '../errors.js';
 import { TICK_KIND, kindByName } from '../format/index.js';
 import { EXCHG_MAX_CHARS, liveRootHolder, nameProblem } from '../store/index.js';
 import { EXIT_OK, EXIT_PROBLEMS, action, usageError } from './run.js';
+import { printOut } from './terminal.js';
 
 export interface BarsOptions {
   rebuild: string;
@@ -110,12 +111,12 @@ export function registerBars(program: Command): void {
           try {
             const r = rebuildTickFile(file, { sessions, periods });
             if (r.instruments.length === 0) {
-              process.stdout.write(`${file}: no ticks; nothing written\n`);
+              printOut(`${file}: no ticks; nothing written`);
               continue;
             }
             if (r.stats.noSession > 0) {
               problems++;
-              process.stdout.write(`${file}: ${r.exchg}.${r.code} has no session in ${opts.sessions}; no bars written\n`);
+              printOut(`${file}: ${r.exchg}.${r.code} has no session in ${opts.sessions}; no bars written`);
               continue;
             }
             const parts: string[] = [];
@@ -128,11 +129,11 @@ export function registerBars(program: Command): void {
               parts.push(`${name} ${w.bars} bar${w.bars === 1 ? '' : 's'}${w.unchanged ? what : ''} → ${w.file}${w.unchanged ? '' : what}`);
             }
             const outside = r.stats.outside > 0 ? ` (${r.stats.outside} outside the session)` : '';
-            process.stdout.write(`${file}: ${r.stats.ticks} ticks${outside}; ${parts.join('; ')}\n`);
+            printOut(`${file}: ${r.stats.ticks} ticks${outside}; ${parts.join('; ')}`);
           } catch (err) {
             if (!(err instanceof TickrecError)) throw err;
             problems++;
-            process.stdout.write(`${file}: not rebuilt: ${err.code}: ${err.message}\n`);
+            printOut(`${file}: not rebuilt: ${err.code}: ${err.message}`);
           }
         }
         return problems > 0 ? EXIT_PROBLEMS : EXIT_OK;

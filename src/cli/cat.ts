@@ -9,6 +9,7 @@ import { resolveRoot } from './compact.js';
 import { RecordPrinter, parseFormat, type OutputFormat } from './output.js';
 import { indexRange, parseInstantOption } from './range.js';
 import { action, usageError } from './run.js';
+import { printErr, printOut } from './terminal.js';
 
 export interface CatOptions {
   from?: string;
@@ -44,7 +45,7 @@ function catInstrument(file: string | undefined, opts: CatOptions, format: Outpu
   const kind = readKind(opts.kind ?? 'tick');
   if (opts.from !== undefined) resolveInstant('--from', opts.from);
   if (opts.to !== undefined) resolveInstant('--to', opts.to);
-  const write = (l: string) => process.stdout.write(l + '\n');
+  const write = (l: string) => printOut(l);
   const print =
     kind.name === 'day' && format === 'table'
       ? dayTablePrinter(write)
@@ -69,7 +70,7 @@ function catInstrument(file: string | undefined, opts: CatOptions, format: Outpu
   }
   if (n === 0) {
     const range = opts.from !== undefined || opts.to !== undefined ? ` from ${opts.from ?? 'the first'} to ${opts.to ?? 'the last'}` : '';
-    process.stderr.write(`tickrec: no ${kind.name} records of ${opts.exchange}.${opts.code}${range} under ${root}.\n`);
+    printErr(`tickrec: no ${kind.name} records of ${opts.exchange}.${opts.code}${range} under ${root}.`);
   }
 }
 

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { runCompaction, type CompactSummary } from '../compact/index.js';
 import { loadConfig } from '../config/index.js';
 import { EXIT_OK, EXIT_PROBLEMS, action, usageError } from './run.js';
+import { printErr, printOut } from './terminal.js';
 
 export interface RootOptions {
   root?: string;
@@ -45,7 +46,7 @@ export function writeLastSummary(root: string, s: CompactSummary): void {
     fs.writeFileSync(`${file}.tmp`, JSON.stringify(body, null, 2) + '\n');
     fs.renameSync(`${file}.tmp`, file);
   } catch (err) {
-    process.stderr.write(`tickrec compact: could not write ${file} (${(err as Error).message}); the compaction itself is complete.\n`);
+    printErr(`tickrec compact: could not write ${file} (${(err as Error).message}); the compaction itself is complete.`);
   }
 }
 
@@ -120,7 +121,7 @@ export function registerCompact(program: Command): void {
           onLog: (line) => {
             if (bar && started) bar.stop();
             started = false;
-            process.stderr.write(`${line}\n`);
+            printErr(line);
           },
           onProgress: (p) => {
             if (bar) {
@@ -130,12 +131,12 @@ export function registerCompact(program: Command): void {
               }
               bar.update(p.done, { mb: mb(p.bytesIn), current: p.current });
             } else if (!opts.dryRun) {
-              process.stderr.write(`compact ${p.done}/${p.total} ${p.current}\n`);
+              printErr(`compact ${p.done}/${p.total} ${p.current}`);
             }
           },
         });
         if (bar && started) bar.stop();
-        process.stdout.write(summaryLines(summary).join('\n') + '\n');
+        printOut(...summaryLines(summary));
         if (!opts.dryRun) writeLastSummary(root, summary);
         return summary.failures.length > 0 ? EXIT_PROBLEMS : EXIT_OK;
       }),

@@ -13,6 +13,7 @@ import {
 } from '../read/index.js';
 import { resolveRoot, type RootOptions } from './compact.js';
 import { EXIT_OK, action, usageError } from './run.js';
+import { printErr, printOut, redrawErr } from './terminal.js';
 
 export interface ExportCliOptions extends RootOptions {
   exchange?: string;
@@ -73,17 +74,17 @@ export function registerExport(program: Command): void {
           onProgress: (p) => {
             if (!tty || performance.now() - lastShown < 200) return;
             lastShown = performance.now();
-            process.stderr.write(`\rexport ${p.rows} records, ${p.instruments} instruments, at ${p.current} ${p.date}   `);
+            redrawErr(`export ${p.rows} records, ${p.instruments} instruments, at ${p.current} ${p.date}`);
           },
         });
-        if (tty && lastShown > 0) process.stderr.write('\r\x1b[K');
+        if (tty && lastShown > 0) redrawErr('');
         const what = `${kind.name} records of ${opts.exchange ?? 'every exchange'}${opts.code !== undefined ? `.${opts.code}` : ''} in [${describeInstant(from, 'the first')}, ${describeInstant(to, 'the last')}${to ? (to.dateOnly ? ']' : ')') : ']'}`;
         if (!s.written) {
-          process.stderr.write(`tickrec: no ${what} under ${root}: nothing written to ${s.out}.\n`);
+          printErr(`tickrec: no ${what} under ${root}: nothing written to ${s.out}.`);
           return EXIT_OK;
         }
-        process.stdout.write(
-          `exported ${s.rows} ${what} (${s.instruments} instruments) to ${s.out}: ${s.format}, ${mb(s.bytes)} MB, ${s.seconds.toFixed(2)} s\n`,
+        printOut(
+          `exported ${s.rows} ${what} (${s.instruments} instruments) to ${s.out}: ${s.format}, ${mb(s.bytes)} MB, ${s.seconds.toFixed(2)} s`,
         );
         return EXIT_OK;
       }),

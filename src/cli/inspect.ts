@@ -6,6 +6,7 @@ import { TickrecError } from '../errors.js';
 import { RT_HEADER_BYTES, formatDate, formatTime, rtFileBytes, type Rec } from '../format/index.js';
 import { RtReader, probeRtFile, visitNonZeroChunks, type RtProbe } from '../store/index.js';
 import { EXIT_OK, EXIT_PROBLEMS, action } from './run.js';
+import { printOut } from './terminal.js';
 
 export interface InspectReport {
   file: string;
@@ -131,7 +132,7 @@ export function registerInspect(program: Command): void {
     .action(
       action((file: string, opts: { json?: boolean }) => {
         const r = inspectFile(file);
-        if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        if (opts.json) printOut(...JSON.stringify(r, null, 2).split('\n'));
         else {
           const lines = [
             `file       ${r.file} (${r.fileBytes} bytes)`,
@@ -144,7 +145,7 @@ export function registerInspect(program: Command): void {
             r.problems.length === 0 ? 'problems   none' : `problems   ${r.problems.length}`,
             ...r.problems.map((p) => `  - ${p}`),
           ];
-          process.stdout.write(lines.filter((l) => l !== null).join('\n') + '\n');
+          printOut(...lines.filter((l) => l !== null));
         }
         return r.problems.length === 0 ? EXIT_OK : EXIT_PROBLEMS;
       }),

@@ -9,6 +9,8 @@ import { registerCat } from './cat.js';
 import { registerCompact } from './compact.js';
 import { registerExport } from './export.js';
 import { registerInspect } from './inspect.js';
+import { registerMirror } from './mirror.js';
+import { registerPublish } from './publish.js';
 import { registerRecord } from './record.js';
 import { registerRepair } from './repair.js';
 import { registerSimulate } from './simulate.js';
@@ -35,6 +37,8 @@ registerBars(program);
 registerCompact(program);
 registerVerify(program);
 registerExport(program);
+registerPublish(program);
+registerMirror(program);
 registerCalendar(program);
 
 await program.parseAsync(process.argv);

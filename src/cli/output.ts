@@ -2,6 +2,7 @@
 
 import { formatDate, formatTime, type RecordKind, type Rec } from '../format/index.js';
 import { usageError } from './run.js';
+import { printOut } from './terminal.js';
 
 export type OutputFormat = 'table' | 'csv' | 'jsonl';
 
@@ -42,9 +43,9 @@ function flatten(rec: Rec): Record<string, string | number> {
   const out: Record<string, string | number> = {};
   for (const [k, v] of Object.entries(rec)) {
     if (Array.isArray(v) || v instanceof Float64Array) {
-      const arr = v as ArrayLike<number>;
+      const arr: ArrayLike<number> = v;
       for (let i = 0; i < arr.length; i++) out[`${k}_${i}`] = arr[i]!;
-    } else out[k] = v === null ? '' : (v as string | number);
+    } else out[k] = (v as unknown) === null ? '' : v;
   }
   return out;
 }
@@ -57,7 +58,7 @@ function tableCell(kind: RecordKind, rec: Rec, col: string): string {
     return String(arr[Number(level[3]) - 1] ?? '');
   }
   const v = flat[col];
-  if (col === 'ts_utc') return v === null || v === undefined ? '-' : String(v);
+  if (col === 'ts_utc') return typeof v === 'string' ? v : '-';
   if (col === 'action_time') return formatTime(v as number);
   if (col === 'action_date' || (col === 'date' && kind.name !== 'tick')) return formatDate(v as number);
   if (col === 'time' && isMinuteBar(kind)) {
@@ -76,7 +77,7 @@ export class RecordPrinter {
   constructor(
     private readonly kind: RecordKind,
     private readonly format: OutputFormat,
-    private readonly write: (line: string) => void = (l) => process.stdout.write(l + '\n'),
+    private readonly write: (line: string) => void = (l) => printOut(l),
   ) {
     this.cols = TABLE_COLUMNS[kind.name] ?? [];
   }

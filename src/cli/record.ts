@@ -101,7 +101,7 @@ async function run(o: RecordOptions): Promise<void> {
   process.on('uncaughtException', (err) => {
     log.fatal({ err }, `fatal: ${err.message}`);
     try {
-      rec?.stop().finally(() => process.exit(1));
+      void rec?.stop().finally(() => process.exit(1));
     } catch {
       process.exit(1);
     }
@@ -114,7 +114,10 @@ async function run(o: RecordOptions): Promise<void> {
     if (config.simulator) sim = await startBuiltInSimulator(config, log);
     rec.startFeeds();
     if (config.metrics.enabled) {
-      metrics = await startMetricsServer(rec, config.metrics.host, config.metrics.port, now);
+      metrics = await startMetricsServer(rec, config.metrics.host, config.metrics.port, now, {
+        maxConnections: config.metrics.max_connections,
+        idleTimeoutMs: config.metrics.idle_timeout_ms,
+      });
       log.info(`metrics and health on ${metrics.url}/metrics and ${metrics.url}/health`);
     }
     if (config.status_line ?? process.stdout.isTTY === true) stopStatus = startStatusLine(rec);
@@ -169,7 +172,7 @@ export function registerRecord(program: Command): void {
   program
     .command('record')
     .description(
-      'run the recorder: connect the feeds and record into the data root (stops on SIGTERM/SIGINT, reloads subscriptions on SIGHUP)',
+      'run the recorder: connect the feeds and record into the data root (stops on SIGTERM/SIGINT, reloads subscriptions, the calendar and the instrument metadata on SIGHUP)',
     )
     .option('-c, --config <file>', 'configuration file (JSON)', path.join(BUNDLED_CONFIG_DIR, 'recorder.json'))
     .option('--root <dir>', 'data root (overrides the configuration)')

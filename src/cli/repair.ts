@@ -1,11 +1,11 @@
 // tickrec repair FILE: apply datakit's repair rules to a damaged real-time file.
 
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { TickrecError } from '../errors.js';
 import { RtWriter, liveRootHolder, probeRtFile } from '../store/index.js';
 import { action } from './run.js';
+import { printOut } from './terminal.js';
 
 export function registerRepair(program: Command): void {
   program
@@ -31,8 +31,8 @@ export function registerRepair(program: Command): void {
         const repairs = w.report.repairs;
         const size = w.size;
         w.close();
-        for (const r of repairs) process.stdout.write(`repaired: ${r}\n`);
-        process.stdout.write(repairs.length === 0 ? `${file}: nothing to repair (${size} records)\n` : `${file}: ${size} records kept\n`);
+        for (const r of repairs) printOut(`repaired: ${r}`);
+        printOut(repairs.length === 0 ? `${file}: nothing to repair (${size} records)` : `${file}: ${size} records kept`);
       }),
     );
 }

@@ -5,6 +5,7 @@
 // 3 the data root is locked by another live recorder.
 
 import { TickrecError } from '../errors.js';
+import { printErr } from './terminal.js';
 
 export const EXIT_OK = 0;
 export const EXIT_PROBLEMS = 1;
@@ -17,11 +18,11 @@ export function usageError(message: string): TickrecError {
 
 export function reportError(err: unknown): number {
   if (err instanceof TickrecError) {
-    process.stderr.write(`tickrec: ${err.code}: ${err.message}\n`);
+    printErr(`tickrec: ${err.code}: ${err.message}`);
     return err.code === 'E_LOCKED' ? EXIT_LOCKED : EXIT_ERROR;
   }
   const e = err as Error;
-  process.stderr.write(`tickrec: internal error: ${e?.stack ?? String(err)}\nPlease report this with the command you ran.\n`);
+  printErr(...`tickrec: internal error: ${e?.stack ?? String(err)}`.split('\n'), 'Please report this with the command you ran.');
   return EXIT_ERROR;
 }
 

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { MAX_INSTRUMENTS, formatShanghai, parseStart, startSimulator, type SimulatorFaults } from '../sim/index.js';
 import { action, usageError } from './run.js';
+import { printErr, printOut } from './terminal.js';
 
 export interface SimulateOptions {
   host: string;
@@ -96,17 +97,17 @@ export function registerSimulate(program: Command): void {
           process.once('SIGINT', () => resolve('SIGINT'));
           process.once('SIGTERM', () => resolve('SIGTERM'));
         });
-        process.stdout.write(`simulator listening on ${sim.url} (${sim.instruments.length} instruments, ${rate} ticks/s, seed ${seed})\n`);
-        process.stderr.write(
-          `tickrec simulate: the clock starts at the first subscribe, at ${start === undefined ? 'the real time then' : formatShanghai(start) + ' Asia/Shanghai'}, speed ${speed}\n`,
+        printOut(`simulator listening on ${sim.url} (${sim.instruments.length} instruments, ${rate} ticks/s, seed ${seed})`);
+        printErr(
+          `tickrec simulate: the clock starts at the first subscribe, at ${start === undefined ? 'the real time then' : formatShanghai(start) + ' Asia/Shanghai'}, speed ${speed}`,
         );
         if (count !== undefined) {
-          void sim.done.then(() => process.stderr.write(`tickrec simulate: ${count} ticks sent; idle (heartbeats) until stopped\n`));
+          void sim.done.then(() => printErr(`tickrec simulate: ${count} ticks sent; idle (heartbeats) until stopped`));
         }
         const signal = await stop;
         const s = sim.stats();
         await sim.close();
-        process.stderr.write(`tickrec simulate: ${signal}: stopped after ${s.sent} ticks, ${s.frames} frames to clients\n`);
+        printErr(`tickrec simulate: ${signal}: stopped after ${s.sent} ticks, ${s.frames} frames to clients`);
       }),
     );
 }

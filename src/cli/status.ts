@@ -6,8 +6,10 @@ import { loadConfig } from '../config/index.js';
 import type { Health } from '../recorder/metrics.js';
 import { formatCount } from '../recorder/status-line.js';
 import { EXIT_OK, EXIT_PROBLEMS, action } from './run.js';
+import { printOut } from './terminal.js';
 
-export function formatHealth(h: Health, nowMs: number): string {
+/** The lines of `tickrec status` (not yet neutralised: printOut does it, per line). */
+export function formatHealth(h: Health, nowMs: number): string[] {
   const s = h.stats;
   const lines = [
     `status     ${h.status}${h.problems.length ? ` (${h.problems.length} problems)` : ''}`,
@@ -31,7 +33,7 @@ export function formatHealth(h: Health, nowMs: number): string {
     ),
     ...h.problems.map((p) => `problem    ${p}`),
   ];
-  return lines.join('\n');
+  return lines;
 }
 
 export function registerStatus(program: Command): void {
@@ -59,7 +61,7 @@ export function registerStatus(program: Command): void {
           );
         }
         const h = (await res.json()) as Health;
-        process.stdout.write((o.json ? JSON.stringify(h, null, 2) : formatHealth(h, Date.now())) + '\n');
+        printOut(...(o.json ? JSON.stringify(h, null, 2).split('\n') : formatHealth(h, Date.now())));
         return h.status === 'ok' ? EXIT_OK : EXIT_PROBLEMS;
       }),
     );

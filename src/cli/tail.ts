@@ -5,6 +5,7 @@ import { follow } from '../store/index.js';
 import { RtReader } from '../store/index.js';
 import { RecordPrinter, parseFormat } from './output.js';
 import { action, usageError } from './run.js';
+import { printErr } from './terminal.js';
 
 export function registerTail(program: Command): void {
   program
@@ -51,8 +52,7 @@ export function registerTail(program: Command): void {
             mode: opts.mode,
             intervalMs,
             signal: ac.signal,
-            onFileEnd: (info) =>
-              process.stderr.write(`tickrec tail: ${info.path}: day ${info.date} finished after ${info.length} records\n`),
+            onFileEnd: (info) => printErr(`tickrec tail: ${info.path}: day ${info.date} finished after ${info.length} records`),
           },
         );
         await f.done;

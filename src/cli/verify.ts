@@ -1,14 +1,13 @@
 // tickrec verify: checks every historical file (and the gaps of the calendar); names each file and problem; exits 1 when anything is wrong.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadSessionBook } from '../calendar/index.js';
 import { verifyRoot } from '../compact/index.js';
-import { TickrecError } from '../errors.js';
 import { BUNDLED_CONFIG_DIR, loadConfig } from '../config/index.js';
 import { parseDate, resolveRoot, type RootOptions } from './compact.js';
 import { EXIT_OK, EXIT_PROBLEMS, action } from './run.js';
+import { printOut } from './terminal.js';
 
 export function registerVerify(program: Command): void {
   program
@@ -34,14 +33,14 @@ export function registerVerify(program: Command): void {
           deep: !!opts.deep,
           sessions: loadSessionBook(sessionsFile),
         });
-        if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+        if (opts.json) printOut(...JSON.stringify(report, null, 2).split('\n'));
         else {
           const lines = [
             `verified ${report.files} historical files (${report.records} records)${opts.deep ? ', every record decoded' : ''} under ${root}`,
             report.problems.length === 0 ? 'problems   none' : `problems   ${report.problems.length}`,
             ...report.problems.map((p) => `  ${p.file}: ${p.problem}`),
           ];
-          process.stdout.write(lines.join('\n') + '\n');
+          printOut(...lines);
         }
         return report.problems.length === 0 ? EXIT_OK : EXIT_PROBLEMS;
       }),

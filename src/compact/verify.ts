@@ -54,7 +54,7 @@ interface Present {
 
 function note(p: Present, kind: HisKind, exchg: string, code: string, date: number): void {
   let byInst = p.dates.get(kind);
-  if (!byInst) p.dates.set(kind, (byInst = new Map()));
+  if (!byInst) p.dates.set(kind, (byInst = new Map<string, Set<number>>()));
   const id = `${exchg}/${code}`;
   let s = byInst.get(id);
   if (!s) byInst.set(id, (s = new Set()));

@@ -66,6 +66,14 @@ export function parseConfig(json: unknown, where: string, env: NodeJS.ProcessEnv
   // With a WonderTrader folder and no sessions file, the sessions and holidays are WonderTrader's.
   if (c.sessions !== undefined) c.sessions = path.resolve(baseDir, c.sessions);
   else if (inst.wondertrader === undefined) c.sessions = path.join(BUNDLED_CONFIG_DIR, 'sessions.json');
+  const nats = c.publish?.nats;
+  if (nats) {
+    if (nats.creds_file !== undefined) nats.creds_file = path.resolve(baseDir, nats.creds_file);
+    for (const k of ['ca_file', 'cert_file', 'key_file'] as const) {
+      const f = nats.tls?.[k];
+      if (f !== undefined) nats.tls![k] = path.resolve(baseDir, f);
+    }
+  }
   return c;
 }
 

@@ -93,6 +93,65 @@ export const SimulatorSchema = z.strictObject({
   trades: z.boolean().default(false),
 });
 
+/** Where the bus publisher sends (docs/distributed.md): a NATS JetStream stream. */
+export const NatsPublishSchema = z.strictObject({
+  /** NATS server URLs, tried in turn (nats://HOST:PORT, tls://HOST:PORT). */
+  servers: z.array(z.string().regex(/^(nats|tls):\/\/[^\s/]+$/, 'a server URL nats://HOST:PORT or tls://HOST:PORT')).min(1),
+  /** JetStream stream name. */
+  stream: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" or "-", at most 64')
+    .default('TICKREC'),
+  /** First subject token: subjects are <prefix>.<kind>.<EXCHG>.<CODE>. */
+  prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'one subject token: letters, digits, "_" or "-", at most 32')
+    .default('tickrec'),
+  /** Record kinds to publish. */
+  kinds: z
+    .array(z.enum(['tick', 'trade', 'min1', 'min5', 'min15', 'min30', 'min60']))
+    .min(1)
+    .default(['tick', 'trade', 'min1', 'min5', 'min15', 'min30', 'min60']),
+  /** Credentials: put "${NAME}" here and export the variable (they never reach logs). */
+  user: z.string().optional(),
+  pass: z.string().optional(),
+  token: z.string().optional(),
+  /** A NATS .creds file (JWT + NKey seed). */
+  creds_file: z.string().optional(),
+  tls: z
+    .strictObject({
+      ca_file: z.string().optional(),
+      cert_file: z.string().optional(),
+      key_file: z.string().optional(),
+    })
+    .optional(),
+  /** The stream made when it does not exist (an existing stream is used as it is). */
+  create_stream: z
+    .strictObject({
+      replicas: z.number().int().min(1).max(5).default(1),
+      max_age_hours: z.number().min(0).default(72),
+      /** -1: no limit. */
+      max_bytes: z.number().int().min(-1).default(-1),
+      duplicate_window_s: z.number().int().min(1).max(86_400).default(120),
+      storage: z.enum(['file', 'memory']).default('file'),
+    })
+    .prefault({}),
+  /** A publish not acknowledged within this is retried (same message id). */
+  ack_timeout_ms: positiveMs.default(5000),
+  /** The durable cursors are written at most this often. */
+  cursor_flush_ms: z.number().int().min(10).max(60_000).default(500),
+  /** Files published at once (one message in flight per file). */
+  max_in_flight: z.number().int().min(1).max(65_536).default(4096),
+  /** The publisher's own /metrics and /health. */
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      host: z.string().default('127.0.0.1'),
+      port: port.default(9465),
+    })
+    .prefault({}),
+});
+
 export const ConfigSchema = z.strictObject({
   /** Data root: rt/, his/, the lock file. Relative paths are relative to the config file. */
   root: z.string().min(1),
@@ -117,6 +176,10 @@ export const ConfigSchema = z.strictObject({
       enabled: z.boolean().default(true),
       host: z.string().default('127.0.0.1'),
       port: port.default(9464),
+      /** Most HTTP connections held at once (src/monitor/http-guard.ts); more are closed on accept. */
+      max_connections: z.number().int().min(4).max(4096).default(64),
+      /** An HTTP connection with no traffic for this long is closed. */
+      idle_timeout_ms: z.number().int().min(1000).max(600_000).default(10_000),
     })
     .prefault({}),
   log: z
@@ -134,8 +197,12 @@ export const ConfigSchema = z.strictObject({
       initial_capacity_trades: z.number().int().min(1).default(5000),
       /** Background fdatasync of every open file at this interval; 0 = only at roll and close. */
       sync_interval_ms: z.number().int().min(0).default(1000),
-      /** Most files mapped at once; the least recently written is closed beyond it. */
-      max_open_files: z.number().int().min(4).default(4096),
+      /**
+       * Most files mapped at once; the least recently written is closed beyond it (and
+       * reopened on its next record). "auto": what the process's open-file limit and
+       * vm.max_map_count allow (src/store/open-limit.ts).
+       */
+      max_open_files: z.union([z.number().int().min(4), z.literal('auto')]).default('auto'),
       /**
        * Set a file aside when the session clock says its trading day is over, even with
        * no further record. Turn off to record a replay whose timestamps are not "now".
@@ -166,6 +233,8 @@ export const ConfigSchema = z.strictObject({
       closed_events: z.boolean().default(true),
     })
     .prefault({}),
+  /** Live records to other hosts (`tickrec publish`, docs/distributed.md). */
+  publish: z.strictObject({ nats: NatsPublishSchema.optional() }).optional(),
   /** One-line live status on the terminal; default: when stdout is a terminal. */
   status_line: z.boolean().optional(),
 });
@@ -174,3 +243,4 @@ export type Config = z.output<typeof ConfigSchema>;
 export type FeedConfig = z.output<typeof FeedSchema>;
 export type CtpFeedConfig = z.output<typeof CtpFeedSchema>;
 export type SimulatorConfig = z.output<typeof SimulatorSchema>;
+export type NatsPublishConfig = z.output<typeof NatsPublishSchema>;

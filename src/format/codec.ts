@@ -12,6 +12,7 @@
 // (Node's Buffer limit), so `offset >>> 3` is exact.
 
 import { TickrecError } from '../errors.js';
+import { compileFunction } from './compile.js';
 import type { Mem } from './mem.js';
 import type { Field, StructDef } from './struct.js';
 
@@ -31,9 +32,9 @@ export type ViewClass = new (m: Mem, offset: number) => View & Record<string, Fi
 export interface Codec {
   readonly struct: StructDef;
   /** Writes every byte of the record at `offset`; missing fields are written as zero. */
-  encode(rec: object, m: Mem, offset: number): void;
+  encode: (rec: object, m: Mem, offset: number) => void;
   /** Copies the record at `offset` into a plain object (arrays as number[]). */
-  decode(m: Mem, offset: number): Rec;
+  decode: (m: Mem, offset: number) => Rec;
   /** A view reads fields from the mapped bytes on access; nothing is copied. */
   readonly View: ViewClass;
   /** A reader of one field: (m, offset) → value, without decoding the rest. */
@@ -177,7 +178,7 @@ export function compileCodec(struct: StructDef): Codec {
   }
   const last: (Encoded | undefined)[] = charFields.map(() => undefined);
   const lastStr: unknown[] = charFields.map(() => undefined);
-  const seen: Map<string, Encoded>[] = charFields.map(() => new Map());
+  const seen: Map<string, Encoded>[] = charFields.map(() => new Map<string, Encoded>());
   const charIndex = new Map(charFields.map((f, i) => [f, i]));
 
   function encodeChars(value: unknown, i: number): Encoded {
@@ -216,7 +217,7 @@ export function compileCodec(struct: StructDef): Codec {
       last[i] = encodeChars(value, i);
       lastStr[i] = value;
     }
-    return last[i]!;
+    return last[i];
   }
 
   function writeChar(u8: Uint8Array, at: number, value: unknown, i: number): void {
@@ -237,15 +238,17 @@ export function compileCodec(struct: StructDef): Codec {
   }
 
   const encBody = ['let v, h, a, n, w;', ...fields.map((f, fi) => encodeField(f, charIndex.get(f) ?? -1, fi))].join('\n');
-  const encode = new Function('writeChar', 'charWords', 'badInt', `return function encode_${struct.name}(r, m, o) {\n${encBody}\n};`)(
+  const encode = compileFunction<Codec['encode']>(
+    ['writeChar', 'charWords', 'badInt'],
+    `return function encode_${struct.name}(r, m, o) {\n${encBody}\n};`,
     writeChar,
     charWords,
     badInt,
-  ) as Codec['encode'];
+  );
 
   const named = fields.filter((f) => f.type !== 'pad');
   const decBody = `return {\n${named.map((f) => `${JSON.stringify(f.name)}: ${decodeExpr(f)}`).join(',\n')}\n};`;
-  const decode = new Function('readChar', `return function decode_${struct.name}(m, o) {\n${decBody}\n};`)(readChar) as Codec['decode'];
+  const decode = compileFunction<Codec['decode']>(['readChar'], `return function decode_${struct.name}(m, o) {\n${decBody}\n};`, readChar);
 
   const viewSrc = `return class ${struct.name}View {
     constructor(m, offset) { this.m = m; this.offset = offset; }
@@ -253,12 +256,15 @@ export function compileCodec(struct: StructDef): Codec {
     toObject() { return decode(this.m, this.offset); }
     toJSON() { return decode(this.m, this.offset); }
   };`;
-  const View = new Function('readChar', 'decode', viewSrc)(readChar, decode) as ViewClass;
+  const View = compileFunction<ViewClass>(['readChar', 'decode'], viewSrc, readChar, decode);
 
   const readers = new Map<string, (m: Mem, o: number) => FieldValue>();
   for (const f of named) {
     const body = `return ${decodeExpr(f)};`;
-    readers.set(f.name, new Function('readChar', `return function read_${f.name}(m, o) { ${body} };`)(readChar));
+    readers.set(
+      f.name,
+      compileFunction<(m: Mem, o: number) => FieldValue>(['readChar'], `return function read_${f.name}(m, o) { ${body} };`, readChar),
+    );
   }
 
   return {

@@ -23,7 +23,7 @@ export interface RecordKind {
    * ticks and trades: (action_date - 19900000) * 1e9 + action_time (HHMMSSmmm);
    * bars: the bar `time` (minute bars), or (date - 19900000) * 10000 for day bars.
    */
-  keyAt(m: Mem, offset: number): number;
+  keyAt: (m: Mem, offset: number) => number;
   /** The key of an instant given as calendar date YYYYMMDD and time HHMMSSmmm. */
   keyOf(date: number, timeHHMMSSmmm: number): number;
 }

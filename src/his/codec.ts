@@ -81,14 +81,13 @@ export function zstdFrameInfo(b: Uint8Array): ZstdFrameInfo | undefined {
   const didFlag = fhd & 3;
   const didBytes = [0, 1, 2, 4][didFlag]!;
   const fcsBytes = fcsFlag === 0 ? (single ? 1 : 0) : [0, 2, 4, 8][fcsFlag]!;
-  let at = 5 + (single ? 0 : 1) + didBytes;
+  const at = 5 + (single ? 0 : 1) + didBytes;
   const headerBytes = at + fcsBytes;
   if (b.length < headerBytes) return undefined;
   if (fcsBytes === 0) return { contentSize: undefined, headerBytes };
   let size = 0;
   for (let i = fcsBytes - 1; i >= 0; i--) size = size * 256 + b[at + i]!;
   if (fcsBytes === 2) size += 256;
-  at += fcsBytes;
   return { contentSize: size, headerBytes };
 }
 

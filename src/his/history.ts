@@ -60,7 +60,6 @@ import {
   HIS_META_SLOT,
   HIS_VERSION_CONTAINER,
   META_SLOT_OFFSETS,
-  hisKindByType,
   type HisKind,
 } from './layout.js';
 import { TRANSFORM_COLS8, groupRecords, type ColumnPlan, type DecodeRun } from './transform.js';
@@ -129,9 +128,13 @@ function damaged(file: string, what: string): TickrecError {
 }
 
 /** Parses a meta slot; a string says why it is unusable. */
+function slotText(s: MetaSlot | string | undefined): string {
+  return typeof s === 'string' ? s : s === undefined ? 'missing' : `generation ${s.generation}`;
+}
+
 function parseSlot(b: Uint8Array, slot: number, fileBytes: number): MetaSlot | string {
   const crcAt = offsetOf(HIS_META_SLOT, 'slot_crc32');
-  const view = b.subarray(META_SLOT_OFFSETS[slot]!, META_SLOT_OFFSETS[slot]! + HIS_META_SLOT.size);
+  const view = b.subarray(META_SLOT_OFFSETS[slot], META_SLOT_OFFSETS[slot]! + HIS_META_SLOT.size);
   if (view.every((x) => x === 0)) return 'empty';
   if (crc32(view.subarray(0, crcAt)) !== new DataView(view.buffer, view.byteOffset).getUint32(crcAt, true))
     return 'CRC mismatch (torn write or damage)';
@@ -213,7 +216,7 @@ function loadContainer(fd: number, file: string, kind: HisKind): Loaded {
   const slots = [parseSlot(head, 0, fileBytes), parseSlot(head, 1, fileBytes)];
   const valid = slots.filter((s): s is MetaSlot => typeof s !== 'string').sort((a, b) => b.generation - a.generation);
   const meta = valid[0];
-  if (!meta) throw damaged(file, `no usable meta slot (slot 0: ${String(slots[0])}; slot 1: ${String(slots[1])})`);
+  if (!meta) throw damaged(file, `no usable meta slot (slot 0: ${slotText(slots[0])}; slot 1: ${slotText(slots[1])})`);
   const index = readAt(fd, meta.indexOffset, meta.indexBytes, file);
   if (crc32(index) !== meta.indexCrc) throw checksumError(file, `the index (generation ${meta.generation})`);
   const chunks: Chunk[] = [];
@@ -798,7 +801,7 @@ function containerBytes(kind: HisKind, generation: number, bodies: readonly { by
     return c;
   });
   const index = indexBytes(chunks);
-  head.set(slotBytes(metaOf(generation, chunks, index, at)), META_SLOT_OFFSETS[generation % 2]!);
+  head.set(slotBytes(metaOf(generation, chunks, index, at)), META_SLOT_OFFSETS[generation % 2]);
   return [head, ...bodies.map((b) => b.bytes), index];
 }
 
@@ -898,7 +901,7 @@ function appendToContainer(file: string, kind: HisKind, date: number, records: U
       opts.onStep?.('container-data-written');
       fs.fdatasyncSync(fd);
       opts.onStep?.('container-data-synced');
-      writeAll(fd, slotBytes(meta), file, META_SLOT_OFFSETS[meta.slot]!);
+      writeAll(fd, slotBytes(meta), file, META_SLOT_OFFSETS[meta.slot]);
       opts.onStep?.('container-meta-written');
       fs.fdatasyncSync(fd);
       opts.onStep?.('container-committed');

@@ -143,7 +143,7 @@ export interface HisKind {
   /** The real-time kind compacted into it (none for day bars, which come from the ticks). */
   readonly rt: RecordKind | undefined;
   /** Time key of the record at `offset` (RecordKind.keyAt). */
-  keyAt(m: Mem, offset: number): number;
+  keyAt: (m: Mem, offset: number) => number;
   /** Byte offset of the u32 trading date in a record. */
   readonly dateOffset: number;
 }

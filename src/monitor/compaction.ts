@@ -60,7 +60,7 @@ export function parseCompactionSummary(json: unknown): CompactionSummary {
     const d = new Date(o.finishedAt);
     finishedAt = Number.isFinite(d.getTime()) ? d.toISOString() : null;
   }
-  let days: number | null = null;
+  let days: number | null;
   const dayList: string[] = [];
   if (Array.isArray(o.days)) {
     days = o.days.length;

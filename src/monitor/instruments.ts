@@ -148,7 +148,7 @@ export class InstrumentTable {
   /** The stats of an instrument, created on first sight. */
   of(exchg: string, code: string): InstrumentStats {
     let byCode = this.byExchg.get(exchg);
-    if (byCode === undefined) this.byExchg.set(exchg, (byCode = new Map()));
+    if (byCode === undefined) this.byExchg.set(exchg, (byCode = new Map<string, InstrumentStats>()));
     let s = byCode.get(code);
     if (s === undefined) {
       byCode.set(code, (s = new InstrumentStats(exchg, code)));

@@ -289,10 +289,11 @@ const JS = `
     }
   }
   function addExchanges() {
-    var sel = byId('f-ex'), have = {}, i;
-    for (i = 0; i < sel.options.length; i++) have[sel.options[i].value] = true;
+    // A Set, never {}: an exchange named 'constructor' or 'hasOwnProperty' is a legal name.
+    var sel = byId('f-ex'), have = new Set(), i;
+    for (i = 0; i < sel.options.length; i++) have.add(sel.options[i].value);
     var list = Array.from(exchanges).sort();
-    for (i = 0; i < list.length; i++) if (!have[list[i]]) {
+    for (i = 0; i < list.length; i++) if (!have.has(list[i])) {
       var o = make('option', null, list[i]); o.value = list[i];
       var before = null;
       for (var j = 1; j < sel.options.length; j++) if (sel.options[j].value > list[i]) { before = sel.options[j]; break; }

@@ -7,18 +7,14 @@
 // client that does not read (more than maxBufferedBytes queued) is dropped, and close()
 // ends every stream.
 //
-// DNS rebinding: when the server listens on a loopback address, a request whose Host
-// header is a name other than localhost (a web page that rebound its own domain to
-// 127.0.0.1) is refused with 403.
+// DNS rebinding and connection bounds are the server's front door (http-guard.ts),
+// applied to every route before these run.
 
 import type http from 'node:http';
-import net from 'node:net';
 import { PAGE_CSP, PAGE_HTML } from './page.js';
 import { Monitor, type MonitorOptions, type MonitorSource } from './snapshot.js';
 
 export interface MonitorServerOptions extends MonitorOptions {
-  /** The address the server listens on (the Host check applies when it is loopback). */
-  host?: string;
   /** Most /api/events clients at once. Default 32. */
   maxClients?: number;
   /** Sampling and update interval, ms. Default 1000. */
@@ -45,31 +41,10 @@ const COMMON_HEADERS = {
   'referrer-policy': 'no-referrer',
 } as const;
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
-/** The host name of a Host header value ('[::1]:9464' → '::1', 'a.b:80' → 'a.b'). */
-function hostName(value: string): string {
-  if (value.startsWith('[')) {
-    const end = value.indexOf(']');
-    return end < 0 ? value : value.slice(1, end);
-  }
-  const colon = value.lastIndexOf(':');
-  return (colon < 0 ? value : value.slice(0, colon)).toLowerCase();
-}
-
-function allowedHost(header: string | undefined): boolean {
-  if (header === undefined || header === '') return true; // HTTP/1.0 clients (curl -0); browsers always send it
-  const name = hostName(header);
-  return net.isIP(name) !== 0 || name === 'localhost' || name.endsWith('.localhost');
-}
-
 export function startMonitor(src: MonitorSource, opts: MonitorServerOptions = {}): MonitorRoutes {
   const monitor = new Monitor(src, opts);
   const maxClients = opts.maxClients ?? MONITOR_MAX_CLIENTS;
   const maxBuffered = opts.maxBufferedBytes ?? 8 * 1024 * 1024;
-  const checkHost = isLoopback(opts.host ?? '127.0.0.1');
   const clients = new Set<http.ServerResponse>();
   let closed = false;
 
@@ -98,12 +73,6 @@ export function startMonitor(src: MonitorSource, opts: MonitorServerOptions = {}
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (path !== '/' && path !== '/index.html' && path !== '/api/snapshot' && path !== '/api/events') return false;
-    if (checkHost && !allowedHost(req.headers.host)) {
-      res
-        .writeHead(403, { 'content-type': 'text/plain', ...COMMON_HEADERS })
-        .end('tickrec monitor: use http://127.0.0.1:<port>/ or http://localhost:<port>/\n');
-      return true;
-    }
     if (path === '/api/snapshot') {
       res.writeHead(200, { 'content-type': 'application/json', ...COMMON_HEADERS }).end(JSON.stringify(monitor.snapshot()) + '\n');
     } else if (path === '/api/events') {

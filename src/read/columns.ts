@@ -17,6 +17,7 @@
 import { TickrecError } from '../errors.js';
 import type { FieldType, Mem, StructDef } from '../format/index.js';
 import { BAR, TICK, TRADE } from '../format/index.js';
+import { compileFunction } from '../format/compile.js';
 
 export type ColumnArray = Float64Array | Uint32Array | Uint16Array;
 export type ColumnArrayName = 'Float64Array' | 'Uint32Array' | 'Uint16Array';
@@ -169,7 +170,7 @@ function compile<C>(struct: StructDef, blockRecords: number): Extractor<C> {
     ${cols.map((c, i) => columnLoop(c, vars[i]!, rs)).join('\n    ')}
   }
 };`;
-  const extract = new Function(src)() as Extractor<C>['extract'];
+  const extract = compileFunction<Extractor<C>['extract']>([], src);
   const byName = new Map(cols.map((c) => [c.name, c]));
   return {
     struct,

@@ -33,6 +33,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ParquetWriter, fileWriter } from 'hyparquet-writer';
+import { assert } from '../assert.js';
 import { TickrecError, ioError } from '../errors.js';
 import type { Mem } from '../format/index.js';
 import { scanRecords, type ScanQuery } from './api.js';
@@ -271,7 +272,7 @@ function parquetSink(
   const rs = kind.recordBytes;
   const writer = new ParquetWriter({
     writer: fileWriter(tmp),
-    schema: parquetSchema(kind) as never,
+    schema: parquetSchema(kind),
     kvMetadata: Object.entries(meta).map(([key, value]) => ({ key, value })),
     createdBy: 'tickrec',
   });
@@ -293,7 +294,7 @@ function parquetSink(
       }
       return v;
     };
-    writer.write({
+    const written = writer.write({
       columnData: [
         { name: 'exchg', data: n === groupRows ? exchg : exchg.slice(0, n) },
         { name: 'code', data: n === groupRows ? code : code.slice(0, n) },
@@ -307,6 +308,8 @@ function parquetSink(
       ],
       rowGroupSize: n,
     });
+    // fileWriter writes synchronously, so hyparquet-writer returns no promise; keep it so.
+    assert(!(written instanceof Promise), 'hyparquet-writer fileWriter is synchronous');
     cols = ex.allocate(groupRows);
     exchg = new Array<string>(groupRows);
     code = new Array<string>(groupRows);
@@ -341,7 +344,8 @@ function parquetSink(
     },
     finish() {
       flush();
-      writer.finish();
+      const finished = writer.finish();
+      assert(!(finished instanceof Promise), 'hyparquet-writer fileWriter is synchronous');
       const fd = fs.openSync(tmp, 'r+');
       try {
         fs.fsyncSync(fd);

@@ -38,7 +38,7 @@ export interface ReadKind {
    */
   readonly rt: RecordKind | undefined;
   /** Time key of the record at `offset` (RecordKind.keyAt). */
-  keyAt(m: Mem, offset: number): number;
+  keyAt: (m: Mem, offset: number) => number;
   /** Bars: records carry no exchange/code fields (the instrument is the file's). */
   readonly isBar: boolean;
   /** Minute bars: labelled by their END (docs/bars.md), selected by end in (from, to]. */

@@ -270,7 +270,7 @@ export function* instrumentParts(listing: Listing, code: string, range: KeyRange
         while (j + 1 < dates.length && dates[j + 1]! <= range.lastDate && fromHistory(dates[j + 1]!)) j++;
         if (lazyRuns) yield { exchange, code, kind, history: history!, firstDate: d, lastDate: dates[j]! };
         else {
-          const s = segment(history!.read(d, dates[j]!), d, dates[j]!);
+          const s = segment(history!.read(d, dates[j]), d, dates[j]!);
           if (s) yield s;
         }
         i = j + 1;

@@ -1,9 +1,11 @@
-// pino logger: JSON lines for machines, readable lines (pino-pretty) on a terminal.
+// pino logger: JSON lines for machines, readable lines (pino-pretty) on a terminal,
+// with the message neutralised (src/printable.ts).
 // Secrets never reach logs: feed URLs are redacted by the feeds, and the config keys
 // that can hold secrets are censored here as a second line of defence.
 
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { printable } from '../printable.js';
 
 export interface LogOptions {
   level: string;
@@ -35,6 +37,9 @@ export function createLogger(opts: LogOptions): Logger {
         colorize: process.stderr.isTTY === true,
         translateTime: 'SYS:HH:MM:ss.l',
         ignore: 'pid,hostname',
+        // A message can carry outside text (a feed's close reason): neutralised, as every
+        // printer does (src/printable.ts). The other fields are printed as JSON (escaped).
+        messageFormat: (log, key) => printable(typeof log[key] === 'string' ? log[key] : JSON.stringify(log[key] ?? '')),
       }),
     );
   }

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { HTTP_BOUNDS_DEFAULT, boundServer, refuseForeignHost, type HttpBounds } from '../monitor/http-guard.js';
 import { startMonitor } from '../monitor/server.js';
 import type { Recorder, RecorderStats } from './recorder.js';
 
@@ -142,15 +143,22 @@ function buildRegistry(rec: Recorder): Registry {
   return reg;
 }
 
-export function startMetricsServer(rec: Recorder, host: string, port: number, now: () => number = Date.now): Promise<MetricsServer> {
+export function startMetricsServer(
+  rec: Recorder,
+  host: string,
+  port: number,
+  now: () => number = Date.now,
+  bounds: HttpBounds = HTTP_BOUNDS_DEFAULT,
+): Promise<MetricsServer> {
   const reg = buildRegistry(rec);
-  const monitor = startMonitor(rec, { host, now });
+  const monitor = startMonitor(rec, { now });
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/';
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end('read-only endpoint\n');
       return;
     }
+    if (refuseForeignHost(host, req, res)) return; // every route (http-guard.ts)
     if (url === '/metrics') {
       reg.metrics().then(
         (text) => res.writeHead(200, { 'content-type': reg.contentType }).end(text),
@@ -163,6 +171,7 @@ export function startMetricsServer(rec: Recorder, host: string, port: number, no
       res.writeHead(404, { 'content-type': 'text/plain' }).end('tickrec: GET / (monitor page), /metrics or /health\n');
     }
   });
+  boundServer(server, bounds);
   return new Promise((resolve, reject) => {
     server.once('error', (err) => {
       monitor.close();

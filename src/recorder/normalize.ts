@@ -278,7 +278,7 @@ export class Normalizer {
   private state(kind: 'tick' | 'trade', exchg: string, code: string, tradingDate: number): InstrumentState {
     const byExchg = this.states[kind];
     let byCode = byExchg.get(exchg);
-    if (!byCode) byExchg.set(exchg, (byCode = new Map()));
+    if (!byCode) byExchg.set(exchg, (byCode = new Map<string, InstrumentState>()));
     let st = byCode.get(code);
     if (!st) {
       const volumeDecimals = this.opts.instrument?.(exchg, code) ?? 0;
@@ -457,7 +457,7 @@ export class Normalizer {
  */
 export function stateFromTick(last: Record<string, unknown>, sameTime: readonly Record<string, unknown>[] = []): InstrumentState {
   const s = emptyState();
-  const n = (r: Record<string, unknown>, k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
+  const n = (r: Record<string, unknown>, k: string) => (typeof r[k] === 'number' ? r[k] : 0);
   const first = (r: Record<string, unknown>, k: string) => {
     const a = r[k] as ArrayLike<number> | undefined;
     return a && a.length > 0 ? a[0]! : 0;
@@ -492,7 +492,7 @@ export function stateFromTick(last: Record<string, unknown>, sameTime: readonly 
 
 export function stateFromTrade(r: Record<string, unknown>): InstrumentState {
   const s = emptyState();
-  const n = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
+  const n = (k: string) => (typeof r[k] === 'number' ? r[k] : 0);
   s.tradeDate = n('trading_date');
   s.tradeKey = (n('action_date') - 19900000) * 1e9 + n('action_time');
   s.tradeIndex = n('index');

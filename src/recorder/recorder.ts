@@ -26,7 +26,7 @@ import {
 import { TICK_KIND, TRADE_KIND, type RecordKind } from '../format/index.js';
 import { InstrumentTable } from '../monitor/instruments.js';
 import { RootMetaWriter, loadMeta, type InstrumentBook } from '../meta/index.js';
-import { acquireRootLock, WriterPool, type RootLock } from '../store/index.js';
+import { acquireRootLock, autoMaxOpenFiles, readProcessLimits, WriterPool, type RootLock } from '../store/index.js';
 import { hisHoldsDay } from '../his/index.js';
 import { ExchangeClock } from './exchange-clock.js';
 import { LatencyHistogram } from './histogram.js';
@@ -134,9 +134,11 @@ export class Recorder {
     this.instrumentBook = meta.instruments;
     this.rootMeta = new RootMetaWriter(config.root);
     this.lock = acquireRootLock(config.root, { onWarning: (m) => log.warn(m) });
+    const maxOpenFiles = config.storage.max_open_files === 'auto' ? autoMaxOpenFiles(readProcessLimits()) : config.storage.max_open_files;
+    log.info({ maxOpenFiles }, `at most ${maxOpenFiles} real-time files mapped at once (storage.max_open_files)`);
     try {
       this.pool = new WriterPool(config.root, {
-        maxOpenFiles: config.storage.max_open_files,
+        maxOpenFiles,
         initialCapacity: { tick: config.storage.initial_capacity_ticks, trade: config.storage.initial_capacity_trades },
         onRoll: (r) => {
           this.counters.rolls++;

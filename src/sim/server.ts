@@ -393,10 +393,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     for (let i = 0; i < elemId.length; i++) {
       if (!c.subs.has(elemId[i]!)) continue;
       frame[p++] = 0x2c; // the first one becomes '[' below
-      p += out.buf.copy(frame, p, elemStart[i]!, elemEnd[i]!);
+      p += out.buf.copy(frame, p, elemStart[i], elemEnd[i]);
     }
     frame[0] = 0x5b;
-    frame[p++] = 0x5d;
+    frame[p] = 0x5d;
     return { frame, lastTick };
   }
 
@@ -466,7 +466,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       st.badRequests++;
       return;
     }
-    for (const id of list as string[]) {
+    for (const id of list) {
       if (m.type === 'subscribe') {
         if (id === '*') c.all = true;
         else c.subs.add(id);

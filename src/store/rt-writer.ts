@@ -34,8 +34,14 @@
 //     published records are gone (size > real capacity) unless `repair` is set, which
 //     applies datakit's rule size = min(real, marked) and says what was lost;
 //   - size > capacity: refused unless `repair`;
-//   - every slot at or past `size` is zeroed: it can only hold a record that was never
-//     published (a crash between steps 1 and 2 of the publish protocol).
+//   - the slots right after `size` (REOPEN_ZERO_WINDOW_BYTES) are zeroed where they are
+//     not: they can only hold a record that was never published (a crash between steps
+//     1 and 2 of the publish protocol). The rest of the unused tail is neither read nor
+//     written: reopening must cost the same for a file of 2,500 slots or of 2 million
+//     (an evicted writer is reopened on its next record). Correctness does not depend
+//     on zeros there: readers never look past `size`, and every append writes each byte
+//     of its slot (the field table tiles the struct: format/struct.ts), so a stale byte
+//     a power loss may have persisted further out is overwritten before it is published.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -70,6 +76,14 @@ export const DEFAULT_INITIAL_CAPACITY: Readonly<Record<string, number>> = {
   min30: 50,
   min60: 30,
 };
+
+/**
+ * Bytes after the published records that a reopen checks and zeroes (REOPEN RULES): more
+ * than a live writer leaves unpublished: the recorder and the mirror append a record or a
+ * frame at a time (128 ticks fill the window); the larger batches of `bars --rebuild` go
+ * into files it creates.
+ */
+export const REOPEN_ZERO_WINDOW_BYTES = 64 * 1024;
 
 /** Retry times after a growth failed for lack of space (doubling between them). */
 const GROW_RETRY_MIN_MS = 250;
@@ -160,10 +174,14 @@ export class RtWriter {
     try {
       const { capacity, size } = reopenRules(fd, file, opts, report, notes);
       // A file made just now is zeros by construction; a reopened one may hold a torn
-      // record past `size`. Checked and zeroed through the fd, before mapping: reading
-      // pages through a writable MAP_SHARED mapping first makes every later first write
-      // to them a second, slow fault (measured in docs/benchmarks.md: 0.8 -> 2.9 M/s).
-      if (!created) zeroTail(fd, RT_HEADER_BYTES + size * opts.kind.recordBytes, rtFileBytes(capacity, opts.kind.recordBytes), file);
+      // record past `size` (REOPEN RULES). Checked and zeroed through the fd, before
+      // mapping: reading pages through a writable MAP_SHARED mapping first makes every
+      // later first write to them a second, slow fault (docs/benchmarks.md: 0.8 -> 2.9 M/s).
+      if (!created) {
+        const from = RT_HEADER_BYTES + size * opts.kind.recordBytes;
+        const end = rtFileBytes(capacity, opts.kind.recordBytes);
+        zeroTail(fd, from, Math.min(end, from + REOPEN_ZERO_WINDOW_BYTES), file);
+      }
       const w = new RtWriter(file, opts.kind, fd, capacity, size, { repairs: report, notes, created });
       for (const r of report) opts.onRepair?.(r);
       const every = opts.syncIntervalMs ?? 0;

@@ -1,15 +1,22 @@
 // The recorder's open real-time files: one RtWriter per (kind, exchange, code), opened
-// lazily, at most `maxOpenFiles` mapped at once (the least recently written is synced
-// and closed beyond that), rolled to a new file when the trading date moves on.
+// lazily, at most `maxOpenFiles` mapped at once, rolled to a new file when the trading
+// date moves on.
+//
+// EVICTION (more instruments than open mappings): the open writers form a list from the
+// most to the least recently written (intrusive links in each entry). A write moves its
+// entry to the front (a few pointer stores, skipped when it is already there); making
+// room closes the last one. Both are O(1): the scan of every open file that this
+// replaced made 5,000 instruments over a 4,096 limit collapse the recorder (issue 18).
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { assert } from '../assert.js';
 import { TickrecError } from '../errors.js';
 import { ALL_KINDS, type RecordKind, type Rec } from '../format/index.js';
 import { rtFilePath } from './paths.js';
 import { setAside } from './roll.js';
 import { probeRtFile } from './rt-file.js';
-import { RtWriter } from './rt-writer.js';
+import { DEFAULT_INITIAL_CAPACITY, RtWriter } from './rt-writer.js';
 
 export interface WriterPoolOptions {
   maxOpenFiles: number;
@@ -35,13 +42,19 @@ interface Entry {
   writer: RtWriter | undefined;
   /** Trading date of the live file (0 = no live file). */
   date: number;
-  lastUsed: number;
+  /** Neighbours in the list of open writers (EVICTION); both undefined when not open. */
+  newer: Entry | undefined;
+  older: Entry | undefined;
+  /** Records of this instrument's last finished day (sizes its next first file), -1 when unknown. */
+  lastDayRecords: number;
 }
 
 export class WriterPool {
   private readonly entries = new Map<RecordKind, Map<string, Map<string, Entry>>>();
+  /** The open writers, most recently written first (EVICTION). */
+  private newest: Entry | undefined;
+  private oldest: Entry | undefined;
   private open = 0;
-  private tick = 0;
 
   constructor(
     readonly root: string,
@@ -112,9 +125,30 @@ export class WriterPool {
    * record never reopens a finished day.
    */
   append(kind: RecordKind, exchg: string, code: string, date: number, rec: object): boolean {
+    const w = this.writerFor(kind, exchg, code, date);
+    if (!w) return false;
+    w.append(rec);
+    return true;
+  }
+
+  /**
+   * Appends records already encoded (`bytes`: whole records of the kind, as in a file),
+   * with the same rules as append(): rolls an older live file first; returns false,
+   * writing nothing, when that day is already finished. For copies of another root's
+   * records (the bus mirror): the bytes go to the file unchanged.
+   */
+  appendRaw(kind: RecordKind, exchg: string, code: string, date: number, bytes: Uint8Array): boolean {
+    const w = this.writerFor(kind, exchg, code, date);
+    if (!w) return false;
+    w.appendRaw(bytes);
+    return true;
+  }
+
+  /** The writer a record of trading date `date` goes to (the rules of append()), or undefined for a finished day. */
+  private writerFor(kind: RecordKind, exchg: string, code: string, date: number): RtWriter | undefined {
     const e = this.entry(kind, exchg, code);
     if (e.date !== 0 && e.date < date) this.roll(e);
-    if (e.date === 0 && this.dayFinished(e, date)) return false;
+    if (e.date === 0 && this.dayFinished(e, date)) return undefined;
     if (e.date > date) {
       throw new TickrecError(
         'E_FIELD',
@@ -122,7 +156,27 @@ export class WriterPool {
         { file: e.path },
       );
     }
-    this.writerOf(e, date).append(rec);
+    return this.writerOf(e, date);
+  }
+
+  /** Trading date of the live file of an instrument, 0 when there is none. */
+  liveDate(kind: RecordKind, exchg: string, code: string): number {
+    return this.entry(kind, exchg, code).date;
+  }
+
+  /** The live file's path of an instrument (whether or not it exists). */
+  livePath(kind: RecordKind, exchg: string, code: string): string {
+    return this.entry(kind, exchg, code).path;
+  }
+
+  /**
+   * Sets aside the live file of an instrument if it holds trading date `date` (its day
+   * is over by an outside word: the bus's end-of-day marker). Returns whether it rolled.
+   */
+  finish(kind: RecordKind, exchg: string, code: string, date: number): boolean {
+    const e = this.entry(kind, exchg, code);
+    if (e.date === 0 || e.date !== date) return false;
+    this.roll(e);
     return true;
   }
 
@@ -176,48 +230,60 @@ export class WriterPool {
 
   /** Starts a background fdatasync of every open file (see RtWriter.syncInBackground). */
   syncAllInBackground(onError?: (err: Error) => void): void {
-    for (const e of this.openEntries()) e.writer!.syncInBackground(onError);
+    for (let e = this.newest; e; e = e.older) e.writer!.syncInBackground(onError);
   }
 
   closeAll(): void {
-    for (const e of this.openEntries()) this.close(e);
+    while (this.oldest) this.close(this.oldest);
+    assert(this.open === 0 && this.newest === undefined, 'every open writer was in the list');
   }
 
   private *kinds(): IterableIterator<RecordKind> {
     yield* ALL_KINDS;
   }
 
-  private *openEntries(): IterableIterator<Entry> {
-    for (const byExchg of this.entries.values())
-      for (const byCode of byExchg.values()) for (const e of byCode.values()) if (e.writer) yield e;
-  }
-
   private entry(kind: RecordKind, exchg: string, code: string): Entry {
     let byExchg = this.entries.get(kind);
-    if (!byExchg) this.entries.set(kind, (byExchg = new Map()));
+    if (!byExchg) this.entries.set(kind, (byExchg = new Map<string, Map<string, Entry>>()));
     let byCode = byExchg.get(exchg);
-    if (!byCode) byExchg.set(exchg, (byCode = new Map()));
+    if (!byCode) byExchg.set(exchg, (byCode = new Map<string, Entry>()));
     let e = byCode.get(code);
     if (!e) {
       const p = rtFilePath(this.root, kind, exchg, code); // applies the name rule
-      e = { kind, exchg, code, path: p, writer: undefined, date: fs.existsSync(p) ? readDate(p, kind) : 0, lastUsed: 0 };
+      e = {
+        kind,
+        exchg,
+        code,
+        path: p,
+        writer: undefined,
+        date: fs.existsSync(p) ? readDate(p, kind) : 0,
+        newer: undefined,
+        older: undefined,
+        lastDayRecords: -1,
+      };
       byCode.set(code, e);
     }
     return e;
   }
 
   private writerOf(e: Entry, date: number): RtWriter {
-    e.lastUsed = ++this.tick;
-    if (e.writer) return e.writer;
-    if (this.open >= this.opts.maxOpenFiles) this.evict();
+    if (e.writer) {
+      if (e !== this.newest) this.toFront(e);
+      return e.writer;
+    }
+    if (this.open >= this.opts.maxOpenFiles) this.close(this.oldest!);
     const w = RtWriter.open(e.path, {
       kind: e.kind,
       date,
-      ...(this.opts.initialCapacity[e.kind.name] !== undefined ? { initialCapacity: this.opts.initialCapacity[e.kind.name]! } : {}),
+      initialCapacity: firstCapacity(
+        this.opts.initialCapacity[e.kind.name] ?? DEFAULT_INITIAL_CAPACITY[e.kind.name] ?? 1024,
+        e.lastDayRecords,
+      ),
       ...(this.opts.onRepair ? { onRepair: this.opts.onRepair } : {}),
     });
     e.writer = w;
     e.date = w.date;
+    this.link(e);
     this.open++;
     return w;
   }
@@ -230,6 +296,7 @@ export class WriterPool {
     } else {
       published = readSize(e.path, e.kind);
     }
+    e.lastDayRecords = published;
     const to = setAside(e.path, e.date, published);
     this.opts.onRoll?.({ kind: e.kind.name, exchg: e.exchg, code: e.code, date: e.date, to });
     e.date = 0;
@@ -238,15 +305,51 @@ export class WriterPool {
   private close(e: Entry): void {
     e.writer!.close();
     e.writer = undefined;
+    this.unlink(e);
     this.open--;
   }
 
-  private evict(): void {
-    let oldest: Entry | undefined;
-    for (const e of this.openEntries()) if (!oldest || e.lastUsed < oldest.lastUsed) oldest = e;
-    if (oldest) this.close(oldest);
+  /** Puts an open writer's entry first in the list (EVICTION). */
+  private toFront(e: Entry): void {
+    this.unlink(e);
+    this.link(e);
+  }
+
+  private link(e: Entry): void {
+    e.newer = undefined;
+    e.older = this.newest;
+    if (this.newest) this.newest.newer = e;
+    else this.oldest = e;
+    this.newest = e;
+  }
+
+  private unlink(e: Entry): void {
+    if (e.newer) e.newer.older = e.older;
+    else this.newest = e.older;
+    if (e.older) e.older.newer = e.newer;
+    else this.oldest = e.newer;
+    e.newer = e.older = undefined;
   }
 }
+
+/**
+ * Capacity of an instrument's first file of a day: what its last finished day needed,
+ * with a quarter to spare, rounded up to a power of two, between FIRST_CAPACITY_MIN and
+ * the configured initial capacity; the configured one when its past is unknown. Most
+ * codes of a whole-market session (deep out-of-the-money options) trade a few times a
+ * day: 20,000 files of 2,500 ticks reserve 24 GiB, of 64 ticks 0.6 GiB. Growth by
+ * doubling stays the rule for a day busier than the last.
+ */
+export function firstCapacity(configured: number, lastDayRecords: number): number {
+  if (lastDayRecords < 0) return configured;
+  let c = FIRST_CAPACITY_MIN;
+  const want = Math.ceil(lastDayRecords * 1.25);
+  while (c < want) c *= 2;
+  return Math.min(c, configured);
+}
+
+/** Smallest first file sized from history: 64 records (32 KiB of ticks). */
+export const FIRST_CAPACITY_MIN = 64;
 
 function safeList(dir: string): string[] {
   try {

@@ -98,13 +98,13 @@ describe('parseConfig: defaults', () => {
           stale_timeout_ms: 30_000,
         },
       ],
-      metrics: { enabled: true, host: '127.0.0.1', port: 9464 },
+      metrics: { enabled: true, host: '127.0.0.1', port: 9464, max_connections: 64, idle_timeout_ms: 10_000 },
       log: { level: 'info', reject_log_interval_ms: 10_000 },
       storage: {
         initial_capacity_ticks: 2500,
         initial_capacity_trades: 5000,
         sync_interval_ms: 1000,
-        max_open_files: 4096,
+        max_open_files: 'auto',
         roll_by_clock: true,
         roll_grace_ms: 60_000,
       },
@@ -116,7 +116,7 @@ describe('parseConfig: defaults', () => {
   it('a simulator section gets its defaults; partial sections keep the other defaults', () => {
     const c = parse(minimal({ simulator: {}, metrics: { port: 0 }, storage: { max_open_files: 4 } }));
     expect(c.simulator).toEqual({ host: '127.0.0.1', port: 8765, instruments: 20, rate: 200, seed: 1, speed: 1, trades: false });
-    expect(c.metrics).toEqual({ enabled: true, host: '127.0.0.1', port: 0 });
+    expect(c.metrics).toEqual({ enabled: true, host: '127.0.0.1', port: 0, max_connections: 64, idle_timeout_ms: 10_000 });
     expect(c.storage.max_open_files).toBe(4);
     expect(c.storage.initial_capacity_ticks).toBe(2500);
   });

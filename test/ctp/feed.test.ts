@@ -284,10 +284,9 @@ describe('CtpFeed against the stand-in front', () => {
   });
 
   it('stop() inside an event callback, before start, and twice', async () => {
-    let h: Harness | undefined;
-    h = harness({
+    const h: Harness = harness({
       onEvent: (kind) => {
-        if (kind === 'connected') void h!.feed.stop();
+        if (kind === 'connected') void h.feed.stop();
       },
     });
     h.feed.start(h.sink);

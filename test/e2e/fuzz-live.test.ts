@@ -22,7 +22,6 @@ import {
   removeTempDirs,
   requireBuilt,
   startRecorder,
-  waitFor,
   waitHealth,
   writeConfig,
   type TickRow,
@@ -475,8 +474,8 @@ class Model {
         const base: Record<string, unknown> = u.trade
           ? { type: 'trade', exchg: INSTS[i]!.exchg, code: INSTS[i]!.code, price: 1, volume: 1, action_date: DATE, action_time: 90000000 }
           : this.tickObj(i, 1, 4000, 1, 1);
-        let exchg = INSTS[i]!.exchg as string;
-        let code = INSTS[i]!.code as string;
+        let exchg = INSTS[i]!.exchg;
+        let code = INSTS[i]!.code;
         if (u.which !== 1) exchg = u.a;
         if (u.which !== 0) code = u.b;
         if (legalName(exchg, 15) && legalName(code, 31)) code = '../../x'; // random picks may both be legal... never both

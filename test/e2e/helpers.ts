@@ -211,7 +211,7 @@ export function readTicks(file: string): TickRow[] {
       const row: TickRow = {};
       for (const [k, v] of Object.entries(rec)) {
         if (typeof v === 'number' || typeof v === 'string') row[k] = v;
-        else if (v && typeof v === 'object' && 'length' in (v as object)) row[k] = Array.from(v as ArrayLike<number>);
+        else if (v && typeof v === 'object' && 'length' in v) row[k] = Array.from(v as ArrayLike<number>);
       }
       out.push(row);
     }

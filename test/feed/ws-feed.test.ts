@@ -530,7 +530,8 @@ describe('WsFeed stop()', () => {
     );
     holder.feed = h.feed;
     await waitFor(() => stopped !== null, 'the hook to stop the feed');
-    await stopped;
+    // set inside the hook, which TypeScript's narrowing above cannot see
+    await (stopped as Promise<void> | null);
     await expectNoLeftovers(tr);
     expect(h.feed.stats()).toMatchObject({ state: 'stopped', reconnects: 0 });
   });

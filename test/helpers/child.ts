@@ -79,8 +79,8 @@ export class Child {
       }
       this.messages.push(msg);
       this.waiters = this.waiters.filter((w) => {
-        if (!w.pred(msg!)) return true;
-        w.resolve(msg!);
+        if (!w.pred(msg)) return true;
+        w.resolve(msg);
         return false;
       });
     }

@@ -27,15 +27,11 @@ let valid = 0;
 const problems: string[] = [];
 const capacities = new Set<number>();
 let finalLength: number | undefined;
-let batches = 0;
-let lastIndex = -1;
 
 function check(v: RecordView, index: number, reader: RtReader | undefined): boolean {
   if (index !== count) {
     if (problems.length < 10) problems.push(`callback index ${index}, expected ${count}`);
   }
-  if (index !== lastIndex + 1) batches++;
-  lastIndex = index;
   const p = tickProblem(v, count);
   if (p === null) valid++;
   else if (problems.length < 10) problems.push(p);

@@ -93,9 +93,7 @@ export function mappingPerms(file: string): string[] {
 export function writeTickFile(file: string, records: readonly object[], capacity: number, header: Partial<RtHeader> = {}): void {
   const mem = Mem.alloc(RT_HEADER_BYTES + capacity * TICK_KIND.recordBytes);
   writeRtHeader(mem.u8, { type: TICK_KIND.rtType, version: 3, size: records.length, capacity, date: 20250102, ...header });
-  records.forEach((r, i) =>
-    TICK_KIND.codec.encode(r as Readonly<Record<string, unknown>>, mem, RT_HEADER_BYTES + i * TICK_KIND.recordBytes),
-  );
+  records.forEach((r, i) => TICK_KIND.codec.encode(r, mem, RT_HEADER_BYTES + i * TICK_KIND.recordBytes));
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, mem.u8);
 }

@@ -80,7 +80,7 @@ describe('refusals', () => {
     const d = path.join(dir, 'd.dsb');
     writeDayBlock(d, dayBlockBytes(hisKindByName('tick')!, DATE, ticks, 'lz4'));
     expect(code(() => BarHistory.open(d))).toBe('E_WRONG_TYPE');
-    expect(code(() => BarHistory.open(h, hisKindByName('min5')!))).toBe('E_WRONG_TYPE');
+    expect(code(() => BarHistory.open(h, hisKindByName('min5')))).toBe('E_WRONG_TYPE');
   });
 });
 

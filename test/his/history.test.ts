@@ -108,7 +108,7 @@ describe('append', () => {
     expect(h.chunkList().map((c) => c.level)).toEqual([2, 0, 0, 0]);
     expect(h.days().map((d) => d.date)).toEqual(ds);
     for (const d of [ds[0]!, ds[9]!, ds[63]!, ds[66]!]) expect(same(h.readDay(d)!, day(d))).toBe(true);
-    expect(same(h.read(ds[5]!, ds[12]!), Buffer.concat(ds.slice(5, 13).map((d) => day(d))))).toBe(true);
+    expect(same(h.read(ds[5], ds[12]), Buffer.concat(ds.slice(5, 13).map((d) => day(d))))).toBe(true);
     h.close();
   });
 

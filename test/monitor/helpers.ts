@@ -116,7 +116,7 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v as NonNullable<T>;
+      if (v) return v;
     } catch (err) {
       last = err;
     }

@@ -1,5 +1,7 @@
 // The monitor's HTTP routes on the metrics server: the page, /api/snapshot, /api/events (SSE), read-only 405s, the client bound, the Host check, close.
 
+import fs from 'node:fs';
+import net from 'node:net';
 import vm from 'node:vm';
 import crypto from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -140,15 +142,59 @@ describe('monitor routes', () => {
   it('refuses a Host that names another site (DNS rebinding); IPs and localhost are fine', async () => {
     const { url } = await setup();
     const port = new URL(url).port;
-    for (const p of ['/', '/api/snapshot', '/api/events']) {
+    // every route: /health and /metrics name the data root, the feed URLs and the feeds' errors
+    for (const p of ['/', '/api/snapshot', '/api/events', '/health', '/metrics', '/nope']) {
       const res = await request(`${url}${p}`, { headers: { host: `evil.example:${port}` } });
       expect(res.status, p).toBe(403);
+      expect(res.body, p).not.toContain('tickrec_');
+      expect(res.body, p).not.toContain('root');
     }
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) {
       expect((await request(`${url}/api/snapshot`, { headers: { host } })).status, host).toBe(200);
+      expect((await request(`${url}/health`, { headers: { host } })).status, host).toBe(200);
+    }
+  });
+
+  it('holds at most max_connections sockets and closes idle ones (a connection flood cannot take the fds)', async () => {
+    const r = startRecorder();
+    recorders.push(r);
+    const server = await startMetricsServer(r.rec, '127.0.0.1', 0, Date.now, { maxConnections: 8, idleTimeoutMs: 1500 });
+    servers.push(server);
+    const port = Number(new URL(server.url).port);
+    const socks: net.Socket[] = [];
+    let closedByServer = 0;
+    try {
+      for (let i = 0; i < 40; i++) {
+        const s = net.connect(port, '127.0.0.1');
+        s.on('error', () => {});
+        s.on('close', () => closedByServer++);
+        socks.push(s);
+      }
+      await waitFor('all 40 connects answered', () => socks.every((s) => !s.connecting));
+      // beyond the bound, the server closes on accept: 32 of 40 are closed without a request
+      await waitFor('the sockets beyond the bound closed', () => closedByServer >= 32, 10_000);
+      expect(fdsOfSelfToPort(port)).toBeLessThanOrEqual(8);
+      // and the 8 held, idle, are closed by the idle timeout
+      await waitFor('idle sockets closed', () => closedByServer === 40, 15_000);
+      // the server still answers
+      expect((await request(`${server.url}/health`)).status).toBe(200);
+    } finally {
+      for (const s of socks) s.destroy();
     }
   });
 });
+
+/** Sockets of this process connected to the server (its side): counts the server's accepted connections. */
+function fdsOfSelfToPort(port: number): number {
+  // /proc/net/tcp lists local:remote in hex; the server's sockets have local port = port and state 01 (ESTABLISHED)
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  let n = 0;
+  for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length > 3 && f[1]!.endsWith(`:${hex}`) && f[3] === '01') n++;
+  }
+  return n;
+}
 
 describe('the page source', () => {
   it('puts nothing into the DOM as HTML: no innerHTML, outerHTML, insertAdjacentHTML, document.write or eval', () => {

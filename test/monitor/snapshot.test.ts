@@ -102,7 +102,7 @@ describe('Monitor snapshot', () => {
     const first = recorderWithClock();
     for (let i = 0; i < 20; i++) first.feed.tick(shfeTick('rb2505', i));
     await first.stop();
-    started.splice(started.indexOf(first as unknown as TestRecorder), 1);
+    started.splice(started.indexOf(first), 1);
     const second = recorderWithClock(first.root);
     for (let i = 20; i < 25; i++) second.feed.tick(shfeTick('rb2505', i));
     const m = new Monitor(second.rec, { now: () => second.clock.ms, fileSampleMs: 0 });

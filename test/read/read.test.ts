@@ -273,7 +273,7 @@ describe('ticks across every source', () => {
     const s = readTicks({ root, exchange: 'SHFE', code: 'rb2505' });
     const objs = s.toArray();
     const cols = s.columns();
-    expectColumnsEqualObjects(cols as never, objs as never);
+    expectColumnsEqualObjects(cols, objs);
     expect(cols.columns.price).toBeInstanceOf(Float64Array);
     expect(cols.columns.action_time).toBeInstanceOf(Uint32Array);
     expect(cols.columns.bid_prices_9).toBeInstanceOf(Float64Array);
@@ -298,7 +298,7 @@ describe('trades', () => {
     const s = readTrades({ root, exchange: 'SHFE', code: 'rb2505' });
     expectRecords(s, TRADE_KIND, all('trade', A));
     const cols = s.columns();
-    expectColumnsEqualObjects(cols as never, s.toArray() as never);
+    expectColumnsEqualObjects(cols as never, s.toArray());
     expect(cols.columns.index[0]).toBe(9_000_000_000_000);
     expect(cols.columns.volume[3]).toBe(4_000_000_000);
     expect(cols.columns.askorder[0]).toBe(-1);
@@ -309,7 +309,7 @@ describe('bars', () => {
   it('min1 of A: a datakit zstd history (D1, D2 appended), a finished day and the live day', () => {
     const s = readBars({ root, exchange: 'SHFE', code: 'rb2505', period: 'min1' });
     expectRecords(s, MIN1_KIND, all('min1', A));
-    expectColumnsEqualObjects(s.columns() as never, s.toArray() as never);
+    expectColumnsEqualObjects(s.columns() as never, s.toArray());
     // The first two days come from the history in one run.
     expect(s.segments.map((x) => [x.firstDate, x.lastDate])).toEqual([
       [D1, D2],

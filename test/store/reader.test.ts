@@ -483,10 +483,9 @@ describe('follow()', () => {
       );
       await f.done;
       const seen2: number[] = [];
-      let stopper: Follower | undefined;
-      stopper = follow(file, (_v, i) => {
+      const stopper: Follower = follow(file, (_v, i) => {
         seen2.push(i);
-        if (i === 3) stopper!.stop();
+        if (i === 3) stopper.stop();
       });
       await stopper.done;
       expect({ abort: seen, stop: seen2 }).toEqual({ abort: [0, 1, 2, 3], stop: [0, 1, 2, 3] });
@@ -645,7 +644,7 @@ describe('follow(): roll to the next trading day', () => {
       // records, close, move away, next day created with two records.
       const realStat = fs.statSync;
       let injected = false;
-      vi.spyOn(fs, 'statSync').mockImplementation(((p: fs.PathLike, o?: fs.StatSyncOptions) => {
+      vi.spyOn(fs, 'statSync').mockImplementation((p: fs.PathLike, o?: fs.StatSyncOptions) => {
         if (!injected && p === file) {
           injected = true;
           w1.appendBatch(ticks(3, 6));
@@ -656,7 +655,7 @@ describe('follow(): roll to the next trading day', () => {
           w2.close();
         }
         return realStat(p, o);
-      }) as typeof fs.statSync);
+      });
       const got: number[][] = [];
       const events: string[] = [];
       const f = follow(

@@ -2,10 +2,12 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { TickrecError } from '../../src/errors.js';
 import { MIN1_KIND, TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
 import { RtReader, RtWriter, WriterPool, type WriterPoolOptions } from '../../src/store/index.js';
+import { FIRST_CAPACITY_MIN, firstCapacity } from '../../src/store/writer-pool.js';
+import { OPEN_FILES_FLOOR, autoMaxOpenFiles, readProcessLimits } from '../../src/store/open-limit.js';
 import { makeTick, tickChecksum } from '../helpers/ticks.js';
 import { diskHeader, makeTempDir, removeTempDirs, writeTickFile } from '../helpers/tmp.js';
 
@@ -174,6 +176,48 @@ describe('WriterPool: append', () => {
     }
   });
 
+  it('eviction closes the least recently written: an instrument written between every other is never reopened', () => {
+    const root = makeTempDir();
+    const p = pool(root, { maxOpenFiles: 3 });
+    const opens = vi.spyOn(RtWriter, 'open');
+    try {
+      const hot = 'rb2500';
+      let seq = 0;
+      p.append(TICK_KIND, 'SHFE', hot, D1, rec(seq++, hot));
+      const codes = Array.from({ length: 30 }, (_, k) => `rb26${String(k).padStart(2, '0')}`);
+      for (const [k, code] of codes.entries()) {
+        p.append(TICK_KIND, 'SHFE', code, D1, rec(k, code));
+        p.append(TICK_KIND, 'SHFE', hot, D1, rec(seq++, hot));
+        expect(p.openFiles).toBeLessThanOrEqual(3);
+      }
+      // a cold one again: the two most recent stay open, the oldest cold one goes
+      p.append(TICK_KIND, 'SHFE', codes[0]!, D1, rec(1, codes[0]));
+      expect(opens.mock.calls.filter(([f]) => f.endsWith(`${hot}.dmb`))).toHaveLength(1);
+      expect(opens.mock.calls.filter(([f]) => f.endsWith(`${codes[0]}.dmb`))).toHaveLength(2);
+      p.closeAll();
+      expect(p.openFiles).toBe(0);
+      expect(recordsOf(path.join(root, 'rt', 'ticks', 'SHFE', `${hot}.dmb`)).map((r) => r[2])).toEqual([...Array(seq).keys()]);
+      expect(recordsOf(path.join(root, 'rt', 'ticks', 'SHFE', `${codes[0]}.dmb`)).map((r) => r[2])).toEqual([0, 1]);
+      for (const [k, code] of codes.entries())
+        if (k > 0) expect(recordsOf(path.join(root, 'rt', 'ticks', 'SHFE', `${code}.dmb`))).toEqual([[code, D1, k]]);
+    } finally {
+      opens.mockRestore();
+    }
+  });
+
+  it('1,000 instruments through 16 mappings: every record in its file, never more than 16 open', () => {
+    const root = makeTempDir();
+    const p = pool(root, { maxOpenFiles: 16, initialCapacity: { tick: 2 } });
+    const N = 1_000;
+    for (let k = 0; k < N; k++) p.append(TICK_KIND, 'SHFE', `c${k}`, D1, rec(0, `c${k}`));
+    for (let k = N - 1; k >= 0; k -= 7) p.append(TICK_KIND, 'SHFE', `c${k}`, D1, rec(1, `c${k}`));
+    expect(p.openFiles).toBe(16);
+    p.closeAll();
+    for (let k = N - 1; k >= 0; k -= 7)
+      expect(recordsOf(path.join(root, 'rt', 'ticks', 'SHFE', `c${k}.dmb`)).map((r) => r[2])).toEqual([0, 1]);
+    expect(recordsOf(path.join(root, 'rt', 'ticks', 'SHFE', 'c2.dmb')).map((r) => r[2])).toEqual([0]);
+  });
+
   it('lastRecord: undefined for an unknown instrument, else the last appended (open or closed)', () => {
     const root = makeTempDir();
     const p = pool(root, { maxOpenFiles: 4 });
@@ -227,5 +271,54 @@ describe('WriterPool: scan after a restart', () => {
     expect(p.lastRecord(MIN1_KIND, 'SHFE', 'rb2505')).toBeUndefined();
     expect([...p.live()].map((e) => e.date)).toEqual([20250107]);
     p.closeAll();
+  });
+});
+
+describe('WriterPool: the first file of a day is sized from the last finished day', () => {
+  it('firstCapacity: configured when the past is unknown; else 1.25 x last day, a power of two, between 64 and configured', () => {
+    expect(firstCapacity(2500, -1)).toBe(2500);
+    expect(firstCapacity(2500, 0)).toBe(FIRST_CAPACITY_MIN);
+    expect(firstCapacity(2500, 3)).toBe(64);
+    expect(firstCapacity(2500, 52)).toBe(128); // 65 wanted
+    expect(firstCapacity(2500, 400)).toBe(512);
+    expect(firstCapacity(2500, 100_000)).toBe(2500);
+    expect(firstCapacity(16, 3)).toBe(16);
+  });
+
+  it("after a roll, a quiet instrument's next file reserves 64 slots, a busy one what it needed, and growth still doubles", () => {
+    const root = makeTempDir();
+    const p = pool(root, { initialCapacity: { tick: 2500 } });
+    p.append(TICK_KIND, 'SHFE', 'quiet', D1, rec(0, 'quiet'));
+    for (let i = 0; i < 300; i++) p.append(TICK_KIND, 'SHFE', 'busy', D1, rec(i, 'busy'));
+    p.append(TICK_KIND, 'SHFE', 'new', 20250103, rec(0, 'new', 20250103));
+    const D2 = 20250103;
+    p.append(TICK_KIND, 'SHFE', 'quiet', D2, rec(0, 'quiet', D2)); // rolls D1 aside
+    p.append(TICK_KIND, 'SHFE', 'busy', D2, rec(0, 'busy', D2));
+    p.closeAll();
+    const cap = (code: string) => diskHeader(path.join(root, 'rt', 'ticks', 'SHFE', `${code}.dmb`)).capacity;
+    expect(cap('quiet')).toBe(64);
+    expect(cap('busy')).toBe(512);
+    expect(cap('new')).toBe(2500); // never seen before: the configured capacity
+    const p2 = pool(root);
+    for (let i = 1; i < 100; i++) p2.append(TICK_KIND, 'SHFE', 'quiet', D2, rec(i, 'quiet', D2));
+    p2.closeAll();
+    expect(cap('quiet')).toBe(128);
+    expect(recordsOf(path.join(root, 'rt', 'ticks', 'SHFE', 'quiet.dmb')).map((r) => r[2])).toEqual([...Array(100).keys()]);
+  });
+});
+
+describe('storage.max_open_files "auto" (src/store/open-limit.ts)', () => {
+  it('the smaller of the fd limit less 2,048 and half of vm.max_map_count less 1,024; never below 64', () => {
+    expect(autoMaxOpenFiles({ openFiles: 1_048_576, maxMapCount: 65_530 })).toBe(31_741);
+    expect(autoMaxOpenFiles({ openFiles: 20_000, maxMapCount: 65_530 })).toBe(17_952);
+    expect(autoMaxOpenFiles({ openFiles: 1024, maxMapCount: 65_530 })).toBe(OPEN_FILES_FLOOR);
+    expect(autoMaxOpenFiles({ openFiles: undefined, maxMapCount: undefined })).toBe(4096);
+  });
+
+  it("reads this process's limits from /proc", () => {
+    const limits = readProcessLimits();
+    expect(limits.openFiles).toBeGreaterThan(0);
+    expect(limits.maxMapCount).toBeGreaterThan(0);
+    expect(autoMaxOpenFiles(limits)).toBeGreaterThanOrEqual(OPEN_FILES_FLOOR);
   });
 });

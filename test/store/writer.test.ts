@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { TickrecError, type ErrorCode } from '../../src/errors.js';
 import { BLOCK_FLAG, Mem, RT_CAPACITY_U32, RT_HEADER_BYTES, RT_SIZE_U32, TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
 import { MAX_MAP_BYTES, RtReader, RtWriter, type RtWriterOptions } from '../../src/store/index.js';
+import { REOPEN_ZERO_WINDOW_BYTES } from '../../src/store/rt-writer.js';
 import { killAllHelpers, spawnHelper } from '../helpers/child.js';
 import { TICK_TRADING_DATE, makeTick, tickProblem } from '../helpers/ticks.js';
 import { diskHeader, fileMem, makeTempDir, patchHeader, removeTempDirs, writeAt } from '../helpers/tmp.js';
@@ -496,6 +497,32 @@ describe('RtWriter: reopen rules (repairs)', () => {
     expect(after.subarray(24 + 3 * 512).every((b) => b === 0)).toBe(true);
     w.close();
     expectRecordsOnDisk(file, 3);
+  });
+});
+
+describe('RtWriter: a reopen reads and writes only a window after size (REOPEN_ZERO_WINDOW_BYTES)', () => {
+  it('garbage in the window is zeroed; garbage further out is left, never published, and overwritten whole by appends', () => {
+    const capacity = 1024; // 512 KiB of slots, far more than the 64 KiB window
+    const file = fileWith(3, capacity);
+    const windowSlots = REOPEN_ZERO_WINDOW_BYTES / RS;
+    const far = 3 + windowSlots + 10; // a slot beyond the window
+    const garbage = Buffer.alloc(RS, 0xa5);
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, garbage, 0, RS, 24 + 3 * RS); // the torn record right after size
+    fs.writeSync(fd, garbage, 0, RS, 24 + far * RS); // a stale page a power loss persisted out of order
+    fs.closeSync(fd);
+    const reads = vi.spyOn(fs, 'readSync');
+    const w = open(file);
+    const bytesRead = reads.mock.calls.reduce((sum, c) => sum + Number((c as unknown[])[3] ?? 0), 0);
+    reads.mockRestore();
+    expect(bytesRead).toBeLessThanOrEqual(REOPEN_ZERO_WINDOW_BYTES + 4096); // the window (and the header), not 512 KiB
+    const onDisk = fs.readFileSync(file);
+    expect(onDisk.subarray(24 + 3 * RS, 24 + 4 * RS).every((b) => b === 0)).toBe(true);
+    expect(onDisk.subarray(24 + far * RS, 24 + (far + 1) * RS).every((b) => b === 0xa5)).toBe(true);
+    expect(w.size).toBe(3);
+    for (let i = 3; i <= far; i++) w.append(makeTick(i, SEED));
+    w.close();
+    expectRecordsOnDisk(file, far + 1); // every byte of each slot written: the stale one is gone
   });
 });
 

@@ -39,6 +39,7 @@ export class FieldProblem {
 }
 
 export function fail(reason: RejectReason, field: string, message: string): never {
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- FieldProblem is thrown without a stack on purpose (per-message path)
   throw new FieldProblem(reason, field, message);
 }
 

@@ -46,10 +46,9 @@ const F_PRICE = 3;
 const F_TRADING_DATE = 4;
 const F_ACTION_DATE = 5;
 const F_ACTION_TIME = 6;
+/** Ids 7..10 are the level arrays bid_prices, ask_prices, bid_qty, ask_qty; a level slot is `id - F_BID_PRICES`. */
 const F_BID_PRICES = 7;
-const F_ASK_PRICES = 8;
-const F_BID_QTY = 9;
-const F_ASK_QTY = 10;
+const F_LEVEL_ARRAYS = 4;
 /** Optional plain numbers: ids 11.. in NUM_FIELDS order. */
 const NUM_FIELDS = [
   'open',
@@ -68,7 +67,7 @@ const NUM_FIELDS = [
   'pre_settle',
   'pre_interest',
 ] as const;
-const F_NUM0 = 11;
+const F_NUM0 = F_BID_PRICES + F_LEVEL_ARRAYS;
 const KEY_NAMES = [
   'type',
   'exchg',
@@ -84,6 +83,7 @@ const KEY_NAMES = [
   ...NUM_FIELDS,
 ];
 const F_COUNT = KEY_NAMES.length;
+assert(KEY_NAMES[F_BID_PRICES] === 'bid_prices' && KEY_NAMES[F_NUM0 - 1] === 'ask_qty', 'field ids follow KEY_NAMES');
 
 const KEY_BYTES = KEY_NAMES.map((k) => Uint8Array.from(k, (c) => c.charCodeAt(0)));
 /**
@@ -213,7 +213,7 @@ export class TickrecScanner {
       else if (li === 2) v.bid_qty = arr;
       else v.ask_qty = arr;
     }
-    return v as unknown as TickInput;
+    return v;
   }
 
   /** Tick i as a fresh plain object, keys and values as fastTick() gives them (tests, callers that keep ticks). */
@@ -246,7 +246,7 @@ export class TickrecScanner {
       ask_prices: copy(v.ask_prices),
       bid_qty: copy(v.bid_qty),
       ask_qty: copy(v.ask_qty),
-    } as TickInput;
+    };
   }
 
   /** Room in the staging for tick index i. */

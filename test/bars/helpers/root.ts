@@ -11,7 +11,7 @@ import { bundledSessions } from './ticks.js';
 export function filesOf(root: string, folder: string, exchg: string, code: string): string[] {
   const dir = path.join(root, 'rt', folder, exchg);
   const out: string[] = [];
-  let names: string[] = [];
+  let names: string[];
   try {
     names = fs.readdirSync(dir);
   } catch {

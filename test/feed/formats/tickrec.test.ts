@@ -2,7 +2,6 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TickrecError } from '../../../src/errors.js';
 import { createTickrecMapper } from '../../../src/feed/formats/tickrec.js';
 import {
   Recorder,

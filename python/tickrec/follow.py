@@ -1,0 +1,129 @@
+"""Following an instrument's real-time file live, across the files that replace it at each day roll (polling).
+
+ROLL RULE (docs/format.md, src/store/rt-follow.ts): the live file of an instrument is at
+one path; when its trading day ends the recorder renames it into a dated folder and a
+new file appears at the same path with the first record of the next day. A follower
+learns that its file is finished when the path no longer names the inode it has open.
+It then loads `size` one last time, delivers what remains, and goes on with the next
+file from its first record. The writer never appends after the rename, so that last
+load sees every record the file will ever have: every record is delivered once, in order.
+
+POLLING: while records come, the follower reads them without sleeping; when none is
+new it sleeps `poll_interval` seconds (default 1 ms; 0 spins on one core) and looks at
+the path for a roll every `roll_check_interval` seconds (default 0.1). A record is seen
+about poll_interval / 2 after it is published on average (plus the sleep's overshoot,
+~0.1 ms on Linux), at most poll_interval + overshoot; see docs/python.md for figures.
+"""
+
+import os
+import time
+
+from .errors import TickrecError
+from .rt import kind_of, open_rt
+
+
+def _open_if_there(path, kind):
+    try:
+        return open_rt(path, kind)
+    except TickrecError as err:
+        if err.errno == 2:  # ENOENT: not created yet, or moved away and the next one not there yet
+            return None
+        raise
+
+
+def _ino(path):
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+def follow_batches(
+    path,
+    from_start=False,
+    *,
+    kind=None,
+    poll_interval=0.001,
+    roll_check_interval=0.1,
+    idle_timeout=None,
+    batch_max=65536,
+    on_file_start=None,
+    on_file_end=None,
+):
+    """Yields the records of the live file at `path` as they are published, in batches.
+
+    Each batch is a read-only structured array over the mapping (zero-copy), of at most
+    `batch_max` records, in order; consecutive batches continue each other, across files.
+
+    - from_start: start at the first record of the current file (default: only records
+      published from now on). A file that does not exist yet is read from its start.
+    - kind: 'tick', 'trade', 'min1', ...: refuse a file of another kind (default: the
+      first file's kind, kept for the files after it).
+    - idle_timeout: stop (return) after that many seconds without a new record; None
+      follows forever (stop by leaving the loop: the generator closes its file).
+    - on_file_start(rt_file) / on_file_end(rt_file): called when a file is opened, and
+      when a rolled file has been delivered completely.
+    """
+    path = os.fspath(path)
+    expected = kind_of(kind) if kind is not None else None
+    skip_existing = not from_start and os.path.exists(path)
+    f = None
+    index = 0
+    last_roll_check = 0.0
+    last_record = time.monotonic()
+    try:
+        while True:
+            if f is None:
+                f = _open_if_there(path, expected)
+                if f is not None:
+                    expected = expected or f.kind
+                    index = f.size if skip_existing else 0
+                    skip_existing = False
+                    if on_file_start is not None:
+                        on_file_start(f)
+            if f is not None:
+                n = f.size
+                if n > index:
+                    stop = min(n, index + batch_max)
+                    batch = f.records(index, stop)
+                    index = stop
+                    last_record = time.monotonic()
+                    yield batch
+                    continue
+            now = time.monotonic()
+            if f is not None and now - last_roll_check >= roll_check_interval:
+                last_roll_check = now
+                if _ino(path) != f.ino:
+                    # Rolled: the writer no longer appends to f. Deliver the rest, then move on.
+                    n = f.size
+                    while index < n:
+                        stop = min(n, index + batch_max)
+                        batch = f.records(index, stop)
+                        index = stop
+                        yield batch
+                    if on_file_end is not None:
+                        on_file_end(f)
+                    f.close()
+                    f = None
+                    index = 0
+                    last_record = time.monotonic()
+                    continue
+            if idle_timeout is not None and now - last_record >= idle_timeout:
+                return
+            if poll_interval > 0:
+                time.sleep(poll_interval)
+    finally:
+        if f is not None:
+            f.close()
+
+
+def follow(path, from_start=False, **options):
+    """Yields each record of the live file at `path` once, in order, as it is published, across day rolls.
+
+    A record is a numpy structured scalar (`rec['price']`, `rec['action_time']`) that views
+    the mapping; `rec.copy()` keeps it. Options as follow_batches (kind, poll_interval,
+    roll_check_interval, idle_timeout, on_file_start, on_file_end). For many records per
+    second, iterate follow_batches and work on whole arrays instead.
+    """
+    for batch in follow_batches(path, from_start, **options):
+        yield from batch

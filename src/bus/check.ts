@@ -1,0 +1,114 @@
+// What a mirror accepts from the bus: every message is checked against the wire rules
+// (wire.ts) before any byte of it may reach a file. A message that fails is refused and
+// counted by reason; nothing of it is written.
+//
+// Reasons:
+//   subject     not <prefix>.<kind>.<EXCHG>.<CODE>, or a kind/name tickrec does not write
+//   foreign     no or wrong Tickrec-Format / Tickrec-Date / Nats-Msg-Id: not sent by a
+//               tickrec publisher (the id must be the one the payload's bytes give)
+//   size        the payload is not exactly one record of the subject's kind
+//   instrument  a tick or trade whose exchg/code fields are not the subject's
+//   date        the record's trading date is not the header's
+//   encoding    bytes tickrec's writer would not produce (non-zero padding, bytes after
+//               a string's NUL): decoding and encoding again must give the same bytes
+
+import { Mem, type RecordKind } from '../format/index.js';
+import {
+  HDR_DATE,
+  HDR_END,
+  HDR_FORMAT,
+  HDR_MSG_ID,
+  WIRE_FORMAT,
+  contentHash,
+  endMessageId,
+  messageId,
+  parseDate,
+  parseSubject,
+} from './wire.js';
+
+export type RefusalReason = 'subject' | 'foreign' | 'size' | 'instrument' | 'date' | 'encoding';
+
+export interface BusRecord {
+  readonly type: 'record';
+  readonly kind: RecordKind;
+  readonly exchg: string;
+  readonly code: string;
+  readonly date: number;
+  /** The record's bytes, in an 8-aligned copy of its own. */
+  readonly mem: Mem;
+  /** Time key (RecordKind.keyAt). */
+  readonly key: number;
+  /** N of the message id: identical records before it with the same key in the publisher's file. */
+  readonly same: number;
+}
+
+export interface BusEnd {
+  readonly type: 'end';
+  readonly kind: RecordKind;
+  readonly exchg: string;
+  readonly code: string;
+  readonly date: number;
+  /** Records in the publisher's day file. */
+  readonly count: number;
+}
+
+export interface Refusal {
+  readonly type: 'refused';
+  readonly reason: RefusalReason;
+  readonly detail: string;
+}
+
+/** Headers as the NATS client gives them (MsgHdrs.get returns '' for a missing key). */
+export interface HeaderSource {
+  get(key: string): string;
+}
+
+const refuse = (reason: RefusalReason, detail: string): Refusal => ({ type: 'refused', reason, detail });
+
+/** Largest N a message id may carry (the scan of equal keys in wire.sameBefore is far below it in practice). */
+const SAME_MAX = 1_000_000;
+
+export function checkMessage(
+  prefix: string,
+  subject: string,
+  hdrs: HeaderSource | undefined,
+  data: Uint8Array,
+): BusRecord | BusEnd | Refusal {
+  const s = parseSubject(prefix, subject);
+  if (typeof s === 'string') return refuse('subject', s);
+  const { kind, exchg, code } = s;
+  const where = subject.slice(0, 80);
+  if (!hdrs) return refuse('foreign', `${where}: no headers`);
+  if (hdrs.get(HDR_FORMAT) !== WIRE_FORMAT)
+    return refuse('foreign', `${where}: ${HDR_FORMAT} '${hdrs.get(HDR_FORMAT).slice(0, 20)}', not ${WIRE_FORMAT}`);
+  const date = parseDate(hdrs.get(HDR_DATE));
+  if (date === undefined) return refuse('foreign', `${where}: ${HDR_DATE} '${hdrs.get(HDR_DATE).slice(0, 20)}' is not a date YYYYMMDD`);
+  const id = hdrs.get(HDR_MSG_ID);
+  const endText = hdrs.get(HDR_END);
+  if (endText !== '') {
+    if (!/^\d{1,10}$/.test(endText) || data.length !== 0) return refuse('foreign', `${where}: a malformed end-of-day marker`);
+    if (id !== endMessageId(kind, exchg, code, date))
+      return refuse('foreign', `${where}: end-of-day marker with message id '${id.slice(0, 80)}'`);
+    return { type: 'end', kind, exchg, code, date, count: Number(endText) };
+  }
+  if (data.length !== kind.recordBytes)
+    return refuse('size', `${where}: ${data.length} bytes, a ${kind.name} record is ${kind.recordBytes}`);
+  const hash = contentHash(data);
+  const stem = messageId(kind, exchg, code, date, hash, 0).slice(0, -1); // "<kind>.<EXCHG>.<CODE>.<DATE>.<H>."
+  const sameText = id.startsWith(stem) ? id.slice(stem.length) : '';
+  if (!/^\d{1,7}$/.test(sameText) || Number(sameText) > SAME_MAX)
+    return refuse('foreign', `${where}: message id '${id.slice(0, 100)}' is not the one its bytes give`);
+  const mem = Mem.alloc(kind.recordBytes);
+  mem.u8.set(data);
+  const rec = kind.codec.decode(mem, 0) as Record<string, unknown>;
+  if ('exchg' in rec && (rec['exchg'] !== exchg || rec['code'] !== code)) {
+    return refuse('instrument', `${where}: a record of ${String(rec['exchg']).slice(0, 16)}.${String(rec['code']).slice(0, 32)}`);
+  }
+  const recDate = 'trading_date' in rec ? rec['trading_date'] : rec['date'];
+  if (recDate !== date) return refuse('date', `${where}: trading date ${String(recDate)} in the record, ${date} in ${HDR_DATE}`);
+  const again = Mem.alloc(kind.recordBytes);
+  kind.codec.encode(rec, again, 0);
+  if (Buffer.compare(again.u8, mem.u8) !== 0)
+    return refuse('encoding', `${where}: bytes tickrec's writer would not write (padding or string tails)`);
+  return { type: 'record', kind, exchg, code, date, mem, key: kind.keyAt(mem, 0), same: Number(sameText) };
+}

@@ -1,0 +1,96 @@
+// The publisher's durable cursors: for each published file (kind, exchange, code), the
+// trading date of the day file it is in and the index of the next record to send.
+//
+// CURSOR RULE: a cursor moves past a record only after JetStream acknowledged it (stored,
+// or dropped as a duplicate). The cursors of one publisher are kept in one JSON file,
+// `<root>/bus/publish-<STREAM>.json`, replaced whole (written to a temporary file,
+// fsync'ed, renamed) at most every `cursor_flush_ms`: after a crash the publisher resends
+// at most that much, and JetStream drops the resends by their message id (wire.ts).
+// `ended` says the day file was sent whole, end marker included: the next record
+// comes from the next day's file, from its index 0.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { TickrecError, ioError } from '../errors.js';
+
+export interface Cursor {
+  /** Trading date of the day file (0: none yet). */
+  date: number;
+  /** Next record to send. */
+  index: number;
+  /** The day file was sent whole, with its end marker. */
+  ended: boolean;
+}
+
+export interface CursorFile {
+  version: 1;
+  stream: string;
+  prefix: string;
+  /** When the file was written, epoch ms. */
+  updatedMs: number;
+  /** By "<kind>/<EXCHG>/<CODE>". */
+  cursors: Record<string, Cursor>;
+}
+
+export function cursorKey(kind: string, exchg: string, code: string): string {
+  return `${kind}/${exchg}/${code}`;
+}
+
+export function busDir(root: string): string {
+  return path.join(root, 'bus');
+}
+
+export function cursorFilePath(root: string, stream: string): string {
+  return path.join(busDir(root), `publish-${stream}.json`);
+}
+
+/** Reads a cursor file; undefined when it does not exist. A damaged one is an error naming it. */
+export function readCursorFile(file: string): CursorFile | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw ioError(err, file, 'read the publisher cursors');
+  }
+  let json: CursorFile;
+  try {
+    json = JSON.parse(text) as CursorFile;
+  } catch (err) {
+    throw damaged(file, (err as Error).message);
+  }
+  if (json?.version !== 1 || typeof json.cursors !== 'object' || json.cursors === null) throw damaged(file, 'not a version 1 cursor file');
+  for (const [k, c] of Object.entries(json.cursors)) {
+    if (!(Number.isInteger(c?.date) && Number.isInteger(c?.index) && c.index >= 0 && typeof c.ended === 'boolean'))
+      throw damaged(file, `cursor ${k}`);
+  }
+  return json;
+}
+
+function damaged(file: string, why: string): TickrecError {
+  return new TickrecError(
+    'E_CORRUPT',
+    `${file}: the publisher's cursors cannot be read (${why}). Move the file aside to publish today's files again from their ` +
+      'start (JetStream and the mirrors drop what they already have).',
+    { file },
+  );
+}
+
+/** Replaces the cursor file with `data` (temporary file, fsync, rename). */
+export function writeCursorFile(file: string, data: CursorFile): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  let fd: number | undefined;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fd = fs.openSync(tmp, 'w');
+    fs.writeSync(fd, JSON.stringify(data) + '\n');
+    fs.fdatasyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw ioError(err, file, 'write the publisher cursors');
+  }
+}

@@ -1,0 +1,152 @@
+// /metrics (Prometheus) and /health of `tickrec publish` and `tickrec mirror`: a small
+// loopback HTTP endpoint like the recorder's, read-only (GET and HEAD), with the same
+// front door (Host check, connection bound: src/monitor/http-guard.ts), figures read from
+// stats() at scrape time.
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { HTTP_BOUNDS_DEFAULT, boundServer, refuseForeignHost } from '../monitor/http-guard.js';
+import type { MirrorStats } from './mirror.js';
+import type { PublisherStats } from './publisher.js';
+
+export interface BusMetricsServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** A publisher or a mirror behind this many seconds is reported degraded by /health. */
+export const HEALTH_BUS_LAG_S = 60;
+
+const STATE = { connecting: 0, connected: 1, reconnecting: 2, closed: 3 } as const;
+
+type Stats = PublisherStats | MirrorStats;
+
+export interface BusHealth {
+  status: 'ok' | 'degraded';
+  problems: string[];
+  stats: Stats;
+}
+
+export function busHealth(role: 'publisher' | 'mirror', s: Stats): BusHealth {
+  const problems: string[] = [];
+  if (s.state !== 'connected') problems.push(`NATS connection is ${s.state}`);
+  if (s.lagSeconds > HEALTH_BUS_LAG_S) problems.push(`${role} is ${Math.round(s.lagSeconds)} s behind`);
+  return { status: problems.length === 0 ? 'ok' : 'degraded', problems, stats: s };
+}
+
+/** Registers the figures of one role; each collector reads one snapshot per scrape. */
+function registry(role: 'publisher' | 'mirror', read: () => Stats): Registry {
+  const reg = new Registry();
+  collectDefaultMetrics({ register: reg, prefix: `tickrec_${role}_process_` });
+  let snap: Stats | undefined;
+  const stats = () => (snap ??= read());
+  new Gauge({
+    name: `tickrec_${role}_nats_state`,
+    help: 'NATS connection: 0 connecting, 1 connected, 2 reconnecting, 3 closed',
+    registers: [reg],
+    collect() {
+      snap = undefined; // registered first: a fresh snapshot per scrape
+      this.set(STATE[stats().state]);
+    },
+  });
+  const counter = (name: string, help: string, pick: (s: Stats) => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [reg],
+      collect() {
+        this.reset();
+        this.inc(pick(stats()));
+      },
+    });
+  const gauge = (name: string, help: string, pick: (s: Stats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [reg],
+      collect() {
+        this.set(pick(stats()));
+      },
+    });
+  gauge(
+    `tickrec_${role}_lag_seconds`,
+    role === 'publisher'
+      ? 'how long the file furthest behind has had unpublished records'
+      : 'now minus the stream time of the last message written, while messages are pending',
+    (s) => s.lagSeconds,
+  );
+  if (role === 'publisher') {
+    const p = () => stats() as PublisherStats;
+    counter('tickrec_publisher_published_total', 'records stored by JetStream', () => p().published);
+    counter('tickrec_publisher_duplicates_total', 'records JetStream already had (resends, a second recorder)', () => p().duplicates);
+    counter('tickrec_publisher_end_markers_total', 'end-of-day markers sent', () => p().endMarkers);
+    counter('tickrec_publisher_errors_total', 'publishes that failed or were not answered (retried)', () => p().errors);
+    counter('tickrec_publisher_gaps_total', 'day files gone before they were published whole', () => p().gaps);
+    gauge(
+      'tickrec_publisher_cursor_lag_records',
+      'records in the files not yet acknowledged by JetStream, all files',
+      () => p().lagRecords,
+    );
+    gauge('tickrec_publisher_cursor_lag_records_max', 'the largest cursor lag of one file, records', () => p().lagRecordsMax);
+    gauge('tickrec_publisher_files', 'files followed', () => p().files);
+  } else {
+    const m = () => stats() as MirrorStats;
+    counter('tickrec_mirror_written_total', 'records written to the mirror files', () => m().written);
+    counter('tickrec_mirror_duplicates_total', 'records skipped because the mirror files hold them already', () => m().duplicates);
+    counter('tickrec_mirror_days_ended_total', 'day files set aside on an end-of-day marker', () => m().daysEnded);
+    counter('tickrec_mirror_write_errors_total', 'records that could not be written (read again from the position)', () => m().writeErrors);
+    gauge('tickrec_mirror_pending_messages', 'messages of the stream not yet read by the mirror', () => m().pendingMessages);
+    new Counter({
+      name: 'tickrec_mirror_refused_total',
+      help: 'messages refused, by reason (docs/distributed.md)',
+      labelNames: ['reason'],
+      registers: [reg],
+      collect() {
+        this.reset();
+        for (const [reason, n] of Object.entries(m().refused)) this.inc({ reason }, n ?? 0);
+      },
+    });
+  }
+  return reg;
+}
+
+export function startBusMetricsServer(
+  role: 'publisher' | 'mirror',
+  read: () => Stats,
+  host: string,
+  port: number,
+): Promise<BusMetricsServer> {
+  const reg = registry(role, read);
+  const server = http.createServer((req, res) => {
+    if (refuseForeignHost(host, req, res)) return; // DNS rebinding (http-guard.ts)
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end('read-only endpoint\n');
+      return;
+    }
+    if (req.url === '/metrics') {
+      reg.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': reg.contentType }).end(text),
+        (err: Error) => res.writeHead(500).end(`metrics failed: ${err.message}\n`),
+      );
+    } else if (req.url === '/health') {
+      const h = busHealth(role, read());
+      res.writeHead(h.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h) + '\n');
+    } else res.writeHead(404, { 'content-type': 'text/plain' }).end(`tickrec ${role}: GET /metrics or /health\n`);
+  });
+  boundServer(server, HTTP_BOUNDS_DEFAULT);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const a = server.address() as AddressInfo;
+      resolve({
+        url: `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
+        close: () =>
+          new Promise<void>((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,488 @@
+// The bus mirror: consumes a tickrec stream and writes the same real-time files on this
+// host, byte for byte, with the store's writer (WriterPool: same paths, same growth,
+// same day roll), so readers here use follow(), tail and compact as on the recorder's host.
+//
+// ORDER AND POSITION: the mirror reads with an ordered consumer (in stream order, no
+// acknowledgements; the client recreates it from the last stream sequence it delivered
+// after a gap or a lost connection) from its own durable position: the stream sequence
+// last written, kept per subject filter in `<root>/bus/mirror-<STREAM>.json`, written
+// after the records (at most every `positionFlushMs`). A server-side durable consumer
+// with acknowledgements was not used: a message delivered but never written (a dropped
+// connection, a failed write) is redelivered only after its ack wait, behind newer
+// messages of the same subject, which would then be stored out of order.
+//
+// RESUME FROM ITS OWN FILES: after any restart the mirror replays from its position; the
+// records it already holds are recognised by content and skipped (DEDUPE below), so a
+// position older than the files (a crash before the position was written) costs time,
+// never a duplicate.
+//
+// DEDUPE AND ORDER, per file (kind, exchange, code) of trading date D, time key k,
+// message-id occurrence N (wire.ts):
+//   - a record whose identical copy is already in the file N+1 times or more: skipped,
+//     counted as a duplicate (a resend, a second recorder beyond the duplicate window);
+//   - ticks and trades: k below the file's last key otherwise is refused (out_of_order);
+//   - bars: one bar per time: k at or below the last bar's is refused unless identical;
+//   - a record of a day the mirror already set aside is refused (late) unless a duplicate.
+// END OF DAY: the publisher's end marker sets the mirror's file of that day aside.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { RecordKind } from '../format/index.js';
+import { RtReader, WriterPool, acquireRootLock, finishedPath, type RootLock } from '../store/index.js';
+import { RejectLog } from '../recorder/reject-log.js';
+import { checkMessage, type BusEnd, type BusRecord } from './check.js';
+import { busError, connectBus, streamSubject, type BusAuth, type BusTls } from './connect.js';
+import { busDir } from './cursor.js';
+
+export interface MirrorOptions {
+  root: string;
+  servers: readonly string[];
+  stream: string;
+  prefix: string;
+  /** Subject filters; default [<prefix>.>]. */
+  subjects?: readonly string[];
+  auth?: BusAuth;
+  tls?: BusTls | undefined;
+  log: Logger;
+  maxOpenFiles?: number;
+  /** The position file is written at most this often, ms. Default 200. */
+  positionFlushMs?: number;
+  /** Messages asked for at a time. Default 1024. */
+  batch?: number;
+  now?: () => number;
+}
+
+export type MirrorRefusal = 'subject' | 'foreign' | 'size' | 'instrument' | 'date' | 'encoding' | 'out_of_order' | 'late';
+
+export interface MirrorStats {
+  state: 'connecting' | 'connected' | 'reconnecting' | 'closed';
+  written: number;
+  duplicates: number;
+  refused: Partial<Record<MirrorRefusal, number>>;
+  daysEnded: number;
+  writeErrors: number;
+  /** Messages of the stream still to read, all filters together (from the last delivery). */
+  pendingMessages: number;
+  /** Now minus the stream time of the last message written, seconds (0 when none pending). */
+  lagSeconds: number;
+  lastSeq: number;
+}
+
+interface PositionFile {
+  version: 1;
+  stream: string;
+  updatedMs: number;
+  /** Last stream sequence written, by subject filter. */
+  positions: Record<string, number>;
+}
+
+interface FileState {
+  /** Trading date of the live file (0: none). */
+  date: number;
+  lastKey: number;
+  /** Bytes of the last records with key lastKey (at most RUN_MAX). */
+  run: Uint8Array[];
+}
+
+/** How long one pull request lasts, ms (the client's heartbeat is half of it). */
+const PULL_EXPIRES_MS = 5000;
+
+/** A consume with no message and no heartbeat for this long is ended and made again, ms. */
+const SILENT_MS = 3 * PULL_EXPIRES_MS;
+
+/** Records with the last key kept in memory per file for the duplicate check. */
+const RUN_MAX = 4096;
+
+export function mirrorPositionPath(root: string, stream: string): string {
+  return path.join(busDir(root), `mirror-${stream}.json`);
+}
+
+export class Mirror {
+  private readonly pool: WriterPool;
+  private readonly lock: RootLock;
+  private readonly refusals: RejectLog;
+  private readonly now: () => number;
+  private readonly files = new Map<string, FileState>();
+  private readonly positions = new Map<string, number>();
+  private readonly pending = new Map<string, number>();
+  private readonly positionFile: string;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly loops: Promise<void>[] = [];
+  private readonly iterators = new Set<ConsumerMessages>();
+  private nc: NatsConnection | undefined;
+  private state: MirrorStats['state'] = 'connecting';
+  private stopped = false;
+  private dirty = false;
+  private lastStreamMs = 0;
+  private readonly counters = { written: 0, duplicates: 0, daysEnded: 0, writeErrors: 0 };
+
+  private constructor(private readonly o: MirrorOptions) {
+    this.now = o.now ?? Date.now;
+    this.refusals = new RejectLog(o.log, 10_000, this.now);
+    // The mirror is the one writer of its root, like a recorder.
+    this.lock = acquireRootLock(o.root, { onWarning: (m) => o.log.warn(m) });
+    this.positionFile = mirrorPositionPath(o.root, o.stream);
+    try {
+      this.pool = new WriterPool(o.root, {
+        maxOpenFiles: o.maxOpenFiles ?? 4096,
+        initialCapacity: {},
+        onRoll: (r) => o.log.info(r, r.to ? `day ${r.date} of ${r.exchg}.${r.code} (${r.kind}) finished: ${r.to}` : `empty file removed`),
+        onRepair: (m) => o.log.warn(`repaired on open: ${m}`),
+        onProblem: (m) => o.log.error(m),
+      });
+      this.pool.scan();
+      this.loadPositions();
+    } catch (err) {
+      this.lock.release();
+      throw err;
+    }
+  }
+
+  static async start(o: MirrorOptions): Promise<Mirror> {
+    const m = new Mirror(o);
+    try {
+      m.nc = await connectBus({ servers: o.servers, name: `tickrec-mirror ${o.root}`, auth: o.auth ?? {}, tls: o.tls });
+      m.watchStatus(m.nc);
+      m.state = 'connected';
+    } catch (err) {
+      await m.stop();
+      throw err;
+    }
+    const t = setInterval(() => m.guard(() => m.flushPositions()), o.positionFlushMs ?? 200);
+    t.unref();
+    m.timers.push(t);
+    const t2 = setInterval(() => m.refusals.flush(), 1000);
+    t2.unref();
+    m.timers.push(t2);
+    for (const filter of m.filters()) m.loops.push(m.consumeLoop(filter));
+    o.log.info({ root: o.root, stream: o.stream }, `mirroring stream ${o.stream} (${m.filters().join(', ')}) into ${o.root}`);
+    return m;
+  }
+
+  stats(): MirrorStats {
+    const refused: Partial<Record<MirrorRefusal, number>> = {};
+    for (const [k, v] of this.refusals.counts) refused[k as MirrorRefusal] = v;
+    let pending = 0;
+    for (const p of this.pending.values()) pending += p;
+    let last = 0;
+    for (const s of this.positions.values()) last = Math.max(last, s);
+    return {
+      state: this.state,
+      ...this.counters,
+      refused,
+      pendingMessages: pending,
+      lagSeconds: pending > 0 && this.lastStreamMs > 0 ? Math.max(0, (this.now() - this.lastStreamMs) / 1000) : 0,
+      lastSeq: last,
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const it of this.iterators) it.stop();
+    await Promise.allSettled(this.loops);
+    try {
+      this.pool.closeAll();
+      this.flushPositions();
+    } finally {
+      this.state = 'closed';
+      await this.nc?.close().catch(() => undefined);
+      this.lock.release();
+      this.refusals.flush();
+    }
+  }
+
+  private filters(): string[] {
+    return this.o.subjects && this.o.subjects.length > 0 ? [...this.o.subjects] : [streamSubject(this.o.prefix)];
+  }
+
+  private loadPositions(): void {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.positionFile, 'utf8');
+    } catch {
+      return; // none yet: from the start of the stream
+    }
+    try {
+      const f = JSON.parse(text) as PositionFile;
+      for (const [k, v] of Object.entries(f.positions ?? {})) if (Number.isInteger(v) && v >= 0) this.positions.set(k, v);
+    } catch {
+      // Replaying the whole stream is safe (DEDUPE), only slower: say so and go on.
+      this.o.log.warn(`${this.positionFile}: unreadable; reading the stream from its start (records already here are skipped)`);
+    }
+  }
+
+  private flushPositions(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    const data: PositionFile = { version: 1, stream: this.o.stream, updatedMs: this.now(), positions: Object.fromEntries(this.positions) };
+    const tmp = `${this.positionFile}.tmp-${process.pid}`;
+    fs.mkdirSync(path.dirname(this.positionFile), { recursive: true });
+    fs.writeFileSync(tmp, JSON.stringify(data) + '\n');
+    fs.renameSync(tmp, this.positionFile);
+  }
+
+  private async consumeLoop(filter: string): Promise<void> {
+    const js = jetstream(this.nc!);
+    const jsm = await jetstreamManager(this.nc!);
+    for (let wait = 250; !this.stopped; wait = Math.min(wait * 2, 10_000)) {
+      try {
+        const from = (this.positions.get(filter) ?? 0) + 1;
+        await this.checkGap(jsm, filter, from);
+        const c = await js.consumers.get(this.o.stream, {
+          filter_subjects: filter,
+          ...(from > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from } : { deliver_policy: DeliverPolicy.All }),
+        });
+        // A pull that expires every 5 s with heartbeats (2.5 s): a consumer lost with a NATS
+        // node is noticed within seconds and recreated by the client from the last sequence.
+        const it = await c.consume({ max_messages: this.o.batch ?? 1024, expires: PULL_EXPIRES_MS });
+        this.iterators.add(it);
+        wait = 250;
+        const watch = this.watch(filter, it);
+        try {
+          for await (const m of it) {
+            if (this.stopped) break;
+            watch.active();
+            if (!this.handle(filter, m)) break; // a write failed: read again from the position
+          }
+        } finally {
+          watch.stop();
+          this.iterators.delete(it);
+          it.stop();
+        }
+      } catch (err) {
+        if (this.stopped) break;
+        this.o.log.warn(`mirror ${filter}: ${(err as Error).message}; retrying in ${wait} ms`);
+      }
+      if (!this.stopped) await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+
+  /**
+   * Ends a consume whose consumer is gone (its NATS node died, the stream was recreated)
+   * or that went silent (no message, no heartbeat for SILENT_MS): the loop then makes a
+   * new ordered consumer from the mirror's own position. The client would try to recreate
+   * it itself, but from its own idea of the sequence, and it was seen to stay silent for
+   * minutes after a node of a cluster was killed.
+   */
+  private watch(filter: string, it: ConsumerMessages): { active(): void; stop(): void } {
+    let last = Date.now();
+    let stopped = false;
+    const end = (why: string) => {
+      if (stopped) return;
+      stopped = true;
+      this.o.log.warn(`mirror ${filter}: ${why}; reading again from sequence ${(this.positions.get(filter) ?? 0) + 1}`);
+      it.stop();
+    };
+    void (async () => {
+      for await (const s of it.status()) {
+        if (s.type === 'heartbeat' || s.type === 'next') last = Date.now();
+        else if (s.type === 'heartbeats_missed' && s.count >= 2) end(`${s.count} heartbeats missed`);
+        else if (s.type === 'consumer_not_found' || s.type === 'consumer_deleted' || s.type === 'stream_not_found')
+          end(s.type.replace(/_/g, ' '));
+      }
+    })().catch(() => undefined);
+    const timer = setInterval(() => {
+      if (Date.now() - last > SILENT_MS) end(`nothing from the server for ${SILENT_MS} ms`);
+    }, 1000);
+    timer.unref();
+    return {
+      active: () => {
+        last = Date.now();
+      },
+      stop: () => {
+        stopped = true;
+        clearInterval(timer);
+      },
+    };
+  }
+
+  /** Messages the stream no longer holds (aged out while the mirror was away) are a gap: said loudly. */
+  private async checkGap(jsm: Awaited<ReturnType<typeof jetstreamManager>>, filter: string, from: number): Promise<void> {
+    if (from <= 1) return;
+    let first: number;
+    try {
+      first = (await jsm.streams.info(this.o.stream)).state.first_seq;
+    } catch (err) {
+      throw busError(err, this.o.stream, 'read the stream');
+    }
+    if (first > from) {
+      this.o.log.error(
+        { filter, from, first },
+        `stream ${this.o.stream} starts at ${first}, the mirror's position is ${from - 1}: messages ${from}..${first - 1} are gone ` +
+          '(retention) and some of their records may be missing here; copy those days from the recorder host',
+      );
+    }
+  }
+
+  /** Handles one message; false stops reading (a write failed, the message is not written). */
+  private handle(filter: string, m: JsMsg): boolean {
+    const v = checkMessage(this.o.prefix, m.subject, m.headers, m.data);
+    let ok = true;
+    if (v.type === 'refused') this.refusals.reject(v.reason, v.detail, 'bus');
+    else {
+      try {
+        if (v.type === 'end') this.end(v);
+        else this.record(v);
+      } catch (err) {
+        this.counters.writeErrors++;
+        this.refusals.reject('write', `${m.subject}: ${(err as Error).message}`, 'bus');
+        ok = false;
+      }
+    }
+    if (ok) {
+      this.positions.set(filter, m.seq);
+      this.pending.set(filter, m.info.pending);
+      this.lastStreamMs = Number(m.timestampNanos / 1_000_000n);
+      this.dirty = true;
+    }
+    return ok;
+  }
+
+  private record(r: BusRecord): void {
+    const st = this.fileState(r.kind, r.exchg, r.code);
+    const bytes = r.mem.u8;
+    const livePath = this.pool.livePath(r.kind, r.exchg, r.code);
+    if (st.date > r.date) {
+      return this.older(r, finishedPath(livePath, r.date), 'late', `a record of ${r.date}, a day already set aside here`);
+    }
+    if (st.date === r.date) {
+      const bar = r.kind.name !== 'tick' && r.kind.name !== 'trade'; // one bar per time
+      if (r.key < st.lastKey || (bar && r.key === st.lastKey && st.run.length > 0 && !st.run.some((b) => equal(b, bytes)))) {
+        return this.older(r, livePath, 'out_of_order', `time key ${r.key} after ${st.lastKey}`);
+      }
+      if (r.key === st.lastKey) {
+        let same = 0;
+        for (const b of st.run) if (equal(b, bytes)) same++;
+        if (same > r.same || (bar && same > 0)) {
+          this.counters.duplicates++;
+          return;
+        }
+      }
+    }
+    if (!this.pool.appendRaw(r.kind, r.exchg, r.code, r.date, bytes)) {
+      return this.older(r, finishedPath(livePath, r.date), 'late', `a record of ${r.date}, a day already finished here`);
+    }
+    this.counters.written++;
+    if (st.date !== r.date || r.key > st.lastKey) {
+      st.date = r.date;
+      st.lastKey = r.key;
+      st.run = [];
+    }
+    if (st.run.length >= RUN_MAX) st.run.shift();
+    st.run.push(bytes);
+  }
+
+  /** A record behind the file's end: a duplicate when the file holds it already, else refused. */
+  private older(r: BusRecord, file: string, reason: MirrorRefusal, detail: string): void {
+    if (countIdentical(file, r) > r.same) {
+      this.counters.duplicates++;
+      return;
+    }
+    this.refusals.reject(reason, `${r.kind.name} ${r.exchg}.${r.code}: ${detail}`, 'bus');
+  }
+
+  private end(e: BusEnd): void {
+    const st = this.fileState(e.kind, e.exchg, e.code);
+    if (st.date !== e.date) return; // no file of that day here (already set aside, or none)
+    const mine = this.liveCount(e.kind, e.exchg, e.code);
+    if (mine !== e.count) {
+      this.o.log.warn(
+        { kind: e.kind.name, exchg: e.exchg, code: e.code, date: e.date, mirror: mine, publisher: e.count },
+        `${e.kind.name} ${e.exchg}.${e.code} day ${e.date}: ${mine} records here, ${e.count} at the publisher`,
+      );
+    }
+    if (this.pool.finish(e.kind, e.exchg, e.code, e.date)) this.counters.daysEnded++;
+    st.date = 0;
+    st.lastKey = Number.NEGATIVE_INFINITY;
+    st.run = [];
+  }
+
+  private liveCount(kind: RecordKind, exchg: string, code: string): number {
+    const r = tryOpen(this.pool.livePath(kind, exchg, code), kind);
+    if (!r) return 0;
+    try {
+      return r.length;
+    } finally {
+      r.close();
+    }
+  }
+
+  /** The file's date, last key and last same-key records, from the file on first use. */
+  private fileState(kind: RecordKind, exchg: string, code: string): FileState {
+    const key = `${kind.name}/${exchg}/${code}`;
+    let st = this.files.get(key);
+    if (st) return st;
+    st = { date: this.pool.liveDate(kind, exchg, code), lastKey: Number.NEGATIVE_INFINITY, run: [] };
+    if (st.date !== 0) {
+      const r = tryOpen(this.pool.livePath(kind, exchg, code), kind);
+      if (r) {
+        try {
+          const n = r.length;
+          if (n > 0) {
+            st.lastKey = r.keyAt(n - 1);
+            for (let i = n - 1; i >= 0 && st.run.length < RUN_MAX && r.keyAt(i) === st.lastKey; i--)
+              st.run.unshift(r.rawRecords(i, i + 1).slice());
+          }
+        } finally {
+          r.close();
+        }
+      }
+    }
+    this.files.set(key, st);
+    return st;
+  }
+
+  private watchStatus(nc: NatsConnection): void {
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === 'disconnect') {
+          this.state = 'reconnecting';
+          this.o.log.warn(`NATS: disconnected from ${s.server}`);
+        } else if (s.type === 'reconnect') {
+          this.state = 'connected';
+          this.o.log.info(`NATS: reconnected to ${s.server}`);
+        }
+      }
+    })().catch(() => undefined);
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.o.log.error({ err }, `mirror: ${(err as Error).message}`);
+    }
+  }
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(a, b) === 0;
+}
+
+/** How many records of `file` equal r (same key, same bytes); 0 when the file does not exist. */
+function countIdentical(file: string, r: BusRecord): number {
+  const reader = tryOpen(file, r.kind);
+  if (!reader) return 0;
+  try {
+    let n = 0;
+    const len = reader.length;
+    for (let i = reader.lowerBound(r.key); i < len && reader.keyAt(i) === r.key; i++) if (equal(reader.rawRecords(i, i + 1), r.mem.u8)) n++;
+    return n;
+  } finally {
+    reader.close();
+  }
+}
+
+function tryOpen(file: string, kind: RecordKind): RtReader | undefined {
+  try {
+    return RtReader.open(file, { kind });
+  } catch (err) {
+    if ((err as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT') return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,517 @@
+// The bus publisher: one more reader of a data root's real-time files, sending every
+// record to a JetStream stream (the wire rules are in wire.ts, the cursors in cursor.ts).
+//
+// It never touches the recorder: it maps the files read-only and polls their `size`
+// (the READ PROTOCOL of src/store/rt-reader.ts), so NATS down for an hour leaves recording
+// untouched; when NATS returns the publisher catches up from the files.
+//
+// ORDER RULE: per file, exactly one message is in flight. The next record is sent only
+// after JetStream acknowledged the previous one (stored, or dropped as a duplicate), and a
+// failed or unanswered publish is retried with the same message id before anything after
+// it. Pipelining several records of one subject could store them out of order: a record
+// lost with a dying connection while the next, buffered by the client, reaches the new
+// one after the reconnect. One in flight per file keeps each subject in file order; files
+// are published side by side (up to `maxInFlight` at once).
+//
+// DAYS: the publisher follows a file across the roll rule (src/store/rt-follow.ts): when
+// the live path names another inode, it sends what remains of the old file, then the
+// end-of-day marker, then goes on with the next day's file from index 0. A cursor left
+// in a day whose file was set aside while the publisher was stopped is finished from the
+// dated folder first. A day file that is gone (compacted before it was published) is
+// logged and counted as a gap.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { kindByName, type RecordKind } from '../format/index.js';
+import { RtReader, finishedPath, rtFilePath, acquireLock, type RootLock } from '../store/index.js';
+import { RejectLog } from '../recorder/reject-log.js';
+import { connectBus, ensureStream, type BusAuth, type BusTls, type StreamDefaults } from './connect.js';
+import { cursorFilePath, cursorKey, readCursorFile, writeCursorFile, type Cursor } from './cursor.js';
+import {
+  HDR_DATE,
+  HDR_END,
+  HDR_FORMAT,
+  HDR_INDEX,
+  WIRE_FORMAT,
+  contentHash,
+  endMessageId,
+  instrumentProblem,
+  messageId,
+  sameBefore,
+  subjectOf,
+} from './wire.js';
+
+export interface PublisherOptions {
+  root: string;
+  servers: readonly string[];
+  stream: string;
+  prefix: string;
+  kinds: readonly string[];
+  auth?: BusAuth;
+  tls?: BusTls | undefined;
+  createStream: StreamDefaults;
+  ackTimeoutMs: number;
+  cursorFlushMs: number;
+  maxInFlight: number;
+  log: Logger;
+  /** How often new files are looked for, ms. Default 1000. */
+  scanIntervalMs?: number;
+  /** Poll interval while idle, ms. Default 1. */
+  pollIntervalMs?: number;
+  /** While caught up, how often a file is checked for a roll, ms. Default 200. */
+  rollCheckMs?: number;
+  now?: () => number;
+}
+
+export interface PublisherStats {
+  state: 'connecting' | 'connected' | 'reconnecting' | 'closed';
+  files: number;
+  published: number;
+  duplicates: number;
+  endMarkers: number;
+  errors: number;
+  gaps: number;
+  /** Records in the files not yet acknowledged by JetStream, all files together. */
+  lagRecords: number;
+  /** The largest lag of one file, records. */
+  lagRecordsMax: number;
+  /** How long the file furthest behind has been behind, seconds (0 when caught up). */
+  lagSeconds: number;
+  inFlight: number;
+}
+
+/** Retry delays after a failed publish of one file (doubling between them). */
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5000;
+
+interface Track {
+  readonly kind: RecordKind;
+  readonly exchg: string;
+  readonly code: string;
+  readonly key: string;
+  readonly subject: string;
+  readonly livePath: string;
+  cur: Cursor;
+  reader: RtReader | undefined;
+  /** The reader maps the file at the live path (false: a set-aside day file). */
+  readerLive: boolean;
+  busy: boolean;
+  retryAtMs: number;
+  backoffMs: number;
+  lastRollCheckMs: number;
+  /** Since when this file has unpublished records (0: caught up). */
+  behindSinceMs: number;
+  /** Unpublished records seen at the last poll. */
+  behind: number;
+}
+
+export class Publisher {
+  private readonly tracks = new Map<string, Track>();
+  private readonly kinds: RecordKind[];
+  private readonly cursorFile: string;
+  private readonly lock: RootLock;
+  private readonly errorsLog: RejectLog;
+  private readonly now: () => number;
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
+  private state: PublisherStats['state'] = 'connecting';
+  private stopped = false;
+  private dirty = false;
+  private inFlight = 0;
+  private pollTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly counters = { published: 0, duplicates: 0, endMarkers: 0, errors: 0, gaps: 0 };
+
+  private constructor(private readonly o: PublisherOptions) {
+    this.now = o.now ?? Date.now;
+    this.kinds = o.kinds.map((k) => kindByName(k)!);
+    this.cursorFile = cursorFilePath(o.root, o.stream);
+    this.errorsLog = new RejectLog(o.log, 10_000, this.now);
+    // One publisher per root and stream: two would each move the same cursors.
+    this.lock = acquireLock(path.dirname(this.cursorFile), {
+      fileName: `publish-${o.stream}.lock`,
+      refusal: (h, file) =>
+        `${o.root}: another publisher to stream ${o.stream} runs on this data root (pid ${h.pid} on ${h.host}, since ${h.since}); ` +
+        `stop it first. Lock file: ${file}`,
+    });
+  }
+
+  /** Takes the publisher lock, loads the cursors, connects (waiting for NATS if it is down) and starts. */
+  static async start(o: PublisherOptions): Promise<Publisher> {
+    const p = new Publisher(o);
+    try {
+      p.loadCursors();
+      p.scan();
+      p.nc = await connectBus({ servers: o.servers, name: `tickrec-publish ${o.root}`, auth: o.auth ?? {}, tls: o.tls });
+      p.watchStatus(p.nc);
+      await p.ensureStreamRetrying();
+      p.js = jetstream(p.nc, { timeout: o.ackTimeoutMs });
+      p.state = 'connected';
+    } catch (err) {
+      await p.stop();
+      throw err;
+    }
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(() => p.guard(fn), ms);
+      t.unref();
+      p.timers.push(t);
+    };
+    every(o.scanIntervalMs ?? 1000, () => p.scan());
+    every(o.cursorFlushMs, () => p.flushCursors());
+    every(1000, () => p.errorsLog.flush());
+    p.schedule(0);
+    o.log.info(
+      { root: o.root, stream: o.stream, files: p.tracks.size },
+      `publishing ${o.root} to stream ${o.stream} (${o.prefix}.<kind>.<EXCHG>.<CODE>): ${p.tracks.size} files`,
+    );
+    return p;
+  }
+
+  stats(): PublisherStats {
+    let lag = 0;
+    let lagMax = 0;
+    let since = 0;
+    for (const t of this.tracks.values()) {
+      lag += t.behind;
+      if (t.behind > lagMax) lagMax = t.behind;
+      if (t.behindSinceMs > 0 && (since === 0 || t.behindSinceMs < since)) since = t.behindSinceMs;
+    }
+    return {
+      state: this.state,
+      files: this.tracks.size,
+      ...this.counters,
+      lagRecords: lag,
+      lagRecordsMax: lagMax,
+      lagSeconds: since === 0 ? 0 : Math.max(0, (this.now() - since) / 1000),
+      inFlight: this.inFlight,
+    };
+  }
+
+  /** Stops sending, waits (bounded) for the messages in flight, writes the cursors, closes. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    if (this.pollTimer) {
+      clearTimeout(this.pollTimer as NodeJS.Timeout);
+      clearImmediate(this.pollTimer as NodeJS.Immediate);
+    }
+    const until = Date.now() + this.o.ackTimeoutMs;
+    while (this.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    try {
+      this.flushCursors();
+    } finally {
+      for (const t of this.tracks.values()) t.reader?.close();
+      this.state = 'closed';
+      await this.nc?.close().catch(() => undefined);
+      this.lock.release();
+      this.errorsLog.flush();
+    }
+  }
+
+  private loadCursors(): void {
+    const f = readCursorFile(this.cursorFile);
+    if (!f) return;
+    for (const [key, cur] of Object.entries(f.cursors)) {
+      const [kindName, exchg, code] = key.split('/');
+      const kind = kindName ? kindByName(kindName) : undefined;
+      if (!kind || exchg === undefined || code === undefined || !this.kinds.includes(kind)) continue;
+      const t = this.track(kind, exchg, code);
+      if (t) t.cur = { ...cur };
+    }
+  }
+
+  private flushCursors(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    const cursors: Record<string, Cursor> = {};
+    for (const t of this.tracks.values()) if (t.cur.date !== 0) cursors[t.key] = t.cur;
+    try {
+      writeCursorFile(this.cursorFile, { version: 1, stream: this.o.stream, prefix: this.o.prefix, updatedMs: this.now(), cursors });
+    } catch (err) {
+      this.dirty = true;
+      throw err;
+    }
+  }
+
+  /** Finds the live files of the published kinds (new instruments appear at any time). */
+  private scan(): void {
+    for (const kind of this.kinds) {
+      const dir = path.join(this.o.root, 'rt', kind.folder);
+      for (const exchg of list(dir)) {
+        for (const file of list(path.join(dir, exchg))) {
+          if (!file.endsWith('.dmb') || this.tracks.has(cursorKey(kind.name, exchg, file.slice(0, -4)))) continue;
+          this.track(kind, exchg, file.slice(0, -4));
+        }
+      }
+    }
+  }
+
+  private track(kind: RecordKind, exchg: string, code: string): Track | undefined {
+    const key = cursorKey(kind.name, exchg, code);
+    const known = this.tracks.get(key);
+    if (known) return known;
+    const problem = instrumentProblem(exchg, code);
+    if (problem) {
+      this.errorsLog.reject('name', `${kind.name} ${exchg}/${code} is not published: ${problem}`, 'publish');
+      this.tracks.set(key, { ...this.emptyTrack(kind, exchg, code, key), busy: true }); // remembered, never sent
+      return undefined;
+    }
+    const t = this.emptyTrack(kind, exchg, code, key);
+    this.tracks.set(key, t);
+    return t;
+  }
+
+  private emptyTrack(kind: RecordKind, exchg: string, code: string, key: string): Track {
+    return {
+      kind,
+      exchg,
+      code,
+      key,
+      subject: subjectOf(this.o.prefix, kind, exchg, code),
+      livePath: rtFilePath(this.o.root, kind, exchg, code),
+      cur: { date: 0, index: 0, ended: false },
+      reader: undefined,
+      readerLive: false,
+      busy: false,
+      retryAtMs: 0,
+      backoffMs: 0,
+      lastRollCheckMs: 0,
+      behindSinceMs: 0,
+      behind: 0,
+    };
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped || this.pollTimer) return;
+    this.pollTimer = ms === 0 ? setImmediate(() => this.poll()) : setTimeout(() => this.poll(), ms);
+  }
+
+  private poll(): void {
+    this.pollTimer = undefined;
+    if (this.stopped) return;
+    let sent = 0;
+    for (const t of this.tracks.values()) {
+      if (this.inFlight >= this.o.maxInFlight) break;
+      try {
+        if (this.pump(t)) sent++;
+      } catch (err) {
+        this.fail(t, err);
+      }
+    }
+    this.schedule(sent > 0 ? 0 : (this.o.pollIntervalMs ?? 1));
+  }
+
+  /** Sends the next message of a file if one is due; returns whether it sent. */
+  private pump(t: Track): boolean {
+    // While the connection is down nothing is sent: the records wait in the files, not in
+    // the client's reconnect buffer.
+    if (t.busy || !this.js || this.stopped || this.state !== 'connected') return false;
+    const now = this.now();
+    if (now < t.retryAtMs) return false;
+    const r = t.reader ?? this.open(t);
+    if (!r) {
+      t.behind = 0;
+      t.behindSinceMs = 0;
+      t.retryAtMs = now + (this.o.rollCheckMs ?? 200); // no file to read yet: look again later, not every poll
+      return false;
+    }
+    const n = r.length;
+    t.behind = n - t.cur.index;
+    if (t.behind > 0) {
+      if (t.behindSinceMs === 0) t.behindSinceMs = now;
+      this.sendRecord(t, r, t.cur.index);
+      return true;
+    }
+    t.behindSinceMs = 0;
+    if (t.readerLive) {
+      if (now - t.lastRollCheckMs < (this.o.rollCheckMs ?? 200)) return false;
+      t.lastRollCheckMs = now;
+      if (inode(t.livePath) === r.ino) return false;
+      // Rolled: the writer no longer appends to this file (ROLL RULE). Send what remains.
+      t.readerLive = false;
+      if (r.length > t.cur.index) return false; // sent by the next polls
+    }
+    this.sendEnd(t, r.length);
+    return true;
+  }
+
+  /** Opens the file a cursor is in (see DAYS at the top), or undefined when there is none yet. */
+  private open(t: Track): RtReader | undefined {
+    const live = tryOpen(t.livePath, t.kind);
+    const c = t.cur;
+    if (c.date === 0 || c.ended) {
+      if (!live) return undefined;
+      if (live.date <= c.date) {
+        live.close(); // that day was sent whole: wait for the next day's file
+        return undefined;
+      }
+      t.cur = { date: live.date, index: 0, ended: false };
+      this.dirty = true;
+      return this.use(t, live, true);
+    }
+    if (live && live.date === c.date) return this.use(t, live, true);
+    if (live && live.date < c.date) {
+      live.close();
+      this.errorsLog.reject('cursor', `${t.livePath}: the live file is of ${live.date}, the cursor of ${c.date}; waiting`, 'publish');
+      return undefined;
+    }
+    live?.close();
+    const done = finishedPath(t.livePath, c.date);
+    const old = tryOpen(done, t.kind);
+    if (old) return this.use(t, old, false);
+    if (!live) return undefined; // moved away and not yet replaced, or not created again
+    // The day is gone from rt/ (compacted) before it was published whole.
+    this.counters.gaps++;
+    this.o.log.error(
+      { file: done, date: c.date, from: c.index },
+      `${done}: gone before it was published whole (records from index ${c.index} of ${c.date} are not on the bus); ` +
+        `publish them from history with 'tickrec cat --root ${this.o.root} --exchange ${t.exchg} --code ${t.code}' if a mirror needs them`,
+    );
+    t.cur = { date: c.date, index: c.index, ended: true };
+    this.dirty = true;
+    return undefined;
+  }
+
+  private use(t: Track, r: RtReader, live: boolean): RtReader {
+    t.reader = r;
+    t.readerLive = live;
+    t.lastRollCheckMs = this.now();
+    return r;
+  }
+
+  private sendRecord(t: Track, r: RtReader, i: number): void {
+    const bytes = r.rawRecords(i, i + 1).slice(); // a copy: the client may send it later (while reconnecting)
+    const same = sameBefore(
+      i,
+      (j) => r.keyAt(j),
+      (j) => r.rawRecords(j, j + 1),
+    );
+    const date = t.cur.date;
+    const h = headers();
+    h.set(HDR_DATE, String(date));
+    h.set(HDR_INDEX, String(i));
+    h.set(HDR_FORMAT, WIRE_FORMAT);
+    const id = messageId(t.kind, t.exchg, t.code, date, contentHash(bytes), same);
+    this.send(t, bytes, h, id, (dup) => {
+      if (t.cur.date === date && t.cur.index === i) t.cur.index = i + 1;
+      if (dup) this.counters.duplicates++;
+      else this.counters.published++;
+    });
+  }
+
+  private sendEnd(t: Track, count: number): void {
+    const date = t.cur.date;
+    const h = headers();
+    h.set(HDR_DATE, String(date));
+    h.set(HDR_END, String(count));
+    h.set(HDR_FORMAT, WIRE_FORMAT);
+    this.send(t, new Uint8Array(0), h, endMessageId(t.kind, t.exchg, t.code, date), () => {
+      this.counters.endMarkers++;
+      t.cur = { date, index: count, ended: true };
+      t.reader?.close();
+      t.reader = undefined;
+    });
+  }
+
+  private send(t: Track, payload: Uint8Array, h: ReturnType<typeof headers>, msgID: string, onAck: (duplicate: boolean) => void): void {
+    t.busy = true;
+    this.inFlight++;
+    this.js!.publish(t.subject, payload, { msgID, headers: h, timeout: this.o.ackTimeoutMs }).then(
+      (ack) => {
+        t.busy = false;
+        this.inFlight--;
+        t.backoffMs = 0;
+        onAck(ack.duplicate);
+        this.dirty = true;
+        if (!this.stopped) this.chain(t);
+      },
+      (err: unknown) => {
+        t.busy = false;
+        this.inFlight--;
+        this.fail(t, err);
+      },
+    );
+  }
+
+  /** After an ack, the next record of the same file goes out at once (no poll wait). */
+  private chain(t: Track): void {
+    try {
+      this.pump(t);
+    } catch (err) {
+      this.fail(t, err);
+    }
+  }
+
+  private fail(t: Track, err: unknown): void {
+    this.counters.errors++;
+    t.backoffMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, t.backoffMs * 2));
+    t.retryAtMs = this.now() + t.backoffMs;
+    this.errorsLog.reject('publish', `${t.subject}: ${(err as Error)?.message ?? String(err)}; retrying`, 'publish');
+  }
+
+  private async ensureStreamRetrying(): Promise<void> {
+    for (let wait = 250; ; wait = Math.min(wait * 2, 10_000)) {
+      try {
+        await ensureStream(this.nc!, this.o.stream, this.o.prefix, this.o.createStream);
+        return;
+      } catch (err) {
+        // A stream that cannot take our subjects is a configuration error: stop. Anything
+        // else (no JetStream leader yet, a cluster starting) is retried.
+        if (/takes .* not |overlap/.test((err as Error).message) || this.stopped) throw err;
+        this.o.log.warn(`stream ${this.o.stream}: ${(err as Error).message}; retrying in ${wait} ms`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  private watchStatus(nc: NatsConnection): void {
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === 'disconnect') {
+          this.state = 'reconnecting';
+          this.o.log.warn(`NATS: disconnected from ${s.server}; records wait in the files`);
+        } else if (s.type === 'reconnect') {
+          this.state = 'connected';
+          this.o.log.info(`NATS: reconnected to ${s.server}`);
+        }
+      }
+    })().catch(() => undefined);
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.o.log.error({ err }, `publisher: ${(err as Error).message}`);
+    }
+  }
+}
+
+function list(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function inode(file: string): number | undefined {
+  try {
+    return fs.statSync(file).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+function tryOpen(file: string, kind: RecordKind): RtReader | undefined {
+  try {
+    return RtReader.open(file, { kind });
+  } catch (err) {
+    if ((err as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT') return undefined;
+    throw err;
+  }
+}

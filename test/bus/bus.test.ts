@@ -1,0 +1,188 @@
+// The publisher and the mirror in this process against one real nats-server: byte-for-byte copies, days rolled by the end marker, resume from cursors and positions, duplicates dropped by id.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NatsCluster, natsServerAvailable } from '../../scripts/lib/nats.js';
+import { waitFor } from '../../scripts/lib/wait.js';
+import { connect, headers } from '@nats-io/transport-node';
+import { StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Mirror, Publisher, STREAM_DEFAULTS, contentHash, cursorFilePath, readCursorFile } from '../../src/bus/index.js';
+import type { MirrorOptions, PublisherOptions } from '../../src/bus/index.js';
+import { MIN1_KIND, Mem, TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
+import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
+import { barAt, fileRecords, openPool, rootDifference, rtFiles, silentLog, tickAt, tradeAt } from './helpers.js';
+
+const describeNats = natsServerAvailable() ? describe : describe.skip;
+
+describeNats('bus: publish and mirror (one nats-server)', () => {
+  let nats: NatsCluster;
+  beforeAll(async () => {
+    nats = await NatsCluster.start(makeTempDir('tickrec-nats-'), 1);
+  }, 60_000);
+  afterAll(async () => {
+    await nats?.stopAll();
+    removeTempDirs();
+  });
+
+  let streamNo = 0;
+  const settings = () => {
+    const stream = `T${++streamNo}`;
+    const base = { servers: nats.urls, stream, prefix: `p${streamNo}`, log: silentLog };
+    const pub = (root: string): PublisherOptions => ({
+      ...base,
+      root,
+      kinds: ['tick', 'trade', 'min1'],
+      createStream: { ...STREAM_DEFAULTS, storage: 'memory' },
+      ackTimeoutMs: 2000,
+      cursorFlushMs: 50,
+      maxInFlight: 64,
+      scanIntervalMs: 100,
+      rollCheckMs: 50,
+    });
+    const mir = (root: string): MirrorOptions => ({ ...base, root, positionFlushMs: 50 });
+    return { pub, mir };
+  };
+
+  it('copies ticks, trades (identical ones included) and bars byte for byte, and rolls days on the end marker', async () => {
+    const src = makeTempDir();
+    const dst = makeTempDir();
+    const { pub, mir } = settings();
+    const pool = openPool(src);
+    for (let i = 0; i < 40; i++) {
+      pool.append(TICK_KIND, 'SHFE', 'rb2505', 20250102, tickAt('SHFE', 'rb2505', 20250102, i));
+      pool.append(TICK_KIND, 'DCE', 'i2505', 20250102, tickAt('DCE', 'i2505', 20250102, i, 3));
+      pool.append(TRADE_KIND, 'SHFE', 'rb2505', 20250102, tradeAt('SHFE', 'rb2505', 20250102, i));
+    }
+    for (let i = 0; i < 5; i++) pool.append(MIN1_KIND, 'SHFE', 'rb2505', 20250102, barAt(20250102, i));
+    const publisher = await Publisher.start(pub(src));
+    const mirror = await Mirror.start(mir(dst));
+    try {
+      await waitFor(() => mirror.stats().written === 125, 'the first records in the mirror', { timeoutMs: 30_000 });
+      // The next day: the live files roll at the source; the mirror follows on the end markers.
+      for (let i = 0; i < 30; i++) {
+        pool.append(TICK_KIND, 'SHFE', 'rb2505', 20250103, tickAt('SHFE', 'rb2505', 20250103, i));
+        pool.append(TRADE_KIND, 'SHFE', 'rb2505', 20250103, tradeAt('SHFE', 'rb2505', 20250103, i));
+      }
+      pool.append(MIN1_KIND, 'SHFE', 'rb2505', 20250103, barAt(20250103, 0));
+      pool.append(TICK_KIND, 'DCE', 'i2505', 20250103, tickAt('DCE', 'i2505', 20250103, 0));
+      await waitFor(() => rootDifference(src, dst) === null, 'the mirror root equal to the source root', {
+        timeoutMs: 30_000,
+        describe: () => String(rootDifference(src, dst)),
+      });
+      expect(fs.existsSync(path.join(dst, 'rt', 'ticks', 'SHFE', '20250102', 'rb2505.dmb'))).toBe(true);
+      expect(mirror.stats().daysEnded).toBe(4);
+      expect(mirror.stats().refused).toEqual({});
+      expect(publisher.stats()).toMatchObject({ published: 125 + 62, endMarkers: 4, duplicates: 0, gaps: 0 });
+    } finally {
+      await publisher.stop();
+      await mirror.stop();
+      pool.closeAll();
+    }
+  }, 90_000);
+
+  it('resumes from the cursors and the position after a restart; a lost cursor costs duplicates, never a second copy', async () => {
+    const src = makeTempDir();
+    const dst = makeTempDir();
+    const { pub, mir } = settings();
+    const pool = openPool(src);
+    for (let i = 0; i < 50; i++) pool.append(TICK_KIND, 'SHFE', 'rb2505', 20250102, tickAt('SHFE', 'rb2505', 20250102, i));
+    let publisher = await Publisher.start(pub(src));
+    let mirror = await Mirror.start(mir(dst));
+    await waitFor(() => mirror.stats().written === 50, '50 records mirrored');
+    await publisher.stop();
+    await mirror.stop();
+    expect(readCursorFile(cursorFilePath(src, pub(src).stream))?.cursors['tick/SHFE/rb2505']).toEqual({
+      date: 20250102,
+      index: 50,
+      ended: false,
+    });
+
+    // Stopped while the recorder goes on, and a day roll in between.
+    for (let i = 50; i < 80; i++) pool.append(TICK_KIND, 'SHFE', 'rb2505', 20250102, tickAt('SHFE', 'rb2505', 20250102, i));
+    for (let i = 0; i < 10; i++) pool.append(TICK_KIND, 'SHFE', 'rb2505', 20250103, tickAt('SHFE', 'rb2505', 20250103, i));
+    publisher = await Publisher.start(pub(src));
+    mirror = await Mirror.start(mir(dst));
+    try {
+      await waitFor(() => rootDifference(src, dst) === null, 'the mirror equal after the restart', {
+        timeoutMs: 30_000,
+        describe: () => String(rootDifference(src, dst)),
+      });
+      expect(publisher.stats().duplicates).toBe(0);
+      await publisher.stop();
+      // The cursor file lost: today's file is sent again from its start; JetStream drops every copy.
+      fs.rmSync(cursorFilePath(src, pub(src).stream));
+      publisher = await Publisher.start(pub(src));
+      await waitFor(() => publisher.stats().duplicates === 10, 'the resent records dropped as duplicates');
+      expect(publisher.stats().published).toBe(0);
+      expect(rootDifference(src, dst)).toBeNull();
+    } finally {
+      await publisher.stop();
+      await mirror.stop();
+      pool.closeAll();
+    }
+  }, 90_000);
+});
+
+describeNats('bus: hostile input on the bus', () => {
+  let nats: NatsCluster;
+  beforeAll(async () => {
+    nats = await NatsCluster.start(makeTempDir('tickrec-nats-'), 1);
+  }, 60_000);
+  afterAll(async () => {
+    await nats?.stopAll();
+    removeTempDirs();
+  });
+
+  it('refuses and counts a foreign message, a wrong size, a record of another instrument, a forged id, bad bytes; writes none of them', async () => {
+    const dst = makeTempDir();
+    const nc = await connect({ servers: nats.urls });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'H', subjects: ['h.>'], storage: StorageType.Memory });
+    const js = jetstream(nc);
+    const encode = (rec: Record<string, unknown>) => {
+      const m = Mem.alloc(TICK_KIND.recordBytes);
+      TICK_KIND.codec.encode(rec, m, 0);
+      return m.u8;
+    };
+    const hdrs = (date: string, id?: string) => {
+      const h = headers();
+      h.set('Tickrec-Format', '1');
+      h.set('Tickrec-Date', date);
+      if (id !== undefined) h.set('Nats-Msg-Id', id);
+      return h;
+    };
+    const good = encode(tickAt('SHFE', 'rb2505', 20250102, 1));
+    const idOf = (bytes: Uint8Array, date = 20250102) => `tick.SHFE.rb2505.${date}.${contentHash(bytes)}.0`;
+    const other = encode(tickAt('DCE', 'i2505', 20250102, 1));
+    const padded = good.slice();
+    padded[164] = 1; // the reserved bytes after action_time
+    const nextDay = encode(tickAt('SHFE', 'rb2505', 20250103, 1));
+    const sends: [string, Uint8Array, ReturnType<typeof headers> | undefined][] = [
+      ['h.tick.SHFE.rb2505', new TextEncoder().encode('{"price": 1}'), undefined], // foreign: no headers
+      ['h.tick.SHFE.rb2505', good.subarray(0, 500), hdrs('20250102', 'x')], // size
+      ['h.tick.SHFE.rb2505', other, hdrs('20250102', idOf(other))], // instrument
+      ['h.tick.SHFE.rb2505', good, hdrs('20250102', 'tick.SHFE.rb2505.20250102.forged.0')], // foreign: forged id
+      ['h.tick.SHFE.rb2505', padded, hdrs('20250102', idOf(padded))], // encoding
+      ['h.tick.SHFE.rb2505', nextDay, hdrs('20250102', idOf(nextDay))], // date
+      ['h.tick.SHFE', good, hdrs('20250102', 's1')], // subject
+      ['h.tick.SHFE.rb$2505', good, hdrs('20250102', 's2')], // subject (name rule)
+      ['h.tick.SHFE.rb2505', good, hdrs('2025010', 's3')], // foreign: bad date
+      ['h.tick.SHFE.rb2505', good, hdrs('20250102', idOf(good))], // the one good record
+    ];
+    for (const [subject, data, h] of sends) await js.publish(subject, data, h ? { headers: h } : {});
+    await nc.close();
+    const mirror = await Mirror.start({ servers: nats.urls, stream: 'H', prefix: 'h', root: dst, log: silentLog });
+    try {
+      await waitFor(() => mirror.stats().lastSeq === sends.length, 'every message handled', {
+        describe: () => JSON.stringify(mirror.stats()),
+      });
+      expect(mirror.stats().refused).toEqual({ foreign: 3, size: 1, instrument: 1, encoding: 1, date: 1, subject: 2 });
+      expect(mirror.stats().written).toBe(1);
+    } finally {
+      await mirror.stop();
+    }
+    expect(rtFiles(dst)).toEqual([path.join('ticks', 'SHFE', 'rb2505.dmb')]);
+    expect(fileRecords(path.join(dst, 'rt', 'ticks', 'SHFE', 'rb2505.dmb')).bytes.equals(Buffer.from(good))).toBe(true);
+  }, 60_000);
+});

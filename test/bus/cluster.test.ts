@@ -1,0 +1,249 @@
+// The bus end to end with real processes: a 3-node JetStream cluster on 127.0.0.1, `tickrec record` on the simulator, `tickrec publish` and `tickrec mirror`; NATS nodes, the publisher and the mirror are killed (-9) and restarted under flow, the whole cluster is stopped and started again; at the end the mirror root holds every record of the source root, in order, once, byte for byte. And two recorders of the same market publishing into one stream: the mirror holds each tick once.
+
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NatsCluster, natsServerAvailable } from '../../scripts/lib/nats.js';
+import { sleep, waitFor } from '../../scripts/lib/wait.js';
+import {
+  Proc,
+  killAll,
+  makeTempDir,
+  recorderConfig,
+  removeTempDirs,
+  requireBuilt,
+  spawnCli,
+  startRecorder,
+  freePort,
+  writeConfig,
+} from '../e2e/helpers.js';
+import { rootDifference, rtFiles, fileRecords } from './helpers.js';
+
+const describeNats = natsServerAvailable() ? describe : describe.skip;
+
+/** The folders the publisher sends (closed-bar events stay local). */
+const FOLDERS = ['ticks', 'trans', 'min1', 'min5'];
+
+interface BusStats {
+  state: string;
+  written?: number;
+  published?: number;
+  duplicates?: number;
+  lagRecords?: number;
+  refused?: Record<string, number>;
+}
+
+/** /health's stats of a publisher or a mirror (the URL from its "metrics and health on" log line). */
+async function busStats(p: Proc): Promise<BusStats> {
+  const l = await p.waitForLog(/^metrics and health on /, 30_000);
+  const url = /^metrics and health on (http:\/\/\S+?)\/metrics/.exec(String(l.msg))![1]!;
+  const r = await fetch(`${url}/health`);
+  return ((await r.json()) as { stats: BusStats }).stats;
+}
+
+/** Records in the source root's files of the published folders. */
+function sourceCount(root: string): number {
+  let n = 0;
+  for (const f of rtFiles(root)) if (FOLDERS.includes(f.split(path.sep)[0]!)) n += fileRecords(path.join(root, 'rt', f)).count;
+  return n;
+}
+
+describeNats('bus: a 3-node JetStream cluster, kills and restarts (real processes)', () => {
+  let nats: NatsCluster;
+  beforeAll(async () => {
+    requireBuilt();
+    nats = await NatsCluster.start(makeTempDir('tickrec-nats-'), 3);
+  }, 90_000);
+  afterEach(async () => {
+    await killAll();
+  });
+  afterAll(async () => {
+    await nats?.stopAll();
+    removeTempDirs();
+  });
+
+  const publishConfig = (stream: string) => ({
+    servers: nats.urls,
+    stream,
+    prefix: stream.toLowerCase(),
+    create_stream: { replicas: 3 },
+    ack_timeout_ms: 2000,
+    cursor_flush_ms: 100,
+    metrics: { port: 0 },
+  });
+
+  it('every published record of the source root reaches the mirror root, in order, once, byte for byte', async () => {
+    const dir = makeTempDir();
+    const src = path.join(dir, 'src');
+    const dst = path.join(dir, 'dst');
+    const simPort = await freePort();
+    const cfg = writeConfig(dir, {
+      ...recorderConfig({
+        root: src,
+        feeds: [{ url: `ws://127.0.0.1:${simPort}` }],
+        simulator: { port: simPort, instruments: 6, rate: 300, trades: true, seed: 7 },
+      }),
+      publish: { nats: publishConfig('CLUSTER') },
+    });
+    const rec = startRecorder(cfg);
+    await rec.ready();
+    const publish = () => spawnCli(['publish', '-c', cfg], { label: 'publish' });
+    const mirror = () =>
+      spawnCli(
+        ['mirror', '--servers', nats.urls.join(','), '--root', dst, '--stream', 'CLUSTER', '--prefix', 'cluster', '--metrics-port', '0'],
+        {
+          label: 'mirror',
+        },
+      );
+    let pub = publish();
+    let mir = mirror();
+    const t0 = Date.now();
+    const trace = (m: string) => {
+      if (process.env['BUS_TEST_TRACE']) console.log(m);
+    };
+    const grows = async (p: () => Proc, what: string, by = 300) => {
+      trace(`${Date.now() - t0} ms: waiting for ${what}`);
+      const s0 = await busStats(p());
+      const from = s0.written ?? s0.published ?? 0;
+      let last: BusStats[] = [];
+      await waitFor(
+        async () => {
+          last = [await busStats(pub), await busStats(mir)];
+          const s = await busStats(p());
+          return (s.written ?? s.published ?? 0) >= from + by;
+        },
+        what,
+        {
+          timeoutMs: 60_000,
+          intervalMs: 200,
+          describe: () => `stats ${JSON.stringify(last)}\npublisher ${pub.stderr.slice(-2000)}\nmirror ${mir.stderr.slice(-2000)}`,
+        },
+      );
+    };
+    await grows(() => mir, 'the first records in the mirror');
+
+    // One NATS node killed and started again under flow (R3: the stream keeps a quorum).
+    await nats.nodes[1]!.kill();
+    await grows(() => mir, 'records mirrored with one node down');
+    nats.nodes[1]!.start();
+    await nats.nodes[1]!.ready();
+
+    // The publisher killed -9: the recorder goes on; the restarted publisher resumes from its cursors.
+    pub.proc.kill('SIGKILL');
+    await pub.waitExit();
+    const before = sourceCount(src);
+    await waitFor(() => sourceCount(src) > before + 300, 'the recorder recording while the publisher is down', { timeoutMs: 30_000 });
+    pub = publish();
+    await grows(() => mir, 'records mirrored after the publisher restart');
+
+    // The mirror killed -9 and restarted: it resumes from its own files and position.
+    mir.proc.kill('SIGKILL');
+    await mir.waitExit();
+    await sleep(300);
+    mir = mirror();
+    await grows(() => mir, 'records mirrored after the mirror restart');
+
+    // The whole cluster down for a while: recording goes on, the publisher waits, then catches up.
+    await nats.stopAll();
+    const down = sourceCount(src);
+    await waitFor(() => sourceCount(src) > down + 300, 'the recorder recording while NATS is down', { timeoutMs: 30_000 });
+    await nats.startAll();
+    await grows(() => mir, 'records mirrored after the cluster came back');
+
+    // The end: the recorder stops (its last bars are written), the publisher drains, the mirror equals the source.
+    expect((await rec.stop()).code).toBe(0);
+    await waitFor(
+      async () => (await busStats(pub)).lagRecords === 0 && rootDifference(src, dst, FOLDERS) === null,
+      'the mirror equal to the source',
+      {
+        timeoutMs: 90_000,
+        intervalMs: 250,
+        describe: () => String(rootDifference(src, dst, FOLDERS)),
+      },
+    );
+    const m = await busStats(mir);
+    expect(m.refused).toEqual({});
+    expect(sourceCount(dst)).toBe(sourceCount(src));
+    for (const p of [pub, mir]) {
+      p.signal('SIGTERM');
+      expect((await p.waitExit(20_000)).code).toBe(0);
+    }
+  }, 300_000);
+
+  it('two recorders of the same market publish into one stream; the mirror holds each tick once', async () => {
+    const dir = makeTempDir();
+    const dst = path.join(dir, 'dst');
+    const recs: ReturnType<typeof startRecorder>[] = [];
+    const pubs: Proc[] = [];
+    const roots: string[] = [];
+    const TICKS = 2000;
+    for (const name of ['a', 'b']) {
+      const root = path.join(dir, name);
+      roots.push(root);
+      // The simulator's ticks depend only on seed, instruments, start, rate and speed: two
+      // recorders of the same market, each on its own copy of it.
+      const simPort = await freePort();
+      spawnCli(
+        [
+          'simulate',
+          '--port',
+          String(simPort),
+          '--instruments',
+          '4',
+          '--rate',
+          '500',
+          '--seed',
+          '11',
+          '--start',
+          '20250102 09:30',
+          '--count',
+          String(TICKS),
+          '--trades',
+        ],
+        {
+          label: `simulate ${name}`,
+        },
+      );
+      const cfg = writeConfig(
+        dir,
+        {
+          ...recorderConfig({ root, feeds: [{ url: `ws://127.0.0.1:${simPort}` }] }),
+          publish: { nats: publishConfig('TWO') },
+        },
+        `${name}.json`,
+      );
+      const rec = startRecorder(cfg);
+      recs.push(rec);
+      pubs.push(spawnCli(['publish', '-c', cfg], { label: `publish ${name}` }));
+    }
+    const mir = spawnCli(
+      ['mirror', '--servers', nats.urls.join(','), '--root', dst, '--stream', 'TWO', '--prefix', 'two', '--metrics-port', '0'],
+      {
+        label: 'mirror',
+      },
+    );
+    const ticks = (root: string) =>
+      rtFiles(root)
+        .filter((f) => f.startsWith('ticks'))
+        .reduce((n, f) => n + fileRecords(path.join(root, 'rt', f)).count, 0);
+    await waitFor(() => ticks(roots[0]!) === TICKS && ticks(roots[1]!) === TICKS, 'both recorders recording every tick', {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
+    for (const r of recs) expect((await r.stop()).code).toBe(0); // the last bars are written at stop
+    expect(rootDifference(roots[0]!, roots[1]!, FOLDERS)).toBeNull(); // the same market, recorded twice
+    await waitFor(
+      async () => {
+        for (const p of pubs) if ((await busStats(p)).lagRecords !== 0) return false;
+        return rootDifference(roots[0]!, dst, FOLDERS) === null;
+      },
+      'the mirror equal to the recorders',
+      { timeoutMs: 90_000, intervalMs: 250, describe: () => String(rootDifference(roots[0]!, dst, FOLDERS)) },
+    );
+    // Every record went to the stream twice; one copy of each was dropped, by JetStream or by the mirror.
+    const [a, b] = [await busStats(pubs[0]!), await busStats(pubs[1]!)];
+    const m = await busStats(mir);
+    expect(a.published! + b.published!).toBe(sourceCount(dst) + (m.duplicates ?? 0));
+    expect(a.duplicates! + b.duplicates! + (m.duplicates ?? 0)).toBe(sourceCount(dst));
+    expect(m.refused).toEqual({});
+  }, 240_000);
+});

@@ -1,0 +1,123 @@
+// Helpers of the bus tests: source roots written with the store's writer, and the check that a mirror root holds every record of a source root, in order, once, byte for byte.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { MIN1_KIND, TICK_KIND, TRADE_KIND, type RecordKind } from '../../src/format/index.js';
+import { RtReader, WriterPool } from '../../src/store/index.js';
+
+export const silentLog = pino({ level: 'silent' });
+
+/** A tick of instrument `code` at step i of trading date `date` (action time advances 500 ms a step). */
+export function tickAt(exchg: string, code: string, date: number, i: number, salt = 0): Record<string, unknown> {
+  const ms = 9 * 3600_000 + i * 500;
+  const hh = Math.floor(ms / 3600_000);
+  const mm = Math.floor(ms / 60_000) % 60;
+  const ss = Math.floor(ms / 1000) % 60;
+  const time = hh * 10_000_000 + mm * 100_000 + ss * 1000 + (ms % 1000);
+  const price = 3500 + ((i * 7 + salt) % 50);
+  return {
+    exchg,
+    code,
+    price,
+    open: 3500,
+    high: 3550,
+    low: 3490,
+    total_volume: i * 3 + 1,
+    volume: 3,
+    total_turnover: (i * 3 + 1) * price,
+    turn_over: 3 * price,
+    open_interest: 1000 + i,
+    trading_date: date,
+    action_date: date,
+    action_time: time,
+    bid_prices: [price - 1, price - 2],
+    ask_prices: [price + 1, price + 2],
+    bid_qty: [10, 20],
+    ask_qty: [11, 21],
+  };
+}
+
+export function tradeAt(exchg: string, code: string, date: number, i: number): Record<string, unknown> {
+  return {
+    exchg,
+    code,
+    trading_date: date,
+    action_date: date,
+    action_time: 90000000 + Math.floor(i / 3) * 1000, // three trades per second, same time stamp
+    index: 0,
+    ttype: 0,
+    side: 66,
+    price: 3500 + (i % 3 === 2 ? 0 : i % 5), // some identical trades at the same time
+    volume: 1,
+  };
+}
+
+export function barAt(date: number, i: number): Record<string, unknown> {
+  return {
+    date,
+    time: (date - 19900000) * 10000 + 901 + i,
+    open: 1,
+    high: 2,
+    low: 0.5,
+    close: 1.5,
+    settle: 0,
+    money: 100 * i,
+    vol: i,
+    hold: 7,
+    add: 0,
+  };
+}
+
+export function openPool(root: string): WriterPool {
+  return new WriterPool(root, { maxOpenFiles: 64, initialCapacity: { tick: 16, trade: 16, min1: 16 } });
+}
+
+/** Every .dmb file under <root>/rt, relative paths, sorted. */
+export function rtFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    const dir = path.join(root, 'rt', rel);
+    if (!fs.existsSync(dir)) return;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = rel === '' ? e.name : path.join(rel, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.dmb')) out.push(p);
+    }
+  };
+  walk('');
+  return out.sort();
+}
+
+export const KIND_OF_FOLDER: Record<string, RecordKind> = { ticks: TICK_KIND, trans: TRADE_KIND, min1: MIN1_KIND };
+
+/** The header date and the published record bytes of a file. */
+export function fileRecords(file: string): { date: number; count: number; bytes: Buffer } {
+  const r = RtReader.open(file);
+  try {
+    const n = r.length;
+    return { date: r.date, count: n, bytes: Buffer.from(r.rawRecords(0, n)) };
+  } finally {
+    r.close();
+  }
+}
+
+/**
+ * Why the mirror root does not hold exactly the source root's records (every file, same
+ * path, same date, same records in the same order, byte for byte), or null when it does.
+ * `folders` limits the comparison (e.g. ['ticks']).
+ */
+export function rootDifference(source: string, mirror: string, folders?: readonly string[]): string | null {
+  const pick = (f: string) => !folders || folders.includes(f.split(path.sep)[0]!);
+  const a = rtFiles(source).filter(pick);
+  const b = rtFiles(mirror).filter(pick);
+  if (a.join('\n') !== b.join('\n')) return `files differ:\n source ${a.join(' ')}\n mirror ${b.join(' ')}`;
+  for (const f of a) {
+    const x = fileRecords(path.join(source, 'rt', f));
+    const y = fileRecords(path.join(mirror, 'rt', f));
+    if (x.date !== y.date) return `${f}: date ${x.date} at the source, ${y.date} in the mirror`;
+    if (x.count !== y.count) return `${f}: ${x.count} records at the source, ${y.count} in the mirror`;
+    if (!x.bytes.equals(y.bytes)) return `${f}: the records differ`;
+  }
+  return null;
+}

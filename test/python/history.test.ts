@@ -1,0 +1,157 @@
+// Python reads a compacted root of both codecs (tickrec LZ4 day blocks and containers, datakit zstd blocks and histories, finished rt days, the live file) and must return what the Node reader returns, field for field, bit for bit; a damaged block is refused with the file named.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIN1_KIND } from '../../src/format/index.js';
+import { appendBarDay, hisHistoryPath, hisKindByName } from '../../src/his/index.js';
+import { readBarsMarket, readMarket, readRecords, type ReadKindName } from '../../src/read/index.js';
+import { encode } from '../compact/helpers/root.js';
+import { rng } from '../helpers/ticks.js';
+import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
+import { buildRoot } from '../read/helpers/root.js';
+import { runPython, unittestSummary } from './helpers.js';
+
+type Obj = Record<string, unknown>;
+
+/** Minute bars of one trading day with values COLS8 cannot scale (NaN, -0, DBL_MAX, random doubles), so groups fall back to INT64 columns. */
+function hardBars(date: number, night: number, seed: number): Obj[] {
+  const r = rng(seed ^ date);
+  const out: Obj[] = [];
+  let p = 4000 + seed;
+  const bar = (cal: number, hhmm: number) => {
+    const i = out.length;
+    p += Math.round((r() - 0.5) * 6);
+    out.push({
+      date,
+      time: (cal - 19900000) * 10000 + hhmm,
+      open: p * 0.5,
+      high: (p + 2) * 0.5,
+      low: (p - 2) * 0.5,
+      close: i % 211 === 7 ? NaN : (p + 1) * 0.5,
+      settle: i % 300 === 1 ? 1.7976931348623157e308 : 0,
+      money: r() * 1e8,
+      vol: Math.floor(r() * 900),
+      hold: 30000 + i,
+      add: i % 61 === 2 ? -0 : Math.round((r() - 0.5) * 30),
+    });
+  };
+  for (let m = 21 * 60 + 1; m < 24 * 60; m++) bar(night, Math.floor(m / 60) * 100 + (m % 60));
+  for (let m = 9 * 60 + 1; m <= 15 * 60; m++) bar(date, Math.floor(m / 60) * 100 + (m % 60));
+  return out;
+}
+
+/** Weekdays from 2024-12-02 (12 of them), each with the calendar date of the evening before. */
+function weekdays(n: number): { date: number; night: number }[] {
+  const ymd = (t: Date) => t.getUTCFullYear() * 10000 + (t.getUTCMonth() + 1) * 100 + t.getUTCDate();
+  const out: { date: number; night: number }[] = [];
+  let prev = new Date(Date.UTC(2024, 10, 29));
+  for (let t = new Date(Date.UTC(2024, 11, 2)); out.length < n; t = new Date(t.getTime() + 86400000)) {
+    if (t.getUTCDay() === 0 || t.getUTCDay() === 6) continue;
+    out.push({ date: ymd(t), night: ymd(prev) });
+    prev = t;
+  }
+  return out;
+}
+
+let dir: string;
+let root: string;
+
+interface Query {
+  kind: ReadKindName;
+  exchange: string;
+  code: string;
+  from?: string;
+  to?: string;
+}
+
+const QUERIES: Query[] = [
+  { kind: 'tick', exchange: 'SHFE', code: 'rb2505' },
+  { kind: 'tick', exchange: 'SHFE', code: 'rb2505', from: '20250106 21:00', to: '20250109 10:00' },
+  { kind: 'tick', exchange: 'SHFE', code: 'rb2505', from: '2025-01-07T23:59:59.500', to: '20250108' },
+  { kind: 'tick', exchange: 'SHFE', code: 'au2506', from: '20250107' },
+  { kind: 'trade', exchange: 'SHFE', code: 'rb2505' },
+  { kind: 'trade', exchange: 'SHFE', code: 'rb2505', from: '20250106 09:00', to: '20250107 22:00' },
+  { kind: 'min1', exchange: 'SHFE', code: 'rb2505' },
+  { kind: 'min1', exchange: 'SHFE', code: 'rb2505', from: '20250106 23:00', to: '20250108 09:30' },
+  { kind: 'min1', exchange: 'SHFE', code: 'au2506' },
+  { kind: 'min1', exchange: 'CFFEX', code: 'IF2505' },
+  { kind: 'day', exchange: 'SHFE', code: 'rb2505' },
+  { kind: 'day', exchange: 'SHFE', code: 'au2506', from: '20250107' },
+  { kind: 'min1', exchange: 'DCE', code: 'lz' },
+  { kind: 'min1', exchange: 'DCE', code: 'zs', from: '20241203 21:30', to: '20241212 10:00' },
+  { kind: 'min1', exchange: 'DCE', code: 'lz', from: '20241203 21:30', to: '20241212 10:00' },
+  { kind: 'tick', exchange: 'SHFE', code: 'nothere' },
+];
+
+interface MarketQuery {
+  kind: ReadKindName;
+  exchange: string;
+  from?: string;
+  to?: string;
+  codes?: string[];
+  fields?: string[];
+  checkRaw?: boolean;
+}
+
+const MARKETS: MarketQuery[] = [
+  { kind: 'min1', exchange: 'SHFE' },
+  { kind: 'min1', exchange: 'DCE' },
+  { kind: 'min1', exchange: 'DCE', from: '20241203 21:30', to: '20241212 10:00', fields: ['close', 'vol'] },
+  { kind: 'min1', exchange: 'DCE', codes: ['zs'], checkRaw: true },
+  { kind: 'min1', exchange: 'SHFE', from: '20250107', to: '20250108 23:00', fields: ['time', 'close', 'money'] },
+  { kind: 'day', exchange: 'SHFE' },
+  { kind: 'tick', exchange: 'SHFE', from: '20250106 21:00', to: '20250109 10:00' },
+  { kind: 'trade', exchange: 'SHFE' },
+];
+
+beforeAll(() => {
+  dir = makeTempDir('tickrec-python-');
+  root = path.join(dir, 'data');
+  // SHFE/CFFEX: a datakit zstd day, a tickrec LZ4 day, a finished day in two files, the live file (test/read/helpers/root.ts).
+  buildRoot(root);
+  // DCE: two bar histories of 12 days of hard-to-scale bars, a tickrec container (merged chunks) and a datakit zstd one.
+  const K = hisKindByName('min1')!;
+  weekdays(12).forEach((d, i) => {
+    appendBarDay(hisHistoryPath(root, K, 'DCE', 'lz'), K, d.date, encode(MIN1_KIND, hardBars(d.date, d.night, 1 + i)), { codec: 'lz4' });
+    appendBarDay(hisHistoryPath(root, K, 'DCE', 'zs'), K, d.date, encode(MIN1_KIND, hardBars(d.date, d.night, 50 + i)), { codec: 'zstd' });
+  });
+  // What the Node reader returns: raw records per query, columns per market query.
+  const out = path.join(dir, 'node');
+  fs.mkdirSync(out);
+  const manifest: Obj = { root, queries: [], markets: [] };
+  QUERIES.forEach((q, i) => {
+    const set = readRecords({ root, ...q });
+    const bytes = Buffer.concat(set.segments.map((s) => Buffer.from(s.records.buffer, s.records.byteOffset, s.records.length)));
+    fs.writeFileSync(path.join(out, `q${i}.bin`), bytes);
+    (manifest.queries as Obj[]).push({ ...q, file: `q${i}.bin`, count: set.count });
+  });
+  MARKETS.forEach((q, i) => {
+    const m = readMarket({ root, ...q });
+    const cols: Obj = {};
+    for (const [name, arr] of Object.entries(m.columns as Record<string, Float64Array | Uint32Array | Uint16Array>)) {
+      const file = `m${i}.${name}.bin`;
+      fs.writeFileSync(path.join(out, file), Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength));
+      cols[name] = { file, type: arr instanceof Float64Array ? 'f8' : arr instanceof Uint32Array ? 'u4' : 'u2' };
+    }
+    (manifest.markets as Obj[]).push({ ...q, count: m.count, instruments: m.instruments, columns: cols });
+  });
+  // Sanity of the fixture itself: it holds what the test means to compare.
+  expect(readBarsMarket({ root, exchange: 'DCE', period: 'min1' }).count).toBe(24 * (179 + 360));
+  fs.writeFileSync(path.join(out, 'manifest.json'), JSON.stringify(manifest));
+});
+
+afterAll(() => removeTempDirs());
+
+describe('python reads history like the Node reader', () => {
+  it('every query and market query: the same records and columns, bit for bit; damaged blocks refused with the file named', async () => {
+    const r = await runPython(['-m', 'unittest', '-v', 'tests.test_against_node'], {
+      env: { TICKREC_NODE_RESULTS: path.join(dir, 'node') },
+    });
+    const s = unittestSummary(r.stderr);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(s.ok, r.stderr).toBe(true);
+    expect(s.skipped, r.stderr).toBe(false);
+    expect(s.ran).toBe(6);
+  });
+});
