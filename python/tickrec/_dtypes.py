@@ -42,6 +42,7 @@ ERROR_CODES = {
     'E_IO': 'the operating system refused an operation on a file',
     'E_USAGE': 'a command-line argument or option is not valid',
     'E_CONFIG': 'the configuration is not valid',
+    'E_BUS': 'the message bus (NATS JetStream) refused an operation or cannot be reached',
 }
 
 # BlockHeader: 12 bytes, packed; padding is in the offsets, not in the names.
