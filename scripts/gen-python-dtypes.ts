@@ -48,7 +48,6 @@ import {
   TRANSFORM_NONE,
   TickrecHisType,
 } from '../src/his/index.js';
-import { ERROR_CODES } from '../src/errors.js';
 import { CODE_MAX_CHARS, EXCHG_MAX_CHARS } from '../src/store/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -165,10 +164,6 @@ export function renderPythonDtypes(): string {
     `META_SLOT_OFFSETS = (${META_SLOT_OFFSETS.join(', ')})`,
     `EXCHG_MAX_CHARS = ${EXCHG_MAX_CHARS}`,
     `CODE_MAX_CHARS = ${CODE_MAX_CHARS}`,
-    '# The stable error codes of src/errors.ts (docs/errors.md), with their meaning.',
-    'ERROR_CODES = {',
-    ...Object.entries(ERROR_CODES).map(([k, v]) => `    ${pyStr(k)}: ${pyStr(v)},`),
-    '}',
     '',
     ...STRUCTS.flatMap(([n, s]) => [dtypeOf(n, s), '', fieldTypes(n, s), '']),
     "RtKind = namedtuple('RtKind', 'name folder rt_type record_bytes dtype')",

@@ -33,6 +33,25 @@ export class TickrecError extends Error {
   }
 }
 
+/** What to do about the system errors a user's own mistake causes (a wrong path, a folder for a file). */
+const ERRNO_HINTS: Record<string, string> = {
+  EACCES: 'check the permissions of the file and its folder',
+  EPERM: 'check the permissions of the file and its folder',
+  ENOENT: 'check that the path exists (a live file appears when its first record arrives; `tickrec tail` waits for it)',
+  EISDIR: 'this is a folder: give a file inside it (e.g. <root>/rt/ticks/<EXCHG>/<CODE>.dmb), or --root for a data root',
+  ENOTDIR: 'a part of the path is a file, not a folder: check the path',
+  ELOOP: 'the path has a symbolic link loop: check the path',
+  ENAMETOOLONG: 'the path is too long: check it',
+};
+
+/** The Node system error code of `err` (ENOENT, EISDIR...), or undefined for other errors. */
+export function errnoOf(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) && typeof (err as NodeJS.ErrnoException).syscall === 'string'
+    ? code
+    : undefined;
+}
+
 /** Wraps a Node system error (ENOSPC, EACCES, EFBIG...) on `file` into a TickrecError. */
 export function ioError(err: unknown, file: string, doing: string): TickrecError {
   if (err instanceof TickrecError) return err;
@@ -46,12 +65,7 @@ export function ioError(err: unknown, file: string, doing: string): TickrecError
       { file, cause: err },
     );
   }
-  const hint =
-    errno === 'EACCES' || errno === 'EPERM'
-      ? 'check the permissions of the file and its folder'
-      : errno === 'ENOENT'
-        ? 'check that the path exists'
-        : 'check the file and the disk';
+  const hint = ERRNO_HINTS[errno] ?? 'check the file and the disk';
   return new TickrecError('E_IO', `${file}: ${doing} failed (${sys?.message ?? String(err)}); ${hint}.`, {
     file,
     cause: err,

@@ -199,12 +199,18 @@ class RtFiles(unittest.TestCase):
         self.assertEqual(seen, list(range(5, 20)) + list(range(100, 115)))
         self.assertEqual(events, [('start', 20250106), ('end', 20250106, 20), ('start', 20250107)])
 
-    def test_follow_yields_records_and_stops_when_idle(self):
+    def test_follow_yields_records_and_stops_when_idle_or_told(self):
         w = Writer(self.path, 8)
         for i in range(3):
             w.append(bar(i))
         got = [int(r['vol']) for r in tickrec.follow(self.path, from_start=True, idle_timeout=0.2)]
         self.assertEqual(got, [0, 1, 2])
+        stop = threading.Event()
+        threading.Timer(0.2, stop.set).start()
+        t0 = time.monotonic()
+        got = [int(r['vol']) for r in tickrec.follow(self.path, from_start=True, stop=stop)]
+        self.assertEqual(got, [0, 1, 2])
+        self.assertLess(time.monotonic() - t0, 30)  # ended by the event, not by a timeout (there is none)
         w.close()
 
 

@@ -28,22 +28,6 @@ CONTAINER_DATA_START = 256
 META_SLOT_OFFSETS = (64, 128)
 EXCHG_MAX_CHARS = 15
 CODE_MAX_CHARS = 31
-# The stable error codes of src/errors.ts (docs/errors.md), with their meaning.
-ERROR_CODES = {
-    'E_NOT_BLOCK_FILE': 'the file does not start with the block flag: not a tickrec/datakit block file',
-    'E_TRUNCATED': 'the file is shorter than its header says: published records or the header are missing',
-    'E_WRONG_TYPE': 'the block type is not the one expected for this kind of record',
-    'E_VERSION': 'the block version is not one tickrec can read or write',
-    'E_CORRUPT': 'the header contradicts itself (size beyond capacity, bad lengths)',
-    'E_CHECKSUM': 'a checksum does not match: the bytes changed after they were written',
-    'E_LOCKED': 'another live process holds the data root lock',
-    'E_FIELD': 'a record field has a value that cannot be stored',
-    'E_NO_SPACE': 'the disk or a file size limit refused a write',
-    'E_IO': 'the operating system refused an operation on a file',
-    'E_USAGE': 'a command-line argument or option is not valid',
-    'E_CONFIG': 'the configuration is not valid',
-    'E_BUS': 'the message bus (NATS JetStream) refused an operation or cannot be reached',
-}
 
 # BlockHeader: 12 bytes, packed; padding is in the offsets, not in the names.
 BLOCK_HEADER = np.dtype(

@@ -46,6 +46,7 @@ def follow_batches(
     poll_interval=0.001,
     roll_check_interval=0.1,
     idle_timeout=None,
+    stop=None,
     batch_max=65536,
     on_file_start=None,
     on_file_end=None,
@@ -61,18 +62,21 @@ def follow_batches(
       first file's kind, kept for the files after it).
     - idle_timeout: stop (return) after that many seconds without a new record; None
       follows forever (stop by leaving the loop: the generator closes its file).
+    - stop: a threading.Event (or any callable returning True) that ends the generator
+      when it is set; checked between batches and at every idle poll.
     - on_file_start(rt_file) / on_file_end(rt_file): called when a file is opened, and
       when a rolled file has been delivered completely.
     """
     path = os.fspath(path)
     expected = kind_of(kind) if kind is not None else None
+    stopped = stop.is_set if hasattr(stop, 'is_set') else stop if stop is not None else (lambda: False)
     skip_existing = not from_start and os.path.exists(path)
     f = None
     index = 0
     last_roll_check = 0.0
     last_record = time.monotonic()
     try:
-        while True:
+        while not stopped():
             if f is None:
                 f = _open_if_there(path, expected)
                 if f is not None:
@@ -122,7 +126,7 @@ def follow(path, from_start=False, **options):
 
     A record is a numpy structured scalar (`rec['price']`, `rec['action_time']`) that views
     the mapping; `rec.copy()` keeps it. Options as follow_batches (kind, poll_interval,
-    roll_check_interval, idle_timeout, on_file_start, on_file_end). For many records per
+    roll_check_interval, idle_timeout, stop, on_file_start, on_file_end). For many records per
     second, iterate follow_batches and work on whole arrays instead.
     """
     for batch in follow_batches(path, from_start, **options):

@@ -137,12 +137,25 @@ def zstd_decompress(frame, raw_bytes, file):
 # COLS8
 
 
-def cols8_words(enc, record_bytes, count, file):
-    """Reverses COLS8: the records as words, an array (record_bytes / 8, count) of uint64 (row j = the j-th 8-byte word of every record)."""
+def cols8_words(enc, record_bytes, count, file, cols=None):
+    """Reverses COLS8: the records as words, an array (record_bytes / 8, count) of uint64 (row j = the j-th 8-byte word of every record).
+
+    `cols`: decode only these words (sorted indices); the other rows of the result are left
+    undefined (not decoded).
+    Every group's directory and plane lengths are still checked.
+    """
     W = record_bytes // 8
     G = group_records(record_bytes)
     e = np.frombuffer(enc, np.uint8)
-    out = None if count <= G else np.empty((W, count), np.uint64)
+    if cols is not None and len(cols) == W:
+        cols = None
+    if cols is None:
+        out = None if count <= G else np.empty((W, count), np.uint64)
+    else:
+        out = np.empty((W, count), np.uint64)
+        cols = list(cols)
+    K = W if cols is None else len(cols)
+    pos = {j: j for j in range(W)} if cols is None else {j: k for k, j in enumerate(cols)}
     o = 0
     z = np.empty((W, 0), np.uint64)
     for i0 in range(0, count, G):
@@ -160,20 +173,26 @@ def cols8_words(enc, record_bytes, count, file):
                     % (j, i0, modes[j], scales[j], widths[j]),
                 )
         base = d[:, 8:16].copy().view('<u8').reshape(W, 1)
+        if cols is not None:
+            base = base[cols]
         o = d_end
         # The zigzag deltas as 8-byte little-endian words: byte b of column j's word i is plane b's byte i.
         # (Written plane by plane: a strided copy whose inner loop runs over the m records; measured
         # 7x faster than one transposed (w, m) -> (m, w) copy per column, whose inner loop is w bytes.)
-        z8 = np.zeros((W, m, 8), np.uint8)
+        z8 = np.zeros((K, m, 8), np.uint8)
         for j in range(W):
             w = widths[j]
             if o + w * m > len(e):
                 raise _corrupt(file, 'the transformed records do not decode (COLS8: planes of column %d of group at record %d past the end)' % (j, i0))
-            zj = z8[j]
+            k = pos.get(j)
+            if k is None:
+                o += w * m
+                continue
+            zk = z8[k]
             for b in range(w):
-                zj[:, b] = e[o : o + m]
+                zk[:, b] = e[o : o + m]
                 o += m
-        z = z8.view('<u8').reshape(W, m)
+        z = z8.view('<u8').reshape(K, m)
         # unzigzag: (z >> 1) ^ -(z & 1); then x = base + running sum, wrapping on 64 bits.
         t = z & np.uint64(1)
         np.negative(t, out=t)
@@ -181,13 +200,15 @@ def cols8_words(enc, record_bytes, count, file):
         z ^= t
         np.cumsum(z, axis=1, out=z)
         z += base
-        for j in range(W):
+        for j, k in pos.items():
             if modes[j] == _MODE_DEC:  # the double x / 10^scale (|x| <= 2^51: exact as a double)
-                x = z[j].view(np.int64).astype(np.float64)
+                x = z[k].view(np.int64).astype(np.float64)
                 if scales[j]:
                     x /= _P10[scales[j]]
-                z[j] = x.view(np.uint64)
-        if out is not None:
+                z[k] = x.view(np.uint64)
+        if cols is not None:
+            out[cols, i0 : i0 + m] = z
+        elif out is not None:
             out[:, i0 : i0 + m] = z
     if o != len(e):
         raise _corrupt(file, 'the transformed records do not decode (COLS8: %d bytes left after %d records)' % (len(e) - o, count))
@@ -247,11 +268,14 @@ def _laid(payload, codec, transform, record_bytes, count, group, payload_crc, fi
     return laid
 
 
-def decode_payload_words(payload, codec, transform, record_bytes, count, group, payload_crc, raw_crc, file, check_raw):
-    """Decodes a payload to words (W, count); checks the raw CRC when check_raw (rebuilding the rows of a COLS8 payload)."""
+def decode_payload_words(payload, codec, transform, record_bytes, count, group, payload_crc, raw_crc, file, check_raw, cols=None):
+    """Decodes a payload to words (W, count); checks the raw CRC when check_raw (rebuilding the rows of a COLS8 payload: every column).
+
+    `cols`: only these words are needed (see cols8_words); without check_raw a COLS8 payload decodes only them.
+    """
     laid = _laid(payload, codec, transform, record_bytes, count, group, payload_crc, file)
     if transform == D.TRANSFORM_COLS8:
-        words = cols8_words(laid, record_bytes, count, file)
+        words = cols8_words(laid, record_bytes, count, file, None if check_raw else cols)
         if check_raw and crc32(np.ascontiguousarray(words.T)) != raw_crc:
             raise checksum_error(file, 'the decoded records')
         return words
@@ -580,12 +604,12 @@ class BarHistory:
                 first += n
         return sorted(out)
 
-    def _chunk_words(self, i, check_raw):
+    def _chunk_words(self, i, check_raw, cols=None):
         c = self._chunks[i]
         payload = self._pread(c['offset'], c['payload_bytes'])
         group = group_records(self.kind.record_bytes) if c['transform'] == D.TRANSFORM_COLS8 else 0
         return decode_payload_words(
-            payload, c['codec'], c['transform'], self.kind.record_bytes, c['record_count'], group, c['payload_crc32'], c['raw_crc32'], self.path, check_raw
+            payload, c['codec'], c['transform'], self.kind.record_bytes, c['record_count'], group, c['payload_crc32'], c['raw_crc32'], self.path, check_raw, cols
         )
 
     def row_count(self, from_date=0, to_date=MAX_DATE):
@@ -594,11 +618,12 @@ class BarHistory:
             return sum(n for d, n in self._all_days if from_date <= d <= to_date)
         return sum(p[3] for p in self._pieces(from_date, to_date))
 
-    def words(self, from_date=0, to_date=MAX_DATE, check_raw=False, out=None):
+    def words(self, from_date=0, to_date=MAX_DATE, check_raw=False, out=None, cols=None):
         """The bars of the days in [from_date, to_date] as words: uint64 (11, n), row j = 8-byte word j of each bar.
 
         `out`: a (11, row_count(from_date, to_date)) uint64 array (a view into a larger one) to
         decode into, instead of a fresh array: each chunk's days are copied straight there.
+        `cols`: only these words are needed; the other rows are left undefined (see cols8_words).
         """
         W = self.kind.record_bytes // 8
         if self._all is not None:
@@ -612,15 +637,19 @@ class BarHistory:
         if out is None:
             if len(pieces) == 1:
                 _, i, first, n = pieces[0]
-                return self._chunk_words(i, check_raw)[:, first : first + n]
+                return self._chunk_words(i, check_raw, cols)[:, first : first + n]
             out = np.empty((W, total), np.uint64)
         assert out.shape == (W, total), 'words: out holds %s, the days hold %d bars' % (out.shape, total)
         decoded = {}
         at = 0
         for k, (_, i, first, n) in enumerate(pieces):
             if i not in decoded:
-                decoded[i] = self._chunk_words(i, check_raw)
-            out[:, at : at + n] = decoded[i][:, first : first + n]
+                decoded[i] = self._chunk_words(i, check_raw, cols)
+            if cols is None:
+                out[:, at : at + n] = decoded[i][:, first : first + n]
+            else:
+                for j in cols:
+                    out[j, at : at + n] = decoded[i][j, first : first + n]
             at += n
             if all(p[1] != i for p in pieces[k + 1 :]):
                 del decoded[i]  # each chunk decoded once, kept only while a later piece needs it

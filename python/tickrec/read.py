@@ -39,7 +39,6 @@ from .rt import open_rt
 LOOKAHEAD_DAYS = 15
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]*$')
 _DATE_DIR = re.compile(r'^\d{8}$')
-_SECOND_FILE = re.compile(r'^(.+)\.(\d+)\.dmb$')
 _RE_COMPACT = re.compile(r'^(\d{8})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$')
 _RE_ISO = re.compile(r'^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$')
 _FORMS = "'YYYYMMDD', 'YYYYMMDD HH:MM[:SS[.mmm]]', 'YYYY-MM-DDTHH:MM[:SS[.mmm]]', a datetime.date/datetime, or {'date': YYYYMMDD, 'time': HHMMSSmmm}"
@@ -172,6 +171,57 @@ class KeyRange:
 
 
 # ---------------------------------------------------------------------------------------
+# The data root's layout (docs/format.md "Directory layout"; built and parsed here only)
+
+RT_DIR, HIS_DIR, RT_EXT, HIS_EXT = 'rt', 'his', '.dmb', '.dsb'
+_SECOND_FILE = re.compile(r'^(.+)\.(\d+)\.dmb$')
+
+
+def rt_file_path(root, folder, exchange, code):
+    """rt/<folder>/<EXCHG>/<CODE>.dmb: the live file."""
+    return os.path.join(root, RT_DIR, folder, exchange, code + RT_EXT)
+
+
+def his_day_path(root, folder, exchange, date, code):
+    """his/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb: a compacted day."""
+    return os.path.join(root, HIS_DIR, folder, exchange, str(date), code + HIS_EXT)
+
+
+def his_history_path(root, folder, exchange, code):
+    """his/<folder>/<EXCHG>/<CODE>.dsb: a bar history."""
+    return os.path.join(root, HIS_DIR, folder, exchange, code + HIS_EXT)
+
+
+def parse_date_folder(name):
+    """The trading date a folder name stands for, or None."""
+    return int(name) if _DATE_DIR.match(name) else None
+
+
+def parse_name(name, ext):
+    """The code of `<CODE><ext>`, or None when tickrec does not write that name."""
+    if not name.endswith(ext):
+        return None
+    code = name[: -len(ext)]
+    return code if _name_problem(code, D.CODE_MAX_CHARS) is None else None
+
+
+def parse_finished_names(names):
+    """{code: [names in file order]} of the finished files of a dated folder: <CODE>.dmb, then <CODE>.<n>.dmb by n."""
+    present = set(names)
+    by = {}
+    for f in names:
+        if not f.endswith(RT_EXT):
+            continue
+        c, n = f[: -len(RT_EXT)], 0
+        m = _SECOND_FILE.match(f)
+        if m and m.group(1) + RT_EXT in present:
+            c, n = m.group(1), int(m.group(2))
+        if _name_problem(c, D.CODE_MAX_CHARS) is None:
+            by.setdefault(c, []).append((n, f))
+    return {c: [f for _, f in sorted(v)] for c, v in by.items()}
+
+
+# ---------------------------------------------------------------------------------------
 # Names and listing
 
 
@@ -243,32 +293,33 @@ class Listing:
             self._list_rt(root, kind.rt.folder, exchange, code, rng)
         if rt_only:
             return
-        his_dir = os.path.join(root, 'his', kind.his.folder, exchange)
+        his_dir = os.path.join(root, HIS_DIR, kind.his.folder, exchange)
         if kind.his.layout == 'history':
-            names = ['%s.dsb' % code] if code is not None else _entries(his_dir)
+            names = [code + HIS_EXT] if code is not None else _entries(his_dir)
             for e in names:
-                c = e[:-4]
+                c = parse_name(e, HIS_EXT)
                 f = os.path.join(his_dir, e)
-                if e.endswith('.dsb') and _name_problem(c, D.CODE_MAX_CHARS) is None and os.path.isfile(f):
+                if c is not None and os.path.isfile(f):
                     self.histories[c] = f
         else:
             for e in _entries(his_dir):
-                if not _DATE_DIR.match(e) or not rng.in_window(int(e)):
+                date = parse_date_folder(e)
+                if date is None or not rng.in_window(date):
                     continue
                 d = os.path.join(his_dir, e)
-                names = ['%s.dsb' % code] if code is not None else _entries(d)
+                names = [code + HIS_EXT] if code is not None else _entries(d)
                 for f in names:
-                    c = f[:-4]
+                    c = parse_name(f, HIS_EXT)
                     p = os.path.join(d, f)
-                    if f.endswith('.dsb') and _name_problem(c, D.CODE_MAX_CHARS) is None and os.path.isfile(p):
-                        self.his_days.setdefault(c, {})[int(e)] = p
+                    if c is not None and os.path.isfile(p):
+                        self.his_days.setdefault(c, {})[date] = p
 
     def _list_rt(self, root, folder, exchange, code, rng):
-        ex_dir = os.path.join(root, 'rt', folder, exchange)
+        ex_dir = os.path.join(root, RT_DIR, folder, exchange)
         for e in _entries(ex_dir):
-            if e.endswith('.dmb'):
-                c = e[:-4]
-                if (code is not None and c != code) or _name_problem(c, D.CODE_MAX_CHARS) is not None:
+            c = parse_name(e, RT_EXT)
+            if c is not None:
+                if code is not None and c != code:
                     continue
                 f = os.path.join(ex_dir, e)
                 i = _ino(f)
@@ -276,30 +327,19 @@ class Listing:
                     continue  # rolled away meanwhile: found in its dated folder
                 self.live[c] = f
                 self.live_ino[c] = i
-            elif _DATE_DIR.match(e) and rng.in_window(int(e)):
-                for c, files in _finished_in(os.path.join(ex_dir, e), code).items():
-                    self.finished.setdefault(c, {})[int(e)] = files
+                continue
+            date = parse_date_folder(e)
+            if date is not None and rng.in_window(date):
+                d = os.path.join(ex_dir, e)
+                for c, files in parse_finished_names(_entries(d)).items():
+                    if code is None or c == code:
+                        self.finished.setdefault(c, {})[date] = [os.path.join(d, f) for f in files]
 
     def codes(self):
         s = set(self.his_days) | set(self.histories) | set(self.finished) | set(self.live)
         if self.ticks is not None:
             s |= set(self.ticks.codes())
         return sorted(s)
-
-
-def _finished_in(d, only):
-    names = [f for f in _entries(d) if f.endswith('.dmb')]
-    present = set(names)
-    by = {}
-    for f in names:
-        c, n = f[:-4], 0
-        m = _SECOND_FILE.match(f)
-        if m and '%s.dmb' % m.group(1) in present:
-            c, n = m.group(1), int(m.group(2))
-        if (only is not None and c != only) or _name_problem(c, D.CODE_MAX_CHARS) is not None:
-            continue
-        by.setdefault(c, []).append((n, os.path.join(d, f)))
-    return {c: [f for _, f in sorted(v)] for c, v in by.items()}
 
 
 # ---------------------------------------------------------------------------------------
@@ -366,7 +406,7 @@ def _instrument_parts(listing, code, rng, lazy_runs):
     live = None
     history = None
     if rt_kind is not None:
-        live_path = os.path.join(root, 'rt', rt_kind.folder, exchange, '%s.dmb' % code)
+        live_path = rt_file_path(root, rt_kind.folder, exchange, code)
         if os.path.exists(live_path):
             try:
                 live = open_rt(live_path, rt_kind.name)
@@ -411,9 +451,9 @@ def _instrument_parts(listing, code, rng, lazy_runs):
 
         def from_his_again(d):
             if kind.his.layout == 'daily':
-                f = os.path.join(root, 'his', kind.his.folder, exchange, str(d), '%s.dsb' % code)
+                f = his_day_path(root, kind.his.folder, exchange, d, code)
                 return read_day_block(f, expected=kind.his).records if os.path.exists(f) else np.empty(0, kind.dtype)
-            f = os.path.join(root, 'his', kind.his.folder, exchange, '%s.dsb' % code)
+            f = his_history_path(root, kind.his.folder, exchange, code)
             if not os.path.exists(f):
                 return np.empty(0, kind.dtype)
             with BarHistory(f, kind.his) as h:
@@ -596,6 +636,9 @@ def read_market(root, exchange, kind, start=None, end=None, codes=None, fields=N
     code_list = sorted(set(only)) if only is not None else listing.codes()
     specs = _column_specs(k.dtype, fields)
     W = k.record_bytes // 8
+    # Words a bar-history run must decode: those of the fields asked for, and date, time (the key).
+    size = {'f64': 8, 'u64': 8, 'i64': 8, 'u32': 4, 'u16': 2}
+    needed = sorted({0, 1} | {j for _, t, off, count in specs for j in range(off // 8, (off + size[t] * count - 1) // 8 + 1)}) if k.is_bar else None
     buf = np.empty((W, 0), np.uint64)
     n = 0
     instruments = []
@@ -620,7 +663,7 @@ def read_market(root, exchange, kind, start=None, end=None, codes=None, fields=N
                 # A run of days only the bar history holds: decoded straight into the result's rows, then cut to the range.
                 _, history, d0, d1 = part
                 rows = history.row_count(d0, d1)
-                dst = history.words(d0, d1, check_raw, out=reserve(rows))
+                dst = history.words(d0, d1, check_raw, out=reserve(rows), cols=needed)
                 a, b = 0, rows
                 if rows and (rng.lo is not None or rng.hi is not None):
                     keys = k.word_keys(dst)

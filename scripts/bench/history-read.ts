@@ -323,7 +323,7 @@ async function run(): Promise<Row[]> {
       'Python tickrec.read_bars_market, close only',
       root,
       ['close'],
-      'every column is decoded (numpy decodes a group whole), only close is kept',
+      'only the words of close, date and time (the key) are decoded',
     );
     if (typeof py.pyarrow === 'string') {
       const file = path.join(root, 'march.parquet');

@@ -5,3 +5,4 @@ export * from './cursor.js';
 export * from './connect.js';
 export * from './publisher.js';
 export * from './mirror.js';
+export * from './lag.js';

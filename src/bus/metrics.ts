@@ -111,6 +111,33 @@ function registry(role: 'publisher' | 'mirror', read: () => Stats): Registry {
   return reg;
 }
 
+const PAGE_HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+const escapeHtml = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The status page: every figure of stats() in a table, reloaded every 2 s (no script). */
+export function statusPage(role: 'publisher' | 'mirror', h: BusHealth): string {
+  const rows: string[] = [];
+  const add = (k: string, v: unknown) => rows.push(`<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(String(v))}</td></tr>`);
+  for (const [k, v] of Object.entries(h.stats)) {
+    if (v !== null && typeof v === 'object') for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) add(`${k} ${k2}`, v2);
+    else add(k, typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : v);
+  }
+  const status = h.status === 'ok' ? 'ok' : `degraded: ${h.problems.join('; ')}`;
+  return (
+    `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>tickrec ${role}</title>` +
+    '<style>body{font:14px system-ui,sans-serif;margin:2em}th{text-align:left;padding-right:2em;font-weight:normal;color:#555}' +
+    'td{font-variant-numeric:tabular-nums}.bad{color:#b00}</style></head><body>' +
+    `<h1>tickrec ${role}</h1><p class="${h.status === 'ok' ? '' : 'bad'}">${escapeHtml(status)}</p><table>${rows.join('')}</table>` +
+    '<p>Figures for Prometheus: <a href="/metrics">/metrics</a>; JSON: <a href="/health">/health</a>. Reloads every 2 s.</p></body></html>\n'
+  );
+}
+
 export function startBusMetricsServer(
   role: 'publisher' | 'mirror',
   read: () => Stats,
@@ -132,7 +159,9 @@ export function startBusMetricsServer(
     } else if (req.url === '/health') {
       const h = busHealth(role, read());
       res.writeHead(h.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h) + '\n');
-    } else res.writeHead(404, { 'content-type': 'text/plain' }).end(`tickrec ${role}: GET /metrics or /health\n`);
+    } else if (req.url === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...PAGE_HEADERS }).end(statusPage(role, busHealth(role, read())));
+    } else res.writeHead(404, { 'content-type': 'text/plain' }).end(`tickrec ${role}: GET / (status page), /metrics or /health\n`);
   });
   boundServer(server, HTTP_BOUNDS_DEFAULT);
   return new Promise((resolve, reject) => {

@@ -83,6 +83,9 @@ export interface PublisherStats {
   inFlight: number;
 }
 
+/** The cursor file is rewritten at least this often while connected, ms. */
+export const CURSOR_HEARTBEAT_MS = 5000;
+
 /** Retry delays after a failed publish of one file (doubling between them). */
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
@@ -120,6 +123,7 @@ export class Publisher {
   private state: PublisherStats['state'] = 'connecting';
   private stopped = false;
   private dirty = false;
+  private lastFlushMs = 0;
   private inFlight = 0;
   private pollTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -225,8 +229,12 @@ export class Publisher {
   }
 
   private flushCursors(): void {
-    if (!this.dirty) return;
+    // Also rewritten, unchanged, every CURSOR_HEARTBEAT_MS while connected: the file's
+    // age then tells the recorder's monitor whether a publisher runs (bus/lag.ts).
+    const now = this.now();
+    if (!this.dirty && !(this.state === 'connected' && now - this.lastFlushMs >= CURSOR_HEARTBEAT_MS)) return;
     this.dirty = false;
+    this.lastFlushMs = now;
     const cursors: Record<string, Cursor> = {};
     for (const t of this.tracks.values()) if (t.cur.date !== 0) cursors[t.key] = t.cur;
     try {

@@ -15,7 +15,8 @@ import {
 import { loadSessionBook } from '../calendar/index.js';
 import { BUNDLED_CONFIG_DIR } from '../config/load.js';
 import { TickrecError } from '../errors.js';
-import { TICK_KIND, kindByName } from '../format/index.js';
+import { TICK_KIND, kindByName, looksLikeDate } from '../format/index.js';
+import { parseDateOption, resolveRoot } from './compact.js';
 import { EXCHG_MAX_CHARS, liveRootHolder, nameProblem } from '../store/index.js';
 import { EXIT_OK, EXIT_PROBLEMS, action, usageError } from './run.js';
 import { printOut } from './terminal.js';
@@ -80,13 +81,15 @@ export function registerBars(program: Command): void {
         const sessions = loadSessionBook(opts.sessions);
         const target = opts.rebuild;
         let files: string[];
-        const isDay = /^\d{8}$/.test(target) && !fs.existsSync(target);
+        const isDay = looksLikeDate(target) && !fs.existsSync(target);
         if (isDay) {
+          const day = parseDateOption('--rebuild', target)!;
           if (!opts.root) throw usageError(`--rebuild ${target}: a trading day needs --root <data root>.`);
-          files = finishedTickFiles(opts.root, target);
+          files = finishedTickFiles(resolveRoot({ root: opts.root }), String(day));
           if (files.length === 0)
             throw usageError(
-              `no finished tick file of ${target} under ${path.join(opts.root, 'rt', TICK_KIND.folder, '<EXCHG>', target)}.`,
+              `no finished tick file of ${day} under ${path.join(opts.root, 'rt', TICK_KIND.folder, '<EXCHG>', String(day))}; ` +
+                'a day is finished once the recorder has set it aside (tickrec verify lists the finished days).',
             );
         } else {
           if (!fs.existsSync(target)) throw usageError(`--rebuild ${target}: no such file, and not a trading day YYYYMMDD.`);

@@ -2,10 +2,11 @@
 
 import type { Command } from 'commander';
 import { formatDate, kindByName, type Rec } from '../format/index.js';
-import { Presenter, READ_KIND_NAMES, presentKind, readKind, resolveInstant, scanRecords } from '../read/index.js';
+import { Presenter, READ_KIND_NAMES, keyRange, presentKind, readKind, scanRecords } from '../read/index.js';
 import { instrumentOfFile, rootOfFile } from '../meta/index.js';
 import { RtReader } from '../store/index.js';
 import { resolveRoot } from './compact.js';
+import { checkKnownInstrument } from './known.js';
 import { RecordPrinter, parseFormat, type OutputFormat } from './output.js';
 import { indexRange, parseInstantOption } from './range.js';
 import { action, usageError } from './run.js';
@@ -43,8 +44,8 @@ function catInstrument(file: string | undefined, opts: CatOptions, format: Outpu
   if (opts.exchange === undefined || opts.code === undefined)
     throw usageError('with --root, say which instrument: --exchange <EXCHG> --code <CODE> (and --kind, default tick).');
   const kind = readKind(opts.kind ?? 'tick');
-  if (opts.from !== undefined) resolveInstant('--from', opts.from);
-  if (opts.to !== undefined) resolveInstant('--to', opts.to);
+  keyRange(kind, opts.from, opts.to, ['--from', '--to']); // refuses what is not an instant, and from after to
+  checkKnownInstrument(root, kind, opts.exchange, opts.code);
   const write = (l: string) => printOut(l);
   const print =
     kind.name === 'day' && format === 'table'

@@ -6,6 +6,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { runCompaction, type CompactSummary } from '../compact/index.js';
 import { loadConfig } from '../config/index.js';
+import { looksLikeDate, parseDate } from '../format/index.js';
 import { EXIT_OK, EXIT_PROBLEMS, action, usageError } from './run.js';
 import { printErr, printOut } from './terminal.js';
 
@@ -14,11 +15,32 @@ export interface RootOptions {
   config?: string;
 }
 
-/** The data root from --root, else from --config's `root`. */
+/** The data root from --root, else from --config's `root`; refused unless it is a folder holding rt/ or his/. */
 export function resolveRoot(opts: RootOptions): string {
-  if (opts.root) return path.resolve(opts.root);
-  if (opts.config) return loadConfig(opts.config).root;
+  if (opts.root) return checkDataRoot(path.resolve(opts.root), '--root');
+  if (opts.config) return checkDataRoot(loadConfig(opts.config).root, `the root of ${opts.config}`);
   throw usageError('say which data root: --root <dir> (or --config <file> to take the root of a recorder configuration).');
+}
+
+/**
+ * A data root is a folder with rt/ (the recorder made it) or his/ (compaction did). A
+ * command given anything else refuses it, so a mistyped root never reads as "verified,
+ * no problems" or "nothing to compact".
+ */
+export function checkDataRoot(root: string, given: string): string {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(root);
+  } catch {
+    throw usageError(`${given} ${root}: no such folder; give the data root the recorder records into (the "root" of its configuration).`);
+  }
+  if (!st.isDirectory()) throw usageError(`${given} ${root}: a file, not a folder; give the data root folder (it holds rt/ and his/).`);
+  if (!fs.existsSync(path.join(root, 'rt')) && !fs.existsSync(path.join(root, 'his'))) {
+    throw usageError(
+      `${given} ${root}: not a tickrec data root (no rt/ or his/ inside); give the folder the recorder records into (the "root" of its configuration).`,
+    );
+  }
+  return root;
 }
 
 /**
@@ -50,12 +72,16 @@ export function writeLastSummary(root: string, s: CompactSummary): void {
   }
 }
 
-export function parseDate(text: string | undefined): number | undefined {
+/** A --date option: YYYYMMDD or YYYY-MM-DD of a day that exists (format's one date rule). */
+export function parseDateOption(option: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const t = text.replace(/-/g, '');
-  const d = Number(t);
-  if (!/^\d{8}$/.test(t) || Math.floor(d / 100) % 100 < 1 || Math.floor(d / 100) % 100 > 12 || d % 100 < 1 || d % 100 > 31) {
-    throw usageError(`--date ${text}: a trading date YYYYMMDD (or YYYY-MM-DD).`);
+  const d = parseDate(text);
+  if (d === undefined) {
+    throw usageError(
+      looksLikeDate(text)
+        ? `${option} ${text}: no such calendar date; give a trading date that exists, YYYYMMDD (or YYYY-MM-DD).`
+        : `${option} ${text}: a trading date YYYYMMDD (or YYYY-MM-DD).`,
+    );
   }
   return d;
 }
@@ -98,8 +124,8 @@ export function registerCompact(program: Command): void {
     .action(
       action((opts: RootOptions & { date?: string; codec: string; dryRun?: boolean }) => {
         if (opts.codec !== 'lz4' && opts.codec !== 'zstd') throw usageError(`--codec ${opts.codec}: use lz4 or zstd.`);
+        const date = parseDateOption('--date', opts.date); // the options first, then the root on disk
         const root = resolveRoot(opts);
-        const date = parseDate(opts.date);
         const tty = process.stderr.isTTY === true && !opts.dryRun;
         const bar = tty
           ? new cliProgress.SingleBar(

@@ -8,10 +8,11 @@ import {
   describeInstant,
   exportRecords,
   readKind,
-  resolveInstant,
+  keyRange,
   type ExportFormat,
 } from '../read/index.js';
 import { resolveRoot, type RootOptions } from './compact.js';
+import { checkKnownInstrument } from './known.js';
 import { EXIT_OK, action, usageError } from './run.js';
 import { printErr, printOut, redrawErr } from './terminal.js';
 
@@ -57,8 +58,8 @@ export function registerExport(program: Command): void {
         const rowGroup = Number(opts.rowGroup);
         if (!Number.isInteger(rowGroup) || rowGroup < 1) throw usageError(`--row-group ${opts.rowGroup}: a whole number of rows >= 1.`);
         const root = resolveRoot(opts);
-        const from = opts.from === undefined ? undefined : resolveInstant('--from', opts.from);
-        const to = opts.to === undefined ? undefined : resolveInstant('--to', opts.to);
+        checkKnownInstrument(root, kind, opts.exchange, opts.code);
+        const { from, to } = keyRange(kind, opts.from, opts.to, ['--from', '--to']); // refuses what is not an instant, and from after to
         const tty = process.stderr.isTTY === true;
         let lastShown = 0;
         const s = exportRecords({

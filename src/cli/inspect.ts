@@ -2,7 +2,7 @@
 
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { TickrecError } from '../errors.js';
+import { TickrecError, ioError } from '../errors.js';
 import { RT_HEADER_BYTES, formatDate, formatTime, rtFileBytes, type Rec } from '../format/index.js';
 import { RtReader, probeRtFile, visitNonZeroChunks, type RtProbe } from '../store/index.js';
 import { EXIT_OK, EXIT_PROBLEMS, action } from './run.js';
@@ -44,15 +44,22 @@ function tailIsZero(file: string, from: number, to: number): boolean {
   }
 }
 
-/** Inspects without throwing: damage becomes problems in the report. */
+/**
+ * Damage in the file becomes problems in the report (exit 1); a path that is not a file
+ * to inspect (missing, a folder, unreadable) is the user's input error and throws (exit 2).
+ */
 export function inspectFile(file: string): InspectReport {
   const report: InspectReport = { file, fileBytes: 0, problems: [] };
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) {
+      fs.closeSync(fd);
+      throw new TickrecError('E_USAGE', `${file}: a folder; give a block file inside it, e.g. ${file}/<CODE>.dmb.`, { file });
+    }
   } catch (err) {
-    report.problems.push(`cannot open: ${(err as Error).message}`);
-    return report;
+    throw ioError(err, file, 'open for reading');
   }
   let probe: RtProbe;
   try {

@@ -7,6 +7,11 @@ import { usageError } from './run.js';
 export function parseInstantOption(name: string, text: string | undefined): Instant | undefined {
   if (text === undefined) return undefined;
   const t = parseInstant(text);
+  if (!t && /^\s*(\d{8}|\d{4}-\d{2}-\d{2})([ T]|\s*$)/.test(text)) {
+    throw usageError(
+      `${name} '${text}': no such calendar date or time of day; give a day that exists (YYYYMMDD) and a time up to 23:59:59.999.`,
+    );
+  }
   if (!t) {
     throw usageError(`${name} '${text}': use YYYYMMDD, 'YYYYMMDD HH:MM[:SS[.mmm]]', YYYY-MM-DDTHH:MM[:SS[.mmm]] or HH:MM[:SS[.mmm]].`);
   }
@@ -34,7 +39,12 @@ export function instantKey(reader: RtReader, at: Instant, endOfDay: boolean): nu
 /** Index range [from, to) of records with from <= key < to. */
 export function indexRange(reader: RtReader, from: Instant | undefined, to: Instant | undefined): [number, number] {
   const n = reader.length;
-  const start = from ? reader.lowerBound(instantKey(reader, from, false), n) : 0;
-  const end = to ? reader.lowerBound(instantKey(reader, to, true), n) : n;
+  const fromKey = from ? instantKey(reader, from, false) : undefined;
+  const toKey = to ? instantKey(reader, to, true) : undefined;
+  if (fromKey !== undefined && toKey !== undefined && fromKey > toKey) {
+    throw usageError(`--from is after --to in ${reader.path}: give --from <= --to (a time alone is on the file's first day).`);
+  }
+  const start = fromKey !== undefined ? reader.lowerBound(fromKey, n) : 0;
+  const end = toKey !== undefined ? reader.lowerBound(toKey, n) : n;
   return [start, Math.max(start, end)];
 }

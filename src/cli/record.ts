@@ -13,7 +13,8 @@ import { createLogger } from '../recorder/logger.js';
 import { startMetricsServer, type MetricsServer } from '../recorder/metrics.js';
 import { Recorder } from '../recorder/recorder.js';
 import { startStatusLine } from '../recorder/status-line.js';
-import { startSimulator } from '../sim/index.js';
+import { formatShanghai, openStartMs, parseStart, startSimulator } from '../sim/index.js';
+import { loadSessionBook } from '../calendar/index.js';
 import { TickrecError } from '../errors.js';
 import { EXIT_ERROR, reportError, usageError } from './run.js';
 import { NODE_FLAGS, missingNodeFlags } from './node-flags.js';
@@ -30,8 +31,22 @@ interface RecordOptions {
   clockSpeed: string;
 }
 
-/** The injectable clock: real time, or a simulated one starting at a given local instant. */
-function makeClock(o: RecordOptions): () => number {
+/**
+ * The injectable clock: real time; or a simulated one from --clock-start; or, with an
+ * embedded simulator that has a `start`, the simulator's own simulated time (same start,
+ * same speed: the simulator reads its start from this clock at the first subscribe), so
+ * the recorder's day rolls, bar closes and lags follow the simulated market.
+ */
+function makeClock(o: RecordOptions, config: Config): () => number {
+  const sim = config.simulator;
+  if (o.clockStart === undefined && sim?.start !== undefined) {
+    const book = loadSessionBook(config.sessions!);
+    const start = sim.start === 'open' ? openStartMs(Date.now(), (ymd) => book.holidays.has(ymd)) : parseStart(sim.start);
+    if (start === undefined)
+      throw new TickrecError('E_CONFIG', `simulator.start '${sim.start}': use "open" or "YYYYMMDD HH:MM[:SS]" (Asia/Shanghai time).`);
+    const t0 = performance.now();
+    return () => start + (performance.now() - t0) * sim.speed;
+  }
   if (o.clockStart === undefined) return Date.now;
   const at = parseInstant(o.clockStart);
   if (!at || at.date === undefined) throw usageError(`--clock-start '${o.clockStart}': use "YYYYMMDD HH:MM[:SS]".`);
@@ -51,8 +66,14 @@ async function run(o: RecordOptions): Promise<void> {
     process.exitCode = reportError(err);
     return;
   }
+  let now: () => number;
+  try {
+    now = makeClock(o, config);
+  } catch (err) {
+    process.exitCode = reportError(err);
+    return;
+  }
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty });
-  const now = makeClock(o);
   let sim: { close(): Promise<void> } | undefined;
   let rec: Recorder | undefined;
   let metrics: MetricsServer | undefined;
@@ -111,7 +132,7 @@ async function run(o: RecordOptions): Promise<void> {
   try {
     // The root lock first: a second recorder is refused before it binds any port.
     rec = Recorder.open({ config, log, now });
-    if (config.simulator) sim = await startBuiltInSimulator(config, log);
+    if (config.simulator) sim = await startBuiltInSimulator(config, log, now);
     rec.startFeeds();
     if (config.metrics.enabled) {
       metrics = await startMetricsServer(rec, config.metrics.host, config.metrics.port, now, {
@@ -144,8 +165,9 @@ async function run(o: RecordOptions): Promise<void> {
   await new Promise<never>(() => undefined); // runs until a signal
 }
 
-async function startBuiltInSimulator(config: Config, log: ReturnType<typeof createLogger>) {
+async function startBuiltInSimulator(config: Config, log: ReturnType<typeof createLogger>, now: () => number) {
   const s = config.simulator!;
+  const simulated = s.start !== undefined;
   try {
     const started = await startSimulator({
       host: s.host,
@@ -155,9 +177,12 @@ async function startBuiltInSimulator(config: Config, log: ReturnType<typeof crea
       seed: s.seed,
       speed: s.speed,
       trades: s.trades,
-      ...(s.start !== undefined ? { start: s.start } : {}),
+      ...(simulated ? { start: now(), clock: now } : {}),
     });
-    log.info(`built-in simulator on ${started.url}: ${s.instruments} instruments, ${s.rate} ticks/s`);
+    log.info(
+      `built-in simulator on ${started.url}: ${s.instruments} instruments, ${s.rate} ticks/s` +
+        (simulated ? `, simulated clock from ${formatShanghai(now())} China time (speed ${s.speed}); the recorder runs on it too` : ''),
+    );
     return started;
   } catch (err) {
     throw new TickrecError(

@@ -1,6 +1,9 @@
 // tickrec tail FILE: follow a block file live, one line per record, across day rolls.
 
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { errnoOf } from '../errors.js';
 import { follow } from '../store/index.js';
 import { RtReader } from '../store/index.js';
 import { RecordPrinter, parseFormat } from './output.js';
@@ -25,8 +28,19 @@ export function registerTail(program: Command): void {
         if (opts.mode !== 'spin' && opts.mode !== 'timer') throw usageError(`--mode ${opts.mode}: use spin or timer.`);
         const intervalMs = Number(opts.intervalMs);
         if (!(intervalMs >= 0)) throw usageError(`--interval-ms ${opts.intervalMs}: a number >= 0.`);
+        let exists = true;
+        try {
+          if (fs.statSync(file).isDirectory())
+            throw usageError(`${file}: a folder; give a block file inside it, e.g. ${path.join(file, '<CODE>.dmb')}.`);
+        } catch (err) {
+          if (errnoOf(err) !== 'ENOENT') throw err;
+          exists = false;
+          printErr(
+            `tickrec tail: ${file} does not exist yet; waiting for it (the recorder creates it with the instrument's first record of the trading day). Ctrl-C stops.`,
+          );
+        }
         let from: number | 'start' = 'start';
-        if (!opts.fromStart) {
+        if (!opts.fromStart && exists) {
           try {
             const r = RtReader.open(file);
             from = Math.max(0, r.length - lines);
@@ -41,9 +55,14 @@ export function registerTail(program: Command): void {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         process.stdout.on('error', stop); // e.g. piped into head
+        let announced = exists;
         const f = follow(
           file,
           (rec, _i, reader) => {
+            if (!announced) {
+              announced = true;
+              printErr(`tickrec tail: ${file} appeared; following it`);
+            }
             printer ??= new RecordPrinter(reader.kind, format);
             printer.print(rec.toObject());
           },

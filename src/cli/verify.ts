@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { loadSessionBook } from '../calendar/index.js';
 import { verifyRoot } from '../compact/index.js';
 import { BUNDLED_CONFIG_DIR, loadConfig } from '../config/index.js';
-import { parseDate, resolveRoot, type RootOptions } from './compact.js';
+import { parseDateOption, resolveRoot, type RootOptions } from './compact.js';
 import { EXIT_OK, EXIT_PROBLEMS, action } from './run.js';
 import { printOut } from './terminal.js';
 
@@ -23,10 +23,10 @@ export function registerVerify(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(
       action((opts: RootOptions & { date?: string; deep?: boolean; sessions?: string; json?: boolean }) => {
+        const date = parseDateOption('--date', opts.date); // the options first, then the root on disk
         const root = resolveRoot(opts);
         const sessionsFile =
           opts.sessions ?? (opts.config ? loadConfig(opts.config).sessions : undefined) ?? path.join(BUNDLED_CONFIG_DIR, 'sessions.json');
-        const date = parseDate(opts.date);
         const report = verifyRoot({
           root,
           ...(date !== undefined ? { date } : {}),
@@ -36,7 +36,9 @@ export function registerVerify(program: Command): void {
         if (opts.json) printOut(...JSON.stringify(report, null, 2).split('\n'));
         else {
           const lines = [
-            `verified ${report.files} historical files (${report.records} records)${opts.deep ? ', every record decoded' : ''} under ${root}`,
+            `verified ${report.historical} historical files, ${report.finished} finished real-time files not yet compacted and ` +
+              `${report.live} live real-time files (${report.records} records${date !== undefined ? ` of trading date ${date}` : ''})` +
+              `${opts.deep ? ', every record decoded' : ''} under ${root}`,
             report.problems.length === 0 ? 'problems   none' : `problems   ${report.problems.length}`,
             ...report.problems.map((p) => `  ${p.file}: ${p.problem}`),
           ];

@@ -32,7 +32,7 @@ import {
   writeDayBlock,
   type HisCodec,
 } from '../his/index.js';
-import { checkReadable, probeRtFile } from '../store/index.js';
+import { RtReader, checkReadable, probeRtFile } from '../store/index.js';
 import { dayBarFromTicks } from './day-bar.js';
 import { acquireCompactLock } from './lock.js';
 import { scanRoot, type DayWork, type LiveFile } from './scan.js';
@@ -280,14 +280,15 @@ export function runCompaction(opts: CompactOptions): CompactSummary {
       dryRun: !!opts.dryRun,
       planned: [],
     };
-    const totalBytesIn = work.reduce((a, w) => a + w.files.reduce((b, f) => b + safeSize(f), 0), 0);
+    const totalBytesIn = work.reduce((a, w) => a + w.files.reduce((b, f) => b + publishedBytes(f), 0), 0);
     const dates = new Set<number>();
     let done = 0;
     for (const w of work) {
       const label = `${w.his.folder}/${w.exchg}/${w.date}/${w.code}`;
       try {
         if (opts.dryRun) {
-          const bytes = w.files.reduce((b, f) => b + safeSize(f), 0);
+          // The bytes of the published records, as the real run counts them (not the files' reserved capacity).
+          const bytes = w.files.reduce((b, f) => b + publishedBytes(f), 0);
           summary.planned.push(`${label}: ${w.files.length} file(s), ${bytes} bytes`);
           summary.files += w.files.length;
           summary.bytesIn += bytes;
@@ -331,9 +332,15 @@ export function runCompaction(opts: CompactOptions): CompactSummary {
   }
 }
 
-function safeSize(f: string): number {
+/** Bytes of the records published in real-time file `f` (0 when it cannot be read: the real run reports why). */
+function publishedBytes(f: string): number {
   try {
-    return fs.statSync(f).size;
+    const r = RtReader.open(f);
+    try {
+      return r.length * r.kind.recordBytes;
+    } finally {
+      r.close();
+    }
   } catch {
     return 0;
   }

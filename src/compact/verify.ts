@@ -40,7 +40,14 @@ export interface VerifyProblem {
 }
 
 export interface VerifyReport {
+  /** Every file checked: historical + finished + live. */
   files: number;
+  /** Files under his/ (compacted days and bar histories). */
+  historical: number;
+  /** Real-time files of finished days not yet compacted (rt/<kind>/<EXCHG>/<YYYYMMDD>/). */
+  finished: number;
+  /** Live real-time files (rt/<kind>/<EXCHG>/<CODE>.dmb, rt/closed/). */
+  live: number;
   records: number;
   problems: VerifyProblem[];
 }
@@ -198,7 +205,7 @@ function verifyHistory(
         }
       }
     }
-    return h.recordCount;
+    return onlyDate === undefined ? h.recordCount : days.reduce((n, d) => n + (d.date === onlyDate ? d.count : 0), 0);
   } finally {
     h.close();
   }
@@ -247,6 +254,7 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
     }
   }
   let records = 0;
+  const historical = jobs.length;
   jobs.forEach((job, i) => {
     try {
       records += job();
@@ -255,14 +263,22 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
     }
     opts.onProgress?.(i + 1, jobs.length, names[i]!);
   });
-  // Real-time files too: live ones and finished days not yet compacted.
-  for (const fp of rtFiles(opts.root)) {
-    names.push(fp);
+  // Real-time files too: live ones and finished days not yet compacted (with --date:
+  // a finished day by its folder, a live file by the trading date in its header).
+  let finished = 0;
+  let live = 0;
+  for (const { file: fp, date } of rtFiles(opts.root)) {
     try {
-      records += verifyRtFile(fp, !!opts.deep, problems);
+      const r = verifyRtFile(fp, !!opts.deep, problems, date === undefined ? opts.date : undefined);
+      if (opts.date !== undefined && (date ?? r.date) !== opts.date) continue;
+      records += r.records;
     } catch (err) {
+      if (opts.date !== undefined && date !== undefined && date !== opts.date) continue;
       problems.push({ file: fp, problem: describe(err) });
     }
+    names.push(fp);
+    if (date === undefined) live++;
+    else finished++;
   }
   const scan = scanRoot(opts.root, opts.date);
   for (const w of scan.work) {
@@ -270,28 +286,34 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
     note(present, w.his, w.exchg, w.code, w.date);
   }
   gaps(present, opts, problems);
-  return { files: names.length, records, problems };
+  return { files: names.length, historical, finished, live, records, problems };
 }
 
-/** Every .dmb under rt/ (live files and dated folders of finished days). */
-function rtFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string, depth: number) => {
+/** Every .dmb under rt/: live files (date undefined) and those in dated folders of finished days. */
+function rtFiles(root: string): { file: string; date: number | undefined }[] {
+  const out: { file: string; date: number | undefined }[] = [];
+  const walk = (dir: string, depth: number, date: number | undefined) => {
     for (const e of list(dir)) {
       const p = path.join(dir, e);
-      if (e.endsWith('.dmb')) out.push(p);
-      else if (depth < 3 && !e.includes('.')) walk(p, depth + 1);
+      if (e.endsWith('.dmb')) out.push({ file: p, date });
+      else if (depth < 3 && !e.includes('.')) walk(p, depth + 1, DATE_DIR.test(e) ? Number(e) : date);
     }
   };
-  walk(path.join(root, 'rt'), 0);
-  return out.sort();
+  walk(path.join(root, 'rt'), 0, undefined);
+  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 
-/** Header, lengths and (deep) time order of one real-time file; returns its records. */
-function verifyRtFile(file: string, deep: boolean, problems: VerifyProblem[]): number {
+/** Header, lengths and (deep) time order of one real-time file; its records and trading date. Skips the checks of a live file of another date than `onlyDate`. */
+function verifyRtFile(
+  file: string,
+  deep: boolean,
+  problems: VerifyProblem[],
+  onlyDate: number | undefined,
+): { records: number; date: number } {
   const r = RtReader.open(file); // throws, naming the damage, for a file nobody should trust
   try {
     const n = r.length;
+    if (onlyDate !== undefined && r.date !== onlyDate) return { records: n, date: r.date };
     if (deep) {
       let prev = -Infinity;
       for (let i = 0; i < n; i++) {
@@ -303,7 +325,7 @@ function verifyRtFile(file: string, deep: boolean, problems: VerifyProblem[]): n
         prev = k;
       }
     }
-    return n;
+    return { records: n, date: r.date };
   } finally {
     r.close();
   }

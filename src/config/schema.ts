@@ -86,7 +86,11 @@ export const SimulatorSchema = z.strictObject({
   /** Ticks per second, all instruments together. */
   rate: z.number().min(0).default(200),
   seed: z.number().int().default(1),
-  /** Simulated start "YYYYMMDD HH:MM" (exchange local time); default: now. */
+  /**
+   * Simulated start "YYYYMMDD HH:MM" (Asia/Shanghai), or "open": 09:30 China time of the
+   * current (or last) weekday, when every simulated instrument trades. With a start, the
+   * recorder runs on the simulator's clock. Default: real time.
+   */
   start: z.string().optional(),
   /** Simulated time runs this many times faster than real time. */
   speed: z.number().positive().default(1),

@@ -20,14 +20,49 @@ function hms(h?: string, m?: string, s?: string, ms?: string): number {
   return H * 10000000 + M * 100000 + S * 1000 + mil;
 }
 
+/** Days in each month of a non-leap year (index 1..12). */
+const MONTH_DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * THE rule for a date YYYYMMDD, used by every parser of dates in tickrec (command-line
+ * options, the reader API, the normalizer of incoming records): a year 1900..9999 and a
+ * day that exists in that month (20250230 and 20250229 do not, 20240229 does). A table,
+ * not a Date: the normalizer runs it twice per tick.
+ */
+export function isCalendarDate(d: number): boolean {
+  if (!Number.isInteger(d) || d < 19000101 || d > 99991231) return false;
+  const y = Math.floor(d / 10000);
+  const m = Math.floor(d / 100) % 100;
+  const day = d % 100;
+  if (m < 1 || m > 12 || day < 1) return false;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return day <= (m === 2 && leap ? 29 : MONTH_DAYS[m]!);
+}
+
 function ymd(y: number, m: number, d: number): number {
-  if (m < 1 || m > 12 || d < 1 || d > 31) return NaN;
-  return y * 10000 + m * 100 + d;
+  const date = y * 10000 + m * 100 + d;
+  return isCalendarDate(date) ? date : NaN;
+}
+
+const RE_DATE = /^(?:(\d{4})(\d{2})(\d{2})|(\d{4})-(\d{2})-(\d{2}))$/;
+
+/** Parses a date alone, 'YYYYMMDD' or 'YYYY-MM-DD', into YYYYMMDD; undefined for anything else or a day that does not exist. */
+export function parseDate(text: string): number | undefined {
+  const m = RE_DATE.exec(text.trim());
+  if (!m) return undefined;
+  const date = m[1] !== undefined ? ymd(Number(m[1]), Number(m[2]), Number(m[3])) : ymd(Number(m[4]), Number(m[5]), Number(m[6]));
+  return Number.isNaN(date) ? undefined : date;
+}
+
+/** True when `text` has the shape of a date alone (it may still be a day that does not exist). */
+export function looksLikeDate(text: string): boolean {
+  return RE_DATE.test(text.trim());
 }
 
 /**
  * Parses 'YYYYMMDD', 'YYYYMMDD HH:MM[:SS[.mmm]]', 'YYYY-MM-DD[THH:MM[:SS[.mmm]]]' or
- * 'HH:MM[:SS[.mmm]]'. Returns undefined for anything else.
+ * 'HH:MM[:SS[.mmm]]'. Returns undefined for anything else, and for a date that does not
+ * exist (isCalendarDate) or a time past 23:59:59.
  */
 export function parseInstant(text: string): Instant | undefined {
   const t = text.trim();

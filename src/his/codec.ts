@@ -101,10 +101,36 @@ export function zstdDecompress(payload: Uint8Array, rawBytes: number, file: stri
   try {
     out = zstd.decompress(payload, { defaultHeapSize: rawBytes });
   } catch (err) {
-    throw corrupt(file, `zstd frame does not decompress (${(err as Error).message})`);
+    throw corrupt(file, `zstd frame does not decompress (${zstdErrorText((err as Error).message)})`);
   }
   if (out.length !== rawBytes) throw corrupt(file, `zstd frame gave ${out.length} bytes, expected ${rawBytes}`);
   return out;
+}
+
+/** zstd's error codes (lib/zstd_errors.h) that a damaged frame gives, by number. */
+const ZSTD_ERRORS: Record<number, string> = {
+  1: 'generic error',
+  10: 'unknown frame prefix',
+  12: 'unsupported version',
+  14: 'unsupported frame parameter',
+  16: 'frame window too large',
+  20: 'corrupted data',
+  22: 'checksum mismatch',
+  24: 'bad literals header',
+  64: 'out of memory',
+  70: 'output larger than the frame header says',
+  72: 'wrong compressed size',
+};
+
+/**
+ * zstd-wasm reports every decompression failure as "Failed to compress with code -N"
+ * (its wording, for decompression too): the text of zstd's error N instead.
+ */
+export function zstdErrorText(message: string): string {
+  const m = /code -?(\d+)/.exec(message);
+  if (!m) return message;
+  const n = Number(m[1]);
+  return `zstd error ${n}: ${ZSTD_ERRORS[n] ?? 'unknown error'}`;
 }
 
 function corrupt(file: string, what: string): TickrecError {

@@ -211,6 +211,20 @@ const JS = `
     ]);
   }
 
+  function renderBus(m) {
+    var el = byId('bus'), b = m.bus || [];
+    byId('card-bus').hidden = b.length === 0;
+    if (b.length === 0) return;
+    var rows = [];
+    b.forEach(function (x) {
+      var stale = x.lagRecords > 0 && x.cursorAgeMs > 30000;
+      rows.push([x.stream + ' lag', int(x.lagRecords) + ' records', x.lagRecords === 0 ? 'ok' : stale ? 'bad' : null]);
+      rows.push([x.stream + ' files behind', int(x.filesBehind)]);
+      rows.push([x.stream + ' cursor age', dur(x.cursorAgeMs), stale ? 'bad' : null]);
+    });
+    dl(el, rows);
+  }
+
   // ---- instruments ----
   var tbody, thead;
   function buildHead() {
@@ -314,7 +328,7 @@ const JS = `
     last = m;
     lastMsgAt = Date.now();
     if (newEx) addExchanges();
-    renderBanner(); renderFeeds(m); renderRate(m); renderDisk(m); renderRejects(m); renderCompaction(m); renderTable();
+    renderBanner(); renderFeeds(m); renderRate(m); renderDisk(m); renderRejects(m); renderCompaction(m); renderBus(m); renderTable();
     setText(byId('updated'), 'updated ' + new Date(m.nowMs).toLocaleTimeString());
   }
   function setConn(on, text) {
@@ -380,6 +394,7 @@ const HTML_BODY = `</style>
     <div class="card" id="card-disk"><h2>Disk</h2><meter id="disk-meter" min="0" max="1" value="0"></meter><dl id="disk"></dl></div>
     <div class="card" id="card-rejects"><h2>Rejections by reason</h2><table class="mini"><tbody id="rejects"></tbody></table><div class="muted" id="regressions"></div></div>
     <div class="card" id="card-compaction"><h2>Last compaction</h2><dl id="compaction"></dl></div>
+    <div class="card" id="card-bus" hidden><h2>Bus publisher (NATS)</h2><dl id="bus"></dl></div>
   </section>
   <section class="instruments">
     <div class="toolbar">

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import type { MonitorView, RecorderStats } from '../recorder/recorder.js';
 import { readCompactionSummary, emptyCompaction, type CompactionSummary } from './compaction.js';
 import type { InstrumentStats } from './instruments.js';
+import { publishLag, type PublishLag } from '../bus/lag.js';
 
 /** What the monitor reads: the Recorder satisfies it. */
 export interface MonitorSource {
@@ -39,6 +40,8 @@ export interface MonitorOptions {
 /** A feed with no message for this long is reported silent (the same limit as /health). */
 export const FEED_SILENT_MS = 60_000;
 export const DISK_LOW_BYTES = 1024 ** 3;
+/** A bus publisher with unpublished records whose cursor file is older than this is reported. */
+export const BUS_STALE_MS = 30_000;
 /** Window of the disk growth figure. */
 const GROWTH_WINDOW_MS = 60_000;
 
@@ -77,7 +80,7 @@ export interface InstrumentRow {
 
 export interface Alert {
   level: 'error' | 'warn';
-  kind: 'feed' | 'disk' | 'compaction' | 'calendar';
+  kind: 'feed' | 'disk' | 'compaction' | 'bus' | 'calendar';
   /** The feed's name for kind 'feed'. */
   feed?: string;
   text: string;
@@ -112,6 +115,8 @@ export interface MonitorMessage {
     low: boolean;
   };
   compaction: CompactionSummary;
+  /** The bus publishers of this root (`tickrec publish`, one per stream): cursor lag from their cursor files. */
+  bus: PublishLag[];
   /** Ticks written per second, oldest first, one point per second; `now` the newest. */
   rate: { now: number; history: number[] };
   alerts: Alert[];
@@ -147,6 +152,7 @@ export class Monitor {
   private readonly sizes = new Map<string, { bytes: number; atMs: number }>();
   private compaction: CompactionSummary = emptyCompaction('none');
   private compactionReading = false;
+  private bus: PublishLag[] = [];
   private readonly sent = new Map<InstrumentStats, Sent>();
 
   constructor(
@@ -177,6 +183,7 @@ export class Monitor {
     if (t - this.lastFileSampleMs >= this.fileSampleMs) {
       this.lastFileSampleMs = t;
       this.sampleFiles(t);
+      this.bus = publishLag(this.root, this.view.liveFileSizes(), t, this.view.publishKinds);
       void this.readCompaction();
     }
   }
@@ -265,6 +272,14 @@ export class Monitor {
     if (s.calendar?.status === 'short') alerts.push({ level: 'warn', kind: 'calendar', text: `Degraded: ${s.calendar.message}` });
     if (this.compaction.state === 'ok' && this.compaction.ok === false)
       alerts.push({ level: 'warn', kind: 'compaction', text: 'The last compaction failed' });
+    for (const b of this.bus) {
+      if (b.lagRecords > 0 && b.cursorAgeMs > BUS_STALE_MS)
+        alerts.push({
+          level: 'warn',
+          kind: 'bus',
+          text: `Publisher to ${b.stream} is behind by ${b.lagRecords} records and has not moved for ${Math.round(b.cursorAgeMs / 1000)} s`,
+        });
+    }
     return {
       type,
       nowMs: t,
@@ -286,6 +301,7 @@ export class Monitor {
       rejected,
       disk,
       compaction: this.compaction,
+      bus: this.bus,
       rate: { now: this.history.length > 0 ? this.history[this.history.length - 1]! : 0, history: this.history.slice() },
       alerts,
       instruments,

@@ -12,7 +12,7 @@
 //   every record is then kept or dropped by its own time key.
 
 import { TickrecError } from '../errors.js';
-import { nextDate, parseInstant } from '../format/index.js';
+import { isCalendarDate, nextDate, parseInstant } from '../format/index.js';
 import type { ReadKind } from './kinds.js';
 
 /** 'YYYYMMDD', 'YYYYMMDD HH:MM[:SS[.mmm]]', 'YYYY-MM-DD[THH:MM[:SS[.mmm]]]', or a calendar date YYYYMMDD with a time HHMMSSmmm (default 0). */
@@ -52,13 +52,11 @@ function badInstant(name: string, v: unknown, why: string): TickrecError {
   return new TickrecError('E_USAGE', `${name} ${shown}: ${why}; use ${FORMS}.`);
 }
 
-function validDate(d: number): boolean {
-  if (!Number.isInteger(d) || d < 19000101 || d > 99991231) return false;
-  const m = Math.floor(d / 100) % 100;
-  const day = d % 100;
-  if (m < 1 || m > 12 || day < 1) return false;
-  const y = Math.floor(d / 10000);
-  return day <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+const validDate = isCalendarDate;
+
+/** The text starts with a date's digits (so a refusal is about the day, not the form). */
+function looksLikeDay(v: string): boolean {
+  return /^\s*(\d{8}|\d{4}-\d{2}-\d{2})([ T]|\s*$)/.test(v);
 }
 
 function validTime(t: number): boolean {
@@ -73,7 +71,7 @@ function validTime(t: number): boolean {
 export function resolveInstant(name: string, v: InstantInput): ResolvedInstant {
   if (typeof v === 'string') {
     const p = parseInstant(v);
-    if (!p) throw badInstant(name, v, 'not an instant');
+    if (!p) throw badInstant(name, v, looksLikeDay(v) ? 'no such calendar date' : 'not an instant');
     if (p.date === undefined) throw badInstant(name, v, 'a time of day alone is ambiguous across days; give the date too');
     if (!validDate(p.date)) throw badInstant(name, v, 'no such calendar date');
     return { date: p.date, time: p.time, dateOnly: DATE_ONLY.test(v.trim()) };

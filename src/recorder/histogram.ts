@@ -32,6 +32,22 @@ export class LatencyHistogram {
     return this.maxUs;
   }
 
+  /**
+   * Cumulative counts at the bucket edges that are powers of two, 1 µs .. 2^31 µs (about
+   * 36 min): the exact counts of samples below each edge, for a Prometheus histogram
+   * (its `le` edges; a sample exactly on an edge counts in the next one).
+   */
+  cumulativeAtPowersOfTwo(): { leUs: number; count: number }[] {
+    const out: { leUs: number; count: number }[] = [];
+    let seen = 0;
+    for (let b = 0; b < BUCKETS; b++) {
+      seen += this.counts[b]!;
+      const up = upperOf(b);
+      if (Number.isInteger(Math.log2(up))) out.push({ leUs: up, count: seen });
+    }
+    return out;
+  }
+
   reset(): void {
     this.counts.fill(0);
     this.count = 0;

@@ -3,9 +3,44 @@
 // Secrets never reach logs: feed URLs are redacted by the feeds, and the config keys
 // that can hold secrets are censored here as a second line of defence.
 
+import fs from 'node:fs';
+import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { printable } from '../printable.js';
+
+/**
+ * A live line drawn on the terminal (the status line): the logger erases it before each
+ * log line and draws it again after, so a log line never shares a terminal line with it.
+ */
+export interface LiveLine {
+  erase(): void;
+  draw(): void;
+}
+
+let liveLine: LiveLine | undefined;
+
+/** Registers the live line the logger works around (undefined: none). */
+export function setLiveLine(line: LiveLine | undefined): void {
+  liveLine = line;
+}
+
+/** stderr, written synchronously, with the live line erased around each write. */
+function stderrAroundLiveLine(): Writable {
+  return new Writable({
+    write(chunk: Buffer | string, _enc, done) {
+      try {
+        liveLine?.erase();
+        if (typeof chunk === 'string') fs.writeSync(2, chunk);
+        else fs.writeSync(2, chunk);
+        liveLine?.draw();
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    },
+  });
+}
 
 export interface LogOptions {
   level: string;
@@ -32,8 +67,7 @@ export function createLogger(opts: LogOptions): Logger {
     return pino(
       base,
       pretty({
-        destination: 2,
-        sync: true,
+        destination: stderrAroundLiveLine(),
         colorize: process.stderr.isTTY === true,
         translateTime: 'SYS:HH:MM:ss.l',
         ignore: 'pid,hostname',
@@ -43,5 +77,5 @@ export function createLogger(opts: LogOptions): Logger {
       }),
     );
   }
-  return pino(base, pino.destination({ dest: 2, sync: true }));
+  return pino(base, stderrAroundLiveLine());
 }

@@ -6,7 +6,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { readCompactionSummary } from '../monitor/compaction.js';
 import { HTTP_BOUNDS_DEFAULT, boundServer, refuseForeignHost, type HttpBounds } from '../monitor/http-guard.js';
+import { publishLag, type PublishLag } from '../bus/lag.js';
 import { startMonitor } from '../monitor/server.js';
 import type { Recorder, RecorderStats } from './recorder.js';
 
@@ -43,9 +45,31 @@ export function health(s: RecorderStats, _nowMs: number): Health {
   return { status: problems.length === 0 ? 'ok' : 'degraded', problems, stats: s };
 }
 
+/**
+ * tickrec_publish_lag_seconds as a Prometheus histogram (text exposition), from the
+ * recorder's own fixed-memory histogram: prom-client's Histogram cannot take counts in
+ * bulk, and observing per tick through it costs the hot path (src/recorder/histogram.ts).
+ */
+export function lagHistogramText(rec: Pick<Recorder, 'lagHistogram'>): string {
+  const h = rec.lagHistogram();
+  const name = 'tickrec_publish_lag_seconds';
+  const lines = [
+    `# HELP ${name} exchange timestamp to publication since start (includes exchange and feed clock skew)`,
+    `# TYPE ${name} histogram`,
+  ];
+  for (const b of h.buckets) lines.push(`${name}_bucket{le="${b.leUs / 1e6}"} ${b.count}`);
+  lines.push(`${name}_bucket{le="+Inf"} ${h.count}`, `${name}_sum ${h.sumUs / 1e6}`, `${name}_count ${h.count}`);
+  return lines.join('\n') + '\n';
+}
+
 function buildRegistry(rec: Recorder): Registry {
   const reg = new Registry();
-  collectDefaultMetrics({ register: reg, prefix: 'tickrec_process_' });
+  // The standard process_* and nodejs_* names, unprefixed, so standard dashboards find them.
+  collectDefaultMetrics({ register: reg });
+  // prom-client also exposes each count of nodejs_active_{handles,requests,resources}
+  // as a gauge named *_total, a suffix Prometheus keeps for counters (promtool check
+  // metrics refuses it): those duplicates are dropped.
+  for (const name of ['handles', 'requests', 'resources']) reg.removeSingleMetric(`nodejs_active_${name}_total`);
   let snap: RecorderStats | undefined;
   const stats = () => (snap ??= rec.stats());
   // A scrape reads stats once: the first collector takes a snapshot, the last drops it.
@@ -116,16 +140,49 @@ function buildRegistry(rec: Recorder): Registry {
     },
   });
   new Gauge({
-    name: 'tickrec_publish_lag_seconds',
-    help: 'exchange timestamp to publication, since start (quantiles; includes exchange and feed clock skew)',
-    labelNames: ['quantile'],
+    name: 'tickrec_feed_last_message_timestamp_seconds',
+    help: 'wall-clock time of the last frame received per feed, epoch seconds (absent before the first frame)',
+    labelNames: ['feed'],
     registers: [reg],
     collect() {
       this.reset();
-      const l = stats().lagMs;
-      this.set({ quantile: '0.5' }, l.p50 / 1000);
-      this.set({ quantile: '0.99' }, l.p99 / 1000);
-      this.set({ quantile: '1' }, l.max / 1000);
+      for (const f of stats().feeds) if (f.lastMessageMs > 0) this.set({ feed: f.name }, f.lastMessageMs / 1000);
+    },
+  });
+  new Counter({
+    name: 'tickrec_bars_written_total',
+    help: 'bars built from ticks and written, by period (min1, min5...)',
+    labelNames: ['period'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const [period, n] of Object.entries(stats().bars?.bars ?? {})) this.inc({ period }, n);
+    },
+  });
+  counter('tickrec_bar_events_total', 'closed-bar events published to rt/closed', (s) => s.bars?.events ?? 0);
+  counter('tickrec_bar_ticks_late_total', 'ticks that came after their bar had closed (not in any bar)', (s) => s.bars?.late ?? 0);
+  counter(
+    'tickrec_bar_ticks_outside_session_total',
+    'ticks outside every session of their instrument (not in any bar)',
+    (s) => s.bars?.outside ?? 0,
+  );
+  counter('tickrec_bar_write_errors_total', 'bars that could not be written', (s) => s.bars?.writeErrors ?? 0);
+  new Gauge({
+    name: 'tickrec_compaction_last_finished_timestamp_seconds',
+    help: 'when the last end-of-day compaction finished, epoch seconds (from <root>/compact/last.json; 0 before the first)',
+    registers: [reg],
+    async collect() {
+      const c = await readCompactionSummary(rec.root);
+      this.set(c.finishedAt !== null ? Date.parse(c.finishedAt) / 1000 : 0);
+    },
+  });
+  new Gauge({
+    name: 'tickrec_compaction_last_success',
+    help: 'whether the last end-of-day compaction compacted every instrument-day (1) or left failures (0); 1 before the first',
+    registers: [reg],
+    async collect() {
+      const c = await readCompactionSummary(rec.root);
+      this.set(c.ok === false ? 0 : 1);
     },
   });
   const gauge = (name: string, help: string, pick: (s: RecorderStats) => number) =>
@@ -140,6 +197,36 @@ function buildRegistry(rec: Recorder): Registry {
   gauge('tickrec_open_files', 'real-time files mapped now', (s) => s.openFiles);
   gauge('tickrec_live_files', 'live real-time files (instruments × kinds of the current day)', (s) => s.liveFiles);
   gauge('tickrec_disk_free_bytes', 'free bytes on the file system of the data root', (s) => s.diskFreeBytes);
+  // The bus publisher's cursor lag, from its cursor file in the root (src/bus/lag.ts).
+  let lags: PublishLag[] | undefined;
+  const busLag = () => {
+    if (lags === undefined) {
+      const v = rec.monitorView();
+      lags = publishLag(stats().root, v.liveFileSizes(), Date.now(), v.publishKinds);
+    }
+    return lags;
+  };
+  new Gauge({
+    name: 'tickrec_bus_publish_lag_records',
+    help: 'records in the live files that tickrec publish has not had acknowledged by JetStream, by stream (from its cursor file)',
+    labelNames: ['stream'],
+    registers: [reg],
+    collect() {
+      lags = undefined; // read once per scrape
+      this.reset();
+      for (const l of busLag()) this.set({ stream: l.stream }, l.lagRecords);
+    },
+  });
+  new Gauge({
+    name: 'tickrec_bus_publish_cursor_age_seconds',
+    help: 'since tickrec publish last wrote its cursors, by stream (grows while it is stopped or cannot reach NATS)',
+    labelNames: ['stream'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const l of busLag()) this.set({ stream: l.stream }, l.cursorAgeMs / 1000);
+    },
+  });
   return reg;
 }
 
@@ -161,7 +248,7 @@ export function startMetricsServer(
     if (refuseForeignHost(host, req, res)) return; // every route (http-guard.ts)
     if (url === '/metrics') {
       reg.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': reg.contentType }).end(text),
+        (text) => res.writeHead(200, { 'content-type': reg.contentType }).end(text + lagHistogramText(rec)),
         (err: Error) => res.writeHead(500).end(`metrics failed: ${err.message}\n`),
       );
     } else if (url === '/health') {

@@ -37,7 +37,7 @@
 import type { SessionBook } from '../calendar/index.js';
 import { tradingDateOf } from '../calendar/index.js';
 import type { RejectReason, TickInput, TradeInput } from '../feed/types.js';
-import { decimalAdd, decimalSub, type FullTick, type Trade } from '../format/index.js';
+import { decimalAdd, decimalSub, isCalendarDate, type FullTick, type Trade } from '../format/index.js';
 import { quantityToUnits } from '../meta/units.js';
 import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, nameProblem } from '../store/paths.js';
 
@@ -53,18 +53,9 @@ export function safeInt(v: number | undefined | null): number {
   return typeof v === 'number' && Number.isSafeInteger(v) ? v : 0;
 }
 
-/** Days in each month of a non-leap year (index 1..12). */
-const MONTH_DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
 export function validDate(d: unknown): boolean {
-  if (typeof d !== 'number' || !Number.isInteger(d) || d < 19900101 || d > 20991231) return false;
-  const y = Math.floor(d / 10000);
-  const m = Math.floor(d / 100) % 100;
-  const day = d % 100;
-  if (m < 1 || m > 12 || day < 1) return false;
-  // A table, not a Date: this runs twice per tick (profiled in the recorder benchmark).
-  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
-  return day <= (m === 2 && leap ? 29 : MONTH_DAYS[m]!);
+  // The calendar rule is format's (isCalendarDate); records are also bounded to 1990..2099.
+  return typeof d === 'number' && d >= 19900101 && d <= 20991231 && isCalendarDate(d);
 }
 
 export function validTime(t: unknown): boolean {

@@ -32,6 +32,7 @@ import { ExchangeClock } from './exchange-clock.js';
 import { LatencyHistogram } from './histogram.js';
 import { Normalizer, stateFromTick, stateFromTrade } from './normalize.js';
 import { RejectLog } from './reject-log.js';
+import { RollLog } from './roll-log.js';
 
 /** Records read back at recovery to rebuild the duplicate check of the last time stamp. */
 const RECOVER_SAME_TIME_MAX = 64;
@@ -48,7 +49,10 @@ export interface RecorderOptions {
 }
 
 export interface RecorderStats {
+  /** Start, on the recorder's clock (simulated under --clock-start). */
   startedMs: number;
+  /** Seconds since start by the process's monotonic clock (real time, also under a simulated clock). */
+  uptimeSeconds: number;
   ticksReceived: number;
   tradesReceived: number;
   ticksWritten: number;
@@ -75,6 +79,8 @@ export interface MonitorView {
   readonly instruments: InstrumentTable;
   /** Live files with their sizes (from the open writers; -1 when not mapped now). */
   liveFileSizes(): Iterable<{ kind: string; exchg: string; code: string; date: number; path: string; bytes: number; records: number }>;
+  /** The kinds `tickrec publish` sends (publish.nats.kinds), for its cursor lag; undefined: no publish.nats. */
+  readonly publishKinds: readonly string[] | undefined;
 }
 
 interface Subscription {
@@ -112,6 +118,8 @@ export class Recorder {
   private readonly feeds: FeedAdapter[];
   private subs: Subscription[];
   private readonly lag = new LatencyHistogram();
+  private readonly startedMonotonicMs = performance.now();
+  private readonly rollLog: RollLog;
   private readonly exClock = new ExchangeClock();
   private readonly instruments = new InstrumentTable();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -121,14 +129,17 @@ export class Recorder {
   private feedsStarted = false;
   private readonly rollGraceMs: number;
   private readonly bars: LiveBars | undefined;
+  private readonly publishKinds: readonly string[] | undefined;
 
   private constructor(opts: RecorderOptions) {
     const { config, log } = opts;
     this.log = log;
     this.now = opts.now ?? Date.now;
     this.startedMs = this.now();
+    this.rollLog = new RollLog(log);
     this.root = config.root;
     this.rollGraceMs = config.storage.roll_grace_ms;
+    this.publishKinds = config.publish?.nats?.kinds;
     const meta = loadMeta(config);
     this.sessions = meta.sessions;
     this.instrumentBook = meta.instruments;
@@ -139,11 +150,12 @@ export class Recorder {
     try {
       this.pool = new WriterPool(config.root, {
         maxOpenFiles,
+        onDurabilityError: (err) => this.writeErrorLog.reject('sync', err.message, 'storage'),
         initialCapacity: { tick: config.storage.initial_capacity_ticks, trade: config.storage.initial_capacity_trades },
         onRoll: (r) => {
           this.counters.rolls++;
-          log.info(
-            r,
+          this.rollLog.add(
+            { kind: r.kind, name: `${r.exchg}.${r.code}`, date: r.date, to: r.to },
             r.to
               ? `day ${r.date} of ${r.exchg}.${r.code} (${r.kind}) finished: ${r.to}`
               : `empty ${r.kind} file of ${r.exchg}.${r.code} removed at roll`,
@@ -205,8 +217,8 @@ export class Recorder {
           closedEvents: config.bars.closed_events,
           onProblem: (m) => this.writeErrorLog.reject('bars', m, 'bars'),
           onRoll: (r) =>
-            log.info(
-              r,
+            this.rollLog.add(
+              { kind: 'closed', name: r.session, date: r.date, to: r.to },
               r.to
                 ? `closed-bar events of ${r.session} for ${r.date} finished: ${r.to}`
                 : `empty closed-bar event file of ${r.session} removed`,
@@ -303,9 +315,15 @@ export class Recorder {
       this.pool.closeAll();
     } finally {
       this.rejects.flush();
+      this.rollLog.flush();
       this.lock.release();
     }
     this.log.info(this.summary(), 'recorder stopped; every file synced and closed');
+  }
+
+  /** The publish-lag histogram since start: cumulative counts at power-of-two µs edges, sum and count (for /metrics). */
+  lagHistogram(): { buckets: { leUs: number; count: number }[]; sumUs: number; count: number } {
+    return { buckets: this.lag.cumulativeAtPowersOfTwo(), sumUs: this.lag.sumUs, count: this.lag.count };
   }
 
   stats(): RecorderStats {
@@ -315,6 +333,7 @@ export class Recorder {
     for (const _ of this.pool.live()) live++;
     return {
       startedMs: this.startedMs,
+      uptimeSeconds: (performance.now() - this.startedMonotonicMs) / 1000,
       ...this.counters,
       rejected,
       volumeRegressions: this.normalizer.volumeRegressions,
@@ -336,7 +355,7 @@ export class Recorder {
 
   /** Per-instrument statistics and live file sizes for the monitor page (read-only use). */
   monitorView(): MonitorView {
-    return { instruments: this.instruments, liveFileSizes: () => this.pool.liveFileSizes() };
+    return { instruments: this.instruments, liveFileSizes: () => this.pool.liveFileSizes(), publishKinds: this.publishKinds };
   }
 
   private summary() {

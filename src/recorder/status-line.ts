@@ -1,5 +1,6 @@
 // One live line on the terminal: feeds up, ticks/s, instruments, written, rejected, lag.
 
+import { setLiveLine } from './logger.js';
 import type { Recorder } from './recorder.js';
 
 export function formatCount(n: number): string {
@@ -10,6 +11,8 @@ export function formatCount(n: number): string {
 export function startStatusLine(rec: Recorder, out: NodeJS.WriteStream = process.stdout): () => void {
   let prevWritten = 0;
   let prevMs = Date.now();
+  let line = '';
+  const show = () => out.write(`\r\x1b[K${line.slice(0, (out.columns ?? 160) - 1)}`);
   const draw = () => {
     const s = rec.stats();
     const now = Date.now();
@@ -19,15 +22,19 @@ export function startStatusLine(rec: Recorder, out: NodeJS.WriteStream = process
     prevMs = now;
     const up = s.feeds.filter((f) => f.state === 'up').length;
     const rejected = Object.values(s.rejected).reduce((a, b) => a + b, 0);
-    const line =
+    line =
       `feeds ${up}/${s.feeds.length} up | ${formatCount(Math.round(rate))} rec/s | ${s.liveFiles} files | ` +
       `written ${formatCount(written)} | rejected ${formatCount(rejected)} | lag p50 ${s.lagMs.p50.toFixed(1)} ms p99 ${s.lagMs.p99.toFixed(1)} ms`;
-    out.write(`\r\x1b[K${line.slice(0, (out.columns ?? 160) - 1)}`);
+    show();
   };
+  // Log lines go to stderr, usually the same terminal: the logger erases this line before
+  // each of them and draws it again after (logger.ts, setLiveLine).
+  setLiveLine({ erase: () => line && out.write('\r\x1b[K'), draw: () => line && show() });
   const t = setInterval(draw, 1000);
   t.unref();
   return () => {
     clearInterval(t);
+    setLiveLine(undefined);
     out.write('\r\x1b[K');
   };
 }

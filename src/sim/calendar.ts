@@ -121,3 +121,18 @@ export function parseStart(text: string): number | undefined {
 export function formatShanghai(epochMs: number): string {
   return new Date(epochMs + SHANGHAI_OFFSET_MIN * 60_000).toISOString().slice(0, 19).replace('T', ' ');
 }
+
+/** Local time, HHMM, at which every simulated futures instrument trades (CFFEX opens 09:30; the commodities trade 09:00-10:15). */
+export const ALL_OPEN_HHMM = 930;
+
+/**
+ * The simulator's start "open": 09:30 Asia/Shanghai of the current weekday, or of the
+ * last weekday before it (on a weekend, or a day `isHoliday` names), as epoch ms. From
+ * there every simulated instrument ticks, at any real hour: the quick start's market.
+ */
+export function openStartMs(nowMs: number, isHoliday: (ymd: number) => boolean = () => false): number {
+  let day = localDay(nowMs, SHANGHAI_OFFSET_MIN);
+  for (let i = 0; i < 31 && (!isWeekday(day) || isHoliday(dayToYmd(day))); i++) day--;
+  const minutes = Math.floor(ALL_OPEN_HHMM / 100) * 60 + (ALL_OPEN_HHMM % 100);
+  return day * DAY_MS + (minutes - SHANGHAI_OFFSET_MIN) * 60_000;
+}

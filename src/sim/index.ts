@@ -13,6 +13,7 @@ export {
   localDay,
   msOfDayToTime,
   nextWeekday,
+  openStartMs,
   parseStart,
   sectionOpen,
   weekday,

@@ -61,6 +61,12 @@ export interface SimulatorOptions {
   start?: number | string;
   /** Simulated seconds per real second. Default 1. */
   speed?: number;
+  /**
+   * A clock to read the simulated start from at the first subscribe, instead of `start`
+   * (a recorder that embeds the simulator shares its simulated clock this way, so its
+   * day rolls and lags see the simulator's time). `start` still seeds the generator.
+   */
+  clock?: () => number;
   /** Stop after this many good ticks (then idle with heartbeats). Default: never. */
   count?: number;
   /** Most ticks in one frame. Default 100. */
@@ -256,7 +262,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   function startClock(): void {
     if (started || closed) return;
     started = true;
-    startMs = o.startMs ?? Date.now();
+    startMs = options.clock?.() ?? o.startMs ?? Date.now();
     t0Real = performance.now();
     if (!finished) schedule(0);
   }

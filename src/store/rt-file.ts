@@ -2,7 +2,7 @@
 // on disk. Shared by the writer (which may repair) and the reader (which never writes).
 
 import fs from 'node:fs';
-import { TickrecError } from '../errors.js';
+import { TickrecError, ioError } from '../errors.js';
 import {
   BLOCK_VERSION_RAW,
   RT_HEADER_BYTES,
@@ -31,8 +31,14 @@ export function probeRtFile(fd: number, path: string, expected?: RecordKind): Rt
   // grows and `capacity` is stored after the file grew, so a length taken after the
   // header read always covers the capacity that header holds.
   const head = Buffer.alloc(RT_HEADER_BYTES);
-  const got = fs.readSync(fd, head, 0, RT_HEADER_BYTES, 0);
-  const fileBytes = fs.fstatSync(fd).size;
+  let got: number;
+  let fileBytes: number;
+  try {
+    got = fs.readSync(fd, head, 0, RT_HEADER_BYTES, 0); // EISDIR when `path` is a folder
+    fileBytes = fs.fstatSync(fd).size;
+  } catch (err) {
+    throw ioError(err, path, 'reading the header');
+  }
   if (got < RT_HEADER_BYTES) {
     throw new TickrecError(
       'E_TRUNCATED',

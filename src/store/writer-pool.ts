@@ -16,6 +16,7 @@ import { ALL_KINDS, type RecordKind, type Rec } from '../format/index.js';
 import { rtFilePath } from './paths.js';
 import { setAside } from './roll.js';
 import { probeRtFile } from './rt-file.js';
+import { CreateDurability } from './durable.js';
 import { DEFAULT_INITIAL_CAPACITY, RtWriter } from './rt-writer.js';
 
 export interface WriterPoolOptions {
@@ -32,6 +33,11 @@ export interface WriterPoolOptions {
    * Default: a his day file exists for ticks/trades.
    */
   inHistory?: (kindName: string, exchg: string, code: string, date: number) => boolean;
+  /**
+   * Told when a new file or its folder could not be made durable in the background
+   * (CREATE DURABILITY, durable.ts). Default: thrown at the next closeAll().
+   */
+  onDurabilityError?: (err: Error) => void;
 }
 
 interface Entry {
@@ -55,11 +61,21 @@ export class WriterPool {
   private newest: Entry | undefined;
   private oldest: Entry | undefined;
   private open = 0;
+  /** New files are made durable in the background, not by two fsyncs each inline (durable.ts). */
+  private readonly durability: CreateDurability;
+  private durabilityError: Error | undefined;
 
   constructor(
     readonly root: string,
     private readonly opts: WriterPoolOptions,
-  ) {}
+  ) {
+    this.durability = new CreateDurability(opts.onDurabilityError ?? ((err) => (this.durabilityError ??= err)));
+  }
+
+  /** New files whose background fsyncs are queued or running. */
+  get creationsInFlight(): number {
+    return this.durability.inFlight;
+  }
 
   get openFiles(): number {
     return this.open;
@@ -236,6 +252,10 @@ export class WriterPool {
   closeAll(): void {
     while (this.oldest) this.close(this.oldest);
     assert(this.open === 0 && this.newest === undefined, 'every open writer was in the list');
+    this.durability.flush(); // what the background had not done yet
+    const err = this.durabilityError;
+    this.durabilityError = undefined;
+    if (err) throw err;
   }
 
   private *kinds(): IterableIterator<RecordKind> {
@@ -280,6 +300,7 @@ export class WriterPool {
         e.lastDayRecords,
       ),
       ...(this.opts.onRepair ? { onRepair: this.opts.onRepair } : {}),
+      durability: this.durability,
     });
     e.writer = w;
     e.date = w.date;

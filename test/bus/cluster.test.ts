@@ -120,6 +120,21 @@ describeNats('bus: a 3-node JetStream cluster, kills and restarts (real processe
       );
     };
     await grows(() => mir, 'the first records in the mirror');
+    // The lags on the endpoints: the recorder's (from the cursor file), the publisher's and the mirror's.
+    const text = async (p: Proc, route: string) => {
+      const l = await p.waitForLog(/^metrics and health on /, 30_000);
+      return (await fetch(/^metrics and health on (http:\/\/\S+?)\/metrics/.exec(String(l.msg))![1]! + route)).text();
+    };
+    await waitFor(
+      async () => /^tickrec_bus_publish_lag_records\{stream="CLUSTER"\} \d+$/m.test(await text(rec, '/metrics')),
+      'the recorder showing the lag',
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    expect(await text(pub, '/metrics')).toMatch(/^tickrec_publisher_cursor_lag_records \d+$/m);
+    expect(await text(mir, '/metrics')).toMatch(/^tickrec_mirror_pending_messages \d+$/m);
+    expect(await text(mir, '/')).toMatch(/<h1>tickrec mirror<\/h1>.*pendingMessages/s);
 
     // One NATS node killed and started again under flow (R3: the stream keeps a quorum).
     await nats.nodes[1]!.kill();

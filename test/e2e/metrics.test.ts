@@ -1,5 +1,6 @@
 // End to end: the recorder's /metrics (Prometheus text) and /health (JSON) on loopback, `tickrec status --url`, and a feed secret from ${ENV} that never reaches logs, /health, /metrics or status.
 
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +112,9 @@ describe('metrics, health, status, secrets', () => {
       count: 3000,
       instruments: 10,
       seed: 8,
+      // At most 10 ticks a frame: at least 300 frames, so the 4 kinds of malformed frame
+      // (one every 10 frames, in turn) all come, however the host's load batches them.
+      batchMax: 10,
       faults: { malformedEvery: 10 },
     });
     await sim.done;
@@ -160,7 +164,33 @@ describe('metrics, health, status, secrets', () => {
     expect(types.get('tickrec_feed_state')).toBe('gauge');
     expect(one('tickrec_feed_state', { feed: 'main' })).toBe(2);
     expect(one('tickrec_feed_state', { feed: 'second' })).toBe(2);
-    for (const q of ['0.5', '0.99', '1']) expect(Number.isFinite(one('tickrec_publish_lag_seconds', { quantile: q }))).toBe(true);
+    // the publish lag: a histogram (cumulative buckets, +Inf = count), not a gauge with quantile labels
+    expect(types.get('tickrec_publish_lag_seconds')).toBe('histogram');
+    const lagBuckets = samples.filter((s) => s.name === 'tickrec_publish_lag_seconds_bucket');
+    expect(lagBuckets.length).toBeGreaterThan(20);
+    for (let i = 1; i < lagBuckets.length; i++) expect(lagBuckets[i]!.value).toBeGreaterThanOrEqual(lagBuckets[i - 1]!.value);
+    expect(one('tickrec_publish_lag_seconds_bucket', { le: '+Inf' })).toBe(one('tickrec_publish_lag_seconds_count'));
+    expect(one('tickrec_publish_lag_seconds_count')).toBeGreaterThanOrEqual(sent.sent);
+    // the standard names of the Node.js process metrics (no tickrec_ prefix), no gauge named *_total
+    expect(types.get('process_cpu_user_seconds_total')).toBe('counter');
+    expect(types.get('nodejs_heap_size_used_bytes')).toBe('gauge');
+    for (const [name, type] of types) if (name.endsWith('_total')) expect(type, name).toBe('counter');
+    expect([...types.keys()].filter((n) => n.startsWith('tickrec_process_'))).toEqual([]);
+    // per feed: the time of the last message (wall clock, epoch seconds)
+    const lastMsg = one('tickrec_feed_last_message_timestamp_seconds', { feed: 'main' });
+    expect(Math.abs(lastMsg * 1000 - health.stats.feeds[0]!.lastMessageMs)).toBeLessThan(1);
+    // bars: written per period (the simulated ticks at 21:05 close minute bars)
+    expect(types.get('tickrec_bars_written_total')).toBe('counter');
+    expect(one('tickrec_bars_written_total', { period: 'min1' })).toBe(health.stats.bars!.bars.min1);
+    expect(types.get('tickrec_bar_events_total')).toBe('counter');
+    // no compaction yet: time 0
+    expect(types.get('tickrec_compaction_last_finished_timestamp_seconds')).toBe('gauge');
+    expect(one('tickrec_compaction_last_finished_timestamp_seconds')).toBe(0);
+    // Prometheus's own linter accepts the exposition
+    const lint = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: metricsText, encoding: 'utf8' });
+    expect(lint.error, 'promtool (Debian package prometheus) must be installed').toBeUndefined();
+    expect(`${lint.stdout}${lint.stderr}`).toBe('');
+    expect(lint.status).toBe(0);
     expect(one('tickrec_disk_free_bytes')).toBeGreaterThan(0);
     expect(one('tickrec_feed_reconnects_total', { feed: 'main' })).toBe(health.stats.feeds[0]!.reconnects);
 

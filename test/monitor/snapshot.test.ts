@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Monitor, type MonitorMessage } from '../../src/monitor/index.js';
 import { PAGE_HTML } from '../../src/monitor/page.js';
+import { cursorFilePath, writeCursorFile } from '../../src/bus/cursor.js';
 import { freePort, removeTempDirs, shfeTick, startRecorder, waitFor, type TestRecorder } from './helpers.js';
 
 const T0 = 1_736_168_400_000; // 2025-01-06 21:00:00 Asia/Shanghai, a whole second
@@ -154,6 +155,41 @@ describe('Monitor snapshot', () => {
     m.sample();
     await waitFor('the compaction summary', () => m.snapshot().compaction.state === 'ok');
     expect(m.snapshot().alerts).toEqual([{ level: 'warn', kind: 'compaction', text: 'The last compaction failed' }]);
+  });
+});
+
+describe('bus publisher lag', () => {
+  it('shows the cursor lag of each publisher from its cursor file, and alerts when it is behind and does not move', () => {
+    const { rec, feed, root, clock } = recorderWithClock();
+    for (let i = 0; i < 10; i++) feed.tick(shfeTick('rb2505', i));
+    for (let i = 0; i < 4; i++) feed.tick(shfeTick('cu2505', i, 70000 + i));
+    let m = new Monitor(rec, { now: () => clock.ms, fileSampleMs: 0 });
+    m.sample();
+    expect(m.snapshot().bus).toEqual([]); // no publisher ever ran on this root
+    const date = 20250107;
+    const write = (updatedMs: number) =>
+      writeCursorFile(cursorFilePath(root, 'TICKREC'), {
+        version: 1,
+        stream: 'TICKREC',
+        prefix: 'tickrec',
+        updatedMs,
+        cursors: { 'tick/SHFE/rb2505': { date, index: 7, ended: false } }, // cu2505 not started yet
+      });
+    write(Date.now());
+    m = new Monitor(rec, { now: () => clock.ms, fileSampleMs: 0 });
+    m.sample();
+    expect(m.snapshot().bus).toEqual([{ stream: 'TICKREC', lagRecords: 3 + 4, filesBehind: 2, cursorAgeMs: expect.any(Number) }]);
+    expect(m.snapshot().alerts).toEqual([]);
+    write(Date.now() - 120_000);
+    m = new Monitor(rec, { now: () => clock.ms, fileSampleMs: 0 });
+    m.sample();
+    expect(m.snapshot().alerts).toEqual([
+      {
+        level: 'warn',
+        kind: 'bus',
+        text: expect.stringMatching(/^Publisher to TICKREC is behind by 7 records and has not moved for 12\d s$/),
+      },
+    ]);
   });
 });
 

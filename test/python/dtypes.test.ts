@@ -2,6 +2,7 @@
 
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '../../src/errors.js';
 import { BAR, RT_DAY_BLOCK_HEADER, TICK, TRADE } from '../../src/format/index.js';
 import { HIS_BLOCK_HEADER, HIS_CHUNK_ENTRY, HIS_META_SLOT } from '../../src/his/index.js';
 import { PY_DTYPES_PATH, renderPythonDtypes } from '../../scripts/gen-python-dtypes.js';
@@ -10,6 +11,14 @@ import { runPython } from './helpers.js';
 describe('generated Python dtypes', () => {
   it('the committed _dtypes.py is what scripts/gen-python-dtypes.ts renders (run `npx tsx scripts/gen-python-dtypes.ts` after a table change)', () => {
     expect(fs.readFileSync(PY_DTYPES_PATH, 'utf8')).toBe(renderPythonDtypes());
+  });
+
+  it('every error code the Python reader raises is one of src/errors.ts (docs/errors.md)', async () => {
+    const r = await runPython(['-c', 'import json, tickrec.errors as e; print(json.dumps(e.CODES))']);
+    expect(r.code, r.stderr).toBe(0);
+    const codes = JSON.parse(r.stdout) as string[];
+    expect(codes.length).toBeGreaterThan(5);
+    for (const c of codes) expect(Object.keys(ERROR_CODES), c).toContain(c);
   });
 
   it('python/pyproject.toml and tickrec.__version__ carry the version of package.json', async () => {

@@ -106,7 +106,7 @@ describe('refusals and bad inputs', () => {
 
   it('instants that are not instants, or from after to', () => {
     const q = { root, exchange: 'SHFE', code: 'rb2505' };
-    usage(() => readTicks({ ...q, from: '2025-13-01' }), /from '2025-13-01': not an instant/);
+    usage(() => readTicks({ ...q, from: '2025-13-01' }), /from '2025-13-01': no such calendar date/);
     usage(() => readTicks({ ...q, from: '21:00' }), /from '21:00': a time of day alone is ambiguous/);
     usage(() => readTicks({ ...q, to: { date: 20250230 } }), /to \{"date":20250230\}: date is not a calendar date/);
     usage(() => readTicks({ ...q, to: { date: 20250106, time: 250000000 } }), /time is not HHMMSSmmm/);
@@ -380,7 +380,7 @@ describe('whole market', () => {
         ...Array.from((a.columns as never as Record<string, Float64Array>)[name]!),
       ]);
     }
-    expect(Array.from(m.columns.instrument)).toEqual([...Array(b.count).fill(0), ...Array(a.count).fill(1)]);
+    expect(Array.from(m.columns.instrument)).toEqual([...new Array<number>(b.count).fill(0), ...new Array<number>(a.count).fill(1)]);
     expect(instrumentColumns(m, 'rb2505')!.columns.close).toEqual(a.columns.close);
     expect(instrumentColumns(m, 'nope')).toBeUndefined();
   });

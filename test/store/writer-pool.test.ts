@@ -147,7 +147,7 @@ describe('WriterPool: append', () => {
     expect(recordsOf(path.join(root, 'rt', 'ticks', 'SHFE', 'rb2505.dmb')).map((r) => r[2])).toEqual([...Array(50).keys()]);
   });
 
-  it('maxOpenFiles 4, 10 instruments round-robin: never more than 4 open, every record in its file', () => {
+  it('maxOpenFiles 4, 10 instruments round-robin: never more than 4 open, every record in its file', async () => {
     const root = makeTempDir();
     const p = pool(root, { maxOpenFiles: 4 });
     const codes = Array.from({ length: 10 }, (_, k) => `rb25${String(k).padStart(2, '0')}`);
@@ -160,6 +160,7 @@ describe('WriterPool: append', () => {
       }
     }
     expect(maxOpen).toBe(4);
+    await waitUntil(() => p.creationsInFlight === 0); // background fsyncs of new files hold a descriptor while they run
     // the process holds no more than 4 of the files open
     const open = fs.readdirSync('/proc/self/fd').filter((fd) => {
       try {
@@ -322,3 +323,60 @@ describe('storage.max_open_files "auto" (src/store/open-limit.ts)', () => {
     expect(autoMaxOpenFiles(limits)).toBeGreaterThanOrEqual(OPEN_FILES_FLOOR);
   });
 });
+
+describe('WriterPool: new files are made durable in the background (CREATE DURABILITY, src/store/durable.ts)', () => {
+  it('no fsync on the event loop while 200 new instruments in new folders get their first record; all durable after', async () => {
+    const root = makeTempDir();
+    const p = pool(root, { maxOpenFiles: 64 });
+    const syncs = vi.spyOn(fs, 'fsyncSync');
+    const asyncOpens: string[] = [];
+    const open = vi.spyOn(fs, 'open');
+    open.mockImplementation((...args: Parameters<typeof fs.open>) => {
+      asyncOpens.push(String(args[0]));
+      return Reflect.apply(openReal, fs, args);
+    });
+    try {
+      for (let k = 0; k < 200; k++) p.append(TICK_KIND, `EX${k % 4}`, `c${k}`, D1, rec(0, `c${k}`, D1, `EX${k % 4}`));
+      expect(syncs).not.toHaveBeenCalled();
+      await waitUntil(() => p.creationsInFlight === 0);
+      // each file was opened for its fsync before the last fsync of the folder that got its entry
+      for (let k = 0; k < 200; k++) {
+        const dir = path.join(root, 'rt', 'ticks', `EX${k % 4}`);
+        const file = path.join(dir, `c${k}.dmb`);
+        const fileAt = asyncOpens.indexOf(file);
+        expect(fileAt, file).toBeGreaterThanOrEqual(0);
+        expect(asyncOpens.lastIndexOf(dir), `${dir} is synced after ${file}`).toBeGreaterThan(fileAt);
+      }
+      // the new folders' entries in their parents too
+      expect(asyncOpens).toContain(path.join(root, 'rt', 'ticks'));
+      expect(asyncOpens).toContain(path.join(root, 'rt'));
+      // folder fsyncs are batched: a few rounds, not one per file (7 folders got entries)
+      const folderSyncs = asyncOpens.filter((x) => (x === root || x.startsWith(`${root}/`)) && !x.endsWith('.dmb')).length;
+      expect(folderSyncs).toBeLessThanOrEqual(2 * 7);
+    } finally {
+      syncs.mockRestore();
+      open.mockRestore();
+    }
+    p.closeAll();
+    for (let k = 0; k < 200; k += 37)
+      expect(recordsOf(path.join(root, 'rt', 'ticks', `EX${k % 4}`, `c${k}.dmb`))).toEqual([[`c${k}`, D1, 0]]);
+  });
+
+  it('without a pool, RtWriter.open fsyncs a new file and its folder before it returns', () => {
+    const file = path.join(makeTempDir(), 'rt', 'ticks', 'SHFE', 'rb2505.dmb');
+    const syncs = vi.spyOn(fs, 'fsyncSync');
+    try {
+      RtWriter.open(file, { kind: TICK_KIND, date: D1, initialCapacity: 4 }).close();
+      expect(syncs.mock.calls.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      syncs.mockRestore();
+    }
+  });
+});
+
+const openReal = fs.open;
+
+async function waitUntil(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 6000 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(cond()).toBe(true);
+}
