@@ -205,7 +205,7 @@ typedef struct TransStruct {
     uint32_t action_time;  /* @56  time HHMMSSmmm */
                            /* @60  4 bytes of padding, 0 */
     int64_t index;         /* @64  trade id from the exchange (0 when none) */
-    uint32_t ttype;        /* @72  trade type: 0 normal, 1 cancel (exchange-specific) */
+    uint32_t ttype;        /* @72  trade type char: 'M' match, 'C' cancel, 'U' unknown */
     uint32_t side;         /* @76  aggressor side: TICKREC_SIDE_BUY 'B', _SELL 'S', _UNKNOWN ' ' */
     double price;          /* @80  trade price */
     uint32_t volume;       /* @88  trade quantity, integer units */

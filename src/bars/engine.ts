@@ -20,6 +20,11 @@
 //    is kept as a tick by the recorder but counted in no bar (stats.late). Offline, with
 //    no timer, no tick is late; live and offline bars are equal when every tick arrives
 //    within graceMs of its bar's end. `tickrec bars --rebuild` repairs the rest.
+// B4b NO PRICE: a tick with price 0 and per-tick volume 0 is a quote without a trade
+//    price (CTP's combination quotes and quotes before the first trade are stored with
+//    price 0, docs/ctp.md C1): it is counted (stats.noPrice) and in no bar, so it never
+//    drags a bar's low to 0. A trade at price 0 (a spread can trade at 0) has a volume
+//    and counts.
 // B5 derived periods (5, 15, 30, 60) are folded from closed 1-minute bars by the bucket
 //    rule of plan.ts; a derived bar closes when its last minute's bar closes, when a
 //    1-minute bar of a later bucket arrives, when the timer passes its end, or at flush.
@@ -104,7 +109,7 @@ export interface BarEngineOptions {
   barsClosed?: (ev: BarsClosedEvent) => void;
 }
 
-export type TickVerdict = 'bar' | 'outside' | 'late' | 'no_session' | 'replayed_old';
+export type TickVerdict = 'bar' | 'outside' | 'late' | 'no_session' | 'no_price' | 'replayed_old';
 
 export interface BarEngineStats {
   ticks: number;
@@ -114,6 +119,8 @@ export interface BarEngineStats {
   late: number;
   /** Ticks of instruments without a session. */
   noSession: number;
+  /** Quotes without a trade price (B4b). */
+  noPrice: number;
   bars: Record<BarKindName, number>;
   events: number;
 }
@@ -171,6 +178,7 @@ export class BarEngine {
     outside: 0,
     late: 0,
     noSession: 0,
+    noPrice: 0,
     bars: { min1: 0, min5: 0, min15: 0, min30: 0, min60: 0 },
     events: 0,
   };
@@ -320,6 +328,10 @@ export class BarEngine {
     if (!s) {
       this.stats.noSession++;
       return 'no_session';
+    }
+    if (t.price === 0 && t.volume === 0) {
+      this.stats.noPrice++;
+      return 'no_price';
     }
     const lbl = this.lbl;
     if (!s.plan.labelTick(t.action_time, lbl)) {

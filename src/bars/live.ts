@@ -60,6 +60,8 @@ export interface LiveBarsStats {
   outside: number;
   late: number;
   noSession: number;
+  /** Quotes without a trade price (engine.ts B4b). */
+  noPrice: number;
   bars: Record<BarKindName, number>;
   events: number;
   /** Bars the pool refused (a finished day) or failed to write. */
@@ -110,6 +112,7 @@ export class LiveBars {
       outside: s.outside,
       late: s.late,
       noSession: s.noSession,
+      noPrice: s.noPrice,
       bars: { ...s.bars },
       events: s.events,
       writeErrors: this.writeErrors,

@@ -5,6 +5,7 @@ import { formatDate, kindByName, type Rec } from '../format/index.js';
 import { Presenter, READ_KIND_NAMES, keyRange, presentKind, readKind, scanRecords } from '../read/index.js';
 import { instrumentOfFile, rootOfFile } from '../meta/index.js';
 import { RtReader } from '../store/index.js';
+import { HisRecords, isHistoricalFile, openHisFile } from './his-file.js';
 import { resolveRoot } from './compact.js';
 import { checkKnownInstrument } from './known.js';
 import { RecordPrinter, parseFormat, type OutputFormat } from './output.js';
@@ -79,7 +80,10 @@ export function registerCat(program: Command): void {
   program
     .command('cat')
     .description('print the records of a block file, or of an instrument across history and today (--root)')
-    .argument('[file]', 'a real-time block file (.dmb); or leave it out and give --root, --exchange, --code')
+    .argument(
+      '[file]',
+      'a block file: real-time (.dmb) or historical (.dsb, tickrec or datakit, any version); or leave it out and give --root, --exchange, --code',
+    )
     .option(
       '--root <dir>',
       'data root: read the instrument across his/ (compressed days, bar histories), finished rt days and the live file',
@@ -110,12 +114,17 @@ export function registerCat(program: Command): void {
         if (file === undefined) throw usageError('give a FILE, or --root with --exchange and --code.');
         const from = parseInstantOption('--from', opts.from);
         const to = parseInstantOption('--to', opts.to);
-        const reader = RtReader.open(file);
+        // A historical file (.dsb, any of tickrec's or datakit's versions) is decoded whole; a real-time one is mapped.
+        const reader = isHistoricalFile(file) ? openHisFile(file) : RtReader.open(file);
         try {
           const [start, end] = indexRange(reader, from, to);
-          const printer = new RecordPrinter(reader.kind, format);
+          const write = (l: string) => process.stdout.write(l + '\n');
+          const day = reader instanceof HisRecords && reader.hisKind.name === 'day' && format === 'table';
+          const printer = new RecordPrinter(reader.kind, format, write);
+          const print = day ? dayTablePrinter(write) : (rec: Rec) => printer.print(rec);
           const stop = Math.min(end, start + limit);
-          const presenter = new Presenter(presentKind(reader.kind.name), rootOfFile(file));
+          const pk = presentKind(reader instanceof HisRecords ? reader.hisKind.name : reader.kind.name);
+          const presenter = new Presenter(pk, rootOfFile(file));
           const inst = instrumentOfFile(file);
           for (let i = start; i < stop; i++) {
             const rec = reader.get(i);
@@ -126,10 +135,10 @@ export function registerCat(program: Command): void {
                 `tickrec: note: no instrument metadata for ${exchg}.${code} beside ${file} (meta/instruments/ in its data root): volumes are shown as stored (whole units).\n`,
               );
             }
-            printer.print(presenter.present(rec, exchg, code));
+            print(presenter.present(rec, exchg, code));
           }
         } finally {
-          reader.close();
+          if (reader instanceof RtReader) reader.close();
         }
       }),
     );

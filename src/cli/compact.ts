@@ -119,7 +119,7 @@ export function registerCompact(program: Command): void {
     .option('--root <dir>', 'data root')
     .option('-c, --config <file>', 'take the data root from this recorder configuration')
     .option('--date <YYYYMMDD>', 'only this trading date (refused while the recorder still owns it)')
-    .option('--codec <lz4|zstd>', "lz4: tickrec's checksummed blocks (default); zstd: exactly what datakit writes, for WonderTrader", 'lz4')
+    .option('--codec <lz4|zstd>', "lz4: tickrec's checksummed blocks (default); zstd: datakit's layout, readable by WonderTrader", 'lz4')
     .option('--dry-run', 'list what would be compacted; write nothing')
     .action(
       action((opts: RootOptions & { date?: string; codec: string; dryRun?: boolean }) => {

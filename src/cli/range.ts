@@ -1,7 +1,7 @@
 // --from / --to: instants on the command line turned into record indexes of a file.
 
 import { nextDate, parseInstant, type Instant } from '../format/index.js';
-import type { RtReader } from '../store/index.js';
+import type { KeyedRecords } from './his-file.js';
 import { usageError } from './run.js';
 
 export function parseInstantOption(name: string, text: string | undefined): Instant | undefined {
@@ -23,7 +23,7 @@ export function parseInstantOption(name: string, text: string | undefined): Inst
  * date of the file's first record, or the next day when that would fall before the
  * first record (a night session that started the day before).
  */
-export function instantKey(reader: RtReader, at: Instant, endOfDay: boolean): number {
+export function instantKey(reader: KeyedRecords, at: Instant, endOfDay: boolean): number {
   const kind = reader.kind;
   if (at.date !== undefined) {
     const dateOnly = at.time === 0 && endOfDay;
@@ -37,7 +37,7 @@ export function instantKey(reader: RtReader, at: Instant, endOfDay: boolean): nu
 }
 
 /** Index range [from, to) of records with from <= key < to. */
-export function indexRange(reader: RtReader, from: Instant | undefined, to: Instant | undefined): [number, number] {
+export function indexRange(reader: KeyedRecords, from: Instant | undefined, to: Instant | undefined): [number, number] {
   const n = reader.length;
   const fromKey = from ? instantKey(reader, from, false) : undefined;
   const toKey = to ? instantKey(reader, to, true) : undefined;

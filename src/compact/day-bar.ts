@@ -1,8 +1,10 @@
 // The day bar of an instrument-day, built from the day's last tick as datakit builds it at the end of the day.
 //
-// datakit (WtDataWriter, end-of-day dump): open = tick.open, high = tick.high,
-// low = tick.low, close = tick.price, settle = tick.settle_price, vol = tick.total_volume,
-// money = tick.total_turnover, hold = tick.open_interest, add = tick.diff_interest;
+// datakit's history writer (WtDataWriter, end-of-day dump to his/day): open = tick.open,
+// high = tick.high, low = tick.low, close = tick.price, settle = tick.settle_price,
+// vol = tick.total_volume, money = tick.total_turnover, hold = tick.open_interest,
+// add = tick.open_interest - tick.pre_interest (the day's change of open interest, NOT
+// the last tick's diff_interest, which is only the change since the tick before it);
 // date = the trading date, time = 0.
 
 import { BAR, MIN1_KIND, Mem, TICK, TICK_KIND } from '../format/index.js';
@@ -17,7 +19,7 @@ const F = {
   totalVolume: read('total_volume'),
   totalTurnover: read('total_turnover'),
   openInterest: read('open_interest'),
-  diffInterest: read('diff_interest'),
+  preInterest: read('pre_interest'),
 };
 
 /** The 88-byte day bar of trading date `date` from the last tick in `ticks` (raw tick records). */
@@ -38,7 +40,7 @@ export function dayBarFromTicks(ticks: Uint8Array, date: number): Uint8Array {
       money: F.totalTurnover(m, o),
       vol: F.totalVolume(m, o),
       hold: F.openInterest(m, o),
-      add: F.diffInterest(m, o),
+      add: F.openInterest(m, o) - F.preInterest(m, o),
     },
     out,
     0,

@@ -25,6 +25,7 @@ import {
   dayBlockBytes,
   hisDayPath,
   hisHistoryPath,
+  historyUndo,
   readAt,
   readHisBlock,
   removeDirIfEmpty,
@@ -97,7 +98,9 @@ function readRtRecords(file: string, kind: RecordKind, date: number): Uint8Array
   try {
     const p = probeRtFile(fd, file, kind);
     checkReadable(p);
-    if (p.header.date !== date) {
+    // Bars are dated by their records (rtTradingDate): datakit stamps a bar file's header
+    // with its creation date, so only ticks and trades must agree with their folder.
+    if (!kind.datedByRecords && p.header.date !== date) {
       throw new TickrecError(
         'E_CORRUPT',
         `${file}: header date ${p.header.date} but the file is in the folder of ${date}; move it to the folder of its date (or fix the header), then run compact again.`,
@@ -202,15 +205,70 @@ function compactDaily(root: string, w: DayWork, records: Uint8Array, codec: HisC
     }
   }
   if (w.rt === TICK_KIND && records.length > 0)
-    bytesOut += appendChecked(
+    bytesOut += appendDaysChecked(
       hisHistoryPath(root, DAY_HIS_KIND, w.exchg, w.code),
       w,
       DAY_HIS_KIND,
-      dayBarFromTicks(records, w.date),
+      [{ date: w.date, bars: dayBarFromTicks(records, w.date) }],
       codec,
       onStep,
     );
   return { bytesOut, already };
+}
+
+/**
+ * The bars of a finished bar file split by trading date (their `date` field), in order.
+ * A date that comes back after another one is refused: the records are out of order.
+ */
+function barDays(w: DayWork, records: Uint8Array): { date: number; bars: Uint8Array }[] {
+  const rb = w.rt.recordBytes;
+  const dv = new DataView(records.buffer, records.byteOffset, records.length);
+  const out: { date: number; bars: Uint8Array }[] = [];
+  let from = 0;
+  for (let at = 0; at <= records.length; at += rb) {
+    const date = at < records.length ? dv.getUint32(at + w.rt.tradingDateOffset, true) : -1;
+    const prev = from < at ? dv.getUint32(from + w.rt.tradingDateOffset, true) : date;
+    if (date === prev && at < records.length) continue;
+    if (from < at) {
+      if (out.some((d) => d.date === prev)) {
+        throw new TickrecError(
+          'E_CORRUPT',
+          `${w.files.join(', ')}: bars of trading day ${prev} come again after bars of another day; the records are out of order. ` +
+            'Nothing was changed; check the file with tickrec cat, then fix or remove it.',
+          { file: w.files[0]! },
+        );
+      }
+      out.push({ date: prev, bars: records.subarray(from, at) });
+    }
+    from = at;
+  }
+  return out;
+}
+
+/**
+ * Appends days to a bar history, reading each back; when anything fails, the history is
+ * put back exactly as it was before the first of them (historyUndo), so a rerun neither
+ * misses nor doubles a day.
+ */
+function appendDaysChecked(
+  file: string,
+  w: DayWork,
+  his: typeof DAY_HIS_KIND,
+  days: readonly { date: number; bars: Uint8Array }[],
+  codec: HisCodec,
+  onStep?: (s: string) => void,
+): number {
+  const undo = historyUndo(file);
+  let bytes = 0;
+  try {
+    for (const d of days) bytes += appendChecked(file, { ...w, date: d.date }, his, d.bars, codec, onStep);
+  } catch (err) {
+    undo.restore();
+    onStep?.('history-restored');
+    throw err;
+  }
+  undo.discard();
+  return bytes;
 }
 
 /** Appends a day to a bar history and reads it back. */
@@ -223,6 +281,7 @@ function appendChecked(
   onStep?: (s: string) => void,
 ): number {
   const r = appendBarDay(file, his, w.date, bars, { codec, ...(onStep ? { onStep } : {}) });
+  onStep?.('history-appended');
   const h = BarHistory.open(file, his);
   try {
     const back = h.readDay(w.date);
@@ -244,8 +303,7 @@ function release(w: DayWork, onStep?: (s: string) => void): void {
     removeDurable(f);
     onStep?.('rt-removed');
   }
-  const dir = path.dirname(w.files[0]!);
-  if (removeDirIfEmpty(dir)) onStep?.('rt-folder-removed');
+  for (const dir of new Set(w.files.map((f) => path.dirname(f)))) if (removeDirIfEmpty(dir)) onStep?.('rt-folder-removed');
 }
 
 /** Runs the compaction of `opts.root`. Throws for refusals (live day, lock); per-day failures are in the summary. */
@@ -297,15 +355,26 @@ export function runCompaction(opts: CompactOptions): CompactSummary {
         } else {
           const { records, dropped } = dayRecords(w);
           if (dropped > 0) log(`${label}: ${w.files.length} files of the same day merged, ${dropped} duplicate records dropped`);
-          const r =
-            w.his.layout === 'daily'
-              ? compactDaily(opts.root, w, records, codec, opts.onStep)
-              : records.length === 0
-                ? { bytesOut: 0, already: false }
-                : {
-                    bytesOut: appendChecked(hisHistoryPath(opts.root, w.his, w.exchg, w.code), w, w.his, records, codec, opts.onStep),
-                    already: false,
-                  };
+          let r: ItemResult;
+          if (w.his.layout === 'daily') r = compactDaily(opts.root, w, records, codec, opts.onStep);
+          else {
+            const days = barDays(w, records);
+            const owned = days.find((d) => liveKey.has(`${w.rt.name}/${w.exchg}/${w.code}/${d.date}`));
+            if (owned) {
+              log(
+                `skipped ${w.files.join(', ')}: it holds bars of trading day ${owned.date}, which the live file of ${w.exchg}.${w.code} ` +
+                  'still records (a bar file set aside under another date by an older tickrec: run tickrec migrate)',
+              );
+              done++;
+              continue;
+            }
+            if (days.some((d) => d.date !== w.date))
+              log(`${label}: bars of trading day(s) ${days.map((d) => d.date).join(', ')} (a bar file is dated by its records)`);
+            r = {
+              bytesOut: appendDaysChecked(hisHistoryPath(opts.root, w.his, w.exchg, w.code), w, w.his, days, codec, opts.onStep),
+              already: false,
+            };
+          }
           release(w, opts.onStep);
           summary.bytesIn += records.length;
           summary.bytesOut += r.bytesOut;

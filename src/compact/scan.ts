@@ -9,14 +9,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ALL_KINDS, type RecordKind } from '../format/index.js';
 import { hisKindOfRt, type HisKind } from '../his/index.js';
-import { nameProblem, probeRtFile, CODE_MAX_CHARS, EXCHG_MAX_CHARS } from '../store/index.js';
+import { nameProblem, probeRtFile, readRtTradingDate, CODE_MAX_CHARS, EXCHG_MAX_CHARS } from '../store/index.js';
 
 export interface DayWork {
   readonly rt: RecordKind;
   readonly his: HisKind;
   readonly exchg: string;
   readonly code: string;
-  /** Trading date (the dated folder). */
+  /** Trading date: the dated folder (ticks, trades); for bars the date of their records (regroupBars). */
   readonly date: number;
   /** The finished files of that instrument-day: <CODE>.dmb first, then <CODE>.<n>.dmb by n. */
   readonly files: readonly string[];
@@ -27,7 +27,7 @@ export interface LiveFile {
   readonly exchg: string;
   readonly code: string;
   readonly path: string;
-  /** Header date, or undefined when the header cannot be read. */
+  /** Trading date (rtTradingDate), or undefined when the header cannot be read. */
   readonly date: number | undefined;
 }
 
@@ -49,11 +49,12 @@ export function list(dir: string): string[] {
   }
 }
 
-function headerDate(file: string, kind: RecordKind): number | undefined {
+/** The trading date of a live file (rtTradingDate: for bars, its last record's). */
+function liveDate(file: string, kind: RecordKind): number | undefined {
   try {
     const fd = fs.openSync(file, 'r');
     try {
-      return probeRtFile(fd, file, kind).header.date;
+      return readRtTradingDate(fd, probeRtFile(fd, file, kind));
     } finally {
       fs.closeSync(fd);
     }
@@ -70,7 +71,7 @@ function kindRank(k: RecordKind): number {
 
 /** Scans rt/ of `root`. `onlyDate` restricts the work to one trading date (live files are always listed). */
 export function scanRoot(root: string, onlyDate?: number): ScanResult {
-  const work: DayWork[] = [];
+  let work: DayWork[] = [];
   const live: LiveFile[] = [];
   const skipped: { file: string; why: string }[] = [];
   for (const rt of ALL_KINDS) {
@@ -82,22 +83,68 @@ export function scanRoot(root: string, onlyDate?: number): ScanResult {
       for (const entry of list(exDir)) {
         const p = path.join(exDir, entry);
         if (entry.endsWith('.dmb')) {
-          live.push({ rt, exchg, code: entry.slice(0, -4), path: p, date: headerDate(p, rt) });
+          live.push({ rt, exchg, code: entry.slice(0, -4), path: p, date: liveDate(p, rt) });
           continue;
         }
         if (!DATE_DIR.test(entry)) continue;
         const date = Number(entry);
-        if (onlyDate !== undefined && date !== onlyDate) continue;
         if (!his) {
           skipped.push({ file: p, why: `no historical format for ${rt.name} records` });
           continue;
         }
+        // Bar files are dated by their records, wherever they were set aside (see below).
+        if (!rt.datedByRecords && onlyDate !== undefined && date !== onlyDate) continue;
         work.push(...dayFolder(rt, his, exchg, date, p, skipped));
       }
     }
   }
+  work = regroupBars(work).filter((w) => onlyDate === undefined || w.date === onlyDate);
   work.sort((a, b) => a.date - b.date || kindRank(a.rt) - kindRank(b.rt) || cmp(a.exchg, b.exchg) || cmp(a.code, b.code));
   return { work, live, skipped };
+}
+
+/**
+ * Bar files regrouped by the trading date of their records (rtTradingDate), not by the
+ * folder they were set aside in: an older tickrec set a datakit night-session bar file
+ * aside under its header date (the evening before), next to nothing, while the rest of
+ * that trading day went to the next folder. Both now form one instrument-day, merged by
+ * dayRecords. A file whose date cannot be read stays with its folder (and fails there,
+ * naming itself).
+ */
+function regroupBars(work: DayWork[]): DayWork[] {
+  const out: DayWork[] = [];
+  const groups = new Map<string, DayWork>();
+  for (const w of work) {
+    if (!w.rt.datedByRecords) {
+      out.push(w);
+      continue;
+    }
+    for (const file of w.files) {
+      const date = finishedDate(file, w.rt) ?? w.date;
+      const key = `${w.rt.name}/${w.exchg}/${w.code}/${date}`;
+      const g = groups.get(key);
+      if (g) (g.files as string[]).push(file);
+      else {
+        const n: DayWork = { ...w, date, files: [file] };
+        groups.set(key, n);
+        out.push(n);
+      }
+    }
+  }
+  return out;
+}
+
+function finishedDate(file: string, kind: RecordKind): number | undefined {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      return readRtTradingDate(fd, probeRtFile(fd, file, kind));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 function cmp(a: string, b: string): number {

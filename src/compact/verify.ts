@@ -11,7 +11,7 @@ import path from 'node:path';
 import { RtReader } from '../store/index.js';
 import { isTradingDay, addDays, type SessionBook } from '../calendar/index.js';
 import { TickrecError } from '../errors.js';
-import { Mem } from '../format/index.js';
+import { Mem, TRADE, isTradeType } from '../format/index.js';
 import {
   BarHistory,
   HIS_BLOCK_HEADER,
@@ -104,6 +104,25 @@ function checkRecords(
   if (dups > 0)
     problems.push({ file, problem: `${dups} duplicate records (${bar ? 'the same bar time twice' : 'identical to the record before'})` });
   if (wrongDate > 0) problems.push({ file, problem: `${wrongDate} records have another trading date than ${expect.date}` });
+  if (kind.name === 'trade') {
+    const at = TRADE.field('ttype').offset;
+    let bad = 0;
+    let example = 0;
+    for (let o = 0; o < records.length; o += rb) {
+      const t = dv.getUint32(o + at, true);
+      if (!isTradeType(t)) {
+        if (bad === 0) example = t;
+        bad++;
+      }
+    }
+    if (bad > 0)
+      problems.push({
+        file,
+        problem:
+          `${bad} trades with a ttype other than datakit's 'M' (77), 'C' (67), 'U' (85), e.g. ${example}` +
+          (example <= 1 ? ' (tickrec before 2026-12 wrote 0 for a normal trade and 1 for a cancel)' : ''),
+      });
+  }
   if (!bar && n > 0 && expect.code !== undefined) {
     const code = Buffer.from(m.u8.subarray(16, 48)).toString('latin1').replace(/\0.*$/s, '');
     const exchg = Buffer.from(m.u8.subarray(0, 16)).toString('latin1').replace(/\0.*$/s, '');

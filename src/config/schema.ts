@@ -60,21 +60,36 @@ export const CtpFeedSchema = z.strictObject({
     .array(
       z
         .string()
-        .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*\.[A-Za-z0-9][A-Za-z0-9._-]*$/, 'an instrument "EXCHG.CODE" (CTP needs explicit codes, no "*")'),
+        .regex(
+          /^[A-Za-z0-9][A-Za-z0-9_-]*\.[A-Za-z0-9][A-Za-z0-9._&-]*( [A-Za-z0-9][A-Za-z0-9._&-]*)?$/,
+          'an instrument "EXCHG.CODE" (CTP needs explicit codes, no "*"; a combination as CTP names it: "DCE.SP m2505&m2509")',
+        ),
     )
     .min(1),
   /** The API's flow folder (its .con files). Default <root>/ctp-flow/<name>; relative to the data root. */
   flow_dir: z.string().min(1).optional(),
-  /** Absolute path of thostmduserapi_se.so. Default: $CTP_SDK_DIR/thostmduserapi_se.so. */
+  /** Absolute path of the market-data library. Default: the first of thostmduserapi_se.so, libthostmduserapi_se.so, thostmduserapi.so in $CTP_SDK_DIR. */
   library: z.string().regex(/^\//, 'an absolute path to thostmduserapi_se.so').optional(),
   /** Ticks waiting for the JavaScript thread at most; more are dropped and counted. */
   queue_max: z.number().int().min(1).max(16_777_216).default(65_536),
   /** Codes per SubscribeMarketData call. */
   subscribe_batch: z.number().int().min(1).max(10_000).default(500),
-  /** CreateFtdcMdApi with 3 parameters (CTP up to 6.6) or 4 (6.7 on); auto: what the library exports. */
+  /** CreateFtdcMdApi with 3 parameters (CTP up to 6.7.10) or 4 (6.7.11 on); auto: what the library exports. */
   api_generation: z.union([z.literal('auto'), z.literal(3), z.literal(4)]).default('auto'),
   /** CZCE contract multipliers by product ({"SR": 10}): CZCE's Turnover lacks them (docs/ctp.md). */
   czce_multipliers: z.record(z.string().regex(/^[A-Za-z]{1,8}$/, 'a product such as SR'), z.number().positive()).optional(),
+  /** Multiply CZCE turnover by czce_multipliers: decided from the data (auto), always (multiply) or never (as_sent). */
+  czce_turnover: z.enum(['auto', 'multiply', 'as_sent']).default('auto'),
+  /** Append every tick struct, as received, to <root>/capture/ctp/<name>/<YYYYMMDD>.cap (docs/ctp.md). */
+  capture: z.boolean().default(false),
+  /** The library's own text on stdout/stderr: "log" turns each line into a log record; "keep" leaves it. */
+  library_output: z.enum(['log', 'keep']).default('log'),
+  /** Start even when the library's GetApiVersion() is not of the SDK the addon was built with. */
+  allow_sdk_mismatch: z.boolean().default(false),
+  /** Warn when no front has answered for this long (the library retries silently every 5 s). */
+  connect_warn_ms: z.number().int().min(1).max(86_400_000).default(15_000),
+  /** A login not answered within this long releases the API and connects again. */
+  login_timeout_ms: z.number().int().min(1).max(600_000).default(10_000),
 });
 
 export const FeedSchema = z.discriminatedUnion('type', [WebsocketFeedSchema, CtpFeedSchema]);
@@ -214,6 +229,16 @@ export const ConfigSchema = z.strictObject({
       roll_by_clock: z.boolean().default(true),
       /** With roll_by_clock: set a day aside only this long after it ended by the clock. */
       roll_grace_ms: z.number().int().min(0).max(3_600_000).default(60_000),
+    })
+    .prefault({}),
+  /** Normalization rule N10 (docs/protocol.md): ticks outside their instrument's trading time are not stored. */
+  session_filter: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Sections and auctions are widened by this much on both sides. */
+      grace_ms: z.number().int().min(0).max(3_600_000).default(60_000),
+      /** N10 (c): a tick dated more than this after it was received is a stale snapshot of a later day. */
+      future_ms: z.number().int().min(60_000).max(86_400_000).default(14_400_000),
     })
     .prefault({}),
   /** Bars from ticks (docs/bars.md). */

@@ -2,7 +2,7 @@
 
 import path from 'node:path';
 import type { FeedConfig } from '../config/index.js';
-import { CtpFeed, type CtpFeedEventKind } from './ctp/index.js';
+import { captureDir, CtpFeed, type CtpFeedEventKind } from './ctp/index.js';
 import { createMapper } from './formats/index.js';
 import type { FeedAdapter } from './types.js';
 import { WsFeed, type WsFeedEvent, type WsFeedEventKind } from './ws-feed.js';
@@ -13,6 +13,8 @@ export interface FeedHooks {
   onEvent?: (kind: WsFeedEventKind | CtpFeedEventKind, detail: WsFeedEvent) => void;
   /** The data root: a CTP feed keeps its flow folder under it (default <root>/ctp-flow/<name>). */
   root?: string;
+  /** The recorder's log is JSON lines (a CTP feed may then turn the library's stderr text into records). */
+  jsonLog?: boolean;
 }
 
 /** The name of feed i: its configured name or `<format>-<i>`. */
@@ -37,6 +39,13 @@ export function createFeed(cfg: FeedConfig, i: number, hooks: FeedHooks = {}): F
       subscribeBatch: cfg.subscribe_batch,
       ...(cfg.library !== undefined ? { library: cfg.library } : {}),
       ...(cfg.czce_multipliers !== undefined ? { czceMultipliers: cfg.czce_multipliers } : {}),
+      czceTurnover: cfg.czce_turnover,
+      ...(cfg.capture ? { captureDir: captureDir(root, name) } : {}),
+      libraryOutput: cfg.library_output,
+      jsonLog: hooks.jsonLog ?? false,
+      allowSdkMismatch: cfg.allow_sdk_mismatch,
+      connectWarnMs: cfg.connect_warn_ms,
+      loginTimeoutMs: cfg.login_timeout_ms,
       ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
     });
   }

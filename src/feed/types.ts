@@ -50,6 +50,7 @@ export interface TradeInput {
   action_date: number;
   action_time: number;
   index?: number;
+  /** Trade type as datakit's char code: 77 'M' match, 67 'C' cancel, 85 'U' unknown (absent: 'U'). */
   ttype?: number;
   /** 'B', 'S' or ' ' as a char code (66, 83, 32). */
   side?: number;
@@ -78,6 +79,7 @@ export const REJECT_REASONS = [
   'not_subscribed', // an instrument not in the feed's subscription list
   'duplicate', // the same tick again (resent snapshot, second feed)
   'out_of_order', // older than the last tick of the instrument (or an older Binance book update)
+  'off_session', // a tick outside its instrument's trading sections and auction, or of another session (N10)
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

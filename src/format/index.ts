@@ -10,3 +10,4 @@ export * from './kinds.js';
 export * from './rt-header.js';
 export * from './time.js';
 export * from './decimal.js';
+export * from './old-structs.js';

@@ -18,14 +18,25 @@ export interface RecordKind {
   readonly folder: string;
   readonly recordBytes: number;
   readonly codec: Codec;
+  /** Byte offset of the u32 trading date of a record (ticks, trades: trading_date; bars: date). */
+  readonly tradingDateOffset: number;
+  /**
+   * Where the trading date of a real-time file of this kind comes from (the one rule:
+   * src/store/rt-file.ts rtTradingDate). false: the header `date` (datakit writes the
+   * trading date there for ticks and trades). true: the `date` of its last published
+   * record, the header only while it has none: datakit's writer stamps a bar file's
+   * header with the calendar date it was CREATED, so a night session's bar file is dated
+   * the evening before the trading day its bars belong to.
+   */
+  readonly datedByRecords: boolean;
   /**
    * A number that orders records in time, exact below 2^53:
    * ticks and trades: (action_date - 19900000) * 1e9 + action_time (HHMMSSmmm);
    * bars: the bar `time` (minute bars), or (date - 19900000) * 10000 for day bars.
    */
-  keyAt: (m: Mem, offset: number) => number;
+  readonly keyAt: (m: Mem, offset: number) => number;
   /** The key of an instant given as calendar date YYYYMMDD and time HHMMSSmmm. */
-  keyOf(date: number, timeHHMMSSmmm: number): number;
+  readonly keyOf: (date: number, timeHHMMSSmmm: number) => number;
 }
 
 const TICK_CODEC = compileCodec(TICK);
@@ -61,6 +72,8 @@ export const TICK_KIND: RecordKind = {
   folder: 'ticks',
   recordBytes: TICK.size,
   codec: TICK_CODEC,
+  tradingDateOffset: TICK.field('trading_date').offset,
+  datedByRecords: false,
   ...actionKindKeys(TICK.field('action_date').offset, TICK.field('action_time').offset),
 };
 
@@ -70,6 +83,8 @@ export const TRADE_KIND: RecordKind = {
   folder: 'trans',
   recordBytes: TRADE.size,
   codec: TRADE_CODEC,
+  tradingDateOffset: TRADE.field('trading_date').offset,
+  datedByRecords: false,
   ...actionKindKeys(TRADE.field('action_date').offset, TRADE.field('action_time').offset),
 };
 
@@ -79,6 +94,8 @@ export const MIN1_KIND: RecordKind = {
   folder: 'min1',
   recordBytes: BAR.size,
   codec: BAR_CODEC,
+  tradingDateOffset: BAR.field('date').offset,
+  datedByRecords: true,
   ...barKeys,
 };
 

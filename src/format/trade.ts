@@ -13,7 +13,12 @@ export const TRADE = defineStruct({
     { name: 'action_time', type: 'u32', offset: 56, doc: 'time HHMMSSmmm' },
     { name: 'pad0', type: 'pad', offset: 60, count: 4, doc: 'alignment padding, zero' },
     { name: 'index', type: 'i64', offset: 64, doc: 'trade id from the exchange (0 when none)' },
-    { name: 'ttype', type: 'u32', offset: 72, doc: 'trade type: 0 normal, 1 cancel (exchange-specific)' },
+    {
+      name: 'ttype',
+      type: 'u32',
+      offset: 72,
+      doc: "trade type as a char code (datakit's WTSTransType): 77 'M' match, 67 'C' cancel, 85 'U' unknown",
+    },
     { name: 'side', type: 'u32', offset: 76, doc: "aggressor side as a char code: 66 'B' buy, 83 'S' sell, 32 ' ' unknown" },
     { name: 'price', type: 'f64', offset: 80, doc: 'trade price' },
     {
@@ -31,6 +36,16 @@ export const TRADE = defineStruct({
 export const SIDE_BUY = 0x42; // 'B'
 export const SIDE_SELL = 0x53; // 'S'
 export const SIDE_UNKNOWN = 0x20; // ' '
+
+// Trade types (datakit's WTSTransType in WTSTypes.h: TT_Match, TT_Cancel, TT_Unknown).
+export const TTYPE_MATCH = 0x4d; // 'M' a matched trade
+export const TTYPE_CANCEL = 0x43; // 'C' a cancellation (SZSE reports cancels as trades)
+export const TTYPE_UNKNOWN = 0x55; // 'U' the feed does not say
+
+/** True for a trade type tickrec stores: one of datakit's three char codes. */
+export function isTradeType(v: unknown): v is number {
+  return v === TTYPE_MATCH || v === TTYPE_CANCEL || v === TTYPE_UNKNOWN;
+}
 
 export interface Trade {
   exchg: string;

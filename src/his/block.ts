@@ -11,7 +11,15 @@
 
 import zlib from 'node:zlib';
 import { TickrecError } from '../errors.js';
-import { BLOCK_HEADER, BLOCK_HEADER_V2, hasBlockFlag } from '../format/index.js';
+import {
+  BLOCK_HEADER,
+  BLOCK_HEADER_V2,
+  OLD_BAR_BYTES,
+  OLD_TICK_BYTES,
+  convertOldBars,
+  convertOldTicks,
+  hasBlockFlag,
+} from '../format/index.js';
 import {
   CODEC_LZ4,
   CODEC_NONE,
@@ -25,6 +33,8 @@ import {
 } from './codec.js';
 import { getHeader, offsetOf, putHeader } from './fields.js';
 import {
+  DATAKIT_VERSION_OLD_RAW,
+  DATAKIT_VERSION_OLD_ZSTD,
   DATAKIT_VERSION_RAW,
   DATAKIT_VERSION_ZSTD,
   HIS_BLOCK_HEADER,
@@ -257,7 +267,19 @@ export function encodeDatakitBlock(hisType: number, records: Uint8Array): Uint8A
   return out;
 }
 
-export type BlockFormat = 'tickrec' | 'datakit-zstd' | 'datakit-raw' | 'container';
+/**
+ * tickrec's day block and container; datakit's current blocks (version 4 zstd, 3 raw) and
+ * its old ones (version 2 zstd, 1 raw, of the old packed structs: src/format/old-structs.ts).
+ */
+/** datakit's raw historical block: BlockHeader (type, version 3) + the raw records. */
+export function encodeDatakitRaw(hisType: number, records: Uint8Array): Uint8Array {
+  const out = new Uint8Array(BLOCK_HEADER.size + records.length);
+  putHeader(BLOCK_HEADER, out, { type: hisType, version: DATAKIT_VERSION_RAW });
+  out.set(records, BLOCK_HEADER.size);
+  return out;
+}
+
+export type BlockFormat = 'tickrec' | 'datakit-zstd' | 'datakit-raw' | 'datakit-old-zstd' | 'datakit-old-raw' | 'container';
 
 /** What the first bytes of a historical file say, checked as far as the header goes. */
 export interface BlockHead {
@@ -321,10 +343,22 @@ export function parseBlockHead(bytes: Uint8Array, file: string): BlockHead {
     return { format: 'datakit-zstd', kind, type, version, fields: getHeader(BLOCK_HEADER_V2, bytes) };
   }
   if (version === DATAKIT_VERSION_RAW) return { format: 'datakit-raw', kind, type, version, fields: {} };
+  if (version === DATAKIT_VERSION_OLD_ZSTD || version === DATAKIT_VERSION_OLD_RAW) {
+    if (kind.name === 'trade')
+      throw fail(
+        'E_VERSION',
+        file,
+        `version ${version}: datakit's old struct layout, which exists for ticks and bars only (datakit never wrote trades in it); the file is not datakit's. Move it aside.`,
+      );
+    if (version === DATAKIT_VERSION_OLD_RAW) return { format: 'datakit-old-raw', kind, type, version, fields: {} };
+    if (bytes.length < BLOCK_HEADER_V2.size)
+      throw fail('E_TRUNCATED', file, `${bytes.length} bytes, shorter than BlockHeaderV2 (20); restore the file.`);
+    return { format: 'datakit-old-zstd', kind, type, version, fields: getHeader(BLOCK_HEADER_V2, bytes) };
+  }
   throw fail(
     'E_VERSION',
     file,
-    `version ${version} (0x${version.toString(16)}); tickrec reads 3, 4 (datakit) and 0x0101, 0x0102 (tickrec). Upgrade tickrec.`,
+    `version ${version} (0x${version.toString(16)}); tickrec reads 1 to 4 (datakit) and 0x0101, 0x0102 (tickrec). Upgrade tickrec.`,
   );
 }
 
@@ -382,7 +416,7 @@ export function decodeDayBlock(bytes: Uint8Array, file: string, opts: { checkRaw
     return { kind, format: 'tickrec', date: h.date!, records, count, codec: codecName(h.codec!) };
   }
   let records: Uint8Array;
-  if (head.format === 'datakit-zstd') {
+  if (head.format === 'datakit-zstd' || head.format === 'datakit-old-zstd') {
     const size = head.fields.size!;
     const expected = BLOCK_HEADER_V2.size + size;
     if (bytes.length !== expected) {
@@ -398,6 +432,7 @@ export function decodeDayBlock(bytes: Uint8Array, file: string, opts: { checkRaw
   } else {
     records = bytes.slice(BLOCK_HEADER.size);
   }
+  if (head.format === 'datakit-old-zstd' || head.format === 'datakit-old-raw') records = convertOld(kind, records, file);
   if (records.length % kind.recordBytes !== 0) {
     throw fail(
       'E_CORRUPT',
@@ -408,5 +443,19 @@ export function decodeDayBlock(bytes: Uint8Array, file: string, opts: { checkRaw
   if (records.byteOffset % 8 !== 0) records = records.slice();
   const count = records.length / kind.recordBytes;
   const date = count > 0 ? new DataView(records.buffer, records.byteOffset).getUint32(kind.dateOffset, true) : 0;
-  return { kind, format: head.format, date, records, count, codec: head.format === 'datakit-zstd' ? 'zstd' : 'none' };
+  const zstd = head.format === 'datakit-zstd' || head.format === 'datakit-old-zstd';
+  return { kind, format: head.format, date, records, count, codec: zstd ? 'zstd' : 'none' };
+}
+
+/** Old-layout records (block versions 1 and 2) converted to the current struct, as datakit converts them. */
+function convertOld(kind: HisKind, old: Uint8Array, file: string): Uint8Array {
+  const tick = kind.name === 'tick';
+  const r = tick ? convertOldTicks(old) : convertOldBars(old);
+  if (r instanceof Uint8Array) return r;
+  const what = tick ? `old ticks (WTSTickStructOld, ${OLD_TICK_BYTES} bytes)` : `old bars (WTSBarStructOld, ${OLD_BAR_BYTES} bytes)`;
+  throw fail(
+    'E_CORRUPT',
+    file,
+    `${r.record >= 0 ? `record ${r.record} of ` : ''}${what}: ${r.what}; the file is damaged. Restore it from a backup.`,
+  );
 }

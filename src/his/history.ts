@@ -29,11 +29,16 @@
 // Idempotent: appending a date already present is a no-op when its bars are identical,
 // an error otherwise; the file's bytes depend only on the sequence of appended days.
 //
-// DATAKIT (version 4): BlockHeaderV2 + one zstd frame of every bar; appending a day
-// rewrites the whole file (O(history)), as datakit does. Used with --codec zstd.
+// DATAKIT (version 4): BlockHeaderV2 + one zstd frame of every bar; the day history raw
+// (version 3) up to 100 bars, as datakit's writer keeps it (datakitHistory below);
+// versions 1 and 2 (old structs) are read converted and rewritten as 3/4 on the next
+// append. Appending a day rewrites the whole file (O(history)), as datakit does. Used
+// with --codec zstd, and for any existing datakit history.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import { TickrecError, ioError } from '../errors.js';
+import { syncDir } from '../store/index.js';
 import { BLOCK_HEADER_V2 } from '../format/index.js';
 import { CODEC_LZ4 } from './codec.js';
 import { assert } from '../assert.js';
@@ -44,6 +49,7 @@ import {
   decodePayload,
   decodePayloadColumns,
   encodeDatakitBlock,
+  encodeDatakitRaw,
   encodePayload,
   parseBlockHead,
   type BlockFormat,
@@ -651,14 +657,12 @@ export function appendBarDay(file: string, kind: HisKind, date: number, records:
     });
   }
   if (!fs.existsSync(file)) {
-    const bytes =
-      opts.codec === 'zstd'
-        ? [encodeDatakitBlock(kind.hisType, records)]
-        : newContainer(kind, [{ records, days: [{ date, count: records.length / kind.recordBytes }], level: 0 }]);
+    const dk = opts.codec === 'zstd' ? datakitHistory(kind, records, false) : undefined;
+    const bytes = dk ? [dk.bytes] : newContainer(kind, [{ records, days: [{ date, count: records.length / kind.recordBytes }], level: 0 }]);
     writeFileDurable(file, bytes, opts.onStep);
     return {
       outcome: 'created',
-      format: opts.codec === 'zstd' ? 'datakit-zstd' : 'container',
+      format: dk ? dk.format : 'container',
       merged: 0,
       vacuumed: false,
       bytesWritten: bytes.reduce((a, b) => a + b.length, 0),
@@ -694,23 +698,41 @@ function conflict(file: string, date: number): TickrecError {
   );
 }
 
+/** Largest day history datakit keeps raw (version 3); past it, or once compressed, it writes zstd (WtDataWriter's day dump). */
+export const DATAKIT_DAY_RAW_MAX_BARS = 100;
+
+/**
+ * A datakit bar history as datakit's writer lays it out: min1/min5 (and tickrec's longer
+ * periods) always one zstd frame (version 4); the day history raw (version 3, 12-byte
+ * BlockHeader) while it holds at most DATAKIT_DAY_RAW_MAX_BARS bars and was never
+ * compressed, else zstd. (An old version 1/2 file is converted, as datakit converts it.)
+ */
+function datakitHistory(kind: HisKind, all: Uint8Array, wasCompressed: boolean): { bytes: Uint8Array; format: BlockFormat } {
+  const raw = kind.name === 'day' && !wasCompressed && all.length / kind.recordBytes <= DATAKIT_DAY_RAW_MAX_BARS;
+  return raw
+    ? { bytes: encodeDatakitRaw(kind.hisType, all), format: 'datakit-raw' }
+    : { bytes: encodeDatakitBlock(kind.hisType, all), format: 'datakit-zstd' };
+}
+
 function appendToDatakit(file: string, kind: HisKind, date: number, records: Uint8Array, opts: AppendOptions): AppendResult {
-  const all = decodeDayBlock(readWhole(file), file).records;
+  const decoded = decodeDayBlock(readWhole(file), file);
+  const all = decoded.records;
+  const wasCompressed = decoded.format === 'datakit-zstd' || decoded.format === 'datakit-old-zstd';
   const rb = kind.recordBytes;
   const days = daysOf(kind, all);
   let before = 0;
   for (const d of days) {
     if (d.date === date) {
       const existing = all.subarray(before * rb, (before + d.count) * rb);
-      if (sameBytes(existing, records)) return { outcome: 'present', format: 'datakit-zstd', merged: 0, vacuumed: false, bytesWritten: 0 };
+      if (sameBytes(existing, records)) return { outcome: 'present', format: decoded.format, merged: 0, vacuumed: false, bytesWritten: 0 };
       throw conflict(file, date);
     }
     if (d.date < date) before += d.count;
   }
   const merged = concat([all.subarray(0, before * rb), records, all.subarray(before * rb)]);
-  const bytes = encodeDatakitBlock(kind.hisType, merged);
+  const { bytes, format } = datakitHistory(kind, merged, wasCompressed);
   writeFileDurable(file, [bytes], opts.onStep);
-  return { outcome: 'appended', format: 'datakit-zstd', merged: 0, vacuumed: false, bytesWritten: bytes.length };
+  return { outcome: 'appended', format, merged: 0, vacuumed: false, bytesWritten: bytes.length };
 }
 
 /** Encodes a chunk: payload + day table, and its index entry (offset filled by the caller). */
@@ -937,3 +959,96 @@ function maybeVacuum(fd: number, file: string, kind: HisKind, meta: MetaSlot, ch
 
 /** For tests and verify: BlockHeaderV2 size of a datakit file. */
 export const DATAKIT_HEADER_BYTES = BLOCK_HEADER_V2.size;
+
+// ---------------------------------------------------------------------------------------
+// Undo of appends
+
+/** Suffix of the hard link that keeps a bar history's previous inode while appends to it are checked. */
+export const UNDO_SUFFIX = '.undo';
+
+export interface HistoryUndo {
+  /** Puts the history back exactly as it was when the undo was taken (or removes it, if it did not exist). */
+  restore(): void;
+  /** The appends were checked: forget the old state. */
+  discard(): void;
+}
+
+/**
+ * UNDO OF A BAR HISTORY (the promise that a failed compaction leaves a bar history as it
+ * was, so that a rerun can never append a day twice): taken before the first append of a
+ * compaction step, restored when anything after it fails, discarded after the read-back.
+ * An append changes a history in one of two ways, and the undo keeps what each needs:
+ * - in place (a container append: bytes past the committed end, then one meta slot):
+ *   the first 256 bytes (header and both slots), the bytes from the committed end to the
+ *   file's length, and that length; restore writes them back and truncates;
+ * - by rename (a datakit history rewritten, a container vacuumed): the old inode, kept by
+ *   a hard link `<file>.undo` (a copy where the filesystem has no hard links); restore
+ *   renames it back over the file.
+ * A kill leaves a stale `<file>.undo` behind; the next undo of the file replaces it (the
+ * rerun finds the day present with the same bars, or appends it: nothing doubles).
+ */
+export function historyUndo(file: string): HistoryUndo {
+  const link = file + UNDO_SUFFIX;
+  fs.rmSync(link, { force: true });
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(err, file, 'stat');
+    return {
+      restore: () => {
+        fs.rmSync(file, { force: true });
+        fs.rmSync(file + '.tmp', { force: true });
+      },
+      discard: () => {},
+    };
+  }
+  let end = st.size;
+  try {
+    const h = BarHistory.open(file);
+    if (h.format === 'container') end = h.meta!.end;
+    h.close();
+  } catch {
+    // not readable as a history: restore will put every byte back from the link
+    end = 0;
+  }
+  const fd = fs.openSync(file, 'r');
+  let head: Uint8Array;
+  let tail: Uint8Array;
+  try {
+    head = readAt(fd, 0, Math.min(CONTAINER_DATA_START, st.size), file);
+    tail = readAt(fd, Math.max(end, head.length), st.size - Math.max(end, head.length), file);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    if (end === 0) throw new Error('unreadable: keep a copy, not a link');
+    fs.linkSync(file, link);
+  } catch {
+    fs.copyFileSync(file, link);
+  }
+  const linked = fs.statSync(link).ino === st.ino;
+  return {
+    restore: () => {
+      const now = fs.statSync(file, { throwIfNoEntry: false });
+      if (now && linked && now.ino === st.ino && end > 0) {
+        const w = fs.openSync(file, 'r+');
+        try {
+          writeAll(w, head, file, 0);
+          writeAll(w, tail, file, Math.max(end, head.length));
+          fs.ftruncateSync(w, st.size);
+          fs.fsyncSync(w);
+        } finally {
+          fs.closeSync(w);
+        }
+        fs.rmSync(link, { force: true });
+      } else {
+        fs.renameSync(link, file);
+      }
+      syncDir(path.dirname(file));
+    },
+    discard: () => {
+      fs.rmSync(link, { force: true });
+    },
+  };
+}

@@ -30,6 +30,9 @@ export const HIS_VERSION_CONTAINER = 0x0102;
 /** datakit's versions: 3 raw records after a 12-byte BlockHeader, 4 one zstd frame after BlockHeaderV2. */
 export const DATAKIT_VERSION_RAW = 3;
 export const DATAKIT_VERSION_ZSTD = 4;
+/** datakit's old versions, read and converted (src/format/old-structs.ts): 1 raw old structs, 2 one zstd frame of them. */
+export const DATAKIT_VERSION_OLD_RAW = 1;
+export const DATAKIT_VERSION_OLD_ZSTD = 2;
 
 export const HIS_BLOCK_HEADER = defineStruct({
   name: 'HisBlockHeader',
@@ -143,7 +146,7 @@ export interface HisKind {
   /** The real-time kind compacted into it (none for day bars, which come from the ticks). */
   readonly rt: RecordKind | undefined;
   /** Time key of the record at `offset` (RecordKind.keyAt). */
-  keyAt: (m: Mem, offset: number) => number;
+  readonly keyAt: (m: Mem, offset: number) => number;
   /** Byte offset of the u32 trading date in a record. */
   readonly dateOffset: number;
 }

@@ -45,6 +45,12 @@ export const BUS_STALE_MS = 30_000;
 /** Window of the disk growth figure. */
 const GROWTH_WINDOW_MS = 60_000;
 
+/** A CTP feed's waitingForFrontMs when it is waiting (feed stats are per type). */
+function waitingMs(f: object): number | null {
+  const w = (f as { waitingForFrontMs?: unknown }).waitingForFrontMs;
+  return typeof w === 'number' && w > 0 ? w : null;
+}
+
 export interface FeedRow {
   name: string;
   state: string;
@@ -52,6 +58,8 @@ export interface FeedRow {
   messages: number;
   /** ms since the last frame; null when none yet. */
   lastMessageAgeMs: number | null;
+  /** A CTP feed waiting for any front to answer: for how long (ms); null otherwise. No address: the page shows no config value. */
+  waitingForFrontMs: number | null;
 }
 
 export interface InstrumentRow {
@@ -244,6 +252,7 @@ export class Monitor {
       reconnects: f.reconnects,
       messages: f.messages,
       lastMessageAgeMs: f.lastMessageMs > 0 ? Math.max(0, wall - f.lastMessageMs) : null,
+      waitingForFrontMs: waitingMs(f),
     }));
     const rejected = Object.entries(s.rejected)
       .map(([reason, count]) => ({ reason, count }))
@@ -257,7 +266,9 @@ export class Monitor {
           level: 'error',
           kind: 'feed',
           feed: f.name,
-          text: `Feed ${f.name} is down (${f.state}, ${f.reconnects} reconnects, ${last})`,
+          text:
+            `Feed ${f.name} is down (${f.state}, ${f.reconnects} reconnects, ${last})` +
+            (f.waitingForFrontMs !== null ? `: no CTP front has answered for ${Math.round(f.waitingForFrontMs / 1000)} s` : ''),
         });
       } else if (f.lastMessageAgeMs !== null && f.lastMessageAgeMs > FEED_SILENT_MS) {
         alerts.push({

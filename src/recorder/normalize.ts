@@ -26,23 +26,31 @@
 //    total, the feed's volume is used and the total is accumulated. Turnover likewise.
 //    Differences and sums are decimal (src/format/decimal.ts): 5.171 − 5 is 0.171, no float noise.
 // N9 diff_interest: open_interest − the previous tick's, unless the feed gives it.
+// N10 session (ticks; checked right after N5, before the instrument's state is touched):
+//    for an instrument with a session, a tick outside its sections and auction (±
+//    session_filter.grace_ms, default 60 s), or whose feed-given trading date is not the
+//    session rule's for its time, or (with roll_by_clock) dated more than
+//    session_filter.future_ms (4 h) after it was received → off_session. It never sets the N8 baseline. Details in
+//    src/recorder/session-filter.ts.
 // Trades: N1, N2, N4, N5, N6; the quantity is stored in integer units of the instrument's
 // volume unit (src/meta/units.ts): finer than the unit → volume_precision, more units than
 // a u32 holds or negative → out_of_range (never rounded);
-// ids (index, askorder, bidorder) that are not safe integers, and a ttype that is not a
-// u32, become 0;
+// ids (index, askorder, bidorder) that are not safe integers become 0; ttype is stored as
+// datakit's char code: 77 'M' match, 67 'C' cancel, 85 'U' unknown (no ttype given: 'U');
+// any other value → out_of_range;
 // duplicate: a positive trade index not above the last one of the day, or (index 0)
 // the same time, price, volume and side as the last trade.
 
-import type { SessionBook } from '../calendar/index.js';
+import type { Session, SessionBook } from '../calendar/index.js';
 import { tradingDateOf } from '../calendar/index.js';
 import type { RejectReason, TickInput, TradeInput } from '../feed/types.js';
-import { decimalAdd, decimalSub, isCalendarDate, type FullTick, type Trade } from '../format/index.js';
+import { TTYPE_UNKNOWN, decimalAdd, decimalSub, isCalendarDate, isTradeType, type FullTick, type Trade } from '../format/index.js';
 import { quantityToUnits } from '../meta/units.js';
 import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, nameProblem } from '../store/paths.js';
+import { ExchangeClock } from './exchange-clock.js';
+import { SESSION_FUTURE_MS_DEFAULT, SESSION_GRACE_MS_DEFAULT, sessionProblem } from './session-filter.js';
 
 const NO_VALUE = 1e300;
-const U32_MAX = 4294967295;
 
 export function clean(v: number | undefined | null): number {
   return typeof v === 'number' && v === v && v < NO_VALUE && v > -NO_VALUE ? v : 0;
@@ -140,6 +148,14 @@ export interface NormalizerOptions {
    * 0, whole units). May throw (an I/O error): then nothing of the record is stored.
    */
   instrument?: (exchg: string, code: string) => number;
+  /** N10 on (default true). */
+  sessionFilter?: boolean;
+  /** N10's grace around sections and auctions, and for (c), ms (default 60 000). */
+  sessionGraceMs?: number;
+  /** N10 (c): how far after its receipt a tick may be dated, ms (default 4 h). */
+  sessionFutureMs?: number;
+  /** The receive time of the tick being normalized (epoch ms) for N10 (c); without it (c) is off. */
+  receivedMs?: () => number;
 }
 
 /** Numbers in one N7 fingerprint: price, hasTotal, total or volume, turnover, oi, bid1, ask1, bidQty1, askQty1. */
@@ -178,6 +194,11 @@ export class Normalizer {
   private readonly fpScratch: number[] = new Array<number>(FP_SIZE).fill(0);
   /** Exchange → codes whose names passed the name rule (see common()). */
   private readonly namesOk = new Map<string, Set<string>>();
+  private readonly exchangeClock = new ExchangeClock();
+  private readonly sessionGraceMs: number;
+  private readonly sessionFutureMs: number;
+  /** N10 (b): the session rule's trading date of the last (session, date, part) asked. */
+  private ruleCache: { s: Session | undefined; date: number; part: number; td: number } = { s: undefined, date: 0, part: 0, td: 0 };
   /** Counted, not rejected: ticks whose cumulative volume went down (N8). */
   volumeRegressions = 0;
   private readonly states = {
@@ -219,7 +240,7 @@ export class Normalizer {
     action_date: 0,
     action_time: 0,
     index: 0,
-    ttype: 0,
+    ttype: TTYPE_UNKNOWN,
     side: 0x20,
     price: 0,
     volume: 0,
@@ -227,7 +248,45 @@ export class Normalizer {
     bidorder: 0,
   };
 
-  constructor(private readonly opts: NormalizerOptions) {}
+  constructor(private readonly opts: NormalizerOptions) {
+    this.sessionGraceMs = opts.sessionGraceMs ?? SESSION_GRACE_MS_DEFAULT;
+    this.sessionFutureMs = opts.sessionFutureMs ?? SESSION_FUTURE_MS_DEFAULT;
+  }
+
+  /** N10: why the tick is off its session, or null. */
+  private offSession(x: TickInput): string | null {
+    if (this.opts.sessionFilter === false) return null;
+    const s = this.opts.sessions.sessionOf(x.exchg, x.code);
+    if (s === undefined) return null;
+    const given = validDate(x.trading_date) ? x.trading_date! : 0;
+    const received = this.opts.receivedMs;
+    const rcv = received === undefined ? NaN : received();
+    const exMs = received === undefined ? NaN : this.exchangeClock.epochMs(x.action_date, x.action_time, s.timezone);
+    return sessionProblem(
+      s,
+      this.opts.sessions.holidays,
+      x.action_date,
+      x.action_time,
+      given,
+      exMs,
+      rcv,
+      this.sessionGraceMs,
+      this.sessionFutureMs,
+      (ses, d, t) => this.ruleTradingDate(ses, d, t),
+    );
+  }
+
+  /** tradingDateOf, remembered for the last (session, date, part of day): night ticks would otherwise build Dates per tick. */
+  private ruleTradingDate(s: Session, date: number, time: number): number {
+    // tradingDateOf depends on the date and on which of these parts the minute is in.
+    const minute = Math.floor(time / 10000000) * 60 + (Math.floor(time / 100000) % 100);
+    const part = s.dayStarts !== undefined && minute >= s.dayStarts ? 2 : minute < 360 ? 1 : 0;
+    const c = this.ruleCache;
+    if (c.s === s && c.date === date && c.part === part) return c.td;
+    const td = tradingDateOf(s, date, time, this.opts.sessions.holidays);
+    this.ruleCache = { s, date, part, td };
+    return td;
+  }
 
   /** Forgets an instrument (its file was rolled or closed); it is recovered again on next sight. */
   forget(kind: 'tick' | 'trade', exchg: string, code: string): void {
@@ -287,6 +346,8 @@ export class Normalizer {
     const v = this.common(x, 'tick', known !== undefined);
     if (!v.ok) return v;
     const td = this.tradingDate(x);
+    const off = this.offSession(x);
+    if (off !== null) return reject('off_session', `tick ${x.exchg}.${x.code}: ${off}`);
     const st = known ?? this.state('tick', x.exchg, x.code, td);
     if (st.tradingDate !== 0) {
       if (td < st.tradingDate) return reject('out_of_order', `tick ${x.exchg}.${x.code}: trading date ${td} before ${st.tradingDate}`);
@@ -397,6 +458,13 @@ export class Normalizer {
     const known = this.states.trade.get(x.exchg)?.get(x.code);
     const v = this.common(x, 'trade', known !== undefined);
     if (!v.ok) return v;
+    const ttype = x.ttype === undefined ? TTYPE_UNKNOWN : x.ttype;
+    if (!isTradeType(ttype)) {
+      return reject(
+        'out_of_range',
+        `trade ${x.exchg}.${x.code}: ttype ${String(x.ttype).slice(0, 32)} is not 77 'M' (match), 67 'C' (cancel) or 85 'U' (unknown)`,
+      );
+    }
     const td = this.tradingDate(x);
     const st = known ?? this.state('trade', x.exchg, x.code, td);
     const units = quantityToUnits(typeof x.volume === 'number' ? x.volume : NaN, st.volumeDecimals);
@@ -425,7 +493,7 @@ export class Normalizer {
     o.action_date = x.action_date;
     o.action_time = x.action_time;
     o.index = index;
-    o.ttype = typeof x.ttype === 'number' && x.ttype >= 0 && x.ttype <= U32_MAX && Number.isInteger(x.ttype) ? x.ttype : 0;
+    o.ttype = ttype;
     o.side = side;
     o.price = x.price;
     o.volume = vol;

@@ -23,6 +23,7 @@ import {
   type TickInput,
   type TradeInput,
 } from '../feed/index.js';
+import { ctpStoredCode } from '../feed/ctp/map.js';
 import { TICK_KIND, TRADE_KIND, type RecordKind } from '../format/index.js';
 import { InstrumentTable } from '../monitor/instruments.js';
 import { RootMetaWriter, loadMeta, type InstrumentBook } from '../meta/index.js';
@@ -46,6 +47,12 @@ export interface RecorderOptions {
   feeds?: FeedAdapter[];
   /** How often to check for finished days, ms. Default 1000. */
   rollCheckMs?: number;
+  /**
+   * When the tick being recorded was received, epoch ms, for N10 (c). Default: `now`
+   * when storage.roll_by_clock (the clock is the data's), else none. `tickrec ctp
+   * replay` gives each captured record's receive time.
+   */
+  receivedMs?: () => number;
 }
 
 export interface RecorderStats {
@@ -101,6 +108,15 @@ function subscription(list: readonly string[]): Subscription {
     }
   }
   return { all, byExchg };
+}
+
+/** A feed's subscriptions under the names records are stored with (a CTP combination "SP m2505&m2509" → "SP_m2505_m2509", docs/ctp.md C8). */
+function storedNames(f: Config['feeds'][number]): readonly string[] {
+  if (f.type !== 'ctp') return f.subscribe;
+  return f.subscribe.map((s) => {
+    const dot = s.indexOf('.');
+    return s.slice(0, dot + 1) + ctpStoredCode(s.slice(dot + 1));
+  });
 }
 
 export class Recorder {
@@ -186,12 +202,18 @@ export class Recorder {
           if (r.warning) log.warn(r.warning);
           return r.stored.volume_decimals;
         },
+        sessionFilter: config.session_filter.enabled,
+        sessionGraceMs: config.session_filter.grace_ms,
+        sessionFutureMs: config.session_filter.future_ms,
+        // N10 (c) compares a tick's time with when it arrived: only when the clock is the data's.
+        ...(opts.receivedMs ? { receivedMs: opts.receivedMs } : config.storage.roll_by_clock ? { receivedMs: this.now } : {}),
       });
       this.feeds =
         opts.feeds ??
         config.feeds.map((f, i) =>
           createFeed(f, i, {
             root: config.root,
+            jsonLog: !(config.log.pretty ?? process.stderr.isTTY === true),
             onEvent: (kind, d) => {
               const msg = `feed ${d.feed}: ${kind}${d.reason ? ` (${d.code ?? ''} ${d.reason})` : ''}${d.delayMs !== undefined ? ` in ${d.delayMs} ms` : ''}${d.error ? `: ${d.error}` : ''}`;
               if (kind === 'error' || (kind === 'disconnected' && !d.planned)) log.warn(d, msg);
@@ -199,7 +221,7 @@ export class Recorder {
             },
           }),
         );
-      this.subs = opts.feeds ? opts.feeds.map(() => subscription(['*'])) : config.feeds.map((f) => subscription(f.subscribe));
+      this.subs = opts.feeds ? opts.feeds.map(() => subscription(['*'])) : config.feeds.map((f) => subscription(storedNames(f)));
       this.warnCalendar('start');
       const found = this.pool.scan();
       const rolled = config.storage.roll_by_clock ? this.rollFinished() : 0;
@@ -294,7 +316,7 @@ export class Recorder {
         this.log.warn(`reload: feed ${name} is new; adding feeds needs a restart`);
         return;
       }
-      this.subs[idx] = subscription(f.subscribe);
+      this.subs[idx] = subscription(storedNames(f));
       this.feeds[idx]!.setSubscriptions(f.subscribe);
       this.log.info(`reload: feed ${name} now subscribes to ${f.subscribe.length} instruments`);
     });

@@ -80,7 +80,7 @@ export function tradeJson(t: SimTrade): string {
     t.volume +
     ',"side":"' +
     t.side +
-    '","index":' +
+    '","ttype":"M","index":' +
     t.index +
     ',"action_date":' +
     t.action_date +

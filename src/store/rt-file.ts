@@ -87,6 +87,29 @@ export function probeRtFile(fd: number, path: string, expected?: RecordKind): Rt
   return { path, header, kind, fileBytes, realCapacity, tailBytes: body - realCapacity * kind.recordBytes };
 }
 
+/**
+ * TRADING DATE OF A REAL-TIME FILE (the one rule; see RecordKind.datedByRecords): for
+ * ticks and trades the header `date`; for bars the `date` field of the last published
+ * record, and the header `date` only while no record is published. datakit's writer puts
+ * the calendar date of a bar file's CREATION in its header (a file created at 21:00 on
+ * Monday holds the night bars of Tuesday's trading day), tickrec puts the trading date
+ * there; the records say the same thing for both. `lastRecordDate` is that field of the
+ * last published record, or undefined when there is none.
+ */
+export function rtTradingDate(kind: RecordKind, headerDate: number, lastRecordDate: number | undefined): number {
+  return kind.datedByRecords && lastRecordDate !== undefined ? lastRecordDate : headerDate;
+}
+
+/** The trading date of an open real-time file (rtTradingDate), reading the last record's date through `fd` when the rule needs it. */
+export function readRtTradingDate(fd: number, p: RtProbe): number {
+  const { kind, header } = p;
+  const n = Math.min(header.size, header.capacity, p.realCapacity);
+  if (!kind.datedByRecords || n === 0) return rtTradingDate(kind, header.date, undefined);
+  const b = Buffer.alloc(4);
+  const got = fs.readSync(fd, b, 0, 4, RT_HEADER_BYTES + (n - 1) * kind.recordBytes + kind.tradingDateOffset);
+  return rtTradingDate(kind, header.date, got === 4 ? b.readUInt32LE(0) : undefined);
+}
+
 /** The checks a reader applies: the header must agree with the file. */
 export function checkReadable(p: RtProbe): void {
   const { header, path, kind } = p;

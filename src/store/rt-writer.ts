@@ -63,7 +63,7 @@ import {
 import { MAX_MAP_BYTES, PAGE_BYTES, mapFile, releasePages, syncMap } from './map.js';
 import { ExtendJob } from './extender.js';
 import { allocate } from './fallocate.js';
-import { probeRtFile, visitNonZeroChunks } from './rt-file.js';
+import { probeRtFile, rtTradingDate, visitNonZeroChunks } from './rt-file.js';
 import { CreateDurability, syncPath } from './durable.js';
 
 /** Initial capacities: ticks as datakit (2,500); the others sized for a day's use. */
@@ -219,9 +219,10 @@ export class RtWriter {
     return job !== undefined && job.settled && job.wait(0) === undefined ? job.to : rtFileBytes(this.cap, this.rs);
   }
 
-  /** Trading date in the header. */
+  /** Trading date of the file (rtTradingDate: the header's, or for bars the last record's). */
   get date(): number {
-    return this.mem.u32[RT_DATE_U32]!;
+    const last = this.n === 0 ? undefined : this.mem.u32[(RT_HEADER_BYTES + (this.n - 1) * this.rs + this.kind.tradingDateOffset) >>> 2]!;
+    return rtTradingDate(this.kind, this.mem.u32[RT_DATE_U32]!, last);
   }
 
   /** The last published record, decoded, or undefined when the file is empty. */

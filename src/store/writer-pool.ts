@@ -15,7 +15,7 @@ import { TickrecError } from '../errors.js';
 import { ALL_KINDS, type RecordKind, type Rec } from '../format/index.js';
 import { rtFilePath } from './paths.js';
 import { setAside } from './roll.js';
-import { probeRtFile } from './rt-file.js';
+import { probeRtFile, readRtTradingDate } from './rt-file.js';
 import { CreateDurability } from './durable.js';
 import { DEFAULT_INITIAL_CAPACITY, RtWriter } from './rt-writer.js';
 
@@ -389,8 +389,14 @@ function readHeader(file: string, kind: RecordKind) {
   }
 }
 
+/** The trading date of an existing live file (rtTradingDate: for bars, its last record's). */
 function readDate(file: string, kind: RecordKind): number {
-  return readHeader(file, kind).date;
+  const fd = fs.openSync(file, 'r');
+  try {
+    return readRtTradingDate(fd, probeRtFile(fd, file, kind));
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function readSize(file: string, kind: RecordKind): number {

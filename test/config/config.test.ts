@@ -108,6 +108,7 @@ describe('parseConfig: defaults', () => {
         roll_by_clock: true,
         roll_grace_ms: 60_000,
       },
+      session_filter: { enabled: true, grace_ms: 60_000, future_ms: 14_400_000 },
       bars: { enabled: true, periods: [1, 5], grace_ms: 3000, timer_ms: 250, closed_events: true },
     });
     expect(fs.existsSync(c.sessions!)).toBe(true);

@@ -34,16 +34,36 @@ describe('scripts/build-ctp.mjs', () => {
     expect(r.stderr).toContain('CTP_SDK_DIR=/path/to/sdk npm run build:ctp');
   });
 
-  it('a folder that does not exist, or lacks files: exit 2 naming each missing file', () => {
+  it('a folder that does not exist, or lacks headers: exit 2 naming each missing file; the library is not needed', () => {
     expect(script([], { CTP_SDK_DIR: '/nonexistent/ctp-sdk' }).stderr).toContain('no such folder');
     const dir = makeTempDir('tickrec-ctp-sdk-');
     fs.copyFileSync(path.join(STANDIN_DIR, 'ThostFtdcMdApi.h'), path.join(dir, 'ThostFtdcMdApi.h'));
-    fs.copyFileSync(path.join(STANDIN_DIR, 'ThostFtdcUserApiStruct.h'), path.join(dir, 'ThostFtdcUserApiStruct.h'));
     const r = script([], { CTP_SDK_DIR: dir });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`CTP_SDK_DIR=${dir} is missing thostmduserapi_se.so, ThostFtdcUserApiDataType.h`);
-    expect(r.stderr).toContain('thostmduserapi_se.so   <- missing');
+    expect(r.stderr).toContain(`CTP_SDK_DIR=${dir} is missing ThostFtdcUserApiStruct.h`);
+    expect(r.stderr).toContain('ThostFtdcUserApiStruct.h   <- missing');
+    expect(r.stderr).not.toContain('thostmduserapi_se.so');
     expect(r.stderr).toContain('Then run: CTP_SDK_DIR=/path/to/sdk npm run build:ctp');
+    fs.copyFileSync(path.join(STANDIN_DIR, 'ThostFtdcUserApiStruct.h'), path.join(dir, 'ThostFtdcUserApiStruct.h'));
+    const r2 = script(['--check'], { CTP_SDK_DIR: dir });
+    expect(r2.stderr).toContain(`CTP_SDK_DIR=${dir} is missing ThostFtdcUserApiDataType.h`);
+    fs.copyFileSync(path.join(STANDIN_DIR, 'ThostFtdcUserApiDataType.h'), path.join(dir, 'ThostFtdcUserApiDataType.h'));
+    const r3 = script(['--check'], { CTP_SDK_DIR: dir });
+    expect(r3.status).toBe(0); // headers only: enough to build
+    expect(r3.stdout).toContain('library none in the folder (not needed to build)');
+  });
+
+  it('records the SDK version: from the library (any of its three names), the folder name, or CTP_SDK_VERSION', () => {
+    const dir = path.join(makeTempDir('tickrec-ctp-sdk-'), 'v6.3.11_20180109_api_tradeapi_se_linux64');
+    fs.mkdirSync(dir);
+    for (const f of ['ThostFtdcMdApi.h', 'ThostFtdcUserApiStruct.h', 'ThostFtdcUserApiDataType.h'])
+      fs.copyFileSync(path.join(STANDIN_DIR, f), path.join(dir, f));
+    expect(script(['--check'], { CTP_SDK_DIR: dir }).stdout).toContain('SDK version v6.3.11_20180109;');
+    fs.copyFileSync(build.lib4, path.join(dir, 'libthostmduserapi_se.so')); // vnpy's name
+    const r = script(['--check'], { CTP_SDK_DIR: dir });
+    expect(r.stdout).toContain('SDK version v6.7.11_20250617;'); // the library's own string wins
+    expect(r.stdout).toContain(`library ${path.join(dir, 'libthostmduserapi_se.so')}`);
+    expect(script(['--check'], { CTP_SDK_DIR: dir, CTP_SDK_VERSION: '6.7.7' }).stdout).toContain('SDK version 6.7.7;');
   });
 
   it('an SDK unpacked one level too high: points at the folder that holds the headers', () => {
@@ -60,17 +80,25 @@ describe('scripts/build-ctp.mjs', () => {
     const r = script(['--check'], { CTP_SDK_DIR: build.sdk });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('holds the CTP SDK files');
+    expect(r.stdout).toContain('holds the CTP SDK headers');
   });
 
   it('the addon it built (--out) loads without any SDK and finds each CreateFtdcMdApi generation by its mangled name', () => {
     expect(fs.existsSync(build.addon)).toBe(true);
     const addon = loadCtpAddon(build.addon);
-    expect(addon.abi).toBe('tickrec-ctp/1');
+    expect(addon.abi).toBe('tickrec-ctp/2');
+    // What it was compiled against (the stand-in's 6.7-layout headers, and the version its library carries).
+    expect(addon.sdk).toEqual({
+      structBytes: 584,
+      generation: 4,
+      multicastSlot: true,
+      version: 'v6.7.11_20250617',
+      dir: expect.stringMatching(/sdk$/) as unknown,
+    });
     expect(addon.fieldNames).toContain('UpdateMillisec');
-    expect(addon.depthFieldBytes).toBeGreaterThan(500);
-    expect(addon.probe(build.lib3)).toEqual({ generations: [3], apiVersion: expect.stringContaining('3-parameter') });
-    expect(addon.probe(build.lib4)).toEqual({ generations: [4], apiVersion: expect.stringContaining('4-parameter') });
+    expect(addon.depthFieldBytes).toBe(584);
+    expect(addon.probe(build.lib3)).toEqual({ generations: [3], apiVersion: expect.stringContaining('3-parameter') as unknown });
+    expect(addon.probe(build.lib4)).toEqual({ generations: [4], apiVersion: expect.stringContaining('4-parameter') as unknown });
     expect(() => addon.probe('/nonexistent/thostmduserapi_se.so')).toThrow(/cannot load the CTP library/);
     // the addon does not link against the SDK
     const ldd = spawnSync('ldd', [build.addon], { encoding: 'utf8' });

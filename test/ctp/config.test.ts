@@ -53,6 +53,12 @@ describe('the ctp feed schema', () => {
       queue_max: 65536,
       subscribe_batch: 500,
       api_generation: 'auto',
+      czce_turnover: 'auto',
+      capture: false,
+      library_output: 'log',
+      allow_sdk_mismatch: false,
+      connect_warn_ms: 15_000,
+      login_timeout_ms: 10_000,
     });
     expect(feedName(f, 2)).toBe('ctp-2');
   });
@@ -65,6 +71,8 @@ describe('the ctp feed schema', () => {
     expect(error(feed({ library: 'relative/lib.so' }))).toContain('feeds[0].library: an absolute path');
     expect(error(feed({ czce_multipliers: { SR: -1 } }))).toContain('feeds[0].czce_multipliers.SR');
     expect(error(feed({ url: 'ws://x' }))).toMatch(/feeds\[0\]: .*"url"/);
+    expect(error(feed({ czce_turnover: 'twice' }))).toContain('feeds[0].czce_turnover');
+    expect(error(feed({ library_output: 'file' }))).toContain('feeds[0].library_output');
     expect(error(feed({}), {})).toContain('environment variable CTP_PASSWORD is not set');
     const long = error(feed({ password: 'p'.repeat(41) }), {});
     expect(long).toContain('feeds[0].password');

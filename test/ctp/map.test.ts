@@ -16,6 +16,7 @@ import {
   type CtpMapContext,
 } from '../../src/feed/ctp/index.js';
 import { TickrecError } from '../../src/errors.js';
+import { CzceTurnover } from '../../src/feed/ctp/czce-turnover.js';
 import { Normalizer } from '../../src/recorder/normalize.js';
 
 const MAX = CTP_DBL_MAX;
@@ -135,7 +136,27 @@ describe('C1: DBL_MAX is "no value"', () => {
     expect(t.turn_over).toBeUndefined();
   });
 
-  it('a LastPrice of DBL_MAX becomes NaN, which the recorder rejects as bad_price', () => {
+  it('a LastPrice of DBL_MAX with a book (a spread quote, a quote before the first trade) is price 0 and keeps its book', () => {
+    const spread = ctp({
+      ExchangeID: 'DCE',
+      InstrumentID: 'SP m2505&m2509',
+      LastPrice: MAX,
+      BidPrice1: -12,
+      BidVolume1: 5,
+      AskPrice1: 0,
+      AskVolume1: 3,
+    });
+    const t = mapDepthMarketData(spread, ctx);
+    expect(t.price).toBe(0);
+    expect(t.bid_prices!.slice(0, 2)).toEqual([-12, 0]);
+    expect(t.ask_prices![0]).toBe(0);
+    expect(t.bid_qty![0]).toBe(5);
+    // An ask of exactly 0 is a price: a book of one side at 0 still counts as a book.
+    const zeroAsk = mapDepthMarketData(ctp({ LastPrice: MAX, AskPrice1: 0, AskVolume1: 1 }), ctx);
+    expect(zeroAsk.price).toBe(0);
+  });
+
+  it('a LastPrice of DBL_MAX without a book becomes NaN, which the recorder rejects as bad_price', () => {
     const t = mapDepthMarketData(ctp({ LastPrice: MAX }), ctx);
     expect(t.price).toBeNaN();
     const n = new Normalizer({
@@ -288,11 +309,49 @@ describe('C5: TradingDay/ActionDay by exchange, Friday night across midnight', (
 });
 
 describe('C7: CZCE turnover', () => {
-  const withMult: CtpMapContext = { ...ctx, czceMultiplier: (p) => ({ SR: 10, m: 10 })[p] };
-  it('is multiplied by the configured contract multiplier of the product', () => {
+  const mult = (p: string) => ({ SR: 10, m: 10 })[p];
+  const withMult: CtpMapContext = { ...ctx, czce: new CzceTurnover('multiply', mult) };
+  it('multiply: is multiplied by the configured contract multiplier of the product', () => {
     const t = mapDepthMarketData(ctp({ ExchangeID: 'CZCE', InstrumentID: 'SR505', Turnover: 5_800_000, Volume: 1000 }), withMult);
     expect(t.total_turnover).toBe(58_000_000);
     expect(t.total_volume).toBe(1000);
+  });
+
+  it('auto: decided from turnover / (volume × price), per feed, in both conventions, and counted', () => {
+    const decisions: string[] = [];
+    const czce = new CzceTurnover('auto', mult, (m) => decisions.push(m));
+    const c: CtpMapContext = { ...ctx, czce };
+    const sr = (o: Partial<CtpDepthMarketData>) => mapDepthMarketData(ctp({ ExchangeID: 'CZCE', InstrumentID: 'SR505', ...o }), c);
+    // No volume yet: nothing to decide from; stored as sent, counted undecided (turnover 0 is not counted).
+    expect(sr({ LastPrice: 5800, Volume: 0, Turnover: 0 }).total_turnover).toBe(0);
+    expect(czce.counts.undecided).toBe(0);
+    // A raw front (CZCE's own convention): 1000 lots at ~5800 → 5.8 M, ratio 1 → × 10.
+    expect(sr({ LastPrice: 5800, Volume: 1000, Turnover: 5_810_000 }).total_turnover).toBe(58_100_000);
+    expect(czce.verdict).toBe('raw');
+    // A tick whose price moved a lot still decides the same way (ratio within 1.5).
+    expect(sr({ LastPrice: 5300, Volume: 1100, Turnover: 6_300_000 }).total_turnover).toBe(63_000_000);
+    // A 6.7.1+ ordinary front already multiplied: ratio ≈ 10 → stored as sent, the change reported.
+    expect(sr({ LastPrice: 5800, Volume: 1200, Turnover: 69_700_000 }).total_turnover).toBe(69_700_000);
+    expect(czce.verdict).toBe('scaled');
+    expect(czce.counts).toEqual({ multiplied: 2, asSent: 1, undecided: 0, noMultiplier: 0, decisions: 2 });
+    expect(decisions[0]).toMatch(/sent without the contract multiplier \(SR: turnover\/\(volume×price\) = 1\.00\)/);
+    expect(decisions[1]).toMatch(/already multiplied by the front \(SR: .* ≈ 10\).*another front/);
+    // Inconclusive (ratio 3.3): the verdict in force applies.
+    expect(sr({ LastPrice: 5800, Volume: 1300, Turnover: 25_000_000 }).total_turnover).toBe(25_000_000);
+    // Before any verdict: as sent, counted.
+    const fresh = new CzceTurnover('auto', mult);
+    mapDepthMarketData(ctp({ ExchangeID: 'CZCE', InstrumentID: 'SR505', LastPrice: MAX, Volume: 10, Turnover: 58_000 }), {
+      ...ctx,
+      czce: fresh,
+    });
+    expect(fresh.counts.undecided).toBe(1);
+  });
+
+  it('as_sent: never multiplied', () => {
+    const c: CtpMapContext = { ...ctx, czce: new CzceTurnover('as_sent', mult) };
+    expect(
+      mapDepthMarketData(ctp({ ExchangeID: 'CZCE', InstrumentID: 'SR505', Turnover: 5_800_000, Volume: 1000 }), c).total_turnover,
+    ).toBe(5_800_000);
   });
 
   it('is stored as sent for a product without a multiplier', () => {

@@ -1,6 +1,6 @@
 // End to end: `tickrec record` with a ctp feed on the stand-in front records exactly what the front sent (DBL_MAX, night-session dates, empty ExchangeID, CZCE turnover, a reconnect); without the addon it exits 2 naming the build command.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -35,7 +35,7 @@ function record(configFile: string, env: NodeJS.ProcessEnv) {
   delete childEnv.CTP_SDK_DIR;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'record', '-c', configFile, '--clock-start', '20250103 23:40'],
+    ['--import', 'tsx', 'src/cli/main.ts', 'record', '-c', configFile, '--clock-start', '20250104 00:40'],
     {
       cwd: REPO_ROOT,
       env: childEnv,
@@ -44,11 +44,13 @@ function record(configFile: string, env: NodeJS.ProcessEnv) {
   );
   children.push(child);
   let stderr = '';
+  let stdout = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => (stderr += d));
-  child.stdout.resume();
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d: string) => (stdout += d));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exit, stderr: () => stderr };
+  return { child, exit, stderr: () => stderr, stdout: () => stdout };
 }
 
 function writeConfig(dir: string, feed: Record<string, unknown>): string {
@@ -108,13 +110,14 @@ function records(root: string, exchg: string, code: string): Record<string, unkn
 const ten = (...v: number[]) => [...v, ...new Array<number>(10 - v.length).fill(0)];
 
 // What the front sends (CTP field names; unset prices are DBL_MAX, as a real front sends them)
-// and what must be on disk. Friday 2025-01-03, night session of Monday 2025-01-06.
+// and what must be on disk. Friday 2025-01-03, night session of Monday 2025-01-06; every tick
+// inside its instrument's night session (N10): rb, m and SR trade 21:00-23:00, au to 02:30.
 const A: TickFields = {
   ExchangeID: 'SHFE',
   InstrumentID: 'rb2505',
   TradingDay: '20250106',
   ActionDay: '20250103',
-  UpdateTime: '23:30:00',
+  UpdateTime: '22:30:00',
   UpdateMillisec: 500,
   LastPrice: 3500,
   PreSettlementPrice: 3480,
@@ -167,7 +170,7 @@ const A_REC = {
   diff_interest: 0,
   trading_date: 20250106,
   action_date: 20250103,
-  action_time: 233000500,
+  action_time: 223000500,
   pre_close: 3490,
   pre_settle: 3480,
   pre_interest: 900,
@@ -176,7 +179,19 @@ const A_REC = {
   bid_qty: ten(1, 2, 3, 4, 5),
   ask_qty: ten(6, 7, 8, 9, 10),
 };
-const B_NO_PRICE: TickFields = { ...A, UpdateTime: '23:30:01', LastPrice: 'MAX', Volume: 100 };
+// No LastPrice and no book: nothing to store (C1 → bad_price). With a book it would be a quote stored at price 0.
+const B_NO_PRICE: TickFields = {
+  ...A,
+  UpdateTime: '22:30:01',
+  LastPrice: 'MAX',
+  Volume: 100,
+  ...Object.fromEntries(
+    [1, 2, 3, 4, 5].flatMap((i) => [
+      [`BidPrice${i}`, 'MAX'],
+      [`AskPrice${i}`, 'MAX'],
+    ]),
+  ),
+};
 const C: TickFields = {
   ExchangeID: '',
   InstrumentID: 'au2506',
@@ -218,7 +233,7 @@ const D: TickFields = {
   InstrumentID: 'm2505',
   TradingDay: '20250106',
   ActionDay: '20250106',
-  UpdateTime: '23:30:00',
+  UpdateTime: '22:30:00',
   UpdateMillisec: 0,
   LastPrice: 2900,
   Volume: 50,
@@ -229,13 +244,13 @@ const D: TickFields = {
   AskPrice1: 2901,
   AskVolume1: 1,
 };
-const E: TickFields = { ...D, UpdateTime: '00:30:00', LastPrice: 2901, Volume: 60, Turnover: 1_740_100, OpenInterest: 305 };
+const E: TickFields = { ...D, UpdateTime: '22:30:30', LastPrice: 2901, Volume: 60, Turnover: 1_740_100, OpenInterest: 305 };
 const F: TickFields = {
   ExchangeID: 'CZCE',
   InstrumentID: 'SR505',
   TradingDay: '20250103',
   ActionDay: '20250103',
-  UpdateTime: '23:30:00',
+  UpdateTime: '22:30:00',
   UpdateMillisec: 0,
   LastPrice: 5800,
   Volume: 1000,
@@ -248,9 +263,7 @@ const F: TickFields = {
 };
 const G: TickFields = {
   ...F,
-  TradingDay: '20250104',
-  ActionDay: '20250104',
-  UpdateTime: '00:30:00',
+  UpdateTime: '22:30:30',
   LastPrice: 5801,
   Volume: 1010,
   Turnover: 5_858_010,
@@ -262,7 +275,7 @@ const I: TickFields = {
   InstrumentID: 'rb2505',
   TradingDay: '20250106',
   ActionDay: '20250103',
-  UpdateTime: '23:30:02',
+  UpdateTime: '22:30:02',
   UpdateMillisec: 0,
   LastPrice: 3502,
   Volume: 110,
@@ -273,13 +286,13 @@ const I: TickFields = {
   AskPrice1: 3502,
   AskVolume1: 2,
 };
-const J: TickFields = { ...E, UpdateTime: '00:30:01', Volume: 55 };
+const J: TickFields = { ...E, UpdateTime: '22:30:31', Volume: 55 };
 
 describe('tickrec record with a ctp feed', () => {
   it('records everything the stand-in front sent, across a reconnect', async () => {
     const dir = makeTempDir('tickrec-ctp-rec-');
     const root = path.join(dir, 'data');
-    const cfg = writeConfig(dir, {});
+    const cfg = writeConfig(dir, { capture: true });
     const p = record(cfg, { TICKREC_CTP_ADDON: build.addon, CTP_PASSWORD: PASSWORD, STANDIN_RETRY_MS: '50' });
     const detail = () => `stderr:\n${p.stderr()}`;
     const c1 = front.connections + 1;
@@ -332,7 +345,7 @@ describe('tickrec record with a ctp feed', () => {
         diff_interest: 2,
         trading_date: 20250106,
         action_date: 20250103,
-        action_time: 233002000,
+        action_time: 223002000,
         settle_price: 0,
         pre_close: 0,
         bid_prices: ten(3501),
@@ -357,16 +370,16 @@ describe('tickrec record with a ctp feed', () => {
         r.diff_interest,
       ]),
     ).toEqual([
-      [20250106, 20250103, 233000000, 2900, 50, 50, 1_450_000, 1_450_000, 300, 0],
-      [20250106, 20250104, 3_000_000, 2901, 60, 10, 1_740_100, 290_100, 305, 5],
-      [20250106, 20250104, 3_001_000, 2901, 55, 0, 1_740_100, 0, 305, 0], // volume regressed after the reconnect
+      [20250106, 20250103, 223000000, 2900, 50, 50, 1_450_000, 1_450_000, 300, 0],
+      [20250106, 20250103, 223030000, 2901, 60, 10, 1_740_100, 290_100, 305, 5],
+      [20250106, 20250103, 223031000, 2901, 55, 0, 1_740_100, 0, 305, 0], // volume regressed after the reconnect
     ]);
     const sr = records(root, 'CZCE', 'SR505');
     expect(
       sr.map((r) => [r.trading_date, r.action_date, r.action_time, r.price, r.total_volume, r.volume, r.total_turnover, r.turn_over]),
     ).toEqual([
-      [20250106, 20250103, 233000000, 5800, 1000, 1000, 58_000_000, 58_000_000],
-      [20250106, 20250104, 3_000_000, 5801, 1010, 10, 58_580_100, 580_100],
+      [20250106, 20250103, 223000000, 5800, 1000, 1000, 58_000_000, 58_000_000],
+      [20250106, 20250103, 223030000, 5801, 1010, 10, 58_580_100, 580_100],
     ]);
     for (const [ex, code] of [
       ['SHFE', 'rb2505'],
@@ -384,6 +397,58 @@ describe('tickrec record with a ctp feed', () => {
     expect(log).not.toContain(PASSWORD);
     expect(log).not.toContain(hex(PASSWORD));
     await front.waitFor((l) => l.verb === 'BYE' && l.conn === c2, 'BYE: Release on shutdown');
+
+    // The library's own text (the stand-in prints what the real one does, in pieces) became
+    // log records of their own: every stderr line is one JSON record, nothing on stdout.
+    const lines = log.split('\n').filter((l) => l !== '');
+    const parsed = lines.map((l) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        throw new Error(`not a JSON line in the log: ${l}`);
+      }
+    });
+    const foreign = parsed.filter((r) => r.source === 'ctp-library').map((r) => `${String(r.stream)}: ${String(r.msg)}`);
+    expect(foreign).toContain('stderr: eth0: Success');
+    expect(foreign).toContain('stderr: lo: Bad file descriptor');
+    expect(foreign.some((f) => /^stdout: CThostFtdcUserApiImplBase::OnSessionDisconnected\[0x[0-9a-f]+\]\[8195\]$/.test(f))).toBe(true);
+    expect(p.stdout()).toBe('');
+
+    // Every tick struct was captured as received; replayed into a fresh root it gives the same records.
+    const capDir = path.join(root, 'capture', 'ctp', 'ctp');
+    const caps = fs.readdirSync(capDir).filter((f) => /^\d{8}\.cap$/.test(f));
+    expect(caps.length).toBeGreaterThanOrEqual(1);
+    const root2 = path.join(dir, 'replayed');
+    const rp = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'ctp',
+        'replay',
+        ...caps.map((f) => path.join(capDir, f)),
+        '--root',
+        root2,
+        '--config',
+        cfg,
+        '--json',
+      ],
+      { cwd: REPO_ROOT, encoding: 'utf8' },
+    );
+    expect(rp.stderr).toBe('');
+    expect(rp.status).toBe(0);
+    const summary = JSON.parse(rp.stdout) as { records: number; rejected: Record<string, number> };
+    expect(summary.records).toBe(10); // A B C D E F G, then A I J after the reconnect
+    expect(summary.rejected).toEqual({ bad_price: 1, duplicate: 1 });
+    for (const [ex, code] of [
+      ['SHFE', 'rb2505'],
+      ['SHFE', 'au2506'],
+      ['DCE', 'm2505'],
+      ['CZCE', 'SR505'],
+    ] as const) {
+      expect(records(root2, ex, code), `${ex}.${code}`).toEqual(records(root, ex, code));
+    }
   });
 
   it('exits 2 and names the build command when the addon is not built', async () => {

@@ -208,7 +208,7 @@ function trade(i: number): Record<string, unknown> {
     action_date: 20240102,
     action_time: 93000000 + i * 500,
     index: ids[i % ids.length],
-    ttype: i % 2,
+    ttype: [0x4d, 0x43, 0x55][i % 3],
     side: [0x42, 0x53, 0x20][i % 3],
     price: 42000.01 + i / 7,
     volume: i === 5 ? MAX_U32 : i + 1,

@@ -84,7 +84,7 @@ const FULL_TRADE = {
   action_date: 20240102,
   action_time: 93000250,
   index: 987654321012,
-  ttype: 0,
+  ttype: 0x4d,
   side: 0x53,
   price: 42123.45,
   volume: 7,

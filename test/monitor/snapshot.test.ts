@@ -60,7 +60,9 @@ describe('Monitor snapshot', () => {
     expect(cu.ticks).toBe(10);
     expect(cu.rate).toBe(1);
     expect(cu.price).toBe(70027);
-    expect(s.feeds).toEqual([{ name: 'fake', state: 'up', reconnects: 0, messages: 40, lastMessageAgeMs: expect.any(Number) }]);
+    expect(s.feeds).toEqual([
+      { name: 'fake', state: 'up', reconnects: 0, messages: 40, lastMessageAgeMs: expect.any(Number) as unknown, waitingForFrontMs: null },
+    ]);
     expect(s.alerts).toEqual([]);
     expect(s.disk.freeBytes).toBeGreaterThan(0);
     expect(s.disk.liveBytes).toBeGreaterThan(0);
@@ -142,13 +144,13 @@ describe('Monitor snapshot', () => {
     feed.lastMessageMs = Date.now() - 120_000;
     a = m.snapshot().alerts;
     expect(a).toEqual([
-      { level: 'warn', kind: 'feed', feed: 'fake', text: expect.stringMatching(/^Feed fake is silent: no message for 12\d s$/) },
+      { level: 'warn', kind: 'feed', feed: 'fake', text: expect.stringMatching(/^Feed fake is silent: no message for 12\d s$/) as unknown },
     ]);
     feed.lastMessageMs = Date.now();
     m = new Monitor(rec, { diskLowBytes: Number.MAX_SAFE_INTEGER, fileSampleMs: 0 });
     a = m.snapshot().alerts;
     expect(m.snapshot().disk.low).toBe(true);
-    expect(a).toEqual([{ level: 'error', kind: 'disk', text: expect.stringMatching(/^Disk nearly full: [\d.]+ \w+ free$/) }]);
+    expect(a).toEqual([{ level: 'error', kind: 'disk', text: expect.stringMatching(/^Disk nearly full: [\d.]+ \w+ free$/) as unknown }]);
     fs.mkdirSync(path.join(root, 'compact'));
     fs.writeFileSync(path.join(root, 'compact', 'last.json'), JSON.stringify({ ok: false }));
     m = new Monitor(rec, { fileSampleMs: 0 });

@@ -1,4 +1,4 @@
-// Tests of the normalization rules N1–N9 and the trade rules (src/recorder/normalize.ts) with hand-made feed inputs.
+// Tests of the normalization rules N1–N10 and the trade rules (src/recorder/normalize.ts) with hand-made feed inputs.
 
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -45,8 +45,9 @@ const BOOK: SessionBook = buildSessionBook({
 const MON = 20250303;
 const TUE = 20250304;
 
+/** N1–N9 on their own: N10 (the session rule) has its own tests below and in session-filter.test.ts. */
 function normalizer(recover: NormalizerOptions['recover'] = () => undefined): Normalizer {
-  return new Normalizer({ sessions: BOOK, recover });
+  return new Normalizer({ sessions: BOOK, recover, sessionFilter: false });
 }
 
 /** HHMMSSmmm of a millisecond of the day. */
@@ -624,10 +625,21 @@ describe('trades', () => {
     expect(reasonOf(n.trade(trade({ action_time: 100000999, index: 4 })))).toBe('out_of_order');
   });
 
+  it("ttype is datakit's char code M, C or U (absent: U); anything else is refused", () => {
+    const n = normalizer();
+    ok(n.trade(trade({ index: 1 })));
+    expect(n.tradeOut.ttype).toBe(0x55);
+    ok(n.trade(trade({ index: 2, ttype: 0x4d })));
+    expect(n.tradeOut.ttype).toBe(0x4d);
+    ok(n.trade(trade({ index: 3, ttype: 0x43 })));
+    expect(n.tradeOut.ttype).toBe(0x43);
+    for (const bad of [0, 1, NaN, 77.5, -77, 0x42]) expect(reasonOf(n.trade(trade({ index: 4, ttype: bad })))).toBe('out_of_range');
+  });
+
   it('side is B, S or a space; numbers are cleaned', () => {
     const n = normalizer();
-    ok(n.trade(trade({ side: 0x42, index: 1, askorder: DBL_MAX, bidorder: 77, ttype: NaN })));
-    expect(n.tradeOut).toMatchObject({ side: 0x42, askorder: 0, bidorder: 77, ttype: 0 });
+    ok(n.trade(trade({ side: 0x42, index: 1, askorder: DBL_MAX, bidorder: 77 })));
+    expect(n.tradeOut).toMatchObject({ side: 0x42, askorder: 0, bidorder: 77, ttype: 0x55 });
     ok(n.trade(trade({ side: 0x58, index: 2 })));
     expect(n.tradeOut.side).toBe(0x20);
     ok(n.trade(trade({ index: 3 })));

@@ -126,7 +126,7 @@ describe('WriterPool: append', () => {
       action_date: D1,
       action_time: 90000000,
       index: 1,
-      ttype: 0,
+      ttype: 0x4d,
       side: 0x42,
       price: 3500,
       volume: 3,

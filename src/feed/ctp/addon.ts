@@ -6,9 +6,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TickrecError } from '../../errors.js';
 import type { CtpDepthMarketData } from './fields.js';
+import type { CtpSdkInfo } from './sdk.js';
 
 /** The ABI string the addon exports; a mismatch means it was built from other sources. */
-export const CTP_ADDON_ABI = 'tickrec-ctp/1';
+export const CTP_ADDON_ABI = 'tickrec-ctp/2';
 
 /** The command that builds the addon. */
 export const CTP_BUILD_COMMAND = 'CTP_SDK_DIR=/path/to/sdk npm run build:ctp';
@@ -37,6 +38,7 @@ export type CtpNativeEvent =
   | { type: 'connected' }
   | { type: 'disconnected'; reason: number }
   | { type: 'heartbeat'; lapse: number }
+  | { type: 'notice'; message: string }
   | { type: 'login'; errorId: number; errorMsg: Uint8Array; requestId: number; isLast: boolean; tradingDay: string }
   | { type: 'logout' | 'error'; errorId: number; errorMsg: Uint8Array; requestId: number; isLast: boolean }
   | { type: 'sub' | 'unsub'; errorId: number; errorMsg: Uint8Array; requestId: number; isLast: boolean; instrument: string };
@@ -54,6 +56,8 @@ export interface CtpSessionOptions {
   udp?: boolean;
   multicast?: boolean;
   productionMode?: boolean;
+  /** Folder of capture files: every tick struct is appended to <folder>/<YYYYMMDD>.cap as received. */
+  capture?: string;
 }
 
 export interface CtpSessionStats {
@@ -69,6 +73,10 @@ export interface CtpSessionStats {
   queueMax: number;
   generation: number;
   apiVersion: string;
+  /** With capture: records written, failed writes, the current file. */
+  captureRecords?: number;
+  captureErrors?: number;
+  captureFile?: string;
   started: boolean;
   released: boolean;
 }
@@ -91,6 +99,13 @@ export interface CtpAddon {
   MdSession: new (options: CtpSessionOptions, onEvent: (e: CtpNativeEvent) => void, onTick: (t: CtpDepthMarketData) => void) => CtpSession;
   /** dlopen's a library and lists the CreateFtdcMdApi generations it exports. */
   probe(library: string): { generations: number[]; apiVersion: string };
+  /** The SDK the addon was compiled against (sdk.ts). */
+  readonly sdk: CtpSdkInfo;
+  /** Takes over fds 1/2 so that the library's text becomes log records; '' or why not. */
+  redirectForeignOutput(stdout: boolean, stderr: boolean): string;
+  restoreForeignOutput(): void;
+  /** Foreign lines turned into records so far. */
+  foreignLines(): number;
 }
 
 const loaded = new Map<string, CtpAddon>();

@@ -3,8 +3,10 @@
 // RULES (docs/ctp.md, "Mapping a tick", repeats them; each has a test in test/ctp/map.test.ts):
 // C1 no value: a number at or above 1e300 (CTP's DBL_MAX), or not finite, is "no value".
 //    Optional fields become undefined (stored as 0); book prices become 0. A LastPrice
-//    without value becomes NaN, so the recorder rejects the tick as bad_price (N2): a
-//    quote before the first trade of the day has no price to store.
+//    without value: price 0 when the tick has a book (a bid or ask price at any level):
+//    a combination quote (DCE/CZCE spreads) or a quote before the first trade keeps its
+//    book, stored with price 0 as datakit does (bars skip it: docs/bars.md B4b);
+//    without a book, NaN, which the recorder rejects as bad_price (N2).
 // C2 book: five levels, bid_prices/ask_prices from BidPrice1..5/AskPrice1..5 and
 //    bid_qty/ask_qty from BidVolume1..5/AskVolume1..5; levels 6 to 10 stay 0.
 // C3 time: action_time = HHMMSS of UpdateTime × 1000 + UpdateMillisec (0 when outside
@@ -29,19 +31,31 @@
 //    pre_close/pre_settle/pre_interest from PreClosePrice/PreSettlementPrice/
 //    PreOpenInterest, settle_price = SettlementPrice.
 // C7 CZCE turnover: CZCE sends Turnover as Σ price × volume without the contract
-//    multiplier (its AveragePrice is a price, SHFE's and DCE's are price × multiplier).
-//    The market-data API carries no multiplier, so the feed's czce_multipliers
-//    ({"SR": 10, ...}, by product) scales it; a product not listed is stored as sent.
+//    multiplier (its AveragePrice is a price, SHFE's and DCE's are price × multiplier);
+//    back ends from 6.7.1 multiply it on ordinary fronts. Whether to multiply by the
+//    feed's czce_multipliers ({"SR": 10, ...}, by product) is decided per feed from the
+//    data, or set by czce_turnover (czce-turnover.ts); a product not listed is stored as
+//    sent.
+// C8 combination codes: DCE's and CZCE's spreads are named with a space and "&"
+//    ("SP m2505&m2509", "SPD SR505&SR509"), which no file name takes: each space and "&"
+//    is stored as "_" ("SP_m2505_m2509"). Subscribe with CTP's code; the recorder files
+//    it under the stored name.
 
 import { addDays, productOf, weekday } from '../../calendar/index.js';
 import type { TickInput } from '../types.js';
+import type { CzceTurnover } from './czce-turnover.js';
 import { NO_VALUE, type CtpDepthMarketData } from './fields.js';
 
 export interface CtpMapContext {
   /** The exchange the subscription list gives a code (C4), or undefined. */
   exchangeOf(code: string): string | undefined;
-  /** Contract multiplier of a CZCE product such as "SR" (C7), or undefined. */
-  czceMultiplier?(product: string): number | undefined;
+  /** The CZCE turnover rule of the feed (C7); without it CZCE turnover is stored as sent. */
+  czce?: CzceTurnover;
+}
+
+/** C8: the name a CTP code is stored under (a combination's space and "&" become "_"). */
+export function ctpStoredCode(code: string): string {
+  return code.replace(/[ &]/g, '_');
 }
 
 /** A number, or undefined for CTP's "no value" (C1). */
@@ -127,24 +141,42 @@ export function ctpDates(exchg: string, tradingDay: string, actionDay: string, h
   return { trading: td, action: ad !== 0 ? ad : calendarFromTradingDay(td, part) };
 }
 
+/** C1: does the tick carry a book (a bid or ask price with a value at any level)? A spread's prices may be 0 or negative. */
+function hasBook(f: CtpDepthMarketData): boolean {
+  return (
+    ctpValue(f.BidPrice1) !== undefined ||
+    ctpValue(f.AskPrice1) !== undefined ||
+    ctpValue(f.BidPrice2) !== undefined ||
+    ctpValue(f.AskPrice2) !== undefined ||
+    ctpValue(f.BidPrice3) !== undefined ||
+    ctpValue(f.AskPrice3) !== undefined ||
+    ctpValue(f.BidPrice4) !== undefined ||
+    ctpValue(f.AskPrice4) !== undefined ||
+    ctpValue(f.BidPrice5) !== undefined ||
+    ctpValue(f.AskPrice5) !== undefined
+  );
+}
+
 /** Maps one CTP tick (C1–C7). Never throws; what it cannot read becomes "no value" or NaN. */
 export function mapDepthMarketData(f: CtpDepthMarketData, ctx: CtpMapContext): TickInput {
-  const code = typeof f.InstrumentID === 'string' ? f.InstrumentID.trim() : '';
+  const raw = typeof f.InstrumentID === 'string' ? f.InstrumentID.trim() : '';
+  const code = ctpStoredCode(raw);
   const sent = typeof f.ExchangeID === 'string' ? f.ExchangeID.trim() : '';
-  const exchg = sent !== '' ? sent : (ctx.exchangeOf(code) ?? '');
+  const exchg = sent !== '' ? sent : (ctx.exchangeOf(raw) ?? '');
   const hhmmss = ctpTime(f.UpdateTime);
   const ms = Number.isInteger(f.UpdateMillisec) && f.UpdateMillisec >= 0 && f.UpdateMillisec <= 999 ? f.UpdateMillisec : 0;
   const { trading, action } = ctpDates(exchg, f.TradingDay, f.ActionDay, hhmmss);
-  let turnover = ctpValue(f.Turnover);
-  if (exchg === 'CZCE' && turnover !== undefined && ctx.czceMultiplier) {
-    const m = ctx.czceMultiplier(productOf(code));
-    if (m !== undefined) turnover *= m;
-  }
   const price = ctpValue(f.LastPrice);
+  let turnover = ctpValue(f.Turnover);
+  if (exchg === 'CZCE' && turnover !== undefined && ctx.czce !== undefined) {
+    turnover = ctx.czce.apply(productOf(code), turnover, ctpValue(f.Volume) ?? 0, price ?? 0);
+  }
+  const bid = [level(f.BidPrice1), level(f.BidPrice2), level(f.BidPrice3), level(f.BidPrice4), level(f.BidPrice5)];
+  const ask = [level(f.AskPrice1), level(f.AskPrice2), level(f.AskPrice3), level(f.AskPrice4), level(f.AskPrice5)];
   const t: TickInput = {
     exchg,
     code,
-    price: price ?? NaN,
+    price: price ?? (hasBook(f) ? 0 : NaN),
     open: ctpValue(f.OpenPrice),
     high: ctpValue(f.HighestPrice),
     low: ctpValue(f.LowestPrice),
@@ -159,8 +191,8 @@ export function mapDepthMarketData(f: CtpDepthMarketData, ctx: CtpMapContext): T
     pre_close: ctpValue(f.PreClosePrice),
     pre_settle: ctpValue(f.PreSettlementPrice),
     pre_interest: ctpValue(f.PreOpenInterest),
-    bid_prices: [level(f.BidPrice1), level(f.BidPrice2), level(f.BidPrice3), level(f.BidPrice4), level(f.BidPrice5)],
-    ask_prices: [level(f.AskPrice1), level(f.AskPrice2), level(f.AskPrice3), level(f.AskPrice4), level(f.AskPrice5)],
+    bid_prices: bid,
+    ask_prices: ask,
     bid_qty: [level(f.BidVolume1), level(f.BidVolume2), level(f.BidVolume3), level(f.BidVolume4), level(f.BidVolume5)],
     ask_qty: [level(f.AskVolume1), level(f.AskVolume2), level(f.AskVolume3), level(f.AskVolume4), level(f.AskVolume5)],
   };

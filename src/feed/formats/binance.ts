@@ -226,6 +226,7 @@ export function createBinanceMapper(options: MapperOptions = {}): MessageMapper 
       action_date: at.date,
       action_time: at.time,
       index,
+      ttype: 77, // 'M' (datakit's TT_Match): an aggregate trade is a match
       side: m ? 83 : 66, // buyer is the maker → the seller hit the bid
       price,
       volume,

@@ -6,7 +6,6 @@ import {
   type JsonObject,
   type MapperOptions,
   type Output,
-  U32_MAX,
   chunks,
   fail,
   instLabel,
@@ -53,6 +52,9 @@ export const TICKREC_TICK_LEVELS = ['bid_prices', 'ask_prices', 'bid_qty', 'ask_
 export const TICKREC_MAX_LEVELS = 10;
 
 const SIDE_CODES: Readonly<Record<string, number>> = { B: 66, S: 83, ' ': 32 };
+/** Trade types: datakit's char codes; 0 and 1 are tickrec's former numbering (0 normal, 1 cancel), still accepted. */
+const TTYPE_CODES: Readonly<Record<string, number>> = { M: 77, C: 67, U: 85 };
+const TTYPE_NUMBERS: Readonly<Record<number, number>> = { 77: 77, 67: 67, 85: 85, 0: 77, 1: 67 };
 
 function date(o: JsonObject, field: string, required: boolean): number | undefined {
   const v = required ? reqNumber(o, field) : optNumber(o, field);
@@ -102,6 +104,22 @@ function side(o: JsonObject): number | undefined {
     return v;
   }
   return fail('bad_type', 'side', `expected a string or a char code, got ${typeName(v)}`);
+}
+
+function ttype(o: JsonObject): number | undefined {
+  const v = own(o, 'ttype');
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') {
+    const c = Object.prototype.hasOwnProperty.call(TTYPE_CODES, v) ? TTYPE_CODES[v] : undefined;
+    if (c === undefined) fail('out_of_range', 'ttype', `expected "M", "C" or "U", got ${preview(v)}`);
+    return c;
+  }
+  if (typeof v === 'number') {
+    const c = Object.prototype.hasOwnProperty.call(TTYPE_NUMBERS, v) ? TTYPE_NUMBERS[v] : undefined;
+    if (c === undefined) fail('out_of_range', 'ttype', `expected char code 77, 67 or 85 (or 0 normal, 1 cancel), got ${preview(v)}`);
+    return c;
+  }
+  return fail('bad_type', 'ttype', `expected a string or a char code, got ${typeName(v)}`);
 }
 
 function buildTick(o: JsonObject): TickInput {
@@ -230,8 +248,8 @@ function buildTrade(o: JsonObject): TradeInput {
   t.action_time = time(o, 'action_time');
   const index = integer(o, 'index', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   if (index !== undefined) t.index = index;
-  const ttype = integer(o, 'ttype', 0, U32_MAX);
-  if (ttype !== undefined) t.ttype = ttype;
+  const tt = ttype(o);
+  if (tt !== undefined) t.ttype = tt;
   const s = side(o);
   if (s !== undefined) t.side = s;
   const ask = integer(o, 'askorder', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);

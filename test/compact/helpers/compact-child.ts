@@ -1,6 +1,6 @@
-// Child process: runs a compaction of a data root, and (with --crash-at N) kills itself with SIGKILL at its N-th durable step.
+// Child process: runs a compaction of a data root, and (with --crash-at N) kills itself with SIGKILL at its N-th durable step, or (with --crash-step NAME) at the first step of that name.
 //
-// usage: compact-child.ts <root> [--codec lz4|zstd] [--crash-at N]
+// usage: compact-child.ts <root> [--codec lz4|zstd] [--crash-at N | --crash-step NAME]
 // Prints {"event":"done","steps":S,...summary} at the end; {"event":"error",...} and exit 3 on an error.
 
 import { runCompaction } from '../../../src/compact/index.js';
@@ -13,6 +13,7 @@ const arg = (name: string) => {
 };
 const codec = (arg('--codec') ?? 'lz4') as 'lz4' | 'zstd';
 const crashAt = Number(arg('--crash-at') ?? 0);
+const crashStep = arg('--crash-step');
 const say = (m: Record<string, unknown>) => process.stdout.write(JSON.stringify(m) + '\n');
 
 let steps = 0;
@@ -22,7 +23,7 @@ try {
     codec,
     onStep: (step) => {
       steps++;
-      if (steps === crashAt) {
+      if (steps === crashAt || step === crashStep) {
         say({ event: 'crashing', step, steps });
         process.kill(process.pid, 'SIGKILL');
       }

@@ -86,7 +86,7 @@ export function dayTrades(ticks: readonly Record<string, unknown>[]): Record<str
     action_date: t.action_date,
     action_time: t.action_time,
     index: i + 1,
-    ttype: 0,
+    ttype: 0x4d,
     side: i % 2 ? 66 : 83,
     price: t.price,
     volume: t.volume,

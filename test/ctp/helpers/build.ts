@@ -3,6 +3,8 @@
 // Layout of a build (<cache>/<hash>/):
 //   gen3/thostmduserapi_se.so   the stand-in exporting the 3-parameter CreateFtdcMdApi
 //   gen4/thostmduserapi_se.so   the stand-in exporting the 4-parameter one
+//   v63/thostmduserapi_se.so    a 3-parameter stand-in whose GetApiVersion() says v6.3.11 (a library
+//                               the addon, built with 6.7-layout headers, must refuse)
 //   sdk/                        a fake SDK folder: the stand-in headers + the gen4 library
 //   addon/build/Release/tickrec_ctp.node   built by `node scripts/build-ctp.mjs --out addon`
 // Concurrent test files share one build: a lock folder, the build in a temporary folder,
@@ -23,8 +25,13 @@ export interface CtpBuild {
   addon: string;
   lib3: string;
   lib4: string;
+  /** Reports GetApiVersion() "v6.3.11_20180109 14:59:34": an SDK the addon was not built for. */
+  lib63: string;
   sdk: string;
 }
+
+/** The real library's connect retry is 5 s; the tests' stand-ins retry every 100 ms unless told otherwise. */
+export const TEST_RETRY_MS = '100';
 
 function sourceHash(): string {
   const h = crypto.createHash('sha256');
@@ -54,7 +61,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
 }
 
 /** Compiles the stand-in for one generation into `out`. */
-export function buildStandin(generation: 3 | 4, out: string): string {
+export function buildStandin(generation: 3 | 4, out: string, version?: string): string {
   fs.mkdirSync(out, { recursive: true });
   const lib = path.join(out, 'thostmduserapi_se.so');
   run('g++', [
@@ -64,6 +71,7 @@ export function buildStandin(generation: 3 | 4, out: string): string {
     '-shared',
     '-fPIC',
     `-DSTANDIN_GENERATION=${generation}`,
+    ...(version !== undefined ? [`-DSTANDIN_VERSION="${version}"`] : []),
     `-I${STANDIN_DIR}`,
     path.join(STANDIN_DIR, 'standin.cpp'),
     '-o',
@@ -79,6 +87,7 @@ function layout(dir: string): CtpBuild {
     addon: path.join(dir, 'addon', 'build', 'Release', 'tickrec_ctp.node'),
     lib3: path.join(dir, 'gen3', 'thostmduserapi_se.so'),
     lib4: path.join(dir, 'gen4', 'thostmduserapi_se.so'),
+    lib63: path.join(dir, 'v63', 'thostmduserapi_se.so'),
     sdk: path.join(dir, 'sdk'),
   };
 }
@@ -89,6 +98,8 @@ function sleep(ms: number): void {
 
 /** The cached build, built now when missing. Synchronous (use it in beforeAll with a long timeout). */
 export function buildCtp(): CtpBuild {
+  // Inherited by child processes (tickrec record) too; a test may set its own.
+  process.env.STANDIN_RETRY_MS ??= TEST_RETRY_MS;
   const hash = sourceHash();
   const dir = path.join(CACHE, hash);
   const done = path.join(dir, 'ok');
@@ -119,6 +130,7 @@ export function buildCtp(): CtpBuild {
     const b = layout(tmp);
     buildStandin(3, path.dirname(b.lib3));
     buildStandin(4, path.dirname(b.lib4));
+    buildStandin(3, path.dirname(b.lib63), 'v6.3.11_20180109 14:59:34');
     fs.mkdirSync(b.sdk, { recursive: true });
     for (const h of STANDIN_HEADERS) fs.copyFileSync(path.join(STANDIN_DIR, h), path.join(b.sdk, h));
     fs.copyFileSync(b.lib4, path.join(b.sdk, 'thostmduserapi_se.so'));

@@ -32,6 +32,12 @@ export class Front {
   /** Scripted answers to the next LOGINs: an error id and GBK message bytes; then success. */
   loginReplies: { errorId: number; message: Uint8Array }[] = [];
   autoSubscribe = true;
+  /**
+   * 'answer' (default) speaks the protocol; 'close' accepts each connection and closes it
+   * at once (the library then loops connect/close); 'silent' accepts and never answers
+   * anything (a login is never answered; the library's heartbeat timeout follows).
+   */
+  mode: 'answer' | 'close' | 'silent' = 'answer';
   private readonly sockets: net.Socket[] = [];
   private current: net.Socket | null = null;
   private serial = 0;
@@ -63,6 +69,11 @@ export class Front {
 
   private onConnection(s: net.Socket): void {
     const conn = ++this.serial;
+    if (this.mode === 'close') {
+      s.on('error', () => undefined);
+      s.destroy();
+      return;
+    }
     this.sockets.push(s);
     this.current = s;
     s.setNoDelay(true);
@@ -87,7 +98,9 @@ export class Front {
     const [verb = '', ...args] = line.split(' ');
     const l: FrontLine = { conn, verb, args, line };
     this.lines.push(l);
-    if (verb === 'LOGIN') {
+    if (this.mode === 'silent') {
+      // records what came, answers nothing
+    } else if (verb === 'LOGIN') {
       const r = this.loginReplies.shift();
       if (r) s.write(`RSPLOGIN ${args[0]} ${r.errorId} - ${hex(r.message)}\n`);
       else s.write(`RSPLOGIN ${args[0]} 0 ${this.tradingDay} -\n`);

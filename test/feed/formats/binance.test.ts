@@ -281,6 +281,7 @@ describe('binance mapper: golden cases', () => {
         action_date: 20250102,
         action_time: 30405699,
         index: 3360000001,
+        ttype: 77, // an aggregate trade is a match (datakit TT_Match)
         side: 66, // m=false: the buyer took the offer
         price: 97000.02,
         volume: 0.012, // the quantity as sent; the recorder stores it in lot-step units

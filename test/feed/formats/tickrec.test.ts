@@ -157,7 +157,10 @@ describe('tickrec mapper: rejects', () => {
     expect(oneReject(parse({ ...TRADE, volume: -1 }), 'out_of_range')).toMatch(/^trade SZSE\.000001: field volume:/);
     const inf = JSON.stringify(TRADE).replace('"volume":300', '"volume":1e400'); // JSON.parse gives Infinity
     expect(oneReject(parse(inf), 'out_of_range')).toMatch(/field volume: Infinity/);
-    expect(oneReject(parse({ ...TRADE, ttype: -1 }), 'out_of_range')).toMatch(/field ttype: expected an integer/);
+    expect(oneReject(parse({ ...TRADE, ttype: -1 }), 'out_of_range')).toMatch(/field ttype: expected char code 77, 67 or 85/);
+    expect(oneReject(parse({ ...TRADE, ttype: 2 }), 'out_of_range')).toMatch(/field ttype: expected char code 77, 67 or 85/);
+    expect(oneReject(parse({ ...TRADE, ttype: 'X' }), 'out_of_range')).toMatch(/field ttype: expected "M", "C" or "U"/);
+    expect(oneReject(parse({ ...TRADE, ttype: true }), 'bad_type')).toMatch(/field ttype/);
     expect(oneReject(parse({ ...TRADE, index: 1.5 }), 'out_of_range')).toMatch(/field index/);
     expect(oneReject(parse({ ...TRADE, askorder: 2 ** 60 }), 'out_of_range')).toMatch(/field askorder/);
     expect(oneReject(parse({ ...TRADE, side: 'X' }), 'out_of_range')).toBe(
@@ -277,7 +280,7 @@ describe('tickrec mapper: golden cases', () => {
 
   it('trades: side as a letter or a char code, the quantity as sent', () => {
     const { parse } = setup();
-    const o = parse({ ...TRADE, trading_date: 20250102, index: 1001, ttype: 0, side: 'B', askorder: 7, bidorder: 8, volume: 300.4 });
+    const o = parse({ ...TRADE, trading_date: 20250102, index: 1001, ttype: 'C', side: 'B', askorder: 7, bidorder: 8, volume: 300.4 });
     expect(o.trades).toEqual([
       {
         exchg: 'SZSE',
@@ -286,7 +289,7 @@ describe('tickrec mapper: golden cases', () => {
         action_date: 20250102,
         action_time: 93000120,
         index: 1001,
-        ttype: 0,
+        ttype: 67,
         side: 66,
         price: 11.52,
         volume: 300.4, // as sent: the recorder stores it in lot-step units or refuses it
@@ -295,6 +298,12 @@ describe('tickrec mapper: golden cases', () => {
       },
     ]);
     expect(parse({ ...TRADE, side: 'S' }).trades[0]!.side).toBe(83);
+    // ttype: datakit's letters or their codes; tickrec's former 0 (normal) and 1 (cancel) map to M and C.
+    expect(
+      [{ ttype: 'M' }, { ttype: 'U' }, { ttype: 77 }, { ttype: 85 }, { ttype: 0 }, { ttype: 1 }, {}].map(
+        (x) => parse({ ...TRADE, ...x }).trades[0]!.ttype,
+      ),
+    ).toEqual([77, 85, 77, 85, 77, 67, undefined]);
     expect(parse({ ...TRADE, side: ' ' }).trades[0]!.side).toBe(32);
     expect(parse({ ...TRADE, side: 83 }).trades[0]!.side).toBe(83);
     expect(parse({ ...TRADE, side: null }).trades[0]).not.toHaveProperty('side');
@@ -412,7 +421,7 @@ const tradeArb = fc.record(
     action_time: timeArb,
     index: fc.nat(),
     side: fc.constantFrom('B', 'S', ' ', 66, 83, 32),
-    ttype: fc.nat(3),
+    ttype: fc.constantFrom('M', 'C', 'U', 77, 67, 85, 0, 1),
   },
   { requiredKeys: ['type', 'exchg', 'code', 'price', 'volume', 'action_date', 'action_time'] },
 );

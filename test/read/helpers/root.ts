@@ -77,7 +77,7 @@ export function tradesOf(ticks: readonly Obj[]): Obj[] {
     action_date: t.action_date,
     action_time: t.action_time,
     index: 9_000_000_000_000 + i, // i64 beyond 2^32
-    ttype: 0,
+    ttype: 0x4d,
     side: i % 2 ? 66 : 83,
     price: t.price,
     volume: i === 3 ? 4_000_000_000 : 2 + i, // a u32 above 2^31
