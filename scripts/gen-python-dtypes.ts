@@ -20,6 +20,10 @@ import {
   BLOCK_VERSION_COMPRESSED,
   BLOCK_VERSION_RAW,
   BlockType,
+  OLD_BAR_BYTES,
+  OLD_BAR_FIELDS,
+  OLD_TICK_BYTES,
+  OLD_TICK_FIELDS,
   RT_DAY_BLOCK_HEADER,
   TICK,
   TRADE,
@@ -32,6 +36,8 @@ import {
   CODEC_NONE,
   CODEC_ZSTD,
   CONTAINER_DATA_START,
+  DATAKIT_VERSION_OLD_RAW,
+  DATAKIT_VERSION_OLD_ZSTD,
   DATAKIT_VERSION_RAW,
   DATAKIT_VERSION_ZSTD,
   GROUP_BYTES,
@@ -115,6 +121,27 @@ function fieldTypes(name: string, s: StructDef): string {
   return [`${name}_FIELDS = (`, ...rows, ')'].join('\n');
 }
 
+/** datakit's old packed structs (src/format/old-structs.ts): a dtype (char fields as raw bytes) and the table. */
+function oldStruct(name: string, size: number, fields: readonly { name: string; type: string; offset: number; count: number }[]): string {
+  const t: Record<string, string> = { f64: '<f8', u32: '<u4', i32: '<i4', char: 'u1' };
+  const fmt = (f: { type: string; count: number }) => (f.count > 1 ? `(${pyStr(t[f.type]!)}, (${f.count},))` : pyStr(t[f.type]!));
+  return [
+    `# ${name}: ${size} bytes, packed (datakit's block versions 1 and 2); char fields as raw bytes.`,
+    `${name} = np.dtype(`,
+    '    {',
+    `        'names': [${fields.map((f) => pyStr(f.name)).join(', ')}],`,
+    `        'formats': [${fields.map(fmt).join(', ')}],`,
+    `        'offsets': [${fields.map((f) => f.offset).join(', ')}],`,
+    `        'itemsize': ${size},`,
+    '    }',
+    ')',
+    '',
+    `${name}_FIELDS = (`,
+    ...fields.map((f) => `    (${pyStr(f.name)}, ${pyStr(f.type)}, ${f.offset}, ${f.count}),`),
+    ')',
+  ].join('\n');
+}
+
 function pyDict(entries: readonly [string, string][]): string {
   return `{${entries.map(([k, v]) => `${pyStr(k)}: ${v}`).join(', ')}}`;
 }
@@ -152,6 +179,8 @@ export function renderPythonDtypes(): string {
     `BLOCK_VERSION_COMPRESSED = ${BLOCK_VERSION_COMPRESSED}`,
     `DATAKIT_VERSION_RAW = ${DATAKIT_VERSION_RAW}`,
     `DATAKIT_VERSION_ZSTD = ${DATAKIT_VERSION_ZSTD}`,
+    `DATAKIT_VERSION_OLD_RAW = ${DATAKIT_VERSION_OLD_RAW}`,
+    `DATAKIT_VERSION_OLD_ZSTD = ${DATAKIT_VERSION_OLD_ZSTD}`,
     `HIS_VERSION_BLOCK = ${HIS_VERSION_BLOCK}`,
     `HIS_VERSION_CONTAINER = ${HIS_VERSION_CONTAINER}`,
     `CODEC_NONE = ${CODEC_NONE}`,
@@ -166,6 +195,10 @@ export function renderPythonDtypes(): string {
     `CODE_MAX_CHARS = ${CODE_MAX_CHARS}`,
     '',
     ...STRUCTS.flatMap(([n, s]) => [dtypeOf(n, s), '', fieldTypes(n, s), '']),
+    oldStruct('OLD_TICK', OLD_TICK_BYTES, OLD_TICK_FIELDS),
+    '',
+    oldStruct('OLD_BAR', OLD_BAR_BYTES, OLD_BAR_FIELDS),
+    '',
     "RtKind = namedtuple('RtKind', 'name folder rt_type record_bytes dtype')",
     "HisKind = namedtuple('HisKind', 'name folder his_type record_bytes layout rt date_offset')",
     '',

@@ -40,10 +40,11 @@ class AgainstNode(unittest.TestCase):
         cls.root = cls.m['root']
 
     def test_instrument_queries(self):
-        self.assertGreater(len(self.m['queries']), 10)
+        self.assertGreater(len(self.m['queries']), 20)
+        self.assertTrue(any('corpus' in q['root'] for q in self.m['queries']))
         for q in self.m['queries']:
             with self.subTest(q=q):
-                got = tickrec.read_records(self.root, q['exchange'], q['code'], q['kind'], q.get('from'), q.get('to'))
+                got = tickrec.read_records(q.get('root', self.root), q['exchange'], q['code'], q['kind'], q.get('from'), q.get('to'))
                 dtype = D.TICK if q['kind'] == 'tick' else D.TRADE if q['kind'] == 'trade' else D.BAR
                 with open(os.path.join(RESULTS, q['file']), 'rb') as f:
                     want = np.frombuffer(f.read(), dtype)
@@ -57,7 +58,7 @@ class AgainstNode(unittest.TestCase):
         for q in self.m['markets']:
             with self.subTest(q={k: v for k, v in q.items() if k not in ('instruments', 'columns')}):
                 m = tickrec.read_market(
-                    self.root, q['exchange'], q['kind'], q.get('from'), q.get('to'), q.get('codes'), q.get('fields'), q.get('checkRaw', False)
+                    q.get('root', self.root), q['exchange'], q['kind'], q.get('from'), q.get('to'), q.get('codes'), q.get('fields'), q.get('checkRaw', False)
                 )
                 self.assertEqual(m.count, q['count'])
                 self.assertGreater(m.count, 0)

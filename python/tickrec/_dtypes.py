@@ -16,6 +16,8 @@ BLOCK_VERSION_RAW = 3
 BLOCK_VERSION_COMPRESSED = 4
 DATAKIT_VERSION_RAW = 3
 DATAKIT_VERSION_ZSTD = 4
+DATAKIT_VERSION_OLD_RAW = 1
+DATAKIT_VERSION_OLD_ZSTD = 2
 HIS_VERSION_BLOCK = 257
 HIS_VERSION_CONTAINER = 258
 CODEC_NONE = 0
@@ -285,6 +287,68 @@ TRADE_FIELDS = (
     ('pad1', 'pad', 92, 4),
     ('askorder', 'i64', 96, 1),
     ('bidorder', 'i64', 104, 1),
+)
+
+# OLD_TICK: 402 bytes, packed (datakit's block versions 1 and 2); char fields as raw bytes.
+OLD_TICK = np.dtype(
+    {
+        'names': ['exchg', 'code', 'price', 'open', 'high', 'low', 'settle_price', 'upper_limit', 'lower_limit', 'total_volume', 'volume', 'total_turnover', 'turn_over', 'open_interest', 'diff_interest', 'trading_date', 'action_date', 'action_time', 'pre_close', 'pre_settle', 'pre_interest', 'bid_prices', 'ask_prices', 'bid_qty', 'ask_qty'],
+        'formats': [('u1', (10,)), ('u1', (32,)), '<f8', '<f8', '<f8', '<f8', '<f8', '<f8', '<f8', '<u4', '<u4', '<f8', '<f8', '<u4', '<i4', '<u4', '<u4', '<u4', '<f8', '<f8', '<i4', ('<f8', (10,)), ('<f8', (10,)), ('<u4', (10,)), ('<u4', (10,))],
+        'offsets': [0, 10, 42, 50, 58, 66, 74, 82, 90, 98, 102, 106, 114, 122, 126, 130, 134, 138, 142, 150, 158, 162, 242, 322, 362],
+        'itemsize': 402,
+    }
+)
+
+OLD_TICK_FIELDS = (
+    ('exchg', 'char', 0, 10),
+    ('code', 'char', 10, 32),
+    ('price', 'f64', 42, 1),
+    ('open', 'f64', 50, 1),
+    ('high', 'f64', 58, 1),
+    ('low', 'f64', 66, 1),
+    ('settle_price', 'f64', 74, 1),
+    ('upper_limit', 'f64', 82, 1),
+    ('lower_limit', 'f64', 90, 1),
+    ('total_volume', 'u32', 98, 1),
+    ('volume', 'u32', 102, 1),
+    ('total_turnover', 'f64', 106, 1),
+    ('turn_over', 'f64', 114, 1),
+    ('open_interest', 'u32', 122, 1),
+    ('diff_interest', 'i32', 126, 1),
+    ('trading_date', 'u32', 130, 1),
+    ('action_date', 'u32', 134, 1),
+    ('action_time', 'u32', 138, 1),
+    ('pre_close', 'f64', 142, 1),
+    ('pre_settle', 'f64', 150, 1),
+    ('pre_interest', 'i32', 158, 1),
+    ('bid_prices', 'f64', 162, 10),
+    ('ask_prices', 'f64', 242, 10),
+    ('bid_qty', 'u32', 322, 10),
+    ('ask_qty', 'u32', 362, 10),
+)
+
+# OLD_BAR: 68 bytes, packed (datakit's block versions 1 and 2); char fields as raw bytes.
+OLD_BAR = np.dtype(
+    {
+        'names': ['date', 'time', 'open', 'high', 'low', 'close', 'settle', 'money', 'vol', 'hold', 'add'],
+        'formats': ['<u4', '<u4', '<f8', '<f8', '<f8', '<f8', '<f8', '<f8', '<u4', '<u4', '<i4'],
+        'offsets': [0, 4, 8, 16, 24, 32, 40, 48, 56, 60, 64],
+        'itemsize': 68,
+    }
+)
+
+OLD_BAR_FIELDS = (
+    ('date', 'u32', 0, 1),
+    ('time', 'u32', 4, 1),
+    ('open', 'f64', 8, 1),
+    ('high', 'f64', 16, 1),
+    ('low', 'f64', 24, 1),
+    ('close', 'f64', 32, 1),
+    ('settle', 'f64', 40, 1),
+    ('money', 'f64', 48, 1),
+    ('vol', 'u32', 56, 1),
+    ('hold', 'u32', 60, 1),
+    ('add', 'i32', 64, 1),
 )
 
 RtKind = namedtuple('RtKind', 'name folder rt_type record_bytes dtype')

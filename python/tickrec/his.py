@@ -340,8 +340,21 @@ def parse_head(b, file):
         return 'datakit-zstd', kind, np.frombuffer(b, D.BLOCK_HEADER_V2, count=1)[0]
     if version == D.DATAKIT_VERSION_RAW:
         return 'datakit-raw', kind, None
+    if version in (D.DATAKIT_VERSION_OLD_RAW, D.DATAKIT_VERSION_OLD_ZSTD):
+        if kind.name == 'trade':
+            raise _fail(
+                'E_VERSION',
+                file,
+                "version %d: datakit's old struct layout, which exists for ticks and bars only (datakit never wrote trades in it); "
+                "the file is not datakit's. Move it aside." % version,
+            )
+        if version == D.DATAKIT_VERSION_OLD_RAW:
+            return 'datakit-old-raw', kind, None
+        if len(b) < D.BLOCK_HEADER_V2.itemsize:
+            raise _fail('E_TRUNCATED', file, '%d bytes, shorter than BlockHeaderV2 (20); restore the file.' % len(b))
+        return 'datakit-old-zstd', kind, np.frombuffer(b, D.BLOCK_HEADER_V2, count=1)[0]
     raise _fail(
-        'E_VERSION', file, 'version %d (0x%x); tickrec reads 3, 4 (datakit) and 0x0101, 0x0102 (tickrec). Upgrade tickrec.' % (version, version)
+        'E_VERSION', file, 'version %d (0x%x); tickrec reads 1 to 4 (datakit) and 0x0101, 0x0102 (tickrec). Upgrade tickrec.' % (version, version)
     )
 
 
@@ -402,7 +415,7 @@ def decode_day_block(b, file, check_raw=True, expected=None):
         )
         codec = {D.CODEC_LZ4: 'lz4', D.CODEC_ZSTD: 'zstd'}.get(int(h['codec']), 'none')
         return DayBlock(file, kind, fmt, int(h['date']), words_to_rows(words, dtype), codec)
-    if fmt == 'datakit-zstd':
+    if fmt in ('datakit-zstd', 'datakit-old-zstd'):
         size = int(h['size'])
         expected_bytes = D.BLOCK_HEADER_V2.itemsize + size
         if len(b) != expected_bytes:
@@ -414,6 +427,8 @@ def decode_day_block(b, file, check_raw=True, expected=None):
         raw = zstd_decompress(memoryview(b)[D.BLOCK_HEADER_V2.itemsize :], None, file)
     else:
         raw = bytes(b[D.BLOCK_HEADER.itemsize :])
+    if fmt in ('datakit-old-zstd', 'datakit-old-raw'):
+        raw = convert_old(kind, raw, file)
     if len(raw) % kind.record_bytes:
         raise _fail(
             'E_CORRUPT',
@@ -422,7 +437,40 @@ def decode_day_block(b, file, check_raw=True, expected=None):
         )
     records = raw_copy(np.frombuffer(raw, dtype))
     date = int(np.frombuffer(raw, '<u4', count=1, offset=kind.date_offset)[0]) if len(records) else 0
-    return DayBlock(file, kind, fmt, date, records, 'zstd' if fmt == 'datakit-zstd' else 'none')
+    return DayBlock(file, kind, fmt, date, records, 'zstd' if fmt in ('datakit-zstd', 'datakit-old-zstd') else 'none')
+
+
+def convert_old(kind, raw, file):
+    """Old-layout records (block versions 1, 2: WTSTickStructOld, WTSBarStructOld) as current ones, as datakit converts them.
+
+    The rules of src/format/old-structs.ts: every field keeps its name and value (an integer
+    becomes the double of the same value, signed where the old field was; the bar's u32 time
+    the u64 time); exchg and code are copied up to their first NUL, the rest NUL; a character
+    field without its NUL is refused; reserved bytes are zero.
+    """
+    tick = kind.name == 'tick'
+    old_dtype, fields, new = (D.OLD_TICK, D.OLD_TICK_FIELDS, D.TICK) if tick else (D.OLD_BAR, D.OLD_BAR_FIELDS, D.BAR)
+    what = 'old ticks (WTSTickStructOld, %d bytes)' % old_dtype.itemsize if tick else 'old bars (WTSBarStructOld, %d bytes)' % old_dtype.itemsize
+    if len(raw) % old_dtype.itemsize:
+        raise _fail('E_CORRUPT', file, '%s: %d bytes are not whole old records of %d bytes; the file is damaged. Restore it from a backup.' % (what, len(raw), old_dtype.itemsize))
+    old = np.frombuffer(raw, old_dtype)
+    n = len(old)
+    out = np.zeros(n, new)
+    out_bytes = out.view(np.uint8).reshape(n, new.itemsize)
+    for name, t, _, count in fields:
+        if t == 'char':
+            b = old[name].reshape(n, count)
+            nul = b == 0
+            has = nul.any(axis=1)
+            if not has.all():
+                r = int(np.argmin(has))
+                raise _fail('E_CORRUPT', file, 'record %d of %s: %s has no NUL within its %d bytes; the file is damaged. Restore it from a backup.' % (r, what, name, count))
+            first = np.argmax(nul, axis=1)
+            at = new.fields[name][1]
+            out_bytes[:, at : at + count] = np.where(np.arange(count)[None, :] < first[:, None], b, 0)
+        else:
+            out[name] = old[name]
+    return out.tobytes()
 
 
 def read_day_block(path, check_raw=True, expected=None):

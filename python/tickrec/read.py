@@ -390,11 +390,13 @@ def merge_day(kind, parts):
 
 
 def _day_bar(tick, date):
+    """The day bar of trading date `date` from the day's last tick, as datakit's history writer builds it (src/compact/day-bar.ts)."""
     bar = np.zeros(1, D.BAR)
     bar['date'], bar['time'] = date, 0
     for dst, src in (('open', 'open'), ('high', 'high'), ('low', 'low'), ('close', 'price'), ('settle', 'settle_price'),
-                     ('money', 'total_turnover'), ('vol', 'total_volume'), ('hold', 'open_interest'), ('add', 'diff_interest')):
+                     ('money', 'total_turnover'), ('vol', 'total_volume'), ('hold', 'open_interest')):
         bar[dst] = tick[src]
+    bar['add'] = tick['open_interest'] - tick['pre_interest']  # the day's change of open interest, not the last tick's diff_interest
     return bar
 
 

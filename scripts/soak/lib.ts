@@ -162,6 +162,8 @@ export function recorderConfig(o: ConfigOpts): Record<string, unknown> {
     ],
     metrics: { port: 0 },
     storage: { ...o.storage },
+    // The soak checks finished days in rt/: the recorder's own end-of-day compaction would move them to his/.
+    ...('compaction' in ConfigSchema.shape ? { compaction: { enabled: false } } : {}),
     ...(o.bars ? { bars: o.bars } : {}),
     log: { level: 'info', ...o.log },
   };

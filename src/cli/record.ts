@@ -16,6 +16,7 @@ import { startStatusLine } from '../recorder/status-line.js';
 import { formatShanghai, openStartMs, parseStart, startSimulator } from '../sim/index.js';
 import { loadSessionBook } from '../calendar/index.js';
 import { TickrecError } from '../errors.js';
+import { EndOfDayCompaction } from './eod-compaction.js';
 import { EXIT_ERROR, reportError, usageError } from './run.js';
 import { NODE_FLAGS, missingNodeFlags } from './node-flags.js';
 import { fallocateStatus } from '../store/fallocate.js';
@@ -78,6 +79,7 @@ async function run(o: RecordOptions): Promise<void> {
   let rec: Recorder | undefined;
   let metrics: MetricsServer | undefined;
   let stopStatus: (() => void) | undefined;
+  let eod: EndOfDayCompaction | undefined;
   let starting = true;
   let stopping = false;
   let pending: string | undefined;
@@ -95,6 +97,7 @@ async function run(o: RecordOptions): Promise<void> {
     }, SHUTDOWN_LIMIT_MS);
     limit.unref();
     try {
+      await eod?.stop(); // a running compaction ends and resumes at the next start
       await rec?.stop();
       await metrics?.close();
       await sim?.close();
@@ -142,6 +145,7 @@ async function run(o: RecordOptions): Promise<void> {
       log.info(`metrics and health on ${metrics.url}/metrics and ${metrics.url}/health`);
     }
     if (config.status_line ?? process.stdout.isTTY === true) stopStatus = startStatusLine(rec);
+    if (config.compaction.enabled) eod = new EndOfDayCompaction(rec, config, log);
     // After the lock and the ports: a refused start prints its reason first.
     const growth = fallocateStatus();
     if (!growth.available) log.info(`file growth writes zeros instead of reserving blocks with fallocate(2): ${growth.reason}`);

@@ -4,3 +4,4 @@ export * from './lock.js';
 export * from './day-bar.js';
 export * from './job.js';
 export * from './verify.js';
+export * from './migrate.js';

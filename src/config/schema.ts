@@ -171,9 +171,21 @@ export const NatsPublishSchema = z.strictObject({
     .prefault({}),
 });
 
+/** The recorder's own end-of-day compaction (src/cli/eod-compaction.ts). */
+export const CompactionSchema = z.strictObject({
+  /** Compact each finished day by itself; off: run `tickrec compact` on a schedule (the systemd timer). */
+  enabled: z.boolean().default(true),
+  codec: z.enum(['lz4', 'zstd']).default('lz4'),
+  /** How often to look for finished days not yet compacted (also right after each day roll). */
+  check_interval_ms: z.number().int().min(100).max(86_400_000).default(60_000),
+  /** Scheduling priority (nice) of the compaction process: it yields the CPU to the recorder. */
+  nice: z.number().int().min(0).max(19).default(10),
+});
+
 export const ConfigSchema = z.strictObject({
   /** Data root: rt/, his/, the lock file. Relative paths are relative to the config file. */
   root: z.string().min(1),
+  compaction: CompactionSchema.prefault({}),
   feeds: z.array(FeedSchema).min(1),
   /** Start the built-in simulator in this process before the feeds connect. */
   simulator: SimulatorSchema.optional(),

@@ -136,6 +136,8 @@ export class Recorder {
   private readonly lag = new LatencyHistogram();
   private readonly startedMonotonicMs = performance.now();
   private readonly rollLog: RollLog;
+  /** A second lag histogram while something measures a window (openLagWindow). */
+  private lagWindow: LatencyHistogram | undefined;
   private readonly exClock = new ExchangeClock();
   private readonly instruments = new InstrumentTable();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -343,6 +345,19 @@ export class Recorder {
     this.log.info(this.summary(), 'recorder stopped; every file synced and closed');
   }
 
+  /**
+   * Starts measuring the publish lag of a window (e.g. while the end-of-day compaction
+   * runs); the returned function ends it and gives p50, p99, max in ms and the count.
+   */
+  openLagWindow(): () => { p50: number; p99: number; max: number; count: number } {
+    const h = new LatencyHistogram();
+    this.lagWindow = h;
+    return () => {
+      if (this.lagWindow === h) this.lagWindow = undefined;
+      return { p50: h.quantileUs(0.5) / 1000, p99: h.quantileUs(0.99) / 1000, max: h.maxUs / 1000, count: h.count };
+    };
+  }
+
   /** The publish-lag histogram since start: cumulative counts at power-of-two µs edges, sum and count (for /metrics). */
   lagHistogram(): { buckets: { leUs: number; count: number }[]; sumUs: number; count: number } {
     return { buckets: this.lag.cumulativeAtPowersOfTwo(), sumUs: this.lag.sumUs, count: this.lag.count };
@@ -470,6 +485,7 @@ export class Recorder {
     if (!s) return Number.NaN;
     const lagMs = nowMs - this.exClock.epochMs(date, time, s.timezone);
     this.lag.record(lagMs * 1000);
+    this.lagWindow?.record(lagMs * 1000);
     return lagMs;
   }
 

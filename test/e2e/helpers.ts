@@ -93,6 +93,8 @@ export interface ConfigOpts {
   simulator?: Record<string, unknown>;
   /** Sessions file; default: the bundled one with a calendar claimed to 2099 (test/helpers/sessions.ts). */
   sessions?: string;
+  /** The recorder's own end-of-day compaction: off unless a test turns it on (the tests inspect rt/ after day rolls). */
+  compaction?: Record<string, unknown>;
 }
 
 /** A recorder configuration object with test-friendly defaults. */
@@ -113,6 +115,7 @@ export function recorderConfig(o: ConfigOpts): Record<string, unknown> {
     storage: { roll_by_clock: false, ...o.storage },
     log: { level: 'info', ...o.log },
     sessions: o.sessions ?? coveredSessionsFile(),
+    compaction: { enabled: false, ...o.compaction },
     ...(o.simulator ? { simulator: o.simulator } : {}),
   };
 }

@@ -57,6 +57,8 @@ function weekdays(n: number): { date: number; night: number }[] {
 
 let dir: string;
 let root: string;
+/** A copy of test/fixtures/datakit/root: files as datakit writes them (old versions 1 and 2, raw v3, zstd v4, live rt files). */
+let corpus: string;
 
 interface Query {
   kind: ReadKindName;
@@ -85,7 +87,22 @@ const QUERIES: Query[] = [
   { kind: 'tick', exchange: 'SHFE', code: 'nothere' },
 ];
 
+/** Queries on the datakit corpus (issue 14): every block version datakit wrote, converted as datakit converts them. */
+const CORPUS_QUERIES: Query[] = [
+  { kind: 'tick', exchange: 'SHFE', code: 'rb2505' },
+  { kind: 'tick', exchange: 'SHFE', code: 'rb2505', from: '20250102 21:00', to: '20250106 10:00' },
+  { kind: 'trade', exchange: 'SHFE', code: 'rb2505' },
+  { kind: 'min1', exchange: 'SHFE', code: 'rb2505' },
+  { kind: 'min1', exchange: 'SHFE', code: 'cu2502' },
+  { kind: 'min5', exchange: 'SHFE', code: 'cu2502' },
+  { kind: 'min5', exchange: 'SHFE', code: 'rb2505' },
+  { kind: 'day', exchange: 'SHFE', code: 'cu2502' },
+  { kind: 'day', exchange: 'SHFE', code: 'rb2505' },
+  { kind: 'day', exchange: 'SHFE', code: 'ag2506' },
+];
+
 interface MarketQuery {
+  root?: string;
   kind: ReadKindName;
   exchange: string;
   from?: string;
@@ -117,16 +134,19 @@ beforeAll(() => {
     appendBarDay(hisHistoryPath(root, K, 'DCE', 'lz'), K, d.date, encode(MIN1_KIND, hardBars(d.date, d.night, 1 + i)), { codec: 'lz4' });
     appendBarDay(hisHistoryPath(root, K, 'DCE', 'zs'), K, d.date, encode(MIN1_KIND, hardBars(d.date, d.night, 50 + i)), { codec: 'zstd' });
   });
+  corpus = path.join(dir, 'corpus');
+  fs.cpSync(new URL('../fixtures/datakit/root', import.meta.url), corpus, { recursive: true });
   // What the Node reader returns: raw records per query, columns per market query.
   const out = path.join(dir, 'node');
   fs.mkdirSync(out);
   const manifest: Obj = { root, queries: [], markets: [] };
-  QUERIES.forEach((q, i) => {
-    const set = readRecords({ root, ...q });
+  [...QUERIES.map((q) => ({ ...q, root })), ...CORPUS_QUERIES.map((q) => ({ ...q, root: corpus }))].forEach((q, i) => {
+    const set = readRecords(q);
     const bytes = Buffer.concat(set.segments.map((s) => Buffer.from(s.records.buffer, s.records.byteOffset, s.records.length)));
     fs.writeFileSync(path.join(out, `q${i}.bin`), bytes);
     (manifest.queries as Obj[]).push({ ...q, file: `q${i}.bin`, count: set.count });
   });
+  MARKETS.push({ kind: 'min1', exchange: 'SHFE', root: corpus }, { kind: 'day', exchange: 'SHFE', root: corpus });
   MARKETS.forEach((q, i) => {
     const m = readMarket({ root, ...q });
     const cols: Obj = {};

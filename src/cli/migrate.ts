@@ -1,0 +1,43 @@
+// tickrec migrate: brings a data root written by an older tickrec to the current rules (src/compact/migrate.ts says what and why).
+
+import type { Command } from 'commander';
+import { runMigration } from '../compact/index.js';
+import { resolveRoot, type RootOptions } from './compact.js';
+import { EXIT_OK, EXIT_PROBLEMS, action } from './run.js';
+
+export function registerMigrate(program: Command): void {
+  program
+    .command('migrate')
+    .description("bring a data root written by an older tickrec to the current rules (--trade-types: trade types as datakit's char codes)")
+    .option('--root <dir>', 'data root')
+    .option('-c, --config <file>', 'take the data root from this recorder configuration')
+    .option(
+      '--trade-types',
+      "also rewrite tickrec's former trade types 0/1 as datakit's 'M'/'C' (stop the recorder first; not for data a datakit parser wrote)",
+    )
+    .option('--dry-run', 'list what would change; change nothing')
+    .action(
+      action((opts: RootOptions & { tradeTypes?: boolean; dryRun?: boolean }) => {
+        const root = resolveRoot(opts);
+        const s = runMigration({
+          root,
+          ...(opts.dryRun ? { dryRun: true } : {}),
+          ...(opts.tradeTypes ? { tradeTypes: true } : {}),
+          onLog: (l) => process.stderr.write(l + '\n'),
+        });
+        const would = s.dryRun ? 'would be ' : '';
+        const out = [
+          ...(opts.tradeTypes
+            ? [
+                `${s.tradesFixed} trade(s) in ${s.tradeFiles.length} file(s) ${would}given datakit's trade types`,
+                ...(s.dryRun ? s.tradeFiles.map((f) => `  ${f}`) : []),
+                ...(s.tradesOther > 0 ? [`${s.tradesOther} trade(s) with another trade type left as they are`] : []),
+              ]
+            : []),
+          ...s.problems.map((p) => `PROBLEM ${p.file}: ${p.problem}`),
+        ];
+        process.stdout.write(out.join('\n') + '\n');
+        return s.problems.length === 0 ? EXIT_OK : EXIT_PROBLEMS;
+      }),
+    );
+}
