@@ -1,6 +1,6 @@
 // The long reliability runs behind docs/reliability.md: soak at full flow, kill -9 storm, full disk, revoked permission, corrupt files, hostile feed; `npm run soak -- --minutes M` (test/reliability holds the short versions that npm test runs).
 //
-// usage: npm run soak -- [--minutes M] [--only soak,crash,disk,perm,corrupt,hostile]
+// usage: npm run soak -- [--minutes M] [--only soak,crash,disk,perm,corrupt,hostile,hands,readonly]
 //          [--instruments 2000] [--rate 50000] [--readers 8] [--kills 50] [--messages 100000]
 //          [--seed 1] [--no-roll-by-clock] [--cpu-prof] [--keep] [--json FILE]
 // Each scenario prints its figures and its problems; the exit code is 1 when any has a
@@ -13,11 +13,12 @@ import { runCorrupt } from './soak/corrupt.js';
 import { runCrashStorm } from './soak/crash.js';
 import { runFullDisk } from './soak/disk.js';
 import { runHostile } from './soak/hostile.js';
+import { runHands, runReadOnly } from './soak/outside.js';
 import { killAll, requireBuilt } from './soak/lib.js';
 import { runPermission } from './soak/permission.js';
 import { runSoak, type SoakReport } from './soak/soak-run.js';
 
-const SCENARIOS = ['soak', 'crash', 'disk', 'perm', 'corrupt', 'hostile'] as const;
+const SCENARIOS = ['soak', 'crash', 'disk', 'perm', 'corrupt', 'hostile', 'hands', 'readonly'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Args {
@@ -228,6 +229,16 @@ async function main(): Promise<void> {
   await section(
     'hostile',
     (dir) => runHostile({ dir, messages: a.messages, seed: a.seed, log }),
+    (r) => r.lines,
+  );
+  await section(
+    'hands',
+    (dir) => runHands({ dir, instruments: 200, rate: 20_000, seed: a.seed, flood: 10_000, log }),
+    (r) => r.lines,
+  );
+  await section(
+    'readonly',
+    (dir) => runReadOnly({ dir, instruments: 100, rate: 10_000, seed: a.seed, log }),
     (r) => r.lines,
   );
 

@@ -5,6 +5,7 @@
 export const ERROR_CODES = {
   E_NOT_BLOCK_FILE: 'the file does not start with the block flag: not a tickrec/datakit block file',
   E_TRUNCATED: 'the file is shorter than its header says: published records or the header are missing',
+  E_REPLACED: 'the file at a path is no longer the one that was open: it was deleted or replaced while in use',
   E_WRONG_TYPE: 'the block type is not the one expected for this kind of record',
   E_VERSION: 'the block version is not one tickrec can read or write',
   E_CORRUPT: 'the header contradicts itself (size beyond capacity, bad lengths)',

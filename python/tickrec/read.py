@@ -175,6 +175,7 @@ class KeyRange:
 
 RT_DIR, HIS_DIR, RT_EXT, HIS_EXT = 'rt', 'his', '.dmb', '.dsb'
 _SECOND_FILE = re.compile(r'^(.+)\.(\d+)\.dmb$')
+_SECOND_TILDE = re.compile(r'^(.+)~([1-9]\d{0,8})\.dmb$')
 
 
 def rt_file_path(root, folder, exchange, code):
@@ -214,7 +215,10 @@ def parse_finished_names(names):
             continue
         c, n = f[: -len(RT_EXT)], 0
         m = _SECOND_FILE.match(f)
-        if m and m.group(1) + RT_EXT in present:
+        t = _SECOND_TILDE.match(f)
+        if t:  # <CODE>~<n>.dmb: src/layout's name of a second file (the '~' is outside the name rule)
+            c, n = t.group(1), int(t.group(2))
+        elif m and m.group(1) + RT_EXT in present:  # <CODE>.<n>.dmb: the name before src/layout
             c, n = m.group(1), int(m.group(2))
         if _name_problem(c, D.CODE_MAX_CHARS) is None:
             by.setdefault(c, []).append((n, f))

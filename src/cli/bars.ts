@@ -55,8 +55,13 @@ function finishedTickFiles(root: string, day: string): string[] {
     let files: string[];
     try {
       files = fs.readdirSync(dir).sort();
-    } catch {
-      continue;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+      throw new TickrecError('E_IO', `${dir}: cannot list the folder (${(err as Error).message}); check its permissions.`, {
+        file: dir,
+        cause: err,
+      });
     }
     for (const f of files) if (f.endsWith('.dmb')) out.push(path.join(dir, f));
   }

@@ -50,13 +50,14 @@ export function formatHealth(h: Health, nowMs: number): string[] {
     `status     ${h.status}${h.problems.length ? ` (${h.problems.length} problems)` : ''}`,
     `root       ${s.root}`,
     `uptime     ${formatUptime(s.uptimeSeconds ?? (nowMs - s.startedMs) / 1000)}`,
-    `written    ${formatCount(s.ticksWritten)} ticks, ${formatCount(s.tradesWritten)} trades (received ${formatCount(s.ticksReceived)} / ${formatCount(s.tradesReceived)})`,
+    `published  ${formatCount(s.ticksWritten)} ticks, ${formatCount(s.tradesWritten)} trades (received ${formatCount(s.ticksReceived)} / ${formatCount(s.tradesReceived)})`,
     `files      ${s.liveFiles} live, ${s.openFiles} mapped, ${s.rolls} day rolls`,
     `rejected   ${
       Object.entries(s.rejected)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ') || 'none'
     }`,
+    `durable    ${formatCount(s.recordsSynced)} records synced to disk, ${s.syncErrors} failed syncs, ${s.notDurable.length} files not durable`,
     `errors     ${s.writeErrors} write errors, ${s.volumeRegressions} volume regressions`,
     `lag        p50 ${s.lagMs.p50.toFixed(2)} ms, p99 ${s.lagMs.p99.toFixed(2)} ms, max ${s.lagMs.max.toFixed(2)} ms`,
     `disk free  ${s.diskFreeBytes >= 0 ? `${(s.diskFreeBytes / 1024 ** 3).toFixed(1)} GiB` : 'unknown'}`,

@@ -338,6 +338,15 @@ export function runCompaction(opts: CompactOptions): CompactSummary {
       dryRun: !!opts.dryRun,
       planned: [],
     };
+    // A folder that cannot be read hides days that may need compacting: a failure, never "nothing to do".
+    for (const u of scan.unreadable) {
+      summary.failures.push({
+        file: u.file,
+        code: 'E_IO',
+        message: `${u.why} Its days were not compacted; fix the permissions and run again.`,
+      });
+      log(`FAILED ${u.file}: ${u.why}`);
+    }
     const totalBytesIn = work.reduce((a, w) => a + w.files.reduce((b, f) => b + publishedBytes(f), 0), 0);
     const dates = new Set<number>();
     let done = 0;

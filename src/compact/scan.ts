@@ -7,6 +7,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { ioError } from '../errors.js';
 import { ALL_KINDS, type RecordKind } from '../format/index.js';
 import { hisKindOfRt, type HisKind } from '../his/index.js';
 import { nameProblem, probeRtFile, readRtTradingDate, CODE_MAX_CHARS, EXCHG_MAX_CHARS } from '../store/index.js';
@@ -36,15 +37,35 @@ export interface ScanResult {
   live: LiveFile[];
   /** Files left alone, with why. */
   skipped: { file: string; why: string }[];
+  /** Folders that could not be read (EACCES, EIO...): their days are unknown, a problem to report. */
+  unreadable: Unreadable[];
+}
+
+/** A folder of the data root that could not be listed, and why. */
+export interface Unreadable {
+  file: string;
+  why: string;
 }
 
 const DATE_DIR = /^\d{8}$/;
 const SECOND_FILE = /^(.+)\.(\d+)\.dmb$/;
 
-export function list(dir: string): string[] {
+/**
+ * The sorted entries of a folder. A folder that does not exist, or is a file, has none
+ * (a data root without rt/ is normal). Any other error (EACCES, EIO...) is NEVER an empty
+ * folder: it goes to `unreadable` when given (the caller reports it and fails), and is
+ * thrown otherwise. (`chmod 000` on a day folder used to make compact and verify say
+ * "nothing to do", exit 0.)
+ */
+export function list(dir: string, unreadable?: Unreadable[]): string[] {
   try {
     return fs.readdirSync(dir).sort();
-  } catch {
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    const e = ioError(err, dir, 'list the folder');
+    if (!unreadable) throw e;
+    unreadable.push({ file: dir, why: `${e.code}: ${e.message}` });
     return [];
   }
 }
@@ -74,13 +95,15 @@ export function scanRoot(root: string, onlyDate?: number): ScanResult {
   let work: DayWork[] = [];
   const live: LiveFile[] = [];
   const skipped: { file: string; why: string }[] = [];
+  const unreadable: Unreadable[] = [];
+  list(path.join(root, 'rt'), unreadable);
   for (const rt of ALL_KINDS) {
     const his = hisKindOfRt(rt);
     const kindDir = path.join(root, 'rt', rt.folder);
-    for (const exchg of list(kindDir)) {
+    for (const exchg of list(kindDir, unreadable)) {
       const exDir = path.join(kindDir, exchg);
       if (nameProblem(exchg, EXCHG_MAX_CHARS) !== null) continue;
-      for (const entry of list(exDir)) {
+      for (const entry of list(exDir, unreadable)) {
         const p = path.join(exDir, entry);
         if (entry.endsWith('.dmb')) {
           live.push({ rt, exchg, code: entry.slice(0, -4), path: p, date: liveDate(p, rt) });
@@ -94,13 +117,13 @@ export function scanRoot(root: string, onlyDate?: number): ScanResult {
         }
         // Bar files are dated by their records, wherever they were set aside (see below).
         if (!rt.datedByRecords && onlyDate !== undefined && date !== onlyDate) continue;
-        work.push(...dayFolder(rt, his, exchg, date, p, skipped));
+        work.push(...dayFolder(rt, his, exchg, date, p, skipped, unreadable));
       }
     }
   }
   work = regroupBars(work).filter((w) => onlyDate === undefined || w.date === onlyDate);
   work.sort((a, b) => a.date - b.date || kindRank(a.rt) - kindRank(b.rt) || cmp(a.exchg, b.exchg) || cmp(a.code, b.code));
-  return { work, live, skipped };
+  return { work, live, skipped, unreadable };
 }
 
 /**
@@ -158,8 +181,9 @@ function dayFolder(
   date: number,
   dir: string,
   skipped: { file: string; why: string }[],
+  unreadable: Unreadable[],
 ): DayWork[] {
-  const names = list(dir).filter((f) => f.endsWith('.dmb'));
+  const names = list(dir, unreadable).filter((f) => f.endsWith('.dmb'));
   const present = new Set(names);
   const byCode = new Map<string, { n: number; file: string }[]>();
   for (const f of names) {

@@ -24,7 +24,7 @@ import {
   zstdFrameInfo,
   type HisKind,
 } from '../his/index.js';
-import { list, scanRoot } from './scan.js';
+import { list, scanRoot, type Unreadable } from './scan.js';
 
 export interface VerifyOptions {
   root: string;
@@ -237,15 +237,18 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
   const jobs: (() => number)[] = [];
   const names: string[] = [];
   const his = path.join(opts.root, 'his');
+  // Every folder that cannot be read is a problem (never an empty folder): see list().
+  const unreadable: Unreadable[] = [];
+  list(his, unreadable);
   for (const kind of HIS_KINDS) {
     const kdir = path.join(his, kind.folder);
-    for (const exchg of list(kdir)) {
+    for (const exchg of list(kdir, unreadable)) {
       const edir = path.join(kdir, exchg);
-      for (const entry of list(edir)) {
+      for (const entry of list(edir, unreadable)) {
         const p = path.join(edir, entry);
         if (kind.layout === 'daily' && DATE_DIR.test(entry)) {
           const date = Number(entry);
-          for (const f of list(p)) {
+          for (const f of list(p, unreadable)) {
             const fp = path.join(p, f);
             if (f.endsWith(TMP_SUFFIX)) {
               problems.push({
@@ -286,7 +289,7 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
   // a finished day by its folder, a live file by the trading date in its header).
   let finished = 0;
   let live = 0;
-  for (const { file: fp, date } of rtFiles(opts.root)) {
+  for (const { file: fp, date } of rtFiles(opts.root, unreadable)) {
     try {
       const r = verifyRtFile(fp, !!opts.deep, problems, date === undefined ? opts.date : undefined);
       if (opts.date !== undefined && (date ?? r.date) !== opts.date) continue;
@@ -300,6 +303,9 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
     else finished++;
   }
   const scan = scanRoot(opts.root, opts.date);
+  for (const u of [...unreadable, ...scan.unreadable.filter((u) => !unreadable.some((v) => v.file === u.file))]) {
+    problems.push({ file: u.file, problem: `${u.why} (what it holds was not verified)` });
+  }
   for (const w of scan.work) {
     for (const f of w.files) problems.push({ file: f, problem: `finished day ${w.date} never compacted (run tickrec compact)` });
     note(present, w.his, w.exchg, w.code, w.date);
@@ -309,10 +315,10 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
 }
 
 /** Every .dmb under rt/: live files (date undefined) and those in dated folders of finished days. */
-function rtFiles(root: string): { file: string; date: number | undefined }[] {
+function rtFiles(root: string, unreadable: Unreadable[]): { file: string; date: number | undefined }[] {
   const out: { file: string; date: number | undefined }[] = [];
   const walk = (dir: string, depth: number, date: number | undefined) => {
-    for (const e of list(dir)) {
+    for (const e of list(dir, unreadable)) {
       const p = path.join(dir, e);
       if (e.endsWith('.dmb')) out.push({ file: p, date });
       else if (depth < 3 && !e.includes('.')) walk(p, depth + 1, DATE_DIR.test(e) ? Number(e) : date);

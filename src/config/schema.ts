@@ -222,6 +222,18 @@ export const ConfigSchema = z.strictObject({
       reject_log_interval_ms: positiveMs.default(10_000),
     })
     .prefault({}),
+  /** Bounds on what one message may claim (normalization rule N10, src/recorder/normalize.ts). */
+  limits: z
+    .strictObject({
+      /** A tick or trade stamped further ahead of the recorder's clock is refused (ahead_of_clock). */
+      max_ahead_ms: z
+        .number()
+        .int()
+        .min(1000)
+        .max(7 * 86_400_000)
+        .default(300_000),
+    })
+    .prefault({}),
   storage: z
     .strictObject({
       initial_capacity_ticks: z.number().int().min(1).default(2500),

@@ -80,6 +80,8 @@ export const REJECT_REASONS = [
   'duplicate', // the same tick again (resent snapshot, second feed)
   'out_of_order', // older than the last tick of the instrument (or an older Binance book update)
   'off_session', // a tick outside its instrument's trading sections and auction, or of another session (N10)
+  'ahead_of_clock', // stamped more than limits.max_ahead_ms ahead of the recorder's clock (N11)
+  'bad_trading_date', // a trading date more than 7 days before or 14 days after the action date (N11)
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

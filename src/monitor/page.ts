@@ -159,18 +159,19 @@ const JS = `
 
   function renderRate(m) {
     setText(byId('rate-now'), rate(m.rate.now));
-    var h = m.rate.history, svg = byId('spark'), max = 1, i;
-    for (i = 0; i < h.length; i++) if (h[i] > max) max = h[i];
+    var h = m.rate.history, svg = byId('spark'), peak = 0, i;
+    for (i = 0; i < h.length; i++) if (h[i] > peak) peak = h[i];
+    var max = Math.max(peak, 1); // the scale; the label shows the real peak (0 with no ticks)
     var n = Math.max(h.length, 2), pts = [];
     for (i = 0; i < h.length; i++) pts.push((i * 100 / (n - 1)).toFixed(2) + ',' + (40 - h[i] / max * 38).toFixed(2));
     byId('spark-line').setAttribute('points', pts.join(' '));
     byId('spark-area').setAttribute('points', pts.length ? '0,40 ' + pts.join(' ') + ' ' + ((h.length - 1) * 100 / (n - 1)).toFixed(2) + ',40' : '');
-    setText(byId('spark-max'), 'max ' + rate(max) + '/s over ' + h.length + ' s');
+    setText(byId('spark-max'), 'max ' + rate(peak) + '/s over ' + h.length + ' s');
     var t = m.totals;
     dl(byId('totals'), [
       ['ticks written', int(t.ticksWritten)], ['trades written', int(t.tradesWritten)], ['instruments', int(t.instruments)],
-      ['lag p50 / p99', dur(t.lagMs.p50) + ' / ' + dur(t.lagMs.p99)], ['open / live files', int(t.openFiles) + ' / ' + int(t.liveFiles)],
-      ['write errors', int(t.writeErrors), t.writeErrors > 0 ? 'bad' : null], ['uptime', dur(m.nowMs - m.startedMs)]
+      ['lag p50 / p99', t.lagMs.count > 0 ? dur(t.lagMs.p50) + ' / ' + dur(t.lagMs.p99) : '\u2013 (no ticks yet)'], ['open / live files', int(t.openFiles) + ' / ' + int(t.liveFiles)],
+      ['write errors', int(t.writeErrors), t.writeErrors > 0 ? 'bad' : null], ['uptime', dur((m.uptimeSeconds != null ? m.uptimeSeconds : (m.nowMs - m.startedMs) / 1000) * 1000)]
     ]);
   }
 
@@ -329,7 +330,8 @@ const JS = `
     lastMsgAt = Date.now();
     if (newEx) addExchanges();
     renderBanner(); renderFeeds(m); renderRate(m); renderDisk(m); renderRejects(m); renderCompaction(m); renderBus(m); renderTable();
-    setText(byId('updated'), 'updated ' + new Date(m.nowMs).toLocaleTimeString());
+    var u = new Date(m.nowMs); // 24-hour, like every other time on the page
+    setText(byId('updated'), 'updated ' + pad(u.getHours(), 2) + ':' + pad(u.getMinutes(), 2) + ':' + pad(u.getSeconds(), 2));
   }
   function setConn(on, text) {
     connected = on;

@@ -98,6 +98,8 @@ export interface MonitorMessage {
   type: 'snapshot' | 'update';
   nowMs: number;
   startedMs: number;
+  /** Real seconds since the recorder started (monotonic; also under a simulated clock). */
+  uptimeSeconds: number;
   totals: {
     ticksWritten: number;
     tradesWritten: number;
@@ -109,7 +111,7 @@ export interface MonitorMessage {
     openFiles: number;
     liveFiles: number;
     instruments: number;
-    lagMs: { p50: number; p99: number; max: number };
+    lagMs: { p50: number; p99: number; max: number; count: number };
   };
   feeds: FeedRow[];
   rejected: { reason: string; count: number }[];
@@ -295,6 +297,7 @@ export class Monitor {
       type,
       nowMs: t,
       startedMs: s.startedMs,
+      uptimeSeconds: s.uptimeSeconds,
       totals: {
         ticksWritten: s.ticksWritten,
         tradesWritten: s.tradesWritten,
@@ -306,7 +309,7 @@ export class Monitor {
         openFiles: s.openFiles,
         liveFiles: s.liveFiles,
         instruments: this.view.instruments.size,
-        lagMs: { p50: s.lagMs.p50, p99: s.lagMs.p99, max: s.lagMs.max },
+        lagMs: { p50: s.lagMs.p50, p99: s.lagMs.p99, max: s.lagMs.max, count: s.lagMs.count },
       },
       feeds,
       rejected,

@@ -22,6 +22,8 @@ const FEED_STATE = { idle: 0, connecting: 1, up: 2, down: 3, stopped: 4 } as con
 
 /** A feed with no message for this long is reported stale by /health. */
 export const HEALTH_FEED_SILENT_MS = 60_000;
+/** A write error or a failed sync keeps /health degraded this long after it happened. */
+export const HEALTH_ERROR_WINDOW_MS = 60_000;
 
 export interface Health {
   status: 'ok' | 'degraded';
@@ -29,7 +31,7 @@ export interface Health {
   stats: RecorderStats;
 }
 
-export function health(s: RecorderStats, _nowMs: number): Health {
+export function health(s: RecorderStats, nowMs: number): Health {
   const problems: string[] = [];
   // A feed's lastMessageMs is wall time (Date.now), also under a simulated recorder clock
   // (--clock-start): its silence is measured on the wall clock.
@@ -38,6 +40,27 @@ export function health(s: RecorderStats, _nowMs: number): Health {
     if (f.state !== 'up') problems.push(`feed ${f.name} is ${f.state}${f.lastError ? `: ${f.lastError}` : ''}`);
     else if (f.lastMessageMs > 0 && wall - f.lastMessageMs > HEALTH_FEED_SILENT_MS)
       problems.push(`feed ${f.name} silent for ${Math.round((wall - f.lastMessageMs) / 1000)} s`);
+  }
+  // DURABILITY: a failed sync means published records may never reach the disk.
+  if (s.notDurable.length > 0) {
+    const f = s.notDurable[0]!;
+    problems.push(
+      `${s.notDurable.length} files not durable: the last sync failed (${f.path}: ${f.published - f.durable} records published since the last good sync; ${f.error})`,
+    );
+  } else if (s.lastSyncError.ms > 0 && nowMs - s.lastSyncError.ms < HEALTH_ERROR_WINDOW_MS) {
+    problems.push(
+      `a sync failed ${Math.round((nowMs - s.lastSyncError.ms) / 1000)} s ago (${s.syncErrors} in all): ${s.lastSyncError.message}`,
+    );
+  }
+  if (s.lastDamage.ms > 0 && nowMs - s.lastDamage.ms < HEALTH_ERROR_WINDOW_MS) {
+    problems.push(
+      `${s.filesDamaged} live files damaged by someone else, the last ${Math.round((nowMs - s.lastDamage.ms) / 1000)} s ago: ${s.lastDamage.message}`,
+    );
+  }
+  if (s.lastWriteError.ms > 0 && nowMs - s.lastWriteError.ms < HEALTH_ERROR_WINDOW_MS) {
+    problems.push(
+      `${s.writeErrors} write errors, the last ${Math.round((nowMs - s.lastWriteError.ms) / 1000)} s ago: ${s.lastWriteError.message}`,
+    );
   }
   if (s.diskFreeBytes >= 0 && s.diskFreeBytes < 1024 ** 3)
     problems.push(`disk nearly full: ${Math.round(s.diskFreeBytes / 1024 ** 2)} MiB free under ${s.root}`);
@@ -93,7 +116,18 @@ function buildRegistry(rec: Recorder): Registry {
     },
   });
   counter('tickrec_ticks_received_total', 'ticks received from all feeds', (s) => s.ticksReceived);
-  counter('tickrec_ticks_written_total', 'ticks published to real-time files', (s) => s.ticksWritten);
+  counter(
+    'tickrec_ticks_written_total',
+    'ticks published to real-time files (in the page cache; durable: records_synced)',
+    (s) => s.ticksWritten,
+  );
+  counter('tickrec_records_synced_total', 'records a successful fdatasync/msync put on disk', (s) => s.recordsSynced);
+  counter(
+    'tickrec_files_damaged_total',
+    'live files found truncated, deleted or replaced by someone else (set aside or restored)',
+    (s) => s.filesDamaged,
+  );
+  counter('tickrec_sync_errors_total', 'syncs that failed (EIO, EROFS...): the records since are not durable', (s) => s.syncErrors);
   counter('tickrec_trades_received_total', 'trades received from all feeds', (s) => s.tradesReceived);
   counter('tickrec_trades_written_total', 'trades published to real-time files', (s) => s.tradesWritten);
   counter('tickrec_write_errors_total', 'records that could not be written (disk, permissions, damaged file)', (s) => s.writeErrors);
@@ -195,6 +229,7 @@ function buildRegistry(rec: Recorder): Registry {
       },
     });
   gauge('tickrec_open_files', 'real-time files mapped now', (s) => s.openFiles);
+  gauge('tickrec_files_not_durable', 'open files whose last sync failed', (s) => s.notDurable.length);
   gauge('tickrec_live_files', 'live real-time files (instruments × kinds of the current day)', (s) => s.liveFiles);
   gauge('tickrec_disk_free_bytes', 'free bytes on the file system of the data root', (s) => s.diskFreeBytes);
   // The bus publisher's cursor lag, from its cursor file in the root (src/bus/lag.ts).

@@ -32,9 +32,16 @@
 //    session rule's for its time, or (with roll_by_clock) dated more than
 //    session_filter.future_ms (4 h) after it was received → off_session. It never sets the N8 baseline. Details in
 //    src/recorder/session-filter.ts.
-// Trades: N1, N2, N4, N5, N6; the quantity is stored in integer units of the instrument's
-// volume unit (src/meta/units.ts): finer than the unit → volume_precision, more units than
-// a u32 holds or negative → out_of_range (never rounded);
+// N11 bounds (one bad message must not poison what follows: N6 compares every later
+//    tick with the last one accepted): the instant of a tick or trade (action_date +
+//    action_time in its session's time zone, UTC without one) may be at most
+//    limits.max_ahead_ms (default 5 min) ahead of the recorder's clock (when the clock
+//    is the data's: storage.roll_by_clock) → else ahead_of_clock; a trading date the feed gives must lie between 7 days before and 14
+//    days after action_date (a Friday night session, a week of holidays) → else
+//    bad_trading_date. Checked before the instrument's state changes.
+// Trades: N1, N2, N4, N11, N5, N6; the quantity is stored in integer units of the
+// instrument's volume unit (src/meta/units.ts): finer than the unit → volume_precision,
+// more units than a u32 holds or negative → out_of_range (never rounded);
 // ids (index, askorder, bidorder) that are not safe integers become 0; ttype is stored as
 // datakit's char code: 77 'M' match, 67 'C' cancel, 85 'U' unknown (no ttype given: 'U');
 // any other value → out_of_range;
@@ -99,6 +106,8 @@ export interface InstrumentState {
   tradeDate: number;
   /** Decimals of the instrument's stored trade volume unit (10^-d); 0 = whole units. */
   volumeDecimals: number;
+  /** N11: the latest time key allowed when last looked (0: not looked yet); looked again only when a tick passes it. */
+  aheadKey: number;
 }
 
 export function emptyState(): InstrumentState {
@@ -125,6 +134,7 @@ export function emptyState(): InstrumentState {
     tradeSide: 0,
     tradeDate: 0,
     volumeDecimals: 0,
+    aheadKey: 0,
   };
 }
 
@@ -138,8 +148,35 @@ export type Verdict = { ok: true } | { ok: false; reason: RejectReason; detail: 
 const OK: Verdict = { ok: true };
 const reject = (reason: RejectReason, detail: string): Verdict => ({ ok: false, reason, detail });
 
+/** N11: a feed's trading date may lie this many days before / after the action date. */
+export const TRADING_DATE_DAYS_BEFORE = 7;
+export const TRADING_DATE_DAYS_AFTER = 14;
+
+/** N11: the clock a tick may not run ahead of. */
+export interface ClockBound {
+  /** How far a tick may be ahead of the recorder's clock, ms (for the message). */
+  maxAheadMs: number;
+  /**
+   * The latest time key (see timeKey) an instrument's tick may have now: the recorder's
+   * clock plus maxAheadMs, as a local date and time in the instrument's time zone.
+   */
+  limitKey: (exchg: string, code: string) => number;
+}
+
+/** (action_date, action_time) as one ordered number, exact below 2^53. */
+export function timeKey(date: number, time: number): number {
+  return (date - 19900000) * 1e9 + time;
+}
+
+/** Day number (days since 1970-01-01) of a valid YYYYMMDD. */
+function dayNumber(d: number): number {
+  return Date.UTC(Math.floor(d / 10000), (Math.floor(d / 100) % 100) - 1, d % 100) / 86_400_000;
+}
+
 export interface NormalizerOptions {
   sessions: SessionBook;
+  /** N11's clock bound; without it, ticks are not compared with a clock (tests, tools). */
+  clock?: ClockBound;
   /** State of an instrument not seen yet in this run (from its file), or undefined. */
   recover: (kind: 'tick' | 'trade', exchg: string, code: string, tradingDate: number) => InstrumentState | undefined;
   /**
@@ -248,6 +285,9 @@ export class Normalizer {
     bidorder: 0,
   };
 
+  /** N11: the last (trading date, action date) pair found in range. */
+  private tdOk = { td: 0, ad: 0 };
+
   constructor(private readonly opts: NormalizerOptions) {
     this.sessionGraceMs = opts.sessionGraceMs ?? SESSION_GRACE_MS_DEFAULT;
     this.sessionFutureMs = opts.sessionFutureMs ?? SESSION_FUTURE_MS_DEFAULT;
@@ -286,6 +326,37 @@ export class Normalizer {
     const td = tradingDateOf(s, date, time, this.opts.sessions.holidays);
     this.ruleCache = { s, date, part, td };
     return td;
+  }
+
+  /**
+   * N11 (see the rules above); OK or the rejection. Per tick: one comparison with the
+   * instrument's cached limit; the clock is read (and the limit moved) only when a tick
+   * passes the limit, about once per max_ahead_ms of market time.
+   */
+  private bounds(x: TickInput | TradeInput, what: string, st: InstrumentState): Verdict {
+    const td = x.trading_date;
+    if (validDate(td) && td !== x.action_date && !(td === this.tdOk.td && x.action_date === this.tdOk.ad)) {
+      const lead = dayNumber(td!) - dayNumber(x.action_date);
+      if (lead < -TRADING_DATE_DAYS_BEFORE || lead > TRADING_DATE_DAYS_AFTER) {
+        return reject(
+          'bad_trading_date',
+          `${what} ${x.exchg}.${x.code}: trading date ${td} is ${lead} days from action date ${x.action_date} (allowed ${-TRADING_DATE_DAYS_BEFORE}..${TRADING_DATE_DAYS_AFTER})`,
+        );
+      }
+      this.tdOk = { td: td!, ad: x.action_date };
+    }
+    const c = this.opts.clock;
+    if (c) {
+      const key = timeKey(x.action_date, x.action_time);
+      if (key > st.aheadKey) st.aheadKey = c.limitKey(x.exchg, x.code);
+      if (key > st.aheadKey) {
+        return reject(
+          'ahead_of_clock',
+          `${what} ${x.exchg}.${x.code}: ${x.action_date} ${x.action_time} is more than ${c.maxAheadMs / 1000} s ahead of the recorder's clock (limits.max_ahead_ms)`,
+        );
+      }
+    }
+    return OK;
   }
 
   /** Forgets an instrument (its file was rolled or closed); it is recovered again on next sight. */
@@ -349,6 +420,8 @@ export class Normalizer {
     const off = this.offSession(x);
     if (off !== null) return reject('off_session', `tick ${x.exchg}.${x.code}: ${off}`);
     const st = known ?? this.state('tick', x.exchg, x.code, td);
+    const b = this.bounds(x, 'tick', st);
+    if (!b.ok) return b;
     if (st.tradingDate !== 0) {
       if (td < st.tradingDate) return reject('out_of_order', `tick ${x.exchg}.${x.code}: trading date ${td} before ${st.tradingDate}`);
       if (td === st.tradingDate && (x.action_date < st.actionDate || (x.action_date === st.actionDate && x.action_time < st.actionTime))) {
@@ -467,6 +540,8 @@ export class Normalizer {
     }
     const td = this.tradingDate(x);
     const st = known ?? this.state('trade', x.exchg, x.code, td);
+    const b = this.bounds(x, 'trade', st);
+    if (!b.ok) return b;
     const units = quantityToUnits(typeof x.volume === 'number' ? x.volume : NaN, st.volumeDecimals);
     if (!units.ok) return reject(units.reason, `trade ${x.exchg}.${x.code}: ${units.detail}`);
     const vol = units.units;

@@ -31,7 +31,7 @@ import { acquireRootLock, autoMaxOpenFiles, readProcessLimits, WriterPool, type 
 import { hisHoldsDay } from '../his/index.js';
 import { ExchangeClock } from './exchange-clock.js';
 import { LatencyHistogram } from './histogram.js';
-import { Normalizer, stateFromTick, stateFromTrade } from './normalize.js';
+import { Normalizer, stateFromTick, stateFromTrade, timeKey } from './normalize.js';
 import { RejectLog } from './reject-log.js';
 import { RollLog } from './roll-log.js';
 
@@ -66,6 +66,20 @@ export interface RecorderStats {
   tradesWritten: number;
   rejected: Record<string, number>;
   writeErrors: number;
+  /** The last write error: when (epoch ms, 0 = none) and what. */
+  lastWriteError: { ms: number; message: string };
+  /** Records a successful sync put on disk (DURABILITY, src/store/rt-writer.ts); *Written counts published. */
+  recordsSynced: number;
+  /** Syncs that failed (fdatasync or msync: EIO, EROFS, ...): the records since are not durable. */
+  syncErrors: number;
+  /** The last failed sync: when (epoch ms, 0 = none) and what. */
+  lastSyncError: { ms: number; message: string };
+  /** Live files found truncated, deleted or replaced by someone else (and dealt with). */
+  filesDamaged: number;
+  /** The last of them: when (epoch ms, 0 = none) and what was done. */
+  lastDamage: { ms: number; message: string };
+  /** Open files whose last sync failed, with their published and durable record counts. */
+  notDurable: { path: string; published: number; durable: number; error: string }[];
   volumeRegressions: number;
   rolls: number;
   openFiles: number;
@@ -143,6 +157,9 @@ export class Recorder {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly counters = { ticksReceived: 0, tradesReceived: 0, ticksWritten: 0, tradesWritten: 0, writeErrors: 0, rolls: 0 };
   private readonly startedMs: number;
+  private lastWriteError = { ms: 0, message: '' };
+  private lastSyncError = { ms: 0, message: '' };
+  private lastDamage = { ms: 0, message: '' };
   private stopped = false;
   private feedsStarted = false;
   private readonly rollGraceMs: number;
@@ -181,6 +198,10 @@ export class Recorder {
         },
         onRepair: (m) => log.warn(`repaired on open: ${m}`),
         onProblem: (m) => log.error(m),
+        onDamaged: (err) => {
+          this.lastDamage = { ms: this.now(), message: `${err.code}: ${err.message}` };
+          log.error({ code: err.code, file: err.file }, `${err.code}: ${err.message}`);
+        },
         inHistory: (kind, exchg, code, date) => {
           try {
             return hisHoldsDay(config.root, kind, exchg, code, date);
@@ -194,8 +215,22 @@ export class Recorder {
       });
       this.rejects = new RejectLog(log, config.log.reject_log_interval_ms, this.now);
       this.writeErrorLog = new RejectLog(log, config.log.reject_log_interval_ms, this.now);
+      const maxAheadMs = config.limits.max_ahead_ms;
+      const clockNow = opts.receivedMs ?? (config.storage.roll_by_clock ? this.now : undefined);
       this.normalizer = new Normalizer({
         sessions: this.sessions,
+        // N11's clock bound, when the clock is the data's (as N10 (c)): not while recording a replay.
+        ...(clockNow
+          ? {
+              clock: {
+                maxAheadMs,
+                limitKey: (exchg: string, code: string) => {
+                  const l = localDateTime(clockNow() + maxAheadMs, this.sessions.sessionOf(exchg, code)?.timezone ?? 'UTC');
+                  return timeKey(l.date, l.time);
+                },
+              },
+            }
+          : {}),
         recover: (kind, exchg, code) => this.recover(kind, exchg, code),
         // Once per instrument and kind per run: the instrument's metadata goes into the
         // data root before its first record (readers need its volume unit and zone).
@@ -258,8 +293,17 @@ export class Recorder {
       };
       // In the background: a blocking msync of every file each second cost ~8% of the
       // recorder's time in the benchmark profile, and stalled appends meanwhile.
-      const onSyncError = (err: Error) => this.writeErrorLog.reject('sync', err.message, 'storage');
-      if (config.storage.sync_interval_ms > 0) every(config.storage.sync_interval_ms, () => this.pool.syncAllInBackground(onSyncError));
+      const onSyncError = (err: Error) => {
+        this.lastSyncError = { ms: this.now(), message: err.message };
+        this.writeErrorLog.reject('sync', err.message, 'storage');
+      };
+      // SOMEONE ELSE'S HANDS (src/store/rt-writer.ts): the open files are checked before
+      // each sync (two stat calls per file), at least once a second.
+      const checkEvery = config.storage.sync_interval_ms > 0 ? config.storage.sync_interval_ms : 1000;
+      every(checkEvery, () => {
+        this.pool.checkOpenFiles();
+        if (config.storage.sync_interval_ms > 0) this.pool.syncAllInBackground(onSyncError);
+      });
       if (config.storage.roll_by_clock) every(opts.rollCheckMs ?? 1000, () => this.rollFinished());
       // Bars close by the clock only when the clock is the data's (not while recording a replay).
       if (this.bars && config.storage.roll_by_clock) every(config.bars.timer_ms, () => this.bars!.onTimer(this.now()));
@@ -373,6 +417,13 @@ export class Recorder {
       uptimeSeconds: (performance.now() - this.startedMonotonicMs) / 1000,
       ...this.counters,
       rejected,
+      lastWriteError: { ...this.lastWriteError },
+      recordsSynced: this.pool.recordsSynced,
+      filesDamaged: this.pool.filesDamaged,
+      lastDamage: { ...this.lastDamage },
+      syncErrors: this.pool.syncErrors,
+      lastSyncError: { ...this.lastSyncError },
+      notDurable: [...this.pool.notDurable()].map((f) => ({ ...f, error: f.error.message })),
       volumeRegressions: this.normalizer.volumeRegressions,
       openFiles: this.pool.openFiles,
       liveFiles: live,
@@ -474,6 +525,7 @@ export class Recorder {
     } catch (err) {
       this.counters.writeErrors++;
       const e = err instanceof TickrecError ? err : new TickrecError('E_IO', String((err as Error)?.stack ?? err));
+      this.lastWriteError = { ms: this.now(), message: `${kind.name} ${exchg}.${code}: ${e.message}` };
       this.writeErrorLog.reject(e.code, `${kind.name} ${exchg}.${code}: ${e.message}`, feed);
       return false;
     }

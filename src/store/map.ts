@@ -2,6 +2,9 @@
 //
 // Rules kept here and by every caller (SIGBUS is a kill, not an exception):
 // - never map past the file's current length;
+// - every mapping is registered with the FAULT GUARD (fault-guard.ts): when someone else
+//   truncates the file, a touch past its new end maps a zero page and is counted
+//   instead of killing the process; the owner checks faultEpoch() and mappingFaults();
 // - a mapping is released by the garbage collector when its Buffer is unreachable
 //   (mmap-io unmaps in a finalizer), so old mappings stay valid while views use them;
 //   files are never shrunk while they may be mapped.
@@ -9,6 +12,7 @@
 import { createRequire } from 'node:module';
 import { assert } from '../assert.js';
 import { TickrecError, ioError } from '../errors.js';
+import { faultsOf, guardMapping } from './fault-guard.js';
 
 // mmap-io is CommonJS whose typings declare a default export that does not exist at
 // run time: load it with require, typed with the part of its API tickrec uses.
@@ -37,10 +41,20 @@ export function mapFile(fd: number, bytes: number, writable: boolean, path: stri
   }
   try {
     const prot = writable ? mmap.PROT_READ | mmap.PROT_WRITE : mmap.PROT_READ;
-    return mmap.map(bytes, prot, mmap.MAP_SHARED, fd, 0);
+    const buf = mmap.map(bytes, prot, mmap.MAP_SHARED, fd, 0);
+    guards.set(buf, guardMapping(buf));
+    return buf;
   } catch (err) {
     throw ioError(err, path, `mmap of ${bytes} bytes`);
   }
+}
+
+/** Guard id of each mapping (released with the mapping: the addon drops it when the Buffer is collected). */
+const guards = new WeakMap<Buffer, number>();
+
+/** SIGBUS faults (touches past the file's end, turned into zero pages) counted in a mapping. */
+export function mappingFaults(buf: Buffer): number {
+  return faultsOf(guards.get(buf) ?? -1);
 }
 
 /** msync: blocking (MS_SYNC) waits until the pages are on disk. */

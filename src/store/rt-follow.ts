@@ -8,6 +8,13 @@
 // the next file from its first record. The writer never appends after the rename, so
 // that final load sees every record the file will ever have.
 //
+// NOT A ROLL: a file moved over the path (`mv OTHER FILE`) or the path written back
+// after a deletion is not the next day. The next file must hold a LATER trading date
+// than the one left, and (ticks, trades) the same instrument in its first record;
+// otherwise the follower stops with E_REPLACED instead of delivering another file's
+// records as this instrument's (the probe of docs/reliability.md printed BTCUSDT rows
+// as ETHUSDT's).
+//
 // Polling: 'spin' busy-polls `size` for `spinSliceMs` at a time, then lets the event
 // loop run once (lowest latency, one core); 'timer' polls every `intervalMs` while idle
 // (low CPU). While idle, the path is checked for a roll every `rollCheckMs`.
@@ -19,6 +26,7 @@
 // So a spinning follower reads the clock once per SPIN_POLLS_PER_CLOCK_READ polls.
 
 import fs from 'node:fs';
+import { TickrecError } from '../errors.js';
 import type { FieldValue, RecordKind, View } from '../format/index.js';
 import { RtReader } from './rt-reader.js';
 
@@ -72,6 +80,9 @@ export class FollowCursor {
   private lastRollCheck = 0;
   private idlePolls = 0;
   private view: RecordView | undefined;
+  /** NOT A ROLL: the file left (its date, its instrument), and whether the next file's first record is still to be compared. */
+  private left: { date: number; instrument: string | undefined } | undefined;
+  private compareInstrument = false;
   stopped = false;
 
   constructor(
@@ -89,6 +100,20 @@ export class FollowCursor {
     return delivered;
   }
 
+  /** NOT A ROLL: the first record of the file after a roll must be of the instrument left. */
+  private sameInstrument(r: RtReader): void {
+    this.compareInstrument = false;
+    const now = instrumentOf(r);
+    if (now === undefined || now === this.left!.instrument) return;
+    throw new TickrecError(
+      'E_REPLACED',
+      `${this.path}: the file now at this path holds ${now}, the file just followed held ${this.left!.instrument}: ` +
+        "another instrument's file was moved over this path. Stopped rather than deliver its records as this instrument's. " +
+        'Find out what touched the data root.',
+      { file: this.path },
+    );
+  }
+
   close(): void {
     this.stopped = true;
     this.reader?.close();
@@ -97,6 +122,8 @@ export class FollowCursor {
 
   private drain(r: RtReader, onRecord: OnRecord): number {
     const n = Math.min(r.length, this.index + (this.opts.batchMax ?? 65536));
+    if (n > this.index) r.probeUpTo(n); // FAULT GUARD: a truncated file throws here, before any zero is delivered
+    if (this.compareInstrument && n > 0) this.sameInstrument(r);
     let i = this.index;
     const reuse = this.opts.reuseView === true && i < n;
     const view = reuse ? (this.view ??= r.at(i)) : undefined;
@@ -114,6 +141,7 @@ export class FollowCursor {
     }
     const delivered = i - this.index;
     this.index = i;
+    r.check(); // FAULT GUARD: a truncated file stops the follower with E_TRUNCATED (rt-reader.ts)
     return delivered;
   }
 
@@ -124,6 +152,16 @@ export class FollowCursor {
     } catch (err) {
       if ((err as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT') return undefined; // not created yet
       throw err;
+    }
+    if (this.left && r.date <= this.left.date) {
+      r.close();
+      throw new TickrecError(
+        'E_REPLACED',
+        `${this.path}: the file now at this path holds trading date ${r.date}, not a day after the ${this.left.date} just followed: ` +
+          "it was deleted and written back, or another file was moved over it; not a day roll. Stopped rather than deliver its records as this instrument's. " +
+          'Find out what touched the data root, then follow again.',
+        { file: this.path },
+      );
     }
     this.reader = r;
     const from = this.first ? (this.opts.from ?? 'start') : 'start';
@@ -139,6 +177,7 @@ export class FollowCursor {
     const now = performance.now();
     if (now - this.lastRollCheck < (this.opts.rollCheckMs ?? 100)) return;
     this.lastRollCheck = now;
+    r.checkLength(); // truncated under us: E_TRUNCATED, not a roll (FAULT GUARD)
     let ino: number | undefined;
     try {
       ino = fs.statSync(this.path).ino;
@@ -149,12 +188,20 @@ export class FollowCursor {
     // Rolled: the writer no longer appends here. Deliver the rest, then move on.
     while (!this.stopped && this.drain(r, onRecord) > 0);
     if (this.stopped) return;
+    this.left = { date: r.date, instrument: instrumentOf(r) };
+    this.compareInstrument = this.left.instrument !== undefined;
     this.opts.onFileEnd?.({ path: this.path, date: r.date, length: r.length });
     r.close();
     this.reader = undefined;
     this.view = undefined; // a view of the next file's kind is made on first use
     this.index = 0;
   }
+}
+
+/** "EXCHG.CODE" of record 0 of a tick or trade file, or undefined (bars, an empty file). */
+function instrumentOf(r: RtReader): string | undefined {
+  if (r.length === 0 || (r.kind.name !== 'tick' && r.kind.name !== 'trade')) return undefined;
+  return `${String(r.field(0, 'exchg'))}.${String(r.field(0, 'code'))}`;
 }
 
 export interface Follower {

@@ -8,6 +8,12 @@
 //   `capacity` (stored by the writer before any size beyond the old capacity), checks
 //   the file's length, and maps again. Views made before keep the old mapping alive,
 //   which stays valid because files are never shrunk.
+// - FAULT GUARD (map.ts): when someone else truncates the file, a read past its new end
+//   maps a zero page instead of killing the process with SIGBUS. The reader looks at the
+//   process's fault counter (one memory load) in `length`, get(), field() and keyAt();
+//   once its own mapping faulted, every call throws E_TRUNCATED naming the file. A view
+//   from at() may already have read zeros: call `check()` (or `length`) after reading
+//   views when a wrong value would matter; follow() does it after every batch.
 
 import fs from 'node:fs';
 import { assert } from '../assert.js';
@@ -24,7 +30,8 @@ import {
   type RtHeader,
   type View,
 } from '../format/index.js';
-import { mapFile } from './map.js';
+import { mapFile, mappingFaults } from './map.js';
+import { faultEpoch } from './fault-guard.js';
 import { checkReadable, probeRtFile } from './rt-file.js';
 
 export interface RtReaderOptions {
@@ -45,6 +52,12 @@ export class RtReader {
   private readonly rs: number;
   private readonly fieldReaders = new Map<string, (m: Mem, o: number) => FieldValue>();
   private closed = false;
+  /** FAULT GUARD: the epoch last looked at, the faults of the mappings so far, the error once truncated. */
+  private epoch = faultEpoch();
+  private faultsSeen = 0;
+  private damage: TickrecError | undefined;
+  /** Every mapping this reader made (a fault in an old one, still read by views, counts too); weak: the GC still unmaps old ones. */
+  private readonly maps: WeakRef<Buffer>[] = [];
 
   private constructor(file: string, fd: number, kind: RecordKind, header: RtHeader, ino: number) {
     this.path = file;
@@ -55,7 +68,43 @@ export class RtReader {
     this.rs = kind.recordBytes;
     assert(this.rs % 8 === 0 && RT_HEADER_BYTES % 8 === 0, 'record offsets must be 8-aligned');
     this.mappedCap = header.capacity;
-    this.mem = new Mem(mapFile(fd, rtFileBytes(header.capacity, this.rs), false, file));
+    this.mem = new Mem(this.track(mapFile(fd, rtFileBytes(header.capacity, this.rs), false, file)));
+  }
+
+  private track(buf: Buffer): Buffer {
+    this.maps.push(new WeakRef(buf));
+    return buf;
+  }
+
+  /**
+   * Throws E_TRUNCATED once a read of this reader touched a page past the file's end
+   * (FAULT GUARD): the values read since may be zeros that are not in the file. Cheap
+   * (one memory load) while nothing faulted in the process.
+   */
+  check(): void {
+    if (this.damage) throw this.damage;
+    if (faultEpoch() === this.epoch) return;
+    this.epoch = faultEpoch();
+    let f = 0;
+    for (const m of this.maps) {
+      const b = m.deref();
+      if (b) f += mappingFaults(b);
+    }
+    if (f === this.faultsSeen) return;
+    this.faultsSeen = f;
+    let bytes = -1;
+    try {
+      bytes = fs.fstatSync(this.fd).size;
+    } catch {
+      // unknown
+    }
+    this.damage = new TickrecError(
+      'E_TRUNCATED',
+      `${this.path}: truncated by someone else while being read (a read past its end; it has ${bytes < 0 ? 'an unknown number of' : bytes} bytes now): ` +
+        'values read from it since may be zeros that are not in the file. Stop using this file; the recorder sets it aside and starts a new one.',
+      { file: this.path },
+    );
+    throw this.damage;
   }
 
   static open(file: string, opts: RtReaderOptions = {}): RtReader {
@@ -81,7 +130,44 @@ export class RtReader {
   /** Records published now. Remaps first when the writer has grown the file. */
   get length(): number {
     const n = Atomics.load(this.mem.u32, RT_SIZE_U32);
+    this.check();
     return n <= this.mappedCap ? n : this.remap(n);
+  }
+
+  /**
+   * FAULT GUARD, before records are handed out: touches the last byte of record n-1 (a
+   * truncation cuts the tail, so if that byte is in the file every earlier one is) and
+   * throws E_TRUNCATED when the touch, or anything before, faulted. One memory load.
+   */
+  probeUpTo(n: number): void {
+    if (n > 0) this.probeSink ^= this.mem.u8[RT_HEADER_BYTES + n * this.rs - 1]!;
+    this.check();
+  }
+  /** Where probeUpTo's load goes (kept, so that the load is not optimised away). */
+  private probeSink = 0;
+
+  /**
+   * Throws E_TRUNCATED when the file is shorter than what this reader mapped (someone
+   * else truncated it; FAULT GUARD). One fstat: for idle moments (a follower's roll
+   * check), not per record.
+   */
+  checkLength(): void {
+    this.check();
+    let bytes: number;
+    try {
+      bytes = fs.fstatSync(this.fd).size;
+    } catch {
+      return; // says nothing about the file
+    }
+    const mapped = rtFileBytes(this.mappedCap, this.rs);
+    if (bytes >= mapped) return;
+    this.damage = new TickrecError(
+      'E_TRUNCATED',
+      `${this.path}: truncated by someone else while being read (${bytes} bytes, shorter than the ${mapped} mapped): ` +
+        'records past the cut are gone. Stop using this file; the recorder sets it aside and starts a new one.',
+      { file: this.path },
+    );
+    throw this.damage;
   }
 
   /** Capacity currently mapped. */
@@ -96,7 +182,7 @@ export class RtReader {
 
   /** A zero-copy view of record i (valid for the life of the process). */
   at(i: number): View & Record<string, FieldValue> {
-    this.check(i);
+    this.inRange(i);
     return new this.kind.codec.View(this.mem, RT_HEADER_BYTES + i * this.rs);
   }
 
@@ -113,25 +199,31 @@ export class RtReader {
 
   /** Record i copied into a plain object. */
   get(i: number): Rec {
-    this.check(i);
-    return this.kind.codec.decode(this.mem, RT_HEADER_BYTES + i * this.rs);
+    this.inRange(i);
+    const r = this.kind.codec.decode(this.mem, RT_HEADER_BYTES + i * this.rs);
+    this.check();
+    return r;
   }
 
   /** One field of record i, without decoding the rest. */
   field(i: number, name: string): FieldValue {
-    this.check(i);
+    this.inRange(i);
     let r = this.fieldReaders.get(name);
     if (!r) {
       r = this.kind.codec.fieldReader(name);
       this.fieldReaders.set(name, r);
     }
-    return r(this.mem, RT_HEADER_BYTES + i * this.rs);
+    const v = r(this.mem, RT_HEADER_BYTES + i * this.rs);
+    this.check();
+    return v;
   }
 
   /** Time key of record i (see RecordKind.keyAt). */
   keyAt(i: number): number {
-    this.check(i);
-    return this.kind.keyAt(this.mem, RT_HEADER_BYTES + i * this.rs);
+    this.inRange(i);
+    const k = this.kind.keyAt(this.mem, RT_HEADER_BYTES + i * this.rs);
+    this.check();
+    return k;
   }
 
   last(): (View & Record<string, FieldValue>) | undefined {
@@ -148,6 +240,7 @@ export class RtReader {
       if (this.kind.keyAt(this.mem, RT_HEADER_BYTES + mid * this.rs) < key) lo = mid + 1;
       else hi = mid;
     }
+    this.check();
     return lo;
   }
 
@@ -169,7 +262,7 @@ export class RtReader {
     fs.closeSync(this.fd);
   }
 
-  private check(i: number): void {
+  private inRange(i: number): void {
     if (!(i >= 0 && i < this.length && Number.isInteger(i))) {
       throw new RangeError(`${this.path}: record ${i} is not published (length ${this.length})`);
     }
@@ -193,7 +286,7 @@ export class RtReader {
         { file: this.path },
       );
     }
-    this.mem = new Mem(mapFile(this.fd, bytes, false, this.path));
+    this.mem = new Mem(this.track(mapFile(this.fd, bytes, false, this.path)));
     this.mappedCap = cap;
     return n;
   }

@@ -42,6 +42,16 @@
 //     on zeros there: readers never look past `size`, and every append writes each byte
 //     of its slot (the field table tiles the struct: format/struct.ts), so a stale byte
 //     a power loss may have persisted further out is overwritten before it is published.
+//
+// SOMEONE ELSE'S HANDS (the file changed under an open writer; docs/reliability.md):
+//   - truncated: a touch past the new end is a counted fault (FAULT GUARD, map.ts), seen
+//     right after the append that made it, which is undone and fails with E_TRUNCATED;
+//     a truncation nobody touched yet is seen by checkFile() (fstat, at the sync
+//     interval). From then on every append fails the same way: the owner sets the file
+//     aside (WriterPool);
+//   - deleted or replaced (the path no longer names the inode held): checkFile() says
+//     so; restoreTo() writes the published records back to the path (WriterPool).
+// checkFile() costs two stat calls per file and runs at the sync interval, never per record.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -60,11 +70,13 @@ import {
   type Rec,
   type RtHeader,
 } from '../format/index.js';
-import { MAX_MAP_BYTES, PAGE_BYTES, mapFile, releasePages, syncMap } from './map.js';
+import { MAX_MAP_BYTES, PAGE_BYTES, mapFile, mappingFaults, releasePages, syncMap } from './map.js';
+import { faultEpoch } from './fault-guard.js';
 import { ExtendJob } from './extender.js';
 import { allocate } from './fallocate.js';
 import { probeRtFile, rtTradingDate, visitNonZeroChunks } from './rt-file.js';
 import { CreateDurability, syncPath } from './durable.js';
+import { syncDir } from './roll.js';
 
 /** Initial capacities: ticks as datakit (2,500); the others sized for a day's use. */
 export const DEFAULT_INITIAL_CAPACITY: Readonly<Record<string, number>> = {
@@ -140,8 +152,21 @@ export class RtWriter {
   /** Bytes of the mapping below which pages were released (PAGE RELEASE). */
   private released = 0;
   private growFailure: TickrecError | undefined;
+  /** DURABILITY: records known to be on disk (a sync that covered them succeeded). */
+  private durableN: number;
+  /** The error of the last sync when it failed; cleared by the next sync that succeeds. */
+  private lastSyncError: TickrecError | undefined;
   private growRetryAtMs = 0;
   private growBackoffMs = 0;
+  /** faultEpoch() when this writer last looked (FAULT GUARD); a change means "look closer". */
+  private epoch = faultEpoch();
+  /** Faults of the current mapping already accounted for. */
+  private faultsSeen = 0;
+  /** Set once the file is known truncated: every append fails with it. */
+  private damage: TickrecError | undefined;
+  /** Device and inode of the open file (the path must keep naming them). */
+  private readonly dev: number;
+  private readonly ino: number;
   /** Size at which the zeros of the next growth are asked for (EXTEND AHEAD). */
   private aheadAt: number;
   /** Those zeros, being written or written; they start at the file's current end. */
@@ -156,10 +181,14 @@ export class RtWriter {
     assert(this.rs % 8 === 0 && RT_HEADER_BYTES % 8 === 0, 'record offsets must be 8-aligned');
     this.cap = capacity;
     this.n = size;
+    this.durableN = size; // what reopen found is on disk (a created file was fsynced)
     this.map = mapFile(fd, rtFileBytes(capacity, this.rs), true, file);
     this.mem = new Mem(this.map);
     this.report = report;
     this.aheadAt = aheadPoint(capacity);
+    const st = fs.fstatSync(fd);
+    this.dev = st.dev;
+    this.ino = st.ino;
   }
 
   /** Opens `file` for appending, creating it (and its folder) when missing. */
@@ -219,6 +248,21 @@ export class RtWriter {
     return job !== undefined && job.settled && job.wait(0) === undefined ? job.to : rtFileBytes(this.cap, this.rs);
   }
 
+  /**
+   * DURABILITY. Records that are on disk: those a sync (the background fdatasync, or the
+   * blocking msync of close) covered and that succeeded. `size` counts records published
+   * to readers (in the page cache); `size - durable` are not durable yet. A failed sync
+   * (EIO, EROFS) leaves `durable` where it was and sets `syncError` until a sync succeeds.
+   */
+  get durable(): number {
+    return this.durableN;
+  }
+
+  /** The error of the last sync when it failed (the records since `durable` may not reach the disk). */
+  get syncError(): TickrecError | undefined {
+    return this.lastSyncError;
+  }
+
   /** Trading date of the file (rtTradingDate: the header's, or for bars the last record's). */
   get date(): number {
     const last = this.n === 0 ? undefined : this.mem.u32[(RT_HEADER_BYTES + (this.n - 1) * this.rs + this.kind.tradingDateOffset) >>> 2]!;
@@ -238,19 +282,20 @@ export class RtWriter {
 
   /** Appends one record; returns its index. It is visible to readers on return. */
   append(rec: object): number {
-    if (this.closed) throw new TickrecError('E_IO', `${this.path}: the writer is closed; open it again.`, { file: this.path });
+    if (this.closed || this.damage) throw this.unusable();
     const n = this.n;
     if (n >= this.aheadAt) this.startAhead();
     if (n === this.cap) this.grow(n + 1);
     this.encode(rec, this.mem, RT_HEADER_BYTES + n * this.rs);
     this.n = n + 1;
     Atomics.store(this.mem.u32, RT_SIZE_U32, n + 1); // the publication (see top)
+    if (faultEpoch() !== this.epoch) this.checkFaults(n); // FAULT GUARD: one memory load
     return n;
   }
 
   /** Appends records and publishes them together with one store of `size`. */
   appendBatch(recs: readonly object[]): void {
-    if (this.closed) throw new TickrecError('E_IO', `${this.path}: the writer is closed; open it again.`, { file: this.path });
+    if (this.closed || this.damage) throw this.unusable();
     const n = this.n;
     const end = n + recs.length;
     if (end >= this.aheadAt) this.startAhead();
@@ -259,11 +304,12 @@ export class RtWriter {
     for (let i = 0; i < recs.length; i++) encode(recs[i]!, mem, RT_HEADER_BYTES + (n + i) * rs);
     this.n = end;
     Atomics.store(mem.u32, RT_SIZE_U32, end);
+    if (faultEpoch() !== this.epoch) this.checkFaults(n);
   }
 
   /** Appends already-encoded records (`bytes.length` a multiple of the record size). */
   appendRaw(bytes: Uint8Array): void {
-    if (this.closed) throw new TickrecError('E_IO', `${this.path}: the writer is closed; open it again.`, { file: this.path });
+    if (this.closed || this.damage) throw this.unusable();
     assert(bytes.length % this.rs === 0, `appendRaw: ${bytes.length} bytes is not a whole number of records`);
     const count = bytes.length / this.rs;
     const n = this.n;
@@ -272,21 +318,138 @@ export class RtWriter {
     this.mem.u8.set(bytes, RT_HEADER_BYTES + n * this.rs);
     this.n = n + count;
     Atomics.store(this.mem.u32, RT_SIZE_U32, n + count);
+    if (faultEpoch() !== this.epoch) this.checkFaults(n);
+  }
+
+  /** The error an append on a closed or truncated writer throws. */
+  private unusable(): TickrecError {
+    return this.damage ?? new TickrecError('E_IO', `${this.path}: the writer is closed; open it again.`, { file: this.path });
+  }
+
+  /**
+   * FAULT GUARD: some mapping of this process faulted. When it is this writer's, the
+   * records from `from` went to zero pages, not to the file: they are taken back (size
+   * stays `from`) and the append fails with E_TRUNCATED, as every later one will.
+   */
+  private checkFaults(from: number): void {
+    this.epoch = faultEpoch();
+    const f = mappingFaults(this.map);
+    if (f === this.faultsSeen) return;
+    this.faultsSeen = f;
+    this.n = from;
+    this.damage = this.truncatedError(`a write past the file's end (${f} faults)`);
+    throw this.damage;
+  }
+
+  private truncatedError(how: string): TickrecError {
+    let bytes = -1;
+    try {
+      bytes = fs.fstatSync(this.fd).size;
+    } catch {
+      // the message says unknown
+    }
+    return new TickrecError(
+      'E_TRUNCATED',
+      `${this.path}: truncated by someone else while being written (${how}): the file has ${bytes < 0 ? 'an unknown number of' : bytes} bytes, ` +
+        `${this.n} ${this.kind.name} records were published. The recorder sets it aside and starts a new file; ` +
+        `'tickrec repair' on the set-aside file keeps the records that remain. Find out what truncated it.`,
+      { file: this.path },
+    );
+  }
+
+  /**
+   * Whether the file is still the one this writer holds, whole (SOMEONE ELSE'S HANDS):
+   * 'truncated' (shorter than the mapping), 'deleted' (the path names nothing),
+   * 'replaced' (the path names another file), or undefined when all is well. Two stat
+   * calls: for the sync interval, not for each record.
+   */
+  checkFile(): 'truncated' | 'deleted' | 'replaced' | undefined {
+    if (this.closed) return undefined;
+    if (this.damage) return 'truncated';
+    let held: fs.Stats;
+    try {
+      held = fs.fstatSync(this.fd);
+    } catch {
+      return undefined; // an fstat that fails says nothing about the file
+    }
+    if (held.size < rtFileBytes(this.cap, this.rs)) {
+      this.damage = this.truncatedError(`${held.size} bytes, shorter than its ${rtFileBytes(this.cap, this.rs)}-byte mapping`);
+      return 'truncated';
+    }
+    let at: fs.Stats;
+    try {
+      at = fs.statSync(this.path);
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'deleted' : undefined;
+    }
+    return at.ino === this.ino && at.dev === this.dev ? undefined : 'replaced';
+  }
+
+  /** The error a truncated file gave (E_TRUNCATED), once known. */
+  get damaged(): TickrecError | undefined {
+    return this.damage;
+  }
+
+  /**
+   * Writes the header and the published records, as this writer holds them (read through
+   * its descriptor: the held inode, deleted or not), to `dest`, with room for the whole
+   * capacity, by a temporary file and a rename: a copy a new writer can open and go on with.
+   */
+  restoreTo(dest: string): void {
+    const tmp = `${dest}.tmp-restore-${process.pid}`;
+    const used = RT_HEADER_BYTES + this.n * this.rs;
+    let out: number | undefined;
+    try {
+      out = fs.openSync(tmp, 'w');
+      const chunk = Buffer.alloc(Math.min(GROW_CHUNK_BYTES, used));
+      for (let at = 0; at < used;) {
+        const got = fs.readSync(this.fd, chunk, 0, Math.min(chunk.length, used - at), at);
+        if (got <= 0) throw new Error(`read ${got} bytes at ${at} of ${used}`);
+        fs.writeSync(out, chunk, 0, got, at);
+        at += got;
+      }
+      const head = Buffer.alloc(RT_HEADER_BYTES);
+      fs.readSync(this.fd, head, 0, RT_HEADER_BYTES, 0);
+      head.writeUInt32LE(this.n, RT_SIZE_U32 * 4); // what this writer published, whatever the disk says
+      fs.writeSync(out, head, 0, RT_HEADER_BYTES, 0);
+      extendWithZeros(out, used, rtFileBytes(this.cap, this.rs), tmp);
+      fs.fsyncSync(out);
+      fs.closeSync(out);
+      out = undefined;
+      fs.renameSync(tmp, dest);
+      syncDir(path.dirname(dest));
+    } catch (err) {
+      if (out !== undefined) fs.closeSync(out);
+      fs.rmSync(tmp, { force: true });
+      throw ioError(err, dest, 'restore the records of a deleted or replaced file');
+    }
   }
 
   /**
    * Writes the file's dirty pages to disk on libuv's thread pool (fdatasync; on Linux
    * that includes pages written through the mapping), so the event loop, and with it
-   * every append, never waits for the disk. One at a time per file; errors go to
-   * `onError` (the records stay published; only their durability is late).
+   * every append, never waits for the disk. One at a time per file. `onDone` is told
+   * the outcome: an error (the records stay published but are NOT durable: see
+   * DURABILITY), or how many records became durable.
    */
-  syncInBackground(onError?: (err: Error) => void): void {
+  syncInBackground(onDone?: (err: TickrecError | undefined, newlyDurable: number) => void): void {
     if (this.closed || this.syncing) return;
     this.syncing = true;
     this.releaseWritten();
+    const upTo = this.n; // every record published before the call is covered by it
     fs.fdatasync(this.fd, (err) => {
       this.syncing = false;
-      if (err && !this.closed) onError?.(ioError(err, this.path, 'fdatasync'));
+      if (this.closed) return; // close() synced (or failed) on its own
+      if (err) {
+        const e = ioError(err, this.path, 'fdatasync');
+        this.lastSyncError = e;
+        onDone?.(e, 0);
+        return;
+      }
+      const gained = Math.max(0, upTo - this.durableN);
+      this.durableN = Math.max(this.durableN, upTo);
+      this.lastSyncError = undefined;
+      onDone?.(undefined, gained);
     });
   }
 
@@ -301,19 +464,40 @@ export class RtWriter {
     if (releasePages(this.map, Math.max(this.released, PAGE_BYTES), end)) this.released = Math.floor(end / PAGE_BYTES) * PAGE_BYTES;
   }
 
-  /** msync the mapping; blocking waits for the disk. */
+  /** msync the mapping; blocking waits for the disk (and then counts the records durable). */
   sync(blocking = true): void {
-    if (!this.closed) syncMap(this.map, blocking, this.path);
+    if (this.closed) return;
+    const upTo = this.n;
+    try {
+      syncMap(this.map, blocking, this.path);
+    } catch (err) {
+      if (blocking) this.lastSyncError = err as TickrecError;
+      throw err;
+    }
+    if (blocking) {
+      this.durableN = Math.max(this.durableN, upTo);
+      this.lastSyncError = undefined;
+    }
   }
 
-  /** Syncs and closes. The records stay published; the file stays as it is. */
+  /**
+   * Syncs and closes. The records stay published; the file stays as it is. The
+   * descriptor is closed even when the sync fails; the sync's error is thrown then
+   * (the records past `durable` may not be on disk).
+   */
   close(): void {
     if (this.closed) return;
     if (this.timer) clearInterval(this.timer);
-    this.settleAhead();
-    this.sync(true);
+    let failed: Error | undefined;
+    try {
+      this.settleAhead();
+      this.sync(true);
+    } catch (err) {
+      failed = err as Error;
+    }
     this.closed = true;
     fs.closeSync(this.fd);
+    if (failed !== undefined) throw failed;
   }
 
   /** The capacity the next growth from `cap` makes (doubling, bounded by the 2 GiB mapping). */

@@ -28,6 +28,12 @@ export interface WriterPoolOptions {
   /** Told of a live file found by scan() that cannot be read (it stays untouched). */
   onProblem?: (message: string) => void;
   /**
+   * Told when a live file was damaged by someone else and dealt with (SOMEONE ELSE'S
+   * HANDS in rt-writer.ts): truncated (set aside, a new file started) or deleted/replaced
+   * (its records written back to the path). The error names the file and what was done.
+   */
+  onDamaged?: (err: TickrecError) => void;
+  /**
    * Whether a day of an instrument is already in history (his/). The store layer does
    * not read historical blocks itself; the recorder passes src/his's hisHoldsDay.
    * Default: a his day file exists for ticks/trades.
@@ -64,6 +70,11 @@ export class WriterPool {
   /** New files are made durable in the background, not by two fsyncs each inline (durable.ts). */
   private readonly durability: CreateDurability;
   private durabilityError: Error | undefined;
+  /** DURABILITY (rt-writer.ts): records that reached the disk, and syncs that failed. */
+  private synced = 0;
+  private syncFailures = 0;
+  /** Live files found truncated, deleted or replaced by someone else (and dealt with). */
+  private damagedFiles = 0;
 
   constructor(
     readonly root: string,
@@ -75,6 +86,29 @@ export class WriterPool {
   /** New files whose background fsyncs are queued or running. */
   get creationsInFlight(): number {
     return this.durability.inFlight;
+  }
+
+  /** Records of every file that a successful sync put on disk since the pool started. */
+  get recordsSynced(): number {
+    return this.synced;
+  }
+
+  /** Syncs (background fdatasync or the msync of a close) that failed. */
+  get syncErrors(): number {
+    return this.syncFailures;
+  }
+
+  /** Live files found truncated, deleted or replaced by someone else. */
+  get filesDamaged(): number {
+    return this.damagedFiles;
+  }
+
+  /** Open files whose last sync failed: their records since then may not be on disk. */
+  *notDurable(): IterableIterator<{ path: string; published: number; durable: number; error: TickrecError }> {
+    for (let e = this.newest; e; e = e.older) {
+      const w = e.writer!;
+      if (w.syncError) yield { path: e.path, published: w.size, durable: w.durable, error: w.syncError };
+    }
   }
 
   get openFiles(): number {
@@ -143,7 +177,13 @@ export class WriterPool {
   append(kind: RecordKind, exchg: string, code: string, date: number, rec: object): boolean {
     const w = this.writerFor(kind, exchg, code, date);
     if (!w) return false;
-    w.append(rec);
+    try {
+      w.append(rec);
+    } catch (err) {
+      // Truncated under us (FAULT GUARD): the record was not stored. The file is set
+      // aside and the record goes to a new one; the other instruments never notice.
+      this.afterTruncation(kind, exchg, code, w, err).append(rec);
+    }
     return true;
   }
 
@@ -156,8 +196,102 @@ export class WriterPool {
   appendRaw(kind: RecordKind, exchg: string, code: string, date: number, bytes: Uint8Array): boolean {
     const w = this.writerFor(kind, exchg, code, date);
     if (!w) return false;
-    w.appendRaw(bytes);
+    try {
+      w.appendRaw(bytes);
+    } catch (err) {
+      this.afterTruncation(kind, exchg, code, w, err).appendRaw(bytes);
+    }
     return true;
+  }
+
+  /** Rethrows `err` unless it is `w`'s truncation (E_TRUNCATED); then sets the file aside and returns the new file's writer. */
+  private afterTruncation(kind: RecordKind, exchg: string, code: string, w: RtWriter, err: unknown): RtWriter {
+    if (!(err instanceof TickrecError) || err.code !== 'E_TRUNCATED' || w.damaged !== err) throw err;
+    const e = this.entry(kind, exchg, code);
+    const date = e.date;
+    this.setAsideTruncated(e, err);
+    return this.writerOf(e, date);
+  }
+
+  /**
+   * SOMEONE ELSE'S HANDS (rt-writer.ts), at the sync interval: every open file is checked
+   * (two stat calls each). Truncated: set aside, a new file is started by the next record.
+   * Deleted or replaced: the records the writer holds are written back to the path (the
+   * file found there kept as <name>.displaced-<time>) and the next record goes on there.
+   * Returns how many files were dealt with; each is told to onDamaged.
+   */
+  checkOpenFiles(): number {
+    let n = 0;
+    const open: Entry[] = [];
+    for (let e = this.newest; e; e = e.older) open.push(e);
+    for (const e of open) {
+      const w = e.writer!;
+      const what = w.checkFile();
+      if (what === undefined) continue;
+      n++;
+      if (what === 'truncated') {
+        this.setAsideTruncated(e, w.damaged!);
+        continue;
+      }
+      this.damagedFiles++;
+      let displaced: string | undefined;
+      try {
+        if (what === 'replaced') {
+          displaced = `${e.path}.displaced-${fileStamp()}`;
+          fs.renameSync(e.path, displaced);
+        }
+        w.restoreTo(e.path);
+      } catch (err) {
+        this.opts.onDamaged?.(
+          new TickrecError(
+            'E_REPLACED',
+            `${e.path}: ${what} while being written, and its ${w.size} records could not be written back: ${(err as Error).message}. ` +
+              'Records go on into the file the writer holds (not at the path) until this succeeds; it is retried at the next check.',
+            { file: e.path },
+          ),
+        );
+        continue;
+      }
+      const held = w.size;
+      try {
+        this.close(e);
+      } catch {
+        // the held inode is no longer the file; its records are in the restored copy
+      }
+      this.opts.onDamaged?.(
+        new TickrecError(
+          'E_REPLACED',
+          `${e.path}: ${what === 'deleted' ? 'deleted (or moved away)' : `replaced by another file (kept as ${displaced})`} while being written; ` +
+            `the ${held} records the recorder held were written back to ${e.path} and recording goes on there. Find out what touched the data root.`,
+          { file: e.path },
+        ),
+      );
+    }
+    return n;
+  }
+
+  /** A truncated live file (E_TRUNCATED): closed, renamed <name>.truncated-<time>, forgotten. */
+  private setAsideTruncated(e: Entry, err: TickrecError): void {
+    this.damagedFiles++;
+    if (e.writer) {
+      try {
+        this.close(e);
+      } catch {
+        // a sync of a truncated file may fail; its records past the cut are gone anyway
+      }
+    }
+    const aside = `${e.path}.truncated-${fileStamp()}`;
+    let where: string;
+    try {
+      fs.renameSync(e.path, aside);
+      where = `set aside as ${aside}`;
+    } catch (rerr) {
+      where = `could not be set aside (${(rerr as Error).message})`;
+    }
+    e.date = 0;
+    this.opts.onDamaged?.(
+      new TickrecError('E_TRUNCATED', `${err.message} The file ${where}; the next record starts a new file.`, { file: e.path }),
+    );
   }
 
   /** The writer a record of trading date `date` goes to (the rules of append()), or undefined for a finished day. */
@@ -221,11 +355,12 @@ export class WriterPool {
   /** Finds the live files already under the root (after a restart), without opening them. */
   scan(): number {
     let found = 0;
-    for (const kindDir of safeList(path.join(this.root, 'rt'))) {
+    const problem = this.opts.onProblem;
+    for (const kindDir of safeList(path.join(this.root, 'rt'), problem)) {
       const kind = [...this.kinds()].find((k) => k.folder === kindDir);
       if (!kind) continue;
-      for (const exchg of safeList(path.join(this.root, 'rt', kindDir))) {
-        for (const file of safeList(path.join(this.root, 'rt', kindDir, exchg))) {
+      for (const exchg of safeList(path.join(this.root, 'rt', kindDir), problem)) {
+        for (const file of safeList(path.join(this.root, 'rt', kindDir, exchg), problem)) {
           if (!file.endsWith('.dmb')) continue;
           const code = file.slice(0, -4);
           let e: Entry;
@@ -245,15 +380,30 @@ export class WriterPool {
   }
 
   /** Starts a background fdatasync of every open file (see RtWriter.syncInBackground). */
-  syncAllInBackground(onError?: (err: Error) => void): void {
-    for (let e = this.newest; e; e = e.older) e.writer!.syncInBackground(onError);
+  syncAllInBackground(onError?: (err: TickrecError) => void): void {
+    const onDone = (err: TickrecError | undefined, gained: number) => {
+      this.synced += gained;
+      if (err) {
+        this.syncFailures++;
+        onError?.(err);
+      }
+    };
+    for (let e = this.newest; e; e = e.older) e.writer!.syncInBackground(onDone);
   }
 
+  /** Syncs and closes every open file; every file is closed, then the first failure is thrown. */
   closeAll(): void {
-    while (this.oldest) this.close(this.oldest);
+    let first: Error | undefined;
+    while (this.oldest) {
+      try {
+        this.close(this.oldest);
+      } catch (err) {
+        first ??= err as Error;
+      }
+    }
     assert(this.open === 0 && this.newest === undefined, 'every open writer was in the list');
     this.durability.flush(); // what the background had not done yet
-    const err = this.durabilityError;
+    const err = first ?? this.durabilityError;
     this.durabilityError = undefined;
     if (err) throw err;
   }
@@ -292,7 +442,7 @@ export class WriterPool {
       return e.writer;
     }
     if (this.open >= this.opts.maxOpenFiles) this.close(this.oldest!);
-    const w = RtWriter.open(e.path, {
+    const opts = {
       kind: e.kind,
       date,
       initialCapacity: firstCapacity(
@@ -301,7 +451,18 @@ export class WriterPool {
       ),
       ...(this.opts.onRepair ? { onRepair: this.opts.onRepair } : {}),
       durability: this.durability,
-    });
+    };
+    let w: RtWriter;
+    try {
+      w = RtWriter.open(e.path, opts);
+    } catch (err) {
+      // A live file truncated while it was closed (after a restart, an eviction): set
+      // aside like one truncated while open, and a new file started, instead of every
+      // record of the instrument failing until someone repairs it.
+      if (!(err instanceof TickrecError) || err.code !== 'E_TRUNCATED') throw err;
+      this.setAsideTruncated(e, err);
+      w = RtWriter.open(e.path, opts);
+    }
     e.writer = w;
     e.date = w.date;
     this.link(e);
@@ -323,11 +484,21 @@ export class WriterPool {
     e.date = 0;
   }
 
+  /** Syncs and closes the writer; the entry is closed even when the sync fails (then rethrown). */
   private close(e: Entry): void {
-    e.writer!.close();
+    const w = e.writer!;
     e.writer = undefined;
     this.unlink(e);
     this.open--;
+    const before = w.durable;
+    try {
+      w.close();
+    } catch (err) {
+      this.syncFailures++;
+      throw err;
+    } finally {
+      this.synced += w.durable - before;
+    }
   }
 
   /** Puts an open writer's entry first in the list (EVICTION). */
@@ -372,10 +543,19 @@ export function firstCapacity(configured: number, lastDayRecords: number): numbe
 /** Smallest first file sized from history: 64 records (32 KiB of ticks). */
 export const FIRST_CAPACITY_MIN = 64;
 
-function safeList(dir: string): string[] {
+/** A time stamp for the names of set-aside files: 20261207T131502123Z. */
+function fileStamp(): string {
+  return new Date().toISOString().replace(/[-:.]/g, '');
+}
+
+/** A folder's entries; a missing folder has none; any other error is told to onProblem (never a silent empty folder). */
+function safeList(dir: string, onProblem?: (message: string) => void): string[] {
   try {
     return fs.readdirSync(dir);
-  } catch {
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR')
+      onProblem?.(`scan: ${dir} cannot be listed (${(err as Error).message}); the live files in it are not known until it can be read`);
     return [];
   }
 }

@@ -99,6 +99,7 @@ describe('parseConfig: defaults', () => {
         },
       ],
       metrics: { enabled: true, host: '127.0.0.1', port: 9464, max_connections: 64, idle_timeout_ms: 10_000 },
+      limits: { max_ahead_ms: 300_000 },
       log: { level: 'info', reject_log_interval_ms: 10_000 },
       compaction: { enabled: true, codec: 'lz4', check_interval_ms: 60_000, nice: 10 },
       storage: {

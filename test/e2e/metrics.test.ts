@@ -203,7 +203,7 @@ describe('metrics, health, status, secrets', () => {
     expect(st.code, st.stderr).toBe(0);
     expect(st.stdout).toMatch(/^status\s+ok/m);
     expect(st.stdout).toMatch(new RegExp(`^root\\s+${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
-    expect(st.stdout).toMatch(/^written\s+.*ticks/m);
+    expect(st.stdout).toMatch(/^published\s+.*ticks/m);
     expect(st.stdout).toMatch(/^feed\s+main: up/m);
     expect(st.stdout).toMatch(/^feed\s+second: up/m);
     const stj = await runCli(['status', '--url', base, '--json'], { env });

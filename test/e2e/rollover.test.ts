@@ -116,7 +116,12 @@ describe('day rollover during a run', () => {
     sims.push(s2);
     const cfg2 = writeConfig(
       dir,
-      recorderConfig({ root, feeds: [{ url: s2.url, name: 'sim' }], storage: { roll_by_clock: true } }),
+      // the recorder's clock runs an hour behind the simulator's here (to see the 20:00 day
+      // start by the clock): the N10 bound must allow that hour
+      {
+        ...recorderConfig({ root, feeds: [{ url: s2.url, name: 'sim' }], storage: { roll_by_clock: true } }),
+        limits: { max_ahead_ms: 7_200_000 },
+      },
       'monday.json',
     );
     const r2 = startRecorder(cfg2, ['--clock-start', '20250110 19:59', '--clock-speed', '60']);

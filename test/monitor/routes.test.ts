@@ -2,12 +2,13 @@
 
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import vm from 'node:vm';
 import crypto from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MONITOR_MAX_CLIENTS, type MonitorMessage } from '../../src/monitor/index.js';
 import { PAGE_CSP, PAGE_HTML, PAGE_PARTS } from '../../src/monitor/page.js';
-import { startMetricsServer, type MetricsServer } from '../../src/recorder/metrics.js';
+import { HEALTH_ERROR_WINDOW_MS, health, startMetricsServer, type MetricsServer } from '../../src/recorder/metrics.js';
 import { openSse, removeTempDirs, request, shfeTick, startRecorder, waitFor, type SseClient, type TestRecorder } from './helpers.js';
 
 const recorders: TestRecorder[] = [];
@@ -67,7 +68,10 @@ describe('monitor routes', () => {
       }
     }
     const after = rec.stats();
-    expect(JSON.stringify({ ...after, diskFreeBytes: 0 })).toBe(JSON.stringify({ ...JSON.parse(before), diskFreeBytes: 0 }));
+    // Everything but what moves by itself (free disk, uptime) is unchanged.
+    expect(JSON.stringify({ ...after, diskFreeBytes: 0, uptimeSeconds: 0 })).toBe(
+      JSON.stringify({ ...(JSON.parse(before) as object), diskFreeBytes: 0, uptimeSeconds: 0 }),
+    );
     expect(after.feeds[0]!.state).toBe('up');
   });
 
@@ -153,6 +157,21 @@ describe('monitor routes', () => {
       expect((await request(`${url}/api/snapshot`, { headers: { host } })).status, host).toBe(200);
       expect((await request(`${url}/health`, { headers: { host } })).status, host).toBe(200);
     }
+  });
+
+  it('/health is degraded while write errors pile up (a write error names the file), ok again a minute after the last', async () => {
+    const r = startRecorder();
+    recorders.push(r);
+    fs.mkdirSync(path.join(r.root, 'rt', 'ticks'), { recursive: true });
+    fs.writeFileSync(path.join(r.root, 'rt', 'ticks', 'SHFE'), 'not a folder'); // every SHFE tick file fails to open
+    for (let i = 0; i < 5; i++) r.feed.tick(shfeTick('rb2505', i));
+    const s = r.rec.stats();
+    expect(s.writeErrors).toBe(5);
+    const now = Date.now();
+    const h = health(s, now);
+    expect(h.status).toBe('degraded');
+    expect(h.problems.join('\n')).toMatch(/5 write errors, the last 0 s ago: tick SHFE\.rb2505: .*rt\/ticks\/SHFE/);
+    expect(health({ ...s, feeds: [] }, now + HEALTH_ERROR_WINDOW_MS + 1).status).toBe('ok'); // (the fake feed would be silent by then)
   });
 
   it('holds at most max_connections sockets and closes idle ones (a connection flood cannot take the fds)', async () => {

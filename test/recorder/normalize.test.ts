@@ -1,4 +1,4 @@
-// Tests of the normalization rules N1–N10 and the trade rules (src/recorder/normalize.ts) with hand-made feed inputs.
+// Tests of the normalization rules N1–N11 and the trade rules (src/recorder/normalize.ts) with hand-made feed inputs.
 
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import {
   stateFromTick,
   stateFromTrade,
   type InstrumentState,
+  timeKey,
   type NormalizerOptions,
   type Verdict,
 } from '../../src/recorder/normalize.js';
@@ -793,5 +794,75 @@ describe('N7 remembers every tick of the current time stamp', () => {
     expect(reasonOf(again.tick({ ...a }))).toBe('duplicate');
     expect(reasonOf(again.tick({ ...b }))).toBe('duplicate');
     ok(again.tick(tick({ action_time: t, price: 3502, total_volume: 13, total_turnover: 130 })));
+  });
+});
+
+describe('N11 bounds: one bad message cannot poison what follows', () => {
+  /** A normalizer whose clock reads Monday 10:00:30 Asia/Shanghai (02:00:30 UTC), 5 min ahead allowed (Shanghai is UTC+8). */
+  function bounded(nowMs = Date.UTC(2025, 2, 3, 2, 0, 30)): { n: Normalizer; reads: () => number } {
+    let reads = 0;
+    const n = new Normalizer({
+      sessions: BOOK,
+      recover: () => undefined,
+      sessionFilter: false, // N11 on its own (N10 would refuse some of these ticks as off_session first)
+      clock: {
+        maxAheadMs: 300_000,
+        limitKey: () => {
+          reads++;
+          const d = new Date(nowMs + 300_000 + 8 * 3600_000);
+          const date = d.getUTCFullYear() * 10000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate();
+          return timeKey(
+            date,
+            hms(d.getUTCHours() * 3600_000 + d.getUTCMinutes() * 60_000 + d.getUTCSeconds() * 1000 + d.getUTCMilliseconds()),
+          );
+        },
+      },
+    });
+    return { n, reads: () => reads };
+  }
+
+  it('a tick dated 20991231 is refused ahead_of_clock, and the real ticks after it are kept', () => {
+    const { n } = bounded();
+    expect(n.tick(tick()).ok).toBe(true);
+    const far = n.tick(tick({ action_date: 20991231, trading_date: 20991231 }));
+    expect(far).toMatchObject({ ok: false, reason: 'ahead_of_clock' });
+    for (let i = 0; i < 5; i++) expect(n.tick(tick())).toEqual({ ok: true });
+  });
+
+  it('a tick stamped 23:59:59.999 of the same day does not block the rest of the day', () => {
+    const { n } = bounded();
+    expect(n.tick(tick({ action_time: 235959999 }))).toMatchObject({ ok: false, reason: 'ahead_of_clock' });
+    for (let i = 0; i < 5; i++) expect(n.tick(tick())).toEqual({ ok: true });
+  });
+
+  it('a tick up to max_ahead_ms ahead is kept (exchange clocks run a little ahead)', () => {
+    const { n } = bounded();
+    expect(n.tick(tick({ action_time: 100529000 })).ok).toBe(true); // 10:05:29, 4 min 59 s ahead
+    expect(n.tick(tick({ action_time: 100531000 }))).toMatchObject({ ok: false, reason: 'ahead_of_clock' }); // 5 min 1 s
+  });
+
+  it('a trading date far from the action date is refused bad_trading_date; a Friday night for Monday is fine', () => {
+    const { n } = bounded(Date.UTC(2025, 2, 7, 13, 30)); // Friday 21:30 Shanghai
+    expect(n.tick(tick({ action_date: 20250307, action_time: 210000000, trading_date: 20991231 }))).toMatchObject({
+      ok: false,
+      reason: 'bad_trading_date',
+    });
+    expect(n.tick(tick({ action_date: 20250307, action_time: 210001000, trading_date: 20250310 })).ok).toBe(true);
+    expect(n.tick(tick({ action_date: 20250307, action_time: 210002000, trading_date: 20250201 }))).toMatchObject({
+      ok: false,
+      reason: 'bad_trading_date',
+    });
+  });
+
+  it('trades are bounded the same way', () => {
+    const { n } = bounded();
+    expect(n.trade(trade({ action_date: 20991231 }))).toMatchObject({ ok: false, reason: 'ahead_of_clock' });
+    expect(n.trade(trade()).ok).toBe(true);
+  });
+
+  it("the clock is read only when a tick passes the instrument's cached limit, not per tick", () => {
+    const { n, reads } = bounded();
+    for (let i = 0; i < 25; i++) n.tick(tick());
+    expect(reads()).toBe(1);
   });
 });

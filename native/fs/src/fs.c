@@ -72,8 +72,11 @@ static napi_value Allocate(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+void tickrec_fault_init(napi_env env, napi_value exports); // fault.c
+
 NAPI_MODULE_INIT() {
   napi_value fn;
+  tickrec_fault_init(env, exports);
   napi_create_function(env, "allocate", NAPI_AUTO_LENGTH, Allocate, NULL, &fn);
   napi_set_named_property(env, exports, "allocate", fn);
   return exports;
