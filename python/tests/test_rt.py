@@ -199,6 +199,81 @@ class RtFiles(unittest.TestCase):
         self.assertEqual(seen, list(range(5, 20)) + list(range(100, 115)))
         self.assertEqual(events, [('start', 20250106), ('end', 20250106, 20), ('start', 20250107)])
 
+    def test_a_file_moved_over_the_path_is_not_a_roll(self):
+        # The path written back with the same (or an older) trading date after the day was left: E_REPLACED, nothing of it delivered.
+        w = Writer(self.path, 4)
+        for i in range(3):
+            w.append(bar(i))
+        seen = []
+        done = threading.Event()
+        errors = []
+
+        def run():
+            try:
+                for b in tickrec.follow_batches(self.path, from_start=True, poll_interval=0.0005, roll_check_interval=0.005, idle_timeout=5):
+                    seen.extend(int(x) for x in b['vol'])
+            except tickrec.TickrecError as e:
+                errors.append(e)
+            done.set()
+
+        t = threading.Thread(target=run)
+        t.start()
+        deadline = time.monotonic() + 10
+        while len(seen) < 3 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        w.close()
+        os.makedirs(os.path.join(self.dir, '20250106'))
+        os.rename(self.path, os.path.join(self.dir, '20250106', 'x.dmb'))
+        w2 = Writer(self.path, 4, date=20250106)  # the same day again: not a roll
+        w2.append(bar(99))
+        self.assertTrue(done.wait(10))
+        t.join()
+        w2.close()
+        self.assertEqual(seen, [0, 1, 2])
+        self.assertEqual(len(errors), 1)
+        self.assertEqual((errors[0].code, errors[0].file), ('E_REPLACED', self.path))
+        self.assertIn('20250106', str(errors[0]))
+
+    def test_another_instruments_file_moved_over_the_path_is_not_a_roll(self):
+        # A later date, but the first record names another instrument: E_REPLACED before any of its records is delivered.
+        def tick(code, i, date):
+            t = np.zeros(1, D.TICK)
+            t['exchg'], t['code'], t['trading_date'], t['action_date'], t['action_time'], t['price'] = b'SHFE', code, date, date, 90000000 + i, 3000 + i
+            return t.tobytes()
+
+        def tick_file(path, date, recs):
+            h = header(D.BLOCK_TYPE['RT_TICKS'], len(recs), 8, date)
+            with open(path + '.tmp', 'wb') as f:
+                f.write(h + b''.join(recs) + bytes((8 - len(recs)) * D.TICK.itemsize))
+            os.rename(path + '.tmp', path)
+
+        tick_file(self.path, 20250106, [tick(b'rb2505', i, 20250106) for i in range(3)])
+        seen, errors, done = [], [], threading.Event()
+
+        def run():
+            try:
+                for b in tickrec.follow_batches(self.path, from_start=True, poll_interval=0.0005, roll_check_interval=0.005, idle_timeout=5):
+                    seen.extend(b['code'].tolist())
+            except tickrec.TickrecError as e:
+                errors.append(e)
+            done.set()
+
+        t = threading.Thread(target=run)
+        t.start()
+        deadline = time.monotonic() + 10
+        while len(seen) < 3 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        os.makedirs(os.path.join(self.dir, '20250106'))
+        os.rename(self.path, os.path.join(self.dir, '20250106', 'x.dmb'))
+        tick_file(self.path, 20250107, [tick(b'hc2505', i, 20250107) for i in range(2)])
+        self.assertTrue(done.wait(10))
+        t.join()
+        self.assertEqual(seen, [b'rb2505'] * 3)
+        self.assertEqual(len(errors), 1)
+        self.assertEqual(errors[0].code, 'E_REPLACED')
+        self.assertIn('SHFE.hc2505', str(errors[0]))
+        self.assertIn('SHFE.rb2505', str(errors[0]))
+
     def test_follow_yields_records_and_stops_when_idle_or_told(self):
         w = Writer(self.path, 8)
         for i in range(3):

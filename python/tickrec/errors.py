@@ -2,7 +2,7 @@
 
 # The codes the Python reader raises: codes of src/errors.ts (docs/errors.md), the Node
 # reader's for the same cases; test/python/dtypes.test.ts checks that src defines each.
-CODES = ('E_NOT_BLOCK_FILE', 'E_TRUNCATED', 'E_WRONG_TYPE', 'E_VERSION', 'E_CORRUPT', 'E_CHECKSUM', 'E_IO', 'E_USAGE')
+CODES = ('E_NOT_BLOCK_FILE', 'E_TRUNCATED', 'E_WRONG_TYPE', 'E_VERSION', 'E_CORRUPT', 'E_CHECKSUM', 'E_IO', 'E_USAGE', 'E_REPLACED')
 
 
 class TickrecError(Exception):

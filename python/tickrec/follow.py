@@ -8,6 +8,12 @@ It then loads `size` one last time, delivers what remains, and goes on with the 
 file from its first record. The writer never appends after the rename, so that last
 load sees every record the file will ever have: every record is delivered once, in order.
 
+NOT A ROLL (src/store/rt-follow.ts): a file moved over the path (`mv OTHER FILE`) or the
+path written back after a deletion is not the next day. The next file must hold a LATER
+trading date than the one left, and (ticks, trades) the same instrument in its first
+record; otherwise the follower stops with E_REPLACED instead of delivering another file's
+records as this instrument's.
+
 POLLING: while records come, the follower reads them without sleeping; when none is
 new it sleeps `poll_interval` seconds (default 1 ms; 0 spins on one core) and looks at
 the path for a roll every `roll_check_interval` seconds (default 0.1). A record is seen
@@ -29,6 +35,23 @@ def _open_if_there(path, kind):
         if err.errno == 2:  # ENOENT: not created yet, or moved away and the next one not there yet
             return None
         raise
+
+
+def _instrument_of(f):
+    """'EXCHG.CODE' of record 0 of a tick or trade file, or None (bars, an empty file)."""
+    if f.kind.name not in ('tick', 'trade') or f.size == 0:
+        return None
+    r = f.records(0, 1)[0]
+    return '%s.%s' % (r['exchg'].decode('ascii', 'replace'), r['code'].decode('ascii', 'replace'))
+
+
+def _replaced(path, what):
+    return TickrecError(
+        'E_REPLACED',
+        "%s: %s; not a day roll. Stopped rather than deliver its records as this instrument's. "
+        'Find out what touched the data root, then follow again.' % (path, what),
+        path,
+    )
 
 
 def _ino(path):
@@ -73,12 +96,21 @@ def follow_batches(
     skip_existing = not from_start and os.path.exists(path)
     f = None
     index = 0
+    left = None  # NOT A ROLL: (date, instrument) of the file left at the last roll
+    compare_instrument = False
     last_roll_check = 0.0
     last_record = time.monotonic()
     try:
         while not stopped():
             if f is None:
                 f = _open_if_there(path, expected)
+                if f is not None and left is not None and f.date <= left[0]:
+                    f.close()
+                    raise _replaced(
+                        path,
+                        'the file now at this path holds trading date %d, not a day after the %d just followed: it was '
+                        'deleted and written back, or another file was moved over it' % (f.date, left[0]),
+                    )
                 if f is not None:
                     expected = expected or f.kind
                     index = f.size if skip_existing else 0
@@ -87,6 +119,15 @@ def follow_batches(
                         on_file_start(f)
             if f is not None:
                 n = f.size
+                if n > index and compare_instrument:
+                    compare_instrument = False
+                    now = _instrument_of(f)
+                    if now is not None and now != left[1]:
+                        raise _replaced(
+                            path,
+                            "the file now at this path holds %s, the file just followed held %s: another instrument's file "
+                            'was moved over this path' % (now, left[1]),
+                        )
                 if n > index:
                     stop = min(n, index + batch_max)
                     batch = f.records(index, stop)
@@ -105,6 +146,8 @@ def follow_batches(
                         batch = f.records(index, stop)
                         index = stop
                         yield batch
+                    left = (f.date, _instrument_of(f))
+                    compare_instrument = left[1] is not None
                     if on_file_end is not None:
                         on_file_end(f)
                     f.close()
