@@ -9,7 +9,6 @@
 // Nothing is copied into the repository. Which SDK was used (its version, found as
 // sdkVersion() says) is written to <build dir>/gen/sdk_info.h and compiled into the addon.
 
-/* global process */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';

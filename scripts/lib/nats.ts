@@ -50,8 +50,8 @@ export class NatsNode {
   start(): void {
     if (this.proc) return;
     const p = spawn(NATS_SERVER, ['-c', this.configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-    p.stderr!.setEncoding('utf8');
-    p.stderr!.on('data', (d: string) => {
+    p.stderr.setEncoding('utf8');
+    p.stderr.on('data', (d: string) => {
       this.log = (this.log + d).slice(-20_000);
     });
     this.exited = new Promise((r) => p.once('close', () => r()));

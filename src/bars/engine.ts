@@ -37,7 +37,7 @@
 //    After a stall of the timer, one event covers the minutes it skipped.
 
 import { addDays, localDateTime, type Session, type SessionBook } from '../calendar/index.js';
-import type { Bar } from '../format/index.js';
+import { decimalAdd, type Bar } from '../format/index.js';
 import { TickrecError } from '../errors.js';
 import { SessionPlan, hhmmOf, labelTime, newLabel, shiftDate, type MinuteLabel } from './plan.js';
 
@@ -347,10 +347,10 @@ export class BarEngine {
       if (price > bar.high) bar.high = price;
       if (price < bar.low) bar.low = price;
       bar.close = price;
-      bar.vol += t.volume;
-      bar.money += t.turn_over;
+      bar.vol = decimalAdd(bar.vol, t.volume);
+      bar.money = decimalAdd(bar.money, t.turn_over);
       bar.hold = t.open_interest;
-      bar.add += t.diff_interest;
+      bar.add = decimalAdd(bar.add, t.diff_interest);
       return 'bar';
     }
     // A new bar: it must come after the open one, the last closed one, and (live) the timer.
@@ -479,10 +479,10 @@ export class BarEngine {
         if (bar.high > d.high) d.high = bar.high;
         if (bar.low < d.low) d.low = bar.low;
         d.close = bar.close;
-        d.vol += bar.vol;
-        d.money += bar.money;
+        d.vol = decimalAdd(d.vol, bar.vol);
+        d.money = decimalAdd(d.money, bar.money);
         d.hold = bar.hold;
-        d.add += bar.add;
+        d.add = decimalAdd(d.add, bar.add);
       } else {
         if (d !== undefined) {
           this.closeDerived(inst, i, d);

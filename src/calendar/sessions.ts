@@ -41,9 +41,23 @@ export interface Session {
   readonly sections: readonly Section[];
 }
 
+/** What the holiday list covers (docs/sessions.md, "Calendar coverage"). */
+export interface CalendarCoverage {
+  /** Last date the holidays are known for (YYYYMMDD), or 0 when the book lists none and declares nothing. */
+  coversThrough: number;
+  /** True when `coversThrough` is inferred (Dec 31 of the last year with a holiday), not declared. */
+  inferred: boolean;
+  /** The notices the holidays come from, as the file cites them. */
+  sources: readonly { year?: number | undefined; title: string; url?: string | undefined }[];
+  /** The file the calendar was read from. */
+  file: string;
+}
+
 export interface SessionBook {
   readonly sessions: ReadonlyMap<string, Session>;
+  /** Replaced in place by reloadCalendar (SIGHUP): holders of the book see the new list. */
   readonly holidays: ReadonlySet<number>;
+  readonly calendar: CalendarCoverage;
   /** The session of an instrument: by EXCHG.product, then EXCHG.*, then default. */
   sessionOf(exchg: string, code: string): Session | undefined;
 }
@@ -56,8 +70,18 @@ const SessionSchema = z.strictObject({
   sections: z.array(z.tuple([hhmm, hhmm])).min(1),
   description: z.string().optional(),
 });
+const yyyymmdd = z.number().int().min(19900101).max(20991231);
 export const SessionsFileSchema = z.strictObject({
-  holidays: z.array(z.number().int().min(19900101).max(20991231)).default([]),
+  holidays: z.array(yyyymmdd).default([]),
+  /** What the holidays cover and where they come from (cite the notices). */
+  calendar: z
+    .strictObject({
+      covers_through: yyyymmdd,
+      sources: z
+        .array(z.strictObject({ year: z.number().int().optional(), title: z.string().min(1), url: z.string().optional() }))
+        .default([]),
+    })
+    .optional(),
   sessions: z.record(z.string(), SessionSchema),
   products: z.record(z.string().regex(/^[A-Za-z0-9_-]+\.([A-Za-z]+|\*)$/, 'EXCHG.product or EXCHG.*'), z.string()),
   default: z.string().optional(),
@@ -108,9 +132,14 @@ export function buildSessionBook(json: unknown, source = 'sessions'): SessionBoo
   const products = new Map(Object.entries(f.products).map(([k, v]) => [k, sessions.get(v)!]));
   const fallback = f.default === undefined ? undefined : sessions.get(f.default);
   const cache = new Map<string, Map<string, Session | undefined>>();
+  const lastYear = f.holidays.length > 0 ? Math.floor(Math.max(...f.holidays) / 10000) : 0;
+  const calendar: CalendarCoverage = f.calendar
+    ? { coversThrough: f.calendar.covers_through, inferred: false, sources: f.calendar.sources, file: source }
+    : { coversThrough: lastYear > 0 ? lastYear * 10000 + 1231 : 0, inferred: true, sources: [], file: source };
   return {
     sessions,
     holidays: new Set(f.holidays),
+    calendar,
     sessionOf(exchg: string, code: string): Session | undefined {
       // Called per tick (lag metric, trading date, bars): two Map lookups, no string built.
       let byCode = cache.get(exchg);
@@ -141,4 +170,19 @@ export function loadSessionBook(file: string): SessionBook {
   } catch (err) {
     throw new TickrecError('E_CONFIG', (err as Error).message, { file });
   }
+}
+
+/**
+ * SIGHUP: puts the holidays and coverage of `from` into `book` in place, so every holder of
+ * `book` (normalizer, bars, day roll) uses them from its next call. Sessions and products
+ * are not replaced (they shape open files and bars: a restart applies them); returns
+ * whether they differ, so the caller can say so.
+ */
+export function reloadCalendar(book: SessionBook, from: SessionBook): { sessionsChanged: boolean } {
+  const h = book.holidays as Set<number>;
+  h.clear();
+  for (const d of from.holidays) h.add(d);
+  Object.assign(book.calendar, from.calendar);
+  const describe = (b: SessionBook) => JSON.stringify([...b.sessions.values()]);
+  return { sessionsChanged: describe(book) !== describe(from) };
 }

@@ -2,7 +2,8 @@
 
 import type { Command } from 'commander';
 import { formatDate, kindByName, type Rec } from '../format/index.js';
-import { READ_KIND_NAMES, keyRange, readKind, scanRecords } from '../read/index.js';
+import { Presenter, READ_KIND_NAMES, keyRange, presentKind, readKind, scanRecords } from '../read/index.js';
+import { instrumentOfFile, rootOfFile } from '../meta/index.js';
 import { RtReader } from '../store/index.js';
 import { HisRecords, isHistoricalFile, openHisFile } from './his-file.js';
 import { resolveRoot } from './compact.js';
@@ -26,15 +27,15 @@ export interface CatOptions {
 
 /** Day bars in a table: the columns that mean something for them (the time field is 0). */
 function dayTablePrinter(write: (l: string) => void): (rec: Rec) => void {
-  const cols = ['date', 'open', 'high', 'low', 'close', 'settle', 'vol', 'money', 'hold'];
-  const w = (c: string) => Math.max(c.length, 10);
+  const cols = ['ts_utc', 'date', 'open', 'high', 'low', 'close', 'settle', 'vol', 'money', 'hold'];
+  const w = (c: string) => (c === 'ts_utc' ? 24 : Math.max(c.length, 10));
   let header = false;
   return (rec) => {
     if (!header) {
       write(cols.map((c) => c.padStart(w(c))).join(' '));
       header = true;
     }
-    write(cols.map((c) => (c === 'date' ? formatDate(rec.date as number) : String(rec[c])).padStart(w(c))).join(' '));
+    write(cols.map((c) => (c === 'date' ? formatDate(rec.date as number) : String(rec[c] ?? '-')).padStart(w(c))).join(' '));
   };
 }
 
@@ -55,6 +56,7 @@ function catInstrument(file: string | undefined, opts: CatOptions, format: Outpu
             p.print(rec)
         )(new RecordPrinter(kindByName(kind.name === 'day' ? 'min1' : kind.name)!, format, write));
   let n = 0;
+  const presenter = new Presenter(presentKind(kind.name), root);
   const segments = scanRecords({
     root,
     kind: kind.name,
@@ -64,7 +66,8 @@ function catInstrument(file: string | undefined, opts: CatOptions, format: Outpu
     ...(opts.to !== undefined ? { to: opts.to } : {}),
   });
   for (const s of segments) {
-    for (let i = 0; i < s.count && n < limit; i++, n++) print(kind.codec.decode(s.mem, i * kind.recordBytes));
+    for (let i = 0; i < s.count && n < limit; i++, n++)
+      print(presenter.present(kind.codec.decode(s.mem, i * kind.recordBytes), s.exchange, s.code));
     if (n >= limit) break; // closes the scan and its files
   }
   if (n === 0) {
@@ -120,7 +123,20 @@ export function registerCat(program: Command): void {
           const printer = new RecordPrinter(reader.kind, format, write);
           const print = day ? dayTablePrinter(write) : (rec: Rec) => printer.print(rec);
           const stop = Math.min(end, start + limit);
-          for (let i = start; i < stop; i++) print(reader.get(i));
+          const pk = presentKind(reader instanceof HisRecords ? reader.hisKind.name : reader.kind.name);
+          const presenter = new Presenter(pk, rootOfFile(file));
+          const inst = instrumentOfFile(file);
+          for (let i = start; i < stop; i++) {
+            const rec = reader.get(i);
+            const exchg = typeof rec.exchg === 'string' ? rec.exchg : (inst?.exchg ?? '');
+            const code = typeof rec.code === 'string' ? rec.code : (inst?.code ?? '');
+            if (i === start && reader.kind.name === 'trade' && !presenter.meta.of(exchg, code).stored) {
+              process.stderr.write(
+                `tickrec: note: no instrument metadata for ${exchg}.${code} beside ${file} (meta/instruments/ in its data root): volumes are shown as stored (whole units).\n`,
+              );
+            }
+            print(presenter.present(rec, exchg, code));
+          }
         } finally {
           if (reader instanceof RtReader) reader.close();
         }

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerBars } from './bars.js';
+import { registerCalendar } from './calendar.js';
 import { registerCat } from './cat.js';
 import { registerCompact } from './compact.js';
 import { registerDemo } from './demo.js';
@@ -57,6 +58,7 @@ registerDemo(program);
 registerCtp(program);
 registerPublish(program);
 registerMirror(program);
+registerCalendar(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -14,6 +14,7 @@ export function parseFormat(text: string): OutputFormat {
 /** Table columns per kind: a readable subset. CSV has every field. */
 const TABLE_COLUMNS: Record<string, readonly string[]> = {
   tick: [
+    'ts_utc',
     'action_date',
     'action_time',
     'exchg',
@@ -27,24 +28,24 @@ const TABLE_COLUMNS: Record<string, readonly string[]> = {
     'ask1',
     'askqty1',
   ],
-  trade: ['action_date', 'action_time', 'exchg', 'code', 'price', 'volume', 'side', 'index'],
-  min1: ['date', 'time', 'open', 'high', 'low', 'close', 'vol', 'money', 'hold'],
-  min5: ['date', 'time', 'open', 'high', 'low', 'close', 'vol', 'money', 'hold'],
-  min15: ['date', 'time', 'open', 'high', 'low', 'close', 'vol', 'money', 'hold'],
-  min30: ['date', 'time', 'open', 'high', 'low', 'close', 'vol', 'money', 'hold'],
-  min60: ['date', 'time', 'open', 'high', 'low', 'close', 'vol', 'money', 'hold'],
+  trade: ['ts_utc', 'action_date', 'action_time', 'exchg', 'code', 'price', 'volume', 'side', 'index'],
+  min1: ['ts_utc', 'date', 'time', 'open', 'high', 'low', 'close', 'vol', 'money', 'hold'],
+  min5: ['ts_utc', 'date', 'time', 'open', 'high', 'low', 'close', 'vol', 'money', 'hold'],
+  min15: ['ts_utc', 'date', 'time', 'open', 'high', 'low', 'close', 'vol', 'money', 'hold'],
+  min30: ['ts_utc', 'date', 'time', 'open', 'high', 'low', 'close', 'vol', 'money', 'hold'],
+  min60: ['ts_utc', 'date', 'time', 'open', 'high', 'low', 'close', 'vol', 'money', 'hold'],
 };
 
 const isMinuteBar = (k: RecordKind) => k.recordBytes === 88 && k.name.startsWith('min');
 
-/** A record flattened to columns: arrays become name_0..name_9, times readable in tables. */
+/** A record flattened to columns: arrays become name_0..name_9, times readable in tables; a null (ts_utc of an unknown zone) is an empty cell. */
 function flatten(rec: Rec): Record<string, string | number> {
   const out: Record<string, string | number> = {};
   for (const [k, v] of Object.entries(rec)) {
     if (Array.isArray(v) || v instanceof Float64Array) {
       const arr: ArrayLike<number> = v;
       for (let i = 0; i < arr.length; i++) out[`${k}_${i}`] = arr[i]!;
-    } else out[k] = v;
+    } else out[k] = (v as unknown) === null ? '' : v;
   }
   return out;
 }
@@ -57,6 +58,7 @@ function tableCell(kind: RecordKind, rec: Rec, col: string): string {
     return String(arr[Number(level[3]) - 1] ?? '');
   }
   const v = flat[col];
+  if (col === 'ts_utc') return typeof v === 'string' ? v : '-';
   if (col === 'action_time') return formatTime(v as number);
   if (col === 'action_date' || (col === 'date' && kind.name !== 'tick')) return formatDate(v as number);
   if (col === 'time' && isMinuteBar(kind)) {
@@ -99,7 +101,15 @@ export class RecordPrinter {
 }
 
 function width(col: string): number {
-  return col === 'action_time' ? 12 : col === 'time' ? 16 : col === 'action_date' || col === 'date' ? 10 : Math.max(col.length, 10);
+  return col === 'ts_utc'
+    ? 24
+    : col === 'action_time'
+      ? 12
+      : col === 'time'
+        ? 16
+        : col === 'action_date' || col === 'date'
+          ? 10
+          : Math.max(col.length, 10);
 }
 
 function csvCell(v: string | number): string {

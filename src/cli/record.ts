@@ -201,7 +201,7 @@ export function registerRecord(program: Command): void {
   program
     .command('record')
     .description(
-      'run the recorder: connect the feeds and record into the data root (stops on SIGTERM/SIGINT, reloads subscriptions on SIGHUP)',
+      'run the recorder: connect the feeds and record into the data root (stops on SIGTERM/SIGINT, reloads subscriptions, the calendar and the instrument metadata on SIGHUP)',
     )
     .option('-c, --config <file>', 'configuration file (JSON)', path.join(BUNDLED_CONFIG_DIR, 'recorder.json'))
     .option('--root <dir>', 'data root (overrides the configuration)')

@@ -59,7 +59,13 @@ export function parseConfig(json: unknown, where: string, env: NodeJS.ProcessEnv
   }
   const c = r.data;
   c.root = path.resolve(baseDir, c.root);
-  c.sessions = c.sessions === undefined ? path.join(BUNDLED_CONFIG_DIR, 'sessions.json') : path.resolve(baseDir, c.sessions);
+  const inst = c.instruments;
+  if (inst.wondertrader !== undefined) inst.wondertrader = path.resolve(baseDir, inst.wondertrader);
+  if (inst.binance_exchange_info !== undefined) inst.binance_exchange_info = path.resolve(baseDir, inst.binance_exchange_info);
+  inst.file = inst.file === undefined ? path.join(BUNDLED_CONFIG_DIR, 'instruments.json') : path.resolve(baseDir, inst.file);
+  // With a WonderTrader folder and no sessions file, the sessions and holidays are WonderTrader's.
+  if (c.sessions !== undefined) c.sessions = path.resolve(baseDir, c.sessions);
+  else if (inst.wondertrader === undefined) c.sessions = path.join(BUNDLED_CONFIG_DIR, 'sessions.json');
   const nats = c.publish?.nats;
   if (nats) {
     if (nats.creds_file !== undefined) nats.creds_file = path.resolve(baseDir, nats.creds_file);

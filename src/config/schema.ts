@@ -30,8 +30,14 @@ export const WebsocketFeedSchema = z.strictObject({
   text_ping: z.boolean().optional(),
   /** Reconnect (make-before-break) after this age. Default: 23.5 h for binance, none otherwise. */
   max_connection_age_ms: positiveMs.optional(),
-  /** Trade volume stored = round(quantity × scale) (the record field is a u32). */
-  trade_volume_scale: z.number().positive().optional(),
+  /** Replaced by the instruments' lot steps (docs/instruments.md): refused with that hint. */
+  trade_volume_scale: z
+    .unknown()
+    .refine((v) => v === undefined, {
+      message:
+        'trade_volume_scale is gone: a trade is stored in units of its instrument lot step; set lot_step in the instruments file (docs/instruments.md) and remove this key',
+    })
+    .optional(),
   headers: z.record(z.string(), z.string()).optional(),
 });
 
@@ -183,8 +189,19 @@ export const ConfigSchema = z.strictObject({
   feeds: z.array(FeedSchema).min(1),
   /** Start the built-in simulator in this process before the feeds connect. */
   simulator: SimulatorSchema.optional(),
-  /** Sessions file; default: the bundled config/sessions.json. */
+  /** Sessions file; default: the bundled config/sessions.json (or, with instruments.wondertrader, WonderTrader's sessions and holidays). */
   sessions: z.string().optional(),
+  /** Instrument metadata sources (docs/instruments.md); relative paths are relative to the config file. */
+  instruments: z
+    .strictObject({
+      /** tickrec's instruments file; default: the bundled config/instruments.json. */
+      file: z.string().min(1).optional(),
+      /** A WonderTrader common/ folder (commodities.json, contracts.json, sessions.json, holidays.json). */
+      wondertrader: z.string().min(1).optional(),
+      /** A Binance exchangeInfo document saved to a file (tick and lot sizes of BINANCE symbols). */
+      binance_exchange_info: z.string().min(1).optional(),
+    })
+    .prefault({}),
   metrics: z
     .strictObject({
       enabled: z.boolean().default(true),

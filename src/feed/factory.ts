@@ -50,7 +50,7 @@ export function createFeed(cfg: FeedConfig, i: number, hooks: FeedHooks = {}): F
       ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
     });
   }
-  const mapper = createMapper(cfg.format, cfg.trade_volume_scale === undefined ? {} : { tradeVolumeScale: cfg.trade_volume_scale });
+  const mapper = createMapper(cfg.format, {});
   const maxAge = cfg.max_connection_age_ms ?? (cfg.format === 'binance' ? BINANCE_MAX_AGE_MS : 0);
   return new WsFeed({
     name: feedName(cfg, i),

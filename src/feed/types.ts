@@ -55,7 +55,7 @@ export interface TradeInput {
   /** 'B', 'S' or ' ' as a char code (66, 83, 32). */
   side?: number;
   price: number;
-  /** Integer units, already scaled by the feed's trade_volume_scale. */
+  /** The real quantity as the feed sent it (fractions kept); the recorder stores it in lot-step units (src/meta/units.ts). */
   volume: number;
   askorder?: number;
   bidorder?: number;
@@ -74,7 +74,8 @@ export const REJECT_REASONS = [
   'bad_name', // exchange or code fails the name rule (src/layout/names.ts); also a Binance symbol the mapper cannot key
   'bad_date', // a date or time that is not a valid YYYYMMDD / HHMMSSmmm, or outside 1990-2099
   'bad_price', // price missing, not a number, non-finite or DBL_MAX (negative prices are kept)
-  'out_of_range', // a number that does not fit its field (e.g. trade volume > u32)
+  'out_of_range', // a number that does not fit its field (e.g. a trade quantity above what the u32 volume holds in lot-step units)
+  'volume_precision', // a trade quantity that is not a whole multiple of its instrument's volume unit (finer than the lot step)
   'not_subscribed', // an instrument not in the feed's subscription list
   'duplicate', // the same tick again (resent snapshot, second feed)
   'out_of_order', // older than the last tick of the instrument (or an older Binance book update)

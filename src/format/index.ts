@@ -9,4 +9,5 @@ export * from './trade.js';
 export * from './kinds.js';
 export * from './rt-header.js';
 export * from './time.js';
+export * from './decimal.js';
 export * from './old-structs.js';

@@ -21,7 +21,12 @@ export const TRADE = defineStruct({
     },
     { name: 'side', type: 'u32', offset: 76, doc: "aggressor side as a char code: 66 'B' buy, 83 'S' sell, 32 ' ' unknown" },
     { name: 'price', type: 'f64', offset: 80, doc: 'trade price' },
-    { name: 'volume', type: 'u32', offset: 88, doc: 'trade quantity (integer units; see docs/format.md for fractional crypto sizes)' },
+    {
+      name: 'volume',
+      type: 'u32',
+      offset: 88,
+      doc: 'trade quantity in units of the instrument volume unit 10^-volume_decimals (Trade volume, below)',
+    },
     { name: 'pad1', type: 'pad', offset: 92, count: 4, doc: 'alignment padding, zero' },
     { name: 'askorder', type: 'i64', offset: 96, doc: 'ask order id (0 when none)' },
     { name: 'bidorder', type: 'i64', offset: 104, doc: 'bid order id (0 when none)' },

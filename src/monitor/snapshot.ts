@@ -88,7 +88,7 @@ export interface InstrumentRow {
 
 export interface Alert {
   level: 'error' | 'warn';
-  kind: 'feed' | 'disk' | 'compaction' | 'bus';
+  kind: 'feed' | 'disk' | 'compaction' | 'bus' | 'calendar';
   /** The feed's name for kind 'feed'. */
   feed?: string;
   text: string;
@@ -282,6 +282,7 @@ export class Monitor {
       }
     }
     if (disk.low) alerts.push({ level: 'error', kind: 'disk', text: `Disk nearly full: ${formatBytes(disk.freeBytes ?? 0)} free` });
+    if (s.calendar?.status === 'short') alerts.push({ level: 'warn', kind: 'calendar', text: `Degraded: ${s.calendar.message}` });
     if (this.compaction.state === 'ok' && this.compaction.ok === false)
       alerts.push({ level: 'warn', kind: 'compaction', text: 'The last compaction failed' });
     for (const b of this.bus) {

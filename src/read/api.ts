@@ -1,13 +1,50 @@
 // The reader API over rt + his: readTicks / readTrades / readBars / readRecords for one instrument (views, objects, columns), readMarket / readBarsMarket for every instrument of an exchange, scanRecords for streaming.
 
 import { TickrecError } from '../errors.js';
-import type { Bar, Rec, Tick, Trade, View } from '../format/index.js';
+import type { Bar, Codec, Mem, Rec, Tick, Trade, View, ViewClass } from '../format/index.js';
 import { extractorOf, growColumns, trimColumns, type BarColumns, type Columns, type TickColumns, type TradeColumns } from './columns.js';
 import { barKind, readKind, type BarPeriodName, type ReadKind, type ReadKindName } from './kinds.js';
 import { keyRange, type InstantInput, type KeyRange } from './range.js';
 import type { ColumnSink } from '../his/index.js';
 import { decodeRun, instrumentParts, instrumentSegments, type Segment } from './segments.js';
 import { checkCode, checkExchange, checkRoot, listExchanges, listKind, listingCodes } from './sources.js';
+import { pow10 } from '../format/decimal.js';
+import { RootMetaReader } from '../meta/index.js';
+
+/** A trade View class whose `volume` (and toObject/toJSON) is the real quantity (stored units ÷ 10^decimals), one per decimals. */
+const tradeViews = new Map<number, ViewClass>();
+function tradeViewClass(codec: Codec, decimals: number): ViewClass {
+  let V = tradeViews.get(decimals);
+  if (!V) {
+    const p = pow10(decimals);
+    const units = codec.fieldReader('volume') as (m: Mem, o: number) => number;
+    const decode = (m: Mem, o: number): Rec => codec.decode(m, o);
+    V = class TradeQuantityView {
+      constructor(
+        readonly m: Mem,
+        readonly offset: number,
+      ) {}
+      get volume(): number {
+        return units(this.m, this.offset) / p;
+      }
+      toObject(): Rec {
+        const o = decode(this.m, this.offset);
+        o.volume = (o.volume as number) / p;
+        return o;
+      }
+      toJSON(): Rec {
+        return this.toObject();
+      }
+    } as unknown as ViewClass;
+    // Every other field: the codec's own getters.
+    for (const [name, d] of Object.entries(Object.getOwnPropertyDescriptors(codec.View.prototype))) {
+      if (name !== 'constructor' && name !== 'volume' && name !== 'toObject' && name !== 'toJSON')
+        Object.defineProperty(V.prototype, name, d);
+    }
+    tradeViews.set(decimals, V);
+  }
+  return V;
+}
 
 /** One instrument over [from, to) (both optional: from the first record, through the last). */
 export interface InstrumentQuery {
@@ -52,11 +89,19 @@ export class RecordSet<C = Columns, O = Rec> implements Iterable<ReadView<O>> {
   /** Records in the set. */
   readonly count: number;
   readonly segments: readonly Segment[];
+  /**
+   * Trades: decimals of the instrument's volume unit (from the data root); `volume` of every
+   * view, object and column is the real quantity, stored units ÷ 10^volumeDecimals. 0 otherwise.
+   */
+  readonly volumeDecimals: number;
   private readonly rk: ReadKind;
   private readonly starts: number[];
+  private readonly View: ViewClass;
 
-  constructor(kind: ReadKind, exchange: string, code: string, segments: readonly Segment[]) {
+  constructor(kind: ReadKind, exchange: string, code: string, segments: readonly Segment[], volumeDecimals = 0) {
     this.rk = kind;
+    this.volumeDecimals = kind.name === 'trade' ? volumeDecimals : 0;
+    this.View = this.volumeDecimals > 0 ? tradeViewClass(kind.codec, this.volumeDecimals) : kind.codec.View;
     this.kind = kind.name;
     this.exchange = exchange;
     this.code = code;
@@ -72,7 +117,7 @@ export class RecordSet<C = Columns, O = Rec> implements Iterable<ReadView<O>> {
 
   /** Zero-copy views in time order (valid as long as the set is referenced). */
   *[Symbol.iterator](): IterableIterator<ReadView<O>> {
-    const { View } = this.rk.codec;
+    const View = this.View;
     const rs = this.rk.recordBytes;
     for (const s of this.segments) for (let i = 0; i < s.count; i++) yield new View(s.mem, i * rs) as unknown as ReadView<O>;
   }
@@ -81,7 +126,13 @@ export class RecordSet<C = Columns, O = Rec> implements Iterable<ReadView<O>> {
   *objects(): IterableIterator<O> {
     const { decode } = this.rk.codec;
     const rs = this.rk.recordBytes;
-    for (const s of this.segments) for (let i = 0; i < s.count; i++) yield decode(s.mem, i * rs) as O;
+    const p = pow10(this.volumeDecimals);
+    for (const s of this.segments)
+      for (let i = 0; i < s.count; i++) {
+        const o = decode(s.mem, i * rs);
+        if (p !== 1) o.volume = (o.volume as number) / p;
+        yield o as O;
+      }
   }
 
   /** Every record as a plain object. */
@@ -100,7 +151,7 @@ export class RecordSet<C = Columns, O = Rec> implements Iterable<ReadView<O>> {
       else hi = mid - 1;
     }
     const s = this.segments[lo]!;
-    return new this.rk.codec.View(s.mem, (i - this.starts[lo]!) * this.rk.recordBytes) as unknown as ReadView<O>;
+    return new this.View(s.mem, (i - this.starts[lo]!) * this.rk.recordBytes) as unknown as ReadView<O>;
   }
 
   /** One typed array per numeric field (or only `fields`), filled straight from the record bytes. */
@@ -112,6 +163,7 @@ export class RecordSet<C = Columns, O = Rec> implements Iterable<ReadView<O>> {
       ex.extract(s.mem, 0, s.count, cols, at);
       at += s.count;
     }
+    if (this.rk.name === 'trade') realVolumes(cols as Record<string, unknown>, 0, this.count, this.volumeDecimals);
     return { count: this.count, columns: cols };
   }
 }
@@ -124,10 +176,27 @@ function instrumentQuery(q: InstrumentQuery, kind: ReadKind): { root: string; ex
   return { root, exchange, code, range: keyRange(kind, q.from, q.to) };
 }
 
+/**
+ * Trades: the `volume` column (stored u32 units) as real quantities in a Float64Array, rows
+ * [start, start + count) divided by 10^decimals; the column is replaced by a Float64Array
+ * (rows outside the range copied as they are).
+ */
+function realVolumes(cols: Record<string, unknown>, start: number, count: number, decimals: number): void {
+  const v = cols.volume as Uint32Array | Float64Array | undefined;
+  if (v === undefined) return;
+  const out = v instanceof Float64Array ? v : Float64Array.from(v);
+  if (decimals > 0) {
+    const p = pow10(decimals);
+    for (let i = start; i < start + count; i++) out[i] = out[i]! / p;
+  }
+  cols.volume = out;
+}
+
 function readSet<C, O>(kind: ReadKind, q: InstrumentQuery): RecordSet<C, O> {
   const { root, exchange, code, range } = instrumentQuery(q, kind);
   const listing = listKind(root, kind, exchange, code, range);
-  return new RecordSet<C, O>(kind, exchange, code, [...instrumentSegments(listing, code, range)]);
+  const decimals = kind.name === 'trade' ? new RootMetaReader(root).of(exchange, code).volumeDecimals : 0;
+  return new RecordSet<C, O>(kind, exchange, code, [...instrumentSegments(listing, code, range)], decimals);
 }
 
 /** Ticks of one instrument over [from, to), across his day blocks, finished rt days and the live file, in time order. */
@@ -228,6 +297,8 @@ function readMarketOf<C>(kind: ReadKind, q: Omit<MarketQuery, 'kind'>): MarketCo
   const listing = listKind(root, kind, exchange, only?.length === 1 ? only[0] : undefined, range);
   const codes = only ? [...new Set(only)].sort() : listingCodes(listing);
   const checkRaw = q.checkRaw === true;
+  const meta = kind.name === 'trade' ? new RootMetaReader(root) : undefined;
+  const decimalsOf: number[] = [];
   let cap = 0;
   let cols = ex.allocate(0, q.fields) as C & Columns;
   let sinks: ColumnSink[] = [];
@@ -268,8 +339,14 @@ function readMarketOf<C>(kind: ReadKind, q: Omit<MarketQuery, 'kind'>): MarketCo
     if (n > start) {
       inst.fill(instruments.length, start, n);
       instruments.push({ exchange, code, start, count: n - start });
+      if (meta) decimalsOf.push(meta.of(exchange, code).volumeDecimals);
     }
   });
+  if (meta) {
+    const c = cols as Record<string, unknown>;
+    realVolumes(c, 0, 0, 0); // to a Float64Array (the whole column)
+    instruments.forEach((r, i) => realVolumes(c, r.start, r.count, decimalsOf[i]!));
+  }
   const columns = { ...trimColumns(cols, n), instrument: inst.length === n ? inst : inst.subarray(0, n) } as C & {
     instrument: Uint32Array;
   };

@@ -78,7 +78,8 @@ export interface TradeColumns {
   ttype: Uint32Array;
   side: Uint32Array;
   price: Float64Array;
-  volume: Uint32Array;
+  /** The real quantity (stored units ÷ 10^volume_decimals of the instrument; docs/format.md). */
+  volume: Float64Array;
   askorder: Float64Array;
   bidorder: Float64Array;
 }

@@ -2,7 +2,13 @@
 //
 // COLUMNS (every format): exchg, code, then every numeric field of the record's field
 // table in table order, numeric arrays flattened as name_0 .. name_9 (CSV, Parquet; JSON
-// lines keep them as arrays). Bars have no exchg/code fields: the instrument's are written.
+// lines keep them as arrays), then `ts_utc`. Bars have no exchg/code fields: the
+// instrument's are written. Trades' `volume` is the real quantity (stored units ÷
+// 10^volume_decimals, src/read/present.ts), a DOUBLE in Parquet. `ts_utc` is the record's
+// instant in UTC (bars: their end): ISO 8601 text with a Z in CSV and JSON lines; in
+// Parquet an INT64 TIMESTAMP(MILLIS, isAdjustedToUTC=true), OPTIONAL (null when the
+// instrument's zone is unknown), which DuckDB reads as TIMESTAMP WITH TIME ZONE and
+// pyarrow/polars as timestamp[ms, tz=UTC].
 // Parquet types: f64 DOUBLE; u32 INT32 annotated UINT_32 (and u16 UINT_16), read back as
 // unsigned; u64 and i64 INT64 (their values are below 2^53 by the format's rules);
 // exchg/code BYTE_ARRAY UTF8. Every column REQUIRED. One row group per `rowGroupRows`
@@ -33,6 +39,8 @@ import type { Mem } from '../format/index.js';
 import { scanRecords, type ScanQuery } from './api.js';
 import { columnInfos, extractorOf, type ColumnArray, type ColumnInfo, type Columns } from './columns.js';
 import { readKind, type ReadKind } from './kinds.js';
+import { Presenter, isoUtc, presentKind, utcColumn } from './present.js';
+import { pow10 } from '../format/decimal.js';
 import type { Segment } from './segments.js';
 
 export type ExportFormat = 'csv' | 'jsonl' | 'parquet';
@@ -71,9 +79,21 @@ export interface ExportSummary {
 
 export const DEFAULT_ROW_GROUP_ROWS = 100_000;
 
-/** The export's column names for a kind: exchg, code, then the numeric columns. */
+/** The export's column names for a kind: exchg, code, the numeric columns, ts_utc. */
 export function exportColumnNames(kind: ReadKind): string[] {
-  return ['exchg', 'code', ...columnInfos(kind.struct).map((c) => c.name)];
+  return ['exchg', 'code', ...columnInfos(kind.struct).map((c) => c.name), 'ts_utc'];
+}
+
+/** Trades: the volume column of a segment's rows as real quantities (in place, in a Float64Array). */
+function realVolume(kind: ReadKind, cols: Columns, n: number, decimals: number): void {
+  if (kind.name !== 'trade') return;
+  const v = cols.volume!;
+  const out = v instanceof Float64Array ? v : Float64Array.from(v);
+  if (decimals > 0) {
+    const p = pow10(decimals);
+    for (let i = 0; i < n; i++) out[i] = out[i]! / p;
+  }
+  cols.volume = out;
 }
 
 /** A number as the shortest text that reads back as the same double (-0 kept). */
@@ -144,7 +164,7 @@ function openText(tmp: string, out: string): { fd: number; text: TextOut } {
   return { fd, text: new TextOut(fd, out) };
 }
 
-function csvSink(kind: ReadKind, tmp: string, out: string): Sink {
+function csvSink(kind: ReadKind, tmp: string, out: string, presenter: Presenter): Sink {
   const { fd, text } = openText(tmp, out);
   const ex = extractorOf(kind.struct);
   const names = nameReaders(kind);
@@ -154,11 +174,15 @@ function csvSink(kind: ReadKind, tmp: string, out: string): Sink {
     segment(s) {
       const cols = ex.allocate(s.count);
       ex.extract(s.mem, 0, s.count, cols, 0);
+      const meta = presenter.meta.of(s.exchange, s.code);
+      realVolume(kind, cols, s.count, meta.volumeDecimals);
+      const ts = utcColumn(presenter.kind, cols, s.count, meta);
       const arrays = ex.names.map((n) => cols[n]!);
       for (let i = 0; i < s.count; i++) {
         const o = i * rs;
         let line = `${csvText(names.exchg(s, s.mem, o))},${csvText(names.code(s, s.mem, o))}`;
         for (const a of arrays) line += `,${numberText(a[i]!)}`;
+        line += `,${ts === null ? '' : isoUtc(ts[i]!)}`;
         text.line(line);
       }
     },
@@ -173,14 +197,14 @@ function csvSink(kind: ReadKind, tmp: string, out: string): Sink {
   };
 }
 
-function jsonlSink(kind: ReadKind, tmp: string, out: string): Sink {
+function jsonlSink(kind: ReadKind, tmp: string, out: string, presenter: Presenter): Sink {
   const { fd, text } = openText(tmp, out);
   const { decode } = kind.codec;
   const rs = kind.recordBytes;
   return {
     segment(s) {
       for (let i = 0; i < s.count; i++) {
-        const rec = decode(s.mem, i * rs);
+        const rec = presenter.present(decode(s.mem, i * rs), s.exchange, s.code);
         text.line(JSON.stringify(kind.isBar ? { exchg: s.exchange, code: s.code, ...rec } : rec));
       }
     },
@@ -199,7 +223,8 @@ interface ParquetElement {
   name: string;
   type?: 'DOUBLE' | 'INT32' | 'INT64' | 'BYTE_ARRAY';
   converted_type?: 'UTF8' | 'UINT_32' | 'UINT_16';
-  repetition_type?: 'REQUIRED';
+  logical_type?: { type: 'TIMESTAMP'; isAdjustedToUTC: true; unit: 'MILLIS' };
+  repetition_type?: 'REQUIRED' | 'OPTIONAL';
   num_children?: number;
 }
 
@@ -207,6 +232,7 @@ interface ParquetElement {
 export function parquetSchema(kind: ReadKind): ParquetElement[] {
   const cols = columnInfos(kind.struct);
   const el = (c: ColumnInfo): ParquetElement => {
+    if (kind.name === 'trade' && c.name === 'volume') return { name: c.name, type: 'DOUBLE', repetition_type: 'REQUIRED' };
     switch (c.type) {
       case 'f64':
         return { name: c.name, type: 'DOUBLE', repetition_type: 'REQUIRED' };
@@ -219,14 +245,27 @@ export function parquetSchema(kind: ReadKind): ParquetElement[] {
     }
   };
   return [
-    { name: 'root', num_children: cols.length + 2 },
+    { name: 'root', num_children: cols.length + 3 },
     { name: 'exchg', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
     { name: 'code', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
     ...cols.map(el),
+    {
+      name: 'ts_utc',
+      type: 'INT64',
+      logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
+      repetition_type: 'OPTIONAL',
+    },
   ];
 }
 
-function parquetSink(kind: ReadKind, tmp: string, out: string, groupRows: number, meta: Record<string, string>): Sink {
+function parquetSink(
+  kind: ReadKind,
+  tmp: string,
+  out: string,
+  groupRows: number,
+  meta: Record<string, string>,
+  presenter: Presenter,
+): Sink {
   const ex = extractorOf(kind.struct);
   const infos = ex.columns;
   const names = nameReaders(kind);
@@ -240,11 +279,13 @@ function parquetSink(kind: ReadKind, tmp: string, out: string, groupRows: number
   let cols: Columns = ex.allocate(groupRows);
   let exchg: string[] = new Array<string>(groupRows);
   let code: string[] = new Array<string>(groupRows);
+  let ts: (bigint | null)[] = new Array<bigint | null>(groupRows);
   let n = 0;
   const flush = () => {
     if (n === 0) return;
     const data = (c: ColumnInfo, a: ColumnArray): unknown => {
       const v = a.subarray(0, n);
+      if (kind.name === 'trade' && c.name === 'volume') return v; // real quantities (Float64Array)
       if (c.type === 'u32' || c.type === 'u16') return Array.from(v);
       if (c.type === 'u64' || c.type === 'i64') {
         const b = new BigInt64Array(n);
@@ -261,8 +302,9 @@ function parquetSink(kind: ReadKind, tmp: string, out: string, groupRows: number
         ...infos.map((c) => ({
           name: c.name,
           data: data(c, cols[c.name]!) as never,
-          ...(c.type === 'f64' ? { encoding: 'PLAIN' as const } : {}),
+          ...(c.type === 'f64' || (kind.name === 'trade' && c.name === 'volume') ? { encoding: 'PLAIN' as const } : {}),
         })),
+        { name: 'ts_utc', data: (n === groupRows ? ts : ts.slice(0, n)) as never },
       ],
       rowGroupSize: n,
     });
@@ -271,17 +313,29 @@ function parquetSink(kind: ReadKind, tmp: string, out: string, groupRows: number
     cols = ex.allocate(groupRows);
     exchg = new Array<string>(groupRows);
     code = new Array<string>(groupRows);
+    ts = new Array<bigint | null>(groupRows);
     n = 0;
   };
   return {
     segment(s) {
       for (let done = 0; done < s.count;) {
         const take = Math.min(s.count - done, groupRows - n);
-        ex.extract(s.mem, done * rs, take, cols, n);
+        // The segment's rows (one instrument) extracted apart first: real volumes and ts_utc are per instrument.
+        const part = ex.allocate(take);
+        ex.extract(s.mem, done * rs, take, part, 0);
+        const m = presenter.meta.of(s.exchange, s.code);
+        realVolume(kind, part, take, m.volumeDecimals);
+        const t = utcColumn(presenter.kind, part, take, m);
+        for (const name of ex.names) {
+          const dst = cols[name]!;
+          if (kind.name === 'trade' && name === 'volume' && !(dst instanceof Float64Array)) cols[name] = new Float64Array(groupRows);
+          cols[name]!.set(part[name]!, n);
+        }
         for (let i = 0; i < take; i++) {
           const o = (done + i) * rs;
           exchg[n + i] = names.exchg(s, s.mem, o);
           code[n + i] = names.code(s, s.mem, o);
+          ts[n + i] = t === null ? null : BigInt(t[i]!);
         }
         n += take;
         done += take;
@@ -333,14 +387,15 @@ export function exportRecords(opts: ExportOptions): ExportSummary {
       if (!sink) {
         const meta = {
           'tickrec.kind': kind.name,
-          'tickrec.columns': 'exchg, code, then the record fields in table order (docs/reading.md)',
+          'tickrec.columns': 'exchg, code, the record fields in table order, ts_utc (docs/reading.md)',
         };
+        const presenter = new Presenter(presentKind(kind.name), opts.root);
         sink =
           opts.format === 'csv'
-            ? csvSink(kind, tmp, opts.out)
+            ? csvSink(kind, tmp, opts.out, presenter)
             : opts.format === 'jsonl'
-              ? jsonlSink(kind, tmp, opts.out)
-              : parquetSink(kind, tmp, opts.out, groupRows, meta);
+              ? jsonlSink(kind, tmp, opts.out, presenter)
+              : parquetSink(kind, tmp, opts.out, groupRows, meta, presenter);
       }
       sink.segment(s);
       rows += s.count;

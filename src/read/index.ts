@@ -6,3 +6,4 @@ export * from './sources.js';
 export * from './segments.js';
 export * from './api.js';
 export * from './export.js';
+export * from './present.js';

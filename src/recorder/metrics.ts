@@ -33,10 +33,13 @@ export interface Health {
 
 export function health(s: RecorderStats, nowMs: number): Health {
   const problems: string[] = [];
+  // A feed's lastMessageMs is wall time (Date.now), also under a simulated recorder clock
+  // (--clock-start): its silence is measured on the wall clock.
+  const wall = Date.now();
   for (const f of s.feeds) {
     if (f.state !== 'up') problems.push(`feed ${f.name} is ${f.state}${f.lastError ? `: ${f.lastError}` : ''}`);
-    else if (f.lastMessageMs > 0 && nowMs - f.lastMessageMs > HEALTH_FEED_SILENT_MS)
-      problems.push(`feed ${f.name} silent for ${Math.round((nowMs - f.lastMessageMs) / 1000)} s`);
+    else if (f.lastMessageMs > 0 && wall - f.lastMessageMs > HEALTH_FEED_SILENT_MS)
+      problems.push(`feed ${f.name} silent for ${Math.round((wall - f.lastMessageMs) / 1000)} s`);
   }
   // DURABILITY: a failed sync means published records may never reach the disk.
   if (s.notDurable.length > 0) {
@@ -61,6 +64,7 @@ export function health(s: RecorderStats, nowMs: number): Health {
   }
   if (s.diskFreeBytes >= 0 && s.diskFreeBytes < 1024 ** 3)
     problems.push(`disk nearly full: ${Math.round(s.diskFreeBytes / 1024 ** 2)} MiB free under ${s.root}`);
+  if (s.calendar.status === 'short') problems.push(s.calendar.message);
   return { status: problems.length === 0 ? 'ok' : 'degraded', problems, stats: s };
 }
 

@@ -24,6 +24,7 @@
 //    reconnect, gives volume 0 and is counted, the base stays at the highest). The first
 //    tick of a trading day: the feed's volume if given, else total_volume. Without a
 //    total, the feed's volume is used and the total is accumulated. Turnover likewise.
+//    Differences and sums are decimal (src/format/decimal.ts): 5.171 − 5 is 0.171, no float noise.
 // N9 diff_interest: open_interest − the previous tick's, unless the feed gives it.
 // N10 session (ticks; checked right after N5, before the instrument's state is touched):
 //    for an instrument with a session, a tick outside its sections and auction (±
@@ -38,7 +39,9 @@
 //    is the data's: storage.roll_by_clock) → else ahead_of_clock; a trading date the feed gives must lie between 7 days before and 14
 //    days after action_date (a Friday night session, a week of holidays) → else
 //    bad_trading_date. Checked before the instrument's state changes.
-// Trades: N1, N2, N4, N11, N5, N6; volume must be an integer in 0..4294967295 → out_of_range;
+// Trades: N1, N2, N4, N11, N5, N6; the quantity is stored in integer units of the
+// instrument's volume unit (src/meta/units.ts): finer than the unit → volume_precision,
+// more units than a u32 holds or negative → out_of_range (never rounded);
 // ids (index, askorder, bidorder) that are not safe integers become 0; ttype is stored as
 // datakit's char code: 77 'M' match, 67 'C' cancel, 85 'U' unknown (no ttype given: 'U');
 // any other value → out_of_range;
@@ -48,13 +51,13 @@
 import type { Session, SessionBook } from '../calendar/index.js';
 import { tradingDateOf } from '../calendar/index.js';
 import type { RejectReason, TickInput, TradeInput } from '../feed/types.js';
-import { TTYPE_UNKNOWN, isCalendarDate, isTradeType, type FullTick, type Trade } from '../format/index.js';
+import { TTYPE_UNKNOWN, decimalAdd, decimalSub, isCalendarDate, isTradeType, type FullTick, type Trade } from '../format/index.js';
+import { quantityToUnits } from '../meta/units.js';
 import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, nameProblem } from '../layout/index.js';
 import { ExchangeClock } from './exchange-clock.js';
 import { SESSION_FUTURE_MS_DEFAULT, SESSION_GRACE_MS_DEFAULT, sessionProblem } from './session-filter.js';
 
 const NO_VALUE = 1e300;
-const U32_MAX = 4294967295;
 
 export function clean(v: number | undefined | null): number {
   return typeof v === 'number' && v === v && v < NO_VALUE && v > -NO_VALUE ? v : 0;
@@ -101,6 +104,8 @@ export interface InstrumentState {
   tradeVolume: number;
   tradeSide: number;
   tradeDate: number;
+  /** Decimals of the instrument's stored trade volume unit (10^-d); 0 = whole units. */
+  volumeDecimals: number;
   /** N11: the latest time key allowed when last looked (0: not looked yet); looked again only when a tick passes it. */
   aheadKey: number;
 }
@@ -128,6 +133,7 @@ export function emptyState(): InstrumentState {
     tradeVolume: 0,
     tradeSide: 0,
     tradeDate: 0,
+    volumeDecimals: 0,
     aheadKey: 0,
   };
 }
@@ -173,6 +179,12 @@ export interface NormalizerOptions {
   clock?: ClockBound;
   /** State of an instrument not seen yet in this run (from its file), or undefined. */
   recover: (kind: 'tick' | 'trade', exchg: string, code: string, tradingDate: number) => InstrumentState | undefined;
+  /**
+   * Called once per instrument and kind before its first record in a run: makes sure the
+   * instrument's metadata is in the data root and returns its volume decimals (default:
+   * 0, whole units). May throw (an I/O error): then nothing of the record is stored.
+   */
+  instrument?: (exchg: string, code: string) => number;
   /** N10 on (default true). */
   sessionFilter?: boolean;
   /** N10's grace around sections and auctions, and for (c), ms (default 60 000). */
@@ -390,7 +402,9 @@ export class Normalizer {
     if (!byCode) byExchg.set(exchg, (byCode = new Map<string, InstrumentState>()));
     let st = byCode.get(code);
     if (!st) {
+      const volumeDecimals = this.opts.instrument?.(exchg, code) ?? 0;
       st = this.opts.recover(kind, exchg, code, tradingDate) ?? emptyState();
+      st.volumeDecimals = volumeDecimals;
       byCode.set(code, st);
     }
     return st;
@@ -457,7 +471,7 @@ export class Normalizer {
     }
     if (hasTotal) {
       if (!sameDay) o.volume = x.volume !== undefined ? givenVol : o.total_volume;
-      else if (o.total_volume >= st.volumeBase) o.volume = o.total_volume - st.volumeBase;
+      else if (o.total_volume >= st.volumeBase) o.volume = decimalSub(o.total_volume, st.volumeBase);
       else {
         o.volume = 0;
         this.volumeRegressions++;
@@ -465,23 +479,23 @@ export class Normalizer {
       if (o.total_volume > st.volumeBase) st.volumeBase = o.total_volume;
     } else {
       o.volume = givenVol;
-      st.volumeBase += givenVol;
+      st.volumeBase = decimalAdd(st.volumeBase, givenVol);
       o.total_volume = st.volumeBase;
     }
     if (x.total_turnover !== undefined && x.total_turnover !== null) {
       if (!sameDay) o.turn_over = x.turn_over !== undefined ? givenTurn : o.total_turnover;
-      else o.turn_over = o.total_turnover >= st.turnoverBase ? o.total_turnover - st.turnoverBase : 0;
+      else o.turn_over = o.total_turnover >= st.turnoverBase ? decimalSub(o.total_turnover, st.turnoverBase) : 0;
       if (o.total_turnover > st.turnoverBase) st.turnoverBase = o.total_turnover;
     } else {
       o.turn_over = givenTurn;
-      st.turnoverBase += givenTurn;
+      st.turnoverBase = decimalAdd(st.turnoverBase, givenTurn);
       o.total_turnover = st.turnoverBase;
     }
     o.diff_interest =
       x.diff_interest !== undefined && x.diff_interest !== null
         ? clean(x.diff_interest)
         : sameDay || st.openInterest !== 0
-          ? o.open_interest - st.openInterest
+          ? decimalSub(o.open_interest, st.openInterest)
           : 0;
     o.exchg = x.exchg;
     o.code = x.code;
@@ -517,10 +531,6 @@ export class Normalizer {
     const known = this.states.trade.get(x.exchg)?.get(x.code);
     const v = this.common(x, 'trade', known !== undefined);
     if (!v.ok) return v;
-    const vol = x.volume;
-    if (typeof vol !== 'number' || !Number.isInteger(vol) || vol < 0 || vol > U32_MAX) {
-      return reject('out_of_range', `trade ${x.exchg}.${x.code}: volume ${String(vol).slice(0, 32)} is not an integer in 0..${U32_MAX}`);
-    }
     const ttype = x.ttype === undefined ? TTYPE_UNKNOWN : x.ttype;
     if (!isTradeType(ttype)) {
       return reject(
@@ -532,6 +542,9 @@ export class Normalizer {
     const st = known ?? this.state('trade', x.exchg, x.code, td);
     const b = this.bounds(x, 'trade', st);
     if (!b.ok) return b;
+    const units = quantityToUnits(typeof x.volume === 'number' ? x.volume : NaN, st.volumeDecimals);
+    if (!units.ok) return reject(units.reason, `trade ${x.exchg}.${x.code}: ${units.detail}`);
+    const vol = units.units;
     const key = (x.action_date - 19900000) * 1e9 + x.action_time;
     const index = safeInt(x.index);
     const side = x.side === 0x42 || x.side === 0x53 ? x.side : 0x20;

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { LiveBars, isBarKind, type LiveBarsStats } from '../bars/index.js';
-import { loadSessionBook, localDateTime, tradingDateOf, type SessionBook } from '../calendar/index.js';
+import { checkCoverage, localDateTime, reloadCalendar, tradingDateOf, type CoverageCheck, type SessionBook } from '../calendar/index.js';
 import type { Config } from '../config/index.js';
 import { TickrecError } from '../errors.js';
 import {
@@ -26,6 +26,7 @@ import {
 import { ctpStoredCode } from '../feed/ctp/map.js';
 import { TICK_KIND, TRADE_KIND, type RecordKind } from '../format/index.js';
 import { InstrumentTable } from '../monitor/instruments.js';
+import { RootMetaWriter, loadMeta, type InstrumentBook } from '../meta/index.js';
 import { acquireRootLock, autoMaxOpenFiles, readProcessLimits, WriterPool, type RootLock } from '../store/index.js';
 import { hisHoldsDay } from '../his/index.js';
 import { ExchangeClock } from './exchange-clock.js';
@@ -89,6 +90,8 @@ export interface RecorderStats {
   /** Bars (when bars.enabled). */
   bars?: LiveBarsStats;
   root: string;
+  /** Whether the holiday calendar covers today + 30 days (degraded when 'short'). */
+  calendar: CoverageCheck;
 }
 
 /** What the monitor page reads besides stats() (src/monitor). */
@@ -136,6 +139,8 @@ export class Recorder {
   private readonly now: () => number;
   private readonly lock: RootLock;
   private readonly sessions: SessionBook;
+  private instrumentBook: InstrumentBook;
+  private readonly rootMeta: RootMetaWriter;
   private readonly pool: WriterPool;
   private readonly normalizer: Normalizer;
   private readonly rejects: RejectLog;
@@ -170,7 +175,10 @@ export class Recorder {
     this.root = config.root;
     this.rollGraceMs = config.storage.roll_grace_ms;
     this.publishKinds = config.publish?.nats?.kinds;
-    this.sessions = loadSessionBook(config.sessions!);
+    const meta = loadMeta(config);
+    this.sessions = meta.sessions;
+    this.instrumentBook = meta.instruments;
+    this.rootMeta = new RootMetaWriter(config.root);
     this.lock = acquireRootLock(config.root, { onWarning: (m) => log.warn(m) });
     const maxOpenFiles = config.storage.max_open_files === 'auto' ? autoMaxOpenFiles(readProcessLimits()) : config.storage.max_open_files;
     log.info({ maxOpenFiles }, `at most ${maxOpenFiles} real-time files mapped at once (storage.max_open_files)`);
@@ -224,6 +232,13 @@ export class Recorder {
             }
           : {}),
         recover: (kind, exchg, code) => this.recover(kind, exchg, code),
+        // Once per instrument and kind per run: the instrument's metadata goes into the
+        // data root before its first record (readers need its volume unit and zone).
+        instrument: (exchg, code) => {
+          const r = this.rootMeta.ensure(this.instrumentBook.metaOf(exchg, code));
+          if (r.warning) log.warn(r.warning);
+          return r.stored.volume_decimals;
+        },
         sessionFilter: config.session_filter.enabled,
         sessionGraceMs: config.session_filter.grace_ms,
         sessionFutureMs: config.session_filter.future_ms,
@@ -244,6 +259,7 @@ export class Recorder {
           }),
         );
       this.subs = opts.feeds ? opts.feeds.map(() => subscription(['*'])) : config.feeds.map((f) => subscription(storedNames(f)));
+      this.warnCalendar('start');
       const found = this.pool.scan();
       const rolled = config.storage.roll_by_clock ? this.rollFinished() : 0;
       log.info(
@@ -320,8 +336,25 @@ export class Recorder {
     this.feeds.forEach((f, i) => f.start(this.sinkFor(i, f.name)));
   }
 
-  /** SIGHUP: new subscription lists, by feed name. */
+  /** Logs a warning when the holiday calendar does not cover today + 30 days. */
+  private warnCalendar(when: string): CoverageCheck {
+    const c = checkCoverage(this.sessions, this.now());
+    if (c.status === 'short') this.log.warn({ calendar: c }, `${when}: ${c.message}`);
+    else this.log.info(`${when}: ${c.message}`);
+    return c;
+  }
+
+  /** SIGHUP: new subscription lists, by feed name; the holiday calendar and the instrument metadata read again. */
   reload(config: Config): void {
+    try {
+      const meta = loadMeta(config);
+      const { sessionsChanged } = reloadCalendar(this.sessions, meta.sessions);
+      this.instrumentBook = meta.instruments;
+      if (sessionsChanged) this.log.warn('reload: the sessions changed; sessions and products take effect at the next restart');
+      this.warnCalendar('reload');
+    } catch (err) {
+      this.log.error({ err }, `reload: calendar and instruments kept as they were: ${(err as Error).message}`);
+    }
     config.feeds.forEach((f, i) => {
       const name = feedName(f, i);
       const idx = this.feeds.findIndex((x) => x.name === name);
@@ -404,6 +437,7 @@ export class Recorder {
       diskFreeBytes: diskFree(this.root),
       ...(this.bars ? { bars: this.bars.stats } : {}),
       root: this.root,
+      calendar: checkCoverage(this.sessions, this.now()),
     };
   }
 
@@ -440,7 +474,8 @@ export class Recorder {
     this.counters.ticksReceived++;
     if (!this.subscribed(i, t.exchg, t.code))
       return this.reject('not_subscribed', `tick ${String(t.exchg)}.${String(t.code)}: not in feed ${feed}'s subscriptions`, feed);
-    const v = this.normalizer.tick(t);
+    const v = this.normalized(() => this.normalizer.tick(t), 'tick', t, feed);
+    if (v === undefined) return;
     if (!v.ok) return this.reject(v.reason, v.detail, feed);
     const o = this.normalizer.tickOut;
     if (this.write(TICK_KIND, o.exchg, o.code, o.trading_date, o, feed)) {
@@ -456,12 +491,25 @@ export class Recorder {
     this.counters.tradesReceived++;
     if (!this.subscribed(i, t.exchg, t.code))
       return this.reject('not_subscribed', `trade ${String(t.exchg)}.${String(t.code)}: not in feed ${feed}'s subscriptions`, feed);
-    const v = this.normalizer.trade(t);
+    const v = this.normalized(() => this.normalizer.trade(t), 'trade', t, feed);
+    if (v === undefined) return;
     if (!v.ok) return this.reject(v.reason, v.detail, feed);
     const o = this.normalizer.tradeOut;
     if (this.write(TRADE_KIND, o.exchg, o.code, o.trading_date, o, feed)) {
       this.counters.tradesWritten++;
       this.instruments.trade(o.exchg, o.code, o.trading_date);
+    }
+  }
+
+  /** Runs the normalizer; an error of the metadata file (I/O) is counted as a write error and nothing is stored. */
+  private normalized<V>(fn: () => V, what: string, t: TickInput | TradeInput, feed: string): V | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      this.counters.writeErrors++;
+      const e = err instanceof TickrecError ? err : new TickrecError('E_IO', String((err as Error)?.stack ?? err));
+      this.writeErrorLog.reject(e.code, `${what} ${String(t.exchg)}.${String(t.code)}: ${e.message}`, feed);
+      return undefined;
     }
   }
 

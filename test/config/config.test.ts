@@ -84,6 +84,7 @@ describe('parseConfig: defaults', () => {
     expect(c).toEqual({
       root: '/srv/tickrec/data',
       sessions: path.join(BUNDLED_CONFIG_DIR, 'sessions.json'),
+      instruments: { file: path.join(BUNDLED_CONFIG_DIR, 'instruments.json') },
       feeds: [
         {
           type: 'websocket',

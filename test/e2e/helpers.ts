@@ -1,5 +1,6 @@
 // Shared helpers of the end-to-end tests: temp dirs, free ports, config files, recorder child processes (dist/cli/main.js), log waits, /health polling, file checks.
 
+import { coveredSessionsFile } from '../helpers/sessions.js';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -90,6 +91,8 @@ export interface ConfigOpts {
   storage?: Record<string, unknown>;
   log?: Record<string, unknown>;
   simulator?: Record<string, unknown>;
+  /** Sessions file; default: the bundled one with a calendar claimed to 2099 (test/helpers/sessions.ts). */
+  sessions?: string;
   /** The recorder's own end-of-day compaction: off unless a test turns it on (the tests inspect rt/ after day rolls). */
   compaction?: Record<string, unknown>;
 }
@@ -111,6 +114,7 @@ export function recorderConfig(o: ConfigOpts): Record<string, unknown> {
     metrics,
     storage: { roll_by_clock: false, ...o.storage },
     log: { level: 'info', ...o.log },
+    sessions: o.sessions ?? coveredSessionsFile(),
     compaction: { enabled: false, ...o.compaction },
     ...(o.simulator ? { simulator: o.simulator } : {}),
   };

@@ -119,7 +119,8 @@ describe('day rollover during a run', () => {
       // the recorder's clock runs an hour behind the simulator's here (to see the 20:00 day
       // start by the clock): the N10 bound must allow that hour
       {
-        ...recorderConfig({ root, feeds: [{ url: s2.url, name: 'sim' }], storage: { roll_by_clock: true } }),
+        // each file's roll is logged at debug (one INFO summary per roll: src/recorder/roll-log.ts)
+        ...recorderConfig({ root, feeds: [{ url: s2.url, name: 'sim' }], storage: { roll_by_clock: true }, log: { level: 'debug' } }),
         limits: { max_ahead_ms: 7_200_000 },
       },
       'monday.json',

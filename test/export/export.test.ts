@@ -19,6 +19,8 @@ import {
   readTrades,
   type ExportOptions,
 } from '../../src/read/index.js';
+import { utcMsOfLocal } from '../../src/calendar/index.js';
+import { presentKind, recordUtcMs } from '../../src/read/index.js';
 import { REPO_ROOT } from '../helpers/child.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { buildRoot } from '../read/helpers/root.js';
@@ -74,9 +76,22 @@ function expectTable(
   const n = t.numRows;
   expect(Array.from(t.getChild('exchg')!.toArray() as ArrayLike<string>)).toEqual(names.exchg);
   expect(Array.from(t.getChild('code')!.toArray() as ArrayLike<string>)).toEqual(names.code);
+  // ts_utc: a UTC timestamp (ms), nullable; its values are checked against the reader's rule.
+  const ts = t.schema.fields.find((f) => f.name === 'ts_utc')!;
+  expect(String(ts.type)).toBe('Timestamp<MILLISECOND, UTC>');
+  const tsv = t.getChild('ts_utc')!.toArray() as ArrayLike<bigint | number>;
+  const meta = { volumeDecimals: 0, timezone: 'Asia/Shanghai', sessionClose: '15:00', stored: false };
+  for (let i = 0; i < n; i++) {
+    const rec: Record<string, number> = kind.isBar
+      ? { date: cols.date![i]!, time: cols.time![i]! }
+      : { action_date: cols.action_date![i]!, action_time: cols.action_time![i]! };
+    const want = recordUtcMs(presentKind(kindName), rec, meta);
+    if (Number(tsv[i]) !== want) throw new Error(`ts_utc row ${i}: parquet ${String(tsv[i])}, rule ${want}`);
+  }
   for (const c of columnInfos(kind.struct)) {
     const field = t.schema.fields.find((f) => f.name === c.name)!;
-    const want = c.type === 'f64' ? 'Float64' : c.type === 'u32' ? 'Uint32' : c.type === 'u16' ? 'Uint16' : 'Int64';
+    const realVolume = kind.name === 'trade' && c.name === 'volume'; // the real quantity: a double
+    const want = c.type === 'f64' || realVolume ? 'Float64' : c.type === 'u32' ? 'Uint32' : c.type === 'u16' ? 'Uint16' : 'Int64';
     expect(String(field.type), c.name).toBe(want);
     expect(field.nullable, c.name).toBe(false);
     const got = t.getChild(c.name)!.toArray() as ArrayLike<number | bigint>;
@@ -124,13 +139,13 @@ describe('Parquet, read back with parquet-wasm (arrow-rs) and apache-arrow', () 
     expectTable(t, r.columns().columns, { exchg: Array(r.count).fill('SHFE'), code: Array(r.count).fill('rb2505') }, 'tick');
   });
 
-  it('trades: i64 as INT64 (beyond 2^32, negative), u32 above 2^31 as UINT32', () => {
+  it('trades: i64 as INT64 (beyond 2^32, negative), the volume as a DOUBLE quantity (4e9 units of a root without metadata)', () => {
     const f = path.join(out, 'trades.parquet');
     exp({ kind: 'trade', exchange: 'SHFE', code: 'rb2505', from: '20250106 22:00', to: '20250108 10:00', format: 'parquet', out: f });
     const r = readTrades({ root, exchange: 'SHFE', code: 'rb2505', from: '20250106 22:00', to: '20250108 10:00' });
     const t = readBack(f);
     expectTable(t, r.columns().columns as never, { exchg: Array(r.count).fill('SHFE'), code: Array(r.count).fill('rb2505') }, 'trade');
-    expect(Array.from(t.getChild('volume')!.toArray() as Uint32Array)).toContain(4_000_000_000);
+    expect(Array.from(t.getChild('volume')!.toArray() as Float64Array)).toContain(4_000_000_000);
   });
 
   it('bars of a whole exchange in row groups of N rows; the instrument from the path', async () => {
@@ -175,16 +190,19 @@ describe('CSV and JSON lines round trips', () => {
     const header = lines[0]!.split(',');
     expect(header).toEqual(exportColumnNames(readKind('tick')));
     expect(header).toContain('bid_prices_9');
+    expect(header.at(-1)).toBe('ts_utc');
     const r = readTicks({ root, exchange: 'SHFE', code: 'rb2505' });
     const cols = r.columns().columns as unknown as Record<string, Float64Array>;
     expect(lines.length - 1).toBe(r.count);
     lines.slice(1).forEach((line, i) => {
       const cells = line.split(',');
       expect(cells.slice(0, 2)).toEqual(['SHFE', 'rb2505']);
-      header.slice(2).forEach((name, j) => {
+      header.slice(2, -1).forEach((name, j) => {
         if (!Object.is(Number(cells[j + 2]), cols[name]![i]))
           throw new Error(`${name} row ${i}: csv ${cells[j + 2]}, reader ${cols[name]![i]}`);
       });
+      const iso = new Date(utcMsOfLocal(cols.action_date![i]!, cols.action_time![i]!, 'Asia/Shanghai')).toISOString();
+      if (cells.at(-1) !== iso) throw new Error(`ts_utc row ${i}: csv ${cells.at(-1)}, rule ${iso}`);
     });
     expect(lines.some((l) => l.includes(',-0,'))).toBe(true);
     expect(lines.some((l) => l.includes(',NaN,'))).toBe(true);
@@ -198,9 +216,10 @@ describe('CSV and JSON lines round trips', () => {
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l) as unknown);
+    const iso = (d: number, t: number) => new Date(utcMsOfLocal(d, t, 'Asia/Shanghai')).toISOString();
     const want = readTicks({ root, exchange: 'SHFE', code: 'rb2505' })
       .toArray()
-      .map((o) => JSON.parse(JSON.stringify(o)) as unknown);
+      .map((o) => JSON.parse(JSON.stringify({ ...o, ts_utc: iso(o.action_date, o.action_time) })) as unknown);
     expect(got).toEqual(want);
     const b = path.join(out, 'bars.jsonl');
     exp({ kind: 'min1', exchange: 'SHFE', code: 'au2506', format: 'jsonl', out: b });
@@ -210,7 +229,11 @@ describe('CSV and JSON lines round trips', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     const r = readBars({ root, exchange: 'SHFE', code: 'au2506', period: 'min1' }).toArray();
-    expect(bars).toEqual(r.map((o) => ({ exchg: 'SHFE', code: 'au2506', ...o })));
+    const endIso = (time: number) => {
+      const stamp = time + 199000000000; // YYYYMMDDHHMM of the bar's end
+      return iso(Math.floor(stamp / 10000), Math.floor((stamp % 10000) / 100) * 10000000 + (stamp % 100) * 100000);
+    };
+    expect(bars).toEqual(r.map((o) => ({ exchg: 'SHFE', code: 'au2506', ...o, ts_utc: endIso(o.time) })));
     expect(Object.keys(bars[0]!).slice(0, 3)).toEqual(['exchg', 'code', 'date']);
   });
 });
@@ -285,7 +308,7 @@ describe('command lines', () => {
     ]);
     expect(c.code).toBe(0);
     const lines = c.stdout.trimEnd().split('\n');
-    expect(lines[0]).toBe('date,time,open,high,low,close,settle,money,vol,hold,add');
+    expect(lines[0]).toBe('date,time,open,high,low,close,settle,money,vol,hold,add,ts_utc');
     expect(lines.length - 1).toBe(36);
     const t = cli(['cat', '--root', root, '--exchange', 'SHFE', '--code', 'rb2505', '--limit', '3']);
     expect(t.code).toBe(0);

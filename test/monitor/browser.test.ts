@@ -4,6 +4,7 @@
 // dist/ (npm test builds it). The test fails, never skips, when either is missing.
 // Screenshots go to a temp folder removed afterwards, or to $TICKREC_MONITOR_SHOTS (kept).
 
+import { coveredSessionsFile } from '../helpers/sessions.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -55,6 +56,7 @@ beforeAll(async () => {
     bars: { enabled: false },
     log: { level: 'warn' },
     status_line: false,
+    sessions: coveredSessionsFile(), // no calendar banner on today's clock (the calendar has its own test)
   };
   const cfgFile = path.join(dir, 'recorder.json');
   fs.writeFileSync(cfgFile, JSON.stringify(config, null, 2));

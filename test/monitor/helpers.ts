@@ -1,5 +1,6 @@
 // Helpers of the monitor tests: an in-process Recorder driven by a fake feed, ticks, SSE reading, bounded polling.
 
+import { coveredSessionsFile } from '../helpers/sessions.js';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -80,6 +81,7 @@ export function startRecorder(o: { root?: string; feeds?: unknown[]; feedsFromCo
       storage: { roll_by_clock: false, sync_interval_ms: 0 },
       bars: { enabled: false },
       log: { level: 'silent' },
+      sessions: coveredSessionsFile(),
     },
     'test',
   );

@@ -106,7 +106,12 @@ describe('python follow()', () => {
       seed: 4,
     });
     sims.push(s2);
-    const cfg2 = writeConfig(dir, recorderConfig({ root, feeds: [{ url: s2.url, name: 'sim' }], storage }), 'monday.json');
+    // the recorder's clock runs an hour behind the simulator's (to see the 20:00 roll by the clock): N11 must allow it
+    const cfg2 = writeConfig(
+      dir,
+      { ...recorderConfig({ root, feeds: [{ url: s2.url, name: 'sim' }], storage }), limits: { max_ahead_ms: 7_200_000 } },
+      'monday.json',
+    );
     const r2 = startRecorder(cfg2, ['--clock-start', '20250110 19:59', '--clock-speed', '60']);
     await waitHealth(await r2.ready(), (s) => s.ticksWritten >= 2000, "Monday's ticks written");
     const monday = groupSent(s2.sentTicks!).get('SHFE.rb2505')!;

@@ -564,7 +564,6 @@ describe('recovery', () => {
 describe('trades', () => {
   it.each([
     ['negative', -1],
-    ['fractional', 1.5],
     ['above u32', 4294967296],
     ['NaN', NaN],
     ['Infinity', Infinity],
@@ -573,6 +572,23 @@ describe('trades', () => {
     ['missing', undefined],
   ])('volume %s → out_of_range', (_what, volume) => {
     expect(reasonOf(normalizer().trade(trade({ volume: volume as number })))).toBe('out_of_range');
+  });
+
+  it('a fraction finer than the volume unit → volume_precision (whole units by default), never rounded', () => {
+    expect(reasonOf(normalizer().trade(trade({ volume: 1.5 })))).toBe('volume_precision');
+    const n = new Normalizer({ sessions: BOOK, recover: () => undefined, instrument: () => 6 });
+    expect(reasonOf(n.trade(trade({ volume: 0.0000001, index: 1 })))).toBe('volume_precision');
+    expect(reasonOf(n.trade(trade({ volume: 4294.967296, index: 2 })))).toBe('out_of_range');
+  });
+
+  it('quantities are stored in units of 10^-volume_decimals and read back exactly', () => {
+    const n = new Normalizer({ sessions: BOOK, recover: () => undefined, instrument: () => 6 });
+    let index = 1;
+    for (const q of [0.00012, 0.5, 123.456789, 4294.967295, 0]) {
+      ok(n.trade(trade({ volume: q, index: index++ })));
+      expect(n.tradeOut.volume).toBe(Math.round(q * 1e6));
+      expect(n.tradeOut.volume / 1e6).toBe(q);
+    }
   });
 
   it('volume 0 and 4294967295 are in range', () => {

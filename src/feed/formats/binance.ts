@@ -1,5 +1,6 @@
 // The Binance spot market-stream mapper: bookTicker, aggTrade and partial-depth payloads (combined or raw) → BINANCE ticks and trades, with a per-symbol book and day totals.
 
+import { decimalAdd, decimalMul } from '../../format/decimal.js';
 import type { MessageMapper, TickInput, TradeInput } from '../types.js';
 import {
   type JsonObject,
@@ -17,11 +18,10 @@ import {
   preview,
   reqDecimal,
   runParse,
-  scaledVolume,
   splitInstrument,
   typeName,
   utcInstant,
-  volumeScale,
+  tradeQuantity,
 } from './common.js';
 
 export const BINANCE_EXCHG = 'BINANCE';
@@ -66,10 +66,9 @@ const WHAT: Record<Kind, string> = { bookTicker: 'bookTicker', aggTrade: 'trade'
  * Binance spot streams mapper. State per symbol: last trade price, base volume and quote
  * turnover of the UTC day (from aggTrades), best bid/ask and up to 10 levels. Every
  * bookTicker and depth update emits a tick with the current state; every aggTrade emits
- * a trade. Options: tradeVolumeScale (default 1000), nowMs (default Date.now), onIgnored.
+ * a trade (its quantity as sent, fractions kept). Options: nowMs (default Date.now), onIgnored.
  */
 export function createBinanceMapper(options: MapperOptions = {}): MessageMapper {
-  const scale = volumeScale(options, 1000);
   const nowMs = options.nowMs ?? Date.now;
   const states = new Map<string, SymbolState>();
   let nextId = 1;
@@ -201,7 +200,7 @@ export function createBinanceMapper(options: MapperOptions = {}): MessageMapper 
     if (!Number.isSafeInteger(index) || index < 0) fail('out_of_range', 'a', `expected a trade id, got ${preview(index)}`);
     const price = reqDecimal(d, 'p');
     const qty = reqDecimal(d, 'q');
-    const volume = scaledVolume(qty, scale, 'q');
+    const volume = tradeQuantity(qty, 'q');
     const T = reqDecimal(d, 'T');
     const at = utcInstant(T);
     if (!at) fail('bad_date', 'T', `expected a Unix time in ms within 1990-2099, got ${preview(T)}`);
@@ -216,8 +215,9 @@ export function createBinanceMapper(options: MapperOptions = {}): MessageMapper 
     roll(st, at.date);
     if (at.date === st.day) {
       // A late trade of an already closed UTC day is emitted but not counted in today's totals.
-      st.volume += qty;
-      st.turnover += price * qty;
+      // Decimal sums (src/format/decimal.ts): the day totals carry no float noise.
+      st.volume = decimalAdd(st.volume, qty);
+      st.turnover = decimalAdd(st.turnover, decimalMul(price, qty));
     }
     return {
       exchg: BINANCE_EXCHG,

@@ -1,15 +1,9 @@
 // Shared pieces of the wire-format mappers: options, safe previews of hostile input, field readers that reject instead of throwing, UTC dates.
 
-import { TickrecError } from '../../errors.js';
 import type { FeedSink, RejectReason, TickInput, TradeInput } from '../types.js';
 
 /** Options every mapper factory accepts. */
 export interface MapperOptions {
-  /**
-   * Trade volume multiplier: TradeInput.volume = Math.round(qty * tradeVolumeScale), which
-   * must fit a u32. Default 1 for `tickrec`, 1000 for `binance` and `okx`.
-   */
-  tradeVolumeScale?: number;
   /** Clock for messages without a timestamp (Binance bookTicker and depth). Default Date.now. */
   nowMs?: () => number;
   /**
@@ -47,15 +41,6 @@ export class FieldProblem {
 export function fail(reason: RejectReason, field: string, message: string): never {
   // eslint-disable-next-line @typescript-eslint/only-throw-error -- FieldProblem is thrown without a stack on purpose (per-message path)
   throw new FieldProblem(reason, field, message);
-}
-
-/** Validates the scale option (configuration time: this may throw). */
-export function volumeScale(options: MapperOptions, fallback: number): number {
-  const s = options.tradeVolumeScale ?? fallback;
-  if (typeof s !== 'number' || !Number.isFinite(s) || s <= 0) {
-    throw new TickrecError('E_CONFIG', `tradeVolumeScale must be a finite number above 0, got ${String(s)}.`);
-  }
-  return s;
 }
 
 /**
@@ -213,13 +198,15 @@ export function decimalValue(v: unknown, field: string): number {
   return n;
 }
 
-/** qty × scale rounded, as a u32, or an 'out_of_range' reject. */
-export function scaledVolume(qty: number, scale: number, field: string): number {
-  const v = Math.round(qty * scale);
-  if (!(v >= 0 && v <= U32_MAX)) {
-    fail('out_of_range', field, `${preview(qty)} x ${scale} = ${preview(v)} does not fit a u32 trade volume (0..${U32_MAX})`);
-  }
-  return v === 0 ? 0 : v; // no -0
+/**
+ * A trade quantity as the feed sent it (the real quantity, fractions kept), or an
+ * 'out_of_range' reject when negative. The recorder stores it in integer units of the
+ * instrument's lot step (src/meta/units.ts), refusing what does not fit: never rounded here.
+ */
+export function tradeQuantity(qty: number, field: string): number {
+  if (!(qty >= 0) || !Number.isFinite(qty))
+    fail('out_of_range', field, `${preview(qty)} is not a trade quantity (a finite number, 0 or more)`);
+  return qty === 0 ? 0 : qty; // no -0
 }
 
 // ---- dates ----

@@ -22,7 +22,6 @@ import {
   splitInstrument,
   typeName,
   utcInstant,
-  volumeScale,
 } from './common.js';
 
 export const OKX_EXCHG = 'OKX';
@@ -175,11 +174,10 @@ function mapFrame(data: string, out: Output[]): void {
 }
 
 /**
- * OKX v5 public `tickers` channel mapper. Stateless. Options: onIgnored
- * (tradeVolumeScale is accepted for symmetry; the tickers channel carries no trades).
+ * OKX v5 public `tickers` channel mapper. Stateless. Options: onIgnored (the tickers
+ * channel carries no trades).
  */
 export function createOkxMapper(options: MapperOptions = {}): MessageMapper {
-  volumeScale(options, 1000);
   return {
     parse(data: string, sink) {
       runParse('okx', (out) => mapFrame(typeof data === 'string' ? data : String(data), out), sink, options);

@@ -20,11 +20,10 @@ import {
   reqNumber,
   reqString,
   runParse,
-  scaledVolume,
+  tradeQuantity,
   typeName,
   clean,
   clip,
-  volumeScale,
 } from './common.js';
 import { TickrecScanner } from './tickrec-scan.js';
 
@@ -237,11 +236,11 @@ function fastTick(o: Record<string, unknown>): TickInput | undefined {
   return t as TickInput;
 }
 
-function buildTrade(o: JsonObject, scale: number): TradeInput {
+function buildTrade(o: JsonObject): TradeInput {
   const exchg = reqString(o, 'exchg');
   const code = reqString(o, 'code');
   const price = reqNumber(o, 'price');
-  const volume = scaledVolume(reqNumber(o, 'volume'), scale, 'volume');
+  const volume = tradeQuantity(reqNumber(o, 'volume'), 'volume');
   const t: TradeInput = { exchg, code, action_date: 0, action_time: 0, price, volume };
   const td = date(o, 'trading_date', false);
   if (td !== undefined) t.trading_date = td;
@@ -260,7 +259,7 @@ function buildTrade(o: JsonObject, scale: number): TradeInput {
   return t;
 }
 
-function mapMessage(m: unknown, pos: string, out: Output[], scale: number): void {
+function mapMessage(m: unknown, pos: string, out: Output[]): void {
   if (!isObject(m)) {
     out.push({ kind: 'reject', reason: 'malformed_json', detail: `tickrec ${pos}: expected an object, got ${typeName(m)}` });
     return;
@@ -282,7 +281,7 @@ function mapMessage(m: unknown, pos: string, out: Output[], scale: number): void
     return;
   }
   if (type === 'trade') {
-    const t = mapOne(out, 'trade', label, () => buildTrade(m, scale));
+    const t = mapOne(out, 'trade', label, () => buildTrade(m));
     if (t) out.push({ kind: 'trade', value: t });
     return;
   }
@@ -301,7 +300,7 @@ function mapMessage(m: unknown, pos: string, out: Output[], scale: number): void
   out.push({ kind: 'reject', reason, detail: clip(`message ${label()}: field type: ${msg}`) });
 }
 
-function mapFrame(data: string, out: Output[], scale: number): void {
+function mapFrame(data: string, out: Output[]): void {
   const parsed = parseJson(data);
   if (!parsed.ok) {
     out.push({ kind: 'reject', reason: 'malformed_json', detail: clip(`tickrec frame: not JSON (${clean(parsed.error, 64)})`) });
@@ -317,7 +316,7 @@ function mapFrame(data: string, out: Output[], scale: number): void {
       out.push({ kind: 'reject', reason: 'malformed_json', detail: 'tickrec frame: empty array' });
       return;
     }
-    for (let i = 0; i < v.length; i++) mapMessage(v[i], `message #${i}`, out, scale);
+    for (let i = 0; i < v.length; i++) mapMessage(v[i], `message #${i}`, out);
     return;
   }
   if (!isObject(v)) {
@@ -328,7 +327,7 @@ function mapFrame(data: string, out: Output[], scale: number): void {
     });
     return;
   }
-  mapMessage(v, 'message', out, scale);
+  mapMessage(v, 'message', out);
 }
 
 /**
@@ -336,11 +335,10 @@ function mapFrame(data: string, out: Output[], scale: number): void {
  * "tick", "trade" or "heartbeat", fields named as in the records. Stateless.
  */
 export function createTickrecMapper(options: MapperOptions = {}): MessageMapper {
-  const scale = volumeScale(options, 1);
   const scanner = new TickrecScanner();
   const decoder = new TextDecoder('utf-8'); // invalid sequences become U+FFFD, as Buffer#toString does
   const parse = (data: string, sink: FeedSink) => {
-    runParse('tickrec', (out) => mapFrame(typeof data === 'string' ? data : String(data), out, scale), sink, options);
+    runParse('tickrec', (out) => mapFrame(typeof data === 'string' ? data : String(data), out), sink, options);
   };
   return {
     parse,

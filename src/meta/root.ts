@@ -1,0 +1,189 @@
+// Instrument metadata kept in the data root (<root>/meta/instruments/<EXCHG>/<CODE>.json), written by the recorder before an instrument's first record and read by every reader (API, cat, export): how to turn stored trade volumes back into quantities and local times into UTC.
+//
+// RULES (docs/format.md, "Instrument metadata in the data root"):
+// - the recorder writes an instrument's file before the first record of the instrument
+//   it stores in a run (tmp file, fsync when volume_decimals > 0, rename);
+// - `volume_decimals` and `timezone` are facts about the stored records: once written they
+//   never change (a later configuration with a finer lot step is logged, and trades finer
+//   than the stored unit are refused as `volume_precision`); the other fields follow the
+//   configuration;
+// - an instrument with no file (a root written before tickrec kept metadata, or by
+//   datakit) reads with volume_decimals 0 (whole units, datakit's meaning) and the time
+//   zone of the bundled sessions file.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadSessionBook, type SessionBook } from '../calendar/index.js';
+import { TickrecError, ioError } from '../errors.js';
+import type { InstrumentMeta } from './instruments.js';
+import { validVolumeDecimals } from './units.js';
+
+/** The metadata of an instrument as stored in the data root. */
+export interface StoredMeta extends Omit<InstrumentMeta, 'sources'> {
+  /** File format version: 1. */
+  format: 1;
+}
+
+const META_FORMAT = 1;
+const BUNDLED_SESSIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../config/sessions.json');
+
+/** <root>/meta/instruments/<EXCHG>/<CODE>.json (names already checked by the name rule). */
+export function instrumentMetaPath(root: string, exchg: string, code: string): string {
+  return path.join(root, 'meta', 'instruments', exchg, `${code}.json`);
+}
+
+/** The stored metadata of an instrument, undefined when it has none; a damaged file is refused (E_CORRUPT). */
+export function readStoredMeta(root: string, exchg: string, code: string): StoredMeta | undefined {
+  const file = instrumentMetaPath(root, exchg, code);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw ioError(err, file, 'read the instrument metadata');
+  }
+  let m: Partial<StoredMeta>;
+  try {
+    m = JSON.parse(text) as Partial<StoredMeta>;
+  } catch (err) {
+    throw new TickrecError('E_CORRUPT', `${file}: not JSON (${(err as Error).message}); restore it from a backup or delete it.`, { file });
+  }
+  if (m === null || typeof m !== 'object' || m.format !== META_FORMAT || !validVolumeDecimals(m.volume_decimals)) {
+    throw new TickrecError(
+      'E_CORRUPT',
+      `${file}: not tickrec instrument metadata of format ${META_FORMAT} (volume_decimals missing or invalid); restore it from a backup.`,
+      { file },
+    );
+  }
+  return m as StoredMeta;
+}
+
+function writeAtomically(file: string, text: string, durable: boolean): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeFileSync(fd, text);
+      if (durable) fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw ioError(err, file, 'write the instrument metadata');
+  }
+}
+
+export interface EnsureResult {
+  stored: StoredMeta;
+  /** Set when the configuration asks for a finer volume unit than the stored one. */
+  warning?: string;
+}
+
+/** The recorder's side: makes sure each instrument's file exists and is current, once per instrument per run. */
+export class RootMetaWriter {
+  private readonly done = new Map<string, StoredMeta>();
+
+  constructor(private readonly root: string) {}
+
+  /** The stored metadata of `meta`'s instrument after writing what changed. */
+  ensure(meta: InstrumentMeta): EnsureResult {
+    const key = `${meta.exchg}.${meta.code}`;
+    const hit = this.done.get(key);
+    if (hit) return { stored: hit };
+    const { sources: _sources, ...fields } = meta;
+    const existing = readStoredMeta(this.root, meta.exchg, meta.code);
+    const stored: StoredMeta = {
+      format: META_FORMAT,
+      ...fields,
+      volume_decimals: existing?.volume_decimals ?? meta.volume_decimals,
+      timezone: existing?.timezone ?? meta.timezone,
+    };
+    let warning: string | undefined;
+    if (existing && meta.volume_decimals > existing.volume_decimals) {
+      warning =
+        `${key}: the configured lot step ${meta.lot_step} is finer than the volume unit 1e-${existing.volume_decimals} ` +
+        `its records are stored in (${instrumentMetaPath(this.root, meta.exchg, meta.code)}); trades finer than that unit are refused ` +
+        `(volume_precision). To store them, record this instrument into a new data root.`;
+    }
+    const text = JSON.stringify(stored, null, 2) + '\n';
+    if (!existing || JSON.stringify(existing, null, 2) + '\n' !== text) {
+      writeAtomically(instrumentMetaPath(this.root, meta.exchg, meta.code), text, stored.volume_decimals > 0);
+    }
+    if (this.done.size > 200_000) this.done.clear();
+    this.done.set(key, stored);
+    return warning === undefined ? { stored } : { stored, warning };
+  }
+}
+
+/** What a reader needs of an instrument: volume decimals, zone and day end; from the root, else the defaults above. */
+export interface ReadMeta {
+  volumeDecimals: number;
+  timezone: string | null;
+  /** "HH:MM" local end of the trading day (day bars' timestamp), or null. */
+  sessionClose: string | null;
+  /** True when the root has a file for the instrument. */
+  stored: boolean;
+}
+
+let bundled: SessionBook | undefined;
+function bundledBook(): SessionBook {
+  return (bundled ??= loadSessionBook(BUNDLED_SESSIONS));
+}
+
+/** The reader's side: metadata per instrument of one data root, cached. */
+export class RootMetaReader {
+  private readonly cache = new Map<string, ReadMeta>();
+
+  constructor(readonly root: string | undefined) {}
+
+  of(exchg: string, code: string): ReadMeta {
+    const key = `${exchg}.${code}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const m = this.root === undefined ? undefined : readStoredMeta(this.root, exchg, code);
+    let r: ReadMeta;
+    if (m) r = { volumeDecimals: m.volume_decimals, timezone: m.timezone, sessionClose: m.session_close ?? null, stored: true };
+    else {
+      const s = bundledBook().sessionOf(exchg, code);
+      const last = s?.sections[s.sections.length - 1];
+      const close = last ? last.to % 1440 || (last.to > 0 ? 1440 : 0) : undefined;
+      r = {
+        volumeDecimals: 0,
+        timezone: s?.timezone ?? null,
+        sessionClose:
+          close === undefined ? null : `${String(Math.floor(close / 60)).padStart(2, '0')}:${String(close % 60).padStart(2, '0')}`,
+        stored: false,
+      };
+    }
+    if (this.cache.size > 100_000) this.cache.clear();
+    this.cache.set(key, r);
+    return r;
+  }
+}
+
+const KIND_FOLDERS = new Set(['ticks', 'trans', 'min1', 'min5', 'min15', 'min30', 'min60', 'day', 'closed']);
+
+/** The data root a block file lives in (<root>/rt/… or <root>/his/…), or undefined. */
+export function rootOfFile(file: string): string | undefined {
+  const parts = path.resolve(file).split(path.sep);
+  for (let i = parts.length - 2; i >= 1; i--) {
+    if ((parts[i] === 'rt' || parts[i] === 'his') && KIND_FOLDERS.has(parts[i + 1]!)) return parts.slice(0, i).join(path.sep) || path.sep;
+  }
+  return undefined;
+}
+
+/** EXCHG and CODE of a real-time or historical file from its path (…/<EXCHG>/[<DATE>/]<CODE>[.<n>].dmb|dsb), or undefined. */
+export function instrumentOfFile(file: string): { exchg: string; code: string } | undefined {
+  const parts = path.resolve(file).split(path.sep);
+  const base = parts[parts.length - 1] ?? '';
+  const m = /^(.+?)(?:\.\d+)?\.(dmb|dsb)$/.exec(base);
+  if (!m) return undefined;
+  let i = parts.length - 2;
+  if (/^\d{8}$/.test(parts[i] ?? '')) i--;
+  const exchg = parts[i];
+  return exchg ? { exchg, code: m[1]! } : undefined;
+}
