@@ -304,7 +304,7 @@ describe('pipes and files that come later', () => {
       writeLive(root2, TICK_KIND, 'SHFE', 'rb2505', 20250108, dayTicks(INSTRUMENTS[0]!, 20250108, 3, 1));
       await waitFor(() => stdout.split('\n').filter(Boolean).length >= 4, 'the header and 3 records');
       expect(stderr).toContain('appeared; following it');
-      expect(stdout).toMatch(/^\s*action_date/);
+      expect(stdout).toMatch(/^\s*ts_utc\s+action_date/);
     } finally {
       p.kill('SIGINT');
     }

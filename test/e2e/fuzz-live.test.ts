@@ -776,9 +776,12 @@ describe('a hostile live feed', () => {
     const underRoot = listTree(root);
     // rt/<kind>/<EXCHG>/<CODE>.dmb (and whatever else the recorder keeps there: bars, closed-bar events), all plain names
     const plain = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-    expect(underRoot.filter((p) => p.split(path.sep)[0] !== 'rt' || !p.split(path.sep).every((c) => plain.test(c) && c !== '..'))).toEqual(
-      [],
-    );
+    // meta/instruments/<EXCHG>/<CODE>.json: the instrument metadata (issue 15), named by the same rule
+    expect(
+      underRoot.filter(
+        (p) => !['rt', 'meta'].includes(p.split(path.sep)[0]!) || !p.split(path.sep).every((c) => plain.test(c) && c !== '..'),
+      ),
+    ).toEqual([]);
     expect(model.hostilePaths.size).toBeGreaterThan(20);
     for (const p of model.hostilePaths) expect(fs.existsSync(p), p).toBe(false);
     for (const p of ['/x.dmb', '/etc/passwd.dmb', '/tmp/x.dmb', path.join(os.tmpdir(), 'x.dmb'), path.join(os.tmpdir(), 'x')])
