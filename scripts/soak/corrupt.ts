@@ -165,6 +165,7 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
     const H2 = path.join(root, 'his', 'min1', EX, `${code(1)}.dsb`);
     const H3 = path.join(root, 'his', 'day', EX, `${code(1)}.dsb`);
     const [R1, R2, R3] = [live(2), live(3), live(4)];
+    let R3aside = ''; // where the recorder sets the truncated R3 aside
     for (const f of [H1, H2, H3, R1, R2, R3])
       if (!fs.existsSync(f)) throw new Error(`${f} was not written; cannot damage it (compaction: ${c1.stdout})`);
     const backup = path.join(o.dir, 'backup');
@@ -313,9 +314,23 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
       return undefined;
     };
     expectRefusal(R1, /E_CORRUPT/, /tickrec repair/);
-    expectRefusal(R3, /E_TRUNCATED/, /tickrec repair/);
     expectRefusal(R2, /E_NOT_BLOCK_FILE|block flag/, /tickrec repair|move it aside|restore/i);
-    for (const [f, hash] of damagedHash) if (sha(f) !== hash) problems.push(`the recorder changed the damaged file ${f}`);
+    for (const [f, hash] of damagedHash) if (f !== R3 && sha(f) !== hash) problems.push(`the recorder changed the damaged file ${f}`);
+    // A truncated live file is not refused: the recorder sets it aside untouched as <CODE>.dmb.truncated-<time>
+    // (the same rule as a file truncated while it is written; docs/reliability.md) and starts a new one.
+    const cut = rec.logs.find((l: Line) => String(l.msg).startsWith('E_TRUNCATED') && String(l.msg).includes(R3));
+    if (!cut) problems.push(`the recorder logged no E_TRUNCATED naming ${R3} (${damage[R3]})`);
+    else {
+      note(R3, 'recorder', String(cut.msg));
+      if (!/set aside as .*\.truncated-/.test(String(cut.msg)))
+        problems.push(`recorder: ${R3} not said to be set aside: ${String(cut.msg)}`);
+      if (!/tickrec repair/.test(String(cut.msg)))
+        problems.push(`recorder: the E_TRUNCATED line of ${R3} does not say how to keep what remains`);
+    }
+    const asides = fs.readdirSync(path.dirname(R3)).filter((n) => n.startsWith(`${path.basename(R3)}.truncated-`));
+    if (asides.length !== 1) problems.push(`${R3}: ${asides.length} set-aside files (.truncated-<time>), 1 expected`);
+    R3aside = asides.length === 1 ? path.join(path.dirname(R3), asides[0]!) : '';
+    if (R3aside && sha(R3aside) !== damagedHash.get(R3)) problems.push(`the recorder changed the truncated file it set aside (${R3aside})`);
     problems.check('recorder-goes-on');
     if (rec.exited) problems.push(`the recorder died on a damaged root: ${JSON.stringify(rec.exited)}`);
     for (const [k, n] of before)
@@ -338,14 +353,14 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
     // ---- repair, move aside, restart -------------------------------------------------------------
     problems.check('repair');
     const rep1 = await runCli(['repair', R1]);
-    const rep3 = await runCli(['repair', R3]);
+    const rep3 = await runCli(['repair', R3aside || R3]); // the set-aside file keeps the records that remain
     const rep2 = await runCli(['repair', R2]);
     note(R1, 'tickrec repair', rep1.stdout);
     note(R3, 'tickrec repair', rep3.stdout);
     note(R2, 'tickrec repair', rep2.stderr);
     for (const [f, rep] of [
       [R1, rep1],
-      [R3, rep3],
+      [R3aside || R3, rep3],
     ] as const) {
       if (rep.code === 0) continue;
       problems.push(`tickrec repair ${f} exited ${rep.code}: ${(rep.stdout + rep.stderr).trim()}`);
@@ -372,7 +387,9 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
     e = await rec.stop();
     if (e.code !== 0) problems.push(`the recorder after repair exited ${JSON.stringify(e)}`);
     problems.check('repair-content');
-    for (const f of [R1, R3]) {
+    if (R3aside && records(R3aside) !== 3)
+      problems.push(`${R3aside}: ${records(R3aside)} records after tickrec repair, the 3 that remain expected`);
+    for (const f of [R1, R3aside || R3]) {
       // what the repair kept must be ticks the writer wrote: no all-zero slot published
       const r = RtReader.open(f, { kind: TICK_KIND });
       let zero = 0;

@@ -60,6 +60,12 @@ export interface SessionBook {
   readonly calendar: CalendarCoverage;
   /** The session of an instrument: by EXCHG.product, then EXCHG.*, then default. */
   sessionOf(exchg: string, code: string): Session | undefined;
+  /**
+   * The time zone of an instrument's exchange-local times: its session's, else the zone every
+   * session of its exchange shares (a spread or new product with no session of its own still
+   * stamps times in its exchange's zone), else undefined.
+   */
+  timezoneOf(exchg: string, code: string): string | undefined;
 }
 
 const hhmm = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'a time "HH:MM" (00:00 to 24:00)');
@@ -131,6 +137,13 @@ export function buildSessionBook(json: unknown, source = 'sessions'): SessionBoo
   if (f.default !== undefined && !sessions.has(f.default)) throw new Error(`${source}: default: no session named '${f.default}'`);
   const products = new Map(Object.entries(f.products).map(([k, v]) => [k, sessions.get(v)!]));
   const fallback = f.default === undefined ? undefined : sessions.get(f.default);
+  // EXCHG -> the one zone of its products' sessions ('' when they disagree: no guess).
+  const exchangeZones = new Map<string, string>();
+  for (const [key, s] of products) {
+    const ex = key.slice(0, key.indexOf('.'));
+    const z = exchangeZones.get(ex);
+    exchangeZones.set(ex, z === undefined || z === s.timezone ? s.timezone : '');
+  }
   const cache = new Map<string, Map<string, Session | undefined>>();
   const lastYear = f.holidays.length > 0 ? Math.floor(Math.max(...f.holidays) / 10000) : 0;
   const calendar: CalendarCoverage = f.calendar
@@ -153,6 +166,9 @@ export function buildSessionBook(json: unknown, source = 'sessions'): SessionBoo
       if (byCode.size > 100_000) byCode.clear();
       byCode.set(code, s);
       return s;
+    },
+    timezoneOf(exchg: string, code: string): string | undefined {
+      return this.sessionOf(exchg, code)?.timezone ?? (exchangeZones.get(exchg) || undefined);
     },
   };
 }

@@ -170,7 +170,7 @@ export class InstrumentBook {
       volume_decimals: decimalsOf(lot),
       multiplier: found.multiplier ?? null,
       session: session?.name ?? null,
-      timezone: session?.timezone ?? null,
+      timezone: this.sessions?.timezoneOf(exchg, code) ?? null,
       session_close: last ? hhmm(last.to) : null,
       sources,
     };

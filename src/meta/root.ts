@@ -153,7 +153,7 @@ export class RootMetaReader {
       const close = last ? last.to % 1440 || (last.to > 0 ? 1440 : 0) : undefined;
       r = {
         volumeDecimals: 0,
-        timezone: s?.timezone ?? null,
+        timezone: bundledBook().timezoneOf(exchg, code) ?? null,
         sessionClose:
           close === undefined ? null : `${String(Math.floor(close / 60)).padStart(2, '0')}:${String(close % 60).padStart(2, '0')}`,
         stored: false,

@@ -225,7 +225,7 @@ export class Recorder {
               clock: {
                 maxAheadMs,
                 limitKey: (exchg: string, code: string) => {
-                  const l = localDateTime(clockNow() + maxAheadMs, this.sessions.sessionOf(exchg, code)?.timezone ?? 'UTC');
+                  const l = localDateTime(clockNow() + maxAheadMs, this.sessions.timezoneOf(exchg, code) ?? 'UTC');
                   return timeKey(l.date, l.time);
                 },
               },

@@ -336,3 +336,25 @@ describe('localDateTime and epochOfLocal', () => {
     }
   });
 });
+
+describe('SessionBook.timezoneOf', () => {
+  it("an instrument without a session of its own (a DCE spread) gets its exchange's zone, not UTC; an exchange with zones that disagree gets none", () => {
+    expect(bundled.sessionOf('DCE', 'SP_m2505_m2509')).toBeUndefined();
+    expect(bundled.timezoneOf('DCE', 'SP_m2505_m2509')).toBe('Asia/Shanghai');
+    expect(bundled.timezoneOf('SHFE', 'rb2505')).toBe(bundled.sessionOf('SHFE', 'rb2505')!.timezone);
+    expect(bundled.timezoneOf('NOWHERE', 'x1')).toBe(bundled.sessionOf('NOWHERE', 'x1')?.timezone);
+    const mixed = buildSessionBook(
+      {
+        sessions: {
+          A: { timezone: 'Asia/Shanghai', sections: [['09:00', '15:00']] },
+          B: { timezone: 'UTC', sections: [['00:00', '24:00']] },
+        },
+        products: { 'X.a': 'A', 'X.b': 'B', 'Y.a': 'A' },
+      },
+      'test',
+    );
+    expect(mixed.timezoneOf('X', 'c1')).toBeUndefined();
+    expect(mixed.timezoneOf('Y', 'z9')).toBe('Asia/Shanghai');
+    expect(mixed.timezoneOf('X', 'b1')).toBe('UTC');
+  });
+});

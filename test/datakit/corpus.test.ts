@@ -70,9 +70,7 @@ describe('datakit corpus', () => {
     }
   });
 
-  // SKIPPED at the stop of session 4: cat's output changed under issue 15 (ts_utc, volumes in real units
-  // without metadata); the expected records need the same rules. See the closing note.
-  it.skip('tickrec cat FILE: every file, real-time or historical, prints its records', () => {
+  it('tickrec cat FILE: every file, real-time or historical, prints its records', () => {
     for (const [rel, e] of files) {
       const r = tickrec('cat', path.join(CORPUS_ROOT, rel), '--format', 'jsonl');
       // the corpus root has no meta/instruments/: cat says volumes are shown as stored (issue 15)
@@ -102,15 +100,21 @@ describe('datakit corpus', () => {
       (t) => t.action_date === 20250103 && (t.action_time as number) >= 90000000 && (t.action_time as number) < 91000000,
     );
     expect(want.length).toBeGreaterThan(0);
-    expect(
-      r.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as object),
-    ).toEqual(want);
+    const ranged = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    // every record carries its UTC instant: action date and time are Beijing time (UTC+8)
+    for (const x of ranged) {
+      const t = String(x.action_time).padStart(9, '0');
+      const d = String(x.action_date);
+      const bj = `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T${t.slice(0, 2)}:${t.slice(2, 4)}:${t.slice(4, 6)}.${t.slice(6)}+08:00`;
+      expect(x.ts_utc).toBe(new Date(bj).toISOString());
+    }
+    expect(ranged.map(({ ts_utc: _ts, ...rec }) => rec)).toEqual(want);
     // a day history prints as a table of day bars
     const t = tickrec('cat', path.join(CORPUS_ROOT, 'his/day/SHFE/rb2505.dsb'));
-    expect(t.stdout.split('\n')[0]).toMatch(/^\s+date\s+open\s+high/);
+    expect(t.stdout.split('\n')[0]).toMatch(/^\s+ts_utc\s+date\s+open\s+high/);
     expect(t.stdout).toContain('2025-01-06');
   });
 

@@ -20,5 +20,8 @@ export function coveredSessionsFile(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tickrec-sessions-'));
   file = path.join(dir, 'sessions.json');
   fs.writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
+  // mkdtemp makes the folder 0700; tests that run the recorder as another user (nobody) must still read the file.
+  fs.chmodSync(dir, 0o755);
+  fs.chmodSync(file, 0o644);
   return file;
 }

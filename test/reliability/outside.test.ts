@@ -18,9 +18,7 @@ describe('live files damaged by someone else', () => {
   }, 240_000);
 
   it('the readers of the files to be damaged were reading', () => expect(r.byCheck.readers ?? []).toEqual([]));
-  // SKIPPED at the stop of session 4: after the layout and quantities landings a follower of a truncated
-  // file stops with E_REPLACED instead of E_TRUNCATED; to be reconciled, see the closing note.
-  it.skip('truncate -s 0 / -s 24: no SIGBUS; E_TRUNCATED logged; the file set aside and a new one started; its readers stop with E_TRUNCATED', () =>
+  it('truncate -s 0 / -s 24: no SIGBUS; E_TRUNCATED logged; the file set aside and a new one started; its readers stop with E_TRUNCATED', () =>
     expect(r.byCheck.truncate).toEqual([]));
   it('rm and mv OTHER FILE: E_REPLACED logged, the records written back, the displaced file kept, a follower stops with E_REPLACED', () =>
     expect(r.byCheck.replace).toEqual([]));
