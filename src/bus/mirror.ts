@@ -33,7 +33,7 @@ import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type
 import type { RecordKind } from '../format/index.js';
 import { busMirrorPositionPath, finishedPath } from '../layout/index.js';
 import { RtReader, WriterPool, acquireRootLock, type RootLock } from '../store/index.js';
-import { RejectLog } from '../recorder/reject-log.js';
+import { RejectLog } from '../reject-log.js';
 import { checkMessage, type BusEnd, type BusRecord } from './check.js';
 import { busError, connectBus, streamSubject, type BusAuth, type BusTls } from './connect.js';
 
