@@ -18,8 +18,11 @@ times"), the same for every reader:
   bars: their END, time + 199000000000 -> YYYYMMDDHHMM, in the zone; day bars: the
   trading date at the session's close (`session_close`, "HH:MM"). The zone's offset is
   taken once per local (date, hour), at the instant whose UTC reading equals that local
-  wall clock, as the Node reader's utcMsOfLocal does: exact for zones without daylight
-  saving (Asia/Shanghai, UTC) and, in DST zones, for every hour but the one the clocks jump in.
+  wall clock, as the Node reader's utcMsOfLocal (src/calendar/zone.ts) does, so both give
+  the same instant: exact for zones without daylight saving (Asia/Shanghai, UTC, every
+  zone of config/sessions.json). In a DST zone that offset is the one before the change
+  for as many hours after a change as the zone is behind UTC (America/New_York, 2025-03-09
+  03:00 local gives 08:00Z, not 07:00Z): the Node rule's limit, kept here for equality.
 """
 
 import datetime as _dt
@@ -270,37 +273,62 @@ def _zone(tz, meta):
     return z
 
 
-def _days_since_epoch(dates):
-    """Days since 1970-01-01 of YYYYMMDD values (int64), and a mask of those that are calendar dates."""
-    u, inv = np.unique(dates, return_inverse=True)
-    days = np.zeros(len(u), np.int64)
-    ok = np.zeros(len(u), bool)
-    epoch = _dt.date(1970, 1, 1).toordinal()
-    for i, d in enumerate(u.tolist()):
-        try:
-            days[i] = _dt.date(d // 10000, d // 100 % 100, d % 100).toordinal() - epoch
-            ok[i] = True
-        except ValueError:
-            pass
-    return days[inv], ok[inv]
+_offset_cache = {}  # (zone, local YYYYMMDDHH) -> offset ms
+
+
+def _per_value(keys, f, dtype):
+    """f(key) for each element of an int64 array, calling f once per distinct value: by runs when the keys come in runs (time-ordered records), else by np.unique."""
+    n = len(keys)
+    if n == 0:
+        return np.empty(0, dtype)
+    starts = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1))
+    if len(starts) <= max(4096, n // 64):
+        memo = {}
+        vals = np.array([memo[k] if k in memo else memo.setdefault(k, f(k)) for k in keys[starts].tolist()], dtype)
+        return np.repeat(vals, np.diff(np.append(starts, n)))
+    u, inv = np.unique(keys, return_inverse=True)
+    return np.array([f(k) for k in u.tolist()], dtype)[inv]
+
+
+_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
+
+
+def _days_of(date):
+    """Days since 1970-01-01 of a YYYYMMDD, or a value below -10^9 when it is not a calendar date."""
+    try:
+        return _dt.date(date // 10000, date // 100 % 100, date % 100).toordinal() - _EPOCH_ORDINAL
+    except ValueError:
+        return -(2**40)
 
 
 def _utc_ms(dates, times, tz, meta):
     """UTC epoch ms (int64) of local dates YYYYMMDD and times HHMMSSmmm in zone tz, and the mask of valid ones (utcMsOfLocal's rule)."""
     dates = np.asarray(dates, np.int64)
     times = np.asarray(times, np.int64)
-    days, ok = _days_since_epoch(dates)
+    days = _per_value(dates, _days_of, np.int64)
     h = times // 10000000
-    ok &= (times >= 0) & (h <= 23) & (times // 100000 % 100 <= 59) & (times // 1000 % 100 <= 59)
-    wall = days * 86400000 + h * 3600000 + times // 100000 % 100 * 60000 + times // 1000 % 100 * 1000 + times % 1000
-    if tz in ('UTC', 'Etc/UTC') or len(wall) == 0:
+    mi = times // 100000 % 100
+    sec = times // 1000 % 100
+    ok = (days > -(2**39)) & (times >= 0) & (h <= 23) & (mi <= 59) & (sec <= 59)
+    wall = days * 86400000 + h * 3600000 + mi * 60000 + sec * 1000 + times % 1000
+    if tz in ('UTC', 'Etc/UTC') or not ok.any():
         return wall, ok
     # The zone's offset once per local (date, hour): at the instant whose UTC reading is that wall clock.
-    hour_key = days * 24 + h
-    u, inv = np.unique(hour_key, return_inverse=True)
     z = _zone(tz, meta)
-    off = np.array([_dt.datetime.fromtimestamp(k * 3600, tz=z).utcoffset() // _dt.timedelta(milliseconds=1) for k in u.tolist()], np.int64)
-    return wall - off[inv], ok
+
+    def offset(key):
+        c = _offset_cache.get((tz, key))
+        if c is None:
+            hour = _days_of(key // 100) * 24 + key % 100
+            c = _dt.datetime.fromtimestamp(hour * 3600, tz=z).utcoffset() // _dt.timedelta(milliseconds=1)
+            if len(_offset_cache) > _CACHE_MAX:
+                _offset_cache.clear()
+            _offset_cache[(tz, key)] = c
+        return c
+
+    off = np.zeros(len(wall), np.int64)
+    off[ok] = _per_value(dates[ok] * 100 + h[ok], offset, np.int64)
+    return wall - off, ok
 
 
 def _as_datetime64(ms, ok):

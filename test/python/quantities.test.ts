@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RootMetaReader } from '../../src/meta/index.js';
+import { utcMsOfLocal } from '../../src/calendar/index.js';
 import { presentKind, readTrades, utcColumn } from '../../src/read/index.js';
 import {
   freePort,
@@ -113,4 +114,34 @@ describe('fractional trade sizes in Python', () => {
     expect(s.skipped, r.stderr).toBe(false);
     expect(s.ran).toBe(4);
   }, 120_000);
+
+  it('ts_utc takes each zone offset as the Node reader does: every hour of days around clock changes, four zones', async () => {
+    const dir = makeTempDir('tickrec-py-ts-');
+    const zones = ['UTC', 'Asia/Shanghai', 'America/New_York', 'Europe/London'];
+    const dates = [20250101, 20250308, 20250309, 20250310, 20250330, 20250331, 20251025, 20251026, 20251102, 20251103, 20240229];
+    const cases = zones.map((zone) => {
+      const d: number[] = [];
+      const t: number[] = [];
+      for (const date of dates)
+        for (let h = 0; h < 24; h++) {
+          d.push(date);
+          t.push(h * 10000000 + 30 * 100000 + 15 * 1000 + 250);
+        }
+      return { zone, dates: d, times: t, ms: d.map((x, i) => utcMsOfLocal(x, t[i]!, zone)) };
+    });
+    const file = path.join(dir, 'zones.json');
+    fs.writeFileSync(file, JSON.stringify(cases));
+    const script = [
+      'import json, sys, numpy as np, tickrec.meta as M',
+      'bad = []',
+      'for c in json.load(open(sys.argv[1])):',
+      '    m = M.InstrumentMeta("X", "y", 0, c["zone"], None, True)',
+      '    got = M.utc_of("tick", np.array(c["dates"], np.uint32), np.array(c["times"], np.uint32), m).astype(np.int64).tolist()',
+      '    bad += [(c["zone"], d, t, g, w) for d, t, g, w in zip(c["dates"], c["times"], got, c["ms"]) if g != w]',
+      'print(json.dumps({"n": sum(len(c["ms"]) for c in json.load(open(sys.argv[1]))), "bad": bad[:5]}))',
+    ].join('\n');
+    const r = await runPython(['-c', script, file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ n: zones.length * dates.length * 24, bad: [] });
+  });
 });
