@@ -36,7 +36,7 @@ from . import _dtypes as D
 from .errors import TickrecError
 
 META_FORMAT = 1
-MAX_DECIMALS = 12  # src/format/decimal.ts MAX_DECIMALS: the most volume_decimals a root may say
+MAX_DECIMALS = D.VOLUME_DECIMALS_MAX  # generated from src/format/decimal.ts
 _POW10 = tuple(10.0**k for k in range(MAX_DECIMALS + 1))  # exact doubles (10^k < 2^53)
 _BUNDLED_SESSIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'config', 'sessions.json')
 _CACHE_MAX = 100000

@@ -128,7 +128,8 @@ def _probe(fd, path, expected):
     return kind, capacity, date
 
 
-_KIND_FOLDERS = frozenset(('ticks', 'trans', 'min1', 'min5', 'min15', 'min30', 'min60', 'day', 'closed'))
+# The folders under rt/ and his/ (src/meta/root.ts KIND_FOLDERS): every kind's, and rt/closed.
+_KIND_FOLDERS = frozenset([k.folder for k in D.RT_KINDS.values()] + [k.folder for k in D.HIS_KINDS.values()] + ['closed'])
 
 
 def root_of_file(path):
