@@ -20,7 +20,7 @@ const LAYERS = {
   compact: ['calendar', 'format', 'his', 'layout', 'store'],
   read: ['calendar', 'format', 'his', 'layout', 'meta', 'store'],
   bars: ['calendar', 'format', 'layout', 'store'],
-  bus: ['format', 'layout', 'store'],
+  bus: ['bars', 'format', 'layout', 'store'],
   monitor: ['bus', 'layout'],
   recorder: ['bars', 'bus', 'calendar', 'config', 'feed', 'format', 'his', 'layout', 'meta', 'monitor', 'store'],
   cli: [
