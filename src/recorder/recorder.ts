@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { LiveBars, isBarKind, type LiveBarsStats } from '../bars/index.js';
-import { checkCoverage, localDateTime, reloadCalendar, tradingDateOf, type CoverageCheck, type SessionBook } from '../calendar/index.js';
+import { checkCoverage, localDateTime, reloadCalendar, type CoverageCheck, type SessionBook } from '../calendar/index.js';
 import type { Config } from '../config/index.js';
 import { TickrecError } from '../errors.js';
 import {
@@ -27,7 +27,7 @@ import { ctpStoredCode } from '../feed/ctp/map.js';
 import { TICK_KIND, TRADE_KIND, type RecordKind } from '../format/index.js';
 import { InstrumentTable, type MonitorView } from '../monitor/index.js';
 import { RootMetaWriter, loadMeta, type InstrumentBook } from '../meta/index.js';
-import { acquireRootLock, autoMaxOpenFiles, readProcessLimits, WriterPool, type RootLock } from '../store/index.js';
+import { acquireRootLock, autoMaxOpenFiles, readProcessLimits, tradingDateByClock, WriterPool, type RootLock } from '../store/index.js';
 import { hisHoldsDay } from '../his/index.js';
 import { ExchangeClock } from './exchange-clock.js';
 import { LatencyHistogram } from './histogram.js';
@@ -548,7 +548,7 @@ export class Recorder {
     }
   }
 
-  /** Sets aside every live file whose trading day is over by the session clock. */
+  /** Sets aside every live file whose trading day is over by the session clock (THE DAY ROLL, src/store/roll.ts: WHEN A DAY ENDS, 2.). */
   private rollFinished(): number {
     const nowMs = this.now();
     const current = new Map<string, number>();
@@ -565,8 +565,7 @@ export class Recorder {
       const key = `${s.name}/${delay}`;
       let td = current.get(key);
       if (td === undefined) {
-        const l = localDateTime(nowMs - delay, s.timezone);
-        td = tradingDateOf(s, l.date, l.time, this.sessions.holidays);
+        td = tradingDateByClock(s, this.sessions.holidays, nowMs, delay);
         current.set(key, td);
       }
       return date < td;

@@ -1,6 +1,6 @@
 // The recorder's open real-time files: one RtWriter per (kind, exchange, code), opened
 // lazily, at most `maxOpenFiles` mapped at once, rolled to a new file when the trading
-// date moves on.
+// date moves on (THE DAY ROLL: src/store/roll.ts).
 //
 // EVICTION (more instruments than open mappings): the open writers form a list from the
 // most to the least recently written (intrusive links in each entry). A write moves its
@@ -13,17 +13,8 @@ import path from 'node:path';
 import { assert } from '../assert.js';
 import { TickrecError } from '../errors.js';
 import { ALL_KINDS, type RecordKind, type Rec } from '../format/index.js';
-import {
-  hisDayPath,
-  isExchangeName,
-  parseLiveName,
-  rtExchangeDir,
-  rtFilePath,
-  rtFinishedPath,
-  rtKindDir,
-  RT_EXT,
-} from '../layout/index.js';
-import { setAside } from './roll.js';
+import { isExchangeName, parseLiveName, rtExchangeDir, rtFilePath, rtKindDir, RT_EXT } from '../layout/index.js';
+import { dayFinished, olderRecordError, setAside } from './roll.js';
 import { probeRtFile, readRtTradingDate } from './rt-file.js';
 import { CreateDurability } from './durable.js';
 import { DEFAULT_INITIAL_CAPACITY, RtWriter } from './rt-writer.js';
@@ -308,13 +299,7 @@ export class WriterPool {
     const e = this.entry(kind, exchg, code);
     if (e.date !== 0 && e.date < date) this.roll(e);
     if (e.date === 0 && this.dayFinished(e, date)) return undefined;
-    if (e.date > date) {
-      throw new TickrecError(
-        'E_FIELD',
-        `${e.path}: a record of trading date ${date} for a file of ${e.date}; records of a finished day cannot be appended.`,
-        { file: e.path },
-      );
-    }
+    if (e.date > date) throw olderRecordError(e.path, date, e.date);
     return this.writerOf(e, date);
   }
 
@@ -340,9 +325,7 @@ export class WriterPool {
   }
 
   private dayFinished(e: Entry, date: number): boolean {
-    if (fs.existsSync(rtFinishedPath(this.root, e.kind, e.exchg, date, e.code))) return true;
-    if (this.opts.inHistory) return this.opts.inHistory(e.kind.name, e.exchg, e.code, date);
-    return fs.existsSync(hisDayPath(this.root, e.kind, e.exchg, date, e.code));
+    return dayFinished(this.root, e.kind, e.exchg, e.code, date, this.opts.inHistory);
   }
 
   /** Rolls every live file for which `isFinished(kind, exchg, code, date)` says its day is over. */
