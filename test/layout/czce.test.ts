@@ -1,5 +1,6 @@
 // The CZCE year rule (src/layout/czce.ts): which contract a 3-digit code names on a trading date; every case is one that WonderTrader's fixed pivot gets wrong.
 
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { czceContractCode, czceContractMonth, czceContractYear, czceShortCode, isCzce3DigitCode } from '../../src/layout/index.js';
 
@@ -93,5 +94,27 @@ describe('CZCE year rule (Y1-Y4)', () => {
   it('refuses a trading date that is not a date, naming the code', () => {
     expect(() => czceContractCode('SR505', 20251301)).toThrow(/trading date 20251301 of CZCE code 'SR505'/);
     expect(() => czceContractCode('SR505', 0)).toThrow(/E_FIELD|not a date/);
+  });
+});
+
+describe('the rules are written once and copied into the docs word for word', () => {
+  const read = (p: string) => fs.readFileSync(new URL(`../../${p}`, import.meta.url), 'utf8');
+  /** The comment block of `src` that starts with `title`, without the comment marks. */
+  const rule = (src: string, title: string): string[] => {
+    const lines = read(src).split('\n');
+    const from = lines.findIndex((l) => l.startsWith(`// ${title}`));
+    expect(from, `${src} has ${title}`).toBeGreaterThanOrEqual(0);
+    const out: string[] = [];
+    for (const l of lines.slice(from)) {
+      if (!l.startsWith('//') || l.trim() === '//' || l.startsWith('// A kill')) break;
+      out.push(l.replace(/^\/\/ ?/, ''));
+    }
+    return out;
+  };
+  it('docs/ctp.md carries the CZCE YEAR RULE of src/layout/czce.ts', () => {
+    expect(read('docs/ctp.md')).toContain(rule('src/layout/czce.ts', 'CZCE YEAR RULE').join('\n'));
+  });
+  it('docs/history.md carries the CONTRACT HISTORY RULE of src/compact/contract-history.ts', () => {
+    expect(read('docs/history.md')).toContain(rule('src/compact/contract-history.ts', 'CONTRACT HISTORY RULE').join('\n'));
   });
 });
