@@ -35,7 +35,7 @@ import {
 import { czceContractCode, hisDayPath, isCzce3DigitCode } from '../layout/index.js';
 import { historyFileFor } from './contract-history.js';
 import { RtReader, checkReadable, probeRtFile } from '../store/index.js';
-import { dayBarFromTicks } from './day-bar.js';
+import { dayBarFromTicks } from '../his/index.js';
 import { acquireCompactLock } from './lock.js';
 import { scanRoot, type DayWork, type LiveFile } from './scan.js';
 
