@@ -18,7 +18,9 @@
 //   live:     rt/<folder>/<EXCHG>/<CODE>.dmb
 //   finished: rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dmb     (YYYYMMDD = D, the header's date)
 // Closed-bar events (rt/closed/<SESSION>.dmb) roll the same way by their session's date.
-// A file with no published record is removed instead. An existing finished file is never
+// A file with no published record is removed instead (so is a file prepared ahead for a
+// day that brought it no record: PREPARED FILES in writer-pool.ts, made for the date the
+// clock roll counts as current, src/recorder/prepare-day.ts). An existing finished file is never
 // overwritten: a second file of the same day (a replayed day, a clock error) goes next to
 // it as <CODE>~<n>.dmb, n = 1, 2, ... (names: src/layout/root.ts finishedPath), and
 // setAsideFiles lists them in order. A finished file's records are never rewritten.
