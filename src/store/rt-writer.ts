@@ -618,18 +618,21 @@ export class RtWriter {
   }
 
   private grow(needed: number): void {
-    // After a growth failed for lack of space, the same error is rethrown without any
-    // I/O until a retry time (backing off 250 ms .. 30 s): a full disk must not cost a
-    // msync and megabytes of zeros for every rejected record.
+    // After a growth failed (no space, a read-only or failing file system), the same
+    // error is rethrown without any I/O until a retry time (backing off 250 ms .. 30 s):
+    // a full disk must not cost a msync and megabytes of zeros for every rejected record,
+    // nor a read-only one four failing syscalls (the growth lengthens the file itself:
+    // EXTEND AHEAD only reserves blocks past the end).
     if (this.growFailure && Date.now() < this.growRetryAtMs) throw this.growFailure;
     try {
       this.growNow(needed);
       this.growFailure = undefined;
       this.growBackoffMs = 0;
     } catch (err) {
-      // Backed off as well: a job of zeros the helper has not finished (a stalled disk),
-      // so that records fail fast instead of each waiting for it again.
-      if (err instanceof TickrecError && (err.code === 'E_NO_SPACE' || (this.ahead !== undefined && !this.ahead.settled))) {
+      // Backed off as well: a job the helper has not finished (a stalled disk), so that
+      // records fail fast instead of each waiting for it again. Not a cut file: that
+      // error is kept (every append fails with it) and the owner sets the file aside.
+      if (err instanceof TickrecError && err.code !== 'E_TRUNCATED') {
         this.growFailure = err;
         this.growBackoffMs = Math.min(GROW_RETRY_MAX_MS, Math.max(GROW_RETRY_MIN_MS, this.growBackoffMs * 2));
         this.growRetryAtMs = Date.now() + this.growBackoffMs;
