@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RT_HEADER_BYTES, TICK_KIND } from '../../src/format/index.js';
 import { RtReader, RtWriter } from '../../src/store/index.js';
+import { FS_ADDON_PATH, fallocateAddonForWorker } from '../../src/store/fallocate.js';
 import { waitFor } from '../../scripts/lib/wait.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 
@@ -29,6 +30,10 @@ const bytesFor = (cap: number) => RT_HEADER_BYTES + cap * TICK_KIND.recordBytes;
 const blockBytes = (file: string) => fs.statSync(file).blocks * 512;
 
 describe('extend ahead', () => {
+  it('has its helper: the addon knows FALLOC_FL_KEEP_SIZE (an older build: npx node-gyp rebuild --directory=native/fs)', () => {
+    expect(fallocateAddonForWorker()).toBe(FS_ADDON_PATH);
+  });
+
   it('reserves the next doubling past the end once the file is half full, never changing its length; the growth uses it; records and zeros are right', async () => {
     const dir = makeTempDir('tickrec-ahead-');
     const file = path.join(dir, 'a.dmb');
