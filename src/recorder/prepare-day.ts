@@ -12,9 +12,12 @@
 // instrument named in a feed's subscription list (not "*") that has no live file, at the
 // smallest first size (FIRST_CAPACITY_MIN: it doubles if the day is busy).
 // WHICH DAY: the trading date that the roll rule (Recorder.rollFinished) counts as current
-// for that file now, `dateOf`. A file of that day is never set aside before the day ends,
-// and a record of an earlier day is one the roll rule already counts as finished. An
-// instrument without a session is rolled by its first record of a new day: never prepared.
+// for that file now, `dateOf`, when it is a trading day. A file of that day is never set
+// aside before the day ends, and a record of an earlier day is one the roll rule already
+// counts as finished. Nothing is prepared on a weekend or holiday (a 24-hour session
+// trades then under the calendar date), nor for an instrument without a session (rolled
+// by its first record of a new day). A night session's day begins the evening before
+// (day_starts, 20:00 in China): its files are made between that and the open.
 // OFF THE HOT PATH: the work is done in slices of at most SLICE_MS, one every PAUSE_MS
 // (at most a fifth of the event loop while files are being made); the list of candidates
 // is made again every RESCAN_MS while there is nothing left to do. Files unused by their
