@@ -46,6 +46,13 @@ export interface DayPreparerOptions {
   pool: WriterPool;
   /** The trading date the roll rule counts as current for this file at `nowMs`; undefined: no session (never prepared). */
   dateOf: (kind: RecordKind, exchg: string, code: string, nowMs: number) => number | undefined;
+  /**
+   * Called once per instrument before its tick file is prepared: the recorder writes (or
+   * reads back) the instrument's metadata in the data root here, which its first tick
+   * would otherwise do on the hot path, with an fsync when volumes are stored in units
+   * finer than 1 (src/meta/root.ts).
+   */
+  instrument?: (exchg: string, code: string) => void;
   /** Instruments named in the feeds' subscription lists (tick files are prepared for them). */
   subscribed: () => Iterable<{ exchg: string; code: string }>;
   now: () => number;
@@ -98,6 +105,7 @@ export class DayPreparer {
       const date = this.opts.dateOf(c.kind, c.exchg, c.code, nowMs);
       if (date === undefined) continue;
       try {
+        if (c.kind === TICK_KIND && pool.liveDate(c.kind, c.exchg, c.code) === 0) this.opts.instrument?.(c.exchg, c.code);
         if (pool.prepare(c.kind, c.exchg, c.code, date, c.expect)) {
           made++;
           this.pass.files++;

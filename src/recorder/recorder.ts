@@ -321,6 +321,11 @@ export class Recorder {
             const td = clock.dateOf(kind, exchg, code);
             return td !== undefined && isTradingDay(td, this.sessions.holidays) ? td : undefined;
           },
+          // the instrument's metadata in the root before the open, not at its first tick
+          instrument: (exchg, code) => {
+            const r = this.rootMeta.ensure(this.instrumentBook.metaOf(exchg, code));
+            if (r.warning) log.warn(r.warning);
+          },
           subscribed: () => this.subscribedNames(),
           now: this.now,
           onProblem: (m) => this.writeErrorLog.reject('prepare', m, 'storage'),

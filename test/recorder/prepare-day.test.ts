@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
 import { TICK_KIND } from '../../src/format/index.js';
 import { rtFilePath, rtFinishedPath } from '../../src/layout/index.js';
+import { instrumentMetaPath } from '../../src/meta/index.js';
 import { Recorder } from '../../src/recorder/recorder.js';
 import { RtReader } from '../../src/store/index.js';
 import { FIRST_CAPACITY_MIN, firstCapacity } from '../../src/store/writer-pool.js';
@@ -111,6 +112,8 @@ describe('prepared files (storage.prepare_files)', () => {
       () => fs.existsSync(al) && fs.existsSync(rtFilePath(root, TICK_KIND, 'SHFE', 'rb2505')),
     );
     expect(diskHeader(al)).toMatchObject({ date: 20250108, size: 0, capacity: FIRST_CAPACITY_MIN });
+    // the instrument's metadata is in the root before its first tick (not written on the hot path)
+    expect(fs.existsSync(instrumentMetaPath(root, 'SHFE', 'al2503'))).toBe(true);
     await rec.stop();
 
     // Friday 20:30: Monday's trading day has begun for the night session (day_starts 20:00)
