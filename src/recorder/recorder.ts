@@ -102,6 +102,8 @@ export interface MonitorView {
   liveFileSizes(): Iterable<{ kind: string; exchg: string; code: string; date: number; path: string; bytes: number; records: number }>;
   /** The kinds `tickrec publish` sends (publish.nats.kinds), for its cursor lag; undefined: no publish.nats. */
   readonly publishKinds: readonly string[] | undefined;
+  /** The IANA time zone of an instrument's exchange times (its session's); undefined without a session. */
+  zoneOf(exchg: string, code: string): string | undefined;
 }
 
 interface Subscription {
@@ -443,7 +445,12 @@ export class Recorder {
 
   /** Per-instrument statistics and live file sizes for the monitor page (read-only use). */
   monitorView(): MonitorView {
-    return { instruments: this.instruments, liveFileSizes: () => this.pool.liveFileSizes(), publishKinds: this.publishKinds };
+    return {
+      instruments: this.instruments,
+      liveFileSizes: () => this.pool.liveFileSizes(),
+      publishKinds: this.publishKinds,
+      zoneOf: (exchg, code) => this.sessions.timezoneOf(exchg, code),
+    };
   }
 
   private summary() {
