@@ -126,11 +126,11 @@ export const NatsPublishSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,32}$/, 'one subject token: letters, digits, "_" or "-", at most 32')
     .default('tickrec'),
-  /** Record kinds to publish. */
+  /** Record kinds to publish, and 'closed' for the closed-bar events (rt/closed). */
   kinds: z
-    .array(z.enum(['tick', 'trade', 'min1', 'min5', 'min15', 'min30', 'min60']))
+    .array(z.enum(['tick', 'trade', 'min1', 'min5', 'min15', 'min30', 'min60', 'closed']))
     .min(1)
-    .default(['tick', 'trade', 'min1', 'min5', 'min15', 'min30', 'min60']),
+    .default(['tick', 'trade', 'min1', 'min5', 'min15', 'min30', 'min60', 'closed']),
   /** Credentials: put "${NAME}" here and export the variable (they never reach logs). */
   user: z.string().optional(),
   pass: z.string().optional(),
