@@ -50,7 +50,7 @@ import {
   rtKindDir,
 } from '../layout/index.js';
 import { RtReader, acquireLock, type RootLock } from '../store/index.js';
-import { RejectLog } from '../recorder/reject-log.js';
+import { RejectLog } from '../reject-log.js';
 import { connectBus, ensureStream, type BusAuth, type BusTls, type StreamDefaults } from './connect.js';
 import { closedCursorKey, cursorKey, parseCursorKey, readCursorFile, writeCursorFile, type Cursor } from './cursor.js';
 import {

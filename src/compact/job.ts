@@ -33,7 +33,7 @@ import {
 } from '../his/index.js';
 import { hisDayPath, hisHistoryPath } from '../layout/index.js';
 import { RtReader, checkReadable, probeRtFile } from '../store/index.js';
-import { dayBarFromTicks } from './day-bar.js';
+import { dayBarFromTicks } from '../his/index.js';
 import { acquireCompactLock } from './lock.js';
 import { scanRoot, type DayWork, type LiveFile } from './scan.js';
 

@@ -207,7 +207,7 @@ export const ConfigSchema = z.strictObject({
       enabled: z.boolean().default(true),
       host: z.string().default('127.0.0.1'),
       port: port.default(9464),
-      /** Most HTTP connections held at once (src/monitor/http-guard.ts); more are closed on accept. */
+      /** Most HTTP connections held at once (src/http-guard.ts); more are closed on accept. */
       max_connections: z.number().int().min(4).max(4096).default(64),
       /** An HTTP connection with no traffic for this long is closed. */
       idle_timeout_ms: z.number().int().min(1000).max(600_000).default(10_000),

@@ -17,7 +17,7 @@
 // by doubling (fallocate), and a doubling is a step of reserved zeros, not data. What
 // the live files hold beyond their records is reported apart as `reservedBytes`.
 //
-// Costs: sample() once a second reads RecorderStats and one statfs; every
+// Costs: sample() once a second reads the recorder's stats (MonitorStats) and one statfs; every
 // fileSampleMs it walks the writer pool's live files (sizes of mapped files come from
 // the writers; at most statBudget stat calls for the others) and reads the compaction
 // summary. update() is O(instruments) and sends only the rows that changed.
@@ -25,17 +25,13 @@
 import fs from 'node:fs';
 import { utcMsOfLocal } from '../calendar/zone.js';
 import { MIN1_KIND, RT_HEADER_BYTES, TICK_KIND, TRADE_KIND, kindByName, readRtHeader, rtFileBytes } from '../format/index.js';
-import type { MonitorView, RecorderStats } from '../recorder/recorder.js';
+import type { MonitorSource, MonitorStats, MonitorView } from './source.js';
 import { readCompactionSummary, emptyCompaction, type CompactionSummary } from './compaction.js';
 import { feedCause } from './feed-cause.js';
 import type { InstrumentStats } from './instruments.js';
 import { publishLag, type PublishLag } from '../bus/lag.js';
 
-/** What the monitor reads: the Recorder satisfies it. */
-export interface MonitorSource {
-  stats(): RecorderStats;
-  monitorView(): MonitorView;
-}
+export type { MonitorSource } from './source.js';
 
 export interface MonitorOptions {
   /** The recorder's clock, epoch ms (instrument rates and ages). Default Date.now. */
@@ -217,7 +213,7 @@ export class Monitor {
   }
 
   /** Once a second: the ticks/s point; every fileSampleMs the file sizes and the compaction summary. */
-  sample(stats: RecorderStats = this.src.stats()): void {
+  sample(stats: MonitorStats = this.src.stats()): void {
     const t = this.wallNow();
     const written = stats.ticksWritten;
     if (this.prevWritten >= 0) {
@@ -473,7 +469,7 @@ export class Monitor {
 }
 
 /** Bytes of the records the recorder has written since it started (ticks, trades, bars). */
-function writtenBytes(s: RecorderStats): number {
+function writtenBytes(s: MonitorStats): number {
   let bars = 0;
   if (s.bars) for (const n of Object.values(s.bars.bars)) bars += n;
   return s.ticksWritten * TICK_KIND.recordBytes + s.tradesWritten * TRADE_KIND.recordBytes + bars * MIN1_KIND.recordBytes;

@@ -23,7 +23,7 @@
 //   (compaction writes and checks his/ before it removes anything).
 
 import fs from 'node:fs';
-import { dayBarFromTicks } from '../compact/day-bar.js';
+import { dayBarFromTicks } from '../his/index.js';
 import { assert } from '../assert.js';
 import { BAR, Mem, type RecordKind } from '../format/index.js';
 import { BarHistory, ColumnPlan, readHisBlock, type ColumnSink } from '../his/index.js';

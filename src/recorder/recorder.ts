@@ -25,14 +25,14 @@ import {
 } from '../feed/index.js';
 import { ctpStoredCode } from '../feed/ctp/map.js';
 import { TICK_KIND, TRADE_KIND, type RecordKind } from '../format/index.js';
-import { InstrumentTable } from '../monitor/instruments.js';
+import { InstrumentTable, type MonitorView } from '../monitor/index.js';
 import { RootMetaWriter, loadMeta, type InstrumentBook } from '../meta/index.js';
 import { acquireRootLock, autoMaxOpenFiles, readProcessLimits, WriterPool, type RootLock } from '../store/index.js';
 import { hisHoldsDay } from '../his/index.js';
 import { ExchangeClock } from './exchange-clock.js';
 import { LatencyHistogram } from './histogram.js';
 import { Normalizer, stateFromTick, stateFromTrade, timeKey } from './normalize.js';
-import { RejectLog } from './reject-log.js';
+import { RejectLog } from '../reject-log.js';
 import { RollLog } from './roll-log.js';
 
 /** Records read back at recovery to rebuild the duplicate check of the last time stamp. */
@@ -92,18 +92,6 @@ export interface RecorderStats {
   root: string;
   /** Whether the holiday calendar covers today + 30 days (degraded when 'short'). */
   calendar: CoverageCheck;
-}
-
-/** What the monitor page reads besides stats() (src/monitor). */
-export interface MonitorView {
-  /** Per-instrument statistics, updated after every successful write. */
-  readonly instruments: InstrumentTable;
-  /** Live files with their sizes (from the open writers; -1 when not mapped now). */
-  liveFileSizes(): Iterable<{ kind: string; exchg: string; code: string; date: number; path: string; bytes: number; records: number }>;
-  /** The kinds `tickrec publish` sends (publish.nats.kinds), for its cursor lag; undefined: no publish.nats. */
-  readonly publishKinds: readonly string[] | undefined;
-  /** The IANA time zone of an instrument's exchange times (its session's); undefined without a session. */
-  zoneOf(exchg: string, code: string): string | undefined;
 }
 
 interface Subscription {
