@@ -251,6 +251,8 @@ export const ConfigSchema = z.strictObject({
        * no further record. Turn off to record a replay whose timestamps are not "now".
        */
       roll_by_clock: z.boolean().default(true),
+      /** With roll_by_clock: make the coming trading day's files between sessions, ahead of their first records. */
+      prepare_files: z.boolean().default(true),
       /** With roll_by_clock: set a day aside only this long after it ended by the clock. */
       roll_grace_ms: z.number().int().min(0).max(3_600_000).default(60_000),
     })

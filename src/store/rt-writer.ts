@@ -192,6 +192,16 @@ export class RtWriter {
     this.ino = st.ino;
   }
 
+  /**
+   * Creates `file` (and its folder) with an empty header of `opts.date` and its capacity
+   * reserved, without opening a writer on it: a file prepared ahead of its first record
+   * (WriterPool.prepare). Refused when a file is already there (it is never replaced).
+   */
+  static create(file: string, opts: RtWriterOptions): void {
+    if (fs.existsSync(file)) throw new TickrecError('E_USAGE', `${file}: already exists; a prepared file never replaces one.`, { file });
+    createRtFile(file, opts);
+  }
+
   /** Opens `file` for appending, creating it (and its folder) when missing. */
   static open(file: string, opts: RtWriterOptions): RtWriter {
     const report: string[] = [];
