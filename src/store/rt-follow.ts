@@ -122,7 +122,7 @@ export class FollowCursor {
 
   private drain(r: RtReader, onRecord: OnRecord): number {
     const n = Math.min(r.length, this.index + (this.opts.batchMax ?? 65536));
-    if (n > this.index) r.probeUpTo(n); // FAULT GUARD: a truncated file throws here, before any zero is delivered
+    if (n > this.index) r.probeUpTo(n, this.index); // FAULT GUARD, CUT AND LENGTHENED: a cut file throws here, before any zero is delivered
     if (this.compareInstrument && n > 0) this.sameInstrument(r);
     let i = this.index;
     const reuse = this.opts.reuseView === true && i < n;
