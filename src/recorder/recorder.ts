@@ -470,7 +470,12 @@ export class Recorder {
 
   /** Per-instrument statistics and live file sizes for the monitor page (read-only use). */
   monitorView(): MonitorView {
-    return { instruments: this.instruments, liveFileSizes: () => this.pool.liveFileSizes(), publishKinds: this.publishKinds };
+    return {
+      instruments: this.instruments,
+      liveFileSizes: () => this.pool.liveFileSizes(),
+      publishKinds: this.publishKinds,
+      zoneOf: (exchg, code) => this.sessions.timezoneOf(exchg, code),
+    };
   }
 
   private summary() {
