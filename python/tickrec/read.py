@@ -389,7 +389,7 @@ def merge_day(kind, parts):
 
 
 def _day_bar(tick, date):
-    """The day bar of trading date `date` from the day's last tick, as datakit's history writer builds it (src/compact/day-bar.ts)."""
+    """The day bar of trading date `date` from the day's last tick, as datakit's history writer builds it (src/his/day-bar.ts)."""
     bar = np.zeros(1, D.BAR)
     bar['date'], bar['time'] = date, 0
     for dst, src in (('open', 'open'), ('high', 'high'), ('low', 'low'), ('close', 'price'), ('settle', 'settle_price'),

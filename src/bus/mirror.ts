@@ -59,7 +59,7 @@ import type { RecordKind } from '../format/index.js';
 import { barsClosedPath, busMirrorPositionPath, finishedPath } from '../layout/index.js';
 import { ClosedEventWriter } from '../bars/closed.js';
 import { RtReader, WriterPool, acquireRootLock, type RootLock } from '../store/index.js';
-import { RejectLog } from '../recorder/reject-log.js';
+import { RejectLog } from '../reject-log.js';
 import { checkMessage, type BusEnd, type BusRecord } from './check.js';
 import { busError, connectBus, streamSubject, type BusAuth, type BusTls } from './connect.js';
 import { targetStem, targetText, type BusTarget } from './wire.js';

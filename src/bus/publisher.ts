@@ -65,7 +65,7 @@ import {
 } from '../layout/index.js';
 import { RtReader, acquireLock, type RootLock } from '../store/index.js';
 import { assert } from '../assert.js';
-import { RejectLog } from '../recorder/reject-log.js';
+import { RejectLog } from '../reject-log.js';
 import { connectBus, ensureStream, type BusAuth, type BusTls, type StreamDefaults } from './connect.js';
 import { closedCursorKey, cursorKey, parseCursorKey, readCursorFile, writeCursorFile, type Cursor } from './cursor.js';
 import {
@@ -491,7 +491,7 @@ export class Publisher {
       if (now - t.lastRollCheckMs < (this.o.rollCheckMs ?? 200)) return false;
       t.lastRollCheckMs = now;
       if (inode(t.livePath) === r.ino) return false;
-      // Rolled: the writer no longer appends to this file (ROLL RULE). Send what remains.
+      // Rolled: the writer no longer appends to this file (THE DAY ROLL, src/store/roll.ts). Send what remains.
       t.readerLive = false;
       if (r.length > t.cur.index) return false; // sent by the next polls
     }

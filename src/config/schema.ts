@@ -209,7 +209,7 @@ export const ConfigSchema = z.strictObject({
       enabled: z.boolean().default(true),
       host: z.string().default('127.0.0.1'),
       port: port.default(9464),
-      /** Most HTTP connections held at once (src/monitor/http-guard.ts); more are closed on accept. */
+      /** Most HTTP connections held at once (src/http-guard.ts); more are closed on accept. */
       max_connections: z.number().int().min(4).max(4096).default(64),
       /** An HTTP connection with no traffic for this long is closed. */
       idle_timeout_ms: z.number().int().min(1000).max(600_000).default(10_000),
@@ -253,6 +253,8 @@ export const ConfigSchema = z.strictObject({
        * no further record. Turn off to record a replay whose timestamps are not "now".
        */
       roll_by_clock: z.boolean().default(true),
+      /** With roll_by_clock: make the coming trading day's files between sessions, ahead of their first records. */
+      prepare_files: z.boolean().default(true),
       /** With roll_by_clock: set a day aside only this long after it ended by the clock. */
       roll_grace_ms: z.number().int().min(0).max(3_600_000).default(60_000),
     })

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { readCompactionSummary } from '../monitor/compaction.js';
-import { HTTP_BOUNDS_DEFAULT, boundServer, refuseForeignHost, type HttpBounds } from '../monitor/http-guard.js';
+import { HTTP_BOUNDS_DEFAULT, boundServer, refuseForeignHost, type HttpBounds } from '../http-guard.js';
 import { publishLag, type PublishLag } from '../bus/lag.js';
 import { startMonitor } from '../monitor/server.js';
 import type { Recorder, RecorderStats } from './recorder.js';
@@ -273,7 +273,8 @@ export function startMetricsServer(
   bounds: HttpBounds = HTTP_BOUNDS_DEFAULT,
 ): Promise<MetricsServer> {
   const reg = buildRegistry(rec);
-  const monitor = startMonitor(rec, { now });
+  // record.ts passes Date.now itself for real time and its own function for a simulated clock.
+  const monitor = startMonitor(rec, { now, simulatedClock: now !== Date.now });
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/';
     if (req.method !== 'GET' && req.method !== 'HEAD') {
