@@ -83,17 +83,10 @@ export interface InstrumentState {
   tradingDate: number;
   actionDate: number;
   actionTime: number;
-  price: number;
-  totalVolume: number;
   /** Highest cumulative volume seen this trading day (the base of N8). */
   volumeBase: number;
-  totalTurnover: number;
   turnoverBase: number;
   openInterest: number;
-  bid1: number;
-  ask1: number;
-  bidQty1: number;
-  askQty1: number;
   /** N7 fingerprints of the ticks accepted at (actionDate, actionTime), FP_SIZE numbers each. */
   fp: number[];
   fpCount: number;
@@ -115,16 +108,9 @@ export function emptyState(): InstrumentState {
     tradingDate: 0,
     actionDate: 0,
     actionTime: 0,
-    price: 0,
-    totalVolume: 0,
     volumeBase: 0,
-    totalTurnover: 0,
     turnoverBase: 0,
     openInterest: 0,
-    bid1: 0,
-    ask1: 0,
-    bidQty1: 0,
-    askQty1: 0,
     fp: [],
     fpCount: 0,
     tradeIndex: 0,
@@ -359,11 +345,6 @@ export class Normalizer {
     return OK;
   }
 
-  /** Forgets an instrument (its file was rolled or closed); it is recovered again on next sight. */
-  forget(kind: 'tick' | 'trade', exchg: string, code: string): void {
-    this.states[kind].get(exchg)?.delete(code);
-  }
-
   private common(x: TickInput | TradeInput, what: string, namesChecked: boolean): Verdict {
     // N1 (names) once per instrument: a name pair that passed is remembered (two Map
     // lookups per tick instead of two regular expressions), and an instrument with a
@@ -515,14 +496,7 @@ export class Normalizer {
     st.tradingDate = td;
     st.actionDate = x.action_date;
     st.actionTime = x.action_time;
-    st.price = x.price;
-    st.totalVolume = o.total_volume;
-    st.totalTurnover = o.total_turnover;
     st.openInterest = o.open_interest;
-    st.bid1 = o.bid_prices[0]!;
-    st.ask1 = o.ask_prices[0]!;
-    st.bidQty1 = o.bid_qty[0]!;
-    st.askQty1 = o.ask_qty[0]!;
     return OK;
   }
 
@@ -599,14 +573,9 @@ export function stateFromTick(last: Record<string, unknown>, sameTime: readonly 
   s.tradingDate = n(last, 'trading_date');
   s.actionDate = n(last, 'action_date');
   s.actionTime = n(last, 'action_time');
-  s.price = n(last, 'price');
-  s.totalVolume = s.volumeBase = n(last, 'total_volume');
-  s.totalTurnover = s.turnoverBase = n(last, 'total_turnover');
+  s.volumeBase = n(last, 'total_volume');
+  s.turnoverBase = n(last, 'total_turnover');
   s.openInterest = n(last, 'open_interest');
-  s.bid1 = first(last, 'bid_prices');
-  s.ask1 = first(last, 'ask_prices');
-  s.bidQty1 = first(last, 'bid_qty');
-  s.askQty1 = first(last, 'ask_qty');
   // N7 fingerprints what the FEED sent (hasTotal, and its total or per-tick volume and
   // turnover); a stored record holds the totals N8 made, whichever the feed sent. So each
   // stored tick gives every message it can have come from: cumulative totals; per-tick

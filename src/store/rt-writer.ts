@@ -133,8 +133,6 @@ export interface RtWriterOptions {
   date: number;
   /** Capacity of a new file, records. Default DEFAULT_INITIAL_CAPACITY[kind]. */
   initialCapacity?: number;
-  /** Periodic msync interval, ms; 0 = only on growth and close. Default 0. */
-  syncIntervalMs?: number;
   /** Apply datakit's destructive repair rules instead of refusing a damaged file. */
   repair?: boolean;
   /** Told of every repair made on reopen. */
@@ -164,7 +162,6 @@ export class RtWriter {
   private cap: number;
   private readonly rs: number;
   private readonly encode: RecordKind['codec']['encode'];
-  private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private syncing = false;
   /** Bytes of the mapping below which pages were released (PAGE RELEASE). */
@@ -246,11 +243,6 @@ export class RtWriter {
       }
       const w = new RtWriter(file, opts.kind, fd, capacity, size, { repairs: report, notes, created });
       for (const r of report) opts.onRepair?.(r);
-      const every = opts.syncIntervalMs ?? 0;
-      if (every > 0) {
-        w.timer = setInterval(() => w.syncInBackground(), every);
-        w.timer.unref();
-      }
       return w;
     } catch (err) {
       fs.closeSync(fd);
@@ -516,7 +508,6 @@ export class RtWriter {
    */
   close(): void {
     if (this.closed) return;
-    if (this.timer) clearInterval(this.timer);
     let failed: Error | undefined;
     try {
       this.settleAhead();

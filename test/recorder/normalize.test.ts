@@ -490,26 +490,12 @@ describe('recovery', () => {
       tradingDate: 20250228,
       actionDate: 20250228,
       actionTime: 145959500,
-      totalVolume: 9000,
       volumeBase: 9000,
       openInterest: 100,
     }));
     ok(n.tick(tick({ total_volume: 40, open_interest: 130 })));
     expect(n.tickOut.volume).toBe(40);
     expect(n.tickOut.diff_interest).toBe(30);
-  });
-
-  it('forget() makes the next tick recover again', () => {
-    let calls = 0;
-    const n = normalizer(() => {
-      calls++;
-      return undefined;
-    });
-    ok(n.tick(tick()));
-    ok(n.tick(tick()));
-    n.forget('tick', 'SHFE', 'rb2505');
-    ok(n.tick(tick()));
-    expect(calls).toBe(2);
   });
 
   for (const turnover of ['per-tick turnover only', 'cumulative turnover'] as const) {
@@ -561,14 +547,9 @@ describe('recovery', () => {
       tradingDate: TUE,
       actionDate: MON,
       actionTime: 213000000,
-      totalVolume: 7,
       volumeBase: 7,
       turnoverBase: 8,
       openInterest: 9,
-      bid1: 2,
-      ask1: 3,
-      bidQty1: 4,
-      askQty1: 5,
     });
     const t = stateFromTrade({ trading_date: MON, action_date: MON, action_time: 100000000, index: 12, price: 3, volume: 4, side: 66 });
     expect(t).toMatchObject({
