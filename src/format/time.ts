@@ -39,6 +39,19 @@ export function isCalendarDate(d: number): boolean {
   return day <= (m === 2 && leap ? 29 : MONTH_DAYS[m]!);
 }
 
+/** The dates a record may carry: 1990-01-01 .. 2099-12-31 (datakit's time keys count from 19900000). */
+export const RECORD_DATE_MIN = 19900101;
+export const RECORD_DATE_MAX = 20991231;
+
+/**
+ * THE rule for a date a record carries (feed mappers, the normalizer): a calendar date
+ * (isCalendarDate) within RECORD_DATE_MIN..RECORD_DATE_MAX. Dates the user types (ranges,
+ * options) are calendar dates only.
+ */
+export function isRecordDate(d: unknown): d is number {
+  return typeof d === 'number' && d >= RECORD_DATE_MIN && d <= RECORD_DATE_MAX && isCalendarDate(d);
+}
+
 function ymd(y: number, m: number, d: number): number {
   const date = y * 10000 + m * 100 + d;
   return isCalendarDate(date) ? date : NaN;

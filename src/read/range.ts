@@ -52,8 +52,6 @@ function badInstant(name: string, v: unknown, why: string): TickrecError {
   return new TickrecError('E_USAGE', `${name} ${shown}: ${why}; use ${FORMS}.`);
 }
 
-const validDate = isCalendarDate;
-
 /** The text starts with a date's digits (so a refusal is about the day, not the form). */
 function looksLikeDay(v: string): boolean {
   return /^\s*(\d{8}|\d{4}-\d{2}-\d{2})([ T]|\s*$)/.test(v);
@@ -73,13 +71,13 @@ export function resolveInstant(name: string, v: InstantInput): ResolvedInstant {
     const p = parseInstant(v);
     if (!p) throw badInstant(name, v, looksLikeDay(v) ? 'no such calendar date' : 'not an instant');
     if (p.date === undefined) throw badInstant(name, v, 'a time of day alone is ambiguous across days; give the date too');
-    if (!validDate(p.date)) throw badInstant(name, v, 'no such calendar date');
+    if (!isCalendarDate(p.date)) throw badInstant(name, v, 'no such calendar date');
     return { date: p.date, time: p.time, dateOnly: DATE_ONLY.test(v.trim()) };
   }
   if (v === null || typeof v !== 'object' || typeof (v as { date?: unknown }).date !== 'number')
     throw badInstant(name, v, 'not an instant');
   const time = v.time ?? 0;
-  if (!validDate(v.date)) throw badInstant(name, v, 'date is not a calendar date YYYYMMDD');
+  if (!isCalendarDate(v.date)) throw badInstant(name, v, 'date is not a calendar date YYYYMMDD');
   if (typeof time !== 'number' || !validTime(time)) throw badInstant(name, v, 'time is not HHMMSSmmm (0 .. 235959999)');
   return { date: v.date, time, dateOnly: v.time === undefined };
 }

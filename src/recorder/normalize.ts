@@ -51,7 +51,7 @@
 import type { Session, SessionBook } from '../calendar/index.js';
 import { tradingDateOf } from '../calendar/index.js';
 import type { RejectReason, TickInput, TradeInput } from '../feed/types.js';
-import { TTYPE_UNKNOWN, decimalAdd, decimalSub, isCalendarDate, isTradeType, type FullTick, type Trade } from '../format/index.js';
+import { TTYPE_UNKNOWN, decimalAdd, decimalSub, isRecordDate, isTradeType, type FullTick, type Trade } from '../format/index.js';
 import { quantityToUnits } from '../meta/units.js';
 import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, nameProblem } from '../layout/index.js';
 import { ExchangeClock } from './exchange-clock.js';
@@ -68,10 +68,8 @@ export function safeInt(v: number | undefined | null): number {
   return typeof v === 'number' && Number.isSafeInteger(v) ? v : 0;
 }
 
-export function validDate(d: unknown): boolean {
-  // The calendar rule is format's (isCalendarDate); records are also bounded to 1990..2099.
-  return typeof d === 'number' && d >= 19900101 && d <= 20991231 && isCalendarDate(d);
-}
+/** A record's date (src/format/time.ts isRecordDate). */
+export const validDate = isRecordDate;
 
 export function validTime(t: unknown): boolean {
   if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t > 235959999) return false;
@@ -284,7 +282,7 @@ export class Normalizer {
     if (this.opts.sessionFilter === false) return null;
     const s = this.opts.sessions.sessionOf(x.exchg, x.code);
     if (s === undefined) return null;
-    const given = validDate(x.trading_date) ? x.trading_date! : 0;
+    const given = validDate(x.trading_date) ? x.trading_date : 0;
     const received = this.opts.receivedMs;
     const rcv = received === undefined ? NaN : received();
     const exMs = received === undefined ? NaN : this.exchangeClock.epochMs(x.action_date, x.action_time, s.timezone);
@@ -322,14 +320,14 @@ export class Normalizer {
   private bounds(x: TickInput | TradeInput, what: string, st: InstrumentState): Verdict {
     const td = x.trading_date;
     if (validDate(td) && td !== x.action_date && !(td === this.tdOk.td && x.action_date === this.tdOk.ad)) {
-      const lead = dayNumber(td!) - dayNumber(x.action_date);
+      const lead = dayNumber(td) - dayNumber(x.action_date);
       if (lead < -TRADING_DATE_DAYS_BEFORE || lead > TRADING_DATE_DAYS_AFTER) {
         return reject(
           'bad_trading_date',
           `${what} ${x.exchg}.${x.code}: trading date ${td} is ${lead} days from action date ${x.action_date} (allowed ${-TRADING_DATE_DAYS_BEFORE}..${TRADING_DATE_DAYS_AFTER})`,
         );
       }
-      this.tdOk = { td: td!, ad: x.action_date };
+      this.tdOk = { td: td, ad: x.action_date };
     }
     const c = this.opts.clock;
     if (c) {
@@ -372,7 +370,7 @@ export class Normalizer {
   }
 
   private tradingDate(x: TickInput | TradeInput): number {
-    if (validDate(x.trading_date)) return x.trading_date!;
+    if (validDate(x.trading_date)) return x.trading_date;
     const s = this.opts.sessions.sessionOf(x.exchg, x.code);
     return s ? tradingDateOf(s, x.action_date, x.action_time, this.opts.sessions.holidays) : x.action_date;
   }

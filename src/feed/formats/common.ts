@@ -1,6 +1,7 @@
 // Shared pieces of the wire-format mappers: options, safe previews of hostile input, field readers that reject instead of throwing, UTC dates.
 
 import type { FeedSink, RejectReason, TickInput, TradeInput } from '../types.js';
+import { isRecordDate } from '../../format/index.js';
 
 /** Options every mapper factory accepts. */
 export interface MapperOptions {
@@ -211,14 +212,8 @@ export function tradeQuantity(qty: number, field: string): number {
 
 // ---- dates ----
 
-/** YYYYMMDD with year 1990-2099, month 1-12, day 1-31. */
-export function isValidDate(d: number): boolean {
-  if (!Number.isInteger(d)) return false;
-  const y = Math.floor(d / 10000);
-  const m = Math.floor(d / 100) % 100;
-  const day = d % 100;
-  return y >= 1990 && y <= 2099 && m >= 1 && m <= 12 && day >= 1 && day <= 31;
-}
+/** A record's date: a calendar date YYYYMMDD in 1990-2099 (src/format/time.ts isRecordDate). */
+export const isValidDate: (d: number) => boolean = isRecordDate;
 
 /** HHMMSSmmm with HH < 24, MM < 60, SS < 60, mmm < 1000. */
 export function isValidTime(t: number): boolean {

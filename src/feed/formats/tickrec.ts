@@ -60,7 +60,7 @@ function date(o: JsonObject, field: string, required: boolean): number | undefin
   const v = required ? reqNumber(o, field) : optNumber(o, field);
   if (v === undefined) return undefined;
   if (!required && v === 0) return undefined; // 0 = recorder decides
-  if (!isValidDate(v)) fail('bad_date', field, `expected YYYYMMDD with year 1990-2099, month 1-12, day 1-31, got ${preview(v)}`);
+  if (!isValidDate(v)) fail('bad_date', field, `expected a calendar date YYYYMMDD in 1990-2099, got ${preview(v)}`);
   return v;
 }
 

@@ -376,9 +376,10 @@ function checkFrame(parse: (f: string) => ReturnType<typeof run>, frame: string)
   return o;
 }
 
+/** Calendar dates of 1990-2099 (a record's dates: isRecordDate). */
 const dateArb = fc
-  .tuple(fc.integer({ min: 1990, max: 2099 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }))
-  .map(([y, m, d]) => y * 10000 + m * 100 + d);
+  .date({ min: new Date('1990-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true })
+  .map((d) => d.getUTCFullYear() * 10000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate());
 const timeArb = fc
   .tuple(
     fc.integer({ min: 0, max: 23 }),
