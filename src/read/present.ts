@@ -32,8 +32,8 @@ export function recordUtcMs(kind: PresentKind, rec: Rec, meta: ReadMeta): number
   }
   if (meta.sessionClose === null) return null;
   const [h, m] = meta.sessionClose.split(':').map(Number) as [number, number];
-  const base = utcMsOfLocal(rec.date as number, 0, tz);
-  return base + (h * 60 + m) * 60_000;
+  // the close as a local time (not midnight + minutes: a clock change can fall in between)
+  return utcMsOfLocal(rec.date as number, h * 10000000 + m * 100000, tz);
 }
 
 /** ISO 8601 UTC text of epoch ms ("2026-12-07T01:30:00.500Z"), or '' for null. */
