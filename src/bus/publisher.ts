@@ -442,7 +442,7 @@ export class Publisher {
       if (now - t.lastRollCheckMs < (this.o.rollCheckMs ?? 200)) return false;
       t.lastRollCheckMs = now;
       if (inode(t.livePath) === r.ino) return false;
-      // Rolled: the writer no longer appends to this file (ROLL RULE). Send what remains.
+      // Rolled: the writer no longer appends to this file (THE DAY ROLL, src/store/roll.ts). Send what remains.
       t.readerLive = false;
       if (r.length > t.cur.index) return false; // sent by the next polls
     }

@@ -8,6 +8,9 @@
 //   read back. Other values are left as they are and counted. Only for roots written by
 //   tickrec: a datakit parser may have left 0 for "unknown", which this would turn into
 //   'M'; hence the explicit --trade-types.
+// - --split-czce: a CZCE bar history that merged contracts ten years apart (SR505 of 2015
+//   and of 2025, as datakit writes it) is split into one file per contract
+//   (split-czce.ts; compaction refuses to append to a merged one).
 // The recorder must be stopped (its lock is taken: trade files are rewritten) and the
 // compaction lock is held throughout.
 
@@ -19,6 +22,7 @@ import { HIS_KINDS, dayBlockBytes, encodeDatakitRaw, readHisBlock, writeFileDura
 import { acquireRootLock, probeRtFile } from '../store/index.js';
 import { acquireCompactLock } from './lock.js';
 import { list } from './scan.js';
+import { splitCzceHistories } from './split-czce.js';
 
 const HIS_EXT = '.dsb';
 const DATE_DIR = /^\d{8}$/;
@@ -29,6 +33,8 @@ export interface MigrateOptions {
   dryRun?: boolean;
   /** Also rewrite tickrec's former trade types 0/1 as 'M'/'C' (the recorder must be stopped). */
   tradeTypes?: boolean;
+  /** Also split CZCE bar histories that hold several contracts of one 3-digit code (split-czce.ts). */
+  splitCzce?: boolean;
   onLog?: (line: string) => void;
 }
 
@@ -40,6 +46,9 @@ export interface MigrateSummary {
   tradesFixed: number;
   /** Trades whose type is none of 0, 1, 'M', 'C', 'U' (left as they are). */
   tradesOther: number;
+  /** --split-czce: the merged histories split (or that would be), and the files written. */
+  czceSplit: string[];
+  czceWritten: string[];
   /** What could not be done, file by file. */
   problems: { file: string; problem: string }[];
 }
@@ -143,13 +152,27 @@ export function runMigration(opts: MigrateOptions): MigrateSummary {
   const log = opts.onLog ?? (() => {});
   if (!fs.existsSync(opts.root) || !fs.statSync(opts.root).isDirectory())
     throw new TickrecError('E_USAGE', `${opts.root}: no such data root; check --root.`, { file: opts.root });
-  const s: MigrateSummary = { dryRun: !!opts.dryRun, tradeFiles: [], tradesFixed: 0, tradesOther: 0, problems: [] };
+  const s: MigrateSummary = {
+    dryRun: !!opts.dryRun,
+    tradeFiles: [],
+    tradesFixed: 0,
+    tradesOther: 0,
+    czceSplit: [],
+    czceWritten: [],
+    problems: [],
+  };
   const compactLock = opts.dryRun ? undefined : acquireCompactLock(opts.root, log);
   // Trade files are rewritten: no recorder may hold them (its lock says so, with its pid).
   const recorderLock = opts.tradeTypes && !opts.dryRun ? acquireRootLock(opts.root) : undefined;
   try {
     if (opts.tradeTypes) fixAllTrades(opts.root, s);
-    else log('nothing asked: give --trade-types (see tickrec migrate --help)');
+    if (opts.splitCzce) {
+      const r = splitCzceHistories(opts.root, !!opts.dryRun, log);
+      s.czceSplit.push(...r.files);
+      s.czceWritten.push(...r.written);
+      s.problems.push(...r.problems);
+    }
+    if (!opts.tradeTypes && !opts.splitCzce) log('nothing asked: give --trade-types or --split-czce (see tickrec migrate --help)');
   } finally {
     recorderLock?.release();
     compactLock?.release();

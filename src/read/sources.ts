@@ -5,6 +5,7 @@
 //   rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dmb         a finished day not compacted yet
 //   rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>~<n>.dmb     a second file of that day (a replay)
 //   rt/<folder>/<EXCHG>/<CODE>.dmb                    the live file (today)
+//   his/<min1|…|day>/CZCE/<4-digit CODE>.dsb          an older contract of a CZCE 3-digit code (read as that code's days)
 // (names built and parsed by src/layout/root.ts). Day bars have no real-time files: the days not yet in his/day come from the tick files.
 //
 // A listing is taken once per query (directory reads, no file opened but a stat of each
@@ -15,13 +16,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TickrecError } from '../errors.js';
 import {
+  CZCE_EXCHANGE,
   EXCHG_MAX_CHARS,
   checkInstrument,
+  czceShortCode,
   groupFinished,
   hisDayPath,
   hisExchangeDir,
   hisHistoryPath,
   hisKindDir,
+  isCzce3DigitCode,
   isExchangeName,
   nameProblem,
   parseDateFolder,
@@ -40,6 +44,13 @@ export interface Listing {
   readonly hisDays: Map<string, Map<number, string>>;
   /** Bar histories: code → file. */
   readonly histories: Map<string, string>;
+  /**
+   * Bar histories of older contracts of a CZCE 3-digit code, under their 4-digit names
+   * (his/min1/CZCE/SR1505.dsb for SR505: src/compact/contract-history.ts): 3-digit code →
+   * files. Read as days of the 3-digit code; not listed as instruments of their own
+   * unless asked for by name.
+   */
+  readonly retired: Map<string, string[]>;
   /** Finished real-time days: code → trading date → files (<CODE>.dmb first, then <CODE>~<n>.dmb by n). */
   readonly finished: Map<string, Map<number, string[]>>;
   /** Live files: code → file. */
@@ -181,6 +192,7 @@ export function listKind(
     exchange,
     hisDays: new Map(),
     histories: new Map(),
+    retired: new Map(),
     finished: new Map(),
     live: new Map(),
     liveIno: new Map(),
@@ -193,11 +205,17 @@ export function listKind(
     if (code !== undefined) {
       const f = hisHistoryPath(root, kind.his, exchange, code);
       if (fs.existsSync(f)) l.histories.set(code, f);
+      if (isCzce3DigitCode(exchange, code))
+        for (const e of entries(hisDir)) {
+          const c = parseHisName(e);
+          if (c !== undefined && czceShortCode(c) === code) getMap(l.retired, code, () => []).push(path.join(hisDir, e));
+        }
     } else {
       for (const e of entries(hisDir)) {
         const c = parseHisName(e);
         if (c !== undefined) l.histories.set(c, path.join(hisDir, e));
       }
+      attachRetired(l);
     }
   } else {
     for (const e of entries(hisDir)) {
@@ -218,9 +236,27 @@ export function listKind(
   return l;
 }
 
+/**
+ * A listing of every code: a 4-digit CZCE history (SR1505.dsb) whose 3-digit code (SR505)
+ * has files of the kind too is that code's retired contract: it moves to `retired` and is
+ * not an instrument of its own (else its bars would be read twice). A 4-digit code with
+ * nothing under its 3-digit name (a feed that sends 4-digit codes) stays an instrument.
+ */
+function attachRetired(l: Listing): void {
+  if (l.exchange !== CZCE_EXCHANGE) return;
+  const has = (c: string) =>
+    l.histories.has(c) || l.finished.has(c) || l.live.has(c) || !!l.ticks?.finished.has(c) || !!l.ticks?.live.has(c);
+  for (const [c, f] of [...l.histories]) {
+    const short = czceShortCode(c);
+    if (short === undefined || !has(short)) continue;
+    getMap(l.retired, short, () => []).push(f);
+    l.histories.delete(c);
+  }
+}
+
 /** Every instrument code a listing knows of, sorted. */
 export function listingCodes(l: Listing): string[] {
-  const s = new Set<string>([...l.hisDays.keys(), ...l.histories.keys(), ...l.finished.keys(), ...l.live.keys()]);
+  const s = new Set<string>([...l.hisDays.keys(), ...l.histories.keys(), ...l.retired.keys(), ...l.finished.keys(), ...l.live.keys()]);
   if (l.ticks) for (const c of listingCodes(l.ticks)) s.add(c);
   return [...s].sort();
 }

@@ -16,7 +16,6 @@ import {
   localDateTime,
   nextTradingDay,
   reloadCalendar,
-  tradingDateOf,
   type CoverageCheck,
   type SessionBook,
 } from '../calendar/index.js';
@@ -36,7 +35,7 @@ import { ctpStoredCode } from '../feed/ctp/map.js';
 import { TICK_KIND, TRADE_KIND, type RecordKind } from '../format/index.js';
 import { InstrumentTable, type MonitorView } from '../monitor/index.js';
 import { RootMetaWriter, loadMeta, type InstrumentBook } from '../meta/index.js';
-import { acquireRootLock, autoMaxOpenFiles, readProcessLimits, WriterPool, type RootLock } from '../store/index.js';
+import { acquireRootLock, autoMaxOpenFiles, readProcessLimits, tradingDateByClock, WriterPool, type RootLock } from '../store/index.js';
 import { hisHoldsDay } from '../his/index.js';
 import { ExchangeClock } from './exchange-clock.js';
 import { LatencyHistogram } from './histogram.js';
@@ -591,7 +590,7 @@ export class Recorder {
     }
   }
 
-  /** Sets aside every live file whose trading day is over by the session clock. */
+  /** Sets aside every live file whose trading day is over by the session clock (THE DAY ROLL, src/store/roll.ts: WHEN A DAY ENDS, 2.). */
   private rollFinished(): number {
     const current = this.rollClock(this.now());
     return this.pool.rollFinished((kind, exchg, code, date) => {
@@ -620,8 +619,7 @@ export class Recorder {
       const key = `${s.name}/${delay}`;
       let td = current.get(key);
       if (td === undefined) {
-        const l = localDateTime(nowMs - delay, s.timezone);
-        td = tradingDateOf(s, l.date, l.time, this.sessions.holidays);
+        td = tradingDateByClock(s, this.sessions.holidays, nowMs, delay);
         current.set(key, td);
       }
       return td;

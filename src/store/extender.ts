@@ -1,24 +1,31 @@
-// EXTEND AHEAD: the zero bytes of a file's next growth, reserved (fallocate, see
-// fallocate.ts) or written by a helper thread before the writer needs them.
+// EXTEND AHEAD: the blocks of a file's next growth, reserved by a helper thread before
+// the writer needs them (fallocate(2) with FALLOC_FL_KEEP_SIZE, see fallocate.ts).
 //
-// Why: a growth writes the new half of the file with real zeros (GROWTH RULE in
-// rt-writer.ts: a full disk must fail at write(2), never SIGBUS later). Done inline,
-// that was ~7% of the recorder's main-thread CPU and a stall of every reader of the file
+// Why: a growth makes the new half of the file exist for real (GROWTH RULE in
+// rt-writer.ts: a full disk must fail at growth, never SIGBUS later). Done inline, that
+// was ~7% of the recorder's main-thread CPU and a stall of every reader of the file
 // (10 ms median, 80 ms max for 2,500 -> 1.28 M ticks: docs/benchmarks.md). The writer
 // now asks for the next half when its file is half full; the growth itself then only
-// maps the longer file and publishes the new capacity.
+// lengthens the file over blocks already reserved, maps it and publishes the capacity.
 //
 // Rules that keep it safe:
-// - The helper writes only bytes past the file's published length (past every mapped
-//   and published slot): no reader and no append ever touches them before the growth.
-// - The writer waits (Atomics.wait on the job's state) for a job before it maps the
-//   range, and before it closes the fd: the helper never writes through a closed (or
-//   reused) descriptor, and no zero lands after a record.
-// - A failed job (ENOSPC, EFBIG, EIO) changes nothing the writer published: the growth
-//   that needs the range cuts the file back and raises the same error the inline write
-//   would have raised.
-// - A crash mid-job leaves a file longer than its capacity: the REOPEN RULES already
-//   treat that as an interrupted growth.
+// - The helper NEVER changes the file's length: it reserves blocks past the end
+//   (KEEP_SIZE). Only the writer lengthens its file, at a growth, after checking that
+//   the file still has the length it published (rt-writer.ts, CUT BEFORE GROWTH). A
+//   helper that lengthened the file itself (as it did, with fallocate mode 0 or zeros
+//   written) re-extended a file someone else had cut between the job's start and its
+//   run: the truncation left no trace, and the writer published records over a hole of
+//   zeros. Without an addon that knows KEEP_SIZE there is no helper (start() returns
+//   undefined) and growths reserve inline.
+// - The writer waits (Atomics.wait on the job's state) for a job before it grows over
+//   the range, and before it closes the fd: the helper never works on a closed (or
+//   reused) descriptor.
+// - A failed job (ENOSPC, EDQUOT, EIO) changes nothing the writer published: the growth
+//   that needs the range raises the same error the inline reservation would have raised.
+//   A file system without KEEP_SIZE (EOPNOTSUPP) makes the job done with nothing
+//   reserved: the growth reserves inline.
+// - A crash mid-job leaves blocks reserved past the end of a file whose length is its
+//   capacity's: nothing a reopen has to know about.
 
 import { Worker } from 'node:worker_threads';
 import { FALLOCATE_UNSUPPORTED, fallocateAddonForWorker } from './fallocate.js';
@@ -34,31 +41,22 @@ const CODES = ['', 'ENOSPC', 'EFBIG', 'EDQUOT', 'EIO', 'EBADF', 'EINTR'];
 const WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
-const fs = require('node:fs');
 const CODES = ${JSON.stringify(CODES)};
 const UNSUPPORTED = ${JSON.stringify(FALLOCATE_UNSUPPORTED)};
 let fx = null;
 try {
-  if (workerData.addon) fx = require(workerData.addon);
+  fx = require(workerData.addon);
 } catch {
-  // zeros below
+  // every job is done with nothing reserved: the growths reserve inline
 }
-let zeros;
 parentPort.on('message', (job) => {
   const st = new Int32Array(job.state);
-  let at = job.from;
   try {
-    let reserved = false;
-    if (fx) {
-      try {
-        fx.allocate(job.fd, job.from, job.to - job.from);
-        reserved = true;
-      } catch (err) {
-        if (!UNSUPPORTED.includes(err && err.code)) throw err;
-      }
+    if (fx) try {
+      fx.allocate(job.fd, job.from, job.to - job.from, true); // KEEP_SIZE: the length never changes here
+    } catch (err) {
+      if (!UNSUPPORTED.includes(err && err.code)) throw err; // unsupported: nothing reserved, the growth does it
     }
-    if (!reserved) zeros ??= Buffer.alloc(1 << 20);
-    while (!reserved && at < job.to) at += fs.writeSync(job.fd, zeros, 0, Math.min(zeros.length, job.to - at), at);
     Atomics.store(st, 0, ${JOB_DONE});
   } catch (err) {
     const i = CODES.indexOf(err && err.code);
@@ -74,12 +72,17 @@ let workerBroken = false;
 
 function helper(): Worker | undefined {
   if (worker || workerBroken) return worker;
+  const addon = fallocateAddonForWorker();
+  if (addon === null) {
+    workerBroken = true; // nothing it may do (see the rules above): growths reserve inline
+    return undefined;
+  }
   try {
-    const w = new Worker(WORKER_SOURCE, { eval: true, name: 'tickrec-extender', workerData: { addon: fallocateAddonForWorker() } });
+    const w = new Worker(WORKER_SOURCE, { eval: true, name: 'tickrec-extender', workerData: { addon } });
     w.unref(); // never keeps the process alive; a job cut short by exit is an interrupted growth
     w.on('error', () => {
       // Cannot happen with the code above short of resource exhaustion; later growths
-      // write their zeros inline. A job in flight is never marked done: its writer's
+      // reserve inline. A job in flight is never marked done: its writer's
       // wait times out and writes the range itself (see ExtendJob.wait).
       workerBroken = true;
       worker = undefined;
@@ -91,17 +94,17 @@ function helper(): Worker | undefined {
   return worker;
 }
 
-/** One range of zeros being written ahead. */
+/** One range of blocks being reserved ahead, past the file's end. */
 export class ExtendJob {
   private readonly state = new Int32Array(new SharedArrayBuffer(8));
 
   private constructor(
-    /** File offsets [from, to) of the zeros. */
+    /** File offsets [from, to) of the reserved blocks (from = the file's length when asked). */
     readonly from: number,
     readonly to: number,
   ) {}
 
-  /** Starts reserving (or writing zeros to) [from, to) of fd on the helper thread; undefined if there is none. */
+  /** Starts reserving [from, to) of fd (KEEP_SIZE) on the helper thread; undefined if there is none. */
   static start(fd: number, from: number, to: number): ExtendJob | undefined {
     const w = helper();
     if (!w) return undefined;
@@ -116,7 +119,7 @@ export class ExtendJob {
   }
 
   /**
-   * Blocks until the job is settled. Returns undefined when the zeros are written, or the
+   * Blocks until the job is settled. Returns undefined when the blocks are reserved, or the
    * error (an errno-like Error for ioError). After `maxWaitMs` without an answer (a disk
    * that stalls for minutes) it returns ETIMEDOUT: the helper may still be writing, so the
    * caller must keep the job, not touch its range, and wait again later.
