@@ -14,7 +14,6 @@ import {
   checkCoverage,
   isTradingDay,
   localDateTime,
-  nextTradingDay,
   reloadCalendar,
   type CoverageCheck,
   type SessionBook,
@@ -312,12 +311,19 @@ export class Recorder {
         let clock = { ms: Number.NaN, dateOf: this.rollClock(0) };
         this.preparer = new DayPreparer({
           pool: this.pool,
-          // the day the roll counts as current; on a weekend or holiday, the next trading day
+          // the day the roll counts as current, when it is a trading day. Not on a weekend
+          // or holiday: a 24-hour session (crypto) trades then, under that calendar date,
+          // and a file prepared for a later day would make its ticks look late. A night
+          // session's next day begins the evening before (day_starts): Friday 20:00 prepares Monday.
           dateOf: (kind, exchg, code, nowMs) => {
             if (clock.ms !== nowMs) clock = { ms: nowMs, dateOf: this.rollClock(nowMs) };
             const td = clock.dateOf(kind, exchg, code);
-            const holidays = this.sessions.holidays;
-            return td === undefined || isTradingDay(td, holidays) ? td : nextTradingDay(td, holidays);
+            return td !== undefined && isTradingDay(td, this.sessions.holidays) ? td : undefined;
+          },
+          // the instrument's metadata in the root before the open, not at its first tick
+          instrument: (exchg, code) => {
+            const r = this.rootMeta.ensure(this.instrumentBook.metaOf(exchg, code));
+            if (r.warning) log.warn(r.warning);
           },
           subscribed: () => this.subscribedNames(),
           now: this.now,
