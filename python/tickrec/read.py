@@ -546,7 +546,7 @@ def _instrument_parts(listing, code, rng, lazy_runs):
                 f = his_day_path(root, kind.his.folder, exchange, d, code)
                 return read_day_block(f, expected=kind.his).records if os.path.exists(f) else np.empty(0, kind.dtype)
             files = [his_history_path(root, kind.his.folder, exchange, code)]
-            if is_czce_3digit_code(exchange, code):
+            if is_czce_3digit_code(exchange, code) and _valid_date(d):
                 files.insert(0, his_history_path(root, kind.his.folder, exchange, czce_contract_code(code, d)))
             for f in files:
                 if os.path.exists(f):
