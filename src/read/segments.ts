@@ -195,7 +195,8 @@ export function* instrumentParts(listing: Listing, code: string, range: KeyRange
         return fs.existsSync(f) ? readHisBlock(f, { expected: kind.his }).records : EMPTY;
       }
       const files = [hisHistoryPath(root, kind.his, exchange, code)];
-      if (isCzce3DigitCode(exchange, code)) files.unshift(hisHistoryPath(root, kind.his, exchange, czceContractCode(code, d)));
+      if (isCzce3DigitCode(exchange, code) && isCalendarDate(d))
+        files.unshift(hisHistoryPath(root, kind.his, exchange, czceContractCode(code, d)));
       for (const f of files) {
         if (!fs.existsSync(f)) continue;
         const h = BarHistory.open(f, kind.his);

@@ -26,6 +26,11 @@
 //   reserved: the growth reserves inline.
 // - A crash mid-job leaves blocks reserved past the end of a file whose length is its
 //   capacity's: nothing a reopen has to know about.
+// - A helper thread that dies (an error, or terminated) abandons its jobs: when the
+//   main thread learns of its exit, every job still pending is marked ABANDONED, which
+//   wait() reports as settled with nothing to say: the thread that could touch the fd
+//   is gone, so close() may close it, and the growth reserves the range inline
+//   (extendWithZeros in rt-writer.ts). Later jobs go inline too (no helper).
 
 import { Worker } from 'node:worker_threads';
 import { FALLOCATE_UNSUPPORTED, fallocateAddonForWorker } from './fallocate.js';
@@ -34,6 +39,8 @@ import { FALLOCATE_UNSUPPORTED, fallocateAddonForWorker } from './fallocate.js';
 export const JOB_PENDING = 0;
 export const JOB_DONE = 1;
 export const JOB_FAILED = 2;
+/** The helper died before it answered: nothing is known to be reserved, nobody works on the fd. */
+export const JOB_ABANDONED = 3;
 
 /** Errno codes the helper reports (slot 1), by index; 0 = other (message in the error). */
 const CODES = ['', 'ENOSPC', 'EFBIG', 'EDQUOT', 'EIO', 'EBADF', 'EINTR'];
@@ -50,6 +57,10 @@ try {
   // every job is done with nothing reserved: the growths reserve inline
 }
 parentPort.on('message', (job) => {
+  if (job.hold) {
+    Atomics.wait(new Int32Array(job.hold), 0, 0); // holdHelper (tests): busy until released
+    return;
+  }
   const st = new Int32Array(job.state);
   try {
     if (fx) try {
@@ -69,6 +80,18 @@ parentPort.on('message', (job) => {
 
 let worker: Worker | undefined;
 let workerBroken = false;
+/** Jobs posted and not yet seen settled (abandoned if the helper dies). */
+const inFlight = new Set<Int32Array>();
+
+/** The helper is gone: its pending jobs will never be answered. */
+function helperGone(w: Worker): void {
+  if (worker === w) worker = undefined;
+  workerBroken = true;
+  for (const st of inFlight) {
+    if (Atomics.compareExchange(st, 0, JOB_PENDING, JOB_ABANDONED) === JOB_PENDING) Atomics.notify(st, 0);
+  }
+  inFlight.clear();
+}
 
 function helper(): Worker | undefined {
   if (worker || workerBroken) return worker;
@@ -80,13 +103,10 @@ function helper(): Worker | undefined {
   try {
     const w = new Worker(WORKER_SOURCE, { eval: true, name: 'tickrec-extender', workerData: { addon } });
     w.unref(); // never keeps the process alive; a job cut short by exit is an interrupted growth
-    w.on('error', () => {
-      // Cannot happen with the code above short of resource exhaustion; later growths
-      // reserve inline. A job in flight is never marked done: its writer's
-      // wait times out and writes the range itself (see ExtendJob.wait).
-      workerBroken = true;
-      worker = undefined;
-    });
+    // Cannot happen with the code above short of resource exhaustion: later growths
+    // reserve inline, and the jobs in flight are abandoned (see the rules above).
+    w.on('error', () => helperGone(w));
+    w.on('exit', () => helperGone(w));
     worker = w;
   } catch {
     workerBroken = true;
@@ -109,6 +129,8 @@ export class ExtendJob {
     const w = helper();
     if (!w) return undefined;
     const job = new ExtendJob(from, to);
+    for (const st of inFlight) if (Atomics.load(st, 0) !== JOB_PENDING) inFlight.delete(st);
+    inFlight.add(job.state);
     w.postMessage({ fd, from, to, state: job.state.buffer });
     return job;
   }
@@ -118,8 +140,14 @@ export class ExtendJob {
     return Atomics.load(this.state, 0) !== JOB_PENDING;
   }
 
+  /** True when the helper reserved the range (settled, not failed or abandoned). */
+  get reserved(): boolean {
+    return Atomics.load(this.state, 0) === JOB_DONE;
+  }
+
   /**
-   * Blocks until the job is settled. Returns undefined when the blocks are reserved, or the
+   * Blocks until the job is settled. Returns undefined when the blocks are reserved or the
+   * job was abandoned by a dead helper (then the growth reserves them inline), or the
    * error (an errno-like Error for ioError). After `maxWaitMs` without an answer (a disk
    * that stalls for minutes) it returns ETIMEDOUT: the helper may still be writing, so the
    * caller must keep the job, not touch its range, and wait again later.
@@ -134,8 +162,27 @@ export class ExtendJob {
         });
       Atomics.wait(this.state, 0, JOB_PENDING, Math.min(left, 1000));
     }
-    if (Atomics.load(this.state, 0) === JOB_DONE) return undefined;
+    const st = Atomics.load(this.state, 0);
+    if (st === JOB_DONE || st === JOB_ABANDONED) return undefined;
     const code = CODES[Atomics.load(this.state, 1)] || 'EIO';
     return Object.assign(new Error(`${code}: reserving the next growth failed`), { code });
   }
+}
+
+/**
+ * Tests: makes the helper busy until release() (jobs posted meanwhile stay pending);
+ * undefined when there is no helper. `helper` is the thread, to terminate it mid-job.
+ */
+export function holdHelper(): { release(): void; helper: Worker } | undefined {
+  const w = helper();
+  if (!w) return undefined;
+  const hold = new Int32Array(new SharedArrayBuffer(4));
+  w.postMessage({ hold: hold.buffer });
+  return {
+    helper: w,
+    release: () => {
+      Atomics.store(hold, 0, 1);
+      Atomics.notify(hold, 0);
+    },
+  };
 }

@@ -273,7 +273,7 @@ export class RtWriter {
    */
   get diskBytes(): number {
     const job = this.ahead;
-    return job !== undefined && job.settled && job.wait(0) === undefined ? job.to : rtFileBytes(this.cap, this.rs);
+    return job !== undefined && job.reserved ? job.to : rtFileBytes(this.cap, this.rs);
   }
 
   /**

@@ -10,8 +10,13 @@ import { RtReader, RtWriter } from '../../src/store/index.js';
 import { FS_ADDON_PATH, fallocateAddonForWorker } from '../../src/store/fallocate.js';
 import { waitFor } from '../../scripts/lib/wait.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
+import { killAllHelpers, spawnHelper } from '../helpers/child.js';
+import { makeTick } from '../helpers/ticks.js';
 
-afterEach(() => removeTempDirs());
+afterEach(async () => {
+  await killAllHelpers();
+  removeTempDirs();
+});
 
 function tick(i: number) {
   return {
@@ -89,5 +94,25 @@ describe('extend ahead', () => {
     r.close();
     w.close();
     expect(fs.statSync(file).size).toBe(bytesFor(400));
+  });
+
+  it('a helper that dies mid-job does not hang the writer: the growth reserves inline, close() returns, every record is there', async () => {
+    const dir = makeTempDir('tickrec-ahead-');
+    const file = path.join(dir, 'a.dmb');
+    const child = spawnHelper('extender-death-child.ts', [file]);
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the writer did not close within 60 s after its helper died; stderr:\n${child.stderr}`)),
+        60_000,
+      );
+    });
+    const closed = await Promise.race([child.waitFor('closed'), hung]).finally(() => clearTimeout(timer));
+    expect(closed).toMatchObject({ size: 1500, capacity: 2048 });
+    expect((await child.exit).code).toBe(0);
+    const r = RtReader.open(file);
+    expect(r.length).toBe(1500);
+    for (const i of [0, 599, 600, 1024, 1499]) expect(r.field(i, 'price')).toBe(makeTick(i, 3).price);
+    r.close();
   });
 });
