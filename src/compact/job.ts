@@ -2,9 +2,11 @@
 //
 // ORDER, per instrument-day (the promise that no published record is ever destroyed):
 //   1. read the finished rt file(s) of the day (never a live file);
-//   2. ticks/trades: write his/<folder>/<EXCHG>/<DATE>/<CODE>.dsb (temporary name, fsync,
-//      rename, fsync folder); bars: append the day to his/<folder>/<EXCHG>/<CODE>.dsb;
-//      ticks also append the day bar (from the last tick) to his/day/<EXCHG>/<CODE>.dsb;
+//   2. ticks/trades: write his/<folder>/<EXCHG>/<DATE>/<CODE>.tsb (temporary name, fsync,
+//      rename, fsync folder); bars: append the day to his/<folder>/<EXCHG>/<CODE>.tsb;
+//      ticks also append the day bar (from the last tick) to his/day/<EXCHG>/<CODE>.tsb
+//      (.tsb: tickrec's LZ4 formats; --codec zstd writes datakit's, named .dsb; an
+//      existing history keeps its format and name: src/his/names.ts);
 //   3. read what was written back from disk, decode it, and compare it byte for byte with
 //      the records of step 1;
 //   4. only then remove the rt file(s) (and the dated folder when empty), fsync the folder.
@@ -22,7 +24,11 @@ import {
   DAY_HIS_KIND,
   BarHistory,
   appendBarDay,
+  checkWritable,
   dayBlockBytes,
+  hisDayFile,
+  hisExtOfCodec,
+  hisHistoryFile,
   historyUndo,
   readAt,
   readHisBlock,
@@ -177,10 +183,12 @@ interface ItemResult {
 
 /** Ticks or trades: the day block, read back, and for ticks the day bar. */
 function compactDaily(root: string, w: DayWork, records: Uint8Array, codec: HisCodec, onStep?: (s: string) => void): ItemResult {
-  const target = hisDayPath(root, w.his, w.exchg, w.date, w.code);
+  // A day already compacted is found under either name (an older tickrec's .dsb too: it is only read here).
+  const existing = hisDayFile(root, w.his, w.exchg, w.date, w.code);
+  const target = existing ?? hisDayPath(root, w.his, w.exchg, w.date, w.code, hisExtOfCodec(codec));
   let bytesOut = 0;
   let already = false;
-  if (fs.existsSync(target)) {
+  if (existing !== undefined) {
     const have = readHisBlock(target, { expected: w.his });
     if (!bytesEqual(have.records, records)) {
       throw new TickrecError(
@@ -205,7 +213,7 @@ function compactDaily(root: string, w: DayWork, records: Uint8Array, codec: HisC
   }
   if (w.rt === TICK_KIND && records.length > 0)
     bytesOut += appendDaysChecked(
-      hisHistoryPath(root, DAY_HIS_KIND, w.exchg, w.code),
+      historyTarget(root, DAY_HIS_KIND, w.exchg, w.code, codec),
       w,
       DAY_HIS_KIND,
       [{ date: w.date, bars: dayBarFromTicks(records, w.date) }],
@@ -242,6 +250,18 @@ function barDays(w: DayWork, records: Uint8Array): { date: number; bars: Uint8Ar
     from = at;
   }
   return out;
+}
+
+/**
+ * The bar history to append to: the existing one (either name; it keeps its format, and
+ * a tickrec format still under datakit's name is refused: run tickrec migrate), else the
+ * name of a new file in `codec`'s format.
+ */
+function historyTarget(root: string, his: typeof DAY_HIS_KIND, exchg: string, code: string, codec: HisCodec): string {
+  const existing = hisHistoryFile(root, his, exchg, code);
+  if (existing === undefined) return hisHistoryPath(root, his, exchg, code, hisExtOfCodec(codec));
+  checkWritable(existing);
+  return existing;
 }
 
 /**
@@ -379,7 +399,7 @@ export function runCompaction(opts: CompactOptions): CompactSummary {
             if (days.some((d) => d.date !== w.date))
               log(`${label}: bars of trading day(s) ${days.map((d) => d.date).join(', ')} (a bar file is dated by its records)`);
             r = {
-              bytesOut: appendDaysChecked(hisHistoryPath(opts.root, w.his, w.exchg, w.code), w, w.his, days, codec, opts.onStep),
+              bytesOut: appendDaysChecked(historyTarget(opts.root, w.his, w.exchg, w.code, codec), w, w.his, days, codec, opts.onStep),
               already: false,
             };
           }

@@ -6,3 +6,4 @@ export * from './block.js';
 export * from './files.js';
 export * from './day.js';
 export * from './history.js';
+export * from './names.js';

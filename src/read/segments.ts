@@ -26,8 +26,8 @@ import fs from 'node:fs';
 import { dayBarFromTicks } from '../compact/day-bar.js';
 import { assert } from '../assert.js';
 import { BAR, Mem, type RecordKind } from '../format/index.js';
-import { BarHistory, ColumnPlan, readHisBlock, type ColumnSink } from '../his/index.js';
-import { hisDayPath, hisHistoryPath, rtFilePath } from '../layout/index.js';
+import { BarHistory, ColumnPlan, hisDayFile, hisHistoryFile, readHisBlock, type ColumnSink } from '../his/index.js';
+import { rtFilePath } from '../layout/index.js';
 import { RtReader } from '../store/index.js';
 import type { ReadKind } from './kinds.js';
 import type { KeyRange } from './range.js';
@@ -171,6 +171,8 @@ export function* instrumentParts(listing: Listing, code: string, range: KeyRange
       listing = listKind(root, kind, exchange, code, range);
       src = tickSide ? listing.ticks! : listing;
     }
+    const conflict = listing.conflicts.get(code);
+    if (conflict) throw conflict;
     const hisDays = listing.hisDays.get(code) ?? new Map<number, string>();
     const finished = src.finished.get(code) ?? new Map<number, string[]>();
     const historyFile = listing.histories.get(code);
@@ -187,11 +189,11 @@ export function* instrumentParts(listing: Listing, code: string, range: KeyRange
     /** Re-reads day d from his/ after its finished rt file vanished (compacted meanwhile). */
     const fromHisAgain = (d: number): Uint8Array => {
       if (kind.his.layout === 'daily') {
-        const f = hisDayPath(root, kind.his, exchange, d, code);
-        return fs.existsSync(f) ? readHisBlock(f, { expected: kind.his }).records : EMPTY;
+        const f = hisDayFile(root, kind.his, exchange, d, code);
+        return f !== undefined ? readHisBlock(f, { expected: kind.his }).records : EMPTY;
       }
-      const f = hisHistoryPath(root, kind.his, exchange, code);
-      if (!fs.existsSync(f)) return EMPTY;
+      const f = hisHistoryFile(root, kind.his, exchange, code);
+      if (f === undefined) return EMPTY;
       const h = BarHistory.open(f, kind.his);
       try {
         return h.readDay(d) ?? EMPTY;

@@ -15,6 +15,8 @@ import { TickrecError } from '../errors.js';
 import { ALL_KINDS, type RecordKind, type Rec } from '../format/index.js';
 import {
   hisDayPath,
+  HIS_EXT,
+  TICKREC_HIS_EXT,
   isExchangeName,
   parseLiveName,
   rtExchangeDir,
@@ -342,7 +344,11 @@ export class WriterPool {
   private dayFinished(e: Entry, date: number): boolean {
     if (fs.existsSync(rtFinishedPath(this.root, e.kind, e.exchg, date, e.code))) return true;
     if (this.opts.inHistory) return this.opts.inHistory(e.kind.name, e.exchg, e.code, date);
-    return fs.existsSync(hisDayPath(this.root, e.kind, e.exchg, date, e.code));
+    // Either name of a day block (src/his/names.ts: datakit's .dsb, tickrec's .tsb).
+    return (
+      fs.existsSync(hisDayPath(this.root, e.kind, e.exchg, date, e.code, HIS_EXT)) ||
+      fs.existsSync(hisDayPath(this.root, e.kind, e.exchg, date, e.code, TICKREC_HIS_EXT))
+    );
   }
 
   /** Rolls every live file for which `isFinished(kind, exchg, code, date)` says its day is over. */
