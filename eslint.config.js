@@ -48,4 +48,10 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // CommonJS config files (.dependency-cruiser.cjs and the layer table it requires).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

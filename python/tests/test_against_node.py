@@ -31,6 +31,25 @@ def first_difference(got, want):
     return 'record %d: padding bytes differ' % i
 
 
+def node_f64(file):
+    with open(os.path.join(RESULTS, file), 'rb') as f:
+        return np.frombuffer(f.read(), '<f8')
+
+
+def assert_same_ts(test, got, file, what):
+    """ts_utc (datetime64[ms]) against the Node reader's utcColumn (ms; NaN where it has none; no file: the zone is unknown)."""
+    test.assertEqual(got.dtype, np.dtype('datetime64[ms]'), what)
+    if file is None:
+        test.assertTrue(np.isnat(got).all(), '%s: Node knows no zone, Python gave instants' % what)
+        return
+    want = node_f64(file)
+    test.assertEqual(len(got), len(want), what)
+    test.assertTrue((np.isnat(got) == np.isnan(want)).all(), '%s: NaT where Node has none' % what)
+    ok = ~np.isnan(want)
+    bad = np.flatnonzero(got[ok].astype(np.int64) != want[ok].astype(np.int64))
+    test.assertEqual(len(bad), 0, '%s: row %s: %s, Node %s' % (what, bad[:1], got[ok][bad[:1]], want[ok][bad[:1]].astype('datetime64[ms]')))
+
+
 @unittest.skipUnless(RESULTS, 'run from test/python/history.test.ts (TICKREC_NODE_RESULTS)')
 class AgainstNode(unittest.TestCase):
     @classmethod
@@ -42,19 +61,31 @@ class AgainstNode(unittest.TestCase):
     def test_instrument_queries(self):
         self.assertGreater(len(self.m['queries']), 20)
         self.assertTrue(any('corpus' in q['root'] for q in self.m['queries']))
+        decimals_seen = set()
         for q in self.m['queries']:
             with self.subTest(q=q):
-                got = tickrec.read_records(q.get('root', self.root), q['exchange'], q['code'], q['kind'], q.get('from'), q.get('to'))
+                root = q.get('root', self.root)
+                got = tickrec.read_records(root, q['exchange'], q['code'], q['kind'], q.get('from'), q.get('to'))
                 dtype = D.TICK if q['kind'] == 'tick' else D.TRADE if q['kind'] == 'trade' else D.BAR
                 with open(os.path.join(RESULTS, q['file']), 'rb') as f:
-                    want = np.frombuffer(f.read(), dtype)
+                    want = np.frombuffer(f.read(), dtype)  # the stored bytes Node read
+                if q['kind'] == 'trade':
+                    # Trades come with the real quantity: Node's volume column, bit for bit; every other byte as stored.
+                    d = tickrec.volume_decimals(root, q['exchange'], q['code'])
+                    self.assertEqual(d, q['volumeDecimals'])
+                    decimals_seen.add(d)
+                    self.assertEqual(got['volume'].tobytes(), node_f64(q['volume']).tobytes(), 'volume')
+                    want, dtype = tickrec.with_quantities(want, d), tickrec.TRADE_QTY
                 self.assertEqual(got.dtype, dtype)
                 self.assertEqual(len(got), q['count'])
                 self.assertIsNone(first_difference(got, want))
+                assert_same_ts(self, tickrec.ts_utc(got, root, q['exchange'], q['code'], None if q['kind'] in ('tick', 'trade') else q['kind']), q['ts'], 'ts_utc')
                 if q['code'] != 'nothere':
                     self.assertGreater(len(got), 0, 'the fixture holds records for %r' % q)
+        self.assertEqual(decimals_seen, {0, 3}, 'trades of both units were compared (SHFE.rb2505 at 0.001 in the main root, whole units in the corpus)')
 
     def test_market_queries(self):
+        ts_markets = []
         for q in self.m['markets']:
             with self.subTest(q={k: v for k, v in q.items() if k not in ('instruments', 'columns')}):
                 m = tickrec.read_market(
@@ -80,6 +111,14 @@ class AgainstNode(unittest.TestCase):
                     self.assertEqual(got.dtype.str, want.dtype.str, name)
                     self.assertEqual(got.tobytes(), want.tobytes(), 'column %s differs' % name)
                 self.assertEqual(bases, set(m.columns), 'the same columns')
+                if q['kind'] == 'trade':
+                    self.assertEqual(m.columns['volume'].dtype, np.float64)
+                    self.assertEqual(tickrec.records_of(m)['volume'].tobytes(), m.columns['volume'].tobytes())
+                if q['ts'] is not None:
+                    assert_same_ts(self, m.ts_utc(), q['ts'], 'market ts_utc')
+                    ts_markets.append(q['kind'])
+        self.assertIn('trade', ts_markets)
+        self.assertIn('day', ts_markets)
 
 
 def flipped(path, at):

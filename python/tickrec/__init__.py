@@ -14,8 +14,9 @@ from ._dtypes import BAR, TICK, TRADE, VERSION
 from .errors import TickrecError
 from .follow import follow, follow_batches
 from .his import BarHistory, read_day_block
+from .meta import TRADE_QTY, InstrumentMeta, instrument_meta, ts_utc, units_to_quantity, volume_decimals, with_quantities
 from .read import Market, columns_of, read_bars, read_bars_market, read_market, read_records, read_ticks, read_trades, records_of
-from .rt import RtFile, open_rt
+from .rt import RtFile, open_rt, root_of_file
 
 __version__ = VERSION
 
@@ -23,6 +24,7 @@ __all__ = [
     'BAR',
     'TICK',
     'TRADE',
+    'TRADE_QTY',
     'TickrecError',
     'RtFile',
     'open_rt',
@@ -39,4 +41,11 @@ __all__ = [
     'read_bars_market',
     'records_of',
     'columns_of',
+    'InstrumentMeta',
+    'instrument_meta',
+    'volume_decimals',
+    'units_to_quantity',
+    'with_quantities',
+    'ts_utc',
+    'root_of_file',
 ]

@@ -30,6 +30,7 @@ CONTAINER_DATA_START = 256
 META_SLOT_OFFSETS = (64, 128)
 EXCHG_MAX_CHARS = 15
 CODE_MAX_CHARS = 31
+VOLUME_DECIMALS_MAX = 12  # src/format/decimal.ts MAX_DECIMALS: the most volume_decimals a data root may hold
 
 # BlockHeader: 12 bytes, packed; padding is in the offsets, not in the names.
 BLOCK_HEADER = np.dtype(

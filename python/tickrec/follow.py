@@ -23,8 +23,10 @@ about poll_interval / 2 after it is published on average (plus the sleep's overs
 
 import os
 import time
+import warnings
 
 from .errors import TickrecError
+from .meta import with_quantities
 from .rt import kind_of, open_rt
 
 
@@ -54,6 +56,22 @@ def _replaced(path, what):
     )
 
 
+def _decimals_of(f, warned):
+    """QUANTITY: the volume_decimals of a trade file's instrument, from the data root it lives in (0, with a warning, outside a root)."""
+    m = f.meta()
+    if m is None:
+        if not warned:
+            warned.append(True)
+            warnings.warn(
+                'tickrec: %s is not inside a data root (<root>/rt/trans/...): its instrument metadata (meta/instruments/) '
+                'cannot be found, so trade volumes are given as stored (whole units).' % f.path,
+                RuntimeWarning,
+                stacklevel=4,
+            )
+        return 0
+    return m.volume_decimals
+
+
 def _ino(path):
     try:
         return os.stat(path).st_ino
@@ -73,11 +91,16 @@ def follow_batches(
     batch_max=65536,
     on_file_start=None,
     on_file_end=None,
+    quantities=True,
 ):
     """Yields the records of the live file at `path` as they are published, in batches.
 
     Each batch is a read-only structured array over the mapping (zero-copy), of at most
     `batch_max` records, in order; consecutive batches continue each other, across files.
+    Trades are the exception while `quantities` is True (the default): each batch is a
+    TRADE_QTY copy whose `volume` is the real quantity (stored units / 10^volume_decimals
+    of the instrument's metadata in the data root); quantities=False gives the zero-copy
+    TRADE view with the stored units.
 
     - from_start: start at the first record of the current file (default: only records
       published from now on). A file that does not exist yet is read from its start.
@@ -100,6 +123,17 @@ def follow_batches(
     compare_instrument = False
     last_roll_check = 0.0
     last_record = time.monotonic()
+    decimals = None  # QUANTITY: of the open trade file, found at its first batch
+    warned = []
+
+    def delivered(batch):
+        nonlocal decimals
+        if not quantities or f.kind.name != 'trade':
+            return batch
+        if decimals is None:
+            decimals = _decimals_of(f, warned)
+        return with_quantities(batch, decimals)
+
     try:
         while not stopped():
             if f is None:
@@ -133,7 +167,7 @@ def follow_batches(
                     batch = f.records(index, stop)
                     index = stop
                     last_record = time.monotonic()
-                    yield batch
+                    yield delivered(batch)
                     continue
             now = time.monotonic()
             if f is not None and now - last_roll_check >= roll_check_interval:
@@ -145,13 +179,14 @@ def follow_batches(
                         stop = min(n, index + batch_max)
                         batch = f.records(index, stop)
                         index = stop
-                        yield batch
+                        yield delivered(batch)
                     left = (f.date, _instrument_of(f))
                     compare_instrument = left[1] is not None
                     if on_file_end is not None:
                         on_file_end(f)
                     f.close()
                     f = None
+                    decimals = None
                     index = 0
                     last_record = time.monotonic()
                     continue
@@ -168,9 +203,10 @@ def follow(path, from_start=False, **options):
     """Yields each record of the live file at `path` once, in order, as it is published, across day rolls.
 
     A record is a numpy structured scalar (`rec['price']`, `rec['action_time']`) that views
-    the mapping; `rec.copy()` keeps it. Options as follow_batches (kind, poll_interval,
-    roll_check_interval, idle_timeout, stop, on_file_start, on_file_end). For many records per
-    second, iterate follow_batches and work on whole arrays instead.
+    the mapping; `rec.copy()` keeps it (trades: a copy already, with `volume` the real
+    quantity; see follow_batches). Options as follow_batches (kind, poll_interval,
+    roll_check_interval, idle_timeout, stop, on_file_start, on_file_end, quantities). For
+    many records per second, iterate follow_batches and work on whole arrays instead.
     """
     for batch in follow_batches(path, from_start, **options):
         yield from batch

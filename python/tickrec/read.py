@@ -34,6 +34,7 @@ import numpy as np
 from . import _dtypes as D
 from .errors import TickrecError
 from .his import MAX_DATE, BarHistory, raw_copy, read_day_block, rows_to_words, words_to_rows
+from .meta import TRADE_QTY, instrument_meta, units_to_quantity, utc_of, with_quantities
 from .rt import open_rt
 
 LOOKAHEAD_DAYS = 15
@@ -429,7 +430,7 @@ def merge_day(kind, parts):
 
 
 def _day_bar(tick, date):
-    """The day bar of trading date `date` from the day's last tick, as datakit's history writer builds it (src/compact/day-bar.ts)."""
+    """The day bar of trading date `date` from the day's last tick, as datakit's history writer builds it (src/his/day-bar.ts)."""
     bar = np.zeros(1, D.BAR)
     bar['date'], bar['time'] = date, 0
     for dst, src in (('open', 'open'), ('high', 'high'), ('low', 'low'), ('close', 'price'), ('settle', 'settle_price'),
@@ -586,13 +587,19 @@ def _instrument_query(kind, root, exchange, code, start, end):
 
 
 def read_records(root, exchange, code, kind, start=None, end=None):
-    """Records of one instrument and kind over [start, end), across history, finished days and today: a structured array (a copy)."""
+    """Records of one instrument and kind over [start, end), across history, finished days and today: a structured array (a copy).
+
+    Trades come as TRADE_QTY: `volume` is the real quantity (float64, stored units /
+    10^volume_decimals of the instrument's metadata in the root; tickrec.meta).
+    """
     k = read_kind(kind)
     listing, code, rng = _instrument_query(k, root, exchange, code, start, end)
     parts = list(_instrument_parts(listing, code, rng, False))
-    if not parts:
-        return np.empty(0, k.dtype)
-    return concat(parts, k.dtype)
+    recs = concat(parts, k.dtype) if parts else np.empty(0, k.dtype)
+    if k.name == 'trade':
+        # QUANTITY (tickrec.meta): the stored units as the real quantity, as every reader gives them.
+        return with_quantities(recs, instrument_meta(listing.root, listing.exchange, code).volume_decimals)
+    return recs
 
 
 def read_ticks(root, exchange, code, start=None, end=None):
@@ -601,7 +608,7 @@ def read_ticks(root, exchange, code, start=None, end=None):
 
 
 def read_trades(root, exchange, code, start=None, end=None):
-    """Trades of one instrument with start <= instant < end, as a TRADE structured array."""
+    """Trades of one instrument with start <= instant < end, as a TRADE_QTY structured array (`volume`: the real quantity, float64)."""
     return read_records(root, exchange, code, 'trade', start, end)
 
 
@@ -621,10 +628,28 @@ class Market:
     bid_prices is an (n, 10) array), plus 'instrument' (uint32: index into `instruments`);
     `instruments`: [(exchange, code, start, count)] in code order, each instrument's rows
     contiguous and in time order; `count`: rows. `instrument_columns(code)` slices one.
+    Trades' `volume` column is the real quantity (float64). `ts_utc()` gives each row's
+    UTC instant.
     """
 
-    def __init__(self, kind, exchange, columns, instruments, count):
+    def __init__(self, kind, exchange, columns, instruments, count, root=None):
         self.kind, self.exchange, self.columns, self.instruments, self.count = kind, exchange, columns, instruments, count
+        self.root = root
+
+    def ts_utc(self):
+        """The UTC instant of every row (datetime64[ms]; NaT where the instrument's zone is unknown), by each instrument's metadata (tickrec.meta)."""
+        a, b = ('action_date', 'action_time') if self.kind in ('tick', 'trade') else ('date', 'time')
+        missing = [c for c in (a, b) if c not in self.columns and not (self.kind == 'day' and c == 'time')]
+        if missing:
+            raise TickrecError('E_USAGE', 'ts_utc needs the column(s) %s: read the market with them in `fields`.' % ', '.join(missing))
+        if self.root is None:
+            raise TickrecError('E_USAGE', 'ts_utc: this Market was not read from a data root (give it one: Market(..., root=...)).')
+        out = np.full(self.count, np.datetime64('NaT'), 'datetime64[ms]')
+        for ex, code, start, n in self.instruments:
+            dates = self.columns[a][start : start + n]
+            times = self.columns[b][start : start + n] if b in self.columns else np.zeros(n, np.int64)
+            out[start : start + n] = utc_of(self.kind, dates, times, instrument_meta(self.root, ex, code))
+        return out
 
     def instrument_columns(self, code):
         for ex, c, start, n in self.instruments:
@@ -723,8 +748,14 @@ def read_market(root, exchange, kind, start=None, end=None, codes=None, fields=N
             index_parts.append((len(instruments), n - first))
             instruments.append((exchange, code, first, n - first))
     columns = _columns_from_words(buf[:, :n], specs)
+    if k.name == 'trade' and 'volume' in columns:
+        # QUANTITY (tickrec.meta): each instrument's stored units as its real quantities.
+        v = np.empty(n, np.float64)
+        for ex, code, first, count in instruments:
+            v[first : first + count] = units_to_quantity(columns['volume'][first : first + count], instrument_meta(root, ex, code).volume_decimals)
+        columns['volume'] = v
     columns['instrument'] = np.repeat(np.array([i for i, _ in index_parts], np.uint32), [c for _, c in index_parts]) if index_parts else np.empty(0, np.uint32)
-    return Market(k.name, exchange, columns, instruments, n)
+    return Market(k.name, exchange, columns, instruments, n, root)
 
 
 def read_bars_market(root, exchange, period, start=None, end=None, codes=None, fields=None, check_raw=False):
@@ -744,9 +775,9 @@ def columns_of(records, fields=None):
 
 
 def records_of(market):
-    """A Market's rows back as one structured array of its kind (every field the columns hold; others zero)."""
+    """A Market's rows back as one structured array of its kind (every field the columns hold; others zero; trades as TRADE_QTY)."""
     k = read_kind(market.kind)
-    out = np.zeros(market.count, k.dtype)
+    out = np.zeros(market.count, TRADE_QTY if k.name == 'trade' else k.dtype)
     for name, col in market.columns.items():
         if name in k.dtype.names:
             out[name] = col
@@ -764,4 +795,5 @@ __all__ = [
     'records_of',
     'columns_of',
     'words_to_rows',
+    'TRADE_QTY',
 ]

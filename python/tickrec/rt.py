@@ -29,6 +29,7 @@ import numpy as np
 
 from . import _dtypes as D
 from .errors import TickrecError, io_error
+from .meta import instrument_meta
 
 RT_HEADER_BYTES = D.RT_HEADER.itemsize
 _SIZE_U32 = D.RT_HEADER.fields['size'][1] // 4
@@ -127,6 +128,19 @@ def _probe(fd, path, expected):
     return kind, capacity, date
 
 
+# The folders under rt/ and his/ (src/meta/root.ts KIND_FOLDERS): every kind's, and rt/closed.
+_KIND_FOLDERS = frozenset([k.folder for k in D.RT_KINDS.values()] + [k.folder for k in D.HIS_KINDS.values()] + ['closed'])
+
+
+def root_of_file(path):
+    """The data root a block file lives in (<root>/rt/<folder>/... or <root>/his/<folder>/...), or None (src/meta/root.ts rootOfFile)."""
+    parts = os.path.abspath(os.fspath(path)).split(os.sep)
+    for i in range(len(parts) - 2, 0, -1):
+        if parts[i] in ('rt', 'his') and parts[i + 1] in _KIND_FOLDERS:
+            return os.sep.join(parts[:i]) or os.sep
+    return None
+
+
 class RtFile:
     """One real-time file, open read-only. Use `open_rt(path)`.
 
@@ -185,6 +199,28 @@ class RtFile:
         self._check_length(RT_HEADER_BYTES)
         n = int(self._u32[_SIZE_U32])
         return n if n <= self._mapped_capacity else self._remap(n)
+
+    def meta(self):
+        """The InstrumentMeta (volume_decimals, timezone, session_close) of the instrument of this tick or trade file, from the data root the file lives in.
+
+        The instrument is the one of record 0 (EXCHG/CODE from the path while the file is
+        empty). None when the file is not inside a data root (<root>/rt/...): its trades'
+        volumes are then in units nothing here can name; see docs/python.md.
+        """
+        if self.kind.name not in ('tick', 'trade'):
+            raise TickrecError('E_USAGE', '%s: meta() is for tick and trade files (this one holds %s bars).' % (self.path, self.kind.name), self.path)
+        root = root_of_file(self.path)
+        if root is None:
+            return None
+        if self.size > 0:
+            r = self.records(0, 1)[0]
+            exchange, code = r['exchg'].decode('ascii', 'replace'), r['code'].decode('ascii', 'replace')
+        else:
+            exchange = os.path.basename(os.path.dirname(self.path))
+            if len(exchange) == 8 and exchange.isdigit():  # a finished day: <EXCHG>/<YYYYMMDD>/<CODE>.dmb
+                exchange = os.path.basename(os.path.dirname(os.path.dirname(self.path)))
+            code = os.path.basename(self.path).rsplit('.', 1)[0].split('~')[0]
+        return instrument_meta(root, exchange, code)
 
     @property
     def capacity(self):

@@ -15,7 +15,8 @@ import type { SessionBook } from '../calendar/index.js';
 import { TickrecError, ioError } from '../errors.js';
 import { Mem, TICK_KIND, kindByName, type Bar, type RecordKind } from '../format/index.js';
 import { backupPath, checkInstrument, parseRtPath, rtFinishedPath, rtPlacePath, rtTmpPath, type RtPlace } from '../layout/index.js';
-import { RtReader, RtWriter, syncDir } from '../store/index.js';
+import { RtReader, RtWriter } from '../store/index.js';
+import { syncDir } from '../fsync.js';
 import { BarEngine, kindNameOfPeriod, type BarEngineStats, type BarKindName, type BarPeriod, type BarTick } from './engine.js';
 
 export interface RebuildOptions {

@@ -10,7 +10,8 @@
 //   instrument  a tick or trade whose exchg/code fields are not the subject's
 //   date        the record's trading date is not the header's
 //   encoding    bytes tickrec's writer would not produce (non-zero padding, bytes after
-//               a string's NUL): decoding and encoding again must give the same bytes
+//               a string's NUL): decoding and encoding again must give the same bytes;
+//               a closed-bar event with a field other than date and time set
 
 import { Mem, type RecordKind } from '../format/index.js';
 import {
@@ -24,15 +25,16 @@ import {
   messageId,
   parseDate,
   parseSubject,
+  type BusTarget,
 } from './wire.js';
 
 export type RefusalReason = 'subject' | 'foreign' | 'size' | 'instrument' | 'date' | 'encoding';
 
 export interface BusRecord {
   readonly type: 'record';
+  readonly target: BusTarget;
+  /** The record layout (target.kind). */
   readonly kind: RecordKind;
-  readonly exchg: string;
-  readonly code: string;
   readonly date: number;
   /** The record's bytes, in an 8-aligned copy of its own. */
   readonly mem: Mem;
@@ -44,9 +46,7 @@ export interface BusRecord {
 
 export interface BusEnd {
   readonly type: 'end';
-  readonly kind: RecordKind;
-  readonly exchg: string;
-  readonly code: string;
+  readonly target: BusTarget;
   readonly date: number;
   /** Records in the publisher's day file. */
   readonly count: number;
@@ -74,9 +74,9 @@ export function checkMessage(
   hdrs: HeaderSource | undefined,
   data: Uint8Array,
 ): BusRecord | BusEnd | Refusal {
-  const s = parseSubject(prefix, subject);
-  if (typeof s === 'string') return refuse('subject', s);
-  const { kind, exchg, code } = s;
+  const target = parseSubject(prefix, subject);
+  if (typeof target === 'string') return refuse('subject', target);
+  const { kind, exchg, code } = target;
   const where = subject.slice(0, 80);
   if (!hdrs) return refuse('foreign', `${where}: no headers`);
   if (hdrs.get(HDR_FORMAT) !== WIRE_FORMAT)
@@ -87,21 +87,24 @@ export function checkMessage(
   const endText = hdrs.get(HDR_END);
   if (endText !== '') {
     if (!/^\d{1,10}$/.test(endText) || data.length !== 0) return refuse('foreign', `${where}: a malformed end-of-day marker`);
-    if (id !== endMessageId(kind, exchg, code, date))
-      return refuse('foreign', `${where}: end-of-day marker with message id '${id.slice(0, 80)}'`);
-    return { type: 'end', kind, exchg, code, date, count: Number(endText) };
+    if (id !== endMessageId(target, date)) return refuse('foreign', `${where}: end-of-day marker with message id '${id.slice(0, 80)}'`);
+    return { type: 'end', target, date, count: Number(endText) };
   }
   if (data.length !== kind.recordBytes)
     return refuse('size', `${where}: ${data.length} bytes, a ${kind.name} record is ${kind.recordBytes}`);
   const hash = contentHash(data);
-  const stem = messageId(kind, exchg, code, date, hash, 0).slice(0, -1); // "<kind>.<EXCHG>.<CODE>.<DATE>.<H>."
+  const stem = messageId(target, date, hash, 0).slice(0, -1); // "<kind>.<EXCHG>.<CODE>.<DATE>.<H>."
   const sameText = id.startsWith(stem) ? id.slice(stem.length) : '';
   if (!/^\d{1,7}$/.test(sameText) || Number(sameText) > SAME_MAX)
     return refuse('foreign', `${where}: message id '${id.slice(0, 100)}' is not the one its bytes give`);
   const mem = Mem.alloc(kind.recordBytes);
   mem.u8.set(data);
   const rec = kind.codec.decode(mem, 0) as Record<string, unknown>;
-  if ('exchg' in rec && (rec['exchg'] !== exchg || rec['code'] !== code)) {
+  if (exchg === undefined) {
+    const set = Object.keys(rec).filter((k) => k !== 'date' && k !== 'time' && rec[k] !== 0);
+    if (set.length > 0)
+      return refuse('encoding', `${where}: a closed-bar event with ${set.slice(0, 3).join(', ')} set (only date and time may be)`);
+  } else if ('exchg' in rec && (rec['exchg'] !== exchg || rec['code'] !== code)) {
     return refuse('instrument', `${where}: a record of ${String(rec['exchg']).slice(0, 16)}.${String(rec['code']).slice(0, 32)}`);
   }
   const recDate = 'trading_date' in rec ? rec['trading_date'] : rec['date'];
@@ -110,5 +113,5 @@ export function checkMessage(
   kind.codec.encode(rec, again, 0);
   if (Buffer.compare(again.u8, mem.u8) !== 0)
     return refuse('encoding', `${where}: bytes tickrec's writer would not write (padding or string tails)`);
-  return { type: 'record', kind, exchg, code, date, mem, key: kind.keyAt(mem, 0), same: Number(sameText) };
+  return { type: 'record', target, kind, date, mem, key: kind.keyAt(mem, 0), same: Number(sameText) };
 }

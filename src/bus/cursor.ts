@@ -28,12 +28,26 @@ export interface CursorFile {
   prefix: string;
   /** When the file was written, epoch ms. */
   updatedMs: number;
-  /** By "<kind>/<EXCHG>/<CODE>". */
+  /** By "<kind>/<EXCHG>/<CODE>" (closed-bar events: "closed/<SESSION>"). */
   cursors: Record<string, Cursor>;
 }
 
+/** The key of an instrument's file: "<kind>/<EXCHG>/<CODE>". */
 export function cursorKey(kind: string, exchg: string, code: string): string {
   return `${kind}/${exchg}/${code}`;
+}
+
+/** The key of a session's closed-bar event file: "closed/<SESSION>". */
+export function closedCursorKey(session: string): string {
+  return `closed/${session}`;
+}
+
+/** The parts of a cursor key: [kind, exchg, code] or ['closed', session]. */
+export function parseCursorKey(key: string): { kind: string; exchg: string | undefined; code: string } | undefined {
+  const p = key.split('/');
+  if (p.length === 2 && p[0] === 'closed') return { kind: 'closed', exchg: undefined, code: p[1]! };
+  if (p.length === 3) return { kind: p[0]!, exchg: p[1]!, code: p[2]! };
+  return undefined;
 }
 
 /** Reads a cursor file; undefined when it does not exist. A damaged one is an error naming it. */

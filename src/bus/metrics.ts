@@ -1,12 +1,12 @@
 // /metrics (Prometheus) and /health of `tickrec publish` and `tickrec mirror`: a small
 // loopback HTTP endpoint like the recorder's, read-only (GET and HEAD), with the same
-// front door (Host check, connection bound: src/monitor/http-guard.ts), figures read from
+// front door (Host check, connection bound: src/http-guard.ts), figures read from
 // stats() at scrape time.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { HTTP_BOUNDS_DEFAULT, boundServer, refuseForeignHost } from '../monitor/http-guard.js';
+import { HTTP_BOUNDS_DEFAULT, boundServer, refuseForeignHost } from '../http-guard.js';
 import type { MirrorStats } from './mirror.js';
 import type { PublisherStats } from './publisher.js';
 

@@ -31,11 +31,13 @@ import type { Logger } from 'pino';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { RecordKind } from '../format/index.js';
-import { busMirrorPositionPath, finishedPath } from '../layout/index.js';
+import { barsClosedPath, busMirrorPositionPath, finishedPath } from '../layout/index.js';
+import { ClosedEventWriter } from '../bars/closed.js';
 import { RtReader, WriterPool, acquireRootLock, type RootLock } from '../store/index.js';
-import { RejectLog } from '../recorder/reject-log.js';
+import { RejectLog } from '../reject-log.js';
 import { checkMessage, type BusEnd, type BusRecord } from './check.js';
 import { busError, connectBus, streamSubject, type BusAuth, type BusTls } from './connect.js';
+import { targetStem, targetText, type BusTarget } from './wire.js';
 
 export interface MirrorOptions {
   root: string;
@@ -79,6 +81,17 @@ interface PositionFile {
   positions: Record<string, number>;
 }
 
+/** Where the records of one target go (Mirror.sink). */
+interface Sink {
+  readonly livePath: string;
+  /** Trading date of the live file, 0 when there is none. */
+  liveDate(): number;
+  /** Appends the record; false, writing nothing, when its day is finished here. */
+  append(r: BusRecord): boolean;
+  /** Sets the live file of `date` aside; whether it did. */
+  finish(date: number): boolean;
+}
+
 interface FileState {
   /** Trading date of the live file (0: none). */
   date: number;
@@ -98,6 +111,7 @@ const RUN_MAX = 4096;
 
 export class Mirror {
   private readonly pool: WriterPool;
+  private readonly closed: ClosedEventWriter;
   private readonly lock: RootLock;
   private readonly refusals: RejectLog;
   private readonly now: () => number;
@@ -130,6 +144,9 @@ export class Mirror {
         onProblem: (m) => o.log.error(m),
       });
       this.pool.scan();
+      this.closed = new ClosedEventWriter(o.root, {
+        onRoll: (r) => o.log.info(r, r.to ? `closed-bar events of ${r.session} for ${r.date} finished: ${r.to}` : 'empty file removed'),
+      });
       this.loadPositions();
     } catch (err) {
       this.lock.release();
@@ -183,6 +200,7 @@ export class Mirror {
     await Promise.allSettled(this.loops);
     try {
       this.pool.closeAll();
+      this.closed.close();
       this.flushPositions();
     } finally {
       this.state = 'closed';
@@ -340,16 +358,16 @@ export class Mirror {
   }
 
   private record(r: BusRecord): void {
-    const st = this.fileState(r.kind, r.exchg, r.code);
+    const sink = this.sink(r.target);
+    const st = this.fileState(r.target, sink);
     const bytes = r.mem.u8;
-    const livePath = this.pool.livePath(r.kind, r.exchg, r.code);
     if (st.date > r.date) {
-      return this.older(r, finishedPath(livePath, r.date), 'late', `a record of ${r.date}, a day already set aside here`);
+      return this.older(r, finishedPath(sink.livePath, r.date), 'late', `a record of ${r.date}, a day already set aside here`);
     }
     if (st.date === r.date) {
-      const bar = r.kind.name !== 'tick' && r.kind.name !== 'trade'; // one bar per time
+      const bar = r.kind.name !== 'tick' && r.kind.name !== 'trade'; // one bar (or closed event) per time
       if (r.key < st.lastKey || (bar && r.key === st.lastKey && st.run.length > 0 && !st.run.some((b) => equal(b, bytes)))) {
-        return this.older(r, livePath, 'out_of_order', `time key ${r.key} after ${st.lastKey}`);
+        return this.older(r, sink.livePath, 'out_of_order', `time key ${r.key} after ${st.lastKey}`);
       }
       if (r.key === st.lastKey) {
         let same = 0;
@@ -360,8 +378,8 @@ export class Mirror {
         }
       }
     }
-    if (!this.pool.appendRaw(r.kind, r.exchg, r.code, r.date, bytes)) {
-      return this.older(r, finishedPath(livePath, r.date), 'late', `a record of ${r.date}, a day already finished here`);
+    if (!sink.append(r)) {
+      return this.older(r, finishedPath(sink.livePath, r.date), 'late', `a record of ${r.date}, a day already finished here`);
     }
     this.counters.written++;
     if (st.date !== r.date || r.key > st.lastKey) {
@@ -379,43 +397,66 @@ export class Mirror {
       this.counters.duplicates++;
       return;
     }
-    this.refusals.reject(reason, `${r.kind.name} ${r.exchg}.${r.code}: ${detail}`, 'bus');
+    this.refusals.reject(reason, `${targetText(r.target)}: ${detail}`, 'bus');
   }
 
   private end(e: BusEnd): void {
-    const st = this.fileState(e.kind, e.exchg, e.code);
+    const sink = this.sink(e.target);
+    const st = this.fileState(e.target, sink);
     if (st.date !== e.date) return; // no file of that day here (already set aside, or none)
-    const mine = this.liveCount(e.kind, e.exchg, e.code);
+    const mine = liveCount(sink.livePath, e.target.kind);
     if (mine !== e.count) {
       this.o.log.warn(
-        { kind: e.kind.name, exchg: e.exchg, code: e.code, date: e.date, mirror: mine, publisher: e.count },
-        `${e.kind.name} ${e.exchg}.${e.code} day ${e.date}: ${mine} records here, ${e.count} at the publisher`,
+        { target: targetStem(e.target), date: e.date, mirror: mine, publisher: e.count },
+        `${targetText(e.target)} day ${e.date}: ${mine} records here, ${e.count} at the publisher`,
       );
     }
-    if (this.pool.finish(e.kind, e.exchg, e.code, e.date)) this.counters.daysEnded++;
+    if (sink.finish(e.date)) this.counters.daysEnded++;
     st.date = 0;
     st.lastKey = Number.NEGATIVE_INFINITY;
     st.run = [];
   }
 
-  private liveCount(kind: RecordKind, exchg: string, code: string): number {
-    const r = tryOpen(this.pool.livePath(kind, exchg, code), kind);
-    if (!r) return 0;
-    try {
-      return r.length;
-    } finally {
-      r.close();
+  /** Where a target's records go: the pool's instrument file, or the session's closed-event file. */
+  private sink(t: BusTarget): Sink {
+    const pool = this.pool;
+    if (t.exchg !== undefined) {
+      const { kind, exchg, code } = t as BusTarget & { exchg: string };
+      return {
+        livePath: pool.livePath(kind, exchg, code),
+        liveDate: () => pool.liveDate(kind, exchg, code),
+        append: (r) => pool.appendRaw(kind, exchg, code, r.date, r.mem.u8),
+        finish: (date) => pool.finish(kind, exchg, code, date),
+      };
     }
+    const session = t.code;
+    const livePath = barsClosedPath(this.o.root, session);
+    const closed = this.closed;
+    const liveDate = () => fileDate(livePath, t.kind);
+    return {
+      livePath,
+      liveDate,
+      append: (r) => {
+        // The recorder's writer and its rules (src/bars/closed.ts): an older live file is
+        // set aside first; a day already set aside here is never opened again. The record
+        // it writes is the message's bytes (check.ts: only date and time set, canonical).
+        if (liveDate() !== r.date && fs.existsSync(finishedPath(livePath, r.date))) return false;
+        const ev = t.kind.codec.decode(r.mem, 0) as { date: number; time: number };
+        closed.append({ session, date: ev.date, time: ev.time });
+        return true;
+      },
+      finish: (date) => closed.rollFinished((s, d) => s === session && d === date, true) > 0,
+    };
   }
 
   /** The file's date, last key and last same-key records, from the file on first use. */
-  private fileState(kind: RecordKind, exchg: string, code: string): FileState {
-    const key = `${kind.name}/${exchg}/${code}`;
+  private fileState(t: BusTarget, sink: Sink): FileState {
+    const key = targetStem(t);
     let st = this.files.get(key);
     if (st) return st;
-    st = { date: this.pool.liveDate(kind, exchg, code), lastKey: Number.NEGATIVE_INFINITY, run: [] };
+    st = { date: sink.liveDate(), lastKey: Number.NEGATIVE_INFINITY, run: [] };
     if (st.date !== 0) {
-      const r = tryOpen(this.pool.livePath(kind, exchg, code), kind);
+      const r = tryOpen(sink.livePath, t.kind);
       if (r) {
         try {
           const n = r.length;
@@ -453,6 +494,28 @@ export class Mirror {
     } catch (err) {
       this.o.log.error({ err }, `mirror: ${(err as Error).message}`);
     }
+  }
+}
+
+/** Records in a live file, 0 when there is none. */
+function liveCount(file: string, kind: RecordKind): number {
+  const r = tryOpen(file, kind);
+  if (!r) return 0;
+  try {
+    return r.length;
+  } finally {
+    r.close();
+  }
+}
+
+/** The header date of a live file, 0 when there is none. */
+function fileDate(file: string, kind: RecordKind): number {
+  const r = tryOpen(file, kind);
+  if (!r) return 0;
+  try {
+    return r.date;
+  } finally {
+    r.close();
   }
 }
 

@@ -15,10 +15,18 @@
 //
 // DAYS: the publisher follows a file across the roll rule (src/store/rt-follow.ts): when
 // the live path names another inode, it sends what remains of the old file, then the
-// end-of-day marker, then goes on with the next day's file from index 0. A cursor left
-// in a day whose file was set aside while the publisher was stopped is finished from the
-// dated folder first. A day file that is gone (compacted before it was published) is
-// logged and counted as a gap.
+// end-of-day marker, then goes on with the next day file. DAY ORDER: after a day, the
+// next day file is the oldest one of a later date, set aside (rt/…/<DATE>/) or live: so a
+// cursor left in a day that was set aside while the publisher was stopped is finished
+// from the dated folder, and the days set aside after it are sent before the live one.
+// A file with no cursor (the first run, a new instrument) starts at its oldest day still
+// in rt/: the days set aside before the publisher first ran are published too. A day file
+// that is gone (compacted before it was published) is logged and counted as a gap.
+//
+// CLOSED-BAR EVENTS (rt/closed/<SESSION>.dmb) are published like an instrument's file,
+// with one more rule (wire.ts, CLOSED EVENTS AFTER THEIR BARS): an event goes out only
+// after every bar record that was in the published bar files when the event was read has
+// been acknowledged (the BARRIER of Track).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,31 +35,42 @@ import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { kindByName, type RecordKind } from '../format/index.js';
 import {
+  SESSION_NAME_MAX_CHARS,
+  barsClosedDir,
+  barsClosedPath,
   busCursorPath,
   busDir,
   busPublishLockPath,
   finishedPath,
   isExchangeName,
+  parseDateFolder,
+  parseFinishedName,
   parseLiveName,
   rtFilePath,
   rtKindDir,
 } from '../layout/index.js';
 import { RtReader, acquireLock, type RootLock } from '../store/index.js';
-import { RejectLog } from '../recorder/reject-log.js';
+import { RejectLog } from '../reject-log.js';
 import { connectBus, ensureStream, type BusAuth, type BusTls, type StreamDefaults } from './connect.js';
-import { cursorKey, readCursorFile, writeCursorFile, type Cursor } from './cursor.js';
+import { closedCursorKey, cursorKey, parseCursorKey, readCursorFile, writeCursorFile, type Cursor } from './cursor.js';
 import {
   HDR_DATE,
   HDR_END,
   HDR_FORMAT,
   HDR_INDEX,
   WIRE_FORMAT,
+  CLOSED_NAME,
+  closedTarget,
   contentHash,
   endMessageId,
   instrumentProblem,
+  instrumentTarget,
   messageId,
   sameBefore,
+  sessionProblem,
   subjectOf,
+  targetText,
+  type BusTarget,
 } from './wire.js';
 
 export interface PublisherOptions {
@@ -59,6 +78,7 @@ export interface PublisherOptions {
   servers: readonly string[];
   stream: string;
   prefix: string;
+  /** Record kinds to publish, and 'closed' for the closed-bar events. */
   kinds: readonly string[];
   auth?: BusAuth;
   tls?: BusTls | undefined;
@@ -101,9 +121,7 @@ const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
 
 interface Track {
-  readonly kind: RecordKind;
-  readonly exchg: string;
-  readonly code: string;
+  readonly target: BusTarget;
   readonly key: string;
   readonly subject: string;
   readonly livePath: string;
@@ -119,11 +137,22 @@ interface Track {
   behindSinceMs: number;
   /** Unpublished records seen at the last poll. */
   behind: number;
+  /** Never sent: its name cannot be a subject (logged once). */
+  blocked: boolean;
+  /**
+   * BARRIER (closed-event files only): the event at `forIndex` of day `forDate` waits
+   * until every bar file's cursor has passed the length it had when the event was read.
+   */
+  barrier: { forDate: number; forIndex: number; bars: { t: Track; date: number; index: number }[] } | undefined;
 }
 
 export class Publisher {
   private readonly tracks = new Map<string, Track>();
   private readonly kinds: RecordKind[];
+  /** The closed-bar events are published. */
+  private readonly closedOn: boolean;
+  /** Modification time of each dated folder at its last listing (scan). */
+  private readonly datedSeen = new Map<string, number>();
   private readonly cursorFile: string;
   private readonly lock: RootLock;
   private readonly errorsLog: RejectLog;
@@ -141,7 +170,8 @@ export class Publisher {
 
   private constructor(private readonly o: PublisherOptions) {
     this.now = o.now ?? Date.now;
-    this.kinds = o.kinds.map((k) => kindByName(k)!);
+    this.kinds = o.kinds.filter((k) => k !== CLOSED_NAME).map((k) => kindByName(k)!);
+    this.closedOn = o.kinds.includes(CLOSED_NAME);
     this.cursorFile = busCursorPath(o.root, o.stream);
     this.errorsLog = new RejectLog(o.log, 10_000, this.now);
     // One publisher per root and stream: two would each move the same cursors.
@@ -230,10 +260,15 @@ export class Publisher {
     const f = readCursorFile(this.cursorFile);
     if (!f) return;
     for (const [key, cur] of Object.entries(f.cursors)) {
-      const [kindName, exchg, code] = key.split('/');
-      const kind = kindName ? kindByName(kindName) : undefined;
-      if (!kind || exchg === undefined || code === undefined || !this.kinds.includes(kind)) continue;
-      const t = this.track(kind, exchg, code);
+      const k = parseCursorKey(key);
+      if (!k) continue;
+      let t: Track | undefined;
+      if (k.exchg === undefined) {
+        if (this.closedOn) t = this.trackClosed(k.code);
+      } else {
+        const kind = kindByName(k.kind);
+        if (kind && this.kinds.includes(kind)) t = this.track(kind, k.exchg, k.code);
+      }
       if (t) t.cur = { ...cur };
     }
   }
@@ -255,44 +290,97 @@ export class Publisher {
     }
   }
 
-  /** Finds the live files of the published kinds (new instruments appear at any time). */
+  /**
+   * Finds the files of the published kinds (new instruments appear at any time): the
+   * live ones, and the set-aside ones of the dated folders (a day set aside before the
+   * publisher first ran, an instrument with no live file today). A dated folder is
+   * listed again only when its modification time changed.
+   */
   private scan(): void {
     for (const kind of this.kinds) {
       const dir = rtKindDir(this.o.root, kind);
       for (const exchg of list(dir)) {
         if (!isExchangeName(exchg)) continue;
-        for (const file of list(path.join(dir, exchg))) {
-          const code = parseLiveName(file);
+        for (const name of this.names(path.join(dir, exchg))) {
+          const code = parseLiveName(name) ?? parseFinishedName(name)?.code;
           if (code === undefined || this.tracks.has(cursorKey(kind.name, exchg, code))) continue;
           this.track(kind, exchg, code);
         }
       }
     }
+    if (!this.closedOn) return;
+    for (const name of this.names(barsClosedDir(this.o.root))) {
+      const session = parseLiveName(name, SESSION_NAME_MAX_CHARS) ?? parseFinishedName(name, SESSION_NAME_MAX_CHARS)?.code;
+      if (session === undefined || this.tracks.has(closedCursorKey(session))) continue;
+      this.trackClosed(session);
+    }
+  }
+
+  /** The file names of a folder of live files and of its dated folders not listed since they last changed. */
+  private names(dir: string): string[] {
+    const out: string[] = [];
+    for (const e of list(dir)) {
+      if (parseDateFolder(e) === undefined) {
+        out.push(e);
+        continue;
+      }
+      const sub = path.join(dir, e);
+      const m = mtime(sub);
+      if (m === undefined || this.datedSeen.get(sub) === m) continue;
+      this.datedSeen.set(sub, m);
+      out.push(...list(sub));
+    }
+    return out;
+  }
+
+  /** The dates of a file's set-aside days in rt/, ascending (its dated folders holding the file). */
+  private setAsideDates(t: Track, after: number): number[] {
+    const out: number[] = [];
+    for (const e of list(path.dirname(t.livePath))) {
+      const d = parseDateFolder(e);
+      if (d !== undefined && d > after && fs.existsSync(finishedPath(t.livePath, d))) out.push(d);
+    }
+    return out.sort((x, y) => x - y);
   }
 
   private track(kind: RecordKind, exchg: string, code: string): Track | undefined {
     const key = cursorKey(kind.name, exchg, code);
     const known = this.tracks.get(key);
-    if (known) return known;
+    if (known) return known.blocked ? undefined : known;
     const problem = instrumentProblem(exchg, code);
+    const target = instrumentTarget(kind, exchg, code);
     if (problem) {
       this.errorsLog.reject('name', `${kind.name} ${exchg}/${code} is not published: ${problem}`, 'publish');
-      this.tracks.set(key, { ...this.emptyTrack(kind, exchg, code, key), busy: true }); // remembered, never sent
+      this.tracks.set(key, { ...this.emptyTrack(target, key, ''), blocked: true }); // remembered, never sent
       return undefined;
     }
-    const t = this.emptyTrack(kind, exchg, code, key);
+    const t = this.emptyTrack(target, key, rtFilePath(this.o.root, kind, exchg, code));
     this.tracks.set(key, t);
     return t;
   }
 
-  private emptyTrack(kind: RecordKind, exchg: string, code: string, key: string): Track {
+  private trackClosed(session: string): Track | undefined {
+    const key = closedCursorKey(session);
+    const known = this.tracks.get(key);
+    if (known) return known.blocked ? undefined : known;
+    const problem = sessionProblem(session);
+    const target = closedTarget(session);
+    if (problem) {
+      this.errorsLog.reject('name', `closed-bar events of ${session} are not published: ${problem}`, 'publish');
+      this.tracks.set(key, { ...this.emptyTrack(target, key, ''), blocked: true });
+      return undefined;
+    }
+    const t = this.emptyTrack(target, key, barsClosedPath(this.o.root, session));
+    this.tracks.set(key, t);
+    return t;
+  }
+
+  private emptyTrack(target: BusTarget, key: string, livePath: string): Track {
     return {
-      kind,
-      exchg,
-      code,
+      target,
       key,
-      subject: subjectOf(this.o.prefix, kind, exchg, code),
-      livePath: rtFilePath(this.o.root, kind, exchg, code),
+      subject: subjectOf(this.o.prefix, target),
+      livePath,
       cur: { date: 0, index: 0, ended: false },
       reader: undefined,
       readerLive: false,
@@ -302,6 +390,8 @@ export class Publisher {
       lastRollCheckMs: 0,
       behindSinceMs: 0,
       behind: 0,
+      blocked: false,
+      barrier: undefined,
     };
   }
 
@@ -329,7 +419,7 @@ export class Publisher {
   private pump(t: Track): boolean {
     // While the connection is down nothing is sent: the records wait in the files, not in
     // the client's reconnect buffer.
-    if (t.busy || !this.js || this.stopped || this.state !== 'connected') return false;
+    if (t.busy || t.blocked || !this.js || this.stopped || this.state !== 'connected') return false;
     const now = this.now();
     if (now < t.retryAtMs) return false;
     const r = t.reader ?? this.open(t);
@@ -343,6 +433,7 @@ export class Publisher {
     t.behind = n - t.cur.index;
     if (t.behind > 0) {
       if (t.behindSinceMs === 0) t.behindSinceMs = now;
+      if (t.target.exchg === undefined && !this.barsSent(t)) return false;
       this.sendRecord(t, r, t.cur.index);
       return true;
     }
@@ -359,41 +450,78 @@ export class Publisher {
     return true;
   }
 
-  /** Opens the file a cursor is in (see DAYS at the top), or undefined when there is none yet. */
+  /**
+   * BARRIER: whether the closed event at t's cursor may go out, i.e. every bar record that
+   * was in the bar files when it was first looked at is acknowledged. The recorder appends
+   * the bars before the event, so the lengths read after the event hold every bar it
+   * announces (and maybe a few later ones: a short wait, never a wrong order).
+   */
+  private barsSent(t: Track): boolean {
+    const { date, index } = t.cur;
+    if (t.barrier?.forDate !== date || t.barrier.forIndex !== index) {
+      const bars: { t: Track; date: number; index: number }[] = [];
+      for (const b of this.tracks.values()) {
+        if (b.blocked || b.target.exchg === undefined || b.target.kind.name === 'tick' || b.target.kind.name === 'trade') continue;
+        const end = b.reader && b.readerLive ? { date: b.reader.date, length: b.reader.length } : fileEnd(b.livePath, b.target.kind);
+        if (end && end.length > 0) bars.push({ t: b, date: end.date, index: end.length });
+      }
+      t.barrier = { forDate: date, forIndex: index, bars };
+    }
+    const left = t.barrier.bars.filter(
+      ({ t: b, date: d, index: i }) => !(b.cur.date > d || (b.cur.date === d && (b.cur.index >= i || b.cur.ended))),
+    );
+    t.barrier.bars = left;
+    return left.length === 0;
+  }
+
+  /** Opens the file a cursor is in, or the next day file (DAYS and DAY ORDER at the top); undefined when there is none yet. */
   private open(t: Track): RtReader | undefined {
-    const live = tryOpen(t.livePath, t.kind);
+    const kind = t.target.kind;
     const c = t.cur;
-    if (c.date === 0 || c.ended) {
-      if (!live) return undefined;
-      if (live.date <= c.date) {
-        live.close(); // that day was sent whole: wait for the next day's file
+    if (c.date !== 0 && !c.ended) {
+      // Within a day: its file is the live one, or the dated one if it was set aside since.
+      const live = tryOpen(t.livePath, kind);
+      if (live && live.date === c.date) return this.use(t, live, true);
+      if (live && live.date < c.date) {
+        live.close();
+        this.errorsLog.reject('cursor', `${t.livePath}: the live file is of ${live.date}, the cursor of ${c.date}; waiting`, 'publish');
         return undefined;
       }
-      t.cur = { date: live.date, index: 0, ended: false };
+      live?.close();
+      const done = finishedPath(t.livePath, c.date);
+      const old = tryOpen(done, kind);
+      if (old) return this.use(t, old, false);
+      if (!live) return undefined; // moved away and not yet replaced, or not created again
+      // The day is gone from rt/ (compacted) before it was published whole.
+      this.counters.gaps++;
+      this.o.log.error(
+        { file: done, date: c.date, from: c.index },
+        `${done}: gone before it was published whole (${targetText(t.target)}: records from index ${c.index} of ${c.date} are not on the bus); ` +
+          `publish them from history with 'tickrec cat --root ${this.o.root}' if a mirror needs them`,
+      );
+      t.cur = { date: c.date, index: c.index, ended: true };
       this.dirty = true;
-      return this.use(t, live, true);
-    }
-    if (live && live.date === c.date) return this.use(t, live, true);
-    if (live && live.date < c.date) {
-      live.close();
-      this.errorsLog.reject('cursor', `${t.livePath}: the live file is of ${live.date}, the cursor of ${c.date}; waiting`, 'publish');
       return undefined;
     }
-    live?.close();
-    const done = finishedPath(t.livePath, c.date);
-    const old = tryOpen(done, t.kind);
-    if (old) return this.use(t, old, false);
-    if (!live) return undefined; // moved away and not yet replaced, or not created again
-    // The day is gone from rt/ (compacted) before it was published whole.
-    this.counters.gaps++;
-    this.o.log.error(
-      { file: done, date: c.date, from: c.index },
-      `${done}: gone before it was published whole (records from index ${c.index} of ${c.date} are not on the bus); ` +
-        `publish them from history with 'tickrec cat --root ${this.o.root} --exchange ${t.exchg} --code ${t.code}' if a mirror needs them`,
-    );
-    t.cur = { date: c.date, index: c.index, ended: true };
+    // Between days (or before the first): the oldest day file of a later date, set aside or live.
+    const live = tryOpen(t.livePath, kind);
+    if (live && live.date <= c.date) {
+      live.close(); // that day was sent whole: wait for the next day's file
+      return undefined;
+    }
+    const next = this.setAsideDates(t, c.date)[0];
+    if (next !== undefined && (!live || next < live.date)) {
+      live?.close();
+      const old = tryOpen(finishedPath(t.livePath, next), kind);
+      if (!old) return undefined; // moved on (compacted) between the listing and now: looked at again later
+      t.cur = { date: next, index: 0, ended: false };
+      this.dirty = true;
+      return this.use(t, old, false);
+    }
+    if (!live) return undefined;
+    t.cur = { date: live.date, index: 0, ended: false };
     this.dirty = true;
-    return undefined;
+    return this.use(t, live, true);
   }
 
   private use(t: Track, r: RtReader, live: boolean): RtReader {
@@ -415,7 +543,7 @@ export class Publisher {
     h.set(HDR_DATE, String(date));
     h.set(HDR_INDEX, String(i));
     h.set(HDR_FORMAT, WIRE_FORMAT);
-    const id = messageId(t.kind, t.exchg, t.code, date, contentHash(bytes), same);
+    const id = messageId(t.target, date, contentHash(bytes), same);
     this.send(t, bytes, h, id, (dup) => {
       if (t.cur.date === date && t.cur.index === i) t.cur.index = i + 1;
       if (dup) this.counters.duplicates++;
@@ -429,7 +557,7 @@ export class Publisher {
     h.set(HDR_DATE, String(date));
     h.set(HDR_END, String(count));
     h.set(HDR_FORMAT, WIRE_FORMAT);
-    this.send(t, new Uint8Array(0), h, endMessageId(t.kind, t.exchg, t.code, date), () => {
+    this.send(t, new Uint8Array(0), h, endMessageId(t.target, date), () => {
       this.counters.endMarkers++;
       t.cur = { date, index: count, ended: true };
       t.reader?.close();
@@ -516,6 +644,25 @@ function list(dir: string): string[] {
     return fs.readdirSync(dir);
   } catch {
     return [];
+  }
+}
+
+function mtime(dir: string): number | undefined {
+  try {
+    return fs.statSync(dir).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The date and length of a live file, undefined when there is none. */
+function fileEnd(file: string, kind: RecordKind): { date: number; length: number } | undefined {
+  const r = tryOpen(file, kind);
+  if (!r) return undefined;
+  try {
+    return { date: r.date, length: r.length };
+  } finally {
+    r.close();
   }
 }
 

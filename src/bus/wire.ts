@@ -6,13 +6,18 @@
 //   CODE follow the store's NAME RULE (src/layout/names.ts); EXCHG must hold no '.', and
 //   the dots of a CODE stay token separators (tickrec.tick.SSE.>), so a subscriber joins
 //   every token after EXCHG with '.' to get the code.
+//   <prefix>.closed.<SESSION>   the closed-bar events of a session (rt/closed/<SESSION>.dmb,
+//   docs/bars.md): a session's file, not an instrument's, so no EXCHG token; the dots of
+//   SESSION stay token separators too. "kind.rest" of the subject is the TARGET of a
+//   message: the one file it belongs to, named the same way in ids and cursors.
 // PAYLOAD   the record's bytes exactly as in the day file (the datakit struct,
-//   docs/format.md): 512 bytes for a tick, 112 for a trade, 88 for a bar. Nothing else.
+//   docs/format.md): 512 bytes for a tick, 112 for a trade, 88 for a bar or a closed-bar
+//   event (the bar layout: date, time, every other field 0). Nothing else.
 // HEADERS   Tickrec-Date   trading date YYYYMMDD of the day file (the file header's date)
 //           Tickrec-Index  the record's index in its day file at the publisher
 //           Tickrec-Format 1 (this layout)
 //           Nats-Msg-Id    see MESSAGE ID
-// MESSAGE ID  <kind>.<EXCHG>.<CODE>.<DATE>.<H>.<N>
+// MESSAGE ID  <kind>.<EXCHG>.<CODE>.<DATE>.<H>.<N>   (closed events: closed.<SESSION>.<DATE>.<H>.<N>)
 //   H = SHA-256 of the payload, first 128 bits in base64url; N = how many records before
 //   it in the same day file have the same time key and the same bytes (almost always 0).
 //   It depends on the record's content only, never on the publisher's index: a resend
@@ -22,10 +27,15 @@
 //   message on the same subject after the day's last record: empty payload, headers
 //   Tickrec-Date and Tickrec-End = records in the day file, id <kind>.<EXCHG>.<CODE>.<DATE>.end.
 //   A mirror sets its own day file aside on it, as the recorder did.
+// CLOSED EVENTS AFTER THEIR BARS  a closed-bar event says "every bar of the session up to
+//   this time is published"; on the bus it keeps that meaning: the publisher sends an event
+//   only after JetStream acknowledged every bar record that was in the bar files when the
+//   event was read (the recorder appends the bars first), so in the stream the event's
+//   sequence is above theirs and a mirror reading the stream in order writes it after them.
 
 import crypto from 'node:crypto';
-import { kindByName, type RecordKind } from '../format/index.js';
-import { nameProblem, EXCHG_MAX_CHARS, CODE_MAX_CHARS } from '../layout/index.js';
+import { MIN1_KIND, kindByName, type RecordKind } from '../format/index.js';
+import { nameProblem, EXCHG_MAX_CHARS, CODE_MAX_CHARS, SESSION_NAME_MAX_CHARS } from '../layout/index.js';
 
 export const HDR_DATE = 'Tickrec-Date';
 export const HDR_INDEX = 'Tickrec-Index';
@@ -34,8 +44,43 @@ export const HDR_END = 'Tickrec-End';
 export const HDR_MSG_ID = 'Nats-Msg-Id';
 export const WIRE_FORMAT = '1';
 
-/** Kinds the publisher sends by default: every kind with an instrument file. */
+/** Record kinds with an instrument file that go on the bus. */
 export const BUS_KIND_NAMES = ['tick', 'trade', 'min1', 'min5', 'min15', 'min30', 'min60'] as const;
+
+/** The kind token of closed-bar events (one file per session). */
+export const CLOSED_NAME = 'closed';
+
+/**
+ * The file a message belongs to: an instrument's file of a record kind, or a session's
+ * closed-bar events (exchg undefined, code = the session; records in the bar layout).
+ */
+export interface BusTarget {
+  /** The kind token: a record kind name or 'closed'. */
+  readonly name: string;
+  /** The record layout. */
+  readonly kind: RecordKind;
+  readonly exchg: string | undefined;
+  /** The instrument code, or the session of closed events. */
+  readonly code: string;
+}
+
+export function instrumentTarget(kind: RecordKind, exchg: string, code: string): BusTarget {
+  return { name: kind.name, kind, exchg, code };
+}
+
+export function closedTarget(session: string): BusTarget {
+  return { name: CLOSED_NAME, kind: MIN1_KIND, exchg: undefined, code: session };
+}
+
+/** "<kind>.<EXCHG>.<CODE>" or "closed.<SESSION>": the subject after the prefix, the start of every id. */
+export function targetStem(t: BusTarget): string {
+  return t.exchg === undefined ? `${t.name}.${t.code}` : `${t.name}.${t.exchg}.${t.code}`;
+}
+
+/** A target in words, for messages: "tick SHFE.rb2505", "closed events of SHFE_night". */
+export function targetText(t: BusTarget): string {
+  return t.exchg === undefined ? `closed events of ${t.code}` : `${t.name} ${t.exchg}.${t.code}`;
+}
 
 /** The prefix must be one subject token of plain characters. */
 const PREFIX = /^[A-Za-z0-9_-]{1,32}$/;
@@ -55,19 +100,26 @@ export function instrumentProblem(exchg: string, code: string): string | null {
   return null;
 }
 
-export function subjectOf(prefix: string, kind: RecordKind, exchg: string, code: string): string {
-  return `${prefix}.${kind.name}.${exchg}.${code}`;
+/** Why a session's closed events cannot be sent on the bus, or null when they can. */
+export function sessionProblem(session: string): string | null {
+  const p = nameProblem(session, SESSION_NAME_MAX_CHARS);
+  if (p) return `session '${session.slice(0, 40)}': ${p}`;
+  if (session.split('.').some((t) => t === '')) return `session '${session}': an empty subject token`;
+  return null;
 }
 
-export interface ParsedSubject {
-  kind: RecordKind;
-  exchg: string;
-  code: string;
+export function subjectOf(prefix: string, t: BusTarget): string {
+  return `${prefix}.${targetStem(t)}`;
 }
 
-/** The kind and instrument a subject names, or a reason it is not a tickrec subject. */
-export function parseSubject(prefix: string, subject: string): ParsedSubject | string {
+/** The target a subject names, or a reason it is not a tickrec subject. */
+export function parseSubject(prefix: string, subject: string): BusTarget | string {
   const t = subject.split('.');
+  if (t.length >= 3 && t[0] === prefix && t[1] === CLOSED_NAME) {
+    const session = t.slice(2).join('.');
+    const p = sessionProblem(session);
+    return p ? `subject '${subject.slice(0, 80)}': ${p}` : closedTarget(session);
+  }
   if (t.length < 4 || t[0] !== prefix) return `subject '${subject.slice(0, 80)}': not ${prefix}.<kind>.<EXCHG>.<CODE>`;
   const kind = kindByName(t[1]!);
   if (!kind || !(BUS_KIND_NAMES as readonly string[]).includes(kind.name))
@@ -75,7 +127,7 @@ export function parseSubject(prefix: string, subject: string): ParsedSubject | s
   const exchg = t[2]!;
   const code = t.slice(3).join('.');
   const p = instrumentProblem(exchg, code);
-  return p ? `subject '${subject.slice(0, 80)}': ${p}` : { kind, exchg, code };
+  return p ? `subject '${subject.slice(0, 80)}': ${p}` : instrumentTarget(kind, exchg, code);
 }
 
 /** H of the message id: the first 128 bits of SHA-256 of the record, base64url (22 characters). */
@@ -83,12 +135,12 @@ export function contentHash(record: Uint8Array): string {
   return crypto.createHash('sha256').update(record).digest('base64url').slice(0, 22);
 }
 
-export function messageId(kind: RecordKind, exchg: string, code: string, date: number, hash: string, same: number): string {
-  return `${kind.name}.${exchg}.${code}.${date}.${hash}.${same}`;
+export function messageId(t: BusTarget, date: number, hash: string, same: number): string {
+  return `${targetStem(t)}.${date}.${hash}.${same}`;
 }
 
-export function endMessageId(kind: RecordKind, exchg: string, code: string, date: number): string {
-  return `${kind.name}.${exchg}.${code}.${date}.end`;
+export function endMessageId(t: BusTarget, date: number): string {
+  return `${targetStem(t)}.${date}.end`;
 }
 
 /** A trading date as the bus carries it: YYYYMMDD between 1990 and 2099. */

@@ -10,7 +10,7 @@ export function registerMigrate(program: Command): void {
   program
     .command('migrate')
     .description(
-      "bring a data root written by an older tickrec to the current rules: tickrec's own historical files leave datakit's name (<CODE>.dsb -> <CODE>.tsb); --trade-types: trade types as datakit's char codes",
+      "bring a data root written by an older tickrec to the current rules: tickrec's own historical files leave datakit's name (<CODE>.dsb -> <CODE>.tsb); --trade-types: trade types as datakit's char codes; --split-czce: one bar history per CZCE contract",
     )
     .option('--root <dir>', 'data root')
     .option('-c, --config <file>', 'take the data root from this recorder configuration')
@@ -18,14 +18,19 @@ export function registerMigrate(program: Command): void {
       '--trade-types',
       "also rewrite tickrec's former trade types 0/1 as datakit's 'M'/'C' (stop the recorder first; not for data a datakit parser wrote)",
     )
+    .option(
+      '--split-czce',
+      'split each CZCE bar history that holds several contracts of one 3-digit code (SR505 of 2015 and 2025) into one file per contract (docs/history.md)',
+    )
     .option('--dry-run', 'list what would change; change nothing')
     .action(
-      action((opts: RootOptions & { tradeTypes?: boolean; dryRun?: boolean }) => {
+      action((opts: RootOptions & { tradeTypes?: boolean; splitCzce?: boolean; dryRun?: boolean }) => {
         const root = resolveRoot(opts);
         const s = runMigration({
           root,
           ...(opts.dryRun ? { dryRun: true } : {}),
           ...(opts.tradeTypes ? { tradeTypes: true } : {}),
+          ...(opts.splitCzce ? { splitCzce: true } : {}),
           onLog: (l) => process.stderr.write(l + '\n'),
         });
         const would = s.dryRun ? 'would be ' : '';
@@ -37,6 +42,12 @@ export function registerMigrate(program: Command): void {
                 `${s.tradesFixed} trade(s) in ${s.tradeFiles.length} file(s) ${would}given datakit's trade types`,
                 ...(s.dryRun ? s.tradeFiles.map((f) => `  ${f}`) : []),
                 ...(s.tradesOther > 0 ? [`${s.tradesOther} trade(s) with another trade type left as they are`] : []),
+              ]
+            : []),
+          ...(opts.splitCzce
+            ? [
+                `${s.czceSplit.length} merged CZCE bar histor${s.czceSplit.length === 1 ? 'y' : 'ies'} ${would}split`,
+                ...s.czceWritten.map((w) => `  ${w}`),
               ]
             : []),
           ...s.problems.map((p) => `PROBLEM ${p.file}: ${p.problem}`),

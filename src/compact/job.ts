@@ -7,6 +7,7 @@
 //      ticks also append the day bar (from the last tick) to his/day/<EXCHG>/<CODE>.tsb
 //      (.tsb: tickrec's LZ4 formats; --codec zstd writes datakit's, named .dsb; an
 //      existing history keeps its format and name: src/his/names.ts);
+//      a CZCE 3-digit code's history holds one real contract (contract-history.ts);
 //   3. read what was written back from disk, decode it, and compare it byte for byte with
 //      the records of step 1;
 //   4. only then remove the rt file(s) (and the dated folder when empty), fsync the folder.
@@ -24,11 +25,9 @@ import {
   DAY_HIS_KIND,
   BarHistory,
   appendBarDay,
-  checkWritable,
   dayBlockBytes,
   hisDayFile,
   hisExtOfCodec,
-  hisHistoryFile,
   historyUndo,
   readAt,
   readHisBlock,
@@ -37,9 +36,10 @@ import {
   writeDayBlock,
   type HisCodec,
 } from '../his/index.js';
-import { hisDayPath, hisHistoryPath } from '../layout/index.js';
+import { czceContractCode, hisDayPath, isCzce3DigitCode } from '../layout/index.js';
+import { historyFileFor } from './contract-history.js';
 import { RtReader, checkReadable, probeRtFile } from '../store/index.js';
-import { dayBarFromTicks } from './day-bar.js';
+import { dayBarFromTicks } from '../his/index.js';
 import { acquireCompactLock } from './lock.js';
 import { scanRoot, type DayWork, type LiveFile } from './scan.js';
 
@@ -182,7 +182,14 @@ interface ItemResult {
 }
 
 /** Ticks or trades: the day block, read back, and for ticks the day bar. */
-function compactDaily(root: string, w: DayWork, records: Uint8Array, codec: HisCodec, onStep?: (s: string) => void): ItemResult {
+function compactDaily(
+  root: string,
+  w: DayWork,
+  records: Uint8Array,
+  codec: HisCodec,
+  onStep?: (s: string) => void,
+  onLog?: (line: string) => void,
+): ItemResult {
   // A day already compacted is found under either name (an older tickrec's .dsb too: it is only read here).
   const existing = hisDayFile(root, w.his, w.exchg, w.date, w.code);
   const target = existing ?? hisDayPath(root, w.his, w.exchg, w.date, w.code, hisExtOfCodec(codec));
@@ -212,14 +219,7 @@ function compactDaily(root: string, w: DayWork, records: Uint8Array, codec: HisC
     }
   }
   if (w.rt === TICK_KIND && records.length > 0)
-    bytesOut += appendDaysChecked(
-      historyTarget(root, DAY_HIS_KIND, w.exchg, w.code, codec),
-      w,
-      DAY_HIS_KIND,
-      [{ date: w.date, bars: dayBarFromTicks(records, w.date) }],
-      codec,
-      onStep,
-    );
+    bytesOut += appendToHistories(root, w, DAY_HIS_KIND, [{ date: w.date, bars: dayBarFromTicks(records, w.date) }], codec, onStep, onLog);
   return { bytesOut, already };
 }
 
@@ -253,15 +253,28 @@ function barDays(w: DayWork, records: Uint8Array): { date: number; bars: Uint8Ar
 }
 
 /**
- * The bar history to append to: the existing one (either name; it keeps its format, and
- * a tickrec format still under datakit's name is refused: run tickrec migrate), else the
- * name of a new file in `codec`'s format.
+ * Appends days to the bar histories they belong to (one file per real contract:
+ * contract-history.ts), consecutive days of one file together.
  */
-function historyTarget(root: string, his: typeof DAY_HIS_KIND, exchg: string, code: string, codec: HisCodec): string {
-  const existing = hisHistoryFile(root, his, exchg, code);
-  if (existing === undefined) return hisHistoryPath(root, his, exchg, code, hisExtOfCodec(codec));
-  checkWritable(existing);
-  return existing;
+function appendToHistories(
+  root: string,
+  w: DayWork,
+  his: typeof DAY_HIS_KIND,
+  days: readonly { date: number; bars: Uint8Array }[],
+  codec: HisCodec,
+  onStep?: (s: string) => void,
+  onLog?: (line: string) => void,
+): number {
+  let bytes = 0;
+  const contract = (date: number) => (isCzce3DigitCode(w.exchg, w.code) ? czceContractCode(w.code, date) : w.code);
+  for (let i = 0; i < days.length;) {
+    let j = i + 1;
+    while (j < days.length && contract(days[j]!.date) === contract(days[i]!.date)) j++;
+    const file = historyFileFor(root, his, w.exchg, w.code, days[i]!.date, codec, onStep, onLog);
+    bytes += appendDaysChecked(file, w, his, days.slice(i, j), codec, onStep);
+    i = j;
+  }
+  return bytes;
 }
 
 /**
@@ -384,7 +397,7 @@ export function runCompaction(opts: CompactOptions): CompactSummary {
           const { records, dropped } = dayRecords(w);
           if (dropped > 0) log(`${label}: ${w.files.length} files of the same day merged, ${dropped} duplicate records dropped`);
           let r: ItemResult;
-          if (w.his.layout === 'daily') r = compactDaily(opts.root, w, records, codec, opts.onStep);
+          if (w.his.layout === 'daily') r = compactDaily(opts.root, w, records, codec, opts.onStep, log);
           else {
             const days = barDays(w, records);
             const owned = days.find((d) => liveKey.has(`${w.rt.name}/${w.exchg}/${w.code}/${d.date}`));
@@ -399,7 +412,7 @@ export function runCompaction(opts: CompactOptions): CompactSummary {
             if (days.some((d) => d.date !== w.date))
               log(`${label}: bars of trading day(s) ${days.map((d) => d.date).join(', ')} (a bar file is dated by its records)`);
             r = {
-              bytesOut: appendDaysChecked(historyTarget(opts.root, w.his, w.exchg, w.code, codec), w, w.his, days, codec, opts.onStep),
+              bytesOut: appendToHistories(opts.root, w, w.his, days, codec, opts.onStep, log),
               already: false,
             };
           }

@@ -18,6 +18,10 @@
 //    roots written by tickrec: a datakit parser may have left 0 for "unknown", which this
 //    would turn into 'M'; hence the explicit --trade-types. The recorder must be stopped
 //    (its lock is taken: trade files are rewritten).
+// 3. With `splitCzce`: a CZCE bar history that merged contracts ten years apart (SR505 of
+//    2015 and of 2025, as datakit writes it) is split into one file per contract, each in
+//    the format and under the name family of the merged file (split-czce.ts; compaction
+//    refuses to append to a merged one).
 // The compaction lock is held throughout (no compaction writes his/ beside a migration;
 // the renames need nothing more: the recorder only looks his files up, under both names).
 
@@ -40,9 +44,11 @@ import {
   type HisKind,
 } from '../his/index.js';
 import { HIS_EXT, TICKREC_HIS_EXT, hisDir, parseDateFolder, parseHisName, rtKindDir, RT_EXT } from '../layout/index.js';
-import { acquireRootLock, probeRtFile, syncDir } from '../store/index.js';
+import { syncDir } from '../fsync.js';
+import { acquireRootLock, probeRtFile } from '../store/index.js';
 import { acquireCompactLock } from './lock.js';
 import { list, type Unreadable } from './scan.js';
+import { splitCzceHistories } from './split-czce.js';
 
 export interface MigrateOptions {
   root: string;
@@ -50,6 +56,8 @@ export interface MigrateOptions {
   dryRun?: boolean;
   /** Also rewrite tickrec's former trade types 0/1 as 'M'/'C' (the recorder must be stopped). */
   tradeTypes?: boolean;
+  /** Also split CZCE bar histories that hold several contracts of one 3-digit code (split-czce.ts). */
+  splitCzce?: boolean;
   onLog?: (line: string) => void;
   /** Test hook: told after each rename (a crash test kills the process there). */
   onStep?: (step: string) => void;
@@ -67,6 +75,9 @@ export interface MigrateSummary {
   tradesFixed: number;
   /** Trades whose type is none of 0, 1, 'M', 'C', 'U' (left as they are). */
   tradesOther: number;
+  /** --split-czce: the merged histories split (or that would be), and the files written. */
+  czceSplit: string[];
+  czceWritten: string[];
   /** What could not be done, file by file (the file is left as it is). */
   problems: { file: string; problem: string }[];
 }
@@ -250,6 +261,8 @@ export function runMigration(opts: MigrateOptions): MigrateSummary {
     tradeFiles: [],
     tradesFixed: 0,
     tradesOther: 0,
+    czceSplit: [],
+    czceWritten: [],
     problems: [],
   };
   const compactLock = opts.dryRun ? undefined : acquireCompactLock(opts.root, log);
@@ -258,6 +271,12 @@ export function runMigration(opts: MigrateOptions): MigrateSummary {
   try {
     renameTickrecFiles(opts.root, s, log, opts.onStep);
     if (opts.tradeTypes) fixAllTrades(opts.root, s);
+    if (opts.splitCzce) {
+      const r = splitCzceHistories(opts.root, !!opts.dryRun, log);
+      s.czceSplit.push(...r.files);
+      s.czceWritten.push(...r.written);
+      s.problems.push(...r.problems);
+    }
   } finally {
     recorderLock?.release();
     compactLock?.release();

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { RtReader } from '../store/index.js';
 import { isTradingDay, addDays, type SessionBook } from '../calendar/index.js';
 import { TickrecError } from '../errors.js';
-import { Mem, TRADE, isTradeType } from '../format/index.js';
+import { Mem, TRADE, isCalendarDate, isTradeType } from '../format/index.js';
 import {
   BarHistory,
   HIS_BLOCK_HEADER,
@@ -28,6 +28,10 @@ import {
   type HisKind,
 } from '../his/index.js';
 import {
+  CZCE_EXCHANGE,
+  czceContractCode,
+  czceShortCode,
+  isCzce3DigitCode,
   hisDayPath,
   hisHistoryPath,
   hisDir,
@@ -73,10 +77,16 @@ interface Present {
   dates: Map<HisKind, Map<string, Set<number>>>;
 }
 
+/**
+ * Notes that `exchg`.`code` has `kind` data on `date`. A CZCE 3-digit code is noted per
+ * real contract (src/layout/czce.ts): SR505 of 2015 and of 2025 are two instruments, so
+ * the ten years between them are no gap.
+ */
 function note(p: Present, kind: HisKind, exchg: string, code: string, date: number): void {
   let byInst = p.dates.get(kind);
   if (!byInst) p.dates.set(kind, (byInst = new Map<string, Set<number>>()));
-  const id = `${exchg}/${code}`;
+  const contract = isCzce3DigitCode(exchg, code) && isCalendarDate(date) ? czceContractCode(code, date) : code;
+  const id = `${exchg}/${code}/${contract}`;
   let s = byInst.get(id);
   if (!s) byInst.set(id, (s = new Set()));
   s.add(date);
@@ -223,6 +233,7 @@ function verifyHistory(
         });
     }
     const days = h.days();
+    checkContracts(file, exchg, code, days, problems);
     for (let i = 1; i < days.length; i++)
       if (days[i]!.date === days[i - 1]!.date) problems.push({ file, problem: `trading day ${days[i]!.date} twice` });
     for (const d of days) note(present, kind, exchg, code, d.date);
@@ -246,6 +257,42 @@ function verifyHistory(
   } finally {
     h.close();
   }
+}
+
+/**
+ * A bar history of a CZCE contract holds that one contract (docs/history.md "One history
+ * per contract"): the 3-digit name X.dsb the days of one contract, a 4-digit name C.dsb
+ * only days on which its 3-digit name names C.
+ */
+function checkContracts(file: string, exchg: string, code: string, days: readonly { date: number }[], problems: VerifyProblem[]): void {
+  if (exchg !== CZCE_EXCHANGE) return;
+  const short = isCzce3DigitCode(exchg, code) ? code : czceShortCode(code);
+  if (short === undefined) return;
+  const byContract = new Map<string, number[]>();
+  for (const d of days) {
+    if (!isCalendarDate(d.date)) continue; // reported by the date checks
+    const c = czceContractCode(short, d.date);
+    let l = byContract.get(c);
+    if (!l) byContract.set(c, (l = []));
+    l.push(d.date);
+  }
+  const span = (c: string) => {
+    const l = byContract.get(c)!;
+    return `${c} (${l.length} day${l.length === 1 ? '' : 's'}, ${l[0]}..${l[l.length - 1]})`;
+  };
+  if (short === code && byContract.size > 1)
+    problems.push({
+      file,
+      problem:
+        `holds the bars of ${byContract.size} contracts named ${code}: ${[...byContract.keys()].map(span).join(', ')} ` +
+        '(CZCE reuses a 3-digit code every ten years; an older writer merged them): split it with tickrec migrate --split-czce',
+    });
+  const foreign = [...byContract.keys()].filter((c) => c !== code);
+  if (short !== code && foreign.length > 0)
+    problems.push({
+      file,
+      problem: `is the history of contract ${code} but holds days on which ${short} names another contract: ${foreign.map(span).join(', ')}`,
+    });
 }
 
 /** Verifies every historical file under `root` (or those of one date), then the gaps. */
@@ -398,7 +445,8 @@ function gaps(present: Present, opts: VerifyOptions, problems: VerifyProblem[]):
   for (const [kind, byInst] of present.dates) {
     for (const [id, dates] of byInst) {
       const sorted = [...dates].sort((a, b) => a - b);
-      const [exchg, code] = id.split('/') as [string, string];
+      const [exchg, code, contract] = id.split('/') as [string, string, string];
+      const what = contract === code ? `${exchg}.${code}` : `${exchg}.${code} (contract ${contract})`;
       for (let i = 1; i < sorted.length; i++) {
         for (let d = addDays(sorted[i - 1]!, 1); d < sorted[i]!; d = addDays(d, 1)) {
           if (!isTradingDay(d, holidays)) continue;
@@ -409,7 +457,7 @@ function gaps(present: Present, opts: VerifyOptions, problems: VerifyProblem[]):
               : historyName(opts.root, kind, exchg, code);
           problems.push({
             file: where,
-            problem: `gap: no ${kind.name} data for ${exchg}.${code} on trading day ${d} (data before and after it)`,
+            problem: `gap: no ${kind.name} data for ${what} on trading day ${d} (data before and after it)`,
           });
         }
       }

@@ -126,11 +126,11 @@ export const NatsPublishSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,32}$/, 'one subject token: letters, digits, "_" or "-", at most 32')
     .default('tickrec'),
-  /** Record kinds to publish. */
+  /** Record kinds to publish, and 'closed' for the closed-bar events (rt/closed). */
   kinds: z
-    .array(z.enum(['tick', 'trade', 'min1', 'min5', 'min15', 'min30', 'min60']))
+    .array(z.enum(['tick', 'trade', 'min1', 'min5', 'min15', 'min30', 'min60', 'closed']))
     .min(1)
-    .default(['tick', 'trade', 'min1', 'min5', 'min15', 'min30', 'min60']),
+    .default(['tick', 'trade', 'min1', 'min5', 'min15', 'min30', 'min60', 'closed']),
   /** Credentials: put "${NAME}" here and export the variable (they never reach logs). */
   user: z.string().optional(),
   pass: z.string().optional(),
@@ -207,7 +207,7 @@ export const ConfigSchema = z.strictObject({
       enabled: z.boolean().default(true),
       host: z.string().default('127.0.0.1'),
       port: port.default(9464),
-      /** Most HTTP connections held at once (src/monitor/http-guard.ts); more are closed on accept. */
+      /** Most HTTP connections held at once (src/http-guard.ts); more are closed on accept. */
       max_connections: z.number().int().min(4).max(4096).default(64),
       /** An HTTP connection with no traffic for this long is closed. */
       idle_timeout_ms: z.number().int().min(1000).max(600_000).default(10_000),
@@ -251,6 +251,8 @@ export const ConfigSchema = z.strictObject({
        * no further record. Turn off to record a replay whose timestamps are not "now".
        */
       roll_by_clock: z.boolean().default(true),
+      /** With roll_by_clock: make the coming trading day's files between sessions, ahead of their first records. */
+      prepare_files: z.boolean().default(true),
       /** With roll_by_clock: set a day aside only this long after it ended by the clock. */
       roll_grace_ms: z.number().int().min(0).max(3_600_000).default(60_000),
     })

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TickrecError, ioError } from '../errors.js';
 import { tmpPath } from '../layout/index.js';
-import { syncDir } from '../store/index.js';
+import { syncDir } from '../fsync.js';
 
 /** mkdir -p that fsyncs each folder it creates and the parent of each, so new folders survive a crash. */
 export function makeDirDurable(dir: string): void {

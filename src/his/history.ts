@@ -38,7 +38,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TickrecError, ioError } from '../errors.js';
-import { syncDir } from '../store/index.js';
+import { syncDir } from '../fsync.js';
 import { BLOCK_HEADER_V2 } from '../format/index.js';
 import { CODEC_LZ4 } from './codec.js';
 import { assert } from '../assert.js';

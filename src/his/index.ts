@@ -6,4 +6,5 @@ export * from './block.js';
 export * from './files.js';
 export * from './day.js';
 export * from './history.js';
+export * from './day-bar.js';
 export * from './names.js';

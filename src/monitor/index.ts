@@ -11,7 +11,7 @@ export {
   type InstrumentRow,
   type MonitorMessage,
   type MonitorOptions,
-  type MonitorSource,
 } from './snapshot.js';
+export type { MonitorFeedStats, MonitorSource, MonitorStats, MonitorView } from './source.js';
 export { MONITOR_MAX_CLIENTS, startMonitor, type MonitorRoutes, type MonitorServerOptions } from './server.js';
 export { PAGE_CSP, PAGE_HTML } from './page.js';

@@ -7,7 +7,7 @@
 // client that does not read (more than maxBufferedBytes queued) is dropped, and close()
 // ends every stream.
 //
-// DNS rebinding and connection bounds are the server's front door (http-guard.ts),
+// DNS rebinding and connection bounds are the server's front door (src/http-guard.ts),
 // applied to every route before these run.
 
 import type http from 'node:http';

@@ -5,22 +5,18 @@
 // name rule) and numbers; rejection reasons (stable names) and counts; disk numbers; the
 // compaction summary's numbers. No URL, header, path, error text or other config value.
 //
-// Costs: sample() once a second reads RecorderStats and one statfs; every
+// Costs: sample() once a second reads the recorder's stats (MonitorStats) and one statfs; every
 // fileSampleMs it walks the writer pool's live files (sizes of mapped files come from
 // the writers; at most statBudget stat calls for the others) and reads the compaction
 // summary. update() is O(instruments) and sends only the rows that changed.
 
 import fs from 'node:fs';
-import type { MonitorView, RecorderStats } from '../recorder/recorder.js';
+import type { MonitorSource, MonitorStats, MonitorView } from './source.js';
 import { readCompactionSummary, emptyCompaction, type CompactionSummary } from './compaction.js';
 import type { InstrumentStats } from './instruments.js';
 import { publishLag, type PublishLag } from '../bus/lag.js';
 
-/** What the monitor reads: the Recorder satisfies it. */
-export interface MonitorSource {
-  stats(): RecorderStats;
-  monitorView(): MonitorView;
-}
+export type { MonitorSource } from './source.js';
 
 export interface MonitorOptions {
   /** The recorder's clock, epoch ms (instrument rates and ages). Default Date.now. */
@@ -180,7 +176,7 @@ export class Monitor {
   }
 
   /** Once a second: the ticks/s point; every fileSampleMs the file sizes and the compaction summary. */
-  sample(stats: RecorderStats = this.src.stats()): void {
+  sample(stats: MonitorStats = this.src.stats()): void {
     const t = this.wallNow();
     const written = stats.ticksWritten;
     if (this.prevWritten >= 0) {

@@ -23,11 +23,12 @@
 //   (compaction writes and checks his/ before it removes anything).
 
 import fs from 'node:fs';
-import { dayBarFromTicks } from '../compact/day-bar.js';
+import path from 'node:path';
+import { dayBarFromTicks } from '../his/index.js';
 import { assert } from '../assert.js';
-import { BAR, Mem, type RecordKind } from '../format/index.js';
+import { BAR, Mem, isCalendarDate, type RecordKind } from '../format/index.js';
 import { BarHistory, ColumnPlan, hisDayFile, hisHistoryFile, readHisBlock, type ColumnSink } from '../his/index.js';
-import { rtFilePath } from '../layout/index.js';
+import { czceContractCode, isCzce3DigitCode, parseHisName, rtFilePath } from '../layout/index.js';
 import { RtReader } from '../store/index.js';
 import type { ReadKind } from './kinds.js';
 import type { KeyRange } from './range.js';
@@ -162,7 +163,7 @@ export function* instrumentParts(listing: Listing, code: string, range: KeyRange
   const rtKind = tickSide ? listing.ticks!.kind.rt! : kind.rt;
   // 1. The live file first: it pins the inode (see RACES above).
   const live = rtKind ? openLive(rtFilePath(root, rtKind, exchange, code), rtKind) : undefined;
-  let history: BarHistory | undefined;
+  const histories: BarHistory[] = [];
   try {
     let src = tickSide ? listing.ticks! : listing;
     const listedIno = src.liveIno.get(code);
@@ -175,9 +176,13 @@ export function* instrumentParts(listing: Listing, code: string, range: KeyRange
     if (conflict) throw conflict;
     const hisDays = listing.hisDays.get(code) ?? new Map<number, string>();
     const finished = src.finished.get(code) ?? new Map<number, string[]>();
-    const historyFile = listing.histories.get(code);
-    if (historyFile) history = BarHistory.open(historyFile, kind.his);
-    const histDays = new Set(history ? history.days().map((d) => d.date) : []);
+    // The bar history of the code, and of a CZCE 3-digit code the older contracts' (one file
+    // per real contract, src/compact/contract-history.ts): each trading date from the file
+    // of the contract the code names on it.
+    const historyFiles = [listing.histories.get(code), ...(listing.retired.get(code) ?? [])].filter((f) => f !== undefined);
+    for (const f of historyFiles) histories.push(BarHistory.open(f, kind.his));
+    const histOf = historyByDate(histories, root, exchange, code);
+    const histDays = new Set(histOf.keys());
     const liveDate = live && live.length > 0 ? live.date : undefined;
     const all = new Set<number>([...hisDays.keys(), ...histDays, ...finished.keys()]);
     if (liveDate !== undefined) all.add(liveDate);
@@ -192,14 +197,19 @@ export function* instrumentParts(listing: Listing, code: string, range: KeyRange
         const f = hisDayFile(root, kind.his, exchange, d, code);
         return f !== undefined ? readHisBlock(f, { expected: kind.his }).records : EMPTY;
       }
-      const f = hisHistoryFile(root, kind.his, exchange, code);
-      if (f === undefined) return EMPTY;
-      const h = BarHistory.open(f, kind.his);
-      try {
-        return h.readDay(d) ?? EMPTY;
-      } finally {
-        h.close();
+      const files = [hisHistoryFile(root, kind.his, exchange, code)];
+      if (isCzce3DigitCode(exchange, code)) files.unshift(hisHistoryFile(root, kind.his, exchange, czceContractCode(code, d)));
+      for (const f of files) {
+        if (f === undefined) continue;
+        const h = BarHistory.open(f, kind.his);
+        try {
+          const day = h.readDay(d);
+          if (day) return day;
+        } finally {
+          h.close();
+        }
       }
+      return EMPTY;
     };
 
     /** Raw records of trading date d (not from the history run path). */
@@ -208,7 +218,7 @@ export function* instrumentParts(listing: Listing, code: string, range: KeyRange
       const parts: Uint8Array[] = [];
       const hd = hisDays.get(d);
       if (hd !== undefined) parts.push(readHisBlock(hd, { expected: kind.his }).records);
-      else if (histDays.has(d)) parts.push(history!.read(d, d));
+      else if (histDays.has(d)) parts.push(histOf.get(d)!.read(d, d));
       else {
         for (const f of finished.get(d) ?? []) {
           const recs = finishedRecords(f, rtKind!, liveIno);
@@ -226,7 +236,7 @@ export function* instrumentParts(listing: Listing, code: string, range: KeyRange
 
     /** Day bar of trading date d: his/day, else from the last tick of the day's tick files. */
     const dayBarOf = (d: number): Uint8Array => {
-      if (histDays.has(d)) return history!.read(d, d);
+      if (histDays.has(d)) return histOf.get(d)!.read(d, d);
       const tickKind = rtKind!;
       const tickRs = tickKind.recordBytes;
       let last: Uint8Array | undefined;
@@ -270,16 +280,23 @@ export function* instrumentParts(listing: Listing, code: string, range: KeyRange
       if (d <= range.lastDate && fromHistory(d)) {
         // A run of days only the history holds: one read, which decodes each chunk once.
         let j = i;
-        while (j + 1 < dates.length && dates[j + 1]! <= range.lastDate && fromHistory(dates[j + 1]!)) j++;
-        if (lazyRuns) yield { exchange, code, kind, history: history!, firstDate: d, lastDate: dates[j]! };
+        const history = histOf.get(d)!;
+        while (
+          j + 1 < dates.length &&
+          dates[j + 1]! <= range.lastDate &&
+          fromHistory(dates[j + 1]!) &&
+          histOf.get(dates[j + 1]!) === history
+        )
+          j++;
+        if (lazyRuns) yield { exchange, code, kind, history, firstDate: d, lastDate: dates[j]! };
         else {
-          const s = segment(history!.read(d, dates[j]), d, dates[j]!);
+          const s = segment(history.read(d, dates[j]), d, dates[j]!);
           if (s) yield s;
         }
         i = j + 1;
         continue;
       }
-      const bytes = fromHistory(d) ? history!.read(d, d) : readDate(d);
+      const bytes = fromHistory(d) ? histOf.get(d)!.read(d, d) : readDate(d);
       // Past the last calendar date of the range, a trading day can still start before `to`
       // (a night session): read days until one starts at or after it.
       if (d > range.lastDate && bytes.length > 0 && kind.keyAt(new Mem(bytes), 0) >= range.hi) break;
@@ -289,8 +306,27 @@ export function* instrumentParts(listing: Listing, code: string, range: KeyRange
     }
   } finally {
     live?.close();
-    history?.close();
+    for (const h of histories) h.close();
   }
+}
+
+/**
+ * Trading date → the bar history that holds it. One history: each of its days. Several
+ * (a CZCE 3-digit code and its retired contracts): a day held by more than one comes
+ * from the file of the contract the code names on that date (src/layout/czce.ts), so
+ * the datakit-named file never lends a day to another contract.
+ */
+function historyByDate(histories: readonly BarHistory[], root: string, exchange: string, code: string): Map<number, BarHistory> {
+  const out = new Map<number, BarHistory>();
+  const czce = histories.length > 1 && isCzce3DigitCode(exchange, code);
+  for (const h of histories) {
+    for (const { date } of h.days()) {
+      const had = out.get(date);
+      if (had === undefined) out.set(date, h);
+      else if (czce && isCalendarDate(date) && parseHisName(path.basename(h.path)) === czceContractCode(code, date)) out.set(date, h);
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------

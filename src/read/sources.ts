@@ -5,8 +5,10 @@
 //   rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dmb         a finished day not compacted yet
 //   rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>~<n>.dmb     a second file of that day (a replay)
 //   rt/<folder>/<EXCHG>/<CODE>.dmb                    the live file (today)
+//   his/<min1|…|day>/CZCE/<4-digit CODE>.dsb          an older contract of a CZCE 3-digit code (read as that code's days)
 // (names built and parsed by src/layout/root.ts; either his name is read, the header tells
-// the format, and a day or history under both names is refused when read: src/his/names.ts). Day bars have no real-time files: the days not yet in his/day come from the tick files.
+// the format, and a day or history under both names is refused when read: src/his/names.ts).
+// Day bars have no real-time files: the days not yet in his/day come from the tick files.
 //
 // A listing is taken once per query (directory reads, no file opened but a stat of each
 // live file); src/read/segments.ts opens the files, and re-lists an instrument whose
@@ -16,16 +18,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TickrecError } from '../errors.js';
 import {
+  CZCE_EXCHANGE,
   EXCHG_MAX_CHARS,
   HIS_EXT,
   TICKREC_HIS_EXT,
   checkInstrument,
+  czceShortCode,
   groupFinished,
   hisExchangeDir,
   hisKindDir,
+  isCzce3DigitCode,
   isExchangeName,
   nameProblem,
   parseDateFolder,
+  parseHisName,
   parseLiveName,
   rtExchangeDir,
   rtKindDir,
@@ -41,6 +47,13 @@ export interface Listing {
   readonly hisDays: Map<string, Map<number, string>>;
   /** Bar histories: code → file. */
   readonly histories: Map<string, string>;
+  /**
+   * Bar histories of older contracts of a CZCE 3-digit code, under their 4-digit names
+   * (his/min1/CZCE/SR1505.dsb for SR505: src/compact/contract-history.ts): 3-digit code →
+   * files. Read as days of the 3-digit code; not listed as instruments of their own
+   * unless asked for by name.
+   */
+  readonly retired: Map<string, string[]>;
   /** Finished real-time days: code → trading date → files (<CODE>.dmb first, then <CODE>~<n>.dmb by n). */
   readonly finished: Map<string, Map<number, string[]>>;
   /** Codes whose his data sits under both names (<CODE>.dsb and <CODE>.tsb): reading them is refused with this error. */
@@ -188,6 +201,7 @@ export function listKind(
     exchange,
     hisDays: new Map(),
     histories: new Map(),
+    retired: new Map(),
     conflicts: new Map(),
     finished: new Map(),
     live: new Map(),
@@ -207,6 +221,14 @@ export function listKind(
     const g = groupHisNames(hisDir, names(hisDir));
     for (const [c, f] of g.byCode) l.histories.set(c, f);
     conflicts(g.both);
+    if (code !== undefined && isCzce3DigitCode(exchange, code)) {
+      const r = groupHisNames(
+        hisDir,
+        entries(hisDir).filter((e) => czceShortCode(parseHisName(e) ?? '') === code),
+      );
+      for (const f of r.byCode.values()) getMap(l.retired, code, () => []).push(f);
+      for (const [dsb, tsb] of r.both.values()) if (!l.conflicts.has(code)) l.conflicts.set(code, twoFiles(dsb, tsb));
+    } else if (code === undefined) attachRetired(l);
   } else {
     for (const e of entries(hisDir)) {
       const date = parseDateFolder(e);
@@ -220,9 +242,29 @@ export function listKind(
   return l;
 }
 
+/**
+ * A listing of every code: a 4-digit CZCE history (SR1505.dsb) whose 3-digit code (SR505)
+ * has files of the kind too is that code's retired contract: it moves to `retired` and is
+ * not an instrument of its own (else its bars would be read twice). A 4-digit code with
+ * nothing under its 3-digit name (a feed that sends 4-digit codes) stays an instrument.
+ */
+function attachRetired(l: Listing): void {
+  if (l.exchange !== CZCE_EXCHANGE) return;
+  const has = (c: string) =>
+    l.histories.has(c) || l.finished.has(c) || l.live.has(c) || !!l.ticks?.finished.has(c) || !!l.ticks?.live.has(c);
+  for (const [c, f] of [...l.histories]) {
+    const short = czceShortCode(c);
+    if (short === undefined || !has(short)) continue;
+    getMap(l.retired, short, () => []).push(f);
+    l.histories.delete(c);
+    const conflict = l.conflicts.get(c);
+    if (conflict && !l.conflicts.has(short)) l.conflicts.set(short, conflict); // reading the code reads its retired files
+  }
+}
+
 /** Every instrument code a listing knows of, sorted. */
 export function listingCodes(l: Listing): string[] {
-  const s = new Set<string>([...l.hisDays.keys(), ...l.histories.keys(), ...l.finished.keys(), ...l.live.keys()]);
+  const s = new Set<string>([...l.hisDays.keys(), ...l.histories.keys(), ...l.retired.keys(), ...l.finished.keys(), ...l.live.keys()]);
   if (l.ticks) for (const c of listingCodes(l.ticks)) s.add(c);
   return [...s].sort();
 }

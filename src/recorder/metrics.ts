@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { readCompactionSummary } from '../monitor/compaction.js';
-import { HTTP_BOUNDS_DEFAULT, boundServer, refuseForeignHost, type HttpBounds } from '../monitor/http-guard.js';
+import { HTTP_BOUNDS_DEFAULT, boundServer, refuseForeignHost, type HttpBounds } from '../http-guard.js';
 import { publishLag, type PublishLag } from '../bus/lag.js';
 import { startMonitor } from '../monitor/server.js';
 import type { Recorder, RecorderStats } from './recorder.js';

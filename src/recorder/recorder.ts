@@ -10,7 +10,16 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { LiveBars, isBarKind, type LiveBarsStats } from '../bars/index.js';
-import { checkCoverage, localDateTime, reloadCalendar, tradingDateOf, type CoverageCheck, type SessionBook } from '../calendar/index.js';
+import {
+  checkCoverage,
+  isTradingDay,
+  localDateTime,
+  nextTradingDay,
+  reloadCalendar,
+  tradingDateOf,
+  type CoverageCheck,
+  type SessionBook,
+} from '../calendar/index.js';
 import type { Config } from '../config/index.js';
 import { TickrecError } from '../errors.js';
 import {
@@ -25,15 +34,16 @@ import {
 } from '../feed/index.js';
 import { ctpStoredCode } from '../feed/ctp/map.js';
 import { TICK_KIND, TRADE_KIND, type RecordKind } from '../format/index.js';
-import { InstrumentTable } from '../monitor/instruments.js';
+import { InstrumentTable, type MonitorView } from '../monitor/index.js';
 import { RootMetaWriter, loadMeta, type InstrumentBook } from '../meta/index.js';
 import { acquireRootLock, autoMaxOpenFiles, readProcessLimits, WriterPool, type RootLock } from '../store/index.js';
 import { hisHoldsDay } from '../his/index.js';
 import { ExchangeClock } from './exchange-clock.js';
 import { LatencyHistogram } from './histogram.js';
 import { Normalizer, stateFromTick, stateFromTrade, timeKey } from './normalize.js';
-import { RejectLog } from './reject-log.js';
+import { RejectLog } from '../reject-log.js';
 import { RollLog } from './roll-log.js';
+import { DayPreparer } from './prepare-day.js';
 
 /** Records read back at recovery to rebuild the duplicate check of the last time stamp. */
 const RECOVER_SAME_TIME_MAX = 64;
@@ -92,16 +102,6 @@ export interface RecorderStats {
   root: string;
   /** Whether the holiday calendar covers today + 30 days (degraded when 'short'). */
   calendar: CoverageCheck;
-}
-
-/** What the monitor page reads besides stats() (src/monitor). */
-export interface MonitorView {
-  /** Per-instrument statistics, updated after every successful write. */
-  readonly instruments: InstrumentTable;
-  /** Live files with their sizes (from the open writers; -1 when not mapped now). */
-  liveFileSizes(): Iterable<{ kind: string; exchg: string; code: string; date: number; path: string; bytes: number; records: number }>;
-  /** The kinds `tickrec publish` sends (publish.nats.kinds), for its cursor lag; undefined: no publish.nats. */
-  readonly publishKinds: readonly string[] | undefined;
 }
 
 interface Subscription {
@@ -165,6 +165,8 @@ export class Recorder {
   private readonly rollGraceMs: number;
   private readonly bars: LiveBars | undefined;
   private readonly publishKinds: readonly string[] | undefined;
+  /** Makes the coming day's files ahead of the open (storage.prepare_files). */
+  private preparer: DayPreparer | undefined;
 
   private constructor(opts: RecorderOptions) {
     const { config, log } = opts;
@@ -305,6 +307,31 @@ export class Recorder {
         if (config.storage.sync_interval_ms > 0) this.pool.syncAllInBackground(onSyncError);
       });
       if (config.storage.roll_by_clock) every(opts.rollCheckMs ?? 1000, () => this.rollFinished());
+      // PREPARED FILES: the coming day's files made between sessions (prepare-day.ts).
+      if (config.storage.roll_by_clock && config.storage.prepare_files) {
+        const learnt = this.pool.learnLastDays();
+        let clock = { ms: Number.NaN, dateOf: this.rollClock(0) };
+        this.preparer = new DayPreparer({
+          pool: this.pool,
+          // the day the roll counts as current; on a weekend or holiday, the next trading day
+          dateOf: (kind, exchg, code, nowMs) => {
+            if (clock.ms !== nowMs) clock = { ms: nowMs, dateOf: this.rollClock(nowMs) };
+            const td = clock.dateOf(kind, exchg, code);
+            const holidays = this.sessions.holidays;
+            return td === undefined || isTradingDay(td, holidays) ? td : nextTradingDay(td, holidays);
+          },
+          subscribed: () => this.subscribedNames(),
+          now: this.now,
+          onProblem: (m) => this.writeErrorLog.reject('prepare', m, 'storage'),
+          onPass: (p) =>
+            log.info(
+              { prepared: p.files, dates: p.dates, ms: Math.round(p.ms) },
+              `prepared ${p.files} files for trading date ${p.dates.join(', ')} ahead of their first records in ${Math.round(p.ms)} ms`,
+            ),
+        });
+        if (learnt > 0) log.info({ learnt }, `prepare: the last finished day of ${learnt} instrument files read from rt/`);
+        this.preparer.start();
+      }
       // Bars close by the clock only when the clock is the data's (not while recording a replay).
       if (this.bars && config.storage.roll_by_clock) every(config.bars.timer_ms, () => this.bars!.onTimer(this.now()));
       every(1000, () => {
@@ -373,6 +400,7 @@ export class Recorder {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    this.preparer?.stop();
     if (this.feedsStarted) await Promise.allSettled(this.feeds.map((f) => f.stop()));
     try {
       try {
@@ -463,6 +491,11 @@ export class Recorder {
       trade: (t) => this.onTrade(i, feed, t),
       reject: (reason, detail) => this.rejects.reject(reason, detail, feed),
     };
+  }
+
+  /** Every instrument named in a feed's subscription list (not "*"). */
+  private *subscribedNames(): IterableIterator<{ exchg: string; code: string }> {
+    for (const s of this.subs) for (const [exchg, codes] of s.byExchg) for (const code of codes) yield { exchg, code };
   }
 
   private subscribed(i: number, exchg: string, code: string): boolean {
@@ -560,7 +593,19 @@ export class Recorder {
 
   /** Sets aside every live file whose trading day is over by the session clock. */
   private rollFinished(): number {
-    const nowMs = this.now();
+    const current = this.rollClock(this.now());
+    return this.pool.rollFinished((kind, exchg, code, date) => {
+      const td = current(kind, exchg, code);
+      return td !== undefined && date < td; // no session: rolled by the first record of a new day
+    });
+  }
+
+  /**
+   * The ROLL CLOCK at `nowMs`: for a file of (kind, exchg, code), the trading date the roll
+   * counts as current (a file of an earlier date is set aside), or undefined when the
+   * instrument has no session. Used by the roll and by the files prepared ahead (prepare-day.ts).
+   */
+  private rollClock(nowMs: number): (kind: RecordKind, exchg: string, code: string) => number | undefined {
     const current = new Map<string, number>();
     // A day is set aside only roll_grace_ms after it ended by the clock: a feed that
     // trails the recorder's clock (skew, a backlog after a reconnect) still delivers its
@@ -568,9 +613,9 @@ export class Recorder {
     // the last bar of a UTC day is closed just after midnight.
     const grace = this.rollGraceMs;
     const barDelay = this.bars?.rollDelayMs ?? 0;
-    return this.pool.rollFinished((kind, exchg, code, date) => {
+    return (kind, exchg, code) => {
       const s = this.sessions.sessionOf(exchg, code);
-      if (!s) return false; // no session: rolled by the first record of a new day
+      if (!s) return undefined;
       const delay = grace + (isBarKind(kind) ? barDelay : 0);
       const key = `${s.name}/${delay}`;
       let td = current.get(key);
@@ -579,8 +624,8 @@ export class Recorder {
         td = tradingDateOf(s, l.date, l.time, this.sessions.holidays);
         current.set(key, td);
       }
-      return date < td;
-    });
+      return td;
+    };
   }
 
   private guard(fn: () => void): void {

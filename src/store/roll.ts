@@ -14,19 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ioError } from '../errors.js';
 import { finishedPath } from '../layout/index.js';
-
-/** fsync a folder so that a rename in it survives a power loss. */
-export function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch (err) {
-    throw ioError(err, dir, 'fsync of folder');
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
+import { syncDir } from '../fsync.js';
 
 /**
  * Moves a closed live file to its finished place and returns where it went. An empty

@@ -77,7 +77,7 @@ import { ExtendJob } from './extender.js';
 import { allocate } from './fallocate.js';
 import { probeRtFile, rtTradingDate, visitNonZeroChunks } from './rt-file.js';
 import { CreateDurability, syncPath } from './durable.js';
-import { syncDir } from './roll.js';
+import { syncDir } from '../fsync.js';
 
 /** Initial capacities: ticks as datakit (2,500); the others sized for a day's use. */
 export const DEFAULT_INITIAL_CAPACITY: Readonly<Record<string, number>> = {
@@ -190,6 +190,16 @@ export class RtWriter {
     const st = fs.fstatSync(fd);
     this.dev = st.dev;
     this.ino = st.ino;
+  }
+
+  /**
+   * Creates `file` (and its folder) with an empty header of `opts.date` and its capacity
+   * reserved, without opening a writer on it: a file prepared ahead of its first record
+   * (WriterPool.prepare). Refused when a file is already there (it is never replaced).
+   */
+  static create(file: string, opts: RtWriterOptions): void {
+    if (fs.existsSync(file)) throw new TickrecError('E_USAGE', `${file}: already exists; a prepared file never replaces one.`, { file });
+    createRtFile(file, opts);
   }
 
   /** Opens `file` for appending, creating it (and its folder) when missing. */

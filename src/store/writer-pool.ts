@@ -7,6 +7,20 @@
 // entry to the front (a few pointer stores, skipped when it is already there); making
 // room closes the last one. Both are O(1): the scan of every open file that this
 // replaced made 5,000 instruments over a 4,096 limit collapse the recorder (issue 18).
+//
+// PREPARED FILES (the session open, issue 18): prepare() creates an instrument's live
+// file for a coming trading day before its first record, so that the first tick of the
+// open only opens and appends. A prepared file is an ordinary live file that holds no
+// record yet, its header dated the day it was prepared for; nothing else marks it:
+//   - a record of that day goes into it; of a later day, it is rolled, and being empty
+//     it is removed (setAside), as any empty live file, and the later day's file made;
+//   - a record of an EARLIER day is refused as a finished day (append returns false):
+//     the caller prepares only the day its roll rule already counts as current
+//     (src/recorder/prepare-day.ts), so that earlier day is over by the same rule that
+//     would set its file aside within a second;
+//   - followers (rt-follow.ts) see a file of a later date than the one they left, empty
+//     until its first record: the ROLL RULE holds unchanged; compaction never takes a
+//     live file (src/compact/scan.ts), and an empty one is removed at its roll.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,11 +28,14 @@ import { assert } from '../assert.js';
 import { TickrecError } from '../errors.js';
 import { ALL_KINDS, type RecordKind, type Rec } from '../format/index.js';
 import {
+  groupFinished,
   hisDayPath,
   HIS_EXT,
   TICKREC_HIS_EXT,
   isExchangeName,
+  parseDateFolder,
   parseLiveName,
+  rtDayDir,
   rtExchangeDir,
   rtFilePath,
   rtFinishedPath,
@@ -28,7 +45,7 @@ import {
 import { setAside } from './roll.js';
 import { probeRtFile, readRtTradingDate } from './rt-file.js';
 import { CreateDurability } from './durable.js';
-import { DEFAULT_INITIAL_CAPACITY, RtWriter } from './rt-writer.js';
+import { DEFAULT_INITIAL_CAPACITY, RtWriter, type RtWriterOptions } from './rt-writer.js';
 
 export interface WriterPoolOptions {
   maxOpenFiles: number;
@@ -86,6 +103,8 @@ export class WriterPool {
   private syncFailures = 0;
   /** Live files found truncated, deleted or replaced by someone else (and dealt with). */
   private damagedFiles = 0;
+  /** Files made ahead of their first record (PREPARED FILES). */
+  private preparedFiles = 0;
 
   constructor(
     readonly root: string,
@@ -182,8 +201,8 @@ export class WriterPool {
   /**
    * Appends a record of trading date `date`; rolls the live file first if it is older.
    * Returns false, writing nothing, when that day of the instrument is already finished
-   * (set aside in rt/…/<DATE>/ or compacted into his/…/<DATE>/): a late or replayed
-   * record never reopens a finished day.
+   * (set aside in rt/…/<DATE>/ or compacted into his/…/<DATE>/, or a later day's file
+   * was prepared: PREPARED FILES): a late or replayed record never reopens a finished day.
    */
   append(kind: RecordKind, exchg: string, code: string, date: number, rec: object): boolean {
     const w = this.writerFor(kind, exchg, code, date);
@@ -311,6 +330,7 @@ export class WriterPool {
     if (e.date !== 0 && e.date < date) this.roll(e);
     if (e.date === 0 && this.dayFinished(e, date)) return undefined;
     if (e.date > date) {
+      if (this.holdsNoRecord(e)) return undefined; // a prepared file (PREPARED FILES): that day is over
       throw new TickrecError(
         'E_FIELD',
         `${e.path}: a record of trading date ${date} for a file of ${e.date}; records of a finished day cannot be appended.`,
@@ -318,6 +338,96 @@ export class WriterPool {
       );
     }
     return this.writerOf(e, date);
+  }
+
+  /** Whether the live file of `e` holds no record yet (a prepared file). */
+  private holdsNoRecord(e: Entry): boolean {
+    return (e.writer ? e.writer.size : readSize(e.path, e.kind)) === 0;
+  }
+
+  /**
+   * PREPARED FILES: creates the live file of an instrument for trading date `date` ahead
+   * of its first record, sized from its last finished day (firstCapacity), without
+   * mapping it. Returns false, doing nothing, when the instrument has a live file already
+   * (of any date: it is rolled by its own rule first) or that day is already finished.
+   * Its durability is the background one of every new file (CREATE DURABILITY).
+   * `expectRecords` sizes the file when the instrument's last day is unknown (0: the
+   * smallest first file, FIRST_CAPACITY_MIN).
+   */
+  prepare(kind: RecordKind, exchg: string, code: string, date: number, expectRecords?: number): boolean {
+    const e = this.entry(kind, exchg, code);
+    if (e.date !== 0 || this.dayFinished(e, date)) return false;
+    if (fs.existsSync(e.path)) {
+      e.date = readDate(e.path, kind); // appeared since the entry was made: it is the live file
+      return false;
+    }
+    const opts = this.writerOptions(e, date);
+    if (e.lastDayRecords < 0 && expectRecords !== undefined) opts.initialCapacity = firstCapacity(opts.initialCapacity, expectRecords);
+    RtWriter.create(e.path, opts);
+    e.date = date;
+    this.preparedFiles++;
+    return true;
+  }
+
+  /** Files made by prepare() since the pool started. */
+  get filesPrepared(): number {
+    return this.preparedFiles;
+  }
+
+  /**
+   * The instruments whose last day is known to have had records and that have no live
+   * file now: what prepare() is for (PREPARED FILES). Known from the days rolled by this
+   * pool, and from the newest dated folder of each exchange under rt/ (learnLastDays()).
+   */
+  *preparable(): IterableIterator<{ kind: RecordKind; exchg: string; code: string; lastDayRecords: number }> {
+    for (const [kind, byExchg] of this.entries)
+      for (const [exchg, byCode] of byExchg)
+        for (const e of byCode.values())
+          if (e.date === 0 && e.lastDayRecords > 0) yield { kind, exchg, code: e.code, lastDayRecords: e.lastDayRecords };
+  }
+
+  /**
+   * After a restart: reads how many records each instrument had on the newest finished
+   * day of its exchange still under rt/ (the sizes in the headers of rt/…/<DATE>/ files),
+   * for preparable() and the size of its next first file. Returns the instruments learnt.
+   * A folder or file that cannot be read is told to onProblem and skipped.
+   */
+  learnLastDays(): number {
+    let learnt = 0;
+    const problem = this.opts.onProblem;
+    for (const kind of this.kinds()) {
+      const kindDir = rtKindDir(this.root, kind);
+      for (const exchg of safeList(kindDir, problem)) {
+        if (!isExchangeName(exchg)) continue;
+        const exDir = rtExchangeDir(this.root, kind, exchg);
+        let newest: number | undefined;
+        for (const name of safeList(exDir, problem)) {
+          const d = parseDateFolder(name);
+          if (d !== undefined && (newest === undefined || d > newest)) newest = d;
+        }
+        if (newest === undefined) continue;
+        const dayDir = rtDayDir(this.root, kind, exchg, newest);
+        for (const [code, files] of groupFinished(dayDir, safeList(dayDir, problem)).byCode) {
+          let e: Entry;
+          try {
+            e = this.entry(kind, exchg, code);
+          } catch {
+            continue; // a code tickrec would not write (scan() reports live ones)
+          }
+          if (e.lastDayRecords >= 0) continue;
+          let records = 0;
+          try {
+            for (const f of files) records += readSize(f, kind);
+          } catch (err) {
+            problem?.(`${files[0]}: its size could not be read (${(err as Error).message}); no file is prepared from it`);
+            continue;
+          }
+          e.lastDayRecords = records;
+          learnt++;
+        }
+      }
+    }
+    return learnt;
   }
 
   /** Trading date of the live file of an instrument, 0 when there is none. */
@@ -456,16 +566,7 @@ export class WriterPool {
       return e.writer;
     }
     if (this.open >= this.opts.maxOpenFiles) this.close(this.oldest!);
-    const opts = {
-      kind: e.kind,
-      date,
-      initialCapacity: firstCapacity(
-        this.opts.initialCapacity[e.kind.name] ?? DEFAULT_INITIAL_CAPACITY[e.kind.name] ?? 1024,
-        e.lastDayRecords,
-      ),
-      ...(this.opts.onRepair ? { onRepair: this.opts.onRepair } : {}),
-      durability: this.durability,
-    };
+    const opts = this.writerOptions(e, date);
     let w: RtWriter;
     try {
       w = RtWriter.open(e.path, opts);
@@ -482,6 +583,20 @@ export class WriterPool {
     this.link(e);
     this.open++;
     return w;
+  }
+
+  /** How the writer of `e` opens, or creates its file for trading date `date`. */
+  private writerOptions(e: Entry, date: number): RtWriterOptions & { initialCapacity: number } {
+    return {
+      kind: e.kind,
+      date,
+      initialCapacity: firstCapacity(
+        this.opts.initialCapacity[e.kind.name] ?? DEFAULT_INITIAL_CAPACITY[e.kind.name] ?? 1024,
+        e.lastDayRecords,
+      ),
+      ...(this.opts.onRepair ? { onRepair: this.opts.onRepair } : {}),
+      durability: this.durability,
+    };
   }
 
   private roll(e: Entry): void {

@@ -4,15 +4,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsCluster, natsServerAvailable } from '../../scripts/lib/nats.js';
-import { waitFor } from '../../scripts/lib/wait.js';
+import { sleep, waitFor } from '../../scripts/lib/wait.js';
 import { connect, headers } from '@nats-io/transport-node';
 import { StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Mirror, Publisher, STREAM_DEFAULTS, contentHash, readCursorFile } from '../../src/bus/index.js';
 import { busCursorPath } from '../../src/layout/index.js';
 import type { MirrorOptions, PublisherOptions } from '../../src/bus/index.js';
-import { MIN1_KIND, Mem, TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
+import { MIN1_KIND, MIN5_KIND, Mem, TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
+import { ClosedEventWriter, readBarsClosed } from '../../src/bars/index.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
-import { barAt, fileRecords, openPool, rootDifference, rtFiles, silentLog, tickAt, tradeAt } from './helpers.js';
+import { barAt, barsOf, fileRecords, openPool, rootDifference, rtFiles, silentLog, tickAt, tradeAt } from './helpers.js';
 
 const describeNats = natsServerAvailable() ? describe : describe.skip;
 
@@ -111,12 +112,177 @@ describeNats('bus: publish and mirror (one nats-server)', () => {
       });
       expect(publisher.stats().duplicates).toBe(0);
       await publisher.stop();
-      // The cursor file lost: today's file is sent again from its start; JetStream drops every copy.
+      // The cursor file lost: every day still in rt/ is sent again from its start (the set-aside
+      // 20250102, then today's file); JetStream drops every copy.
       fs.rmSync(busCursorPath(src, pub(src).stream));
       publisher = await Publisher.start(pub(src));
-      await waitFor(() => publisher.stats().duplicates === 10, 'the resent records dropped as duplicates');
+      await waitFor(() => publisher.stats().duplicates === 90, 'the resent records dropped as duplicates', {
+        describe: () => JSON.stringify(publisher.stats()),
+      });
       expect(publisher.stats().published).toBe(0);
       expect(rootDifference(src, dst)).toBeNull();
+    } finally {
+      await publisher.stop();
+      await mirror.stop();
+      pool.closeAll();
+    }
+  }, 90_000);
+});
+
+describeNats('bus: closed-bar events and the days set aside (one nats-server)', () => {
+  let nats: NatsCluster;
+  beforeAll(async () => {
+    nats = await NatsCluster.start(makeTempDir('tickrec-nats-'), 1);
+  }, 60_000);
+  afterAll(async () => {
+    await nats?.stopAll();
+    removeTempDirs();
+  });
+
+  let streamNo = 0;
+  const settings = () => {
+    const stream = `C${++streamNo}`;
+    const base = { servers: nats.urls, stream, prefix: `c${streamNo}`, log: silentLog };
+    const pub = (root: string): PublisherOptions => ({
+      ...base,
+      root,
+      kinds: ['tick', 'min1', 'min5', 'closed'],
+      createStream: { ...STREAM_DEFAULTS, storage: 'memory' },
+      ackTimeoutMs: 2000,
+      cursorFlushMs: 50,
+      maxInFlight: 64,
+      scanIntervalMs: 100,
+      rollCheckMs: 50,
+    });
+    const mir = (root: string): MirrorOptions => ({ ...base, root, positionFlushMs: 50 });
+    return { pub, mir, stream, prefix: base.prefix };
+  };
+
+  /** Every message of a stream in stream order: subject, headers' date, payload. */
+  async function streamMessages(stream: string): Promise<{ seq: number; subject: string; data: Uint8Array }[]> {
+    const nc = await connect({ servers: nats.urls });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const last = (await jsm.streams.info(stream)).state.last_seq;
+      const out: { seq: number; subject: string; data: Uint8Array }[] = [];
+      for (let seq = 1; seq <= last; seq++) {
+        const m = await jsm.streams.getMessage(stream, { seq });
+        if (m) out.push({ seq, subject: m.subject, data: m.data });
+      }
+      return out;
+    } finally {
+      await nc.close();
+    }
+  }
+
+  it('publishes closed-bar events after the bars they announce; the mirror writes them as the recorder does', async () => {
+    const src = makeTempDir();
+    const dst = makeTempDir();
+    const { pub, mir, stream, prefix } = settings();
+    const pool = openPool(src);
+    const events = new ClosedEventWriter(src);
+    const D = 20250102;
+    // A backlog where the event file is short and one bar file long: without the barrier
+    // the events would reach the stream long before the bars they announce.
+    for (let i = 0; i < 30; i++) pool.append(MIN1_KIND, 'SHFE', 'rb2505', D, barAt(D, i));
+    pool.append(MIN1_KIND, 'DCE', 'i2505', D, barAt(D, 0));
+    pool.append(MIN5_KIND, 'SHFE', 'rb2505', D, barAt(D, 4));
+    events.append({ session: 'SHFE_day', date: D, time: barAt(D, 29)['time'] as number });
+    const publisher = await Publisher.start(pub(src));
+    const mirror = await Mirror.start(mir(dst));
+    try {
+      await waitFor(() => rootDifference(src, dst) === null, 'the mirror equal to the source (backlog)', {
+        timeoutMs: 30_000,
+        describe: () => String(rootDifference(src, dst)),
+      });
+      // Live: bars then their event, minute after minute, a day roll of the events in between.
+      for (let i = 30; i < 40; i++) {
+        pool.append(MIN1_KIND, 'SHFE', 'rb2505', D, barAt(D, i));
+        pool.append(MIN1_KIND, 'DCE', 'i2505', D, barAt(D, i));
+        events.append({ session: 'SHFE_day', date: D, time: barAt(D, i)['time'] as number });
+        await sleep(5);
+      }
+      const D2 = 20250103;
+      pool.append(MIN1_KIND, 'SHFE', 'rb2505', D2, barAt(D2, 0));
+      events.append({ session: 'SHFE_day', date: D2, time: barAt(D2, 0)['time'] as number }); // rolls the events' file
+      await waitFor(() => rootDifference(src, dst) === null, 'the mirror equal to the source (live, rolled)', {
+        timeoutMs: 30_000,
+        describe: () => String(rootDifference(src, dst)),
+      });
+      expect(rtFiles(dst)).toContain(path.join('closed', '20250102', 'SHFE_day.dmb'));
+      expect(rtFiles(dst)).toContain(path.join('closed', 'SHFE_day.dmb'));
+      expect(readBarsClosed(path.join(dst, 'rt', 'closed', 'SHFE_day.dmb'), 'SHFE_day')).toEqual([
+        { session: 'SHFE_day', date: D2, time: barAt(D2, 0)['time'] },
+      ]);
+      expect(mirror.stats().refused).toEqual({});
+      // In the stream, every event comes after every bar with a time at or before its own.
+      const msgs = await streamMessages(stream);
+      const closedSubject = `${prefix}.closed.SHFE_day`;
+      expect(msgs.filter((m) => m.subject === closedSubject && m.data.length > 0)).toHaveLength(12);
+      const barFiles = ['min1/SHFE/rb2505', 'min1/DCE/i2505', 'min5/SHFE/rb2505'];
+      const seen = new Set<string>();
+      for (const m of msgs) {
+        if (m.data.length === 0) continue; // an end-of-day marker
+        const mem = Mem.alloc(MIN1_KIND.recordBytes);
+        mem.u8.set(m.data);
+        const v = MIN1_KIND.codec.decode(mem, 0) as { date: number; time: number };
+        if (m.subject !== closedSubject) {
+          seen.add(`${m.subject}#${v.date}#${v.time}`);
+          continue;
+        }
+        const missing: string[] = [];
+        for (const f of barFiles) {
+          const subject = `${prefix}.${f.split('/').join('.')}`;
+          for (const bar of barsOf(src, f))
+            if (bar.date === v.date && bar.time <= v.time && !seen.has(`${subject}#${bar.date}#${bar.time}`))
+              missing.push(`${f} ${bar.time}`);
+        }
+        expect(missing, `bars not before the event of ${v.time} (stream sequence ${m.seq})`).toEqual([]);
+      }
+    } finally {
+      await publisher.stop();
+      await mirror.stop();
+      pool.closeAll();
+      events.close();
+    }
+  }, 90_000);
+
+  it('publishes the days set aside before its first run and those set aside while it was stopped, oldest first', async () => {
+    const src = makeTempDir();
+    const dst = makeTempDir();
+    const { pub, mir } = settings();
+    const pool = openPool(src);
+    const days = [20250102, 20250103, 20250106];
+    for (const d of days) for (let i = 0; i < 20; i++) pool.append(TICK_KIND, 'SHFE', 'rb2505', d, tickAt('SHFE', 'rb2505', d, i));
+    // An instrument that traded on the first day only: set aside, no live file today.
+    for (let i = 0; i < 7; i++) pool.append(TICK_KIND, 'DCE', 'i2505', days[0]!, tickAt('DCE', 'i2505', days[0]!, i));
+    pool.finish(TICK_KIND, 'DCE', 'i2505', days[0]!);
+    expect(rtFiles(src)).toEqual(
+      ['ticks/DCE/20250102/i2505.dmb', 'ticks/SHFE/20250102/rb2505.dmb', 'ticks/SHFE/20250103/rb2505.dmb', 'ticks/SHFE/rb2505.dmb'].map(
+        (f) => f.split('/').join(path.sep),
+      ),
+    );
+    let publisher = await Publisher.start(pub(src));
+    const mirror = await Mirror.start(mir(dst));
+    try {
+      await waitFor(() => rootDifference(src, dst) === null, 'every day of the source in the mirror', {
+        timeoutMs: 30_000,
+        describe: () => String(rootDifference(src, dst)),
+      });
+      expect(publisher.stats()).toMatchObject({ published: 67, endMarkers: 3, gaps: 0 });
+      await publisher.stop();
+      // Stopped over two day rolls: 20250106 finished and set aside, 20250107 too, 20250108 live.
+      for (let i = 20; i < 25; i++) pool.append(TICK_KIND, 'SHFE', 'rb2505', 20250106, tickAt('SHFE', 'rb2505', 20250106, i));
+      for (const d of [20250107, 20250108])
+        for (let i = 0; i < 10; i++) pool.append(TICK_KIND, 'SHFE', 'rb2505', d, tickAt('SHFE', 'rb2505', d, i));
+      publisher = await Publisher.start(pub(src));
+      await waitFor(() => rootDifference(src, dst) === null, 'the days set aside while stopped in the mirror', {
+        timeoutMs: 30_000,
+        describe: () => String(rootDifference(src, dst)),
+      });
+      expect(fileRecords(path.join(dst, 'rt', 'ticks', 'SHFE', '20250107', 'rb2505.dmb')).count).toBe(10);
+      expect(publisher.stats()).toMatchObject({ published: 25, duplicates: 0, gaps: 0 });
+      expect(mirror.stats().refused).toEqual({});
     } finally {
       await publisher.stop();
       await mirror.stop();

@@ -20,8 +20,8 @@ import { rootDifference, rtFiles, fileRecords } from './helpers.js';
 
 const describeNats = natsServerAvailable() ? describe : describe.skip;
 
-/** The folders the publisher sends (closed-bar events stay local). */
-const FOLDERS = ['ticks', 'trans', 'min1', 'min5'];
+/** The folders the publisher sends: every one the recorder writes here (closed-bar events included). */
+const FOLDERS = ['ticks', 'trans', 'min1', 'min5', 'closed'];
 
 interface BusStats {
   state: string;

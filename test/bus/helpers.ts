@@ -121,3 +121,23 @@ export function rootDifference(source: string, mirror: string, folders?: readonl
   }
   return null;
 }
+
+/** The bars of a bar file `<folder>/<EXCHG>/<CODE>` of a root: the live file's and its set-aside days'. */
+export function barsOf(root: string, rel: string): { date: number; time: number }[] {
+  const [folder, exchg, ...code] = rel.split('/');
+  const dir = path.join(root, 'rt', folder!, exchg!);
+  const name = code.join('/') + '.dmb';
+  const files = [path.join(dir, name)];
+  if (fs.existsSync(dir)) for (const e of fs.readdirSync(dir)) if (/^\d{8}$/.test(e)) files.push(path.join(dir, e, name));
+  const out: { date: number; time: number }[] = [];
+  for (const f of files) {
+    if (!fs.existsSync(f)) continue;
+    const r = RtReader.open(f);
+    try {
+      for (const v of r.records()) out.push({ date: v['date'] as number, time: v['time'] as number });
+    } finally {
+      r.close();
+    }
+  }
+  return out;
+}

@@ -108,6 +108,7 @@ describe('parseConfig: defaults', () => {
         sync_interval_ms: 1000,
         max_open_files: 'auto',
         roll_by_clock: true,
+        prepare_files: true,
         roll_grace_ms: 60_000,
       },
       session_filter: { enabled: true, grace_ms: 60_000, future_ms: 14_400_000 },

@@ -5,8 +5,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN1_KIND } from '../../src/format/index.js';
 import { appendBarDay, hisKindByName } from '../../src/his/index.js';
-import { readBarsMarket, readMarket, readRecords, type ReadKindName } from '../../src/read/index.js';
-import { RootMetaReader } from '../../src/meta/index.js';
+import {
+  instrumentColumns,
+  presentKind,
+  readBarsMarket,
+  readMarket,
+  readRecords,
+  utcColumn,
+  type ReadKindName,
+} from '../../src/read/index.js';
+import { RootMetaReader, instrumentMetaPath } from '../../src/meta/index.js';
 import { encode } from '../compact/helpers/root.js';
 import { rng } from '../helpers/ticks.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
@@ -129,6 +137,21 @@ beforeAll(() => {
   root = path.join(dir, 'data');
   // SHFE/CFFEX: a datakit zstd day, a tickrec LZ4 day, a finished day in two files, the live file (test/read/helpers/root.ts).
   buildRoot(root);
+  // SHFE.rb2505's trades are stored in units of 0.001 (issue 15): every reader gives back units / 10^3.
+  const metaFile = instrumentMetaPath(root, 'SHFE', 'rb2505');
+  fs.mkdirSync(path.dirname(metaFile), { recursive: true });
+  fs.writeFileSync(
+    metaFile,
+    JSON.stringify({
+      format: 1,
+      exchg: 'SHFE',
+      code: 'rb2505',
+      volume_decimals: 3,
+      lot_step: 0.001,
+      timezone: 'Asia/Shanghai',
+      session_close: '15:00',
+    }),
+  );
   // DCE: two bar histories of 12 days of hard-to-scale bars, a tickrec container (merged chunks) and a datakit zstd one.
   const K = hisKindByName('min1')!;
   weekdays(12).forEach((d, i) => {
@@ -143,35 +166,46 @@ beforeAll(() => {
   const out = path.join(dir, 'node');
   fs.mkdirSync(out);
   const manifest: Obj = { root, queries: [], markets: [] };
+  const f64 = (file: string, a: Float64Array | null): string | null => {
+    if (a === null) return null;
+    fs.writeFileSync(path.join(out, file), Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+    return file;
+  };
   [...QUERIES.map((q) => ({ ...q, root })), ...CORPUS_QUERIES.map((q) => ({ ...q, root: corpus }))].forEach((q, i) => {
     const set = readRecords(q);
+    // The stored bytes, then what the reader presents: trades' real volumes, and ts_utc (utcColumn, ms; none when the zone is unknown).
     const bytes = Buffer.concat(set.segments.map((s) => Buffer.from(s.records.buffer, s.records.byteOffset, s.records.length)));
     fs.writeFileSync(path.join(out, `q${i}.bin`), bytes);
-    (manifest.queries as Obj[]).push({ ...q, file: `q${i}.bin`, count: set.count });
+    const cols = set.columns().columns as unknown as Record<string, Float64Array>;
+    const volume = q.kind === 'trade' ? f64(`q${i}.volume.bin`, cols.volume!) : null;
+    const meta = new RootMetaReader(q.root).of(q.exchange, q.code);
+    const ts = f64(`q${i}.ts.bin`, utcColumn(presentKind(q.kind), cols, set.count, meta));
+    (manifest.queries as Obj[]).push({ ...q, file: `q${i}.bin`, count: set.count, volume, ts, volumeDecimals: set.volumeDecimals });
   });
   MARKETS.push({ kind: 'min1', exchange: 'SHFE', root: corpus }, { kind: 'day', exchange: 'SHFE', root: corpus });
   MARKETS.forEach((q, i) => {
     const m = readMarket({ root, ...q });
     const cols: Obj = {};
     const columns = m.columns as Record<string, Float64Array | Uint32Array | Uint16Array>;
-    if (q.kind === 'trade' && columns.volume) {
-      // The Node reader gives trade volumes as quantities (docs/format.md, "Trade volume");
-      // the Python reader does not follow that rule yet and gives the stored units: the
-      // harness compares stored units, quantity × 10^volume_decimals of each instrument.
-      const meta = new RootMetaReader(root);
-      const units = new Uint32Array(m.count);
+    // ts_utc of every row, instrument by instrument (when the date and time columns were read).
+    const meta = new RootMetaReader(q.root ?? root);
+    const [a, b] = q.kind === 'tick' || q.kind === 'trade' ? ['action_date', 'action_time'] : ['date', 'time'];
+    let ts: string | null = null;
+    if (a in columns && b in columns) {
+      const all = new Float64Array(m.count).fill(NaN);
       for (const r of m.instruments) {
-        const p = 10 ** meta.of(r.exchange, r.code).volumeDecimals;
-        for (let j = r.start; j < r.start + r.count; j++) units[j] = Math.round(columns.volume[j]! * p);
+        const c = instrumentColumns(m, r.code)!.columns as Record<string, Float64Array>;
+        const t = utcColumn(presentKind(q.kind), c, r.count, meta.of(r.exchange, r.code));
+        if (t) all.set(t, r.start);
       }
-      columns.volume = units;
+      ts = f64(`m${i}.ts.bin`, all);
     }
     for (const [name, arr] of Object.entries(columns)) {
       const file = `m${i}.${name}.bin`;
       fs.writeFileSync(path.join(out, file), Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength));
       cols[name] = { file, type: arr instanceof Float64Array ? 'f8' : arr instanceof Uint32Array ? 'u4' : 'u2' };
     }
-    (manifest.markets as Obj[]).push({ ...q, count: m.count, instruments: m.instruments, columns: cols });
+    (manifest.markets as Obj[]).push({ ...q, count: m.count, instruments: m.instruments, columns: cols, ts });
   });
   // Sanity of the fixture itself: it holds what the test means to compare.
   expect(readBarsMarket({ root, exchange: 'DCE', period: 'min1' }).count).toBe(24 * (179 + 360));

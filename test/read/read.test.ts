@@ -3,11 +3,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dayBarFromTicks, runCompaction } from '../../src/compact/index.js';
+import { runCompaction } from '../../src/compact/index.js';
 
 import { TickrecError } from '../../src/errors.js';
 import { BAR, MIN1_KIND, Mem, TICK_KIND, TRADE_KIND, type RecordKind } from '../../src/format/index.js';
-import { hisKindByName, readHisBlock } from '../../src/his/index.js';
+import { dayBarFromTicks, hisKindByName, readHisBlock } from '../../src/his/index.js';
 import {
   BAR_EXTRACTOR,
   TICK_EXTRACTOR,

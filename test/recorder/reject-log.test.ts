@@ -1,8 +1,8 @@
-// Tests of RejectLog (src/recorder/reject-log.ts): exact counts per reason and rate-limited log lines, with an injected clock and a pino logger writing into an array.
+// Tests of RejectLog (src/reject-log.ts): exact counts per reason and rate-limited log lines, with an injected clock and a pino logger writing into an array.
 
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { RejectLog } from '../../src/recorder/reject-log.js';
+import { RejectLog } from '../../src/reject-log.js';
 
 interface Line {
   level: number;

@@ -2,8 +2,15 @@
 
 import { expect } from 'vitest';
 import { TICK_KIND } from '../../../src/format/index.js';
-import { BarHistory, DAY_HIS_KIND, hisDayFile, hisHistoryFile, hisKindByName, readHisBlock } from '../../../src/his/index.js';
-import { dayBarFromTicks } from '../../../src/compact/index.js';
+import {
+  BarHistory,
+  DAY_HIS_KIND,
+  dayBarFromTicks,
+  hisDayFile,
+  hisHistoryFile,
+  hisKindByName,
+  readHisBlock,
+} from '../../../src/his/index.js';
 
 import type { Expected } from './root.js';
 

@@ -1,0 +1,49 @@
+// The layer table of docs/architecture.md as data: which src/ folders each folder may import.
+// .dependency-cruiser.cjs turns it into rules (`npm run lint`); test/lint/layers.test.ts
+// checks that the doc's table says the same and that a wrong-way import fails the lint.
+//
+// The files at the top of src/ (errors.ts, assert.ts, printable.ts, fsync.ts,
+// http-guard.ts, reject-log.ts) are the BASE: every layer may import them; they import
+// only each other. src/index.ts is the library's entry (row 'index').
+
+/** folder -> the folders it may import (besides itself and the base). Lowest first. */
+const LAYERS = {
+  format: [],
+  calendar: [],
+  config: [],
+  layout: ['format'],
+  meta: ['calendar', 'format'],
+  store: ['calendar', 'format', 'layout'],
+  his: ['format', 'layout'],
+  feed: ['calendar', 'config', 'format', 'layout'],
+  sim: ['format'],
+  compact: ['calendar', 'format', 'his', 'layout', 'store'],
+  read: ['calendar', 'format', 'his', 'layout', 'meta', 'store'],
+  bars: ['calendar', 'format', 'layout', 'store'],
+  bus: ['bars', 'format', 'layout', 'store'],
+  monitor: ['bus', 'layout'],
+  recorder: ['bars', 'bus', 'calendar', 'config', 'feed', 'format', 'his', 'layout', 'meta', 'monitor', 'store'],
+  cli: [
+    'bars',
+    'bus',
+    'calendar',
+    'compact',
+    'config',
+    'feed',
+    'format',
+    'his',
+    'layout',
+    'meta',
+    'monitor',
+    'read',
+    'recorder',
+    'sim',
+    'store',
+  ],
+  index: ['bars', 'format', 'his', 'layout', 'meta', 'read', 'store'],
+};
+
+/** The base modules: src/<name>.ts. */
+const BASE = ['assert', 'errors', 'fsync', 'http-guard', 'printable', 'reject-log'];
+
+module.exports = { LAYERS, BASE };

@@ -1,0 +1,130 @@
+// Tests of the recorder's prepared files (src/recorder/prepare-day.ts, storage.prepare_files): after the day session's roll the next trading day's files are made ahead of the night open, and the open's first ticks go into them; real files, the recorder in process on a moved clock.
+
+import fs from 'node:fs';
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/index.js';
+import { TICK_KIND } from '../../src/format/index.js';
+import { rtFilePath, rtFinishedPath } from '../../src/layout/index.js';
+import { Recorder } from '../../src/recorder/recorder.js';
+import { RtReader } from '../../src/store/index.js';
+import { FIRST_CAPACITY_MIN, firstCapacity } from '../../src/store/writer-pool.js';
+import { FakeFeed, removeTempDirs, tempDir, waitFor } from '../monitor/helpers.js';
+import { coveredSessionsFile } from '../helpers/sessions.js';
+import { diskHeader } from '../helpers/tmp.js';
+
+afterAll(() => removeTempDirs());
+
+/** Epoch ms of a China (UTC+8) wall time. */
+const cst = (y: number, mo: number, d: number, h: number, mi: number, s = 0) => Date.UTC(y, mo - 1, d, h - 8, mi, s);
+
+/** A SHFE tick of the night session of calendar day `actionDate` (trading day `tradingDate`) at 21:00:00 + i s. */
+function nightTick(code: string, i: number, actionDate: number, tradingDate: number) {
+  const time = 21 * 10000000 + Math.floor(i / 60) * 100000 + (i % 60) * 1000;
+  return {
+    exchg: 'SHFE',
+    code,
+    price: 3500 + i,
+    total_volume: 10 * (i + 1),
+    trading_date: tradingDate,
+    action_date: actionDate,
+    action_time: time,
+  };
+}
+
+function start(root: string, clock: { ms: number }, o: { prepare?: boolean; subscribe?: string[] } = {}) {
+  const config = parseConfig(
+    {
+      root,
+      feeds: [{ type: 'websocket', name: 'fake', url: 'ws://127.0.0.1:9/', format: 'tickrec', subscribe: o.subscribe ?? ['*'] }],
+      storage: {
+        roll_by_clock: true,
+        roll_grace_ms: 1000,
+        sync_interval_ms: 0,
+        initial_capacity_ticks: 2500,
+        prepare_files: o.prepare ?? true,
+      },
+      bars: { enabled: false },
+      log: { level: 'silent' },
+      sessions: coveredSessionsFile(),
+    },
+    'test',
+  );
+  const feed = new FakeFeed('fake');
+  const rec = o.subscribe
+    ? Recorder.open({ config, log: pino({ level: 'silent' }), now: () => clock.ms, rollCheckMs: 20 })
+    : Recorder.start({ config, log: pino({ level: 'silent' }), feeds: [feed], now: () => clock.ms, rollCheckMs: 20 });
+  return { rec, feed };
+}
+
+describe('prepared files (storage.prepare_files)', () => {
+  it("after the day's roll, the next trading day's files exist before the open, sized from the day; the open's ticks go into them", async () => {
+    const root = tempDir();
+    const clock = { ms: cst(2025, 1, 6, 21, 0, 30) };
+    const { rec, feed } = start(root, clock);
+    // trading day 20250107: the night of the 6th, then nothing more until the day ends
+    for (let i = 0; i < 30; i++) feed.tick(nightTick('rb2505', i, 20250106, 20250107));
+    feed.tick(nightTick('cu2503', 0, 20250106, 20250107));
+    expect(rec.stats().ticksWritten).toBe(31);
+    const rb = rtFilePath(root, TICK_KIND, 'SHFE', 'rb2505');
+    const cu = rtFilePath(root, TICK_KIND, 'SHFE', 'cu2503');
+    const inoDay1 = fs.statSync(rb).ino;
+
+    // 20:05 on the 7th: trading day 20250108 has begun (day_starts 20:00), the files of
+    // 20250107 are set aside, and those of 20250108 (whose night opens at 21:00) are made
+    clock.ms = cst(2025, 1, 7, 20, 5);
+    await waitFor('the finished day set aside', () => fs.existsSync(rtFinishedPath(root, TICK_KIND, 'SHFE', 20250107, 'rb2505')));
+    await waitFor('the next day prepared', () => fs.existsSync(rb) && fs.existsSync(cu));
+    expect(diskHeader(rb)).toMatchObject({ date: 20250108, size: 0, capacity: firstCapacity(2500, 30) });
+    expect(diskHeader(cu)).toMatchObject({ date: 20250108, size: 0, capacity: FIRST_CAPACITY_MIN });
+    expect(fs.statSync(rb).ino).not.toBe(inoDay1);
+    const inoPrepared = fs.statSync(rb).ino;
+    expect(rec.stats().openFiles).toBe(0); // made, not mapped
+
+    // the night open of 20250108: the first ticks append to the prepared files
+    clock.ms = cst(2025, 1, 7, 21, 0, 5);
+    for (let i = 0; i < 5; i++) feed.tick(nightTick('rb2505', i, 20250107, 20250108));
+    // a late tick of the finished day is refused, not written into the prepared file
+    feed.tick(nightTick('cu2503', 1, 20250106, 20250107));
+    expect(rec.stats().ticksWritten).toBe(36);
+    await rec.stop();
+    expect(fs.statSync(rb).ino).toBe(inoPrepared);
+    const r = RtReader.open(rb);
+    try {
+      expect(r.length).toBe(5);
+      expect(r.date).toBe(20250108);
+      expect(r.get(0)['trading_date']).toBe(20250108);
+    } finally {
+      r.close();
+    }
+    expect(diskHeader(cu)).toMatchObject({ date: 20250108, size: 0 });
+  });
+
+  it('prepares the tick files of instruments named in a subscription list, at the smallest size, and nothing with prepare_files off', async () => {
+    const root = tempDir();
+    const clock = { ms: cst(2025, 1, 7, 20, 30) };
+    const { rec } = start(root, clock, { subscribe: ['SHFE.al2503', 'SHFE.rb2505'] });
+    const al = rtFilePath(root, TICK_KIND, 'SHFE', 'al2503');
+    await waitFor(
+      'subscribed instruments prepared',
+      () => fs.existsSync(al) && fs.existsSync(rtFilePath(root, TICK_KIND, 'SHFE', 'rb2505')),
+    );
+    expect(diskHeader(al)).toMatchObject({ date: 20250108, size: 0, capacity: FIRST_CAPACITY_MIN });
+    await rec.stop();
+
+    // on a Saturday, the coming trading day is Monday's, with or without a night session
+    const weekend = tempDir();
+    const sat = start(weekend, { ms: cst(2025, 1, 11, 9, 0) }, { subscribe: ['SHFE.al2503', 'CFFEX.IF2503'] });
+    const ifLive = rtFilePath(weekend, TICK_KIND, 'CFFEX', 'IF2503');
+    const alLive = rtFilePath(weekend, TICK_KIND, 'SHFE', 'al2503');
+    await waitFor('weekend preparation', () => fs.existsSync(ifLive) && fs.existsSync(alLive));
+    expect([diskHeader(ifLive).date, diskHeader(alLive).date]).toEqual([20250113, 20250113]);
+    await sat.rec.stop();
+
+    const root2 = tempDir();
+    const off = start(root2, clock, { subscribe: ['SHFE.al2503'], prepare: false });
+    await new Promise((r) => setTimeout(r, 300));
+    await off.rec.stop();
+    expect(fs.existsSync(rtFilePath(root2, TICK_KIND, 'SHFE', 'al2503'))).toBe(false);
+  });
+});
