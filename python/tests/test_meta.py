@@ -1,5 +1,6 @@
 """Instrument metadata, quantities and ts_utc without Node: the rule's edge cases, the bundled sessions fallback and the usage errors."""
 
+import datetime as _dt
 import json
 import os
 import shutil
@@ -129,6 +130,60 @@ class Times(unittest.TestCase):
             tickrec.ts_utc(np.zeros(1, D.TICK), '/tmp', 'SHFE', 'rb2505', 'min1')
         with self.assertRaises(tickrec.TickrecError):
             M.utc_of('min7', [], [], self.SH)
+
+
+class DaylightSaving(unittest.TestCase):
+    """Local time -> UTC on the days the clocks change, against zoneinfo's own rule (PEP 495, fold=0:
+    a time that happens twice is the earlier, a time that does not exist moves forward by the change),
+    which computes the instant independently of tickrec's search."""
+
+    # (zone, spring change day, fall change day): northern and southern hemisphere, and China's last DST (1991)
+    DAYS = [
+        ('America/New_York', (2025, 3, 9), (2025, 11, 2)),
+        ('Europe/London', (2025, 3, 30), (2025, 10, 26)),
+        ('Australia/Sydney', (2025, 10, 5), (2025, 4, 6)),
+        ('Asia/Shanghai', (1991, 4, 14), (1991, 9, 15)),
+    ]
+
+    def test_every_hour_and_half_hour_of_change_days(self):
+        import zoneinfo
+
+        for tz, spring, fall in self.DAYS:
+            z = zoneinfo.ZoneInfo(tz)
+            m = M.InstrumentMeta('X', 'y', 0, tz, None, True)
+            dates, times, want = [], [], []
+            gaps = twice = 0
+            for day in (spring, fall):
+                for delta in (-1, 0, 1):
+                    d = _dt.date(*day) + _dt.timedelta(days=delta)
+                    for h in range(24):
+                        for mi, s, ms in ((0, 0, 0), (29, 59, 999), (30, 0, 0), (59, 59, 999)):
+                            local = _dt.datetime(d.year, d.month, d.day, h, mi, s, ms * 1000)
+                            at = local.replace(tzinfo=z)
+                            if at.utcoffset() != local.replace(tzinfo=z, fold=1).utcoffset():
+                                # fold=0 and fold=1 disagree: a gap when the round trip changes the wall time
+                                back = _dt.datetime.fromtimestamp(at.timestamp(), z).replace(tzinfo=None)
+                                gaps += back != local
+                                twice += back == local
+                            dates.append(d.year * 10000 + d.month * 100 + d.day)
+                            times.append(h * 10000000 + mi * 100000 + s * 1000 + ms)
+                            want.append(round(at.timestamp() * 1000))
+            got = M.utc_of('tick', np.array(dates, np.uint32), np.array(times, np.uint32), m).astype(np.int64).tolist()
+            bad = [(tz, d, t, g, w) for d, t, g, w in zip(dates, times, got, want) if g != w]
+            self.assertEqual(bad[:5], [])
+            self.assertGreater(gaps, 0, tz)  # the days really hold a change each way
+            self.assertGreater(twice, 0, tz)
+
+    def test_known_instants_and_day_bars(self):
+        ny = M.InstrumentMeta('X', 'y', 0, 'America/New_York', '16:00', True)
+        self.assertEqual(
+            M.utc_of('tick', [20250309, 20250309, 20250309, 20251102, 20251102], [30000000, 23000000, 13000000, 13000000, 23000000], ny).astype(str).tolist(),
+            ['2025-03-09T07:00:00.000', '2025-03-09T07:30:00.000', '2025-03-09T06:30:00.000', '2025-11-02T05:30:00.000', '2025-11-02T07:30:00.000'],
+        )
+        # a day bar closes at 16:00 local of its date (not midnight + 16 h); "24:00" is the next midnight
+        self.assertEqual(M.utc_of('day', [20250309, 20251102], [0, 0], ny).astype(str).tolist(), ['2025-03-09T20:00:00.000', '2025-11-02T21:00:00.000'])
+        utc = M.InstrumentMeta('X', 'y', 0, 'UTC', '24:00', True)
+        self.assertEqual(M.utc_of('day', [20250309, 20250231], [0, 0], utc).astype(str).tolist(), ['2025-03-10T00:00:00.000', 'NaT'])
 
 
 def _tick(d, t):

@@ -1,6 +1,6 @@
 """Following an instrument's real-time file live, across the files that replace it at each day roll (polling).
 
-ROLL RULE (docs/format.md, src/store/rt-follow.ts): the live file of an instrument is at
+THE DAY ROLL (docs/format.md, src/store/roll.ts; the crossing: src/store/rt-follow.ts): the live file of an instrument is at
 one path; when its trading day ends the recorder renames it into a dated folder and a
 new file appears at the same path with the first record of the next day. A follower
 learns that its file is finished when the path no longer names the inode it has open.

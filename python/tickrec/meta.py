@@ -273,7 +273,33 @@ def _zone(tz, meta):
     return z
 
 
-_offset_cache = {}  # (zone, local YYYYMMDDHH) -> offset ms
+_offset_cache = {}  # (zone, local YYYYMMDDHH) -> offset ms of the whole hour, or _VARIES
+_VARIES = -(2**62)  # the offset changes within the hour (a clock change): computed per time
+_HOUR_MS = 3600000
+
+
+def _offset_at(ms, z):
+    """The zone's offset (ms, local wall clock - UTC) at the instant epoch ms."""
+    return _dt.datetime.fromtimestamp(ms // 1000, tz=z).utcoffset() // _dt.timedelta(milliseconds=1)
+
+
+def _offset_of_wall(wall, z):
+    """The offset o such that wall - o is the instant of the wall-clock time `wall` (local time read as UTC, ms).
+
+    The rule of src/calendar/zone.ts (docs/format.md): the instant lies in [wall - 14h, wall + 12h];
+    oE, oL = the offsets at those two ends; a candidate wall - o is valid when the offset at it
+    is o; both valid (the clocks went back): the earlier instant; neither (the clocks went
+    forward, the time does not exist): wall - oE, the time moves forward by the change.
+    """
+    o_e = _offset_at(wall - 14 * _HOUR_MS, z)
+    o_l = _offset_at(wall + 12 * _HOUR_MS, z)
+    ok_e = _offset_at(wall - o_e, z) == o_e
+    if o_l == o_e:
+        return o_e
+    ok_l = _offset_at(wall - o_l, z) == o_l
+    if ok_e and ok_l:
+        return max(o_e, o_l)
+    return o_l if ok_l else o_e
 
 
 def _per_value(keys, f, dtype):
@@ -301,6 +327,15 @@ def _days_of(date):
         return -(2**40)
 
 
+def _next_date(date):
+    """The calendar date after a YYYYMMDD, or -1 when it is not a calendar date."""
+    days = _days_of(date)
+    if days < -(2**39):
+        return -1
+    d = _dt.date.fromordinal(days + _EPOCH_ORDINAL + 1)
+    return d.year * 10000 + d.month * 100 + d.day
+
+
 def _utc_ms(dates, times, tz, meta):
     """UTC epoch ms (int64) of local dates YYYYMMDD and times HHMMSSmmm in zone tz, and the mask of valid ones (utcMsOfLocal's rule)."""
     dates = np.asarray(dates, np.int64)
@@ -313,14 +348,16 @@ def _utc_ms(dates, times, tz, meta):
     wall = days * 86400000 + h * 3600000 + mi * 60000 + sec * 1000 + times % 1000
     if tz in ('UTC', 'Etc/UTC') or not ok.any():
         return wall, ok
-    # The zone's offset once per local (date, hour): at the instant whose UTC reading is that wall clock.
+    # The offset once per local (date, hour) when it holds for the whole hour (both ends agree:
+    # at most one change within an hour), else per time (the hour of a clock change).
     z = _zone(tz, meta)
 
     def offset(key):
         c = _offset_cache.get((tz, key))
         if c is None:
-            hour = _days_of(key // 100) * 24 + key % 100
-            c = _dt.datetime.fromtimestamp(hour * 3600, tz=z).utcoffset() // _dt.timedelta(milliseconds=1)
+            start = (_days_of(key // 100) * 24 + key % 100) * _HOUR_MS
+            a = _offset_of_wall(start, z)
+            c = a if a == _offset_of_wall(start + _HOUR_MS - 1, z) else _VARIES
             if len(_offset_cache) > _CACHE_MAX:
                 _offset_cache.clear()
             _offset_cache[(tz, key)] = c
@@ -328,6 +365,9 @@ def _utc_ms(dates, times, tz, meta):
 
     off = np.zeros(len(wall), np.int64)
     off[ok] = _per_value(dates[ok] * 100 + h[ok], offset, np.int64)
+    varies = np.flatnonzero(off == _VARIES)
+    if len(varies):
+        off[varies] = [_offset_of_wall(w, z) for w in wall[varies].tolist()]
     return wall - off, ok
 
 
@@ -355,9 +395,14 @@ def utc_of(kind, dates, times, meta):
         stamp = np.asarray(times, np.int64) + 199000000000  # YYYYMMDDHHMM of the bar's end
         hhmm = stamp % 10000
         return _as_datetime64(*_utc_ms(stamp // 10000, hhmm // 100 * 10000000 + hhmm % 100 * 100000, tz, meta))
+    # the close as a local time of the trading date (not midnight + minutes: a clock change can
+    # fall in between); "24:00" is 00:00 of the next day
     hh, mm = (int(x) for x in meta.session_close.split(':'))
-    ms, ok = _utc_ms(dates, np.zeros(n, np.int64), tz, meta)
-    return _as_datetime64(ms + (hh * 60 + mm) * 60000, ok)
+    dates = np.asarray(dates, np.int64)
+    if hh >= 24:
+        dates = _per_value(dates, _next_date, np.int64)
+        hh -= 24
+    return _as_datetime64(*_utc_ms(dates, np.full(n, hh * 10000000 + mm * 100000, np.int64), tz, meta))
 
 
 def ts_utc(records, root, exchange, code, kind=None):

@@ -317,6 +317,8 @@ class Listing:
         self.root, self.kind, self.exchange = root, kind, exchange
         self.his_days = {}  # code -> {date: file}
         self.histories = {}  # code -> file
+        self.retired = {}  # CZCE 3-digit code -> older contracts' histories (4-digit names)
+        self.conflicts = {}  # code -> the error refusing its his data (held under both names, .dsb and .tsb)
         self.finished = {}  # code -> {date: [files]}
         self.live = {}  # code -> file
         self.live_ino = {}
@@ -325,10 +327,9 @@ class Listing:
             self._list_rt(root, kind.rt.folder, exchange, code, rng)
         if rt_only:
             return
-        self.conflicts = {}  # code -> the error refusing its his data (held under both names)
         his_dir = os.path.join(root, HIS_DIR, kind.his.folder, exchange)
 
-        def found(d, names, put):
+        def found(d, names, put, key=lambda c: c):
             by = {}
             for e in names:
                 c = parse_his_name(e)
@@ -337,7 +338,7 @@ class Listing:
                     continue
                 if c in by:
                     dsb, tsb = (by[c], p) if by[c].endswith(HIS_EXT) else (p, by[c])
-                    self.conflicts.setdefault(c, _two_files(dsb, tsb))
+                    self.conflicts.setdefault(key(c), _two_files(dsb, tsb))
                 else:
                     by[c] = p
                     put(c, p)
@@ -345,6 +346,11 @@ class Listing:
         if kind.his.layout == 'history':
             names = [code + x for x in HIS_EXTS] if code is not None else _entries(his_dir)
             found(his_dir, names, self.histories.__setitem__)
+            if code is not None and is_czce_3digit_code(exchange, code):
+                older = [e for e in _entries(his_dir) if czce_short_code(parse_his_name(e) or '') == code]
+                found(his_dir, older, lambda c, p: self.retired.setdefault(code, []).append(p), lambda c: code)
+            elif code is None:
+                self._attach_retired()
         else:
             for e in _entries(his_dir):
                 date = parse_date_folder(e)
@@ -375,8 +381,26 @@ class Listing:
                     if code is None or c == code:
                         self.finished.setdefault(c, {})[date] = [os.path.join(d, f) for f in files]
 
+    def _attach_retired(self):
+        """A 4-digit CZCE history (SR1505.dsb) whose 3-digit code (SR505) has files too is that code's retired contract, not an instrument (src/read/sources.ts)."""
+        if self.exchange != CZCE_EXCHANGE:
+            return
+        t = self.ticks
+
+        def has(c):
+            return c in self.histories or c in self.finished or c in self.live or (t is not None and (c in t.finished or c in t.live))
+
+        for c, f in list(self.histories.items()):
+            short = czce_short_code(c)
+            if short is None or not has(short):
+                continue
+            self.retired.setdefault(short, []).append(f)
+            del self.histories[c]
+            if c in self.conflicts:
+                self.conflicts.setdefault(short, self.conflicts[c])  # reading the code reads its retired files
+
     def codes(self):
-        s = set(self.his_days) | set(self.histories) | set(self.finished) | set(self.live)
+        s = set(self.his_days) | set(self.histories) | set(self.retired) | set(self.finished) | set(self.live)
         if self.ticks is not None:
             s |= set(self.ticks.codes())
         return sorted(s)
@@ -440,13 +464,77 @@ def _day_bar(tick, date):
     return bar
 
 
+def _history_by_date(histories, root, folder, exchange, code):
+    """Trading date -> the bar history holding it; a day in several (a CZCE code and its retired contracts) from the file of the contract the code names on that date."""
+    out = {}
+    czce = len(histories) > 1 and is_czce_3digit_code(exchange, code)
+    for h in histories:
+        for d, _ in h.days():
+            if d not in out:
+                out[d] = h
+            elif czce and _valid_date(d) and parse_his_name(os.path.basename(h.path)) == czce_contract_code(code, d):
+                out[d] = h
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# CZCE's 3-digit codes: the CZCE YEAR RULE of src/layout/czce.ts (Y1-Y4), restated.
+
+CZCE_EXCHANGE = 'CZCE'
+_PART3 = re.compile(r'^([A-Za-z]+)(\d)(0[1-9]|1[0-2])([CP]\d+)?$')
+_PART4 = re.compile(r'^([A-Za-z]+)(\d\d)(0[1-9]|1[0-2])([CP]\d+)?$')
+
+
+def is_czce_3digit_code(exchange, code):
+    """Y1: a CZCE code with a part <letters><y><MM>[C|P<strike>] (one year digit)."""
+    return exchange == CZCE_EXCHANGE and any(_PART3.match(p) for p in code.split('_'))
+
+
+def czce_contract_year(digit, month, trading_date):
+    """Y2: the first year ending in `digit` whose month `month` is not before the trading date's month."""
+    ty, tm = trading_date // 10000, trading_date // 100 % 100
+    year = ty - ty % 10 + digit
+    if year * 100 + month < ty * 100 + tm:
+        year += 10
+    return year
+
+
+def czce_contract_code(code, trading_date):
+    """Y3: the 4-digit name of the contract the CZCE code names on `trading_date` (SR505, 20150105 -> SR1505)."""
+    if not _valid_date(trading_date):
+        raise TickrecError('E_FIELD', f"trading date {trading_date} of CZCE code '{code}': not a date YYYYMMDD; the contract it names cannot be told.")
+
+    def one(p):
+        m = _PART3.match(p)
+        if not m:
+            return p
+        y = czce_contract_year(int(m.group(2)), int(m.group(3)), trading_date)
+        return f'{m.group(1)}{y % 100:02d}{m.group(3)}{m.group(4) or ""}'
+
+    return '_'.join(one(p) for p in code.split('_'))
+
+
+def czce_short_code(code):
+    """Y4: the 3-digit name of a 4-digit CZCE code (SR2505 -> SR505), or None."""
+    changed = False
+    out = []
+    for p in code.split('_'):
+        m = _PART4.match(p)
+        if m:
+            changed = True
+            p = f'{m.group(1)}{m.group(2)[1]}{m.group(3)}{m.group(4) or ""}'
+        out.append(p)
+    s = '_'.join(out)
+    return s if changed and is_czce_3digit_code(CZCE_EXCHANGE, s) else None
+
+
 def _instrument_parts(listing, code, rng, lazy_runs):
     """The records of `code` in time order: structured arrays (trimmed to the range), or, with lazy_runs, ('run', history, first, last) for days only the bar history holds."""
     kind, root, exchange = listing.kind, listing.root, listing.exchange
     tick_side = kind.name == 'day'
     rt_kind = listing.ticks.kind.rt if tick_side else kind.rt
     live = None
-    history = None
+    histories = []
     if rt_kind is not None:
         live_path = rt_file_path(root, rt_kind.folder, exchange, code)
         if os.path.exists(live_path):
@@ -466,10 +554,13 @@ def _instrument_parts(listing, code, rng, lazy_runs):
             raise listing.conflicts[code]
         his_days = listing.his_days.get(code, {})
         finished = src.finished.get(code, {})
-        hfile = listing.histories.get(code)
-        if hfile is not None:
-            history = BarHistory(hfile, kind.his)
-        hist_days = {d for d, _ in history.days()} if history else set()
+        # The code's bar history, and a CZCE 3-digit code's older contracts': each date from its contract's file.
+        hfiles = [listing.histories.get(code)] + listing.retired.get(code, [])
+        for f in hfiles:
+            if f is not None:
+                histories.append(BarHistory(f, kind.his))
+        hist_of = _history_by_date(histories, root, kind.his.folder, exchange, code)
+        hist_days = set(hist_of)
         live_n = live.size if live else 0
         live_date = live.date if live_n > 0 else None
         live_ino = live.ino if live else None
@@ -497,15 +588,21 @@ def _instrument_parts(listing, code, rng, lazy_runs):
             if kind.his.layout == 'daily':
                 f = _his_file(his_day_path(root, kind.his.folder, exchange, d, code)[: -len(HIS_EXT)])
                 return read_day_block(f, expected=kind.his).records if f is not None else np.empty(0, kind.dtype)
-            f = _his_file(his_history_path(root, kind.his.folder, exchange, code)[: -len(HIS_EXT)])
-            if f is None:
-                return np.empty(0, kind.dtype)
-            with BarHistory(f, kind.his) as h:
-                return h.read(d, d)
+            codes = [code]
+            if is_czce_3digit_code(exchange, code):
+                codes.insert(0, czce_contract_code(code, d))
+            for c in codes:
+                f = _his_file(his_history_path(root, kind.his.folder, exchange, c)[: -len(HIS_EXT)])
+                if f is not None:
+                    with BarHistory(f, kind.his) as h:
+                        recs = h.read(d, d)
+                    if len(recs):
+                        return recs
+            return np.empty(0, kind.dtype)
 
         def day_bar_of(d):
             if d in hist_days:
-                return history.read(d, d)
+                return hist_of[d].read(d, d)
             last, last_key = None, None
             for f in finished.get(d, []):
                 recs = finished_records(f, rt_kind)
@@ -529,7 +626,7 @@ def _instrument_parts(listing, code, rng, lazy_runs):
             if d in his_days:
                 parts.append(read_day_block(his_days[d], expected=kind.his).records)
             elif d in hist_days:
-                parts.append(history.read(d, d))
+                parts.append(hist_of[d].read(d, d))
             else:
                 for f in finished.get(d, []):
                     recs = finished_records(f, rt_kind)
@@ -554,7 +651,8 @@ def _instrument_parts(listing, code, rng, lazy_runs):
             d = dates[i]
             if d <= rng.last_date and from_history(d):
                 j = i
-                while j + 1 < len(dates) and dates[j + 1] <= rng.last_date and from_history(dates[j + 1]):
+                history = hist_of[d]
+                while j + 1 < len(dates) and dates[j + 1] <= rng.last_date and from_history(dates[j + 1]) and hist_of[dates[j + 1]] is history:
                     j += 1
                 if lazy_runs:
                     yield ('run', history, d, dates[j])
@@ -564,7 +662,7 @@ def _instrument_parts(listing, code, rng, lazy_runs):
                         yield s
                 i = j + 1
                 continue
-            recs = history.read(d, d) if from_history(d) else read_date(d)
+            recs = hist_of[d].read(d, d) if from_history(d) else read_date(d)
             if d > rng.last_date and len(recs) and rng.hi is not None and int(kind.keys(recs[:1])[0]) >= rng.hi:
                 break
             s = trimmed(recs)
@@ -574,8 +672,8 @@ def _instrument_parts(listing, code, rng, lazy_runs):
     finally:
         if live is not None:
             live.close()
-        if history is not None:
-            history.close()
+        for h in histories:
+            h.close()
 
 
 def _instrument_query(kind, root, exchange, code, start, end):

@@ -22,6 +22,8 @@ const BURST = Number(process.env.TICKREC_BENCH_BUS_BURST ?? 30_000);
 const RATE = Number(process.env.TICKREC_BENCH_BUS_RATE ?? 1000);
 const SECONDS = Number(process.env.TICKREC_BENCH_BUS_SECONDS ?? 10);
 const RUNS = Number(process.env.TICKREC_BENCH_BUS_RUNS ?? 2);
+/** The publisher's records in flight per file (publish.nats.pipeline); unset: the default. */
+const PIPELINE = process.env.TICKREC_BENCH_BUS_PIPELINE;
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -69,7 +71,8 @@ async function runOnce(nats: NatsCluster, base: string, i: number): Promise<RunR
     await w.waitExit(120_000);
     const common = ['--stream', stream, '--prefix', prefix, '--metrics-port', '0', '--log-level', 'warn'];
     const t0 = performance.now();
-    procs.push(cli(['publish', '--root', src, '--servers', nats.urls.join(','), ...common], 'publish'));
+    const pipeline = PIPELINE !== undefined ? ['--pipeline', PIPELINE] : [];
+    procs.push(cli(['publish', '--root', src, '--servers', nats.urls.join(','), ...pipeline, ...common], 'publish'));
     procs.push(cli(['mirror', '--root', dst, '--servers', nats.urls.join(','), ...common], 'mirror'));
     await waitFor(() => count(dst) >= BURST, 'the backlog mirrored', { timeoutMs: 600_000, intervalMs: 20 });
     const rate = BURST / ((performance.now() - t0) / 1000);

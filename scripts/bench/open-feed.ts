@@ -4,8 +4,11 @@
 // second (the session open), then one tick per instrument every 100 ms (10 ticks/s each)
 // for `flow` seconds; phases are `gap` seconds apart. Each tick's action time is the
 // instant it is sent (UTC: BINANCE's session), so lag = publish - action time.
+// With --go-file PATH the first phase waits until PATH exists (the bench makes it once the
+// recorder has prepared its files).
 // Prints JSON lines: {"event":"listening","port"}, {"event":"phase","phase","startMs"}, {"event":"done"}.
 
+import fs from 'node:fs';
 import { WebSocketServer } from 'ws';
 
 const arg = (name: string, dflt: number) => {
@@ -17,6 +20,7 @@ const PHASES = arg('phases', 2);
 const FLOW_S = arg('flow', 10);
 const GAP_S = arg('gap', 3);
 const SLOT_MS = 10;
+const GO_FILE = process.argv.includes('--go-file') ? process.argv[process.argv.indexOf('--go-file') + 1] : undefined;
 
 const say = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 export const code = (k: number) => `B${String(k).padStart(5, '0')}`;
@@ -64,6 +68,7 @@ wss.on('connection', (ws) => {
   ws.once('message', () => {
     void (async () => {
       const send = (s: string) => ws.send(s);
+      while (GO_FILE !== undefined && !fs.existsSync(GO_FILE)) await sleep(10);
       for (let p = 0; p < PHASES; p++) {
         if (p > 0) await sleep(GAP_S * 1000);
         say({ event: 'phase', phase: p, startMs: Date.now() });

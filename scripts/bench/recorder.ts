@@ -29,8 +29,13 @@ const START = '20250106 21:05'; // Monday night session, Asia/Shanghai
 const RATE = 10_000_000; // slots per real second: far ahead of any client, so the simulator sends at full speed
 const SPEED = 50_000; // 5 ms of simulated time per slot: about 4 ticks/s per instrument, 21:05 to 22:28 for 1 M ticks
 const BATCH = 100; // ticks per frame (the simulator's default)
-const GOAL_MPS = 200_000;
-const GOAL_RATIO = 5;
+/**
+ * Goal (issue 18): what recording costs beyond receiving and parsing: the recorder (bars on,
+ * the default) at least this share of the parse-only client's rate in the same round of
+ * runs. The peers stay in the table for context (the older "5x Redis and SQLite" goal is
+ * withdrawn: those peers are bounded by the same receive-and-parse cost).
+ */
+const GOAL_VS_PARSE = 0.8;
 
 const POLL_MS = 2;
 const FIRST_TIMEOUT_MS = 30_000;
@@ -338,7 +343,7 @@ function tickrecCase(bars: boolean): Case {
   return {
     name: `tickrec record, bars ${bars ? 'on (default)' : 'off'}`,
     id: bars ? 'tickrec-bars' : 'tickrec-nobars',
-    goal: true,
+    goal: bars, // the issue's goal is with bars on, the default
     async run(url, dir, procs) {
       const root = path.join(dir, 'data');
       const metricsPort = await freePort();
@@ -534,7 +539,8 @@ export const suite: Suite = {
       '"server" is redis-server\'s CPU per message on top. The simulator and the recorder (and redis-server) share the 2 cores. ' +
       '"stored" is read back from the store after each run. "vs parse-only" divides by the same run\'s parse-only reference: ' +
       'the speed of this host moves by 10-20% within an hour (the parse-only client itself has ranged 314-390 k msg/s), so compare that column across runs. ' +
-      'Targets (issue): ≥ 200 k messages/s, ≥ 5× each peer.' +
+      `"vs parse-only" is the median over rounds of the ratio to the parse-only run of the same round (the cases of a round run one after the other). ` +
+      `Target (issue 18): ≥ ${GOAL_VS_PARSE}× the parse-only client with bars on (the default); the peers are context.` +
       (loadNote ? ` ${loadNote}` : '')
     );
   },
@@ -567,7 +573,18 @@ export const suite: Suite = {
     const sums = new Map<Case, Summary>([...runs].map(([c, rs]) => [c, summarize(rs)]));
     const redis = sums.get(redisCase)?.rate ?? NaN;
     const sqlite = sums.get(sqliteCase)?.rate ?? NaN;
-    const parseOnly = sums.get(parseOnlyCase)?.rate ?? NaN;
+    // per round: the case's rate over the parse-only client's rate of the same round
+    const rateOf = (x: Run | Error | undefined) => {
+      if (x === undefined || x instanceof Error) return NaN;
+      const { first, last } = x.watched;
+      return (last.count - first.count) / (Number(last.ns - first.ns) / 1e9);
+    };
+    const vsParse = (c: Case) => {
+      const mine = runs.get(c)!;
+      const ref = runs.get(parseOnlyCase) ?? [];
+      const ratios = mine.map((x, i) => rateOf(x) / rateOf(ref[i])).filter((v) => Number.isFinite(v));
+      return { median: ratios.length > 0 ? median(ratios) : NaN, all: ratios };
+    };
     const loads = [...sums.values()].flatMap((s) => s.load);
     loadNote =
       loads.length > 0
@@ -576,12 +593,13 @@ export const suite: Suite = {
     return CASES.map((c): Row => {
       const s = sums.get(c)!;
       const why = skipped.get(c);
+      const vp = vsParse(c);
       const goal = c.goal
-        ? [
-            target(s.rate >= GOAL_MPS, `≥ ${GOAL_MPS / 1000} k msg/s`, k(s.rate)),
-            target(s.rate >= GOAL_RATIO * redis, `≥ ${GOAL_RATIO}× Redis`, `${fixed(s.rate / redis)}×`),
-            target(s.rate >= GOAL_RATIO * sqlite, `≥ ${GOAL_RATIO}× SQLite`, `${fixed(s.rate / sqlite)}×`),
-          ].join('; ')
+        ? target(
+            vp.median >= GOAL_VS_PARSE,
+            `≥ ${GOAL_VS_PARSE}× parse-only`,
+            `${fixed(vp.median)}×; rounds ${vp.all.map((x) => fixed(x)).join(' ')}`,
+          )
         : '';
       const notes = [...(why ? [`skipped: ${why}`] : []), ...(s.error ? [s.error] : []), ...s.notes];
       return {
@@ -596,7 +614,7 @@ export const suite: Suite = {
         'vs Redis': `${fixed(s.rate / redis)}×`,
         'vs SQLite': `${fixed(s.rate / sqlite)}×`,
         // The same run's ws + JSON.parse client: a yardstick of the machine's speed at the time.
-        'vs parse-only': `${fixed(s.rate / parseOnly)}×`,
+        'vs parse-only': `${fixed(vp.median)}×`,
         'loadavg 1m': s.load.length > 0 ? `${fixed(Math.min(...s.load), 1)}-${fixed(Math.max(...s.load), 1)}` : 'n/a',
         target: goal,
       };

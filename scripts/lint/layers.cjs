@@ -21,7 +21,7 @@ const LAYERS = {
   read: ['calendar', 'format', 'his', 'layout', 'meta', 'store'],
   bars: ['calendar', 'format', 'layout', 'store'],
   bus: ['bars', 'format', 'layout', 'store'],
-  monitor: ['bus', 'layout'],
+  monitor: ['bus', 'calendar', 'format', 'layout', 'store'],
   recorder: ['bars', 'bus', 'calendar', 'config', 'feed', 'format', 'his', 'layout', 'meta', 'monitor', 'store'],
   cli: [
     'bars',

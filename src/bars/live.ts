@@ -16,10 +16,10 @@
 // closed after midnight).
 
 import fs from 'node:fs';
-import { localDateTime, tradingDateOf, type SessionBook } from '../calendar/index.js';
+import type { SessionBook } from '../calendar/index.js';
 import { MIN1_KIND, TICK_KIND, kindByName, type Bar, type RecordKind } from '../format/index.js';
-import { barsClosedDir, finishedPath, isExchangeName, parseLiveName, rtExchangeDir, rtFilePath, rtKindDir } from '../layout/index.js';
-import { RtReader } from '../store/index.js';
+import { barsClosedDir, isExchangeName, parseLiveName, rtExchangeDir, rtFilePath, rtKindDir } from '../layout/index.js';
+import { RtReader, dayOverByClock, lastSetAside } from '../store/index.js';
 import { ClosedEventWriter, closedSessions } from './closed.js';
 import {
   BarEngine,
@@ -193,8 +193,7 @@ export class LiveBars {
   private dayOver(session: string, date: number, nowMs: number): boolean {
     const s = this.opts.sessions.sessions.get(session);
     if (!s) return false;
-    const l = localDateTime(nowMs - this.rollDelayMs, s.timezone);
-    return date < tradingDateOf(s, l.date, l.time, this.opts.sessions.holidays);
+    return dayOverByClock(s, this.opts.sessions.holidays, date, nowMs, this.rollDelayMs);
   }
 
   private write(kind: BarKindName, exchg: string, code: string, bar: Bar): void {
@@ -258,8 +257,8 @@ export class LiveBars {
       if (min1 && min1.date < ticks.date) {
         // The day rolled (its first tick written) before its last bar was published: the
         // rest of the previous day is in its finished tick file.
-        const prev = finishedPath(tickFile, min1.date);
-        if (fs.existsSync(prev)) {
+        const prev = lastSetAside(tickFile, min1.date);
+        if (prev !== undefined) {
           const old = RtReader.open(prev, { kind: TICK_KIND });
           try {
             replayed += this.replayAfter(old, min1);

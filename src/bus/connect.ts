@@ -31,6 +31,12 @@ export interface BusConnectOptions {
   tls?: BusTls | undefined;
   /** Between reconnect attempts, ms. Default 500. */
   reconnectWaitMs?: number;
+  /**
+   * false: one attempt, no reconnection by the client (the caller reconnects): a message
+   * the client held while disconnected is then never sent after the reconnect, behind
+   * messages published before it was noticed (the publisher's ORDER RULE). Default true.
+   */
+  reconnect?: boolean;
 }
 
 /** Credentials from the environment for the commands that take no config file. */
@@ -44,6 +50,7 @@ export function connectionOptions(o: BusConnectOptions): NodeConnectionOptions {
     name: o.name,
     maxReconnectAttempts: -1,
     waitOnFirstConnect: true,
+    ...(o.reconnect === false ? { reconnect: false, waitOnFirstConnect: false } : {}),
     reconnectTimeWait: o.reconnectWaitMs ?? 500,
     pingInterval: 10_000,
     maxPingOut: 3,

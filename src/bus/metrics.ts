@@ -83,6 +83,11 @@ function registry(role: 'publisher' | 'mirror', read: () => Stats): Registry {
     counter('tickrec_publisher_end_markers_total', 'end-of-day markers sent', () => p().endMarkers);
     counter('tickrec_publisher_errors_total', 'publishes that failed or were not answered (retried)', () => p().errors);
     counter('tickrec_publisher_gaps_total', 'day files gone before they were published whole', () => p().gaps);
+    counter(
+      'tickrec_publisher_order_breaks_total',
+      'acknowledged stream sequences that fell in file order (0 unless something is badly wrong; logged as errors)',
+      () => p().orderBreaks,
+    );
     gauge(
       'tickrec_publisher_cursor_lag_records',
       'records in the files not yet acknowledged by JetStream, all files',
@@ -96,6 +101,11 @@ function registry(role: 'publisher' | 'mirror', read: () => Stats): Registry {
     counter('tickrec_mirror_duplicates_total', 'records skipped because the mirror files hold them already', () => m().duplicates);
     counter('tickrec_mirror_days_ended_total', 'day files set aside on an end-of-day marker', () => m().daysEnded);
     counter('tickrec_mirror_write_errors_total', 'records that could not be written (read again from the position)', () => m().writeErrors);
+    counter(
+      'tickrec_mirror_consumers_made_total',
+      'durable consumers made (at start, or again after a lost delivery or a kill)',
+      () => m().consumersMade,
+    );
     gauge('tickrec_mirror_pending_messages', 'messages of the stream not yet read by the mirror', () => m().pendingMessages);
     new Counter({
       name: 'tickrec_mirror_refused_total',

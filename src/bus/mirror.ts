@@ -2,14 +2,27 @@
 // host, byte for byte, with the store's writer (WriterPool: same paths, same growth,
 // same day roll), so readers here use follow(), tail and compact as on the recorder's host.
 //
-// ORDER AND POSITION: the mirror reads with an ordered consumer (in stream order, no
-// acknowledgements; the client recreates it from the last stream sequence it delivered
-// after a gap or a lost connection) from its own durable position: the stream sequence
-// last written, kept per subject filter in `<root>/bus/mirror-<STREAM>.json`, written
-// after the records (at most every `positionFlushMs`). A server-side durable consumer
-// with acknowledgements was not used: a message delivered but never written (a dropped
-// connection, a failed write) is redelivered only after its ack wait, behind newer
-// messages of the same subject, which would then be stored out of order.
+// POSITION: the stream sequence last handled (written, skipped or refused), kept per
+// subject filter in `<root>/bus/mirror-<STREAM>.json`, written after the records (at most
+// every `positionFlushMs`). It lives with the files it describes, so it is the truth the
+// mirror resumes from (a restored backup of the root resumes where that backup ends).
+//
+// CONSUMER: one durable pull consumer per subject filter on the server (`durable`, by
+// default tickrec-mirror-<HOST>-<hash of the root's real path>), acknowledgements AckAll,
+// sent after the records are written. It survives the mirror's restarts and the loss of
+// a NATS node (its state is replicated like the stream's), and the server (`nats consumer
+// report`, the publisher's /metrics) sees how far each mirror is.
+// ORDER RULE: records are written in stream order, never a message after a later one of
+// its file. A durable consumer breaks that in two ways, both caught:
+//   - a delivery lost on the way (a pull answer dropped with a connection) would be sent
+//     again only after its ack wait, behind newer messages: a gap in the consumer's
+//     delivery sequence ends the reading, and the consumer is made again from the position;
+//   - at start, a consumer whose state is not exactly the mirror's position (messages
+//     delivered but never written: a kill -9, a write that failed; or a position older
+//     than its acknowledgements: a position file lost) would deliver from elsewhere or
+//     redeliver out of order: it is deleted and made again from position + 1.
+// A redelivery of a message at or below the position (an acknowledgement that did not
+// arrive) is acknowledged and skipped.
 //
 // RESUME FROM ITS OWN FILES: after any restart the mirror replays from its position; the
 // records it already holds are recognised by content and skipped (DEDUPE below), so a
@@ -25,11 +38,23 @@
 //   - a record of a day the mirror already set aside is refused (late) unless a duplicate.
 // END OF DAY: the publisher's end marker sets the mirror's file of that day aside.
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  ReplayPolicy,
+  jetstream,
+  jetstreamManager,
+  type ConsumerInfo,
+  type ConsumerMessages,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import type { RecordKind } from '../format/index.js';
 import { barsClosedPath, busMirrorPositionPath, finishedPath } from '../layout/index.js';
 import { ClosedEventWriter } from '../bars/closed.js';
@@ -54,6 +79,8 @@ export interface MirrorOptions {
   positionFlushMs?: number;
   /** Messages asked for at a time. Default 1024. */
   batch?: number;
+  /** Name of the durable consumer (one mirror root, one name). Default defaultDurableName(root). */
+  durable?: string;
   now?: () => number;
 }
 
@@ -71,6 +98,10 @@ export interface MirrorStats {
   /** Now minus the stream time of the last message written, seconds (0 when none pending). */
   lagSeconds: number;
   lastSeq: number;
+  /** The durable consumer (the first filter's). */
+  consumer: string;
+  /** Consumers made since start: a new one, or one made again because its state was not the position (ORDER RULE). */
+  consumersMade: number;
 }
 
 interface PositionFile {
@@ -109,6 +140,35 @@ const SILENT_MS = 3 * PULL_EXPIRES_MS;
 /** Records with the last key kept in memory per file for the duplicate check. */
 const RUN_MAX = 4096;
 
+/** A handled message is acknowledged (AckAll) at most this many messages later (and at every position flush). */
+const ACK_EVERY = 256;
+
+/** The consumer's ack wait: far above ACK_EVERY messages and a position flush. */
+const ACK_WAIT_MS = 60_000;
+
+/** A durable name: letters, digits, '_' and '-' (NATS forbids '.', '*', '>' and spaces). */
+const DURABLE = /^[A-Za-z0-9_-]{1,128}$/;
+
+export function durableProblem(name: string): string | null {
+  return DURABLE.test(name) ? null : `durable name '${name.slice(0, 40)}': letters, digits, '_' or '-', at most 128`;
+}
+
+/**
+ * The default durable consumer name of a mirror root: tickrec-mirror-<HOST>-<first 40 bits
+ * of SHA-256 of the root's real path>, so two mirrors never share one consumer (they would
+ * split its messages between them) unless told to.
+ */
+export function defaultDurableName(root: string, host = os.hostname()): string {
+  let real = path.resolve(root);
+  try {
+    real = fs.realpathSync(real);
+  } catch {
+    // not made yet: the resolved path names it
+  }
+  const hash = crypto.createHash('sha256').update(real).digest('hex').slice(0, 10);
+  return `tickrec-mirror-${host.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60)}-${hash}`;
+}
+
 export class Mirror {
   private readonly pool: WriterPool;
   private readonly closed: ClosedEventWriter;
@@ -118,6 +178,10 @@ export class Mirror {
   private readonly files = new Map<string, FileState>();
   private readonly positions = new Map<string, number>();
   private readonly pending = new Map<string, number>();
+  /** The last handled message of each filter not yet acknowledged, and how many were handled since the last ack. */
+  private readonly toAck = new Map<string, { m: JsMsg; n: number }>();
+  private readonly durable: string;
+  private readonly consumersMade = { count: 0 };
   private readonly positionFile: string;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly loops: Promise<void>[] = [];
@@ -135,6 +199,7 @@ export class Mirror {
     // The mirror is the one writer of its root, like a recorder.
     this.lock = acquireRootLock(o.root, { onWarning: (m) => o.log.warn(m) });
     this.positionFile = busMirrorPositionPath(o.root, o.stream);
+    this.durable = o.durable ?? defaultDurableName(o.root);
     try {
       this.pool = new WriterPool(o.root, {
         maxOpenFiles: o.maxOpenFiles ?? 4096,
@@ -164,14 +229,24 @@ export class Mirror {
       await m.stop();
       throw err;
     }
-    const t = setInterval(() => m.guard(() => m.flushPositions()), o.positionFlushMs ?? 200);
+    const t = setInterval(
+      () =>
+        m.guard(() => {
+          m.flushPositions();
+          m.ackAll();
+        }),
+      o.positionFlushMs ?? 200,
+    );
     t.unref();
     m.timers.push(t);
     const t2 = setInterval(() => m.refusals.flush(), 1000);
     t2.unref();
     m.timers.push(t2);
     for (const filter of m.filters()) m.loops.push(m.consumeLoop(filter));
-    o.log.info({ root: o.root, stream: o.stream }, `mirroring stream ${o.stream} (${m.filters().join(', ')}) into ${o.root}`);
+    o.log.info(
+      { root: o.root, stream: o.stream, durable: m.durable },
+      `mirroring stream ${o.stream} (${m.filters().join(', ')}) into ${o.root}, durable consumer ${m.durable}`,
+    );
     return m;
   }
 
@@ -189,6 +264,8 @@ export class Mirror {
       pendingMessages: pending,
       lagSeconds: pending > 0 && this.lastStreamMs > 0 ? Math.max(0, (this.now() - this.lastStreamMs) / 1000) : 0,
       lastSeq: last,
+      consumer: this.durableFor(this.filters()[0]!),
+      consumersMade: this.consumersMade.count,
     };
   }
 
@@ -198,6 +275,7 @@ export class Mirror {
     for (const t of this.timers) clearInterval(t);
     for (const it of this.iterators) it.stop();
     await Promise.allSettled(this.loops);
+    this.ackAll();
     try {
       this.pool.closeAll();
       this.closed.close();
@@ -240,33 +318,53 @@ export class Mirror {
     fs.renameSync(tmp, this.positionFile);
   }
 
+  /** The durable consumer of a filter: the mirror's name, with a hash of the filter when there are several. */
+  private durableFor(filter: string): string {
+    if (this.filters().length === 1) return this.durable;
+    return `${this.durable}-${crypto.createHash('sha256').update(filter).digest('hex').slice(0, 8)}`;
+  }
+
   private async consumeLoop(filter: string): Promise<void> {
     const js = jetstream(this.nc!);
     const jsm = await jetstreamManager(this.nc!);
+    const name = this.durableFor(filter);
     for (let wait = 250; !this.stopped; wait = Math.min(wait * 2, 10_000)) {
       try {
-        const from = (this.positions.get(filter) ?? 0) + 1;
-        await this.checkGap(jsm, filter, from);
-        const c = await js.consumers.get(this.o.stream, {
-          filter_subjects: filter,
-          ...(from > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from } : { deliver_policy: DeliverPolicy.All }),
-        });
+        const position = this.positions.get(filter) ?? 0;
+        await this.checkGap(jsm, filter, position + 1);
+        const info = await this.ensureConsumer(jsm, name, filter, position);
+        const c = await js.consumers.get(this.o.stream, name);
         // A pull that expires every 5 s with heartbeats (2.5 s): a consumer lost with a NATS
-        // node is noticed within seconds and recreated by the client from the last sequence.
+        // node is noticed within seconds and the loop starts again from the position.
         const it = await c.consume({ max_messages: this.o.batch ?? 1024, expires: PULL_EXPIRES_MS });
         this.iterators.add(it);
         wait = 250;
         const watch = this.watch(filter, it);
+        let delivered = info.delivered.consumer_seq;
         try {
           for await (const m of it) {
             if (this.stopped) break;
             watch.active();
+            if (m.info.deliverySequence !== delivered + 1) {
+              // ORDER RULE: a delivery was lost on the way; what follows cannot be written before it.
+              this.o.log.warn(
+                `mirror ${filter}: delivery ${m.info.deliverySequence} of consumer ${name} after ${delivered} (a delivery was lost); ` +
+                  `reading again from sequence ${(this.positions.get(filter) ?? 0) + 1}`,
+              );
+              break;
+            }
+            delivered = m.info.deliverySequence;
+            if (m.seq <= (this.positions.get(filter) ?? 0)) {
+              m.ack(); // a redelivery of a message handled already
+              continue;
+            }
             if (!this.handle(filter, m)) break; // a write failed: read again from the position
           }
         } finally {
           watch.stop();
           this.iterators.delete(it);
           it.stop();
+          await this.ackConfirmed(filter);
         }
       } catch (err) {
         if (this.stopped) break;
@@ -277,11 +375,81 @@ export class Mirror {
   }
 
   /**
+   * The durable consumer of a filter, ready to deliver the first message after `position`
+   * in order (ORDER RULE): kept when its state is exactly the position (nothing delivered
+   * beyond it, everything up to it acknowledged), otherwise deleted and made again.
+   */
+  private async ensureConsumer(jsm: JetStreamManager, name: string, filter: string, position: number): Promise<ConsumerInfo> {
+    const stream = this.o.stream;
+    let info: ConsumerInfo | undefined;
+    try {
+      info = await jsm.consumers.info(stream, name);
+    } catch (err) {
+      if (!/not found/i.test((err as Error).message)) throw busError(err, stream, `read consumer ${name}`);
+    }
+    if (info) {
+      const cfg = info.config;
+      const why =
+        cfg.filter_subject !== filter
+          ? `it takes ${String(cfg.filter_subject)}`
+          : cfg.ack_policy !== AckPolicy.All
+            ? `its ack policy is ${cfg.ack_policy}`
+            : info.delivered.stream_seq !== position || info.ack_floor.stream_seq !== position || info.num_ack_pending !== 0
+              ? `it delivered through ${info.delivered.stream_seq} (acknowledged ${info.ack_floor.stream_seq}), the mirror holds through ${position}`
+              : undefined;
+      if (why === undefined) return info;
+      this.o.log.info({ consumer: name, filter, position }, `consumer ${name} made again from sequence ${position + 1}: ${why}`);
+      try {
+        await jsm.consumers.delete(stream, name);
+      } catch (err) {
+        if (!/not found/i.test((err as Error).message)) throw busError(err, stream, `delete consumer ${name}`);
+      }
+    }
+    this.consumersMade.count++;
+    try {
+      return await jsm.consumers.add(stream, {
+        durable_name: name,
+        description: `tickrec mirror of ${this.o.root} on ${os.hostname()}`,
+        filter_subject: filter,
+        ack_policy: AckPolicy.All,
+        ack_wait: ACK_WAIT_MS * 1e6,
+        max_ack_pending: 4 * (this.o.batch ?? 1024) + ACK_EVERY,
+        replay_policy: ReplayPolicy.Instant,
+        ...(position > 0
+          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: position + 1 }
+          : { deliver_policy: DeliverPolicy.All }),
+      });
+    } catch (err) {
+      throw busError(err, stream, `create consumer ${name}`);
+    }
+  }
+
+  /**
+   * Acknowledges the last handled message of a filter and waits for the server's word, so
+   * the consumer's state is the position when the loop looks at it again (and an ack is
+   * never sent to a consumer made again since).
+   */
+  private async ackConfirmed(filter: string): Promise<void> {
+    const a = this.toAck.get(filter);
+    if (!a) return;
+    this.toAck.delete(filter);
+    await a.m.ackAck({ timeout: 2000 }).catch(() => false);
+  }
+
+  /** Acknowledges (AckAll) the last handled message of every filter. */
+  private ackAll(): void {
+    for (const [filter, a] of this.toAck) {
+      this.toAck.delete(filter);
+      a.m.ack();
+    }
+  }
+
+  /**
    * Ends a consume whose consumer is gone (its NATS node died, the stream was recreated)
-   * or that went silent (no message, no heartbeat for SILENT_MS): the loop then makes a
-   * new ordered consumer from the mirror's own position. The client would try to recreate
-   * it itself, but from its own idea of the sequence, and it was seen to stay silent for
-   * minutes after a node of a cluster was killed.
+   * or that went silent (no message, no heartbeat for SILENT_MS): the loop then reads
+   * again, keeping the durable consumer or making it again from the mirror's own position
+   * (ensureConsumer). A consume left to itself was seen to stay silent for minutes after a
+   * node of a cluster was killed.
    */
   private watch(filter: string, it: ConsumerMessages): { active(): void; stop(): void } {
     let last = Date.now();
@@ -349,6 +517,11 @@ export class Mirror {
       }
     }
     if (ok) {
+      const a = this.toAck.get(filter);
+      if (a && a.n + 1 >= ACK_EVERY) {
+        this.toAck.delete(filter);
+        m.ack();
+      } else this.toAck.set(filter, { m, n: (a?.n ?? 0) + 1 });
       this.positions.set(filter, m.seq);
       this.pending.set(filter, m.info.pending);
       this.lastStreamMs = Number(m.timestampNanos / 1_000_000n);

@@ -5,13 +5,27 @@
 // (the READ PROTOCOL of src/store/rt-reader.ts), so NATS down for an hour leaves recording
 // untouched; when NATS returns the publisher catches up from the files.
 //
-// ORDER RULE: per file, exactly one message is in flight. The next record is sent only
-// after JetStream acknowledged the previous one (stored, or dropped as a duplicate), and a
-// failed or unanswered publish is retried with the same message id before anything after
-// it. Pipelining several records of one subject could store them out of order: a record
-// lost with a dying connection while the next, buffered by the client, reaches the new
-// one after the reconnect. One in flight per file keeps each subject in file order; files
-// are published side by side (up to `maxInFlight` at once).
+// ORDER RULE: the records of one file reach the stream in file order. Up to `pipeline`
+// records of a file are in flight at once (sent in order on one connection, which the
+// server stores in order). They could be stored out of order only if a record were lost
+// while a later one is stored; each way that could happen is closed:
+//   - the client's reconnect buffer (a record lost with a dying connection, the next one,
+//     held by the client, sent on the new connection): the publisher's connection never
+//     reconnects by itself (connect.ts, reconnect false). When it closes, every record in
+//     flight fails, and a new connection starts again from each file's first
+//     unacknowledged record, in order: a connection stores a prefix of what it was sent;
+//   - a failed or unanswered publish: the file sends nothing more until all its records
+//     in flight have settled; then it starts again from its first unacknowledged record
+//     (the ones stored meanwhile come back as duplicates, by id);
+//   - a route or stream leader lost and replaced while records are in flight (the next
+//     one stored by a new leader while an earlier one died with the old): nothing more
+//     is sent on a file while its oldest record in flight is older than PIPELINE_GUARD_MS,
+//     far below the time NATS takes to reconnect a route (1 s) or elect a leader (4 s);
+//   - and it is checked: the stream sequences JetStream acknowledges must rise in file
+//     order (a duplicate gives the sequence of the copy stored). A fall is counted
+//     (order_breaks) and logged as an error naming the file and the records.
+// `pipeline: 1` is one record in flight per file, each sent after the previous one's
+// acknowledgement. Files are published side by side (up to `maxInFlight` records at once).
 //
 // DAYS: the publisher follows a file across the roll rule (src/store/rt-follow.ts): when
 // the live path names another inode, it sends what remains of the old file, then the
@@ -50,6 +64,7 @@ import {
   rtKindDir,
 } from '../layout/index.js';
 import { RtReader, acquireLock, type RootLock } from '../store/index.js';
+import { assert } from '../assert.js';
 import { RejectLog } from '../reject-log.js';
 import { connectBus, ensureStream, type BusAuth, type BusTls, type StreamDefaults } from './connect.js';
 import { closedCursorKey, cursorKey, parseCursorKey, readCursorFile, writeCursorFile, type Cursor } from './cursor.js';
@@ -86,6 +101,8 @@ export interface PublisherOptions {
   ackTimeoutMs: number;
   cursorFlushMs: number;
   maxInFlight: number;
+  /** Records of one file in flight at once (ORDER RULE). Default 1. */
+  pipeline?: number;
   log: Logger;
   /** How often new files are looked for, ms. Default 1000. */
   scanIntervalMs?: number;
@@ -104,6 +121,8 @@ export interface PublisherStats {
   endMarkers: number;
   errors: number;
   gaps: number;
+  /** Acknowledged stream sequences that fell in file order (ORDER RULE); 0 unless something is badly wrong. */
+  orderBreaks: number;
   /** Records in the files not yet acknowledged by JetStream, all files together. */
   lagRecords: number;
   /** The largest lag of one file, records. */
@@ -116,9 +135,22 @@ export interface PublisherStats {
 /** The cursor file is rewritten at least this often while connected, ms. */
 export const CURSOR_HEARTBEAT_MS = 5000;
 
+/** Nothing more is sent on a file while its oldest record in flight is older than this (ORDER RULE), ms. */
+export const PIPELINE_GUARD_MS = 250;
+
 /** Retry delays after a failed publish of one file (doubling between them). */
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
+
+interface Flight {
+  readonly index: number;
+  readonly sentMs: number;
+  /** Acknowledged, with its stream sequence (-1: not yet). */
+  seq: number;
+  duplicate: boolean;
+  /** Failed (a retry comes after the flight is empty). */
+  failed: boolean;
+}
 
 interface Track {
   readonly target: BusTarget;
@@ -129,7 +161,16 @@ interface Track {
   reader: RtReader | undefined;
   /** The reader maps the file at the live path (false: a set-aside day file). */
   readerLive: boolean;
-  busy: boolean;
+  /** Next record to send (cur.index <= sent): the ones between are in flight. */
+  sent: number;
+  /** The records in flight, in file order (ORDER RULE). */
+  flight: Flight[];
+  /** A message of the file failed: nothing is sent until the flight is empty, then from cur.index. */
+  failed: boolean;
+  /** The end-of-day marker is in flight. */
+  ending: boolean;
+  /** The stream sequence of the last acknowledged message (ORDER RULE check). */
+  lastSeq: number;
   retryAtMs: number;
   backoffMs: number;
   lastRollCheckMs: number;
@@ -166,7 +207,7 @@ export class Publisher {
   private inFlight = 0;
   private pollTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly counters = { published: 0, duplicates: 0, endMarkers: 0, errors: 0, gaps: 0 };
+  private readonly counters = { published: 0, duplicates: 0, endMarkers: 0, errors: 0, gaps: 0, orderBreaks: 0 };
 
   private constructor(private readonly o: PublisherOptions) {
     this.now = o.now ?? Date.now;
@@ -189,10 +230,8 @@ export class Publisher {
     try {
       p.loadCursors();
       p.scan();
-      p.nc = await connectBus({ servers: o.servers, name: `tickrec-publish ${o.root}`, auth: o.auth ?? {}, tls: o.tls });
-      p.watchStatus(p.nc);
+      await p.connect();
       await p.ensureStreamRetrying();
-      p.js = jetstream(p.nc, { timeout: o.ackTimeoutMs });
       p.state = 'connected';
     } catch (err) {
       await p.stop();
@@ -384,7 +423,11 @@ export class Publisher {
       cur: { date: 0, index: 0, ended: false },
       reader: undefined,
       readerLive: false,
-      busy: false,
+      sent: 0,
+      flight: [],
+      failed: false,
+      ending: false,
+      lastSeq: 0,
       retryAtMs: 0,
       backoffMs: 0,
       lastRollCheckMs: 0,
@@ -419,9 +462,11 @@ export class Publisher {
   private pump(t: Track): boolean {
     // While the connection is down nothing is sent: the records wait in the files, not in
     // the client's reconnect buffer.
-    if (t.busy || t.blocked || !this.js || this.stopped || this.state !== 'connected') return false;
+    if (t.blocked || t.failed || t.ending || !this.js || this.stopped || this.state !== 'connected') return false;
     const now = this.now();
     if (now < t.retryAtMs) return false;
+    if (t.flight.length >= (this.o.pipeline ?? 1)) return false;
+    if (t.flight.length > 0 && now - t.flight[0]!.sentMs > PIPELINE_GUARD_MS) return false; // ORDER RULE
     const r = t.reader ?? this.open(t);
     if (!r) {
       t.behind = 0;
@@ -431,18 +476,22 @@ export class Publisher {
     }
     const n = r.length;
     t.behind = n - t.cur.index;
-    if (t.behind > 0) {
+    if (t.sent < t.cur.index) t.sent = t.cur.index;
+    if (t.sent < n) {
       if (t.behindSinceMs === 0) t.behindSinceMs = now;
-      if (t.target.exchg === undefined && !this.barsSent(t)) return false;
-      this.sendRecord(t, r, t.cur.index);
+      if (t.target.exchg === undefined && !this.barsSent(t, t.sent)) return false;
+      this.sendRecord(t, r, t.sent);
+      t.sent++;
       return true;
     }
+    if (t.flight.length > 0) return false; // the end of the day waits for every record's acknowledgement
+    if (t.behind > 0) return false;
     t.behindSinceMs = 0;
     if (t.readerLive) {
       if (now - t.lastRollCheckMs < (this.o.rollCheckMs ?? 200)) return false;
       t.lastRollCheckMs = now;
       if (inode(t.livePath) === r.ino) return false;
-      // Rolled: the writer no longer appends to this file (ROLL RULE). Send what remains.
+      // Rolled: the writer no longer appends to this file (THE DAY ROLL, src/store/roll.ts). Send what remains.
       t.readerLive = false;
       if (r.length > t.cur.index) return false; // sent by the next polls
     }
@@ -456,8 +505,8 @@ export class Publisher {
    * the bars before the event, so the lengths read after the event hold every bar it
    * announces (and maybe a few later ones: a short wait, never a wrong order).
    */
-  private barsSent(t: Track): boolean {
-    const { date, index } = t.cur;
+  private barsSent(t: Track, index: number): boolean {
+    const date = t.cur.date;
     if (t.barrier?.forDate !== date || t.barrier.forIndex !== index) {
       const bars: { t: Track; date: number; index: number }[] = [];
       for (const b of this.tracks.values()) {
@@ -525,6 +574,8 @@ export class Publisher {
   }
 
   private use(t: Track, r: RtReader, live: boolean): RtReader {
+    assert(t.flight.length === 0 && !t.ending, `${t.subject}: a new file opened with records in flight`);
+    t.sent = t.cur.index;
     t.reader = r;
     t.readerLive = live;
     t.lastRollCheckMs = this.now();
@@ -532,7 +583,7 @@ export class Publisher {
   }
 
   private sendRecord(t: Track, r: RtReader, i: number): void {
-    const bytes = r.rawRecords(i, i + 1).slice(); // a copy: the client may send it later (while reconnecting)
+    const bytes = r.rawRecords(i, i + 1).slice(); // a copy: the client sends it later
     const same = sameBefore(
       i,
       (j) => r.keyAt(j),
@@ -543,12 +594,60 @@ export class Publisher {
     h.set(HDR_DATE, String(date));
     h.set(HDR_INDEX, String(i));
     h.set(HDR_FORMAT, WIRE_FORMAT);
-    const id = messageId(t.target, date, contentHash(bytes), same);
-    this.send(t, bytes, h, id, (dup) => {
-      if (t.cur.date === date && t.cur.index === i) t.cur.index = i + 1;
-      if (dup) this.counters.duplicates++;
+    const f: Flight = { index: i, sentMs: this.now(), seq: -1, duplicate: false, failed: false };
+    t.flight.push(f);
+    this.inFlight++;
+    this.js!.publish(t.subject, bytes, {
+      msgID: messageId(t.target, date, contentHash(bytes), same),
+      headers: h,
+      timeout: this.o.ackTimeoutMs,
+    }).then(
+      (ack) => {
+        this.inFlight--;
+        f.seq = ack.seq;
+        f.duplicate = ack.duplicate;
+        this.settle(t, date);
+      },
+      (err: unknown) => {
+        this.inFlight--;
+        if (!f.failed && !t.failed) this.fail(t, err);
+        f.failed = true;
+        t.failed = true;
+        this.settle(t, date);
+      },
+    );
+  }
+
+  /**
+   * After an answer: moves the cursor over the acknowledged records at the head of the
+   * flight (CURSOR RULE), checks their sequences rise (ORDER RULE), and once a failed
+   * flight is empty, starts the file again from its first unacknowledged record.
+   */
+  private settle(t: Track, date: number): void {
+    while (t.flight.length > 0 && t.flight[0]!.seq >= 0) {
+      const f = t.flight.shift()!;
+      if (f.seq <= t.lastSeq) {
+        this.counters.orderBreaks++;
+        this.o.log.error(
+          { subject: t.subject, date, index: f.index, seq: f.seq, previous: t.lastSeq },
+          `${t.subject}: record ${f.index} of ${date} was stored at stream sequence ${f.seq}, before the record ahead of it (${t.lastSeq}): ` +
+            'the stream holds this file out of order here; mirrors refuse or misplace it. Report this with the publisher and NATS logs.',
+        );
+      }
+      t.lastSeq = Math.max(t.lastSeq, f.seq);
+      if (t.cur.date === date && t.cur.index === f.index) t.cur.index = f.index + 1;
+      if (f.duplicate) this.counters.duplicates++;
       else this.counters.published++;
-    });
+      this.dirty = true;
+      t.backoffMs = 0;
+    }
+    if (t.failed && t.flight.every((f) => f.seq >= 0 || f.failed)) {
+      // Everything in flight has answered: again from the first record not acknowledged.
+      t.flight = [];
+      t.failed = false;
+      t.sent = t.cur.index;
+    }
+    if (!this.stopped) this.chain(t);
   }
 
   private sendEnd(t: Track, count: number): void {
@@ -557,38 +656,33 @@ export class Publisher {
     h.set(HDR_DATE, String(date));
     h.set(HDR_END, String(count));
     h.set(HDR_FORMAT, WIRE_FORMAT);
-    this.send(t, new Uint8Array(0), h, endMessageId(t.target, date), () => {
-      this.counters.endMarkers++;
-      t.cur = { date, index: count, ended: true };
-      t.reader?.close();
-      t.reader = undefined;
-    });
-  }
-
-  private send(t: Track, payload: Uint8Array, h: ReturnType<typeof headers>, msgID: string, onAck: (duplicate: boolean) => void): void {
-    t.busy = true;
+    t.ending = true;
     this.inFlight++;
-    this.js!.publish(t.subject, payload, { msgID, headers: h, timeout: this.o.ackTimeoutMs }).then(
+    this.js!.publish(t.subject, new Uint8Array(0), { msgID: endMessageId(t.target, date), headers: h, timeout: this.o.ackTimeoutMs }).then(
       (ack) => {
-        t.busy = false;
         this.inFlight--;
+        t.ending = false;
+        t.lastSeq = Math.max(t.lastSeq, ack.seq);
         t.backoffMs = 0;
-        onAck(ack.duplicate);
+        this.counters.endMarkers++;
+        t.cur = { date, index: count, ended: true };
+        t.reader?.close();
+        t.reader = undefined;
         this.dirty = true;
         if (!this.stopped) this.chain(t);
       },
       (err: unknown) => {
-        t.busy = false;
         this.inFlight--;
+        t.ending = false;
         this.fail(t, err);
       },
     );
   }
 
-  /** After an ack, the next record of the same file goes out at once (no poll wait). */
+  /** After an answer, the next records of the same file go out at once (no poll wait). */
   private chain(t: Track): void {
     try {
-      this.pump(t);
+      while (this.inFlight < this.o.maxInFlight && this.pump(t));
     } catch (err) {
       this.fail(t, err);
     }
@@ -599,6 +693,51 @@ export class Publisher {
     t.backoffMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, t.backoffMs * 2));
     t.retryAtMs = this.now() + t.backoffMs;
     this.errorsLog.reject('publish', `${t.subject}: ${(err as Error)?.message ?? String(err)}; retrying`, 'publish');
+  }
+
+  /**
+   * Connects (one attempt at a time, every server in turn, until one answers) with the
+   * client's own reconnection off (ORDER RULE); when the connection closes, connects again.
+   */
+  private async connect(): Promise<void> {
+    for (let wait = 250; !this.stopped; wait = Math.min(wait * 2, 5000)) {
+      try {
+        const nc = await connectBus({
+          servers: this.o.servers,
+          name: `tickrec-publish ${this.o.root}`,
+          auth: this.o.auth ?? {},
+          tls: this.o.tls,
+          reconnect: false,
+        });
+        this.nc = nc;
+        this.js = jetstream(nc, { timeout: this.o.ackTimeoutMs });
+        this.watchStatus(nc);
+        void nc.closed().then(() => this.closed(nc));
+        return;
+      } catch (err) {
+        if (this.stopped || (err as { cause?: { code?: string } }).cause?.code === 'AUTHORIZATION_VIOLATION') throw err;
+        this.o.log.warn(`${(err as Error).message}; retrying in ${wait} ms; records wait in the files`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  private closed(nc: NatsConnection): void {
+    if (this.stopped || nc !== this.nc) return;
+    this.state = 'reconnecting';
+    this.js = undefined;
+    this.o.log.warn('NATS: connection closed; records wait in the files; connecting again');
+    void (async () => {
+      try {
+        await this.connect();
+        if (this.stopped) return;
+        this.state = 'connected';
+        this.o.log.info(`NATS: connected again to ${this.nc?.getServer() ?? '?'}`);
+        this.schedule(0);
+      } catch (err) {
+        this.o.log.error({ err }, `NATS: cannot connect again: ${(err as Error).message}`);
+      }
+    })();
   }
 
   private async ensureStreamRetrying(): Promise<void> {
@@ -619,12 +758,9 @@ export class Publisher {
   private watchStatus(nc: NatsConnection): void {
     void (async () => {
       for await (const s of nc.status()) {
-        if (s.type === 'disconnect') {
+        if (s.type === 'disconnect' && nc === this.nc) {
           this.state = 'reconnecting';
           this.o.log.warn(`NATS: disconnected from ${s.server}; records wait in the files`);
-        } else if (s.type === 'reconnect') {
-          this.state = 'connected';
-          this.o.log.info(`NATS: reconnected to ${s.server}`);
         }
       }
     })().catch(() => undefined);

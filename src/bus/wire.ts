@@ -23,7 +23,7 @@
 //   It depends on the record's content only, never on the publisher's index: a resend
 //   after a crash, and the same tick recorded by a second recorder (whose index differs),
 //   carry the same id, and JetStream drops the second copy within its duplicate window.
-// END OF DAY  when the publisher's day file was set aside (the ROLL RULE), it sends one
+// END OF DAY  when the publisher's day file was set aside (THE DAY ROLL, src/store/roll.ts), it sends one
 //   message on the same subject after the day's last record: empty payload, headers
 //   Tickrec-Date and Tickrec-End = records in the day file, id <kind>.<EXCHG>.<CODE>.<DATE>.end.
 //   A mirror sets its own day file aside on it, as the recorder did.

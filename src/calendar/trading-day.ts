@@ -78,26 +78,3 @@ export function localDateTime(epochMs: number, timezone: string): { date: number
   const ms = ((epochMs % 1000) + 1000) % 1000;
   return { date: p.year! * 10000 + p.month! * 100 + p.day!, time: p.hour! * 10000000 + p.minute! * 100000 + p.second! * 1000 + ms };
 }
-
-/** Epoch ms of a local date/time in a time zone (for lag metrics; exact for fixed-offset zones, DST-correct to the hour). */
-export function epochOfLocal(date: number, time: number, timezone: string): number {
-  const y = Math.floor(date / 10000);
-  const mo = (Math.floor(date / 100) % 100) - 1;
-  const d = date % 100;
-  const h = Math.floor(time / 10000000);
-  const mi = Math.floor(time / 100000) % 100;
-  const s = Math.floor(time / 1000) % 100;
-  const ms = time % 1000;
-  const guess = Date.UTC(y, mo, d, h, mi, s, ms);
-  const local = localDateTime(guess, timezone);
-  const back = Date.UTC(
-    Math.floor(local.date / 10000),
-    (Math.floor(local.date / 100) % 100) - 1,
-    local.date % 100,
-    Math.floor(local.time / 10000000),
-    Math.floor(local.time / 100000) % 100,
-    Math.floor(local.time / 1000) % 100,
-    local.time % 1000,
-  );
-  return guess - (back - guess);
-}

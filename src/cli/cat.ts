@@ -2,8 +2,7 @@
 
 import type { Command } from 'commander';
 import { formatDate, kindByName, type Rec } from '../format/index.js';
-import { Presenter, READ_KIND_NAMES, keyRange, presentKind, readKind, scanRecords } from '../read/index.js';
-import { instrumentOfFile, rootOfFile } from '../meta/index.js';
+import { FilePresenter, Presenter, READ_KIND_NAMES, keyRange, presentKind, readKind, scanRecords } from '../read/index.js';
 import { RtReader } from '../store/index.js';
 import { HisRecords, isHistoricalFile, openHisFile } from './his-file.js';
 import { resolveRoot } from './compact.js';
@@ -123,19 +122,12 @@ export function registerCat(program: Command): void {
           const printer = new RecordPrinter(reader.kind, format, write);
           const print = day ? dayTablePrinter(write) : (rec: Rec) => printer.print(rec);
           const stop = Math.min(end, start + limit);
-          const pk = presentKind(reader instanceof HisRecords ? reader.hisKind.name : reader.kind.name);
-          const presenter = new Presenter(pk, rootOfFile(file));
-          const inst = instrumentOfFile(file);
+          const presenter = new FilePresenter(file, reader instanceof HisRecords ? reader.hisKind.name : reader.kind.name);
           for (let i = start; i < stop; i++) {
             const rec = reader.get(i);
-            const exchg = typeof rec.exchg === 'string' ? rec.exchg : (inst?.exchg ?? '');
-            const code = typeof rec.code === 'string' ? rec.code : (inst?.code ?? '');
-            if (i === start && reader.kind.name === 'trade' && !presenter.meta.of(exchg, code).stored) {
-              process.stderr.write(
-                `tickrec: note: no instrument metadata for ${exchg}.${code} beside ${file} (meta/instruments/ in its data root): volumes are shown as stored (whole units).\n`,
-              );
-            }
-            print(presenter.present(rec, exchg, code));
+            const note = i === start ? presenter.missingMetaNote(rec) : undefined;
+            if (note !== undefined) process.stderr.write(`tickrec: note: ${note}\n`);
+            print(presenter.present(rec));
           }
         } finally {
           if (reader instanceof RtReader) reader.close();

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { authFromEnv } from '../bus/connect.js';
-import { Mirror } from '../bus/mirror.js';
+import { Mirror, durableProblem } from '../bus/mirror.js';
 import { prefixProblem } from '../bus/wire.js';
 import { createLogger } from '../recorder/logger.js';
 import { EXIT_ERROR, reportError, usageError } from './run.js';
@@ -16,6 +16,7 @@ interface MirrorCliOptions {
   stream: string;
   prefix: string;
   subjects?: string;
+  durable?: string;
   metricsHost: string;
   metricsPort: string;
   metrics: boolean;
@@ -34,6 +35,8 @@ async function run(o: MirrorCliOptions): Promise<void> {
     const pp = prefixProblem(o.prefix);
     if (pp) throw usageError(`--prefix: ${pp}`);
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(o.stream)) throw usageError(`--stream '${o.stream}': letters, digits, "_" or "-", at most 64`);
+    const dp = o.durable !== undefined ? durableProblem(o.durable) : null;
+    if (dp) throw usageError(`--durable: ${dp}`);
     const subjects = splitList(o.subjects);
     for (const s of subjects) if (!s.startsWith(`${o.prefix}.`)) throw usageError(`--subjects: '${s}' does not start with '${o.prefix}.'`);
     const port = Number(o.metricsPort);
@@ -55,6 +58,7 @@ async function run(o: MirrorCliOptions): Promise<void> {
         stream: o.stream,
         prefix: o.prefix,
         subjects: splitList(o.subjects),
+        ...(o.durable !== undefined ? { durable: o.durable } : {}),
         auth: authFromEnv(),
         tls: tls ? { caFile: o.tlsCa, certFile: o.tlsCert, keyFile: o.tlsKey } : undefined,
         log,
@@ -71,6 +75,7 @@ export function registerMirror(program: Command): void {
     .option('--stream <name>', 'JetStream stream', 'TICKREC')
     .option('--prefix <token>', 'subject prefix', 'tickrec')
     .option('--subjects <filters>', 'subject filters [,…], e.g. tickrec.tick.SHFE.> (default <prefix>.>)')
+    .option('--durable <name>', 'durable consumer name (default tickrec-mirror-<HOST>-<hash of the root>)')
     .option('--metrics-host <host>', 'address of /metrics and /health', '127.0.0.1')
     .option('--metrics-port <port>', 'port of /metrics and /health (0 = any free port)', '9466')
     .option('--no-metrics', 'no /metrics and /health')

@@ -18,6 +18,7 @@ interface PublishOptions {
   servers?: string;
   stream?: string;
   prefix?: string;
+  pipeline?: string;
   metricsPort?: string;
   logLevel?: string;
 }
@@ -32,6 +33,7 @@ export function publishSettings(o: PublishOptions): { root: string; nats: NatsPu
   if (o.servers !== undefined) base['servers'] = splitList(o.servers);
   if (o.stream !== undefined) base['stream'] = o.stream;
   if (o.prefix !== undefined) base['prefix'] = o.prefix;
+  if (o.pipeline !== undefined) base['pipeline'] = Number(o.pipeline);
   if (o.metricsPort !== undefined) base['metrics'] = { ...(base['metrics'] as object | undefined), port: Number(o.metricsPort) };
   if (base['servers'] === undefined) {
     throw usageError(
@@ -90,6 +92,7 @@ async function run(o: PublishOptions): Promise<void> {
         ackTimeoutMs: n.ack_timeout_ms,
         cursorFlushMs: n.cursor_flush_ms,
         maxInFlight: n.max_in_flight,
+        pipeline: n.pipeline,
         log,
       }),
   });
@@ -104,6 +107,7 @@ export function registerPublish(program: Command): void {
     .option('--servers <urls>', 'NATS servers nats://HOST:PORT[,…] (overrides publish.nats.servers)')
     .option('--stream <name>', 'JetStream stream (default TICKREC)')
     .option('--prefix <token>', 'subject prefix (default tickrec)')
+    .option('--pipeline <n>', 'records of one file in flight at once (overrides publish.nats.pipeline; default 64)')
     .option('--metrics-port <port>', 'port of /metrics and /health (default 9465; 0 = any free port)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace, silent')
     .action(async (o: PublishOptions) => {

@@ -1,9 +1,10 @@
-// tickrec tail FILE: follow a block file live, one line per record, across day rolls.
+// tickrec tail FILE: follow a block file live, one line per record, across day rolls, presented as cat presents it (real trade volume, ts_utc).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { errnoOf } from '../errors.js';
+import { FilePresenter } from '../read/index.js';
 import { follow } from '../store/index.js';
 import { RtReader } from '../store/index.js';
 import { RecordPrinter, parseFormat } from './output.js';
@@ -50,6 +51,7 @@ export function registerTail(program: Command): void {
           }
         }
         let printer: RecordPrinter | undefined;
+        let presenter: FilePresenter | undefined; // the same quantity and time rule as cat FILE
         const ac = new AbortController();
         const stop = () => ac.abort();
         process.once('SIGINT', stop);
@@ -64,7 +66,11 @@ export function registerTail(program: Command): void {
               printErr(`tickrec tail: ${file} appeared; following it`);
             }
             printer ??= new RecordPrinter(reader.kind, format);
-            printer.print(rec.toObject());
+            presenter ??= new FilePresenter(file, reader.kind.name);
+            const obj = rec.toObject();
+            const note = presenter.missingMetaNote(obj);
+            if (note !== undefined) printErr(`tickrec tail: note: ${note}`);
+            printer.print(presenter.present(obj));
           },
           {
             from,

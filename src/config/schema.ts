@@ -159,8 +159,10 @@ export const NatsPublishSchema = z.strictObject({
   ack_timeout_ms: positiveMs.default(5000),
   /** The durable cursors are written at most this often. */
   cursor_flush_ms: z.number().int().min(10).max(60_000).default(500),
-  /** Files published at once (one message in flight per file). */
+  /** Records in flight at once, all files together. */
   max_in_flight: z.number().int().min(1).max(65_536).default(4096),
+  /** Records of one file in flight at once (src/bus/publisher.ts, ORDER RULE); 1: each after the previous one's acknowledgement. */
+  pipeline: z.number().int().min(1).max(1024).default(64),
   /** The publisher's own /metrics and /health. */
   metrics: z
     .strictObject({

@@ -1,15 +1,22 @@
-// Reads the summary the end-of-day compaction leaves in <root>/compact/last.json, tolerating missing, extra or mistyped fields.
+// Reads the summary the end-of-day compaction leaves in <root>/compact/last.json, tolerating missing, extra or mistyped fields, and whether a compaction runs now.
 //
-// Only numbers, booleans, a bounded timestamp string and 8-digit day labels are kept:
+// Only numbers, booleans, bounded timestamp strings and 8-digit day labels are kept:
 // free text (an error message, a path) never reaches the monitor page.
+//
+// Times: `finishedAt` is the wall clock of the machine that ran the compaction (it
+// writes new Date()), never the recorder's simulated clock; the page says so.
 
 import fs from 'node:fs';
-import { compactSummaryPath } from '../layout/index.js';
+import { compactLockPath, compactSummaryPath } from '../layout/index.js';
+import { isAlive, readLock } from '../store/index.js';
 
 export interface CompactionSummary {
   /** 'none': no summary yet; 'ok': read; 'unreadable': the file exists but is not a JSON object. */
   state: 'none' | 'ok' | 'unreadable';
+  /** Wall clock (ISO, UTC) when the last run finished. */
   finishedAt: string | null;
+  /** A compaction holds <root>/compact.lock now: since when (wall clock, ISO); null when none runs. */
+  runningSince: string | null;
   /** How many trading days it compacted. */
   days: number | null;
   /** The days themselves when the summary lists them (YYYYMMDD, at most 10). */
@@ -31,6 +38,7 @@ export function emptyCompaction(state: 'none' | 'unreadable'): CompactionSummary
   return {
     state,
     finishedAt: null,
+    runningSince: null,
     days: null,
     dayList: [],
     files: null,
@@ -44,18 +52,19 @@ export function emptyCompaction(state: 'none' | 'unreadable'): CompactionSummary
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
+/** An ISO string or epoch ms as a normalised ISO string; null for anything else. */
+function instant(v: unknown): string | null {
+  const t = typeof v === 'string' ? Date.parse(v) : typeof v === 'number' ? v : Number.NaN;
+  if (!Number.isFinite(t)) return null;
+  const d = new Date(t);
+  return Number.isFinite(d.getTime()) ? d.toISOString() : null;
+}
+
 /** The summary from parsed JSON, keeping only fields of the expected types. */
 export function parseCompactionSummary(json: unknown): CompactionSummary {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return emptyCompaction('unreadable');
   const o = json as Record<string, unknown>;
-  let finishedAt: string | null = null;
-  if (typeof o.finishedAt === 'string') {
-    const t = Date.parse(o.finishedAt);
-    finishedAt = Number.isFinite(t) ? new Date(t).toISOString() : null;
-  } else if (typeof o.finishedAt === 'number' && Number.isFinite(o.finishedAt)) {
-    const d = new Date(o.finishedAt);
-    finishedAt = Number.isFinite(d.getTime()) ? d.toISOString() : null;
-  }
+  const finishedAt = instant(o.finishedAt);
   let days: number | null;
   const dayList: string[] = [];
   if (Array.isArray(o.days)) {
@@ -70,6 +79,7 @@ export function parseCompactionSummary(json: unknown): CompactionSummary {
   return {
     state: 'ok',
     finishedAt,
+    runningSince: null,
     days,
     dayList,
     files: Array.isArray(o.files) ? o.files.length : num(o.files),
@@ -81,8 +91,24 @@ export function parseCompactionSummary(json: unknown): CompactionSummary {
   };
 }
 
-/** Reads <root>/compact/last.json: state 'none' when it does not exist. Never throws. */
+/** When the live holder of <root>/compact.lock took it (ISO); null when no compaction runs. Never throws. */
+export function compactionRunningSince(root: string): string | null {
+  try {
+    const holder = readLock(compactLockPath(root));
+    return holder !== null && isAlive(holder) ? (instant(holder.since) ?? new Date(0).toISOString()) : null;
+  } catch {
+    return null; // an unreadable lock: not shown as running
+  }
+}
+
+/** Reads <root>/compact/last.json (state 'none' when it does not exist) and whether a compaction runs now. Never throws. */
 export async function readCompactionSummary(root: string): Promise<CompactionSummary> {
+  const summary = await readSummaryFile(root);
+  summary.runningSince = compactionRunningSince(root);
+  return summary;
+}
+
+async function readSummaryFile(root: string): Promise<CompactionSummary> {
   const file = compactSummaryPath(root);
   let text: string;
   try {

@@ -16,28 +16,31 @@ const CSS = `
 :root { --bg:#0f1419; --panel:#161c24; --line:#263040; --fg:#d6dde6; --dim:#7d8a99; --ok:#3fb950; --warn:#d29922; --bad:#f85149; --acc:#58a6ff; }
 * { box-sizing: border-box; }
 body { margin:0; background:var(--bg); color:var(--fg); font:13px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-header { display:flex; align-items:baseline; gap:12px; padding:10px 16px; border-bottom:1px solid var(--line); }
+header { display:flex; flex-wrap:wrap; align-items:baseline; gap:4px 12px; padding:10px 16px; border-bottom:1px solid var(--line); }
 header h1 { font-size:17px; margin:0; letter-spacing:.5px; }
 header .sub { color:var(--dim); }
-header .right { margin-left:auto; display:flex; gap:14px; color:var(--dim); }
+header .right { margin-left:auto; display:flex; flex-wrap:wrap; justify-content:flex-end; gap:4px 14px; color:var(--dim); }
+.clock.sim { color:var(--warn); }
 .conn::before { content:"\\25CF  "; }
 .conn.live { color:var(--ok); } .conn.lost { color:var(--bad); }
-.banner { margin:10px 16px 0; padding:10px 14px; border-radius:6px; background:#3d1214; border:1px solid var(--bad); color:#ffd7d5; font-weight:600; }
+.banner { margin:10px 16px 0; padding:10px 14px; border-radius:6px; background:#3d1214; border:1px solid var(--bad); color:#ffd7d5; font-weight:600; overflow-wrap:anywhere; }
 .banner div + div { margin-top:4px; }
 .banner .warn { color:#f2cc60; }
 main { padding:10px 16px 16px; }
-.cards { display:grid; grid-template-columns:repeat(auto-fit, minmax(250px, 1fr)); gap:10px; }
-@media (min-width:1300px) { .cards { grid-template-columns:minmax(370px, 1.4fr) repeat(4, minmax(0, 1fr)); } }
-.card { background:var(--panel); border:1px solid var(--line); border-radius:6px; padding:10px 12px; min-width:0; overflow-x:auto; }
+/* Columns, not a grid: each card is as tall as its content and the columns are balanced, so no card is stretched to its neighbour's height. */
+.cards { columns:4 270px; column-gap:10px; }
+.card { break-inside:avoid; margin:0 0 10px; background:var(--panel); border:1px solid var(--line); border-radius:6px; padding:10px 12px; min-width:0; overflow-x:auto; }
 .card h2, .toolbar h2 { font-size:12px; text-transform:uppercase; letter-spacing:.8px; color:var(--dim); margin:0 0 8px; font-weight:600; }
 .big { font-size:26px; font-weight:600; font-variant-numeric:tabular-nums; }
 .big small { display:block; font-size:12px; color:var(--dim); font-weight:400; }
 dl { display:grid; grid-template-columns:auto 1fr; gap:2px 10px; margin:6px 0 0; }
 dt { color:var(--dim); white-space:nowrap; } dd { margin:0; text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
-#compaction dd { white-space:normal; overflow-wrap:anywhere; }
+#compaction dd, #disk dd { white-space:normal; overflow-wrap:anywhere; }
+.mini td.cause { text-align:left; white-space:normal; overflow-wrap:anywhere; color:#ffd7d5; padding-top:0; }
 table { border-collapse:collapse; width:100%; font-variant-numeric:tabular-nums; }
 th, td { padding:3px 6px; text-align:right; white-space:nowrap; }
 th:first-child, td:first-child { text-align:left; }
+.mini th, .mini td { padding:2px 4px; }
 .mini th { color:var(--dim); font-weight:500; border-bottom:1px solid var(--line); }
 .state { padding:0 6px; border-radius:8px; font-size:12px; }
 .state.up { background:#12361d; color:var(--ok); } .state.down, .state.stopped { background:#3d1214; color:var(--bad); }
@@ -48,13 +51,14 @@ svg.spark polygon { fill:rgba(88,166,255,.15); stroke:none; }
 meter { width:100%; height:8px; }
 .muted { color:var(--dim); }
 .ok { color:var(--ok); } .bad { color:var(--bad); }
-.instruments { margin-top:12px; background:var(--panel); border:1px solid var(--line); border-radius:6px; }
+.instruments { margin-top:2px; background:var(--panel); border:1px solid var(--line); border-radius:6px; }
 .toolbar { display:flex; flex-wrap:wrap; align-items:center; gap:12px; padding:10px 12px; border-bottom:1px solid var(--line); }
 .toolbar h2 { margin:0; }
 .toolbar label { color:var(--dim); display:flex; gap:6px; align-items:center; }
 input, select, button { background:#0d1117; color:var(--fg); border:1px solid var(--line); border-radius:4px; padding:3px 6px; font:inherit; }
 button { cursor:pointer; min-width:28px; } button:disabled { opacity:.4; cursor:default; }
-.pager { margin-left:auto; display:flex; gap:6px; align-items:center; color:var(--dim); }
+.pager { margin-left:auto; display:flex; flex-wrap:wrap; gap:6px; align-items:center; color:var(--dim); }
+input[type=search] { width:150px; }
 .grid th { position:sticky; top:0; background:var(--panel); color:var(--dim); font-weight:500; border-bottom:1px solid var(--line); cursor:pointer; user-select:none; }
 .grid th.sorted { color:var(--fg); }
 .grid th.sorted.asc::after { content:" \\25B2"; font-size:9px; } .grid th.sorted.desc::after { content:" \\25BC"; font-size:9px; }
@@ -64,6 +68,16 @@ button { cursor:pointer; min-width:28px; } button:disabled { opacity:.4; cursor:
 .grid td.code { font-weight:600; }
 .grid td.px.up { color:var(--ok); } .grid td.px.down { color:var(--bad); }
 .grid td.stale { color:var(--dim); }
+/* Narrow screens: the table scrolls inside its own box; the page never scrolls sideways. */
+@media (max-width:900px) {
+  .table-wrap { overflow-x:auto; }
+  .grid th { position:static; }
+  main { padding:8px 8px 12px; }
+  .banner { margin:8px 8px 0; }
+  header { padding:8px; }
+  .toolbar { gap:8px; }
+  .pager { margin-left:0; }
+}
 .empty { padding:16px; color:var(--dim); }
 footer { padding:0 16px 14px; color:var(--dim); font-size:12px; }
 footer a { color:var(--acc); }
@@ -74,12 +88,17 @@ const JS = `
   'use strict';
   var byId = function (id) { return document.getElementById(id); };
   var COLS = [
-    { k: 'ex', t: 'exchange' }, { k: 'code', t: 'code' }, { k: 'price', t: 'last price' }, { k: 'time', t: 'last tick' },
-    { k: 'age', t: 'age' }, { k: 'ticks', t: 'ticks today' }, { k: 'rate', t: 'ticks/s' }, { k: 'fileBytes', t: 'file size' }, { k: 'lagMs', t: 'lag' }
+    { k: 'ex', t: 'exchange' }, { k: 'code', t: 'code' }, { k: 'price', t: 'last price' },
+    { k: 'time', t: 'last tick', h: 'exchange time of the last tick, with the UTC offset of the exchange' },
+    { k: 'tradingDate', t: 'trading day', h: 'the trading day the tick belongs to (a night session belongs to the next day)' },
+    { k: 'age', t: 'age', h: 'since the last tick was written, by the recorder clock' }, { k: 'ticks', t: 'ticks today' }, { k: 'rate', t: 'ticks/s' },
+    { k: 'fileBytes', t: 'file size', h: 'the live tick file on disk, with the space it reserves ahead (it grows by doubling)' },
+    { k: 'lagMs', t: 'lag', h: 'recorder clock at writing minus the exchange time of the tick' }
   ];
   var rows = new Map();
   var exchanges = new Set();
-  var view = { key: 'id', dir: 1, page: 0, size: 50, ex: '', code: '' };
+  // A phone gets short pages; every size is a choice of the page-size menu.
+  var view = { key: 'id', dir: 1, page: 0, size: window.innerWidth < 700 ? 25 : 50, ex: '', code: '' };
   var last = null;
   var lastMsgAt = 0;
   var es = null;
@@ -112,9 +131,18 @@ const JS = `
     if (!t) return '\\u2013';
     return pad(Math.floor(t / 10000000), 2) + ':' + pad(Math.floor(t / 100000) % 100, 2) + ':' + pad(Math.floor(t / 1000) % 100, 2) + '.' + pad(t % 1000, 3);
   }
-  function localTime(iso) {
-    var d = new Date(iso);
-    return d.getFullYear() + '-' + pad(d.getMonth() + 1, 2) + '-' + pad(d.getDate(), 2) + ' ' + pad(d.getHours(), 2) + ':' + pad(d.getMinutes(), 2);
+  // Every time on the page says its zone: 'UTC', 'UTC+8', 'UTC-3:30'.
+  function zone(offMin) {
+    if (offMin == null) return 'zone unknown';
+    if (offMin === 0) return 'UTC';
+    var a = Math.abs(offMin), m = a % 60;
+    return 'UTC' + (offMin < 0 ? '-' : '+') + Math.floor(a / 60) + (m ? ':' + pad(m, 2) : '');
+  }
+  // An instant in this browser's time zone, 24-hour, with the zone.
+  function localClock(ms, withDate) {
+    var d = new Date(ms);
+    return (withDate ? d.getFullYear() + '-' + pad(d.getMonth() + 1, 2) + '-' + pad(d.getDate(), 2) + ' ' : '') +
+      pad(d.getHours(), 2) + ':' + pad(d.getMinutes(), 2) + ':' + pad(d.getSeconds(), 2) + ' ' + zone(-d.getTimezoneOffset());
   }
   function ymd(d) { d = String(d); return d.length === 8 ? d.slice(0, 4) + '-' + d.slice(4, 6) + '-' + d.slice(6) : d; }
   function ageOf(r) { return r.publishedMs > 0 && last ? Math.max(0, last.nowMs - r.publishedMs) : null; }
@@ -154,6 +182,13 @@ const JS = `
       tr.appendChild(make('td', null, int(f.messages)));
       tr.appendChild(make('td', null, f.lastMessageAgeMs == null ? 'never' : dur(f.lastMessageAgeMs) + ' ago'));
       tb.appendChild(tr);
+      if (f.cause) {
+        var cr = make('tr'), cd = make('td', 'cause', f.cause);
+        cr.setAttribute('data-cause', f.name);
+        cd.colSpan = 5;
+        cr.appendChild(cd);
+        tb.appendChild(cr);
+      }
     }
   }
 
@@ -179,11 +214,19 @@ const JS = `
     var d = m.disk, meter = byId('disk-meter');
     if (d.totalBytes) { meter.max = d.totalBytes; meter.value = d.totalBytes - (d.freeBytes || 0); meter.low = d.totalBytes * 0.8; meter.high = d.totalBytes * 0.95; meter.optimum = 0; }
     var pct = d.totalBytes ? ' (' + (100 * d.freeBytes / d.totalBytes).toFixed(1) + '%)' : '';
-    var full = d.growthBytesPerMin > 0 && d.freeBytes != null ? dur(d.freeBytes / d.growthBytesPerMin * 60000) : 'not growing';
+    var measuring = d.writtenBytesPerMin == null;
     dl(byId('disk'), [
-      ['free', bytes(d.freeBytes) + pct, d.low ? 'bad' : null], ['total', bytes(d.totalBytes)], ['live files', bytes(d.liveBytes)],
-      ['growth', d.growthBytesPerMin == null ? 'measuring\\u2026' : bytes(d.growthBytesPerMin) + '/min'], ['full in', d.growthBytesPerMin == null ? '\\u2013' : full]
+      ['free', bytes(d.freeBytes) + pct, d.low ? 'bad' : null], ['total', bytes(d.totalBytes)],
+      ['live files', bytes(d.liveBytes) + (d.reservedBytes != null ? ', ' + bytes(d.reservedBytes) + ' reserved ahead' : '')],
+      ['written', measuring ? 'measuring\\u2026' : bytes(d.writtenBytesPerMin) + '/min'],
+      ['full in', measuring ? '\\u2013' : d.fullInMs == null ? 'nothing written' : dur(d.fullInMs) + ' at this rate']
     ]);
+    var dts = byId('disk').querySelectorAll('dt');
+    if (dts.length > 4) {
+      dts[2].title = 'what the live files take on disk; "reserved ahead" is space a file holds beyond its records (it grows by doubling): already out of "free"';
+      dts[3].title = 'bytes of records written per minute, over the last minute: the data, not the steps of reserved space';
+      dts[4].title = 'free space divided by the written rate';
+    }
   }
 
   function renderRejects(m) {
@@ -199,17 +242,26 @@ const JS = `
     setText(byId('regressions'), m.totals.volumeRegressions > 0 ? int(m.totals.volumeRegressions) + ' volume regressions kept as volume 0' : '');
   }
 
+  // Compaction times are the wall clock of the machine that ran it: said so when the recorder's clock is simulated.
+  function wallStamp(m, iso) {
+    var t = Date.parse(iso);
+    return localClock(t, true) + ', ' + dur(Math.max(0, m.wallMs - t)) + ' ago' + (m.simulatedClock ? ' (wall clock)' : '');
+  }
   function renderCompaction(m) {
-    var c = m.compaction, el = byId('compaction');
-    if (c.state === 'none') { dl(el, [['status', 'none yet', 'muted']]); return; }
-    if (c.state === 'unreadable') { dl(el, [['status', 'summary unreadable', 'bad']]); return; }
-    var days = c.days == null ? '\\u2013' : int(c.days) + (c.dayList.length ? ': ' + c.dayList.map(ymd).join(', ') : '');
-    dl(el, [
-      ['status', c.ok === true ? 'ok' : c.ok === false ? 'FAILED' : '\\u2013', c.ok === true ? 'ok' : c.ok === false ? 'bad' : null],
-      ['finished', c.finishedAt ? localTime(c.finishedAt) : '\\u2013'], ['days', days], ['files', int(c.files)],
-      ['bytes in', bytes(c.bytesIn)], ['bytes out', bytes(c.bytesOut)], ['ratio', c.ratio == null ? '\\u2013' : Number(c.ratio.toPrecision(4)) + '\\u00d7'],
-      ['took', c.seconds == null ? '\\u2013' : dur(c.seconds * 1000)]
-    ]);
+    var c = m.compaction, el = byId('compaction'), pairs = [];
+    if (c.runningSince) pairs.push(['now', 'running since ' + wallStamp(m, c.runningSince), 'ok']);
+    if (c.state === 'none') pairs.push(['last run', 'none yet', 'muted']);
+    else if (c.state === 'unreadable') pairs.push(['last run', 'summary unreadable', 'bad']);
+    else {
+      var days = c.days == null ? '\\u2013' : int(c.days) + (c.dayList.length ? ': ' + c.dayList.map(ymd).join(', ') : '');
+      pairs.push(
+        ['last run', c.ok === true ? 'ok' : c.ok === false ? 'FAILED' : '\\u2013', c.ok === true ? 'ok' : c.ok === false ? 'bad' : null],
+        ['finished', c.finishedAt ? wallStamp(m, c.finishedAt) : '\\u2013'], ['days', days], ['files', int(c.files)],
+        ['bytes in / out', bytes(c.bytesIn) + ' / ' + bytes(c.bytesOut) + (c.ratio == null ? '' : ' (' + Number(c.ratio.toPrecision(4)) + '\\u00d7)')],
+        ['took', c.seconds == null ? '\\u2013' : dur(c.seconds * 1000)]
+      );
+    }
+    dl(el, pairs);
   }
 
   function renderBus(m) {
@@ -233,6 +285,7 @@ const JS = `
     COLS.forEach(function (c) {
       var th = make('th', null, c.t);
       th.setAttribute('data-k', c.k);
+      if (c.h) th.title = c.h;
       th.addEventListener('click', function () {
         if (view.key === c.k) view.dir = -view.dir; else { view.key = c.k; view.dir = c.k === 'ex' || c.k === 'code' ? 1 : -1; }
         renderTable();
@@ -270,15 +323,16 @@ const JS = `
     setText(td[1], r.code);
     setText(td[2], price(r.price));
     td[2].className = 'px' + (r.dir > 0 ? ' up' : r.dir < 0 ? ' down' : '');
-    setText(td[3], hms(r.time));
-    td[3].title = r.date ? ymd(r.date) + ' exchange time, trading day ' + ymd(r.tradingDate) : '';
-    setText(td[4], age == null ? '\\u2013' : dur(age));
-    td[4].className = age != null && age > 10000 ? 'stale' : '';
-    setText(td[5], int(r.ticks));
-    td[5].title = r.trades ? int(r.trades) + ' trades' : '';
-    setText(td[6], rate(r.rate));
-    setText(td[7], bytes(r.fileBytes));
-    setText(td[8], dur(r.lagMs));
+    setText(td[3], r.date ? hms(r.time) + ' ' + zone(r.utcOffsetMin) : '\\u2013');
+    td[3].title = r.date ? ymd(r.date) + ' ' + hms(r.time) + ' exchange time (' + zone(r.utcOffsetMin) + ')' : '';
+    setText(td[4], r.tradingDate ? ymd(r.tradingDate) : '\\u2013');
+    setText(td[5], age == null ? '\\u2013' : dur(age));
+    td[5].className = age != null && age > 10000 ? 'stale' : '';
+    setText(td[6], int(r.ticks));
+    td[6].title = r.trades ? int(r.trades) + ' trades' : '';
+    setText(td[7], rate(r.rate));
+    setText(td[8], bytes(r.fileBytes));
+    setText(td[9], dur(r.lagMs));
   }
   function renderTable() {
     var list = filtered();
@@ -295,8 +349,8 @@ const JS = `
     byId('empty').hidden = slice.length > 0;
     setText(byId('count'), list.length === 0 ? '0 of ' + int(rows.size) : (from + 1) + '\\u2013' + (from + slice.length) + ' of ' + int(list.length) + (list.length !== rows.size ? ' (' + int(rows.size) + ' in all)' : ''));
     setText(byId('page'), 'page ' + (view.page + 1) + ' / ' + pages);
-    byId('prev').disabled = view.page === 0;
-    byId('next').disabled = view.page >= pages - 1;
+    byId('first').disabled = byId('prev').disabled = view.page === 0;
+    byId('last').disabled = byId('next').disabled = view.page >= pages - 1;
     var ths = thead.querySelectorAll('th');
     for (var j = 0; j < ths.length; j++) {
       var on = ths[j].getAttribute('data-k') === view.key;
@@ -330,8 +384,14 @@ const JS = `
     lastMsgAt = Date.now();
     if (newEx) addExchanges();
     renderBanner(); renderFeeds(m); renderRate(m); renderDisk(m); renderRejects(m); renderCompaction(m); renderBus(m); renderTable();
-    var u = new Date(m.nowMs); // 24-hour, like every other time on the page
-    setText(byId('updated'), 'updated ' + pad(u.getHours(), 2) + ':' + pad(u.getMinutes(), 2) + ':' + pad(u.getSeconds(), 2));
+    // 'updated' is the wall clock; a simulated recorder clock is shown apart, as such.
+    setText(byId('updated'), 'updated ' + localClock(m.wallMs, false));
+    var clock = byId('clock');
+    clock.hidden = !m.simulatedClock;
+    if (m.simulatedClock) {
+      setText(clock, 'simulated clock ' + localClock(m.nowMs, true));
+      clock.title = 'the recorder runs on a simulated clock (--clock-start or simulator.start): ticks, ages and lags follow it; "updated" and compaction times are the wall clock';
+    }
   }
   function setConn(on, text) {
     connected = on;
@@ -356,9 +416,12 @@ const JS = `
     buildHead();
     byId('f-ex').addEventListener('change', function (e) { view.ex = e.target.value; view.page = 0; renderTable(); });
     byId('f-code').addEventListener('input', function (e) { view.code = e.target.value; view.page = 0; renderTable(); });
+    byId('page-size').value = String(view.size);
     byId('page-size').addEventListener('change', function (e) { view.size = Number(e.target.value) || 50; view.page = 0; renderTable(); });
+    byId('first').addEventListener('click', function () { view.page = 0; renderTable(); });
     byId('prev').addEventListener('click', function () { if (view.page > 0) { view.page--; renderTable(); } });
     byId('next').addEventListener('click', function () { view.page++; renderTable(); });
+    byId('last').addEventListener('click', function () { view.page = Infinity; renderTable(); });
     renderTable();
     connect();
   });
@@ -380,7 +443,7 @@ const HTML_BODY = `</style>
 <body>
 <header>
   <h1>tickrec</h1><span class="sub">recorder monitor</span>
-  <span class="right"><span id="updated"></span><span id="conn" class="conn">connecting</span></span>
+  <span class="right"><span id="clock" class="clock sim" hidden></span><span id="updated"></span><span id="conn" class="conn">connecting</span></span>
 </header>
 <div id="banner" class="banner" role="alert" hidden></div>
 <main>
@@ -394,8 +457,8 @@ const HTML_BODY = `</style>
       <dl id="totals"></dl>
     </div>
     <div class="card" id="card-disk"><h2>Disk</h2><meter id="disk-meter" min="0" max="1" value="0"></meter><dl id="disk"></dl></div>
+    <div class="card" id="card-compaction"><h2>Compaction</h2><dl id="compaction"></dl></div>
     <div class="card" id="card-rejects"><h2>Rejections by reason</h2><table class="mini"><tbody id="rejects"></tbody></table><div class="muted" id="regressions"></div></div>
-    <div class="card" id="card-compaction"><h2>Last compaction</h2><dl id="compaction"></dl></div>
     <div class="card" id="card-bus" hidden><h2>Bus publisher (NATS)</h2><dl id="bus"></dl></div>
   </section>
   <section class="instruments">
@@ -403,10 +466,10 @@ const HTML_BODY = `</style>
       <h2>Instruments</h2>
       <label>exchange <select id="f-ex"><option value="">all</option></select></label>
       <label>code <input id="f-code" type="search" placeholder="filter, e.g. rb25" autocomplete="off" spellcheck="false"></label>
-      <span class="pager"><span id="count"></span><button id="prev" type="button" aria-label="previous page">&#8249;</button><span id="page"></span><button id="next" type="button" aria-label="next page">&#8250;</button>
-        <select id="page-size" aria-label="rows per page"><option>50</option><option>100</option><option>200</option></select></span>
+      <span class="pager"><span id="count"></span><button id="first" type="button" aria-label="first page">&#171;</button><button id="prev" type="button" aria-label="previous page">&#8249;</button><span id="page"></span><button id="next" type="button" aria-label="next page">&#8250;</button><button id="last" type="button" aria-label="last page">&#187;</button>
+        <select id="page-size" aria-label="rows per page"><option>10</option><option>25</option><option>50</option><option>100</option><option>200</option></select></span>
     </div>
-    <table class="grid" id="instruments"><thead id="head"></thead><tbody id="rows"></tbody></table>
+    <div class="table-wrap" id="table-wrap"><table class="grid" id="instruments"><thead id="head"></thead><tbody id="rows"></tbody></table></div>
     <div class="empty" id="empty">no instrument yet</div>
   </section>
 </main>

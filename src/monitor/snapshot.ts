@@ -1,9 +1,21 @@
 // The monitor's model: samples the recorder once a second and builds the snapshot and update JSON the page reads.
 //
 // What may appear in a message is chosen field by field here, never by spreading the
-// recorder's stats: feed names, states and counters; instrument names (validated by the
+// recorder's stats: feed names, states and counters; a down feed's cause with every
+// address, URL and path taken out (feed-cause.ts); instrument names (validated by the
 // name rule) and numbers; rejection reasons (stable names) and counts; disk numbers; the
-// compaction summary's numbers. No URL, header, path, error text or other config value.
+// compaction summary's numbers. No URL, header, path or other config value.
+//
+// Clocks: `nowMs` is the recorder's clock (simulated under --clock-start or a simulator
+// `start`), `wallMs` the machine's; `simulatedClock` says which case it is, so the page
+// never shows a simulated instant as if it were the time of day. Instrument times are
+// exchange-local; each row carries the UTC offset of its exchange's time zone
+// (`utcOffsetMin`, from the session book) at that tick's date.
+//
+// Disk growth is the bytes of records written per minute (the recorder's counters ×
+// record sizes), not the growth of the files' sizes: a live file reserves space ahead
+// by doubling (fallocate), and a doubling is a step of reserved zeros, not data. What
+// the live files hold beyond their records is reported apart as `reservedBytes`.
 //
 // Costs: sample() once a second reads the recorder's stats (MonitorStats) and one statfs; every
 // fileSampleMs it walks the writer pool's live files (sizes of mapped files come from
@@ -11,8 +23,11 @@
 // summary. update() is O(instruments) and sends only the rows that changed.
 
 import fs from 'node:fs';
+import { utcMsOfLocal } from '../calendar/zone.js';
+import { MIN1_KIND, RT_HEADER_BYTES, TICK_KIND, TRADE_KIND, kindByName, readRtHeader, rtFileBytes } from '../format/index.js';
 import type { MonitorSource, MonitorStats, MonitorView } from './source.js';
 import { readCompactionSummary, emptyCompaction, type CompactionSummary } from './compaction.js';
+import { feedCause } from './feed-cause.js';
 import type { InstrumentStats } from './instruments.js';
 import { publishLag, type PublishLag } from '../bus/lag.js';
 
@@ -31,6 +46,8 @@ export interface MonitorOptions {
   statBudget?: number;
   /** Points of the ticks/s sparkline (one per second). Default 120. */
   historySeconds?: number;
+  /** Whether `now` is a simulated clock. Default: true when a `now` other than Date.now is given. */
+  simulatedClock?: boolean;
 }
 
 /** A feed with no message for this long is reported silent (the same limit as /health). */
@@ -56,6 +73,8 @@ export interface FeedRow {
   lastMessageAgeMs: number | null;
   /** A CTP feed waiting for any front to answer: for how long (ms); null otherwise. No address: the page shows no config value. */
   waitingForFrontMs: number | null;
+  /** Why a feed that is not up is not: its last error without addresses, URLs or paths (feed-cause.ts); null when up or unknown. */
+  cause: string | null;
 }
 
 export interface InstrumentRow {
@@ -68,6 +87,8 @@ export interface InstrumentRow {
   /** Exchange time of the last tick, YYYYMMDD and HHMMSSmmm (0: none). */
   date: number;
   time: number;
+  /** UTC offset of that exchange time, minutes (+480: Asia/Shanghai); null when the instrument has no session (zone unknown). */
+  utcOffsetMin: number | null;
   /** Wall clock of the last publication, epoch ms (compare with the message's nowMs). */
   publishedMs: number;
   /** Trading date of the counts. */
@@ -92,7 +113,13 @@ export interface Alert {
 
 export interface MonitorMessage {
   type: 'snapshot' | 'update';
+  /** The recorder's clock, epoch ms (simulated when `simulatedClock`). */
   nowMs: number;
+  /** The machine's wall clock when the message was built, epoch ms. */
+  wallMs: number;
+  /** True when the recorder runs on a simulated clock (--clock-start, a simulator `start`). */
+  simulatedClock: boolean;
+  /** Start, on the recorder's clock. */
   startedMs: number;
   /** Real seconds since the recorder started (monotonic; also under a simulated clock). */
   uptimeSeconds: number;
@@ -114,10 +141,14 @@ export interface MonitorMessage {
   disk: {
     freeBytes: number | null;
     totalBytes: number | null;
-    /** Sum of the live real-time files' sizes. */
+    /** Sum of the live real-time files' sizes (what they take on disk, reservations included). */
     liveBytes: number | null;
-    /** Bytes added to live files per minute (last minute; files set aside do not count as shrinking). */
-    growthBytesPerMin: number | null;
+    /** Of liveBytes, what the files reserve beyond their records (zeros of the doublings ahead, fallocated). */
+    reservedBytes: number | null;
+    /** Bytes of records written per minute, over the last minute of wall time; null until two samples. */
+    writtenBytesPerMin: number | null;
+    /** When the free space is used up at writtenBytesPerMin, ms; null when nothing is written or unknown. */
+    fullInMs: number | null;
     low: boolean;
   };
   compaction: CompactionSummary;
@@ -151,11 +182,16 @@ export class Monitor {
   private prevWritten = -1;
   private prevSampleMs = 0;
   private lastFileSampleMs = -Infinity;
+  private readonly simulated: boolean;
   private liveBytes: number | null = null;
-  /** Bytes added to live files at each file sample: [ms, bytes]. */
-  private readonly growth: [number, number][] = [];
-  /** Last known size of every live file, by path. */
-  private readonly sizes = new Map<string, { bytes: number; atMs: number }>();
+  private reservedBytes: number | null = null;
+  /** Bytes of records written since start, sampled once a second: [wall ms, bytes], the last minute. */
+  private readonly written: [number, number][] = [];
+  /** Last known size and used bytes (header + records; -1 unknown) of every live file, by path. */
+  private readonly sizes = new Map<string, { bytes: number; used: number; atMs: number }>();
+  /** UTC offset (minutes) by zone and date. */
+  private readonly offsets = new Map<string, number>();
+  private readonly zones = new Map<InstrumentStats, string | null>();
   private compaction: CompactionSummary = emptyCompaction('none');
   private compactionReading = false;
   private bus: PublishLag[] = [];
@@ -171,6 +207,7 @@ export class Monitor {
     this.fileSampleMs = opts.fileSampleMs ?? 5000;
     this.statBudget = opts.statBudget ?? 256;
     this.historySeconds = opts.historySeconds ?? 120;
+    this.simulated = opts.simulatedClock ?? (opts.now !== undefined && opts.now !== Date.now);
     this.view = src.monitorView();
     this.root = src.stats().root;
   }
@@ -186,6 +223,8 @@ export class Monitor {
     }
     this.prevWritten = written;
     this.prevSampleMs = t;
+    this.written.push([t, writtenBytes(stats)]);
+    while (this.written.length > 2 && t - this.written[1]![0] >= GROWTH_WINDOW_MS) this.written.shift();
     if (t - this.lastFileSampleMs >= this.fileSampleMs) {
       this.lastFileSampleMs = t;
       this.sampleFiles(t);
@@ -231,6 +270,7 @@ export class Monitor {
       price: Number.isFinite(s.price) ? s.price : null,
       date: s.actionDate,
       time: s.actionTime,
+      utcOffsetMin: this.utcOffsetMin(s),
       publishedMs: s.publishedMs,
       tradingDate: s.tradingDate,
       ticks: s.ticks,
@@ -239,6 +279,24 @@ export class Monitor {
       fileBytes: s.fileBytes >= 0 ? s.fileBytes : null,
       lagMs: Number.isFinite(s.lagMs) ? Math.round(s.lagMs * 10) / 10 : null,
     };
+  }
+
+  /** The UTC offset of the instrument's exchange time at its last tick's date (the session book's zone). */
+  private utcOffsetMin(s: InstrumentStats): number | null {
+    let zone = this.zones.get(s);
+    if (zone === undefined) {
+      zone = this.view.zoneOf(s.exchg, s.code) ?? null;
+      this.zones.set(s, zone);
+    }
+    if (zone === null || s.actionDate === 0) return null;
+    const key = `${zone}|${s.actionDate}|${Math.floor(s.actionTime / 10000000)}`;
+    let off = this.offsets.get(key);
+    if (off === undefined) {
+      off = Math.round((utcMsOfLocal(s.actionDate, s.actionTime, 'UTC') - utcMsOfLocal(s.actionDate, s.actionTime, zone)) / 60_000);
+      if (this.offsets.size > 10_000) this.offsets.clear();
+      this.offsets.set(key, off);
+    }
+    return off;
   }
 
   private message(type: 'snapshot' | 'update', t: number, instruments: InstrumentRow[]): MonitorMessage {
@@ -251,6 +309,7 @@ export class Monitor {
       messages: f.messages,
       lastMessageAgeMs: f.lastMessageMs > 0 ? Math.max(0, wall - f.lastMessageMs) : null,
       waitingForFrontMs: waitingMs(f),
+      cause: f.state === 'up' ? null : feedCause(f.lastError),
     }));
     const rejected = Object.entries(s.rejected)
       .map(([reason, count]) => ({ reason, count }))
@@ -266,7 +325,8 @@ export class Monitor {
           feed: f.name,
           text:
             `Feed ${f.name} is down (${f.state}, ${f.reconnects} reconnects, ${last})` +
-            (f.waitingForFrontMs !== null ? `: no CTP front has answered for ${Math.round(f.waitingForFrontMs / 1000)} s` : ''),
+            (f.waitingForFrontMs !== null ? `: no CTP front has answered for ${Math.round(f.waitingForFrontMs / 1000)} s` : '') +
+            (f.cause !== null ? `: ${f.cause} (\`tickrec status\` shows the full error)` : ''),
         });
       } else if (f.lastMessageAgeMs !== null && f.lastMessageAgeMs > FEED_SILENT_MS) {
         alerts.push({
@@ -292,6 +352,8 @@ export class Monitor {
     return {
       type,
       nowMs: t,
+      wallMs: wall,
+      simulatedClock: this.simulated,
       startedMs: s.startedMs,
       uptimeSeconds: s.uptimeSeconds,
       totals: {
@@ -328,19 +390,22 @@ export class Monitor {
     } catch {
       // an unreadable root: shown as unknown
     }
-    let growthBytesPerMin: number | null = null;
-    if (this.growth.length >= 2) {
-      const first = this.growth[0]!;
-      const last = this.growth[this.growth.length - 1]!;
-      let added = 0;
-      for (let i = 1; i < this.growth.length; i++) added += this.growth[i]![1];
-      growthBytesPerMin = Math.round((added * 60_000) / Math.max(1, last[0] - first[0]));
+    let writtenBytesPerMin: number | null = null;
+    if (this.written.length >= 2) {
+      const first = this.written[0]!;
+      const last = this.written[this.written.length - 1]!;
+      writtenBytesPerMin = Math.round(((last[1] - first[1]) * 60_000) / Math.max(1, last[0] - first[0]));
     }
     return {
       freeBytes,
       totalBytes,
       liveBytes: this.liveBytes,
-      growthBytesPerMin,
+      reservedBytes: this.reservedBytes,
+      writtenBytesPerMin,
+      fullInMs:
+        freeBytes !== null && writtenBytesPerMin !== null && writtenBytesPerMin > 0
+          ? Math.round((freeBytes / writtenBytesPerMin) * 60_000)
+          : null,
       low: freeBytes !== null && freeBytes < this.diskLowBytes,
     };
   }
@@ -348,34 +413,35 @@ export class Monitor {
   private sampleFiles(t: number): void {
     let budget = this.statBudget;
     let total = 0;
-    let added = 0;
+    let reserved = 0;
     const seen = new Set<string>();
     const instruments = this.view.instruments;
     for (const f of this.view.liveFileSizes()) {
       seen.add(f.path);
       const prev = this.sizes.get(f.path);
+      const rs = kindByName(f.kind)?.recordBytes;
       let bytes = f.bytes;
+      let used = f.records >= 0 && rs !== undefined ? rtFileBytes(f.records, rs) : -1;
       if (bytes < 0) {
-        // not mapped now: its size changes only when written, so a stale value is fine
-        if (prev !== undefined && (t - prev.atMs < 30_000 || budget <= 0)) bytes = prev.bytes;
-        else if (budget > 0) {
+        // not mapped now: nothing writes it, so a value read earlier stays true
+        if (prev !== undefined && (t - prev.atMs < 30_000 || budget <= 0)) {
+          bytes = prev.bytes;
+          used = prev.used;
+        } else if (budget > 0) {
           budget--;
-          try {
-            bytes = fs.statSync(f.path).size;
-          } catch {
-            bytes = prev?.bytes ?? -1;
-          }
+          const read = readUnmapped(f.path, rs);
+          bytes = read?.bytes ?? prev?.bytes ?? -1;
+          used = read?.used ?? prev?.used ?? -1;
         }
       }
       if (bytes < 0) continue;
       total += bytes;
-      if (prev === undefined) {
-        if (this.liveBytes !== null) added += bytes; // a new file since the last sample
-        this.sizes.set(f.path, { bytes, atMs: t });
-      } else {
-        if (bytes > prev.bytes) added += bytes - prev.bytes;
+      if (used >= 0) reserved += Math.max(0, bytes - used);
+      if (prev === undefined) this.sizes.set(f.path, { bytes, used, atMs: t });
+      else {
         if (bytes !== prev.bytes || f.bytes >= 0) prev.atMs = t;
         prev.bytes = bytes;
+        prev.used = used;
       }
       if (f.kind === 'tick') {
         const s = instruments.get(f.exchg, f.code);
@@ -388,8 +454,7 @@ export class Monitor {
     }
     for (const p of this.sizes.keys()) if (!seen.has(p)) this.sizes.delete(p); // rolled away
     this.liveBytes = total;
-    this.growth.push([t, added]);
-    while (this.growth.length > 2 && t - this.growth[0]![0] > GROWTH_WINDOW_MS) this.growth.shift();
+    this.reservedBytes = reserved;
   }
 
   private async readCompaction(): Promise<void> {
@@ -400,6 +465,36 @@ export class Monitor {
     } finally {
       this.compactionReading = false;
     }
+  }
+}
+
+/** Bytes of the records the recorder has written since it started (ticks, trades, bars). */
+function writtenBytes(s: MonitorStats): number {
+  let bars = 0;
+  if (s.bars) for (const n of Object.values(s.bars.bars)) bars += n;
+  return s.ticksWritten * TICK_KIND.recordBytes + s.tradesWritten * TRADE_KIND.recordBytes + bars * MIN1_KIND.recordBytes;
+}
+
+/** Size and used bytes (header + records) of a live file that is not mapped now, from its header; undefined when unreadable. */
+function readUnmapped(file: string, recordBytes: number | undefined): { bytes: number; used: number } | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const bytes = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(RT_HEADER_BYTES);
+    const n = fs.readSync(fd, head, 0, RT_HEADER_BYTES, 0);
+    const size = n === RT_HEADER_BYTES ? readRtHeader(head).size : -1;
+    const used = recordBytes !== undefined && size >= 0 ? Math.min(bytes, rtFileBytes(size, recordBytes)) : -1;
+    return { bytes, used };
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined)
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // nothing to do: the descriptor is gone either way
+      }
   }
 }
 

@@ -10,6 +10,8 @@ export interface MonitorFeedStats {
   readonly messages: number;
   /** When the last message came, epoch ms by the wall clock, 0 = none yet. */
   readonly lastMessageMs: number;
+  /** The feed's last error, free of credentials (the page shows it without addresses: feed-cause.ts). */
+  readonly lastError?: string;
 }
 
 /** The recorder's figures the monitor shows (a subset of the recorder's stats()). */
@@ -30,6 +32,8 @@ export interface MonitorStats {
   readonly liveFiles: number;
   readonly feeds: readonly MonitorFeedStats[];
   readonly lagMs: { readonly p50: number; readonly p99: number; readonly max: number; readonly count: number };
+  /** Bars written by kind (when bars are on): part of the bytes written per minute. */
+  readonly bars?: { readonly bars: Readonly<Record<string, number>> };
   /** The holiday calendar's coverage ('short': degraded, with why). */
   readonly calendar?: { readonly status: string; readonly message: string };
 }
@@ -42,6 +46,8 @@ export interface MonitorView {
   liveFileSizes(): Iterable<{ kind: string; exchg: string; code: string; date: number; path: string; bytes: number; records: number }>;
   /** The kinds `tickrec publish` sends (publish.nats.kinds), for its cursor lag; undefined: no publish.nats. */
   readonly publishKinds: readonly string[] | undefined;
+  /** The IANA time zone of an instrument's exchange times (its session's); undefined without a session. */
+  zoneOf(exchg: string, code: string): string | undefined;
 }
 
 /** What the monitor reads: the Recorder satisfies it. */

@@ -11,7 +11,7 @@
 import { utcMsOfLocal } from '../calendar/index.js';
 import { pow10 } from '../format/decimal.js';
 import type { Rec } from '../format/index.js';
-import { RootMetaReader, type ReadMeta } from '../meta/index.js';
+import { RootMetaReader, instrumentOfFile, rootOfFile, type ReadMeta } from '../meta/index.js';
 
 export type PresentKind = 'tick' | 'trade' | 'bar' | 'day';
 
@@ -32,8 +32,8 @@ export function recordUtcMs(kind: PresentKind, rec: Rec, meta: ReadMeta): number
   }
   if (meta.sessionClose === null) return null;
   const [h, m] = meta.sessionClose.split(':').map(Number) as [number, number];
-  const base = utcMsOfLocal(rec.date as number, 0, tz);
-  return base + (h * 60 + m) * 60_000;
+  // the close as a local time (not midnight + minutes: a clock change can fall in between)
+  return utcMsOfLocal(rec.date as number, h * 10000000 + m * 100000, tz);
 }
 
 /** ISO 8601 UTC text of epoch ms ("2026-12-07T01:30:00.500Z"), or '' for null. */
@@ -76,4 +76,49 @@ export function utcColumn(kind: PresentKind, cols: Record<string, ArrayLike<numb
     out[i] = recordUtcMs(kind, rec, meta)!;
   }
   return out;
+}
+
+/**
+ * Presents the records of one block file, real-time or historical, as `cat FILE` and `tail FILE`
+ * print them: the data root and the instrument come from the file's path
+ * (<root>/rt|his/<kind>/<EXCHG>/[<DATE>/]<CODE>.dmb|dsb); a record's own exchg/code win.
+ */
+export class FilePresenter {
+  private readonly presenter: Presenter;
+  private readonly inst: { exchg: string; code: string } | undefined;
+  private noted = false;
+
+  /** kindName: the file's record kind ('tick', 'trade', 'min1' .. 'min60', 'day'). */
+  constructor(
+    readonly file: string,
+    readonly kindName: string,
+  ) {
+    this.presenter = new Presenter(presentKind(kindName), rootOfFile(file));
+    this.inst = instrumentOfFile(file);
+  }
+
+  /** The record with the real trade volume and ts_utc (Presenter.present); changes `rec` in place. */
+  present(rec: Rec): Rec {
+    const { exchg, code } = this.instrumentOf(rec);
+    return this.presenter.present(rec, exchg, code);
+  }
+
+  /**
+   * Once per file, for trades whose instrument has no metadata in the file's data root: the
+   * note that volumes are shown as stored (whole units). Undefined otherwise and after the first call that returned one.
+   */
+  missingMetaNote(rec: Rec): string | undefined {
+    if (this.noted || this.kindName !== 'trade') return undefined;
+    const { exchg, code } = this.instrumentOf(rec);
+    if (this.presenter.meta.of(exchg, code).stored) return undefined;
+    this.noted = true;
+    return `no instrument metadata for ${exchg}.${code} beside ${this.file} (meta/instruments/ in its data root): volumes are shown as stored (whole units).`;
+  }
+
+  private instrumentOf(rec: Rec): { exchg: string; code: string } {
+    return {
+      exchg: typeof rec.exchg === 'string' ? rec.exchg : (this.inst?.exchg ?? ''),
+      code: typeof rec.code === 'string' ? rec.code : (this.inst?.code ?? ''),
+    };
+  }
 }

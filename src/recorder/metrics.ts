@@ -273,7 +273,8 @@ export function startMetricsServer(
   bounds: HttpBounds = HTTP_BOUNDS_DEFAULT,
 ): Promise<MetricsServer> {
   const reg = buildRegistry(rec);
-  const monitor = startMonitor(rec, { now });
+  // record.ts passes Date.now itself for real time and its own function for a simulated clock.
+  const monitor = startMonitor(rec, { now, simulatedClock: now !== Date.now });
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/';
     if (req.method !== 'GET' && req.method !== 'HEAD') {

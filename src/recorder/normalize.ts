@@ -607,19 +607,20 @@ export function stateFromTick(last: Record<string, unknown>, sameTime: readonly 
   s.ask1 = first(last, 'ask_prices');
   s.bidQty1 = first(last, 'bid_qty');
   s.askQty1 = first(last, 'ask_qty');
+  // N7 fingerprints what the FEED sent (hasTotal, and its total or per-tick volume and
+  // turnover); a stored record holds the totals N8 made, whichever the feed sent. So each
+  // stored tick gives every message it can have come from: cumulative totals; per-tick
+  // volume with cumulative turnover; per-tick volume and turnover (turnover 0 in the
+  // fingerprint, as the live path's clean(undefined)). A fresh tick matches one of them
+  // only if it is that message again (hasTotal is part of the fingerprint).
   for (const r of [...sameTime].reverse().concat([last])) {
     if (n(r, 'action_date') !== s.actionDate || n(r, 'action_time') !== s.actionTime) continue;
-    fpAdd(s, [
-      n(r, 'price'),
-      1,
-      n(r, 'total_volume'),
-      n(r, 'total_turnover'),
-      n(r, 'open_interest'),
-      first(r, 'bid_prices'),
-      first(r, 'ask_prices'),
-      first(r, 'bid_qty'),
-      first(r, 'ask_qty'),
-    ]);
+    const book = [n(r, 'open_interest'), first(r, 'bid_prices'), first(r, 'ask_prices'), first(r, 'bid_qty'), first(r, 'ask_qty')];
+    const price = n(r, 'price');
+    const turnover = n(r, 'total_turnover');
+    fpAdd(s, [price, 1, n(r, 'total_volume'), turnover, ...book]);
+    fpAdd(s, [price, 0, n(r, 'volume'), turnover, ...book]);
+    if (turnover !== 0) fpAdd(s, [price, 0, n(r, 'volume'), 0, ...book]);
   }
   return s;
 }

@@ -12,9 +12,12 @@
 // instrument named in a feed's subscription list (not "*") that has no live file, at the
 // smallest first size (FIRST_CAPACITY_MIN: it doubles if the day is busy).
 // WHICH DAY: the trading date that the roll rule (Recorder.rollFinished) counts as current
-// for that file now, `dateOf`. A file of that day is never set aside before the day ends,
-// and a record of an earlier day is one the roll rule already counts as finished. An
-// instrument without a session is rolled by its first record of a new day: never prepared.
+// for that file now, `dateOf`, when it is a trading day. A file of that day is never set
+// aside before the day ends, and a record of an earlier day is one the roll rule already
+// counts as finished. Nothing is prepared on a weekend or holiday (a 24-hour session
+// trades then under the calendar date), nor for an instrument without a session (rolled
+// by its first record of a new day). A night session's day begins the evening before
+// (day_starts, 20:00 in China): its files are made between that and the open.
 // OFF THE HOT PATH: the work is done in slices of at most SLICE_MS, one every PAUSE_MS
 // (at most a fifth of the event loop while files are being made); the list of candidates
 // is made again every RESCAN_MS while there is nothing left to do. Files unused by their
@@ -43,6 +46,13 @@ export interface DayPreparerOptions {
   pool: WriterPool;
   /** The trading date the roll rule counts as current for this file at `nowMs`; undefined: no session (never prepared). */
   dateOf: (kind: RecordKind, exchg: string, code: string, nowMs: number) => number | undefined;
+  /**
+   * Called once per instrument before its tick file is prepared: the recorder writes (or
+   * reads back) the instrument's metadata in the data root here, which its first tick
+   * would otherwise do on the hot path, with an fsync when volumes are stored in units
+   * finer than 1 (src/meta/root.ts).
+   */
+  instrument?: (exchg: string, code: string) => void;
   /** Instruments named in the feeds' subscription lists (tick files are prepared for them). */
   subscribed: () => Iterable<{ exchg: string; code: string }>;
   now: () => number;
@@ -95,6 +105,7 @@ export class DayPreparer {
       const date = this.opts.dateOf(c.kind, c.exchg, c.code, nowMs);
       if (date === undefined) continue;
       try {
+        if (c.kind === TICK_KIND && pool.liveDate(c.kind, c.exchg, c.code) === 0) this.opts.instrument?.(c.exchg, c.code);
         if (pool.prepare(c.kind, c.exchg, c.code, date, c.expect)) {
           made++;
           this.pass.files++;

@@ -14,9 +14,7 @@ import {
   checkCoverage,
   isTradingDay,
   localDateTime,
-  nextTradingDay,
   reloadCalendar,
-  tradingDateOf,
   type CoverageCheck,
   type SessionBook,
 } from '../calendar/index.js';
@@ -36,7 +34,7 @@ import { ctpStoredCode } from '../feed/ctp/map.js';
 import { TICK_KIND, TRADE_KIND, type RecordKind } from '../format/index.js';
 import { InstrumentTable, type MonitorView } from '../monitor/index.js';
 import { RootMetaWriter, loadMeta, type InstrumentBook } from '../meta/index.js';
-import { acquireRootLock, autoMaxOpenFiles, readProcessLimits, WriterPool, type RootLock } from '../store/index.js';
+import { acquireRootLock, autoMaxOpenFiles, readProcessLimits, tradingDateByClock, WriterPool, type RootLock } from '../store/index.js';
 import { hisHoldsDay } from '../his/index.js';
 import { ExchangeClock } from './exchange-clock.js';
 import { LatencyHistogram } from './histogram.js';
@@ -313,12 +311,19 @@ export class Recorder {
         let clock = { ms: Number.NaN, dateOf: this.rollClock(0) };
         this.preparer = new DayPreparer({
           pool: this.pool,
-          // the day the roll counts as current; on a weekend or holiday, the next trading day
+          // the day the roll counts as current, when it is a trading day. Not on a weekend
+          // or holiday: a 24-hour session (crypto) trades then, under that calendar date,
+          // and a file prepared for a later day would make its ticks look late. A night
+          // session's next day begins the evening before (day_starts): Friday 20:00 prepares Monday.
           dateOf: (kind, exchg, code, nowMs) => {
             if (clock.ms !== nowMs) clock = { ms: nowMs, dateOf: this.rollClock(nowMs) };
             const td = clock.dateOf(kind, exchg, code);
-            const holidays = this.sessions.holidays;
-            return td === undefined || isTradingDay(td, holidays) ? td : nextTradingDay(td, holidays);
+            return td !== undefined && isTradingDay(td, this.sessions.holidays) ? td : undefined;
+          },
+          // the instrument's metadata in the root before the open, not at its first tick
+          instrument: (exchg, code) => {
+            const r = this.rootMeta.ensure(this.instrumentBook.metaOf(exchg, code));
+            if (r.warning) log.warn(r.warning);
           },
           subscribed: () => this.subscribedNames(),
           now: this.now,
@@ -471,7 +476,12 @@ export class Recorder {
 
   /** Per-instrument statistics and live file sizes for the monitor page (read-only use). */
   monitorView(): MonitorView {
-    return { instruments: this.instruments, liveFileSizes: () => this.pool.liveFileSizes(), publishKinds: this.publishKinds };
+    return {
+      instruments: this.instruments,
+      liveFileSizes: () => this.pool.liveFileSizes(),
+      publishKinds: this.publishKinds,
+      zoneOf: (exchg, code) => this.sessions.timezoneOf(exchg, code),
+    };
   }
 
   private summary() {
@@ -591,7 +601,7 @@ export class Recorder {
     }
   }
 
-  /** Sets aside every live file whose trading day is over by the session clock. */
+  /** Sets aside every live file whose trading day is over by the session clock (THE DAY ROLL, src/store/roll.ts: WHEN A DAY ENDS, 2.). */
   private rollFinished(): number {
     const current = this.rollClock(this.now());
     return this.pool.rollFinished((kind, exchg, code, date) => {
@@ -620,8 +630,7 @@ export class Recorder {
       const key = `${s.name}/${delay}`;
       let td = current.get(key);
       if (td === undefined) {
-        const l = localDateTime(nowMs - delay, s.timezone);
-        td = tradingDateOf(s, l.date, l.time, this.sessions.holidays);
+        td = tradingDateByClock(s, this.sessions.holidays, nowMs, delay);
         current.set(key, td);
       }
       return td;

@@ -21,7 +21,9 @@ import { fileURLToPath } from 'node:url';
 export const FS_ADDON_PATH = fileURLToPath(new URL('../../native/fs/build/Release/tickrec_fs.node', import.meta.url));
 
 interface FsAddon {
-  allocate(fd: number, offset: number, length: number): void;
+  allocate(fd: number, offset: number, length: number, keepSize?: boolean): void;
+  /** True when the build knows FALLOC_FL_KEEP_SIZE (older builds ignore a 4th argument of allocate). */
+  keepSize?: boolean;
 }
 
 /** Errors that mean "no fallocate here": write zeros instead. */
@@ -69,7 +71,15 @@ export function allocate(fd: number, from: number, to: number): boolean {
   }
 }
 
-/** The addon's path for a worker thread to load, or null when growth writes zeros. */
+/**
+ * The addon's path for the EXTEND AHEAD thread to load, or null when there is nothing it
+ * may do: it only reserves blocks PAST the end without changing the file's length
+ * (FALLOC_FL_KEEP_SIZE), so that it can never lengthen a file someone else cut meanwhile
+ * (that re-extension published records over a hole of zeros: docs/reliability.md). An
+ * addon built before the flag, or growth by written zeros, gets no helper: growths then
+ * reserve inline.
+ */
 export function fallocateAddonForWorker(): string | null {
-  return load() !== null ? FS_ADDON_PATH : null;
+  const a = load();
+  return a !== null && a.keepSize === true ? FS_ADDON_PATH : null;
 }

@@ -1,8 +1,9 @@
 // Following a real-time file live, across the files that replace it.
 //
-// ROLL RULE (the writer side is in src/recorder): the live file of an instrument is at
-// one path; when its trading day ends the recorder moves it away intact (a rename) and
-// a new file appears at the same path with the first tick of the next day. A follower
+// CROSSING A ROLL (THE DAY ROLL, all of it: src/store/roll.ts): the live file of an
+// instrument is at one path; when its trading day ends the writer moves it away intact
+// (a rename) and a new file appears at the same path with the first record of the next
+// day. A follower
 // therefore learns that a file is finished when the path no longer names the inode it
 // has open. It then loads `size` one last time, delivers what remains, and goes on with
 // the next file from its first record. The writer never appends after the rename, so
@@ -122,7 +123,7 @@ export class FollowCursor {
 
   private drain(r: RtReader, onRecord: OnRecord): number {
     const n = Math.min(r.length, this.index + (this.opts.batchMax ?? 65536));
-    if (n > this.index) r.probeUpTo(n); // FAULT GUARD: a truncated file throws here, before any zero is delivered
+    if (n > this.index) r.probeUpTo(n, this.index); // FAULT GUARD, CUT AND LENGTHENED: a cut file throws here, before any zero is delivered
     if (this.compareInstrument && n > 0) this.sameInstrument(r);
     let i = this.index;
     const reuse = this.opts.reuseView === true && i < n;

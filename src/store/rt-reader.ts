@@ -14,6 +14,12 @@
 //   once its own mapping faulted, every call throws E_TRUNCATED naming the file. A view
 //   from at() may already have read zeros: call `check()` (or `length`) after reading
 //   views when a wrong value would matter; follow() does it after every batch.
+// - CUT AND LENGTHENED: a file cut and then lengthened again (by someone else; tickrec's
+//   writer never lengthens a cut file: GROWTH RULE in rt-writer.ts) no longer faults: the
+//   cut reads as zeros. A published record is never all zeros, so probeUpTo() (the first
+//   and last record of each batch a follower hands out) and checkLength() (the last
+//   published record, at idle moments) take an all-zero record for the trace of a cut:
+//   E_TRUNCATED. A file shorter than the capacity its header publishes is cut as well.
 
 import fs from 'node:fs';
 import { assert } from '../assert.js';
@@ -135,21 +141,45 @@ export class RtReader {
   }
 
   /**
-   * FAULT GUARD, before records are handed out: touches the last byte of record n-1 (a
-   * truncation cuts the tail, so if that byte is in the file every earlier one is) and
-   * throws E_TRUNCATED when the touch, or anything before, faulted. One memory load.
+   * FAULT GUARD, before records [from, n) are handed out: touches the last byte of record
+   * n-1 (a truncation cuts the tail, so if that byte is in the file every earlier one is)
+   * and throws E_TRUNCATED when the touch, or anything before, faulted; and (CUT AND
+   * LENGTHENED) when record `from` or n-1 is all zeros. A few memory loads: a real record
+   * has a non-zero byte in its first word.
    */
-  probeUpTo(n: number): void {
+  probeUpTo(n: number, from = n - 1): void {
     if (n > 0) this.probeSink ^= this.mem.u8[RT_HEADER_BYTES + n * this.rs - 1]!;
     this.check();
+    if (n > 0 && (this.zeroRecord(n - 1) || (from >= 0 && from < n && this.zeroRecord(from)))) {
+      throw this.cutAndLengthened(this.zeroRecord(from) ? from : n - 1);
+    }
+  }
+
+  /** Whether record i reads as all zeros (never a published record: the trace of a cut). */
+  private zeroRecord(i: number): boolean {
+    const u32 = this.mem.u32;
+    const end = (RT_HEADER_BYTES + (i + 1) * this.rs) >>> 2;
+    for (let k = (RT_HEADER_BYTES + i * this.rs) >>> 2; k < end; k++) if (u32[k] !== 0) return false;
+    return true;
+  }
+
+  private cutAndLengthened(i: number): TickrecError {
+    this.damage = new TickrecError(
+      'E_TRUNCATED',
+      `${this.path}: record ${i} reads as all zeros: the file was truncated by someone else and lengthened again, so the cut ` +
+        'reads as zeros instead of failing. Stop using this file; the recorder sets a cut file aside and starts a new one. Find out what truncated it.',
+      { file: this.path },
+    );
+    return this.damage;
   }
   /** Where probeUpTo's load goes (kept, so that the load is not optimised away). */
   private probeSink = 0;
 
   /**
    * Throws E_TRUNCATED when the file is shorter than what this reader mapped (someone
-   * else truncated it; FAULT GUARD). One fstat: for idle moments (a follower's roll
-   * check), not per record.
+   * else truncated it; FAULT GUARD), or when its last published record reads as all
+   * zeros (CUT AND LENGTHENED). One fstat and a few loads: for idle moments (a follower's
+   * roll check), not per record.
    */
   checkLength(): void {
     this.check();
@@ -160,7 +190,12 @@ export class RtReader {
       return; // says nothing about the file
     }
     const mapped = rtFileBytes(this.mappedCap, this.rs);
-    if (bytes >= mapped) return;
+    if (bytes >= mapped) {
+      const n = Math.min(Atomics.load(this.mem.u32, RT_SIZE_U32), this.mappedCap);
+      this.check();
+      if (n > 0 && this.zeroRecord(n - 1)) throw this.cutAndLengthened(n - 1); // CUT AND LENGTHENED
+      return;
+    }
     this.damage = new TickrecError(
       'E_TRUNCATED',
       `${this.path}: truncated by someone else while being read (${bytes} bytes, shorter than the ${mapped} mapped): ` +
@@ -278,7 +313,17 @@ export class RtReader {
     } catch (err) {
       throw ioError(err, this.path, 'fstat');
     }
-    if (n > cap || bytes > fileBytes) {
+    if (n <= cap && bytes > fileBytes) {
+      // The writer lengthens the file before it publishes the capacity: shorter means cut.
+      this.damage = new TickrecError(
+        'E_TRUNCATED',
+        `${this.path}: truncated by someone else while being read (${fileBytes} bytes, shorter than the ${bytes} its header's capacity ${cap} needs): ` +
+          'records past the cut are gone. Stop using this file; the recorder sets it aside and starts a new one.',
+        { file: this.path },
+      );
+      throw this.damage;
+    }
+    if (n > cap) {
       throw new TickrecError(
         'E_CORRUPT',
         `${this.path}: header says ${n} records published, capacity ${cap}, file ${fileBytes} bytes; ` +

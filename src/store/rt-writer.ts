@@ -11,24 +11,40 @@
 //
 // GROWTH RULE (when a record does not fit):
 //   1. msync the current mapping (MS_ASYNC: readers share the page cache);
-//   2. extend the file with real zero bytes: blocks reserved by fallocate(2) (they read
+//   2. CUT BEFORE GROWTH: fstat; a file shorter than the length this writer published
+//      was truncated by someone else: E_TRUNCATED, never lengthened again (see below);
+//   3. extend the file with real zero bytes: blocks reserved by fallocate(2) (they read
 //      as zeros and are written once, with the records: fallocate.ts), or zeros written
 //      by write(2) where fallocate is missing; either way a full disk or
 //      a file-size limit fails here with ENOSPC/EFBIG instead of a SIGBUS later; on
 //      failure the file is cut back to its published length (no reader maps past the
 //      published capacity) and the error names the file;
-//   3. map the new length;
-//   4. store the new `capacity` with Atomics.store. Readers remap when they see a size
+//   4. CUT DURING GROWTH: the header and the last published record, read back with
+//      pread(2), must equal what the mapping showed before step 2 and that record must
+//      not be all zeros; otherwise a truncation fell between steps 2 and 3 (or the file
+//      was cut and lengthened by someone else): the file is cut back to the records that
+//      survived and the growth fails with E_TRUNCATED;
+//   5. map the new length;
+//   6. store the new `capacity` with Atomics.store. Readers remap when they see a size
 //      beyond the capacity they mapped, reading `capacity` after `size`.
-// Step 2 is normally done ahead: when the file is half full, a helper thread writes the
-// zeros of the next doubling past the file's end (EXTEND AHEAD, src/store/extender.ts);
-// the growth waits for that job if it is still running and writes only what is missing.
+// Why steps 2 and 4: lengthening a file that was cut (`truncate -s 24`) turns the cut
+// into a hole that reads as zeros: the header (its first 24 bytes survive) still says n
+// records, the mapping no longer faults, and every published record reads as zeros. The
+// writer went on publishing over the hole and readers took the file for good: a wrong
+// number stored quietly (found under load by test/reliability/outside.test.ts; tests in
+// test/store/cut-growth.test.ts). So only this writer ever lengthens its file, and
+// only after checking that it was not cut.
+// Step 3 is normally prepared ahead: when the file is half full, a helper thread
+// reserves the blocks of the next doubling past the file's end WITHOUT changing its
+// length (EXTEND AHEAD, src/store/extender.ts); the growth waits for that job if it is
+// still running and then lengthens the file over the reserved blocks.
 //
 // REOPEN RULES (a file left by a crash, by datakit, or damaged):
 //   - shorter than the header, wrong flag, wrong type, version other than 3: refused;
 //   - header capacity below the real length's capacity: an interrupted growth; the
 //     capacity becomes the real one (datakit's rule). Exactly one doubling of whole zero
-//     slots is what a live writer leaves after kill -9 (EXTEND AHEAD): a note, not a repair;
+//     slots is what a writer of tickrec before KEEP_SIZE (EXTEND AHEAD) left after
+//     kill -9: a note, not a repair;
 //   - bytes past the last whole record: the zeros of an interrupted growth; cut off;
 //   - header capacity above the real length's: the file was truncated. Refused if
 //     published records are gone (size > real capacity) unless `repair` is set, which
@@ -47,8 +63,9 @@
 //   - truncated: a touch past the new end is a counted fault (FAULT GUARD, map.ts), seen
 //     right after the append that made it, which is undone and fails with E_TRUNCATED;
 //     a truncation nobody touched yet is seen by checkFile() (fstat, at the sync
-//     interval). From then on every append fails the same way: the owner sets the file
-//     aside (WriterPool);
+//     interval) or by the next growth (CUT BEFORE/DURING GROWTH). From then on every
+//     append fails the same way: the owner sets the file aside (WriterPool). A cut file
+//     is never lengthened again, not by a growth, the helper, nor close();
 //   - deleted or replaced (the path no longer names the inode held): checkFile() says
 //     so; restoreTo() writes the published records back to the path (WriterPool).
 // checkFile() costs two stat calls per file and runs at the sync interval, never per record.
@@ -251,12 +268,12 @@ export class RtWriter {
   }
 
   /**
-   * Bytes the file takes on disk (no I/O): its capacity's length, plus the zeros of the
-   * next growth once the helper has written them (EXTEND AHEAD).
+   * Bytes the file takes on disk (no I/O): its capacity's length, or the end of the
+   * next growth's blocks once the helper has reserved them (EXTEND AHEAD).
    */
   get diskBytes(): number {
     const job = this.ahead;
-    return job !== undefined && job.settled && job.wait(0) === undefined ? job.to : rtFileBytes(this.cap, this.rs);
+    return job !== undefined && job.reserved ? job.to : rtFileBytes(this.cap, this.rs);
   }
 
   /**
@@ -348,6 +365,7 @@ export class RtWriter {
     if (f === this.faultsSeen) return;
     this.faultsSeen = f;
     this.n = from;
+    Atomics.store(this.mem.u32, RT_SIZE_U32, from); // the header keeps saying what the file held (a zero page if the header was cut)
     this.damage = this.truncatedError(`a write past the file's end (${f} faults)`);
     throw this.damage;
   }
@@ -528,35 +546,103 @@ export class RtWriter {
   }
 
   /**
-   * Before close: waits for a job in flight (the helper must not write through a closed
-   * descriptor), then cuts its zeros off again: a closed file is exactly as long as its
-   * capacity says, as it would be without the helper.
+   * Before close: waits for a job in flight (the helper must not work on a closed
+   * descriptor), then frees the blocks it reserved past the end (a truncate to the same
+   * length: ext4 drops blocks past the end then). Never lengthens: a file found shorter
+   * than its capacity's length was cut by someone else and is left as it was found (the
+   * truncate -s 24 race: lengthened here, the cut file read as whole records of zeros
+   * once the pool had set it aside). Checked after as at a growth (CUT DURING GROWTH).
    */
   private settleAhead(): void {
     const job = this.ahead;
     if (!job) return;
-    job.wait(Number.POSITIVE_INFINITY); // never close the fd under the helper (done or failed, the tail goes)
+    job.wait(Number.POSITIVE_INFINITY); // never close the fd under the helper
     this.ahead = undefined;
+    if (this.damage) return;
+    const bytes = rtFileBytes(this.cap, this.rs);
     try {
-      fs.ftruncateSync(this.fd, rtFileBytes(this.cap, this.rs));
+      const seen = this.snapshot();
+      if (fs.fstatSync(this.fd).size < bytes) return; // cut: never lengthened (checkFile says so)
+      fs.ftruncateSync(this.fd, bytes);
+      this.assertUncut(seen, 'closing');
     } catch {
-      // left as an interrupted growth; reopen uses or cuts it
+      // reserved blocks left past the end (harmless), or the cut already named by assertUncut
     }
   }
 
+  /**
+   * The header and the last published record as the mapping shows them now (CUT DURING
+   * GROWTH compares them with the file afterwards). A page that was cut reads as zeros
+   * here (FAULT GUARD); the fstat that follows catches that cut.
+   */
+  private snapshot(): Buffer {
+    const last = this.n === 0 ? 0 : this.rs;
+    const out = Buffer.alloc(RT_HEADER_BYTES + last);
+    this.map.copy(out, 0, 0, RT_HEADER_BYTES);
+    if (last > 0) this.map.copy(out, RT_HEADER_BYTES, RT_HEADER_BYTES + (this.n - 1) * this.rs, RT_HEADER_BYTES + this.n * this.rs);
+    return out;
+  }
+
+  /**
+   * CUT BEFORE GROWTH: throws E_TRUNCATED (and keeps it: every later append fails) when
+   * the file is shorter than `bytes`, the length this writer published.
+   */
+  private assertLength(bytes: number): void {
+    let have: number;
+    try {
+      have = fs.fstatSync(this.fd).size;
+    } catch (err) {
+      throw ioError(err, this.path, 'fstat before growing');
+    }
+    if (have >= bytes) return;
+    this.damage = this.truncatedError(`${have} bytes when it was to grow past ${bytes}`);
+    throw this.damage;
+  }
+
+  /**
+   * CUT DURING GROWTH: the header and the last published record, read back through the
+   * descriptor, must equal `seen` (snapshot() before the file was lengthened) and the
+   * record must not be all zeros. Otherwise the file was cut meanwhile and lengthened
+   * over the cut: it is cut back to the records that survived (so that no reader and no
+   * `tickrec repair` takes the hole for records) and E_TRUNCATED is thrown and kept.
+   */
+  private assertUncut(seen: Buffer, doing: string): void {
+    const now = Buffer.alloc(seen.length);
+    try {
+      fs.readSync(this.fd, now, 0, RT_HEADER_BYTES, 0);
+      if (seen.length > RT_HEADER_BYTES) fs.readSync(this.fd, now, RT_HEADER_BYTES, this.rs, RT_HEADER_BYTES + (this.n - 1) * this.rs);
+    } catch (err) {
+      throw ioError(err, this.path, `read back after ${doing}`);
+    }
+    const lastZero = seen.length > RT_HEADER_BYTES && isZero(seen, RT_HEADER_BYTES, seen.length);
+    if (now.equals(seen) && !lastZero) return;
+    let back: string;
+    try {
+      const kept = cutBackToSurvivors(this.fd, now, seen, this.n, this.rs);
+      back = `it is cut back to ${kept.bytes} bytes, the ${kept.records} records that certainly survived`;
+    } catch (err) {
+      back = `cutting it back failed (${(err as Error).message}): its records past the cut read as zeros`;
+    }
+    this.damage = this.truncatedError(`cut while ${doing}: the file was lengthened over the cut; ${back}`);
+    throw this.damage;
+  }
+
   private grow(needed: number): void {
-    // After a growth failed for lack of space, the same error is rethrown without any
-    // I/O until a retry time (backing off 250 ms .. 30 s): a full disk must not cost a
-    // msync and megabytes of zeros for every rejected record.
+    // After a growth failed (no space, a read-only or failing file system), the same
+    // error is rethrown without any I/O until a retry time (backing off 250 ms .. 30 s):
+    // a full disk must not cost a msync and megabytes of zeros for every rejected record,
+    // nor a read-only one four failing syscalls (the growth lengthens the file itself:
+    // EXTEND AHEAD only reserves blocks past the end).
     if (this.growFailure && Date.now() < this.growRetryAtMs) throw this.growFailure;
     try {
       this.growNow(needed);
       this.growFailure = undefined;
       this.growBackoffMs = 0;
     } catch (err) {
-      // Backed off as well: a job of zeros the helper has not finished (a stalled disk),
-      // so that records fail fast instead of each waiting for it again.
-      if (err instanceof TickrecError && (err.code === 'E_NO_SPACE' || (this.ahead !== undefined && !this.ahead.settled))) {
+      // Backed off as well: a job the helper has not finished (a stalled disk), so that
+      // records fail fast instead of each waiting for it again. Not a cut file: that
+      // error is kept (every append fails with it) and the owner sets the file aside.
+      if (err instanceof TickrecError && err.code !== 'E_TRUNCATED') {
         this.growFailure = err;
         this.growBackoffMs = Math.min(GROW_RETRY_MAX_MS, Math.max(GROW_RETRY_MIN_MS, this.growBackoffMs * 2));
         this.growRetryAtMs = Date.now() + this.growBackoffMs;
@@ -582,7 +668,8 @@ export class RtWriter {
     // the disk; durability comes from the periodic sync and close(). A blocking msync of
     // a large file stalled every reader for tens of ms (docs/benchmarks.md).
     this.sync(false);
-    let from = oldBytes;
+    const seen = this.snapshot();
+    this.assertLength(oldBytes); // CUT BEFORE GROWTH
     const job = this.ahead;
     if (job) {
       // The first growth that finds the job unfinished waits for it (up to 2 min); after
@@ -590,18 +677,13 @@ export class RtWriter {
       const err = job.wait(this.growFailure ? 0 : 120_000);
       if (err && err.code === 'ETIMEDOUT') throw ioError(err, this.path, `growing from ${oldBytes} to ${newBytes} bytes`); // job kept: retried next time
       this.ahead = undefined;
-      if (err) {
-        try {
-          fs.ftruncateSync(this.fd, oldBytes); // back to the published length: nobody maps past it
-        } catch {
-          // the original error says more
-        }
-        throw ioError(err, this.path, `growing from ${oldBytes} to ${job.to} bytes`);
-      }
-      assert(job.from === oldBytes, `${this.path}: zeros written ahead from ${job.from}, file end ${oldBytes}`);
-      from = Math.min(job.to, newBytes);
+      // The job never changed the file's length (KEEP_SIZE): nothing to cut back.
+      if (err) throw ioError(err, this.path, `growing from ${oldBytes} to ${job.to} bytes`);
+      assert(job.from === oldBytes, `${this.path}: blocks reserved ahead from ${job.from}, file end ${oldBytes}`);
     }
-    if (from < newBytes) extendWithZeros(this.fd, from, newBytes, this.path);
+    // Over blocks the job reserved this only sets the length (and reserves what a batch needs beyond).
+    extendWithZeros(this.fd, oldBytes, newBytes, this.path);
+    this.assertUncut(seen, `growing from ${oldBytes} to ${newBytes} bytes`); // CUT DURING GROWTH
     const old = this.map;
     this.map = mapFile(this.fd, newBytes, true, this.path);
     releasePages(old, 0, old.length); // no longer written; unmapped when collected
@@ -626,6 +708,45 @@ function doubledCapacity(capacity: number, rs: number): number {
 /** The size at which the zeros of the growth after `capacity` are asked for: half full. */
 function aheadPoint(capacity: number): number {
   return Math.max(1, Math.floor(capacity / 2));
+}
+
+/** Whether bytes [from, to) of buf are all zero. */
+function isZero(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * CUT DURING GROWTH: the file was cut somewhere and lengthened over the cut, so from the
+ * cut on it reads as zeros. Cuts it back to what certainly survived: the header bytes
+ * before the first that differs from `seen` when the header itself was cut, else the
+ * records before the last non-zero one (a published record is never all zeros, so the
+ * zero slots are a suffix: binary search; the last non-zero one may be cut inside).
+ */
+function cutBackToSurvivors(fd: number, now: Buffer, seen: Buffer, n: number, rs: number): { bytes: number; records: number } {
+  let bytes: number;
+  let records = 0;
+  let h = 0;
+  while (h < RT_HEADER_BYTES && now[h] === seen[h]) h++;
+  if (h < RT_HEADER_BYTES) bytes = h;
+  else {
+    const slot = Buffer.alloc(rs);
+    const zeroAt = (i: number) => {
+      fs.readSync(fd, slot, 0, rs, RT_HEADER_BYTES + i * rs);
+      return isZero(slot, 0, rs);
+    };
+    let lo = 0; // first all-zero slot in [0, n]: n when none
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (zeroAt(mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    records = Math.max(0, lo - 1);
+    bytes = RT_HEADER_BYTES + records * rs;
+  }
+  fs.ftruncateSync(fd, bytes);
+  return { bytes, records };
 }
 
 /** Index of the last record slot in [0, capacity) that holds a non-zero byte, or -1. */

@@ -1,6 +1,6 @@
 // The recorder's open real-time files: one RtWriter per (kind, exchange, code), opened
 // lazily, at most `maxOpenFiles` mapped at once, rolled to a new file when the trading
-// date moves on.
+// date moves on (THE DAY ROLL: src/store/roll.ts).
 //
 // EVICTION (more instruments than open mappings): the open writers form a list from the
 // most to the least recently written (intrusive links in each entry). A write moves its
@@ -29,20 +29,16 @@ import { TickrecError } from '../errors.js';
 import { ALL_KINDS, type RecordKind, type Rec } from '../format/index.js';
 import {
   groupFinished,
-  hisDayPath,
-  HIS_EXT,
-  TICKREC_HIS_EXT,
   isExchangeName,
   parseDateFolder,
   parseLiveName,
   rtDayDir,
   rtExchangeDir,
   rtFilePath,
-  rtFinishedPath,
   rtKindDir,
   RT_EXT,
 } from '../layout/index.js';
-import { setAside } from './roll.js';
+import { dayFinished, olderRecordError, setAside } from './roll.js';
 import { probeRtFile, readRtTradingDate } from './rt-file.js';
 import { CreateDurability } from './durable.js';
 import { DEFAULT_INITIAL_CAPACITY, RtWriter, type RtWriterOptions } from './rt-writer.js';
@@ -331,11 +327,7 @@ export class WriterPool {
     if (e.date === 0 && this.dayFinished(e, date)) return undefined;
     if (e.date > date) {
       if (this.holdsNoRecord(e)) return undefined; // a prepared file (PREPARED FILES): that day is over
-      throw new TickrecError(
-        'E_FIELD',
-        `${e.path}: a record of trading date ${date} for a file of ${e.date}; records of a finished day cannot be appended.`,
-        { file: e.path },
-      );
+      throw olderRecordError(e.path, date, e.date);
     }
     return this.writerOf(e, date);
   }
@@ -452,13 +444,7 @@ export class WriterPool {
   }
 
   private dayFinished(e: Entry, date: number): boolean {
-    if (fs.existsSync(rtFinishedPath(this.root, e.kind, e.exchg, date, e.code))) return true;
-    if (this.opts.inHistory) return this.opts.inHistory(e.kind.name, e.exchg, e.code, date);
-    // Either name of a day block (src/his/names.ts: datakit's .dsb, tickrec's .tsb).
-    return (
-      fs.existsSync(hisDayPath(this.root, e.kind, e.exchg, date, e.code, HIS_EXT)) ||
-      fs.existsSync(hisDayPath(this.root, e.kind, e.exchg, date, e.code, TICKREC_HIS_EXT))
-    );
+    return dayFinished(this.root, e.kind, e.exchg, e.code, date, this.opts.inHistory);
   }
 
   /** Rolls every live file for which `isFinished(kind, exchg, code, date)` says its day is over. */

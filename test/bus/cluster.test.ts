@@ -29,6 +29,7 @@ interface BusStats {
   published?: number;
   duplicates?: number;
   lagRecords?: number;
+  orderBreaks?: number;
   refused?: Record<string, number>;
 }
 
@@ -177,6 +178,7 @@ describeNats('bus: a 3-node JetStream cluster, kills and restarts (real processe
     );
     const m = await busStats(mir);
     expect(m.refused).toEqual({});
+    expect((await busStats(pub)).orderBreaks).toBe(0);
     expect(sourceCount(dst)).toBe(sourceCount(src));
     for (const p of [pub, mir]) {
       p.signal('SIGTERM');

@@ -14,7 +14,9 @@ import {
   removeTempDirs,
   requireBuilt,
   runCli,
+  spawnCli,
   startRecorder,
+  waitFor,
   waitHealth,
   writeConfig,
 } from './helpers.js';
@@ -34,6 +36,14 @@ const GOOD = ['0.00012', '0.5', '123.456789'];
 const TOO_FINE = '0.0000001'; // finer than the lot step 0.000001 → volume_precision
 const TOO_BIG = '5000'; // 5e9 units of 1e-6, above the u32 → out_of_range
 
+/** aggTrade messages of BTCUSDT, one per size, at t0 + i ms. */
+function aggTrades(sizes: readonly string[], t0: number, first = 0): string[] {
+  return sizes.map((q, i) => {
+    const trade = { e: 'aggTrade', E: t0 + i, s: 'BTCUSDT', a: 1000 + first + i, p: '95000.01', q, f: 1, l: 1, T: t0 + i, m: i % 2 === 0 };
+    return JSON.stringify({ stream: 'btcusdt@aggTrade', data: trade });
+  });
+}
+
 /** A Binance-style combined-stream server: on a SUBSCRIBE it sends aggTrades of BTCUSDT, one per size. */
 async function binanceServer(port: number, sizes: readonly string[], t0: number): Promise<WebSocketServer> {
   const s = new WebSocketServer({ host: '127.0.0.1', port });
@@ -44,10 +54,7 @@ async function binanceServer(port: number, sizes: readonly string[], t0: number)
       const msg = JSON.parse(data.toString()) as { method?: string; id?: number };
       if (msg.method !== 'SUBSCRIBE') return;
       ws.send(JSON.stringify({ result: null, id: msg.id }));
-      sizes.forEach((q, i) => {
-        const trade = { e: 'aggTrade', E: t0 + i, s: 'BTCUSDT', a: 1000 + i, p: '95000.01', q, f: 1, l: 1, T: t0 + i, m: i % 2 === 0 };
-        ws.send(JSON.stringify({ stream: 'btcusdt@aggTrade', data: trade }));
-      });
+      for (const m of aggTrades(sizes, t0)) ws.send(m);
     });
   });
   return s;
@@ -131,5 +138,66 @@ describe('fractional trade sizes, end to end', () => {
     } finally {
       con.closeSync();
     }
+  }, 90_000);
+
+  it('tail FILE follows the live file with the real volumes and ts_utc, line for line what cat prints', async () => {
+    const dir = makeTempDir();
+    const root = path.join(dir, 'data');
+    const instruments = path.join(dir, 'instruments.json');
+    fs.writeFileSync(instruments, JSON.stringify({ instruments: { 'BINANCE.BTCUSDT': { price_tick: '0.01', lot_step: '0.000001' } } }));
+    const file = path.join(root, 'rt/trans/BINANCE/BTCUSDT.dmb');
+    // tail starts before the file exists: every record it prints arrives while it follows
+    const tail = spawnCli(['tail', file, '--format', 'jsonl']);
+    const table = spawnCli(['tail', file]);
+    await waitFor(() => tail.stderr.includes('does not exist yet') && table.stderr.includes('does not exist yet'), 'both tails waiting');
+    const port = await freePort();
+    const t0 = Date.now() - 5000;
+    wss = await binanceServer(port, GOOD, t0);
+    const cfg = recorderConfig({
+      root,
+      feeds: [{ name: 'binance', url: `ws://127.0.0.1:${port}/stream`, format: 'binance', subscribe: ['BINANCE.BTCUSDT'] }],
+    });
+    const rec = startRecorder(writeConfig(dir, { ...cfg, instruments: { file: instruments } }));
+    const base = await rec.ready();
+    type Row = { volume: number; ts_utc: string; price: number };
+    const rows = (): Row[] =>
+      tail.stdout
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Row);
+    await waitFor(() => rows().length >= GOOD.length, 'tail printed the first three trades', {
+      timeoutMs: 30_000,
+      describe: () => tail.stdout + tail.stderr,
+    });
+    // a second batch, appended while tail follows
+    const MORE = ['0.000001', '42', '7.25'];
+    const t1 = t0 + 100;
+    for (const c of wss.clients) for (const m of aggTrades(MORE, t1, GOOD.length)) c.send(m);
+    await waitHealth(base, (x) => x.tradesWritten === GOOD.length + MORE.length, 'six trades written');
+    await waitFor(() => rows().length >= GOOD.length + MORE.length, 'tail printed all six trades', {
+      timeoutMs: 30_000,
+      describe: () => tail.stdout,
+    });
+    const all = [...GOOD, ...MORE];
+    const wantTs = [...GOOD.map((_q, i) => new Date(t0 + i).toISOString()), ...MORE.map((_q, i) => new Date(t1 + i).toISOString())];
+    expect(rows().map((r) => r.volume)).toEqual(all.map(Number));
+    expect(rows().map((r) => r.ts_utc)).toEqual(wantTs);
+    expect(tail.stdout).toContain('"volume":0.00012,');
+    expect(tail.stdout).toContain('"volume":123.456789,');
+    // the same lines as cat FILE prints (one definition of quantity and time)
+    const cat = await runCli(['cat', file, '--format', 'jsonl']);
+    expect(tail.stdout).toBe(cat.stdout);
+    // the table: real volumes and a filled ts_utc column
+    await waitFor(() => wantTs.every((t) => table.stdout.includes(t)), 'the table tail printed every ts_utc', {
+      timeoutMs: 30_000,
+      describe: () => table.stdout,
+    });
+    for (const q of all) expect(table.stdout).toContain(` ${q} `);
+    expect(tail.stderr).not.toContain('note:'); // the metadata was found beside the file
+    tail.signal('SIGINT');
+    table.signal('SIGINT');
+    expect((await tail.waitExit()).code).toBe(0);
+    expect((await table.waitExit()).code).toBe(0);
+    expect((await rec.stop()).code).toBe(0);
   }, 90_000);
 });

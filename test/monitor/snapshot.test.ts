@@ -7,6 +7,8 @@ import { Monitor, type MonitorMessage } from '../../src/monitor/index.js';
 import { PAGE_HTML } from '../../src/monitor/page.js';
 import { writeCursorFile } from '../../src/bus/cursor.js';
 import { busCursorPath } from '../../src/layout/index.js';
+import { acquireCompactLock } from '../../src/compact/index.js';
+import { TICK_KIND, rtFileBytes } from '../../src/format/index.js';
 import { freePort, removeTempDirs, shfeTick, startRecorder, waitFor, type TestRecorder } from './helpers.js';
 
 const T0 = 1_736_168_400_000; // 2025-01-06 21:00:00 Asia/Shanghai, a whole second
@@ -52,6 +54,7 @@ describe('Monitor snapshot', () => {
       time: shfeTick('rb2505', 29).action_time,
     });
     expect(rb.price).toBe(shfeTick('rb2505', 29).price);
+    expect(rb.utcOffsetMin).toBe(480); // SHFE's session zone, Asia/Shanghai
     expect(rb.publishedMs).toBe(T0 + 9100);
     expect(rb.rate).toBe(3);
     expect(rb.fileBytes).toBe(fs.statSync(path.join(root, 'rt', 'ticks', 'SHFE', 'rb2505.dmb')).size);
@@ -62,7 +65,15 @@ describe('Monitor snapshot', () => {
     expect(cu.rate).toBe(1);
     expect(cu.price).toBe(70027);
     expect(s.feeds).toEqual([
-      { name: 'fake', state: 'up', reconnects: 0, messages: 40, lastMessageAgeMs: expect.any(Number) as unknown, waitingForFrontMs: null },
+      {
+        name: 'fake',
+        state: 'up',
+        reconnects: 0,
+        messages: 40,
+        lastMessageAgeMs: expect.any(Number) as unknown,
+        waitingForFrontMs: null,
+        cause: null,
+      },
     ]);
     expect(s.alerts).toEqual([]);
     expect(s.disk.freeBytes).toBeGreaterThan(0);
@@ -117,19 +128,77 @@ describe('Monitor snapshot', () => {
     expect(row(m.snapshot(), 'SHFE.rb2505')!.ticks).toBe(26);
   });
 
-  it('disk growth counts bytes added to live files per minute', () => {
+  it('disk growth is the bytes of records written per minute, not the reserved space of new files and doublings', () => {
     const { rec, feed, clock } = recorderWithClock();
     let wall = 1_000_000;
     const m = new Monitor(rec, { now: () => clock.ms, wallNow: () => wall, fileSampleMs: 0 });
     m.sample();
-    expect(m.snapshot().disk.growthBytesPerMin).toBeNull(); // one sample: not measured yet
+    expect(m.snapshot().disk.writtenBytesPerMin).toBeNull(); // one sample: not measured yet
+    expect(m.snapshot().disk.fullInMs).toBeNull();
     wall += 30_000;
-    feed.tick(shfeTick('rb2505', 0)); // a new file
+    // A new file of 2,500 records' capacity (1.2 MiB), filled past half: the writer
+    // reserves the next doubling ahead. Only the 1,300 records are growth.
+    for (let i = 0; i < 1300; i++) feed.tick(shfeTick('rb2505', i));
     m.sample();
     const d = m.snapshot().disk;
-    const bytes = row(m.snapshot(), 'SHFE.rb2505')!.fileBytes!;
-    expect(d.liveBytes).toBe(bytes);
-    expect(d.growthBytesPerMin).toBe(bytes * 2); // in 30 s
+    const fileBytes = row(m.snapshot(), 'SHFE.rb2505')!.fileBytes!;
+    const used = rtFileBytes(1300, TICK_KIND.recordBytes);
+    expect(fileBytes).toBeGreaterThanOrEqual(rtFileBytes(2500, TICK_KIND.recordBytes));
+    expect(d.liveBytes).toBe(fileBytes);
+    expect(d.reservedBytes).toBe(fileBytes - used);
+    expect(d.writtenBytesPerMin).toBe(1300 * TICK_KIND.recordBytes * 2); // in 30 s
+    expect(d.fullInMs).toBe(Math.round((d.freeBytes! / d.writtenBytesPerMin!) * 60_000));
+    // nothing written for a minute: the rate falls to 0 and "full in" is unknown, however the files grew
+    for (let k = 0; k < 61; k++) {
+      wall += 1000;
+      m.sample();
+    }
+    expect(m.snapshot().disk.writtenBytesPerMin).toBe(0);
+    expect(m.snapshot().disk.fullInMs).toBeNull();
+  });
+
+  it('instrument times carry the UTC offset of their exchange (a crypto exchange is UTC)', () => {
+    const { rec, feed, clock } = recorderWithClock();
+    feed.tick(shfeTick('rb2505', 0));
+    feed.tick({
+      exchg: 'BINANCE',
+      code: 'BTCUSDT',
+      price: 95000,
+      total_volume: 1,
+      trading_date: 20250106,
+      action_date: 20250106,
+      action_time: 130000000,
+    });
+    const s = new Monitor(rec, { now: () => clock.ms, fileSampleMs: 0 }).snapshot();
+    expect(row(s, 'SHFE.rb2505')!.utcOffsetMin).toBe(480);
+    expect(row(s, 'BINANCE.BTCUSDT')!.utcOffsetMin).toBe(0);
+  });
+
+  it('says which clock is which: nowMs the recorder clock, wallMs the wall clock, simulatedClock when they differ by design', () => {
+    const { rec, clock } = recorderWithClock();
+    const sim = new Monitor(rec, { now: () => clock.ms, fileSampleMs: 0 }).snapshot();
+    expect(sim.simulatedClock).toBe(true);
+    expect(sim.nowMs).toBe(T0);
+    expect(Math.abs(sim.wallMs - Date.now())).toBeLessThan(60_000);
+    expect(new Monitor(rec, { fileSampleMs: 0 }).snapshot().simulatedClock).toBe(false);
+    expect(new Monitor(rec, { now: Date.now, fileSampleMs: 0 }).snapshot().simulatedClock).toBe(false);
+    expect(new Monitor(rec, { now: () => Date.now(), simulatedClock: false, fileSampleMs: 0 }).snapshot().simulatedClock).toBe(false);
+  });
+
+  it('a feed that is down: the banner and the feed row give its cause, without the address status shows', () => {
+    const { rec, feed } = recorderWithClock();
+    feed.state = 'down';
+    feed.reconnects = 2;
+    feed.lastError = 'connect ECONNREFUSED 10.1.2.3:41234; connection failed (code 1006)';
+    const s = new Monitor(rec, { fileSampleMs: 0 }).snapshot();
+    expect(s.feeds[0]!.cause).toBe('connect ECONNREFUSED <address>; connection failed (code 1006)');
+    expect(s.alerts[0]!.text).toBe(
+      'Feed fake is down (down, 2 reconnects, no message yet): connect ECONNREFUSED <address>; connection failed (code 1006) (`tickrec status` shows the full error)',
+    );
+    expect(JSON.stringify(s)).not.toContain('10.1.2.3');
+    expect(JSON.stringify(s)).not.toContain('41234');
+    feed.state = 'up'; // an old error of a feed that is up again is not a cause
+    expect(new Monitor(rec, { fileSampleMs: 0 }).snapshot().feeds[0]!.cause).toBeNull();
   });
 
   it('alerts: a feed that is not up, a silent feed, a nearly full disk, a failed compaction', async () => {
@@ -222,7 +291,24 @@ describe('last compaction summary', () => {
       ok: true,
     };
     fs.writeFileSync(path.join(root, 'compact', 'last.json'), JSON.stringify(full));
-    expect(await summary(root, rec)).toEqual({ state: 'ok', dayList: [], ...full });
+    expect(await summary(root, rec)).toEqual({ state: 'ok', dayList: [], runningSince: null, ...full });
+  });
+
+  it('a compaction running now: runningSince from the live holder of compact.lock, null once it is released', async () => {
+    const { rec, root } = recorderWithClock();
+    const before = Date.now();
+    const lock = acquireCompactLock(root);
+    try {
+      const m = new Monitor(rec, { fileSampleMs: 0 });
+      m.sample();
+      const since = await waitFor('the running compaction', () => m.snapshot().compaction.runningSince);
+      expect(Date.parse(since)).toBeGreaterThanOrEqual(before - 1000);
+      expect(Date.parse(since)).toBeLessThanOrEqual(Date.now());
+      expect(m.snapshot().compaction.state).toBe('none'); // no summary of a finished run yet
+    } finally {
+      lock.release();
+    }
+    expect((await summary(root, rec)).runningSince).toBeNull();
   });
 
   it('tolerates missing, mistyped and hostile fields and never passes free text on', async () => {
@@ -242,6 +328,7 @@ describe('last compaction summary', () => {
     expect(c).toEqual({
       state: 'ok',
       finishedAt: null,
+      runningSince: null,
       days: 4,
       dayList: ['20250106', '20250107'],
       files: null,
@@ -287,10 +374,15 @@ describe('no secret and no config value reaches the snapshot or the page', () =>
     const json = JSON.stringify([m.snapshot(), m.update()]);
     for (const secret of ['PW_SECRET_1', 'SECRET_TOKEN_2', 'SIG_SECRET_3', 'HEADER_SECRET_4', 'alice', 'Bearer'])
       expect(json).not.toContain(secret);
-    for (const configValue of [String(port), '127.0.0.1', 'ws://', '/stream', r.root, 'tickrec']) expect(json).not.toContain(configValue);
+    // 'tickrec' is the feed's format; the banner's pointer to `tickrec status` is the product's name
+    const withoutHint = json.replaceAll('`tickrec status`', '');
+    for (const configValue of [String(port), '127.0.0.1', 'ws://', '/stream', r.root, 'tickrec'])
+      expect(withoutHint).not.toContain(configValue);
     const snap = m.snapshot();
     expect(snap.feeds.map((f) => f.name)).toEqual(['exchange-a']);
-    expect(snap.alerts[0]!.text).toMatch(/^Feed exchange-a is down/);
+    // the cause is there, in the feed's words, without where it connects
+    expect(snap.alerts[0]!.text).toMatch(/^Feed exchange-a is down \(.*\): .*ECONNREFUSED <address>/);
+    expect(snap.feeds[0]!.cause).toMatch(/ECONNREFUSED <address>/);
     for (const s of ['SECRET', 'alice', String(port), r.root]) expect(PAGE_HTML).not.toContain(s);
   });
 

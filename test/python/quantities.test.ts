@@ -115,18 +115,23 @@ describe('fractional trade sizes in Python', () => {
     expect(s.ran).toBe(4);
   }, 120_000);
 
-  it('ts_utc takes each zone offset as the Node reader does: every hour of days around clock changes, four zones', async () => {
+  it('ts_utc gives the instants the Node reader gives: every hour and half hour of days around clock changes, five zones', async () => {
     const dir = makeTempDir('tickrec-py-ts-');
-    const zones = ['UTC', 'Asia/Shanghai', 'America/New_York', 'Europe/London'];
-    const dates = [20250101, 20250308, 20250309, 20250310, 20250330, 20250331, 20251025, 20251026, 20251102, 20251103, 20240229];
+    const zones = ['UTC', 'Asia/Shanghai', 'America/New_York', 'Europe/London', 'Australia/Sydney'];
+    const dates = [
+      20250101, 20250308, 20250309, 20250310, 20250330, 20250331, 20251025, 20251026, 20251102, 20251103, 20240229, 20250406, 20251005,
+      19910414, 19910915,
+    ];
+    const minutes = [0, 29 * 100000 + 59999, 30 * 100000 + 15 * 1000 + 250, 59 * 100000 + 59999];
     const cases = zones.map((zone) => {
       const d: number[] = [];
       const t: number[] = [];
       for (const date of dates)
-        for (let h = 0; h < 24; h++) {
-          d.push(date);
-          t.push(h * 10000000 + 30 * 100000 + 15 * 1000 + 250);
-        }
+        for (let h = 0; h < 24; h++)
+          for (const m of minutes) {
+            d.push(date);
+            t.push(h * 10000000 + m);
+          }
       return { zone, dates: d, times: t, ms: d.map((x, i) => utcMsOfLocal(x, t[i]!, zone)) };
     });
     const file = path.join(dir, 'zones.json');
@@ -142,6 +147,6 @@ describe('fractional trade sizes in Python', () => {
     ].join('\n');
     const r = await runPython(['-c', script, file]);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ n: zones.length * dates.length * 24, bad: [] });
+    expect(JSON.parse(r.stdout)).toEqual({ n: zones.length * dates.length * 24 * minutes.length, bad: [] });
   });
 });

@@ -19,6 +19,6 @@ describe('python unit tests', () => {
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(s.ok, r.stderr).toBe(true);
     expect(s.skipped, r.stderr).toBe(false);
-    expect(s.ran).toBe(9);
+    expect(s.ran).toBe(11);
   });
 });

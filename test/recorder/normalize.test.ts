@@ -512,6 +512,37 @@ describe('recovery', () => {
     expect(calls).toBe(2);
   });
 
+  for (const turnover of ['per-tick turnover only', 'cumulative turnover'] as const) {
+    it(`after a restart, a volume-only feed's resent tick is a duplicate (${turnover})`, () => {
+      // The stored record holds the totals the normalizer summed (N8), not what the feed
+      // sent; the recovered fingerprints must match a resend of the feed's own message.
+      const first = normalizer();
+      const sent = tick({
+        volume: 5,
+        open_interest: 900,
+        ...(turnover === 'per-tick turnover only' ? { turn_over: 50 } : { total_turnover: 5e4 }),
+      });
+      ok(first.tick({ ...sent, action_time: sent.action_time - 1000, volume: 3 }));
+      ok(first.tick(sent));
+      const last = structuredClone(first.tickOut) as unknown as Record<string, unknown>;
+      const n = normalizer((kind) => (kind === 'tick' ? stateFromTick(last) : undefined));
+      expect(reasonOf(n.tick({ ...sent }))).toBe('duplicate');
+      ok(n.tick({ ...sent, volume: 6 })); // another tick at the same time is kept
+      expect(n.tickOut.total_volume).toBe(14);
+    });
+  }
+
+  it('after a restart, a tick of a cumulative feed that matches a volume-only reading of the record is not taken for a duplicate', () => {
+    const first = normalizer();
+    const sent = tick({ total_volume: 8, total_turnover: 8e4, open_interest: 900 });
+    ok(first.tick(sent));
+    const last = structuredClone(first.tickOut) as unknown as Record<string, unknown>;
+    const n = normalizer((kind) => (kind === 'tick' ? stateFromTick(last) : undefined));
+    expect(reasonOf(n.tick({ ...sent }))).toBe('duplicate');
+    // the same numbers sent as per-tick volume are another message, not a resend
+    ok(n.tick({ ...sent, total_volume: undefined, volume: 9 }));
+  });
+
   it('stateFromTick and stateFromTrade read stored records (typed arrays too)', () => {
     const s: InstrumentState = stateFromTick({
       trading_date: TUE,

@@ -1,11 +1,13 @@
 // Tests of the recorder's prepared files (src/recorder/prepare-day.ts, storage.prepare_files): after the day session's roll the next trading day's files are made ahead of the night open, and the open's first ticks go into them; real files, the recorder in process on a moved clock.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
 import { TICK_KIND } from '../../src/format/index.js';
 import { rtFilePath, rtFinishedPath } from '../../src/layout/index.js';
+import { instrumentMetaPath } from '../../src/meta/index.js';
 import { Recorder } from '../../src/recorder/recorder.js';
 import { RtReader } from '../../src/store/index.js';
 import { FIRST_CAPACITY_MIN, firstCapacity } from '../../src/store/writer-pool.js';
@@ -110,16 +112,25 @@ describe('prepared files (storage.prepare_files)', () => {
       () => fs.existsSync(al) && fs.existsSync(rtFilePath(root, TICK_KIND, 'SHFE', 'rb2505')),
     );
     expect(diskHeader(al)).toMatchObject({ date: 20250108, size: 0, capacity: FIRST_CAPACITY_MIN });
+    // the instrument's metadata is in the root before its first tick (not written on the hot path)
+    expect(fs.existsSync(instrumentMetaPath(root, 'SHFE', 'al2503'))).toBe(true);
     await rec.stop();
 
-    // on a Saturday, the coming trading day is Monday's, with or without a night session
+    // Friday 20:30: Monday's trading day has begun for the night session (day_starts 20:00)
+    const friday = tempDir();
+    const fri = start(friday, { ms: cst(2025, 1, 10, 20, 30) }, { subscribe: ['SHFE.al2503', 'BINANCE.BTCUSDT'] });
+    const alLive = rtFilePath(friday, TICK_KIND, 'SHFE', 'al2503');
+    const btcLive = rtFilePath(friday, TICK_KIND, 'BINANCE', 'BTCUSDT');
+    await waitFor('Monday prepared on Friday evening', () => fs.existsSync(alLive) && fs.existsSync(btcLive));
+    expect([diskHeader(alLive).date, diskHeader(btcLive).date]).toEqual([20250113, 20250110]);
+    await fri.rec.stop();
+    // on a Saturday nothing is prepared: crypto (a 24-hour session) trades under Saturday's
+    // date, and a file of a later day would make its ticks look late; day sessions wait for Monday
     const weekend = tempDir();
-    const sat = start(weekend, { ms: cst(2025, 1, 11, 9, 0) }, { subscribe: ['SHFE.al2503', 'CFFEX.IF2503'] });
-    const ifLive = rtFilePath(weekend, TICK_KIND, 'CFFEX', 'IF2503');
-    const alLive = rtFilePath(weekend, TICK_KIND, 'SHFE', 'al2503');
-    await waitFor('weekend preparation', () => fs.existsSync(ifLive) && fs.existsSync(alLive));
-    expect([diskHeader(ifLive).date, diskHeader(alLive).date]).toEqual([20250113, 20250113]);
+    const sat = start(weekend, { ms: cst(2025, 1, 11, 9, 0) }, { subscribe: ['CFFEX.IF2503', 'BINANCE.BTCUSDT', 'SHFE.al2503'] });
+    await new Promise((r) => setTimeout(r, 500));
     await sat.rec.stop();
+    expect(fs.existsSync(path.join(weekend, 'rt'))).toBe(false);
 
     const root2 = tempDir();
     const off = start(root2, clock, { subscribe: ['SHFE.al2503'], prepare: false });

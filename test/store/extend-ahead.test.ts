@@ -1,15 +1,22 @@
-// EXTEND AHEAD (src/store/extender.ts): the zeros of the next growth are written by a
-// helper thread once the file is half full; the growth then only maps and publishes.
+// EXTEND AHEAD (src/store/extender.ts): the blocks of the next growth are reserved past the
+// file's end by a helper thread once the file is half full, without changing the file's
+// length (KEEP_SIZE); the growth then lengthens the file over them, maps and publishes.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RT_HEADER_BYTES, TICK_KIND } from '../../src/format/index.js';
 import { RtReader, RtWriter } from '../../src/store/index.js';
+import { FS_ADDON_PATH, fallocateAddonForWorker } from '../../src/store/fallocate.js';
 import { waitFor } from '../../scripts/lib/wait.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
+import { killAllHelpers, spawnHelper } from '../helpers/child.js';
+import { makeTick } from '../helpers/ticks.js';
 
-afterEach(() => removeTempDirs());
+afterEach(async () => {
+  await killAllHelpers();
+  removeTempDirs();
+});
 
 function tick(i: number) {
   return {
@@ -24,9 +31,15 @@ function tick(i: number) {
 }
 
 const bytesFor = (cap: number) => RT_HEADER_BYTES + cap * TICK_KIND.recordBytes;
+/** Bytes of disk blocks the file holds (st_blocks counts 512-byte units; reserved blocks past the end included). */
+const blockBytes = (file: string) => fs.statSync(file).blocks * 512;
 
 describe('extend ahead', () => {
-  it('writes the next doubling past the end once the file is half full; the growth uses it; records and zeros are right', async () => {
+  it('has its helper: the addon knows FALLOC_FL_KEEP_SIZE (an older build: npx node-gyp rebuild --directory=native/fs)', () => {
+    expect(fallocateAddonForWorker()).toBe(FS_ADDON_PATH);
+  });
+
+  it('reserves the next doubling past the end once the file is half full, never changing its length; the growth uses it; records and zeros are right', async () => {
     const dir = makeTempDir('tickrec-ahead-');
     const file = path.join(dir, 'a.dmb');
     const w = RtWriter.open(file, { kind: TICK_KIND, date: 20250106, initialCapacity: 1024 });
@@ -34,7 +47,8 @@ describe('extend ahead', () => {
     expect(fs.statSync(file).size).toBe(bytesFor(1024)); // below half: nothing asked yet
     w.append(tick(511));
     w.append(tick(512)); // at half: the helper is asked for [1024, 2048) slots
-    await waitFor(() => fs.statSync(file).size === bytesFor(2048), 'the zeros written ahead', { timeoutMs: 20_000, intervalMs: 5 });
+    await waitFor(() => blockBytes(file) >= bytesFor(2048), 'the blocks reserved ahead', { timeoutMs: 20_000, intervalMs: 5 });
+    expect(fs.statSync(file).size).toBe(bytesFor(1024)); // KEEP_SIZE: the helper never lengthens the file
     expect(w.capacity).toBe(1024); // not published before the growth
     const r = RtReader.open(file);
     expect(r.length).toBe(513);
@@ -59,6 +73,7 @@ describe('extend ahead', () => {
     for (let i = 0; i < 4097; i++) w.append(tick(i)); // asks for 4 MiB of zeros
     w.close(); // at once: the job is most likely still running
     expect(fs.statSync(file).size).toBe(bytesFor(8192));
+    expect(blockBytes(file)).toBeLessThan(bytesFor(8192) + 256 * 1024); // the 4 MiB reserved past the end were freed
     const again = RtWriter.open(file, { kind: TICK_KIND, date: 20250106 });
     expect(again.report.repairs).toEqual([]); // nothing for reopen to repair
     expect(again.size).toBe(4097);
@@ -79,5 +94,25 @@ describe('extend ahead', () => {
     r.close();
     w.close();
     expect(fs.statSync(file).size).toBe(bytesFor(400));
+  });
+
+  it('a helper that dies mid-job does not hang the writer: the growth reserves inline, close() returns, every record is there', async () => {
+    const dir = makeTempDir('tickrec-ahead-');
+    const file = path.join(dir, 'a.dmb');
+    const child = spawnHelper('extender-death-child.ts', [file]);
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the writer did not close within 60 s after its helper died; stderr:\n${child.stderr}`)),
+        60_000,
+      );
+    });
+    const closed = await Promise.race([child.waitFor('closed'), hung]).finally(() => clearTimeout(timer));
+    expect(closed).toMatchObject({ size: 1500, capacity: 2048 });
+    expect((await child.exit).code).toBe(0);
+    const r = RtReader.open(file);
+    expect(r.length).toBe(1500);
+    for (const i of [0, 599, 600, 1024, 1499]) expect(r.field(i, 'price')).toBe(makeTick(i, 3).price);
+    r.close();
   });
 });

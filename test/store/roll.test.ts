@@ -5,10 +5,24 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TickrecError } from '../../src/errors.js';
 import { TICK_KIND, type RecordKind } from '../../src/format/index.js';
-import { RtReader, WriterPool, follow, setAside, type FileInfo, type WriterPoolOptions } from '../../src/store/index.js';
+import {
+  RtReader,
+  WriterPool,
+  dayFinished,
+  dayOverByClock,
+  follow,
+  lastSetAside,
+  olderRecordError,
+  setAside,
+  setAsideFiles,
+  tradingDateByClock,
+  type FileInfo,
+  type WriterPoolOptions,
+} from '../../src/store/index.js';
+import { buildSessionBook } from '../../src/calendar/index.js';
 import { makeTick, tickChecksum } from '../helpers/ticks.js';
 import { diskHeader, makeTempDir, removeTempDirs, writeTickFile } from '../helpers/tmp.js';
-import { finishedPath } from '../../src/layout/index.js';
+import { finishedPath, hisDayPath } from '../../src/layout/index.js';
 
 afterAll(() => removeTempDirs());
 
@@ -205,7 +219,7 @@ describe('setAside and finishedPath', () => {
     expect(finishedPath('/d/rt/ticks/SHFE/rb2505.dmb', D1)).toBe('/d/rt/ticks/SHFE/20250102/rb2505.dmb');
   });
 
-  it('moves a file, numbering further files of the same day .1, .2, never overwriting', () => {
+  it('moves a file, numbering further files of the same day ~1, ~2, never overwriting', () => {
     const dir = makeTempDir();
     const file = path.join(dir, 'rt', 'ticks', 'SHFE', 'rb2505.dmb');
     const contents: Buffer[] = [];
@@ -235,6 +249,61 @@ describe('setAside and finishedPath', () => {
     const err = catchError(() => setAside(file, D1, 3));
     expect(err).toBeInstanceOf(TickrecError);
     expect((err as Error).message).toContain(file);
+  });
+});
+
+describe('the day roll rules (src/store/roll.ts)', () => {
+  it('setAsideFiles lists every file a day was set aside as, in order; lastSetAside names the newest', () => {
+    const dir = makeTempDir();
+    const file = path.join(dir, 'rt', 'ticks', 'SHFE', 'rb2505.dmb');
+    expect(setAsideFiles(file, D1)).toEqual([]);
+    expect(lastSetAside(file, D1)).toBeUndefined();
+    const dests: string[] = [];
+    for (let k = 0; k < 3; k++) {
+      writeTickFile(file, [rec(k)], 2, { date: D1 });
+      dests.push(setAside(file, D1, 1)!);
+    }
+    expect(setAsideFiles(file, D1)).toEqual(dests);
+    expect(lastSetAside(file, D1)).toBe(dests[2]);
+    expect(setAsideFiles(file, D2)).toEqual([]);
+  });
+
+  it('dayFinished: a day set aside in rt/ or compacted into his/ is finished, another is not', () => {
+    const root = makeTempDir();
+    expect(dayFinished(root, TICK_KIND, 'SHFE', 'rb2505', D1)).toBe(false);
+    writeTickFile(live(root), [rec(0)], 2, { date: D1 });
+    setAside(live(root), D1, 1);
+    expect(dayFinished(root, TICK_KIND, 'SHFE', 'rb2505', D1)).toBe(true);
+    expect(dayFinished(root, TICK_KIND, 'SHFE', 'rb2505', D2)).toBe(false);
+    const his = hisDayPath(root, TICK_KIND, 'SHFE', D2, 'rb2505');
+    fs.mkdirSync(path.dirname(his), { recursive: true });
+    fs.writeFileSync(his, 'x');
+    expect(dayFinished(root, TICK_KIND, 'SHFE', 'rb2505', D2)).toBe(true);
+    // The caller's word on history replaces the his-file check.
+    expect(dayFinished(root, TICK_KIND, 'SHFE', 'rb2505', D2, () => false)).toBe(false);
+    expect(
+      dayFinished(root, TICK_KIND, 'SHFE', 'rb2505', D3, (k, e, c, d) => k === 'tick' && e === 'SHFE' && c === 'rb2505' && d === D3),
+    ).toBe(true);
+  });
+
+  it('olderRecordError names the file and both dates', () => {
+    const e = olderRecordError('/r/rt/ticks/SHFE/rb2505.dmb', D1, D2);
+    expect(e.code).toBe('E_FIELD');
+    expect(e.message).toContain('/r/rt/ticks/SHFE/rb2505.dmb');
+    expect(e.message).toContain(String(D1));
+    expect(e.message).toContain(String(D2));
+  });
+
+  it('dayOverByClock: a day is over only `delay` after it ended by its session clock', () => {
+    const book = buildSessionBook(JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../config/sessions.json'), 'utf8')));
+    const utc = book.sessions.get('UTC24')!;
+    const midnight = Date.UTC(2025, 0, 3); // 2025-01-03 00:00 UTC: the end of 20250102
+    const grace = 60_000;
+    expect(tradingDateByClock(utc, book.holidays, midnight - 1, 0)).toBe(20250102);
+    expect(tradingDateByClock(utc, book.holidays, midnight, 0)).toBe(20250103);
+    expect(dayOverByClock(utc, book.holidays, 20250102, midnight + grace - 1, grace)).toBe(false);
+    expect(dayOverByClock(utc, book.holidays, 20250102, midnight + grace, grace)).toBe(true);
+    expect(dayOverByClock(utc, book.holidays, 20250103, midnight + grace, grace)).toBe(false);
   });
 });
 

@@ -1,8 +1,12 @@
-// allocate(fd, offset, length): reserves the blocks of [offset, offset + length) of a
-// file with fallocate(2), mode 0: the file grows to cover the range, the new bytes read
-// as zeros, and a full disk or a file-size limit fails here (ENOSPC, EDQUOT, EFBIG)
+// allocate(fd, offset, length[, keepSize]): reserves the blocks of [offset, offset + length)
+// of a file with fallocate(2), mode 0: the file grows to cover the range, the new bytes
+// read as zeros, and a full disk or a file-size limit fails here (ENOSPC, EDQUOT, EFBIG)
 // instead of as a SIGBUS when a mapping first writes the page. Nothing is written: the
 // blocks are unwritten extents until the data itself is written back.
+// With keepSize true the mode is FALLOC_FL_KEEP_SIZE: the blocks are reserved past the
+// end and the file's length does NOT change (EXTEND AHEAD: a helper thread must never
+// lengthen a file that someone else cut meanwhile; src/store/extender.ts). The export
+// `keepSize: true` says this build knows the flag (an older build ignores a 4th argument).
 //
 // Errors are thrown like Node's fs errors: code "ENOSPC", errno -28, syscall
 // "fallocate". EOPNOTSUPP (a file system without fallocate) and ENOSYS (not Linux) tell
@@ -11,6 +15,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,25 +53,31 @@ static int whole(napi_env env, napi_value v, const char *what, int64_t *out) {
 }
 
 static napi_value Allocate(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc != 3) {
-    napi_throw_type_error(env, NULL, "allocate(fd, offset, length): three arguments");
+  if (argc != 3 && argc != 4) {
+    napi_throw_type_error(env, NULL, "allocate(fd, offset, length[, keepSize]): three or four arguments");
     return NULL;
   }
   int64_t fd, offset, length;
   if (!whole(env, argv[0], "fd", &fd) || !whole(env, argv[1], "offset", &offset) || !whole(env, argv[2], "length", &length)) return NULL;
+  bool keep_size = false;
+  if (argc == 4 && napi_get_value_bool(env, argv[3], &keep_size) != napi_ok) {
+    napi_throw_type_error(env, NULL, "allocate: keepSize must be a boolean");
+    return NULL;
+  }
   if (length == 0) return NULL;
 #ifdef __linux__
   int r;
   do {
-    r = fallocate((int)fd, 0, (off_t)offset, (off_t)length);
+    r = fallocate((int)fd, keep_size ? FALLOC_FL_KEEP_SIZE : 0, (off_t)offset, (off_t)length);
   } while (r != 0 && errno == EINTR);
   if (r != 0) return throw_errno(env, errno);
 #else
   (void)fd;
   (void)offset;
+  (void)keep_size;
   return throw_errno(env, ENOSYS);
 #endif
   return NULL;
@@ -79,5 +90,8 @@ NAPI_MODULE_INIT() {
   tickrec_fault_init(env, exports);
   napi_create_function(env, "allocate", NAPI_AUTO_LENGTH, Allocate, NULL, &fn);
   napi_set_named_property(env, exports, "allocate", fn);
+  napi_value yes;
+  napi_get_boolean(env, true, &yes);
+  napi_set_named_property(env, exports, "keepSize", yes);
   return exports;
 }
