@@ -589,7 +589,7 @@ def _instrument_parts(listing, code, rng, lazy_runs):
                 f = _his_file(his_day_path(root, kind.his.folder, exchange, d, code)[: -len(HIS_EXT)])
                 return read_day_block(f, expected=kind.his).records if f is not None else np.empty(0, kind.dtype)
             codes = [code]
-            if is_czce_3digit_code(exchange, code):
+            if is_czce_3digit_code(exchange, code) and _valid_date(d):
                 codes.insert(0, czce_contract_code(code, d))
             for c in codes:
                 f = _his_file(his_history_path(root, kind.his.folder, exchange, c)[: -len(HIS_EXT)])

@@ -95,6 +95,16 @@ function registry(role: 'publisher' | 'mirror', read: () => Stats): Registry {
     );
     gauge('tickrec_publisher_cursor_lag_records_max', 'the largest cursor lag of one file, records', () => p().lagRecordsMax);
     gauge('tickrec_publisher_files', 'files followed', () => p().files);
+    new Gauge({
+      name: 'tickrec_publisher_mirror_pending_messages',
+      help: "messages of the stream a mirror's durable consumer has not yet acknowledged, by consumer (as the server sees it)",
+      labelNames: ['consumer'],
+      registers: [reg],
+      collect() {
+        this.reset();
+        for (const [consumer, n] of Object.entries(p().mirrors)) this.set({ consumer }, n);
+      },
+    });
   } else {
     const m = () => stats() as MirrorStats;
     counter('tickrec_mirror_written_total', 'records written to the mirror files', () => m().written);

@@ -46,7 +46,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { kindByName, type RecordKind } from '../format/index.js';
 import {
   SESSION_NAME_MAX_CHARS,
@@ -123,6 +123,12 @@ export interface PublisherStats {
   gaps: number;
   /** Acknowledged stream sequences that fell in file order (ORDER RULE); 0 unless something is badly wrong. */
   orderBreaks: number;
+  /**
+   * The mirrors reading the stream, as the server sees them: messages each mirror's
+   * durable consumer (tickrec-mirror-…) has not yet acknowledged, by consumer name
+   * (refreshed every MIRRORS_REFRESH_MS).
+   */
+  mirrors: Record<string, number>;
   /** Records in the files not yet acknowledged by JetStream, all files together. */
   lagRecords: number;
   /** The largest lag of one file, records. */
@@ -137,6 +143,12 @@ export const CURSOR_HEARTBEAT_MS = 5000;
 
 /** Nothing more is sent on a file while its oldest record in flight is older than this (ORDER RULE), ms. */
 export const PIPELINE_GUARD_MS = 250;
+
+/** How often the mirrors' consumers are read from the server, ms. */
+export const MIRRORS_REFRESH_MS = 5000;
+
+/** The name every tickrec mirror's durable consumer starts with (mirror.ts, defaultDurableName). */
+const MIRROR_CONSUMER = /^tickrec-mirror-/;
 
 /** Retry delays after a failed publish of one file (doubling between them). */
 const RETRY_MIN_MS = 100;
@@ -205,6 +217,8 @@ export class Publisher {
   private dirty = false;
   private lastFlushMs = 0;
   private inFlight = 0;
+  private mirrors: Record<string, number> = {};
+  private readingMirrors = false;
   private pollTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly counters = { published: 0, duplicates: 0, endMarkers: 0, errors: 0, gaps: 0, orderBreaks: 0 };
@@ -245,6 +259,8 @@ export class Publisher {
     every(o.scanIntervalMs ?? 1000, () => p.scan());
     every(o.cursorFlushMs, () => p.flushCursors());
     every(1000, () => p.errorsLog.flush());
+    every(MIRRORS_REFRESH_MS, () => p.readMirrors());
+    p.readMirrors();
     p.schedule(0);
     o.log.info(
       { root: o.root, stream: o.stream, files: p.tracks.size },
@@ -270,6 +286,7 @@ export class Publisher {
       lagRecordsMax: lagMax,
       lagSeconds: since === 0 ? 0 : Math.max(0, (this.now() - since) / 1000),
       inFlight: this.inFlight,
+      mirrors: { ...this.mirrors },
     };
   }
 
@@ -693,6 +710,25 @@ export class Publisher {
     t.backoffMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, t.backoffMs * 2));
     t.retryAtMs = this.now() + t.backoffMs;
     this.errorsLog.reject('publish', `${t.subject}: ${(err as Error)?.message ?? String(err)}; retrying`, 'publish');
+  }
+
+  /** Reads the mirrors' consumers of the stream (their unacknowledged messages); a failure keeps the last figures. */
+  private readMirrors(): void {
+    const nc = this.nc;
+    if (!nc || this.readingMirrors || this.state !== 'connected') return;
+    this.readingMirrors = true;
+    void (async () => {
+      const out: Record<string, number> = {};
+      const jsm = await jetstreamManager(nc);
+      for await (const c of jsm.consumers.list(this.o.stream)) {
+        if (MIRROR_CONSUMER.test(c.name)) out[c.name] = c.num_pending + c.num_ack_pending;
+      }
+      this.mirrors = out;
+    })()
+      .catch((err: unknown) => this.o.log.debug(`reading the mirrors' consumers: ${(err as Error).message}`))
+      .finally(() => {
+        this.readingMirrors = false;
+      });
   }
 
   /**

@@ -28,7 +28,7 @@ header .right { margin-left:auto; display:flex; flex-wrap:wrap; justify-content:
 .banner .warn { color:#f2cc60; }
 main { padding:10px 16px 16px; }
 /* Columns, not a grid: each card is as tall as its content and the columns are balanced, so no card is stretched to its neighbour's height. */
-.cards { columns:4 270px; column-gap:10px; }
+.cards { columns:3 340px; column-gap:10px; }
 .card { break-inside:avoid; margin:0 0 10px; background:var(--panel); border:1px solid var(--line); border-radius:6px; padding:10px 12px; min-width:0; overflow-x:auto; }
 .card h2, .toolbar h2 { font-size:12px; text-transform:uppercase; letter-spacing:.8px; color:var(--dim); margin:0 0 8px; font-weight:600; }
 .big { font-size:26px; font-weight:600; font-variant-numeric:tabular-nums; }
@@ -201,7 +201,7 @@ const JS = `
     for (i = 0; i < h.length; i++) pts.push((i * 100 / (n - 1)).toFixed(2) + ',' + (40 - h[i] / max * 38).toFixed(2));
     byId('spark-line').setAttribute('points', pts.join(' '));
     byId('spark-area').setAttribute('points', pts.length ? '0,40 ' + pts.join(' ') + ' ' + ((h.length - 1) * 100 / (n - 1)).toFixed(2) + ',40' : '');
-    setText(byId('spark-max'), 'max ' + rate(peak) + '/s over ' + h.length + ' s');
+    setText(byId('spark-max'), m.totals.ticksWritten === 0 ? 'no ticks yet' : 'max ' + rate(peak) + '/s over ' + h.length + ' s');
     var t = m.totals;
     dl(byId('totals'), [
       ['ticks written', int(t.ticksWritten)], ['trades written', int(t.tradesWritten)], ['instruments', int(t.instruments)],

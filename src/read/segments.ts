@@ -198,7 +198,8 @@ export function* instrumentParts(listing: Listing, code: string, range: KeyRange
         return f !== undefined ? readHisBlock(f, { expected: kind.his }).records : EMPTY;
       }
       const files = [hisHistoryFile(root, kind.his, exchange, code)];
-      if (isCzce3DigitCode(exchange, code)) files.unshift(hisHistoryFile(root, kind.his, exchange, czceContractCode(code, d)));
+      if (isCzce3DigitCode(exchange, code) && isCalendarDate(d))
+        files.unshift(hisHistoryFile(root, kind.his, exchange, czceContractCode(code, d)));
       for (const f of files) {
         if (f === undefined) continue;
         const h = BarHistory.open(f, kind.his);

@@ -77,6 +77,11 @@ describeNats('bus: publish and mirror (one nats-server)', () => {
       expect(mirror.stats().daysEnded).toBe(4);
       expect(mirror.stats().refused).toEqual({});
       expect(publisher.stats()).toMatchObject({ published: 125 + 62, endMarkers: 4, duplicates: 0, gaps: 0 });
+      // The publisher sees the mirror's durable consumer on the server, caught up.
+      await waitFor(() => publisher.stats().mirrors[defaultDurableName(dst)] === 0, "the mirror's consumer seen by the publisher", {
+        timeoutMs: 20_000,
+        describe: () => JSON.stringify(publisher.stats().mirrors),
+      });
     } finally {
       await publisher.stop();
       await mirror.stop();

@@ -134,6 +134,12 @@ describeNats('bus: a 3-node JetStream cluster, kills and restarts (real processe
       },
     );
     expect(await text(pub, '/metrics')).toMatch(/^tickrec_publisher_cursor_lag_records \d+$/m);
+    // The mirror's lag as the servers see it (its durable consumer), on the publisher's endpoint too.
+    await waitFor(
+      async () => /^tickrec_publisher_mirror_pending_messages\{consumer="tickrec-mirror-[^"]+"\} \d+$/m.test(await text(pub, '/metrics')),
+      "the mirror's consumer on the publisher's /metrics",
+      { timeoutMs: 30_000 },
+    );
     expect(await text(mir, '/metrics')).toMatch(/^tickrec_mirror_pending_messages \d+$/m);
     expect(await text(mir, '/')).toMatch(/<h1>tickrec mirror<\/h1>.*pendingMessages/s);
 

@@ -17,7 +17,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MonitorMessage } from '../../src/monitor/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { freePort, removeTempDirs, request, tempDir, waitFor } from './helpers.js';
+import { startMetricsServer } from '../../src/recorder/metrics.js';
+import { freePort, removeTempDirs, request, startRecorder, tempDir, waitFor } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -344,6 +345,31 @@ describe('monitor page in chromium', () => {
       expect(await narrow.textContent('#page')).toMatch(/^page 1 \//);
     } finally {
       await narrow.close();
+    }
+  });
+
+  it('with no tick yet: says so, shows no made-up peak or lag, and no simulated clock on a real-time recorder', async () => {
+    const r = startRecorder(); // in process, real clock, a feed that sends nothing
+    const server = await startMetricsServer(r.rec, '127.0.0.1', 0);
+    const empty = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
+    try {
+      await empty.goto(`${server.url}/`);
+      await expect.poll(() => empty.textContent('#conn'), { timeout: 15_000 }).toBe('live');
+      await expect.poll(() => empty.textContent('#spark-max'), { timeout: 5000 }).toBe('no ticks yet');
+      expect(await empty.textContent('#totals')).toContain('\u2013 (no ticks yet)');
+      expect(await empty.textContent('#rate-now')).toBe('0.0');
+      expect(await empty.isVisible('#empty')).toBe(true);
+      expect(await empty.locator('#rows tr').count()).toBe(0);
+      expect(await empty.isHidden('#clock')).toBe(true); // the real clock: no "simulated clock"
+      expect(await empty.textContent('#updated')).toMatch(/^updated \d\d:\d\d:\d\d UTC/);
+      await expect.poll(() => empty.textContent('#disk'), { timeout: 10_000 }).toContain('nothing written');
+      const l = await measure(empty);
+      expect(l.overflowing).toEqual([]);
+      for (const c of l.cards) expect({ card: c.id, emptyBelow: c.emptyBelow <= 2 }).toEqual({ card: c.id, emptyBelow: true });
+    } finally {
+      await empty.close();
+      await server.close();
+      await r.stop();
     }
   });
 
