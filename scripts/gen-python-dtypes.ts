@@ -209,7 +209,7 @@ export function renderPythonDtypes(): string {
     ...rtKinds,
     '}',
     '',
-    "# Historical kinds (src/his/layout.ts HIS_KINDS): 'daily' his/<folder>/<EXCHG>/<DATE>/<CODE>.dsb, 'history' his/<folder>/<EXCHG>/<CODE>.dsb",
+    "# Historical kinds (src/his/layout.ts HIS_KINDS): 'daily' his/<folder>/<EXCHG>/<DATE>/<CODE>.tsb|.dsb, 'history' his/<folder>/<EXCHG>/<CODE>.tsb|.dsb",
     'HIS_KINDS = {',
     ...hisKinds,
     '}',

@@ -153,7 +153,7 @@ class Damaged(unittest.TestCase):
 
     def test_every_flipped_byte_of_a_day_block_is_refused(self):
         # A tickrec LZ4 day block (20250107 was compacted with lz4): every byte flipped, one at a time.
-        block = os.path.join(self.root, 'his', 'trans', 'SHFE', '20250107', 'rb2505.dsb')
+        block = os.path.join(self.root, 'his', 'trans', 'SHFE', '20250107', 'rb2505.tsb')
         with open(block, 'rb') as f:
             good = f.read()
         self.assertEqual(int.from_bytes(good[10:12], 'little'), D.HIS_VERSION_BLOCK)
@@ -169,7 +169,7 @@ class Damaged(unittest.TestCase):
         self.assertGreater(len(tickrec.read_trades(self.root, 'SHFE', 'rb2505')), 0)
 
     def test_damaged_tick_block_payload_and_header(self):
-        block = os.path.join(self.root, 'his', 'ticks', 'SHFE', '20250107', 'rb2505.dsb')
+        block = os.path.join(self.root, 'his', 'ticks', 'SHFE', '20250107', 'rb2505.tsb')
         size = os.path.getsize(block)
         flipped(block, 64 + (size - 64) // 2)
         e = self.assertRefused(lambda: tickrec.read_ticks(self.root, 'SHFE', 'rb2505'), block, ['E_CHECKSUM'])
@@ -184,7 +184,7 @@ class Damaged(unittest.TestCase):
         self.assertRefused(lambda: tickrec.read_ticks(self.root, 'SHFE', 'rb2505'), block, ['E_TRUNCATED'])
 
     def test_damaged_bar_history_chunk(self):
-        hist = os.path.join(self.root, 'his', 'min1', 'DCE', 'lz.dsb')
+        hist = os.path.join(self.root, 'his', 'min1', 'DCE', 'lz.tsb')
         h = tickrec.BarHistory(hist)
         chunk = h._chunks[0]
         h.close()
@@ -205,6 +205,60 @@ class Damaged(unittest.TestCase):
             f.seek(12)
             f.write((10**6).to_bytes(4, 'little'))  # size beyond capacity
         self.assertRefused(lambda: tickrec.open_rt(live), live, ['E_CORRUPT'])
+
+
+@unittest.skipUnless(RESULTS, 'run from test/python/history.test.ts (TICKREC_NODE_RESULTS)')
+class HisNames(unittest.TestCase):
+    """tickrec's own formats are named .tsb, datakit's .dsb; the reader opens both and lets the header decide (src/his/names.ts)."""
+
+    def setUp(self):
+        with open(os.path.join(RESULTS, 'manifest.json')) as f:
+            src = json.load(f)['root']
+        self.tmp = tempfile.mkdtemp(prefix='tickrec-py-names-')
+        self.root = os.path.join(self.tmp, 'data')
+        shutil.copytree(src, self.root)
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_the_root_holds_both_names(self):
+        day = os.path.join(self.root, 'his', 'ticks', 'SHFE')
+        self.assertTrue(os.path.isfile(os.path.join(day, '20250106', 'rb2505.dsb')))  # datakit zstd
+        self.assertTrue(os.path.isfile(os.path.join(day, '20250107', 'rb2505.tsb')))  # tickrec lz4
+        self.assertTrue(os.path.isfile(os.path.join(self.root, 'his', 'min1', 'DCE', 'lz.tsb')))
+        self.assertTrue(os.path.isfile(os.path.join(self.root, 'his', 'min1', 'DCE', 'zs.dsb')))
+
+    def test_an_older_tickrec_name_is_read_by_its_header(self):
+        want_ticks = tickrec.read_ticks(self.root, 'SHFE', 'rb2505')
+        want_bars = tickrec.read_bars(self.root, 'DCE', 'lz', 'min1')
+        want_market = tickrec.read_market(self.root, 'DCE', 'min1').count
+        self.assertGreater(len(want_ticks), 0)
+        self.assertGreater(len(want_bars), 0)
+        # what a tickrec before the rule wrote: its own formats under datakit's name
+        for stem in (os.path.join(self.root, 'his', 'ticks', 'SHFE', '20250107', 'rb2505'), os.path.join(self.root, 'his', 'min1', 'DCE', 'lz')):
+            os.rename(stem + '.tsb', stem + '.dsb')
+        self.assertIsNone(first_difference(tickrec.read_ticks(self.root, 'SHFE', 'rb2505'), want_ticks))
+        self.assertIsNone(first_difference(tickrec.read_bars(self.root, 'DCE', 'lz', 'min1'), want_bars))
+        self.assertEqual(tickrec.read_market(self.root, 'DCE', 'min1').count, want_market)
+
+    def test_both_names_of_one_day_or_history_are_refused(self):
+        block = os.path.join(self.root, 'his', 'ticks', 'SHFE', '20250107', 'rb2505')
+        shutil.copyfile(block + '.tsb', block + '.dsb')
+        for f in (lambda: tickrec.read_ticks(self.root, 'SHFE', 'rb2505'), lambda: tickrec.read_market(self.root, 'SHFE', 'tick')):
+            with self.assertRaises(tickrec.TickrecError) as cm:
+                f()
+            self.assertEqual(cm.exception.code, 'E_CORRUPT')
+            self.assertIn(block + '.dsb', str(cm.exception))
+            self.assertIn('rb2505.tsb', str(cm.exception))
+        os.remove(block + '.dsb')
+        self.assertGreater(len(tickrec.read_ticks(self.root, 'SHFE', 'rb2505')), 0)
+        hist = os.path.join(self.root, 'his', 'min1', 'DCE', 'lz')
+        shutil.copyfile(hist + '.tsb', hist + '.dsb')
+        with self.assertRaises(tickrec.TickrecError) as cm:
+            tickrec.read_bars(self.root, 'DCE', 'lz', 'min1')
+        self.assertEqual(cm.exception.code, 'E_CORRUPT')
+        self.assertIn(hist + '.dsb', str(cm.exception))
+        self.assertGreater(len(tickrec.read_bars(self.root, 'DCE', 'zs', 'min1')), 0)  # another instrument still reads
 
 
 if __name__ == '__main__':

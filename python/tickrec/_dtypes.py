@@ -366,7 +366,7 @@ RT_KINDS = {
     'min60': RtKind('min60', 'min60', 103, 88, BAR),
 }
 
-# Historical kinds (src/his/layout.ts HIS_KINDS): 'daily' his/<folder>/<EXCHG>/<DATE>/<CODE>.dsb, 'history' his/<folder>/<EXCHG>/<CODE>.dsb
+# Historical kinds (src/his/layout.ts HIS_KINDS): 'daily' his/<folder>/<EXCHG>/<DATE>/<CODE>.tsb|.dsb, 'history' his/<folder>/<EXCHG>/<CODE>.tsb|.dsb
 HIS_KINDS = {
     'tick': HisKind('tick', 'ticks', 24, 512, 'daily', 'tick', 152),
     'trade': HisKind('trade', 'trans', 25, 112, 'daily', 'trade', 48),

@@ -474,7 +474,7 @@ def convert_old(kind, raw, file):
 
 
 def read_day_block(path, check_raw=True, expected=None):
-    """Reads and checks a day block file (his/<ticks|trans>/<EXCHG>/<DATE>/<CODE>.dsb); a DayBlock."""
+    """Reads and checks a day block file (his/<ticks|trans>/<EXCHG>/<DATE>/<CODE>.tsb or .dsb; the header decides the format); a DayBlock."""
     path = os.fspath(path)
     if isinstance(expected, str):
         expected = D.HIS_KINDS[expected]
@@ -513,7 +513,7 @@ def _slot(head, i, file_bytes):
 
 
 class BarHistory:
-    """One bar history (his/<period>/<EXCHG>/<CODE>.dsb): a tickrec container or a datakit block, read-only.
+    """One bar history (his/<period>/<EXCHG>/<CODE>.tsb: a tickrec container, or .dsb: a datakit block), read-only.
 
     days() lists (date, count); read(from_date, to_date) decodes the rows of those days
     (checking the raw CRC); words(from_date, to_date) decodes them as columns of 8-byte

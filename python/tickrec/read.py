@@ -175,6 +175,11 @@ class KeyRange:
 # The data root's layout (src/layout/root.ts, docs/layout.md; built and parsed here only)
 
 RT_DIR, HIS_DIR, RT_EXT, HIS_EXT = 'rt', 'his', '.dmb', '.dsb'
+# tickrec's own historical formats (LZ4 day block, bar-history container) are named .tsb, where
+# datakit's readers find no file; datakit's formats keep .dsb (src/his/names.ts). Both are read
+# (the header decides the format); a day or a history under both names is refused.
+TICKREC_HIS_EXT = '.tsb'
+HIS_EXTS = (HIS_EXT, TICKREC_HIS_EXT)
 # A day's second, third... file is <CODE>~<n>.dmb: '~' is outside the name rule, so no code collides.
 _SECOND_FILE = re.compile(r'^(.+)~([1-9]\d{0,8})\.dmb$')
 
@@ -184,14 +189,42 @@ def rt_file_path(root, folder, exchange, code):
     return os.path.join(root, RT_DIR, folder, exchange, code + RT_EXT)
 
 
-def his_day_path(root, folder, exchange, date, code):
-    """his/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb: a compacted day."""
-    return os.path.join(root, HIS_DIR, folder, exchange, str(date), code + HIS_EXT)
+def his_day_path(root, folder, exchange, date, code, ext=HIS_EXT):
+    """his/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb (or ext .tsb): a compacted day."""
+    return os.path.join(root, HIS_DIR, folder, exchange, str(date), code + ext)
 
 
-def his_history_path(root, folder, exchange, code):
-    """his/<folder>/<EXCHG>/<CODE>.dsb: a bar history."""
-    return os.path.join(root, HIS_DIR, folder, exchange, code + HIS_EXT)
+def his_history_path(root, folder, exchange, code, ext=HIS_EXT):
+    """his/<folder>/<EXCHG>/<CODE>.dsb (or ext .tsb): a bar history."""
+    return os.path.join(root, HIS_DIR, folder, exchange, code + ext)
+
+
+def _two_files(dsb, tsb):
+    return TickrecError(
+        'E_CORRUPT',
+        '%s and %s beside it both hold the same data (a datakit writer and tickrec on one root, or a copy): '
+        'nothing is read from either. Compare them (tickrec cat, tickrec inspect), then move the wrong one out of his/.'
+        % (dsb, os.path.basename(tsb)),
+        dsb,
+    )
+
+
+def _his_file(stem):
+    """The existing one of <stem>.dsb and <stem>.tsb, or None; both existing is refused."""
+    dsb, tsb = stem + HIS_EXT, stem + TICKREC_HIS_EXT
+    a, b = os.path.isfile(dsb), os.path.isfile(tsb)
+    if a and b:
+        raise _two_files(dsb, tsb)
+    return dsb if a else tsb if b else None
+
+
+def parse_his_name(name):
+    """The code of a historical file name <CODE>.dsb or <CODE>.tsb, or None."""
+    for ext in HIS_EXTS:
+        c = parse_name(name, ext)
+        if c is not None:
+            return c
+    return None
 
 
 def parse_date_folder(name):
@@ -285,6 +318,7 @@ class Listing:
         self.his_days = {}  # code -> {date: file}
         self.histories = {}  # code -> file
         self.retired = {}  # CZCE 3-digit code -> older contracts' histories (4-digit names)
+        self.conflicts = {}  # code -> the error refusing its his data (held under both names, .dsb and .tsb)
         self.finished = {}  # code -> {date: [files]}
         self.live = {}  # code -> file
         self.live_ino = {}
@@ -294,18 +328,27 @@ class Listing:
         if rt_only:
             return
         his_dir = os.path.join(root, HIS_DIR, kind.his.folder, exchange)
-        if kind.his.layout == 'history':
-            names = [code + HIS_EXT] if code is not None else _entries(his_dir)
+
+        def found(d, names, put, key=lambda c: c):
+            by = {}
             for e in names:
-                c = parse_name(e, HIS_EXT)
-                f = os.path.join(his_dir, e)
-                if c is not None and os.path.isfile(f):
-                    self.histories[c] = f
+                c = parse_his_name(e)
+                p = os.path.join(d, e)
+                if c is None or not os.path.isfile(p):
+                    continue
+                if c in by:
+                    dsb, tsb = (by[c], p) if by[c].endswith(HIS_EXT) else (p, by[c])
+                    self.conflicts.setdefault(key(c), _two_files(dsb, tsb))
+                else:
+                    by[c] = p
+                    put(c, p)
+
+        if kind.his.layout == 'history':
+            names = [code + x for x in HIS_EXTS] if code is not None else _entries(his_dir)
+            found(his_dir, names, self.histories.__setitem__)
             if code is not None and is_czce_3digit_code(exchange, code):
-                for e in _entries(his_dir):
-                    c = parse_name(e, HIS_EXT)
-                    if c is not None and czce_short_code(c) == code:
-                        self.retired.setdefault(code, []).append(os.path.join(his_dir, e))
+                older = [e for e in _entries(his_dir) if czce_short_code(parse_his_name(e) or '') == code]
+                found(his_dir, older, lambda c, p: self.retired.setdefault(code, []).append(p), lambda c: code)
             elif code is None:
                 self._attach_retired()
         else:
@@ -314,12 +357,8 @@ class Listing:
                 if date is None or not rng.in_window(date):
                     continue
                 d = os.path.join(his_dir, e)
-                names = [code + HIS_EXT] if code is not None else _entries(d)
-                for f in names:
-                    c = parse_name(f, HIS_EXT)
-                    p = os.path.join(d, f)
-                    if c is not None and os.path.isfile(p):
-                        self.his_days.setdefault(c, {})[date] = p
+                names = [code + x for x in HIS_EXTS] if code is not None else _entries(d)
+                found(d, names, lambda c, p, date=date: self.his_days.setdefault(c, {}).__setitem__(date, p))
 
     def _list_rt(self, root, folder, exchange, code, rng):
         ex_dir = os.path.join(root, RT_DIR, folder, exchange)
@@ -357,6 +396,8 @@ class Listing:
                 continue
             self.retired.setdefault(short, []).append(f)
             del self.histories[c]
+            if c in self.conflicts:
+                self.conflicts.setdefault(short, self.conflicts[c])  # reading the code reads its retired files
 
     def codes(self):
         s = set(self.his_days) | set(self.histories) | set(self.retired) | set(self.finished) | set(self.live)
@@ -431,7 +472,7 @@ def _history_by_date(histories, root, folder, exchange, code):
         for d, _ in h.days():
             if d not in out:
                 out[d] = h
-            elif czce and _valid_date(d) and h.path == his_history_path(root, folder, exchange, czce_contract_code(code, d)):
+            elif czce and _valid_date(d) and parse_his_name(os.path.basename(h.path)) == czce_contract_code(code, d):
                 out[d] = h
     return out
 
@@ -509,6 +550,8 @@ def _instrument_parts(listing, code, rng, lazy_runs):
             # Rolled since the listing: its day is in a dated folder the listing may not have seen.
             listing = Listing(root, kind, exchange, code, rng)
             src = listing.ticks if tick_side else listing
+        if code in listing.conflicts:
+            raise listing.conflicts[code]
         his_days = listing.his_days.get(code, {})
         finished = src.finished.get(code, {})
         # The code's bar history, and a CZCE 3-digit code's older contracts': each date from its contract's file.
@@ -543,13 +586,14 @@ def _instrument_parts(listing, code, rng, lazy_runs):
 
         def from_his_again(d):
             if kind.his.layout == 'daily':
-                f = his_day_path(root, kind.his.folder, exchange, d, code)
-                return read_day_block(f, expected=kind.his).records if os.path.exists(f) else np.empty(0, kind.dtype)
-            files = [his_history_path(root, kind.his.folder, exchange, code)]
+                f = _his_file(his_day_path(root, kind.his.folder, exchange, d, code)[: -len(HIS_EXT)])
+                return read_day_block(f, expected=kind.his).records if f is not None else np.empty(0, kind.dtype)
+            codes = [code]
             if is_czce_3digit_code(exchange, code) and _valid_date(d):
-                files.insert(0, his_history_path(root, kind.his.folder, exchange, czce_contract_code(code, d)))
-            for f in files:
-                if os.path.exists(f):
+                codes.insert(0, czce_contract_code(code, d))
+            for c in codes:
+                f = _his_file(his_history_path(root, kind.his.folder, exchange, c)[: -len(HIS_EXT)])
+                if f is not None:
                     with BarHistory(f, kind.his) as h:
                         recs = h.read(d, d)
                     if len(recs):

@@ -101,7 +101,7 @@ function cachedRoot(codec: 'lz4' | 'zstd'): { root: string; built: boolean; seco
   const days = tradingDays();
   for (let k = 0; k < INSTRUMENTS; k++) {
     const code = `c${String(k).padStart(4, '0')}`;
-    const file = lib.hisHistoryPath(root, kind, EXCHANGE, code);
+    const file = lib.hisHistoryPath(root, kind, EXCHANGE, code, lib.hisExtOfCodec(codec));
     const state = { p: 2000 + k * 10, hold: 100000, rnd: prng(20250303 + k) };
     for (const d of days) lib.appendBarDay(file, kind, d, dayBars(d, k, state), { codec });
   }
@@ -230,7 +230,7 @@ async function run(): Promise<Row[]> {
     // The stages, on the same files, interleaved with the whole reads so that ratios hold.
     const codes = fs
       .readdirSync(dir)
-      .filter((f) => f.endsWith('.dsb'))
+      .filter((f) => lib.parseHisName(f) !== undefined)
       .sort();
     const kind = lib.hisKindByName('min1')!;
     const from = 20250228;

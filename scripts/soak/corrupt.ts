@@ -3,9 +3,9 @@
 // Data: six crypto instruments recorded across a UTC midnight (day 1 → day 2) with the
 // simulator at 20x speed; a recorder whose clock says the next morning sets day 1 aside;
 // tickrec compact writes day 1 to his/. Then:
-//   H1 his/ticks/BINANCE/<day1>/X0000USDT.dsb  one payload byte flipped
-//   H2 his/min1/BINANCE/X0001USDT.dsb          one byte of the container header flipped
-//   H3 his/day/BINANCE/X0001USDT.dsb           likewise (compaction must refuse to append to it)
+//   H1 his/ticks/BINANCE/<day1>/X0000USDT.tsb  one payload byte flipped
+//   H2 his/min1/BINANCE/X0001USDT.tsb          one byte of the container header flipped
+//   H3 his/day/BINANCE/X0001USDT.tsb           likewise (compaction must refuse to append to it)
 //   R1 rt/ticks/BINANCE/X0002USDT.dmb          header size = capacity + 5
 //   R2 rt/ticks/BINANCE/X0003USDT.dmb          the block flag overwritten
 //   R3 rt/ticks/BINANCE/X0004USDT.dmb          cut to 3 records while the header says more
@@ -17,6 +17,7 @@ import path from 'node:path';
 import { TickrecError } from '../../src/errors.js';
 import { RT_HEADER_BYTES, TICK_KIND } from '../../src/format/index.js';
 import { BarHistory, readHisBlock } from '../../src/his/index.js';
+import { TICKREC_HIS_EXT } from '../../src/layout/index.js';
 import { RtReader, RtWriter, follow } from '../../src/store/index.js';
 import { DAY_AFTER, DAY_BEFORE, UTC_MIDNIGHT_MS, cryptoUniverse } from './expect.js';
 import {
@@ -161,9 +162,9 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
     await roll(UTC_MIDNIGHT_MS + 30_000, 'day 1');
     const c1 = await runCli(['compact', '--root', root]);
     if (c1.code !== 0) problems.push(`compaction of day 1 exited ${c1.code}: ${c1.stdout} ${c1.stderr}`);
-    const H1 = path.join(root, 'his', 'ticks', EX, String(DAY_BEFORE), `${code(0)}.dsb`);
-    const H2 = path.join(root, 'his', 'min1', EX, `${code(1)}.dsb`);
-    const H3 = path.join(root, 'his', 'day', EX, `${code(1)}.dsb`);
+    const H1 = path.join(root, 'his', 'ticks', EX, String(DAY_BEFORE), `${code(0)}${TICKREC_HIS_EXT}`);
+    const H2 = path.join(root, 'his', 'min1', EX, `${code(1)}${TICKREC_HIS_EXT}`);
+    const H3 = path.join(root, 'his', 'day', EX, `${code(1)}${TICKREC_HIS_EXT}`);
     const [R1, R2, R3] = [live(2), live(3), live(4)];
     let R3aside = ''; // where the recorder sets the truncated R3 aside
     for (const f of [H1, H2, H3, R1, R2, R3])

@@ -359,8 +359,8 @@ export async function runFullDisk(o: DiskOptions): Promise<DiskReport> {
     const rtUnchanged = changed.length === 0;
     if (c.code !== 1 || c.signal !== null)
       problems.push(`compaction on a full disk exited ${c.code}/${c.signal} (expected 1): ${out.slice(0, 1500)}`);
-    if (!/\.dsb/.test(errorLine))
-      problems.push(`compaction's E_NO_SPACE line does not name a .dsb file: ${errorLine || out.slice(0, 1500)}`);
+    if (!/\.tsb/.test(errorLine))
+      problems.push(`compaction's E_NO_SPACE line does not name a .tsb file: ${errorLine || out.slice(0, 1500)}`);
     if (tmpLeft.length > 0) problems.push(`temporary files left: ${tmpLeft.join(', ')}`);
     if (!rtUnchanged) problems.push(`rt files changed by the failed compaction: ${changed.join(', ')}`);
     if (kept === 0) problems.push('the failed compaction released every rt file: it did not run into the full disk');

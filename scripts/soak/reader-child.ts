@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TICK_KIND, type FieldValue, type View } from '../../src/format/index.js';
+import { TICKREC_HIS_EXT } from '../../src/layout/index.js';
 import { follow, type FileInfo } from '../../src/store/index.js';
 import { chain, fingerprint, hisSegment, rtSegment, type Segment } from './expect.js';
 
@@ -75,7 +76,7 @@ function readPast(): void {
     for (const n of names) if (/^\d{8}$/.test(n)) dates.add(Number(n));
   }
   for (const date of [...dates].sort((x, y) => x - y)) {
-    const his = path.join(hisDir, String(date), `${a.code}.dsb`);
+    const his = path.join(hisDir, String(date), `${a.code}${TICKREC_HIS_EXT}`); // compaction's default lz4: tickrec's name
     const rt = path.join(rtDir, String(date), `${a.code}.dmb`);
     let seg: Segment | undefined;
     if (fs.existsSync(his)) seg = hisSegment(his);

@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { inspectFile } from '../../src/cli/inspect.js';
 import { readHisBlock } from '../../src/his/index.js';
+import { TICKREC_HIS_EXT } from '../../src/layout/index.js';
 import { RtReader } from '../../src/store/index.js';
 import {
   DAY_AFTER,
@@ -178,7 +179,7 @@ export function storedSegments(root: string, exchg: string, code: string): Segme
     for (const n of names) if (/^\d{8}$/.test(n)) dates.add(Number(n));
   }
   for (const date of [...dates].sort((a, b) => a - b)) {
-    const his = path.join(hisDir, String(date), `${code}.dsb`);
+    const his = path.join(hisDir, String(date), `${code}${TICKREC_HIS_EXT}`); // compaction's default lz4: tickrec's name
     const rt = path.join(rtDir, String(date), `${code}.dmb`);
     if (fs.existsSync(his)) segs.push({ date, seg: () => hisSegment(his) });
     else if (fs.existsSync(rt)) segs.push({ date, seg: () => rtSegment(rt) });
@@ -204,7 +205,7 @@ function storedCounts(root: string, exchg: string, code: string): Record<number,
   const hisDir = path.join(root, 'his', 'ticks', exchg);
   const rtDir = path.join(root, 'rt', 'ticks', exchg);
   for (const n of fs.existsSync(hisDir) ? fs.readdirSync(hisDir) : []) {
-    const f = path.join(hisDir, n, `${code}.dsb`);
+    const f = path.join(hisDir, n, `${code}${TICKREC_HIS_EXT}`);
     if (fs.existsSync(f)) out[Number(n)] = readHisBlock(f).count;
   }
   for (const n of fs.existsSync(rtDir) ? fs.readdirSync(rtDir) : []) {

@@ -81,7 +81,7 @@ export function registerCat(program: Command): void {
     .description('print the records of a block file, or of an instrument across history and today (--root)')
     .argument(
       '[file]',
-      'a block file: real-time (.dmb) or historical (.dsb, tickrec or datakit, any version); or leave it out and give --root, --exchange, --code',
+      'a block file: real-time (.dmb) or historical (.tsb tickrec, .dsb datakit, any version); or leave it out and give --root, --exchange, --code',
     )
     .option(
       '--root <dir>',
@@ -113,7 +113,7 @@ export function registerCat(program: Command): void {
         if (file === undefined) throw usageError('give a FILE, or --root with --exchange and --code.');
         const from = parseInstantOption('--from', opts.from);
         const to = parseInstantOption('--to', opts.to);
-        // A historical file (.dsb, any of tickrec's or datakit's versions) is decoded whole; a real-time one is mapped.
+        // A historical file (.tsb or .dsb, any of tickrec's or datakit's versions; the header decides) is decoded whole; a real-time one is mapped.
         const reader = isHistoricalFile(file) ? openHisFile(file) : RtReader.open(file);
         try {
           const [start, end] = indexRange(reader, from, to);

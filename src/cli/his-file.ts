@@ -1,4 +1,4 @@
-// A historical block file (.dsb: a day block or a bar history, tickrec's or datakit's, any version) opened whole for cat and inspect, with the index API of an RtReader.
+// A historical block file (.tsb tickrec's, .dsb datakit's: a day block or a bar history, any version; the header decides) opened whole for cat and inspect, with the index API of an RtReader.
 
 import fs from 'node:fs';
 import { TickrecError, ioError } from '../errors.js';

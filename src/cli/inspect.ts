@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { TickrecError, ioError } from '../errors.js';
 import { RT_HEADER_BYTES, formatDate, formatTime, rtFileBytes, type Rec } from '../format/index.js';
 import { RtReader, probeRtFile, rtTradingDate, visitNonZeroChunks, type RtProbe } from '../store/index.js';
+import { hisNameProblem } from '../his/index.js';
 import { isHistoricalFile, openHisFile, type KeyedRecords } from './his-file.js';
 import { EXIT_OK, EXIT_PROBLEMS, action } from './run.js';
 import { printOut } from './terminal.js';
@@ -69,7 +70,7 @@ function disorderOf(r: KeyedRecords, bars: boolean): string | undefined {
   return bad === 0 ? undefined : `${bad} records out of time order${bars ? ' or repeated' : ''} (first at index ${firstBad})`;
 }
 
-/** A historical file (.dsb): header, format, records, days; every check of its format (a failed one is the problem). */
+/** A historical file (.tsb, .dsb): header, format, records, days; every check of its format (a failed one is the problem). */
 export function inspectHisFile(file: string): InspectReport {
   const report: InspectReport = { file, fileBytes: 0, problems: [] };
   try {
@@ -95,6 +96,8 @@ export function inspectHisFile(file: string): InspectReport {
       report.first = when(h.get(0));
       report.last = when(h.get(h.length - 1));
     }
+    const misnamed = hisNameProblem(file, h.format);
+    if (misnamed) report.problems.push(misnamed);
     const disorder = disorderOf(h, h.hisKind.layout === 'history');
     if (disorder) report.problems.push(disorder);
     if (h.format === 'datakit-old-raw' || h.format === 'datakit-old-zstd')
@@ -200,7 +203,7 @@ export function registerInspect(program: Command): void {
   program
     .command('inspect')
     .description('show the header, record kind, size/capacity, first/last time and problems of a block file')
-    .argument('<file>', 'a block file: real-time (.dmb) or historical (.dsb, tickrec or datakit, any version)')
+    .argument('<file>', 'a block file: real-time (.dmb) or historical (.tsb tickrec, .dsb datakit, any version)')
     .option('--json', 'print the report as JSON')
     .action(
       action((file: string, opts: { json?: boolean }) => {

@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import { runMigration } from '../compact/index.js';
+import { HIS_EXT, TICKREC_HIS_EXT } from '../layout/index.js';
 import { resolveRoot, type RootOptions } from './compact.js';
 import { EXIT_OK, EXIT_PROBLEMS, action } from './run.js';
 
@@ -9,7 +10,7 @@ export function registerMigrate(program: Command): void {
   program
     .command('migrate')
     .description(
-      "bring a data root written by an older tickrec to the current rules (--trade-types: trade types as datakit's char codes; --split-czce: one bar history per CZCE contract)",
+      "bring a data root written by an older tickrec to the current rules: tickrec's own historical files leave datakit's name (<CODE>.dsb -> <CODE>.tsb); --trade-types: trade types as datakit's char codes; --split-czce: one bar history per CZCE contract",
     )
     .option('--root <dir>', 'data root')
     .option('-c, --config <file>', 'take the data root from this recorder configuration')
@@ -34,6 +35,8 @@ export function registerMigrate(program: Command): void {
         });
         const would = s.dryRun ? 'would be ' : '';
         const out = [
+          `${s.renamed.length} tickrec historical file(s) ${would}renamed from ${HIS_EXT} to ${TICKREC_HIS_EXT}; ${s.hisKept} already named after their format`,
+          ...(s.dryRun ? s.renamed.map((r) => `  ${r.from}`) : []),
           ...(opts.tradeTypes
             ? [
                 `${s.tradesFixed} trade(s) in ${s.tradeFiles.length} file(s) ${would}given datakit's trade types`,

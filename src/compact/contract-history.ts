@@ -1,7 +1,8 @@
 // Which bar history file a day of bars goes to: one file per real contract, so the bars of CZCE's SR505 of 2015 and of 2025 are never merged.
 //
 // CONTRACT HISTORY RULE (docs/history.md "One history per contract"):
-// H1 every code but CZCE's 3-digit ones: his/<period>/<EXCHG>/<CODE>.dsb, as datakit.
+// H1 every code but CZCE's 3-digit ones: his/<period>/<EXCHG>/<CODE>.dsb, as datakit (.tsb in
+//    tickrec's own formats: src/his/names.ts; every X.dsb / C.dsb below stands for either name).
 // H2 a CZCE 3-digit code X (src/layout/czce.ts, Y1) on trading date T names the contract
 //    C = czceContractCode(X, T) (SR505, 20250103 → SR2505; Y2, Y3). Each contract's bars
 //    are in exactly ONE file:
@@ -24,7 +25,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TickrecError, ioError } from '../errors.js';
-import { BarHistory, makeDirDurable, type HisKind } from '../his/index.js';
+import { BarHistory, checkWritable, hisExtOfCodec, hisExtOfName, hisHistoryFile, type HisCodec, type HisKind } from '../his/index.js';
+import { syncDir } from '../fsync.js';
 import { czceContractCode, czceContractMonth, hisHistoryPath, isCzce3DigitCode } from '../layout/index.js';
 
 /** The contracts (4-digit names, Y3) of the first and last days of a history of 3-digit code `code`, or undefined when it holds no day. */
@@ -59,6 +61,9 @@ function mergedError(file: string, code: string, c: { first: string; last: strin
  * The bar history file that day `date` of `exchg`.`code` goes to (H1-H3), after
  * retiring the datakit-named file to its contract's 4-digit name when a newer contract
  * of the same name starts. `onStep('history-retired')` after the durable rename.
+ * NAMES (src/his/names.ts): an existing history is found under either name and keeps its
+ * format and name (a retired one too: X.tsb becomes C.tsb); a new one is named by
+ * `codec`; a tickrec format still under datakit's .dsb is never written to (checkWritable).
  */
 export function historyFileFor(
   root: string,
@@ -66,16 +71,20 @@ export function historyFileFor(
   exchg: string,
   code: string,
   date: number,
+  codec: HisCodec,
   onStep?: (step: string) => void,
   onLog?: (line: string) => void,
 ): string {
-  const named = hisHistoryPath(root, kind, exchg, code);
-  if (!isCzce3DigitCode(exchg, code)) return named;
+  const found = hisHistoryFile(root, kind, exchg, code);
+  const fresh = (c: string) => hisHistoryPath(root, kind, exchg, c, hisExtOfCodec(codec));
+  const existing = (f: string) => (checkWritable(f), f);
+  if (!isCzce3DigitCode(exchg, code)) return found !== undefined ? existing(found) : fresh(code);
+  const named = found ?? fresh(code);
   const contract = czceContractCode(code, date);
-  const own = hisHistoryPath(root, kind, exchg, contract);
-  const held = fs.existsSync(named) ? historyContracts(named, kind, code) : undefined;
+  const own = hisHistoryFile(root, kind, exchg, contract);
+  const held = found !== undefined ? historyContracts(found, kind, code) : undefined;
   if (held && held.first !== held.last) throw mergedError(named, code, held);
-  if (fs.existsSync(own)) {
+  if (own !== undefined) {
     if (held?.first === contract) {
       throw new TickrecError(
         'E_CORRUPT',
@@ -84,29 +93,32 @@ export function historyFileFor(
         { file: own },
       );
     }
-    return own;
+    return existing(own);
   }
-  if (!held || held.first === contract) return named;
-  if (czceContractMonth(code, held.firstDate)! > czceContractMonth(code, date)!) return own;
-  // X.dsb holds an older contract: retire it under its 4-digit name, then start X.dsb anew.
-  const retired = hisHistoryPath(root, kind, exchg, held.first);
-  if (fs.existsSync(retired)) {
+  if (!held || held.first === contract) return found !== undefined ? existing(found) : named;
+  if (czceContractMonth(code, held.firstDate)! > czceContractMonth(code, date)!) return fresh(contract);
+  // X holds an older contract: retire it under its 4-digit name (same format, same name family), then start X anew.
+  checkWritable(found!);
+  const retired = hisHistoryPath(root, kind, exchg, held.first, hisExtOfName(found!));
+  const other = hisHistoryFile(root, kind, exchg, held.first);
+  if (other !== undefined) {
     throw new TickrecError(
       'E_CORRUPT',
-      `${named} holds CZCE contract ${held.first}, and ${retired} exists too; a contract's bars must be in one file. ` +
+      `${named} holds CZCE contract ${held.first}, and ${other} exists too; a contract's bars must be in one file. ` +
         `Nothing was changed: compare them (tickrec cat), keep one, then run compact again.`,
-      { file: retired },
+      { file: other },
     );
   }
   try {
-    fs.renameSync(named, retired);
+    fs.renameSync(found!, retired);
   } catch (err) {
-    throw ioError(err, named, `rename to ${path.basename(retired)}`);
+    throw ioError(err, found!, `rename to ${path.basename(retired)}`);
   }
-  makeDirDurable(path.dirname(named));
+  syncDir(path.dirname(named)); // the rename survives a crash (makeDirDurable would not sync an existing folder)
   onStep?.('history-retired');
+  const next = fresh(code);
   onLog?.(
-    `${named}: contract ${held.first} retired to ${path.basename(retired)}; ${contract} (from ${date}) starts ${path.basename(named)}`,
+    `${found!}: contract ${held.first} retired to ${path.basename(retired)}; ${contract} (from ${date}) starts ${path.basename(next)}`,
   );
-  return named;
+  return next;
 }

@@ -2,9 +2,11 @@
 //
 // ORDER, per instrument-day (the promise that no published record is ever destroyed):
 //   1. read the finished rt file(s) of the day (never a live file);
-//   2. ticks/trades: write his/<folder>/<EXCHG>/<DATE>/<CODE>.dsb (temporary name, fsync,
-//      rename, fsync folder); bars: append the day to his/<folder>/<EXCHG>/<CODE>.dsb;
-//      ticks also append the day bar (from the last tick) to his/day/<EXCHG>/<CODE>.dsb;
+//   2. ticks/trades: write his/<folder>/<EXCHG>/<DATE>/<CODE>.tsb (temporary name, fsync,
+//      rename, fsync folder); bars: append the day to his/<folder>/<EXCHG>/<CODE>.tsb;
+//      ticks also append the day bar (from the last tick) to his/day/<EXCHG>/<CODE>.tsb
+//      (.tsb: tickrec's LZ4 formats; --codec zstd writes datakit's, named .dsb; an
+//      existing history keeps its format and name: src/his/names.ts);
 //      a CZCE 3-digit code's history holds one real contract (contract-history.ts);
 //   3. read what was written back from disk, decode it, and compare it byte for byte with
 //      the records of step 1;
@@ -24,6 +26,8 @@ import {
   BarHistory,
   appendBarDay,
   dayBlockBytes,
+  hisDayFile,
+  hisExtOfCodec,
   historyUndo,
   readAt,
   readHisBlock,
@@ -186,10 +190,12 @@ function compactDaily(
   onStep?: (s: string) => void,
   onLog?: (line: string) => void,
 ): ItemResult {
-  const target = hisDayPath(root, w.his, w.exchg, w.date, w.code);
+  // A day already compacted is found under either name (an older tickrec's .dsb too: it is only read here).
+  const existing = hisDayFile(root, w.his, w.exchg, w.date, w.code);
+  const target = existing ?? hisDayPath(root, w.his, w.exchg, w.date, w.code, hisExtOfCodec(codec));
   let bytesOut = 0;
   let already = false;
-  if (fs.existsSync(target)) {
+  if (existing !== undefined) {
     const have = readHisBlock(target, { expected: w.his });
     if (!bytesEqual(have.records, records)) {
       throw new TickrecError(
@@ -264,7 +270,7 @@ function appendToHistories(
   for (let i = 0; i < days.length;) {
     let j = i + 1;
     while (j < days.length && contract(days[j]!.date) === contract(days[i]!.date)) j++;
-    const file = historyFileFor(root, his, w.exchg, w.code, days[i]!.date, onStep, onLog);
+    const file = historyFileFor(root, his, w.exchg, w.code, days[i]!.date, codec, onStep, onLog);
     bytes += appendDaysChecked(file, w, his, days.slice(i, j), codec, onStep);
     i = j;
   }

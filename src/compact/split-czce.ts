@@ -1,6 +1,6 @@
 // tickrec migrate --split-czce: a CZCE bar history that merged contracts ten years apart (datakit's SR505.dsb of 2015 and 2025) split into one file per contract.
 //
-// SPLIT RULE (contract-history.ts H2): every day of his/<period>/CZCE/<X>.dsb (X a 3-digit
+// SPLIT RULE (contract-history.ts H2): every day of his/<period>/CZCE/<X>.dsb or .tsb (X a 3-digit
 // code) is given to the contract X names on its trading date (src/layout/czce.ts); the
 // newest contract stays in X.dsb, each older one goes to its 4-digit name C.dsb, in the
 // format of X.dsb (a tickrec container stays one, a datakit file stays datakit's).
@@ -16,7 +16,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TickrecError, ioError } from '../errors.js';
-import { BarHistory, HIS_KINDS, appendBarDay, makeDirDurable, removeDurable, type HisCodec, type HisKind } from '../his/index.js';
+import {
+  BarHistory,
+  HIS_KINDS,
+  appendBarDay,
+  checkWritable,
+  hisExtOfName,
+  hisHistoryFile,
+  makeDirDurable,
+  removeDurable,
+  type HisCodec,
+  type HisKind,
+} from '../his/index.js';
 import {
   CZCE_EXCHANGE,
   czceContractCode,
@@ -88,6 +99,7 @@ function checkHolds(file: string, kind: HisKind, days: readonly { date: number; 
 }
 
 function splitOne(root: string, file: string, kind: HisKind, exchg: string, code: string, dryRun: boolean, r: SplitResult): void {
+  if (!dryRun) checkWritable(file); // a tickrec format still under .dsb: renamed first (tickrec migrate does, before splitting)
   const h = BarHistory.open(file, kind);
   let groups: ReturnType<typeof byContract>;
   let codec: HisCodec;
@@ -100,10 +112,12 @@ function splitOne(root: string, file: string, kind: HisKind, exchg: string, code
   if (groups.length < 2) return;
   r.files.push(file);
   for (const g of groups.slice(0, -1)) {
-    const target = hisHistoryPath(root, kind, exchg, g.contract);
+    // the merged file's format and name family (src/his/names.ts); an existing C under either name counts
+    const have = hisHistoryFile(root, kind, exchg, g.contract);
+    const target = have ?? hisHistoryPath(root, kind, exchg, g.contract, hisExtOfName(file));
     r.written.push(`${target}: ${g.contract} (${g.days.length} days)`);
     if (dryRun) continue;
-    if (fs.existsSync(target)) checkHolds(target, kind, g.days);
+    if (have !== undefined) checkHolds(target, kind, g.days);
     else writeHistory(target, kind, g.days, codec);
   }
   const newest = groups[groups.length - 1]!;

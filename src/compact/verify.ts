@@ -18,8 +18,12 @@ import {
   HIS_KINDS,
   crc32,
   decodeDayBlock,
+  groupHisNames,
+  hisHistoryFile,
+  hisNameProblem,
   parseBlockHead,
   readWhole,
+  twoFiles,
   zstdFrameInfo,
   type HisKind,
 } from '../his/index.js';
@@ -37,6 +41,8 @@ import {
   parseHisName,
   rtFileFolders,
   RT_EXT,
+  HIS_EXT,
+  TICKREC_HIS_EXT,
 } from '../layout/index.js';
 import { list, scanRoot, type Unreadable } from './scan.js';
 
@@ -160,6 +166,8 @@ function verifyDayFile(
 ): number {
   const bytes = readWhole(file);
   const head = parseBlockHead(bytes, file);
+  const misnamed = hisNameProblem(file, head.format);
+  if (misnamed) problems.push({ file, problem: misnamed });
   if (head.kind !== kind) {
     problems.push({ file, problem: `holds ${head.kind.name} records (type ${head.type}) in the ${kind.folder} folder` });
     return 0;
@@ -209,6 +217,8 @@ function verifyHistory(
 ): number {
   const h = BarHistory.open(file, kind);
   try {
+    const misnamed = hisNameProblem(file, h.format);
+    if (misnamed) problems.push({ file, problem: misnamed });
     if (h.format === 'container') {
       const meta = h.meta!;
       const other = h.slots[1 - meta.slot]!;
@@ -298,11 +308,17 @@ export function verifyRoot(opts: VerifyOptions): VerifyReport {
     const kdir = hisKindDir(opts.root, kind);
     for (const exchg of list(kdir, unreadable)) {
       const edir = path.join(kdir, exchg);
-      for (const entry of list(edir, unreadable)) {
+      const entries = list(edir, unreadable);
+      if (kind.layout === 'history')
+        for (const [dsb, tsb] of groupHisNames(edir, entries).both.values())
+          problems.push({ file: dsb, problem: twoFiles(dsb, tsb).message });
+      for (const entry of entries) {
         const p = path.join(edir, entry);
         const date = kind.layout === 'daily' ? parseDateFolder(entry) : undefined;
         if (date !== undefined) {
-          for (const f of list(p, unreadable)) {
+          const files = list(p, unreadable);
+          for (const [dsb, tsb] of groupHisNames(p, files).both.values()) problems.push({ file: dsb, problem: twoFiles(dsb, tsb).message });
+          for (const f of files) {
             const fp = path.join(p, f);
             if (isTmpName(f)) {
               problems.push({
@@ -414,6 +430,15 @@ function verifyRtFile(
   }
 }
 
+/** The bar history of an instrument as found (either name), else the name compaction would create. */
+function historyName(root: string, kind: HisKind, exchg: string, code: string): string {
+  try {
+    return hisHistoryFile(root, kind, exchg, code) ?? hisHistoryPath(root, kind, exchg, code, TICKREC_HIS_EXT);
+  } catch {
+    return hisHistoryPath(root, kind, exchg, code, HIS_EXT); // both names: the conflict is reported on its own
+  }
+}
+
 /** A trading day of the calendar without data, for an instrument that has data before and after it. */
 function gaps(present: Present, opts: VerifyOptions, problems: VerifyProblem[]): void {
   const holidays = opts.sessions.holidays;
@@ -427,7 +452,9 @@ function gaps(present: Present, opts: VerifyOptions, problems: VerifyProblem[]):
           if (!isTradingDay(d, holidays)) continue;
           if (opts.date !== undefined && d !== opts.date) continue;
           const where =
-            kind.layout === 'daily' ? hisDayPath(opts.root, kind, exchg, d, code) : hisHistoryPath(opts.root, kind, exchg, code);
+            kind.layout === 'daily'
+              ? hisDayPath(opts.root, kind, exchg, d, code, TICKREC_HIS_EXT)
+              : historyName(opts.root, kind, exchg, code);
           problems.push({
             file: where,
             problem: `gap: no ${kind.name} data for ${what} on trading day ${d} (data before and after it)`,

@@ -1,12 +1,11 @@
-// Day blocks on disk (his/<ticks|trans>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb, named by src/layout/root.ts): writing one durably, reading one back.
+// Day blocks on disk (his/<ticks|trans>/<EXCHG>/<YYYYMMDD>/<CODE>.tsb or .dsb, named by src/layout/root.ts and src/his/names.ts): writing one durably, reading one back.
 
-import fs from 'node:fs';
 import { TickrecError } from '../errors.js';
-import { hisDayPath, hisHistoryPath } from '../layout/index.js';
 import { decodeDayBlock, encodeDatakitBlock, encodeDayBlock, type BlockFormat, type HisCodec, type PayloadOptions } from './block.js';
 import { readWhole, writeFileDurable } from './files.js';
 import { BarHistory } from './history.js';
 import { HIS_KINDS, type HisKind, type HisKindName } from './layout.js';
+import { hisDayFile, hisHistoryFile } from './names.js';
 
 /** The bytes of a day block in the chosen codec: tickrec's LZ4 block, or datakit's zstd block. */
 export function dayBlockBytes(kind: HisKind, date: number, records: Uint8Array, codec: HisCodec, payload?: PayloadOptions): Uint8Array {
@@ -71,9 +70,9 @@ export function readHisBlock(file: string, opts: ReadHisBlockOptions = {}): HisB
 export function hisHoldsDay(root: string, rtKindName: string, exchg: string, code: string, date: number): boolean {
   const kind = HIS_KINDS.find((k) => k.rt?.name === rtKindName);
   if (!kind) return false;
-  if (kind.layout === 'daily') return fs.existsSync(hisDayPath(root, kind, exchg, date, code));
-  const file = hisHistoryPath(root, kind, exchg, code);
-  if (!fs.existsSync(file)) return false;
+  if (kind.layout === 'daily') return hisDayFile(root, kind, exchg, date, code) !== undefined;
+  const file = hisHistoryFile(root, kind, exchg, code);
+  if (file === undefined) return false;
   const h = BarHistory.open(file, kind);
   try {
     return h.hasDay(date);

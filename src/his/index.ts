@@ -7,3 +7,4 @@ export * from './files.js';
 export * from './day.js';
 export * from './history.js';
 export * from './day-bar.js';
+export * from './names.js';

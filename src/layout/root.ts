@@ -6,8 +6,9 @@
 //     rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>~<n>.dmb   a second, third... file of that day (a replay, a clock error), n >= 1
 //     rt/closed/<SESSION>.dmb                         closed-bar events of a session (live)
 //     rt/closed/<YYYYMMDD>/<SESSION>.dmb              ... of a finished trading day (same roll, same ~<n> rule)
-//     his/<ticks|trans>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb a compacted day (tickrec LZ4 block or datakit zstd block)
-//     his/<min1|min5|day|...>/<EXCHG>/<CODE>.dsb      an instrument's bar history
+//     his/<ticks|trans>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb a compacted day in a datakit format (zstd, raw)
+//     his/<ticks|trans>/<EXCHG>/<YYYYMMDD>/<CODE>.tsb ... in tickrec's own format (LZ4 day block)
+//     his/<min1|min5|day|...>/<EXCHG>/<CODE>.dsb      an instrument's bar history (datakit format; .tsb: tickrec's container)
 //     compact/last.json                               the last compaction's summary (for the monitor)
 //     tickrec.lock                                    the recorder's lock (one writer per root)
 //     compact.lock                                    the compaction's lock (one compaction per root)
@@ -16,7 +17,7 @@
 //     bus/mirror-<STREAM>.json                        tickrec mirror (on a mirror's root): its stream position
 //     capture/ctp/<FEED>/<YYYYMMDD>.cap               a CTP feed's capture (feeds[].capture; written by native/ctp)
 //     ctp-flow/<FEED>/                                a CTP feed's flow folder (unless feeds[].flow_dir says otherwise)
-//   Transient names beside them, never taken for data (readers only open *.dmb / *.dsb):
+//   Transient names beside them, never taken for data (readers only open *.dmb / *.dsb / *.tsb):
 //     <file>.tmp-<pid>    an rt file being created or rebuilt     <file>.bak   a rebuilt bar file's old content
 //     <file>.tmp          a his file or compact/last.json being written (durable order in src/his/files.ts)
 //     <lock>.<pid>.tmp, <lock>.takeover   the lock protocol (src/store/lock.ts)
@@ -58,8 +59,17 @@ export const RT_DIR = 'rt';
 export const HIS_DIR = 'his';
 /** Extension of real-time block files. */
 export const RT_EXT = '.dmb';
-/** Extension of historical block files. */
+/** Extension of historical files in a datakit format (the only one WonderTrader's readers open). */
 export const HIS_EXT = '.dsb';
+/**
+ * Extension of historical files in tickrec's own formats (LZ4 day block 0x0101, bar-history
+ * container 0x0102). datakit's readers open only `<CODE>.dsb` and take an unknown version
+ * for raw records, so tickrec's bytes must never sit under that name: under `.tsb` a
+ * datakit reader finds no file. Which format takes which name: src/his/names.ts.
+ */
+export const TICKREC_HIS_EXT = '.tsb';
+/** The extension of a historical file: HIS_EXT (datakit formats) or TICKREC_HIS_EXT (tickrec's). */
+export type HisExt = typeof HIS_EXT | typeof TICKREC_HIS_EXT;
 /** Folder of the closed-bar event files, under rt/ (not a record kind's folder). */
 export const CLOSED_FOLDER = 'closed';
 /** Between a code and the number of a second file of a day: not in the name rule's alphabet. */
@@ -312,22 +322,23 @@ export function hisExchangeDir(root: string, kind: KindFolder, exchg: string): s
   return path.join(root, HIS_DIR, kind.folder, exchg);
 }
 
-/** his/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb: a compacted day. */
-export function hisDayPath(root: string, kind: KindFolder, exchg: string, date: number, code: string): string {
+/** his/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb (or `ext` .tsb): a compacted day. */
+export function hisDayPath(root: string, kind: KindFolder, exchg: string, date: number, code: string, ext: HisExt = HIS_EXT): string {
   checkInstrument(exchg, code);
-  return path.join(root, HIS_DIR, kind.folder, exchg, dateFolderName(date), code + HIS_EXT);
+  return path.join(root, HIS_DIR, kind.folder, exchg, dateFolderName(date), code + ext);
 }
 
-/** his/<folder>/<EXCHG>/<CODE>.dsb: an instrument's bar history. */
-export function hisHistoryPath(root: string, kind: KindFolder, exchg: string, code: string): string {
+/** his/<folder>/<EXCHG>/<CODE>.dsb (or `ext` .tsb): an instrument's bar history. */
+export function hisHistoryPath(root: string, kind: KindFolder, exchg: string, code: string, ext: HisExt = HIS_EXT): string {
   checkInstrument(exchg, code);
-  return path.join(root, HIS_DIR, kind.folder, exchg, code + HIS_EXT);
+  return path.join(root, HIS_DIR, kind.folder, exchg, code + ext);
 }
 
-/** The code of a his file name `<CODE>.dsb`, or undefined. */
+/** The code of a his file name `<CODE>.dsb` or `<CODE>.tsb`, or undefined. */
 export function parseHisName(name: string): string | undefined {
-  if (!name.endsWith(HIS_EXT)) return undefined;
-  const code = name.slice(0, -HIS_EXT.length);
+  const ext = name.endsWith(HIS_EXT) ? HIS_EXT : name.endsWith(TICKREC_HIS_EXT) ? TICKREC_HIS_EXT : undefined;
+  if (ext === undefined) return undefined;
+  const code = name.slice(0, -ext.length);
   return nameProblem(code, CODE_MAX_CHARS) === null ? code : undefined;
 }
 

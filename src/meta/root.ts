@@ -176,11 +176,11 @@ export function rootOfFile(file: string): string | undefined {
   return undefined;
 }
 
-/** EXCHG and CODE of a real-time or historical file from its path (…/<EXCHG>/[<DATE>/]<CODE>[.<n>].dmb|dsb), or undefined. */
+/** EXCHG and CODE of a real-time or historical file from its path (…/<EXCHG>/[<DATE>/]<CODE>[.<n>].dmb|dsb|tsb), or undefined. */
 export function instrumentOfFile(file: string): { exchg: string; code: string } | undefined {
   const parts = path.resolve(file).split(path.sep);
   const base = parts[parts.length - 1] ?? '';
-  const m = /^(.+?)(?:\.\d+)?\.(dmb|dsb)$/.exec(base);
+  const m = /^(.+?)(?:\.\d+)?\.(dmb|dsb|tsb)$/.exec(base);
   if (!m) return undefined;
   let i = parts.length - 2;
   if (/^\d{8}$/.test(parts[i] ?? '')) i--;

@@ -23,11 +23,12 @@
 //   (compaction writes and checks his/ before it removes anything).
 
 import fs from 'node:fs';
+import path from 'node:path';
 import { dayBarFromTicks } from '../his/index.js';
 import { assert } from '../assert.js';
 import { BAR, Mem, isCalendarDate, type RecordKind } from '../format/index.js';
-import { BarHistory, ColumnPlan, readHisBlock, type ColumnSink } from '../his/index.js';
-import { czceContractCode, hisDayPath, hisHistoryPath, isCzce3DigitCode, rtFilePath } from '../layout/index.js';
+import { BarHistory, ColumnPlan, hisDayFile, hisHistoryFile, readHisBlock, type ColumnSink } from '../his/index.js';
+import { czceContractCode, isCzce3DigitCode, parseHisName, rtFilePath } from '../layout/index.js';
 import { RtReader } from '../store/index.js';
 import type { ReadKind } from './kinds.js';
 import type { KeyRange } from './range.js';
@@ -171,6 +172,8 @@ export function* instrumentParts(listing: Listing, code: string, range: KeyRange
       listing = listKind(root, kind, exchange, code, range);
       src = tickSide ? listing.ticks! : listing;
     }
+    const conflict = listing.conflicts.get(code);
+    if (conflict) throw conflict;
     const hisDays = listing.hisDays.get(code) ?? new Map<number, string>();
     const finished = src.finished.get(code) ?? new Map<number, string[]>();
     // The bar history of the code, and of a CZCE 3-digit code the older contracts' (one file
@@ -191,14 +194,14 @@ export function* instrumentParts(listing: Listing, code: string, range: KeyRange
     /** Re-reads day d from his/ after its finished rt file vanished (compacted meanwhile). */
     const fromHisAgain = (d: number): Uint8Array => {
       if (kind.his.layout === 'daily') {
-        const f = hisDayPath(root, kind.his, exchange, d, code);
-        return fs.existsSync(f) ? readHisBlock(f, { expected: kind.his }).records : EMPTY;
+        const f = hisDayFile(root, kind.his, exchange, d, code);
+        return f !== undefined ? readHisBlock(f, { expected: kind.his }).records : EMPTY;
       }
-      const files = [hisHistoryPath(root, kind.his, exchange, code)];
+      const files = [hisHistoryFile(root, kind.his, exchange, code)];
       if (isCzce3DigitCode(exchange, code) && isCalendarDate(d))
-        files.unshift(hisHistoryPath(root, kind.his, exchange, czceContractCode(code, d)));
+        files.unshift(hisHistoryFile(root, kind.his, exchange, czceContractCode(code, d)));
       for (const f of files) {
-        if (!fs.existsSync(f)) continue;
+        if (f === undefined) continue;
         const h = BarHistory.open(f, kind.his);
         try {
           const day = h.readDay(d);
@@ -321,8 +324,7 @@ function historyByDate(histories: readonly BarHistory[], root: string, exchange:
     for (const { date } of h.days()) {
       const had = out.get(date);
       if (had === undefined) out.set(date, h);
-      else if (czce && isCalendarDate(date) && h.path === hisHistoryPath(root, h.kind, exchange, czceContractCode(code, date)))
-        out.set(date, h);
+      else if (czce && isCalendarDate(date) && parseHisName(path.basename(h.path)) === czceContractCode(code, date)) out.set(date, h);
     }
   }
   return out;

@@ -1,12 +1,14 @@
 // Where the records of a kind live under a data root, per instrument: historical day blocks or the bar history, finished real-time days, and the live file.
 //
-//   his/<ticks|trans>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb   a compacted day (tickrec LZ4 or datakit zstd)
-//   his/<min1|…|day>/<EXCHG>/<CODE>.dsb               a bar history (tickrec container or datakit zstd)
+//   his/<ticks|trans>/<EXCHG>/<YYYYMMDD>/<CODE>.tsb   a compacted day (tickrec LZ4; .dsb: datakit zstd/raw)
+//   his/<min1|…|day>/<EXCHG>/<CODE>.tsb               a bar history (tickrec container; .dsb: datakit zstd/raw)
 //   rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dmb         a finished day not compacted yet
 //   rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>~<n>.dmb     a second file of that day (a replay)
 //   rt/<folder>/<EXCHG>/<CODE>.dmb                    the live file (today)
 //   his/<min1|…|day>/CZCE/<4-digit CODE>.dsb          an older contract of a CZCE 3-digit code (read as that code's days)
-// (names built and parsed by src/layout/root.ts). Day bars have no real-time files: the days not yet in his/day come from the tick files.
+// (names built and parsed by src/layout/root.ts; either his name is read, the header tells
+// the format, and a day or history under both names is refused when read: src/his/names.ts).
+// Day bars have no real-time files: the days not yet in his/day come from the tick files.
 //
 // A listing is taken once per query (directory reads, no file opened but a stat of each
 // live file); src/read/segments.ts opens the files, and re-lists an instrument whose
@@ -18,12 +20,12 @@ import { TickrecError } from '../errors.js';
 import {
   CZCE_EXCHANGE,
   EXCHG_MAX_CHARS,
+  HIS_EXT,
+  TICKREC_HIS_EXT,
   checkInstrument,
   czceShortCode,
   groupFinished,
-  hisDayPath,
   hisExchangeDir,
-  hisHistoryPath,
   hisKindDir,
   isCzce3DigitCode,
   isExchangeName,
@@ -34,6 +36,7 @@ import {
   rtExchangeDir,
   rtKindDir,
 } from '../layout/index.js';
+import { groupHisNames, twoFiles } from '../his/index.js';
 import { readKind, type ReadKind } from './kinds.js';
 
 export interface Listing {
@@ -53,6 +56,8 @@ export interface Listing {
   readonly retired: Map<string, string[]>;
   /** Finished real-time days: code → trading date → files (<CODE>.dmb first, then <CODE>~<n>.dmb by n). */
   readonly finished: Map<string, Map<number, string[]>>;
+  /** Codes whose his data sits under both names (<CODE>.dsb and <CODE>.tsb): reading them is refused with this error. */
+  readonly conflicts: Map<string, TickrecError>;
   /** Live files: code → file. */
   readonly live: Map<string, string>;
   /** Inode of each live file when listed (a different one at open: the file rolled since). */
@@ -110,6 +115,10 @@ function getMap<K, V>(m: Map<K, V>, k: K, make: () => V): V {
   let v = m.get(k);
   if (v === undefined) m.set(k, (v = make()));
   return v;
+}
+
+function exists(file: string): boolean {
+  return fs.existsSync(file);
 }
 
 function ino(file: string): number | undefined {
@@ -193,6 +202,7 @@ export function listKind(
     hisDays: new Map(),
     histories: new Map(),
     retired: new Map(),
+    conflicts: new Map(),
     finished: new Map(),
     live: new Map(),
     liveIno: new Map(),
@@ -201,36 +211,32 @@ export function listKind(
   if (kind.rt) listRt(root, kind.rt, exchange, code, inWindow, l);
   if (rtOnly) return l;
   const hisDir = hisExchangeDir(root, kind.his, exchange);
+  // One code: its two possible names are looked up (no listing of a folder of every code).
+  const names = (dir: string) =>
+    code === undefined ? entries(dir) : [code + HIS_EXT, code + TICKREC_HIS_EXT].filter((n) => exists(path.join(dir, n)));
+  const conflicts = (both: Map<string, [string, string]>) => {
+    for (const [c, [dsb, tsb]] of both) if (!l.conflicts.has(c)) l.conflicts.set(c, twoFiles(dsb, tsb));
+  };
   if (kind.his.layout === 'history') {
-    if (code !== undefined) {
-      const f = hisHistoryPath(root, kind.his, exchange, code);
-      if (fs.existsSync(f)) l.histories.set(code, f);
-      if (isCzce3DigitCode(exchange, code))
-        for (const e of entries(hisDir)) {
-          const c = parseHisName(e);
-          if (c !== undefined && czceShortCode(c) === code) getMap(l.retired, code, () => []).push(path.join(hisDir, e));
-        }
-    } else {
-      for (const e of entries(hisDir)) {
-        const c = parseHisName(e);
-        if (c !== undefined) l.histories.set(c, path.join(hisDir, e));
-      }
-      attachRetired(l);
-    }
+    const g = groupHisNames(hisDir, names(hisDir));
+    for (const [c, f] of g.byCode) l.histories.set(c, f);
+    conflicts(g.both);
+    if (code !== undefined && isCzce3DigitCode(exchange, code)) {
+      const r = groupHisNames(
+        hisDir,
+        entries(hisDir).filter((e) => czceShortCode(parseHisName(e) ?? '') === code),
+      );
+      for (const f of r.byCode.values()) getMap(l.retired, code, () => []).push(f);
+      for (const [dsb, tsb] of r.both.values()) if (!l.conflicts.has(code)) l.conflicts.set(code, twoFiles(dsb, tsb));
+    } else if (code === undefined) attachRetired(l);
   } else {
     for (const e of entries(hisDir)) {
       const date = parseDateFolder(e);
       if (date === undefined || !inWindow(date)) continue;
-      if (code !== undefined) {
-        const f = hisDayPath(root, kind.his, exchange, date, code);
-        if (fs.existsSync(f)) getMap(l.hisDays, code, () => new Map()).set(date, f);
-        continue;
-      }
       const dir = path.join(hisDir, e);
-      for (const f of entries(dir)) {
-        const c = parseHisName(f);
-        if (c !== undefined) getMap(l.hisDays, c, () => new Map()).set(date, path.join(dir, f));
-      }
+      const g = groupHisNames(dir, names(dir));
+      for (const [c, f] of g.byCode) getMap(l.hisDays, c, () => new Map()).set(date, f);
+      conflicts(g.both);
     }
   }
   return l;
@@ -251,6 +257,8 @@ function attachRetired(l: Listing): void {
     if (short === undefined || !has(short)) continue;
     getMap(l.retired, short, () => []).push(f);
     l.histories.delete(c);
+    const conflict = l.conflicts.get(c);
+    if (conflict && !l.conflicts.has(short)) l.conflicts.set(short, conflict); // reading the code reads its retired files
   }
 }
 

@@ -50,7 +50,7 @@ import path from 'node:path';
 import { localDateTime, tradingDateOf, type Session } from '../calendar/index.js';
 import { TickrecError, ioError } from '../errors.js';
 import { syncDir } from '../fsync.js';
-import { finishedPath, hisDayPath, rtFinishedPath, type KindFolder } from '../layout/index.js';
+import { HIS_EXT, TICKREC_HIS_EXT, finishedPath, hisDayPath, rtFinishedPath, type KindFolder } from '../layout/index.js';
 
 /**
  * Moves a closed live file to its finished place and returns where it went. An empty
@@ -104,7 +104,11 @@ export function dayFinished(
 ): boolean {
   if (fs.existsSync(rtFinishedPath(root, kind, exchg, date, code))) return true;
   if (inHistory) return inHistory(kind.name, exchg, code, date);
-  return fs.existsSync(hisDayPath(root, kind, exchg, date, code));
+  // Either name of a day block (src/his/names.ts: datakit's .dsb, tickrec's .tsb).
+  return (
+    fs.existsSync(hisDayPath(root, kind, exchg, date, code, HIS_EXT)) ||
+    fs.existsSync(hisDayPath(root, kind, exchg, date, code, TICKREC_HIS_EXT))
+  );
 }
 
 /** The refusal of a record older than the live file's day (WHAT A LATE RECORD GETS). */

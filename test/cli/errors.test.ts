@@ -37,8 +37,8 @@ beforeAll(async () => {
   damaged = path.join(dir, 'damaged.dmb');
   fs.copyFileSync(live, damaged);
   patchHeader(damaged, { size: 1_000_000 }); // more published than it holds
-  const his = fs.readFileSync(path.join(root, 'his', 'ticks', 'SHFE', '20250106', 'rb2505.dsb'));
-  hisFile = path.join(dir, 'rb2505.dsb');
+  const his = fs.readFileSync(path.join(root, 'his', 'ticks', 'SHFE', '20250106', 'rb2505.tsb'));
+  hisFile = path.join(dir, 'rb2505.tsb');
   fs.writeFileSync(hisFile, his.subarray(0, his.length - 100)); // a historical file cut short
   // An HTTP server that is not a recorder: JSON of another shape on /health.
   server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"hello":"world"}'));
@@ -99,7 +99,7 @@ const CASES: Record<string, Case> = {
     names: /notes\.txt.*E?not a tickrec\/datakit block file/,
     todo: /Check the path/,
   },
-  'cat: a historical file cut short': { args: () => ['cat', hisFile], code: 2, names: /rb2505\.dsb/, todo: /Restore it/ },
+  'cat: a historical file cut short': { args: () => ['cat', hisFile], code: 2, names: /rb2505\.tsb/, todo: /Restore it/ },
   'repair: not a block file': { args: () => ['repair', notBlock], code: 2, names: /notes\.txt/, todo: /Check the path/ },
   // impossible dates
   'cat FILE --from 20250230': {

@@ -12,7 +12,7 @@ import { hisKindByName, readHisBlock } from '../../src/his/index.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { checkCompacted } from './helpers/check.js';
 import { DATES, INSTRUMENTS, dayTicks, encode, finishedFiles, hashTree, key, makeRoot, writeFinished, writeLive } from './helpers/root.js';
-import { COMPACT_LOCK_FILE, hisDayPath } from '../../src/layout/index.js';
+import { COMPACT_LOCK_FILE, HIS_EXT, hisDayPath, TICKREC_HIS_EXT } from '../../src/layout/index.js';
 
 afterEach(() => removeTempDirs());
 
@@ -79,9 +79,9 @@ describe('refusals', () => {
     const other = makeTempDir();
     writeFinished(other, TICK_KIND, inst.exchg, inst.code, 20250106, dayTicks(inst, 20250106, 40, 2));
     runCompaction({ root: other });
-    const his = hisDayPath(root, hisKindByName('tick')!, inst.exchg, 20250106, inst.code);
+    const his = hisDayPath(root, hisKindByName('tick')!, inst.exchg, 20250106, inst.code, TICKREC_HIS_EXT);
     fs.mkdirSync(path.dirname(his), { recursive: true });
-    fs.copyFileSync(hisDayPath(other, hisKindByName('tick')!, inst.exchg, 20250106, inst.code), his);
+    fs.copyFileSync(hisDayPath(other, hisKindByName('tick')!, inst.exchg, 20250106, inst.code, TICKREC_HIS_EXT), his);
     const s = runCompaction({ root });
     expect(s.failures).toHaveLength(1);
     expect(s.failures[0]!.file).toBe(his);
@@ -108,8 +108,15 @@ describe('compaction', () => {
       expect(finishedFiles(root)).toEqual([]);
       expect(fs.readdirSync(path.join(root, 'rt', 'ticks', 'SHFE'))).toEqual([]);
       checkCompacted(root, exp);
-      const b = readHisBlock(hisDayPath(root, hisKindByName('tick')!, 'SHFE', DATES[0]!, 'rb2505'));
+      // The name follows the format (issue 14): tickrec's LZ4 formats .tsb, where a datakit reader finds no file; datakit's zstd .dsb.
+      const ext = codec === 'zstd' ? HIS_EXT : TICKREC_HIS_EXT;
+      const b = readHisBlock(hisDayPath(root, hisKindByName('tick')!, 'SHFE', DATES[0]!, 'rb2505', ext));
       expect(b.codec).toBe(codec);
+      const hisFiles = (fs.readdirSync(path.join(root, 'his'), { recursive: true }) as string[]).filter((f) =>
+        fs.statSync(path.join(root, 'his', f)).isFile(),
+      );
+      expect(hisFiles.length).toBe(DATES.length * INSTRUMENTS.length * 2 + INSTRUMENTS.length * 3);
+      expect(hisFiles.filter((f) => !f.endsWith(ext))).toEqual([]);
     });
   }
 
@@ -163,7 +170,7 @@ describe('compaction', () => {
     const s = runCompaction({ root, onLog: (l) => logs.push(l) });
     expect(s.files).toBe(2);
     expect(logs.join('\n')).toContain('10 duplicate records dropped');
-    const b = readHisBlock(hisDayPath(root, hisKindByName('tick')!, inst.exchg, 20250106, inst.code));
+    const b = readHisBlock(hisDayPath(root, hisKindByName('tick')!, inst.exchg, 20250106, inst.code, TICKREC_HIS_EXT));
     expect(Buffer.from(b.records).equals(Buffer.from(encode(TICK_KIND, ticks)))).toBe(true);
   });
 
@@ -187,10 +194,14 @@ describe('compaction', () => {
     expect(s.failures).toEqual([]);
     const tk = hisKindByName('tick')!;
     expect(
-      Buffer.from(readHisBlock(hisDayPath(root, tk, 'EVIL', 20250106, 'X')).records).equals(Buffer.from(encode(TICK_KIND, xTicks))),
+      Buffer.from(readHisBlock(hisDayPath(root, tk, 'EVIL', 20250106, 'X', TICKREC_HIS_EXT)).records).equals(
+        Buffer.from(encode(TICK_KIND, xTicks)),
+      ),
     ).toBe(true);
     expect(
-      Buffer.from(readHisBlock(hisDayPath(root, tk, 'EVIL', 20250106, 'X.1')).records).equals(Buffer.from(encode(TICK_KIND, x1Ticks))),
+      Buffer.from(readHisBlock(hisDayPath(root, tk, 'EVIL', 20250106, 'X.1', TICKREC_HIS_EXT)).records).equals(
+        Buffer.from(encode(TICK_KIND, x1Ticks)),
+      ),
     ).toBe(true);
     expect(readTicks({ root, exchange: 'EVIL', code: 'X' }).count).toBe(xTicks.length);
     expect(readTicks({ root, exchange: 'EVIL', code: 'X.1' }).count).toBe(x1Ticks.length);
@@ -218,7 +229,7 @@ describe('compaction', () => {
     const root = makeTempDir();
     const exp = makeRoot(root, { dates: [20250106], instruments: INSTRUMENTS.slice(0, 1) });
     runCompaction({ root });
-    const b = readHisBlock(hisDayPath(root, hisKindByName('trade')!, 'SHFE', 20250106, 'rb2505'));
+    const b = readHisBlock(hisDayPath(root, hisKindByName('trade')!, 'SHFE', 20250106, 'rb2505', TICKREC_HIS_EXT));
     expect(b.kind).toBe('trade');
     expect(Buffer.from(b.records).equals(Buffer.from(exp.days.get(key(TRADE_KIND.name, 'SHFE', 'rb2505', 20250106))!))).toBe(true);
   });

@@ -5,8 +5,17 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCompaction, runMigration, verifyRoot } from '../../src/compact/index.js';
 import { MIN1_KIND, TICK_KIND } from '../../src/format/index.js';
-import { BarHistory, DAY_HIS_KIND, appendBarDay, hisKindByName, readHisBlock, type HisKind } from '../../src/his/index.js';
-import { hisDayPath, hisHistoryPath } from '../../src/layout/index.js';
+import {
+  BarHistory,
+  DAY_HIS_KIND,
+  appendBarDay,
+  hisDayFile,
+  hisHistoryFile,
+  hisKindByName,
+  readHisBlock,
+  type HisKind,
+} from '../../src/his/index.js';
+import { HIS_EXT, TICKREC_HIS_EXT, hisHistoryPath } from '../../src/layout/index.js';
 import { killAllHelpers, spawnHelper } from '../helpers/child.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { bundledSessionBook } from './helpers/sessions.js';
@@ -42,7 +51,9 @@ function dayOf(file: string, date: number): Uint8Array | undefined {
   }
 }
 
-const hist = (root: string, kind: HisKind, code: string) => hisHistoryPath(root, kind, 'CZCE', code);
+/** The history of a code as found (either name: src/his/names.ts), else where compaction's default lz4 would create it. */
+const hist = (root: string, kind: HisKind, code: string) =>
+  hisHistoryFile(root, kind, 'CZCE', code) ?? hisHistoryPath(root, kind, 'CZCE', code, TICKREC_HIS_EXT);
 
 describe('CZCE 3-digit codes: one bar history per real contract', () => {
   for (const codec of ['lz4', 'zstd'] as const) {
@@ -63,10 +74,13 @@ describe('CZCE 3-digit codes: one bar history per real contract', () => {
       for (const d of D2025) expect(dayOf(hist(root, MIN1, 'SR505'), d)).toEqual(exp.days.get(key('min1', 'CZCE', 'SR505', d)));
       // Day blocks keep datakit's 3-digit name: their dated folder tells the contracts apart.
       for (const d of [...D2015, ...D2025])
-        expect(readHisBlock(hisDayPath(root, hisKindByName('tick')!, 'CZCE', d, 'SR505')).records).toEqual(
+        expect(readHisBlock(hisDayFile(root, hisKindByName('tick')!, 'CZCE', d, 'SR505')!).records).toEqual(
           exp.days.get(key(TICK_KIND.name, 'CZCE', 'SR505', d)),
         );
-      expect(logs.some((l) => /contract SR1505 retired to SR1505\.dsb; SR2505 \(from 20250106\) starts SR505\.dsb/.test(l))).toBe(true);
+      const ext = (codec === 'lz4' ? TICKREC_HIS_EXT : HIS_EXT).replace('.', '\\.');
+      expect(
+        logs.some((l) => new RegExp(`contract SR1505 retired to SR1505${ext}; SR2505 \\(from 20250106\\) starts SR505${ext}`).test(l)),
+      ).toBe(true);
       // verify: no gap across the ten years (the old rule reported every trading day between them), no merged file.
       const v = verifyRoot({ root, deep: true, sessions: bundledSessionBook() });
       expect(v.problems).toEqual([]);
@@ -101,7 +115,7 @@ describe('CZCE 3-digit codes: one bar history per real contract', () => {
     const four = { ...SR505, code: 'SR2505' };
     makeRoot(root, { instruments: [dce, four], dates: [20150105, 20250106], ticks: 120 });
     expect(runCompaction({ root }).failures).toEqual([]);
-    expect(daysOf(hisHistoryPath(root, MIN1, 'DCE', 'm505'))).toEqual([20150105, 20250106]);
+    expect(daysOf(hisHistoryFile(root, MIN1, 'DCE', 'm505')!)).toEqual([20150105, 20250106]);
     expect(daysOf(hist(root, MIN1, 'SR2505'))).toEqual([20150105, 20250106]);
   });
 
@@ -120,7 +134,7 @@ describe('CZCE 3-digit codes: one bar history per real contract', () => {
       .flatMap((k) =>
         fs.existsSync(path.join(root, 'his', k, 'CZCE')) ? fs.readdirSync(path.join(root, 'his', k, 'CZCE')).map((f) => `${k}/${f}`) : [],
       );
-    expect(retired.filter((f) => f.endsWith('SR1505.dsb')).length).toBe(1);
+    expect(retired.filter((f) => f.endsWith('SR1505.tsb')).length).toBe(1);
     expect(runCompaction({ root }).failures).toEqual([]);
     expect(finishedFiles(root)).toEqual([]);
     expect(hashTree(path.join(root, 'his'))).toBe(hashTree(path.join(ref, 'his')));
@@ -132,7 +146,7 @@ describe('a history that merged two contracts (datakit, or tickrec before this r
   /** his/min1/CZCE/SR505.dsb holding 2015 and 2025 days, as datakit appends them. */
   function mergedRoot(codec: 'lz4' | 'zstd'): { root: string; file: string; bars: Map<number, Uint8Array> } {
     const root = makeTempDir();
-    const file = hist(root, MIN1, 'SR505');
+    const file = hisHistoryPath(root, MIN1, 'CZCE', 'SR505', codec === 'lz4' ? TICKREC_HIS_EXT : HIS_EXT);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const bars = new Map<number, Uint8Array>();
     for (const d of [...D2015, 20250106]) {
@@ -215,6 +229,6 @@ describe('a history that merged two contracts (datakit, or tickrec before this r
     fs.copyFileSync(hist(root, MIN1, 'SR505'), hist(root, MIN1, 'SR2505'));
     writeFinished(root, MIN1_KIND, 'CZCE', 'SR505', 20250107, dayBars(20250107, 3, 1, 7));
     const s = runCompaction({ root });
-    expect(s.failures[0]?.message).toMatch(/SR505\.dsb and .*SR2505\.dsb both hold bars of CZCE contract SR2505/);
+    expect(s.failures[0]?.message).toMatch(/SR505\.tsb and .*SR2505\.tsb both hold bars of CZCE contract SR2505/);
   });
 });

@@ -7,7 +7,7 @@ import { BAR, MIN1_KIND, Mem, TICK_KIND } from '../../src/format/index.js';
 import { BarHistory, DAY_HIS_KIND } from '../../src/his/index.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { dayTicks, writeFinished } from './helpers/root.js';
-import { hisHistoryPath } from '../../src/layout/index.js';
+import { hisHistoryPath, TICKREC_HIS_EXT } from '../../src/layout/index.js';
 
 afterAll(removeTempDirs);
 
@@ -26,7 +26,7 @@ describe('day bar (his/day)', () => {
     writeFinished(root, TICK_KIND, 'SHFE', 'rb2505', date, ticks);
     expect(runCompaction({ root }).failures).toEqual([]);
 
-    const h = BarHistory.open(hisHistoryPath(root, DAY_HIS_KIND, 'SHFE', 'rb2505'));
+    const h = BarHistory.open(hisHistoryPath(root, DAY_HIS_KIND, 'SHFE', 'rb2505', TICKREC_HIS_EXT));
     const bar = MIN1_KIND.codec.decode(new Mem(h.readDay(date)!), 0);
     h.close();
     expect(h.recordCount).toBe(1);

@@ -23,7 +23,7 @@ it('fails cleanly with E_NO_SPACE and loses nothing', async () => {
   expect(done, c.stderr).toBeDefined();
   expect(done!.failures).toHaveLength(1);
   expect(done!.failures[0]!.code).toBe('E_NO_SPACE');
-  expect(done!.failures[0]!.message).toContain('.dsb');
+  expect(done!.failures[0]!.message).toContain('.tsb');
   expect(finishedFiles(root).sort()).toEqual(rtBefore);
   const his = fs.readdirSync(`${root}/his`, { recursive: true }) as string[];
   expect(his.filter((f) => f.endsWith('.tmp'))).toEqual([]);

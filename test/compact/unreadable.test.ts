@@ -51,7 +51,7 @@ describe('an unreadable finished day', () => {
     }
     const again = run(['compact', '--root', root]);
     expect(again.status, again.out).toBe(0);
-    expect(fs.existsSync(path.join(root, 'his', 'ticks', inst.exchg, '20250107', `${inst.code}.dsb`))).toBe(true);
+    expect(fs.existsSync(path.join(root, 'his', 'ticks', inst.exchg, '20250107', `${inst.code}.tsb`))).toBe(true);
     expect(run(['verify', '--root', root]).status).toBe(0);
   });
 });

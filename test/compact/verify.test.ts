@@ -12,7 +12,7 @@ import { REPO_ROOT } from '../helpers/child.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { bundledSessionBook } from './helpers/sessions.js';
 import { INSTRUMENTS, dayTicks, makeRoot, writeFinished, writeLive } from './helpers/root.js';
-import { hisDayPath, hisHistoryPath } from '../../src/layout/index.js';
+import { hisDayPath, hisHistoryPath, TICKREC_HIS_EXT } from '../../src/layout/index.js';
 
 afterEach(() => removeTempDirs());
 
@@ -34,9 +34,11 @@ describe('verify finds problems', () => {
     const r = verifyRoot({ root, sessions });
     const gaps = r.problems.filter((p) => p.problem.startsWith('gap:'));
     expect(gaps.map((g) => g.problem)).toContain('gap: no tick data for SHFE.rb2505 on trading day 20250107 (data before and after it)');
-    expect(gaps.find((g) => g.problem.includes('no min1 data'))?.file).toBe(hisHistoryPath(root, hisKindByName('min1')!, 'SHFE', 'rb2505'));
+    expect(gaps.find((g) => g.problem.includes('no min1 data'))?.file).toBe(
+      hisHistoryPath(root, hisKindByName('min1')!, 'SHFE', 'rb2505', TICKREC_HIS_EXT),
+    );
     expect(gaps.find((g) => g.problem.includes('no tick data'))?.file).toBe(
-      hisDayPath(root, hisKindByName('tick')!, 'SHFE', 20250107, 'rb2505'),
+      hisDayPath(root, hisKindByName('tick')!, 'SHFE', 20250107, 'rb2505', TICKREC_HIS_EXT),
     );
     expect(gaps.length).toBe(5); // tick, trade, min1, min5, day
   });
@@ -61,7 +63,7 @@ describe('verify finds problems', () => {
     const t = dayTicks(INSTRUMENTS[0]!, 20250106, 6, 1);
     writeFinished(root, TICK_KIND, 'SHFE', 'rb2505', 20250106, [t[0]!, t[2]!, t[1]!, t[3]!, t[3]!]);
     runCompaction({ root });
-    const f = hisDayPath(root, hisKindByName('tick')!, 'SHFE', 20250106, 'rb2505');
+    const f = hisDayPath(root, hisKindByName('tick')!, 'SHFE', 20250106, 'rb2505', TICKREC_HIS_EXT);
     expect(verifyRoot({ root, sessions }).problems).toEqual([]);
     const deep = verifyRoot({ root, sessions, deep: true }).problems;
     expect(deep).toContainEqual({ file: f, problem: '1 records out of time order (first at record 2)' });
@@ -72,7 +74,7 @@ describe('verify finds problems', () => {
     const root = makeTempDir();
     makeRoot(root, { dates: [20250106], instruments: INSTRUMENTS.slice(0, 1) });
     runCompaction({ root });
-    const tmp = hisDayPath(root, hisKindByName('tick')!, 'SHFE', 20250106, 'rb2505') + '.tmp';
+    const tmp = hisDayPath(root, hisKindByName('tick')!, 'SHFE', 20250106, 'rb2505', TICKREC_HIS_EXT) + '.tmp';
     fs.writeFileSync(tmp, 'half');
     expect(verifyRoot({ root, sessions }).problems.map((p) => p.file)).toEqual([tmp]);
   });
@@ -103,7 +105,7 @@ describe('command lines', () => {
     expect(last.ratio).toBeGreaterThan(1);
     expect(Number.isFinite(Date.parse(last.finishedAt))).toBe(true);
     expect(cli(['verify', '--root', root, '--deep']).code).toBe(0);
-    const f = hisDayPath(root, hisKindByName('tick')!, 'SHFE', 20250106, 'rb2505');
+    const f = hisDayPath(root, hisKindByName('tick')!, 'SHFE', 20250106, 'rb2505', TICKREC_HIS_EXT);
     const b = fs.readFileSync(f);
     b[100]! ^= 4;
     fs.writeFileSync(f, b);

@@ -16,7 +16,7 @@ import { bundledSessionBook } from '../compact/helpers/sessions.js';
 import { killAllHelpers, spawnHelper } from '../helpers/child.js';
 import { removeTempDirs } from '../helpers/tmp.js';
 import { EXPECTED, corpusCopy, expectedRecords, plain } from './helpers/corpus.js';
-import { hisHistoryPath, rtFilePath } from '../../src/layout/index.js';
+import { hisHistoryPath, rtFilePath, TICKREC_HIS_EXT } from '../../src/layout/index.js';
 
 afterEach(killAllHelpers);
 afterAll(removeTempDirs);
@@ -141,17 +141,17 @@ describe('a bar history after a failure that follows its append', () => {
   for (const codec of ['zstd', 'lz4'] as const) {
     it(`${codec}: is left exactly as it was (injected failure after the append), the rt files are kept, and a rerun appends the day once`, () => {
       const root = corpusCopy();
+      // lz4: a tickrec container (named .tsb) with the same three days, so the append is in place
+      const file = path.join(root, codec === 'lz4' ? MIN1_HIS.replace(/\.dsb$/, TICKREC_HIS_EXT) : MIN1_HIS);
       if (codec === 'lz4') {
-        // a tickrec container with the same three days, so the append is in place
-        const file = path.join(root, MIN1_HIS);
-        const all = BarHistory.open(file);
+        const dsb = path.join(root, MIN1_HIS);
+        const all = BarHistory.open(dsb);
         const days = all.days().map((x) => ({ date: x.date, bars: all.readDay(x.date)! }));
         all.close();
-        fs.rmSync(file);
+        fs.rmSync(dsb);
         for (const x of days) appendBarDay(file, hisKindByName('min1')!, x.date, x.bars, { codec: 'lz4' });
       }
       recorderTakesOver(root, dayBars());
-      const file = path.join(root, MIN1_HIS);
       const others = ['his/day/SHFE/rb2505.dsb', 'his/min5/SHFE/rb2505.dsb'].map((r) => path.join(root, r));
       const before = [file, ...others].map(sha);
       const s = runCompaction({

@@ -51,7 +51,7 @@ describe("the recorder's own end-of-day compaction", () => {
     expect(String(done.msg)).toMatch(/publish lag meanwhile p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms over \d+ ticks/);
     expect((done as { lagMs?: { count: number } }).lagMs).toBeDefined();
     // his/ holds the days, rt/ no longer, last.json says so; the recorder kept recording
-    expect(fs.existsSync(path.join(root, 'his', 'ticks', 'SHFE', '20250106', 'rb2505.dsb'))).toBe(true);
+    expect(fs.existsSync(path.join(root, 'his', 'ticks', 'SHFE', '20250106', 'rb2505.tsb'))).toBe(true);
     expect(fs.existsSync(finished)).toBe(false);
     const last = JSON.parse(fs.readFileSync(path.join(root, 'compact', 'last.json'), 'utf8')) as { ok: boolean; days: number };
     expect(last).toMatchObject({ ok: true, days: 2 });

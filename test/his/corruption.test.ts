@@ -12,7 +12,7 @@ import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { bundledSessionBook } from '../compact/helpers/sessions.js';
 import { INSTRUMENTS, dayBars, dayTicks, encode } from '../compact/helpers/root.js';
 import { rng } from '../helpers/ticks.js';
-import { hisDayPath, hisHistoryPath } from '../../src/layout/index.js';
+import { hisDayPath, hisHistoryPath, TICKREC_HIS_EXT } from '../../src/layout/index.js';
 
 afterEach(() => removeTempDirs());
 
@@ -37,7 +37,7 @@ describe('flipped bits', () => {
     const root = makeTempDir();
     const inst = INSTRUMENTS[0]!;
     const ticks = encode(TICK_KIND, dayTicks(inst, 20250106, 40, 5));
-    const f = hisDayPath(root, hisKindByName('tick')!, inst.exchg, 20250106, inst.code);
+    const f = hisDayPath(root, hisKindByName('tick')!, inst.exchg, 20250106, inst.code, TICKREC_HIS_EXT);
     writeDayBlock(f, dayBlockBytes(hisKindByName('tick')!, 20250106, ticks, 'lz4'));
     expect(problemsFor(root, f)).toEqual([]);
     const size = fs.statSync(f).size;
@@ -60,7 +60,7 @@ describe('flipped bits', () => {
   it('bar history: every live byte (header, both slots, chunks, day tables, index): verify names the file; the reader never returns a wrong bar', () => {
     const root = makeTempDir();
     const k = hisKindByName('min1')!;
-    const f = hisHistoryPath(root, k, 'SHFE', 'rb2505');
+    const f = hisHistoryPath(root, k, 'SHFE', 'rb2505', TICKREC_HIS_EXT);
     const dates = [20250106, 20250107, 20250108, 20250109, 20250110, 20250113, 20250114, 20250115, 20250116, 20250117];
     const days = new Map(dates.map((d) => [d, encode(MIN1_KIND, dayBars(d, 6, 1, d))]));
     for (const d of dates) appendBarDay(f, k, d, days.get(d)!, { codec: 'lz4' });

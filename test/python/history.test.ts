@@ -20,7 +20,7 @@ import { rng } from '../helpers/ticks.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { buildRoot } from '../read/helpers/root.js';
 import { runPython, unittestSummary } from './helpers.js';
-import { hisHistoryPath } from '../../src/layout/index.js';
+import { hisHistoryPath, TICKREC_HIS_EXT } from '../../src/layout/index.js';
 
 type Obj = Record<string, unknown>;
 
@@ -155,7 +155,9 @@ beforeAll(() => {
   // DCE: two bar histories of 12 days of hard-to-scale bars, a tickrec container (merged chunks) and a datakit zstd one.
   const K = hisKindByName('min1')!;
   weekdays(12).forEach((d, i) => {
-    appendBarDay(hisHistoryPath(root, K, 'DCE', 'lz'), K, d.date, encode(MIN1_KIND, hardBars(d.date, d.night, 1 + i)), { codec: 'lz4' });
+    appendBarDay(hisHistoryPath(root, K, 'DCE', 'lz', TICKREC_HIS_EXT), K, d.date, encode(MIN1_KIND, hardBars(d.date, d.night, 1 + i)), {
+      codec: 'lz4',
+    });
     appendBarDay(hisHistoryPath(root, K, 'DCE', 'zs'), K, d.date, encode(MIN1_KIND, hardBars(d.date, d.night, 50 + i)), { codec: 'zstd' });
   });
   corpus = path.join(dir, 'corpus');
@@ -221,6 +223,6 @@ describe('python reads history like the Node reader', () => {
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(s.ok, r.stderr).toBe(true);
     expect(s.skipped, r.stderr).toBe(false);
-    expect(s.ran).toBe(6);
+    expect(s.ran).toBe(9);
   });
 });

@@ -31,7 +31,7 @@ import { RtWriter, setAside } from '../../src/store/index.js';
 import { writeFinished } from '../compact/helpers/root.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { A, B, C, D1, D2, D3, D4, DAYS, buildRoot, bytesOf, ticksOf, type Built, type Obj } from './helpers/root.js';
-import { hisDayPath, hisHistoryPath, rtFilePath } from '../../src/layout/index.js';
+import { hisDayPath, hisHistoryPath, rtFilePath, TICKREC_HIS_EXT } from '../../src/layout/index.js';
 
 let built: Built;
 let root: string;
@@ -129,7 +129,7 @@ describe('refusals and bad inputs', () => {
   it('a damaged historical block: the error names the file', () => {
     const other = makeTempDir();
     fs.cpSync(root, other, { recursive: true });
-    const f = hisDayPath(other, hisKindByName('tick')!, 'SHFE', D2, 'rb2505');
+    const f = hisDayPath(other, hisKindByName('tick')!, 'SHFE', D2, 'rb2505', TICKREC_HIS_EXT);
     const bytes = fs.readFileSync(f);
     bytes[bytes.length - 10]! ^= 0x40;
     fs.writeFileSync(f, bytes);
@@ -159,8 +159,8 @@ describe('ticks across every source', () => {
   it('the root holds what the test means: datakit zstd, tickrec lz4, finished rt in two files, live', () => {
     const tk = hisKindByName('tick')!;
     expect(readHisBlock(hisDayPath(root, tk, 'SHFE', D1, 'rb2505')).format).toBe('datakit-zstd');
-    expect(readHisBlock(hisDayPath(root, tk, 'SHFE', D2, 'rb2505')).format).toBe('tickrec');
-    expect(readHisBlock(hisDayPath(root, tk, 'SHFE', D2, 'rb2505')).codec).toBe('lz4');
+    expect(readHisBlock(hisDayPath(root, tk, 'SHFE', D2, 'rb2505', TICKREC_HIS_EXT)).format).toBe('tickrec');
+    expect(readHisBlock(hisDayPath(root, tk, 'SHFE', D2, 'rb2505', TICKREC_HIS_EXT)).codec).toBe('lz4');
     expect(fs.readdirSync(path.join(root, 'rt/ticks/SHFE', String(D3))).sort()).toEqual(['au2506.dmb', 'rb2505.dmb', 'rb2505~1.dmb']);
     expect(fs.existsSync(rtFilePath(root, TICK_KIND, 'SHFE', 'rb2505'))).toBe(true);
   });
@@ -321,7 +321,7 @@ describe('bars', () => {
   });
 
   it('min1 of B: a tickrec container history, a finished day and the live day', () => {
-    const f = hisHistoryPath(root, hisKindByName('min1')!, 'SHFE', 'au2506');
+    const f = hisHistoryPath(root, hisKindByName('min1')!, 'SHFE', 'au2506', TICKREC_HIS_EXT);
     expect(fs.readFileSync(f).readUInt16LE(10)).toBe(0x0102);
     expectRecords(readBars({ root, exchange: 'SHFE', code: 'au2506', period: 'min1' }), MIN1_KIND, all('min1', B));
   });

@@ -37,10 +37,10 @@ for (const mode of ['auto', 'ulimit'] as const) {
       expect(r.byCheck['write-amplification'] ?? []).toEqual([]);
     });
 
-    it('compaction into the limit: exit 1, E_NO_SPACE naming the .dsb file, no temporary file, the rt files kept; a rerun with room completes and verify --deep is clean', () => {
+    it('compaction into the limit: exit 1, E_NO_SPACE naming the .tsb file, no temporary file, the rt files kept; a rerun with room completes and verify --deep is clean', () => {
       expect(r.byCheck.compaction).toEqual([]);
       expect(r.compaction).toMatchObject({ code: 1, tmpLeft: [], rtUnchanged: true, rerunCode: 0, verifyCode: 0 });
-      expect(r.compaction.errorLine).toMatch(/E_NO_SPACE.*\.dsb/);
+      expect(r.compaction.errorLine).toMatch(/E_NO_SPACE.*\.tsb/);
     });
   });
 }
