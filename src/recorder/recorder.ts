@@ -10,14 +10,7 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { LiveBars, isBarKind, type LiveBarsStats } from '../bars/index.js';
-import {
-  checkCoverage,
-  isTradingDay,
-  localDateTime,
-  reloadCalendar,
-  type CoverageCheck,
-  type SessionBook,
-} from '../calendar/index.js';
+import { checkCoverage, isTradingDay, localDateTime, reloadCalendar, type CoverageCheck, type SessionBook } from '../calendar/index.js';
 import type { Config } from '../config/index.js';
 import { TickrecError } from '../errors.js';
 import {
