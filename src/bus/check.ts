@@ -17,6 +17,7 @@ import { Mem, type RecordKind } from '../format/index.js';
 import {
   HDR_DATE,
   HDR_END,
+  HDR_FILE,
   HDR_FORMAT,
   HDR_MSG_ID,
   WIRE_FORMAT,
@@ -24,6 +25,7 @@ import {
   endMessageId,
   messageId,
   parseDate,
+  parseFileNumber,
   parseSubject,
   type BusTarget,
 } from './wire.js';
@@ -36,6 +38,8 @@ export interface BusRecord {
   /** The record layout (target.kind). */
   readonly kind: RecordKind;
   readonly date: number;
+  /** Which file of the day at the publisher (Tickrec-File; 0: the first). */
+  readonly file: number;
   /** The record's bytes, in an 8-aligned copy of its own. */
   readonly mem: Mem;
   /** Time key (RecordKind.keyAt). */
@@ -48,6 +52,8 @@ export interface BusEnd {
   readonly type: 'end';
   readonly target: BusTarget;
   readonly date: number;
+  /** Which file of the day at the publisher (Tickrec-File; 0: the first). */
+  readonly file: number;
   /** Records in the publisher's day file. */
   readonly count: number;
 }
@@ -83,17 +89,20 @@ export function checkMessage(
     return refuse('foreign', `${where}: ${HDR_FORMAT} '${hdrs.get(HDR_FORMAT).slice(0, 20)}', not ${WIRE_FORMAT}`);
   const date = parseDate(hdrs.get(HDR_DATE));
   if (date === undefined) return refuse('foreign', `${where}: ${HDR_DATE} '${hdrs.get(HDR_DATE).slice(0, 20)}' is not a date YYYYMMDD`);
+  const file = parseFileNumber(hdrs.get(HDR_FILE));
+  if (file === undefined) return refuse('foreign', `${where}: ${HDR_FILE} '${hdrs.get(HDR_FILE).slice(0, 20)}' is not a file number`);
   const id = hdrs.get(HDR_MSG_ID);
   const endText = hdrs.get(HDR_END);
   if (endText !== '') {
     if (!/^\d{1,10}$/.test(endText) || data.length !== 0) return refuse('foreign', `${where}: a malformed end-of-day marker`);
-    if (id !== endMessageId(target, date)) return refuse('foreign', `${where}: end-of-day marker with message id '${id.slice(0, 80)}'`);
-    return { type: 'end', target, date, count: Number(endText) };
+    if (id !== endMessageId(target, date, file))
+      return refuse('foreign', `${where}: end-of-day marker with message id '${id.slice(0, 80)}'`);
+    return { type: 'end', target, date, file, count: Number(endText) };
   }
   if (data.length !== kind.recordBytes)
     return refuse('size', `${where}: ${data.length} bytes, a ${kind.name} record is ${kind.recordBytes}`);
   const hash = contentHash(data);
-  const stem = messageId(target, date, hash, 0).slice(0, -1); // "<kind>.<EXCHG>.<CODE>.<DATE>.<H>."
+  const stem = messageId(target, date, hash, 0, file).slice(0, -1); // "<kind>.<EXCHG>.<CODE>.<DATE>.<H>."
   const sameText = id.startsWith(stem) ? id.slice(stem.length) : '';
   if (!/^\d{1,7}$/.test(sameText) || Number(sameText) > SAME_MAX)
     return refuse('foreign', `${where}: message id '${id.slice(0, 100)}' is not the one its bytes give`);
@@ -113,5 +122,5 @@ export function checkMessage(
   kind.codec.encode(rec, again, 0);
   if (Buffer.compare(again.u8, mem.u8) !== 0)
     return refuse('encoding', `${where}: bytes tickrec's writer would not write (padding or string tails)`);
-  return { type: 'record', target, kind, date, mem, key: kind.keyAt(mem, 0), same: Number(sameText) };
+  return { type: 'record', target, kind, date, file, mem, key: kind.keyAt(mem, 0), same: Number(sameText) };
 }

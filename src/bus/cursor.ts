@@ -1,5 +1,6 @@
 // The publisher's durable cursors: for each published file (kind, exchange, code), the
-// trading date of the day file it is in and the index of the next record to send.
+// trading date of the day file it is in, which file of that day (0: <CODE>.dmb, n:
+// <CODE>~<n>.dmb, src/store/roll.ts) and the index of the next record to send.
 //
 // CURSOR RULE: a cursor moves past a record only after JetStream acknowledged it (stored,
 // or dropped as a duplicate). The cursors of one publisher are kept in one JSON file,
@@ -7,7 +8,8 @@
 // fsync'ed, renamed) at most every `cursor_flush_ms`: after a crash the publisher resends
 // at most that much, and JetStream drops the resends by their message id (wire.ts).
 // `ended` says the day file was sent whole, end marker included: the next record
-// comes from the next day's file, from its index 0.
+// comes from the day's next file (~<n+1>) if there is one, else from the next day's file,
+// from its index 0. A cursor written before file numbers existed has none: file 0.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +18,8 @@ import { TickrecError, ioError } from '../errors.js';
 export interface Cursor {
   /** Trading date of the day file (0: none yet). */
   date: number;
+  /** Which file of the day: 0 for <CODE>.dmb, n for <CODE>~<n>.dmb. */
+  file: number;
   /** Next record to send. */
   index: number;
   /** The day file was sent whole, with its end marker. */
@@ -69,6 +73,8 @@ export function readCursorFile(file: string): CursorFile | undefined {
   for (const [k, c] of Object.entries(json.cursors)) {
     if (!(Number.isInteger(c?.date) && Number.isInteger(c?.index) && c.index >= 0 && typeof c.ended === 'boolean'))
       throw damaged(file, `cursor ${k}`);
+    if (c.file === undefined) c.file = 0; // written before file numbers: the day's first file
+    if (!(Number.isInteger(c.file) && c.file >= 0)) throw damaged(file, `cursor ${k}: file ${String(c.file)}`);
   }
   return json;
 }

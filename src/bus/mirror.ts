@@ -58,7 +58,7 @@ import {
 import type { RecordKind } from '../format/index.js';
 import { barsClosedPath, busMirrorPositionPath, finishedPath } from '../layout/index.js';
 import { ClosedEventWriter } from '../bars/closed.js';
-import { RtReader, WriterPool, acquireRootLock, type RootLock } from '../store/index.js';
+import { RtReader, WriterPool, acquireRootLock, setAsideFiles, type RootLock } from '../store/index.js';
 import { RejectLog } from '../reject-log.js';
 import { checkMessage, type BusEnd, type BusRecord } from './check.js';
 import { busError, connectBus, streamSubject, type BusAuth, type BusTls } from './connect.js';
@@ -126,6 +126,8 @@ interface Sink {
 interface FileState {
   /** Trading date of the live file (0: none). */
   date: number;
+  /** Which file of its day the live file is (the publisher's Tickrec-File; 0: the first). */
+  file: number;
   lastKey: number;
   /** Bytes of the last records with key lastKey (at most RUN_MAX). */
   run: Uint8Array[];
@@ -535,7 +537,19 @@ export class Mirror {
     const st = this.fileState(r.target, sink);
     const bytes = r.mem.u8;
     if (st.date > r.date) {
-      return this.older(r, finishedPath(sink.livePath, r.date), 'late', `a record of ${r.date}, a day already set aside here`);
+      return this.older(r, finishedPath(sink.livePath, r.date, r.file), 'late', `a record of ${r.date}, a day already set aside here`);
+    }
+    if (st.date === r.date && st.file !== r.file) {
+      // Another file of the same day: an earlier one is set aside here; a later one
+      // comes only after the end marker of this one (the publisher's order).
+      if (r.file < st.file)
+        return this.older(
+          r,
+          finishedPath(sink.livePath, r.date, r.file),
+          'late',
+          `a record of file ${r.file} of ${r.date}, set aside here`,
+        );
+      return this.older(r, sink.livePath, 'out_of_order', `a record of file ${r.file} of ${r.date} before the end of file ${st.file}`);
     }
     if (st.date === r.date) {
       const bar = r.kind.name !== 'tick' && r.kind.name !== 'trade'; // one bar (or closed event) per time
@@ -552,11 +566,12 @@ export class Mirror {
       }
     }
     if (!sink.append(r)) {
-      return this.older(r, finishedPath(sink.livePath, r.date), 'late', `a record of ${r.date}, a day already finished here`);
+      return this.older(r, finishedPath(sink.livePath, r.date, r.file), 'late', `a record of ${r.date}, a day already finished here`);
     }
     this.counters.written++;
     if (st.date !== r.date || r.key > st.lastKey) {
       st.date = r.date;
+      st.file = r.file;
       st.lastKey = r.key;
       st.run = [];
     }
@@ -576,7 +591,7 @@ export class Mirror {
   private end(e: BusEnd): void {
     const sink = this.sink(e.target);
     const st = this.fileState(e.target, sink);
-    if (st.date !== e.date) return; // no file of that day here (already set aside, or none)
+    if (st.date !== e.date || st.file !== e.file) return; // no file of that day here (already set aside, or none)
     const mine = liveCount(sink.livePath, e.target.kind);
     if (mine !== e.count) {
       this.o.log.warn(
@@ -586,6 +601,7 @@ export class Mirror {
     }
     if (sink.finish(e.date)) this.counters.daysEnded++;
     st.date = 0;
+    st.file = 0;
     st.lastKey = Number.NEGATIVE_INFINITY;
     st.run = [];
   }
@@ -598,7 +614,7 @@ export class Mirror {
       return {
         livePath: pool.livePath(kind, exchg, code),
         liveDate: () => pool.liveDate(kind, exchg, code),
-        append: (r) => pool.appendRaw(kind, exchg, code, r.date, r.mem.u8),
+        append: (r) => pool.appendRaw(kind, exchg, code, r.date, r.mem.u8, r.file),
         finish: (date) => pool.finish(kind, exchg, code, date),
       };
     }
@@ -627,8 +643,9 @@ export class Mirror {
     const key = targetStem(t);
     let st = this.files.get(key);
     if (st) return st;
-    st = { date: sink.liveDate(), lastKey: Number.NEGATIVE_INFINITY, run: [] };
+    st = { date: sink.liveDate(), file: 0, lastKey: Number.NEGATIVE_INFINITY, run: [] };
     if (st.date !== 0) {
+      st.file = setAsideFiles(sink.livePath, st.date).length; // the live file is the day's next one
       const r = tryOpen(sink.livePath, t.kind);
       if (r) {
         try {

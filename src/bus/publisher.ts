@@ -29,8 +29,9 @@
 //
 // DAYS: the publisher follows a file across the roll rule (src/store/rt-follow.ts): when
 // the live path names another inode, it sends what remains of the old file, then the
-// end-of-day marker, then goes on with the next day file. DAY ORDER: after a day, the
-// next day file is the oldest one of a later date, set aside (rt/…/<DATE>/) or live: so a
+// end-of-day marker, then goes on with the next day file. DAY ORDER: after a day file,
+// the next one is the same day's next file (<CODE>~<n+1>.dmb, src/store/roll.ts
+// setAsideFiles, or the live file of that day), else the oldest one of a later date, set aside (rt/…/<DATE>/) or live: so a
 // cursor left in a day that was set aside while the publisher was stopped is finished
 // from the dated folder, and the days set aside after it are sent before the live one.
 // A file with no cursor (the first run, a new instrument) starts at its oldest day still
@@ -63,7 +64,7 @@ import {
   rtFilePath,
   rtKindDir,
 } from '../layout/index.js';
-import { RtReader, acquireLock, type RootLock } from '../store/index.js';
+import { RtReader, acquireLock, setAsideFiles, type RootLock } from '../store/index.js';
 import { assert } from '../assert.js';
 import { RejectLog } from '../reject-log.js';
 import { connectBus, ensureStream, type BusAuth, type BusTls, type StreamDefaults } from './connect.js';
@@ -71,6 +72,7 @@ import { closedCursorKey, cursorKey, parseCursorKey, readCursorFile, writeCursor
 import {
   HDR_DATE,
   HDR_END,
+  HDR_FILE,
   HDR_FORMAT,
   HDR_INDEX,
   WIRE_FORMAT,
@@ -196,7 +198,7 @@ interface Track {
    * BARRIER (closed-event files only): the event at `forIndex` of day `forDate` waits
    * until every bar file's cursor has passed the length it had when the event was read.
    */
-  barrier: { forDate: number; forIndex: number; bars: { t: Track; date: number; index: number }[] } | undefined;
+  barrier: { forDate: number; forIndex: number; bars: { t: Track; date: number; file: number; index: number }[] } | undefined;
 }
 
 export class Publisher {
@@ -437,7 +439,7 @@ export class Publisher {
       key,
       subject: subjectOf(this.o.prefix, target),
       livePath,
-      cur: { date: 0, index: 0, ended: false },
+      cur: { date: 0, file: 0, index: 0, ended: false },
       reader: undefined,
       readerLive: false,
       sent: 0,
@@ -525,16 +527,20 @@ export class Publisher {
   private barsSent(t: Track, index: number): boolean {
     const date = t.cur.date;
     if (t.barrier?.forDate !== date || t.barrier.forIndex !== index) {
-      const bars: { t: Track; date: number; index: number }[] = [];
+      const bars: { t: Track; date: number; file: number; index: number }[] = [];
       for (const b of this.tracks.values()) {
         if (b.blocked || b.target.exchg === undefined || b.target.kind.name === 'tick' || b.target.kind.name === 'trade') continue;
         const end = b.reader && b.readerLive ? { date: b.reader.date, length: b.reader.length } : fileEnd(b.livePath, b.target.kind);
-        if (end && end.length > 0) bars.push({ t: b, date: end.date, index: end.length });
+        if (!end || end.length === 0) continue;
+        // The live file is the day's file n = how many of its day are set aside already.
+        const file = b.reader && b.readerLive ? b.cur.file : setAsideFiles(b.livePath, end.date).length;
+        bars.push({ t: b, date: end.date, file, index: end.length });
       }
       t.barrier = { forDate: date, forIndex: index, bars };
     }
     const left = t.barrier.bars.filter(
-      ({ t: b, date: d, index: i }) => !(b.cur.date > d || (b.cur.date === d && (b.cur.index >= i || b.cur.ended))),
+      ({ t: b, date: d, file: n, index: i }) =>
+        !(b.cur.date > d || (b.cur.date === d && (b.cur.file > n || (b.cur.file === n && (b.cur.index >= i || b.cur.ended))))),
     );
     t.barrier.bars = left;
     return left.length === 0;
@@ -545,17 +551,20 @@ export class Publisher {
     const kind = t.target.kind;
     const c = t.cur;
     if (c.date !== 0 && !c.ended) {
-      // Within a day: its file is the live one, or the dated one if it was set aside since.
+      // Within a day file: the live one (which will be the day's file n = how many are set
+      // aside already), or the dated one if it was set aside since. The live file is opened
+      // before the listing: a roll between the two shows as one more set-aside file.
       const live = tryOpen(t.livePath, kind);
-      if (live && live.date === c.date) return this.use(t, live, true);
+      const aside = setAsideFiles(t.livePath, c.date);
+      if (live && live.date === c.date && aside.length === c.file) return this.use(t, live, true);
       if (live && live.date < c.date) {
         live.close();
         this.errorsLog.reject('cursor', `${t.livePath}: the live file is of ${live.date}, the cursor of ${c.date}; waiting`, 'publish');
         return undefined;
       }
       live?.close();
-      const done = finishedPath(t.livePath, c.date);
-      const old = tryOpen(done, kind);
+      const done = aside[c.file] ?? finishedPath(t.livePath, c.date, c.file);
+      const old = aside[c.file] === undefined ? undefined : tryOpen(done, kind);
       if (old) return this.use(t, old, false);
       if (!live) return undefined; // moved away and not yet replaced, or not created again
       // The day is gone from rt/ (compacted) before it was published whole.
@@ -565,27 +574,45 @@ export class Publisher {
         `${done}: gone before it was published whole (${targetText(t.target)}: records from index ${c.index} of ${c.date} are not on the bus); ` +
           `publish them from history with 'tickrec cat --root ${this.o.root}' if a mirror needs them`,
       );
-      t.cur = { date: c.date, index: c.index, ended: true };
+      t.cur = { date: c.date, file: c.file, index: c.index, ended: true };
       this.dirty = true;
       return undefined;
     }
-    // Between days (or before the first): the oldest day file of a later date, set aside or live.
     const live = tryOpen(t.livePath, kind);
+    if (c.date !== 0) {
+      // After a day file: the same day's next file (<CODE>~<n+1>.dmb), set aside or live.
+      const n = c.file + 1;
+      const aside = setAsideFiles(t.livePath, c.date);
+      if (aside[n] !== undefined) {
+        live?.close();
+        const old = tryOpen(aside[n], kind);
+        if (!old) return undefined; // moved on (compacted) between the listing and now: looked at again later
+        t.cur = { date: c.date, file: n, index: 0, ended: false };
+        this.dirty = true;
+        return this.use(t, old, false);
+      }
+      if (live && live.date === c.date && aside.length === n) {
+        t.cur = { date: c.date, file: n, index: 0, ended: false };
+        this.dirty = true;
+        return this.use(t, live, true);
+      }
+    }
+    // Between days (or before the first): the oldest day file of a later date, set aside or live.
     if (live && live.date <= c.date) {
       live.close(); // that day was sent whole: wait for the next day's file
       return undefined;
     }
     const next = this.setAsideDates(t, c.date)[0];
-    if (next !== undefined && (!live || next < live.date)) {
+    if (next !== undefined && (!live || next <= live.date)) {
       live?.close();
       const old = tryOpen(finishedPath(t.livePath, next), kind);
       if (!old) return undefined; // moved on (compacted) between the listing and now: looked at again later
-      t.cur = { date: next, index: 0, ended: false };
+      t.cur = { date: next, file: 0, index: 0, ended: false };
       this.dirty = true;
       return this.use(t, old, false);
     }
     if (!live) return undefined;
-    t.cur = { date: live.date, index: 0, ended: false };
+    t.cur = { date: live.date, file: setAsideFiles(t.livePath, live.date).length, index: 0, ended: false };
     this.dirty = true;
     return this.use(t, live, true);
   }
@@ -606,16 +633,17 @@ export class Publisher {
       (j) => r.keyAt(j),
       (j) => r.rawRecords(j, j + 1),
     );
-    const date = t.cur.date;
+    const { date, file } = t.cur;
     const h = headers();
     h.set(HDR_DATE, String(date));
+    if (file > 0) h.set(HDR_FILE, String(file));
     h.set(HDR_INDEX, String(i));
     h.set(HDR_FORMAT, WIRE_FORMAT);
     const f: Flight = { index: i, sentMs: this.now(), seq: -1, duplicate: false, failed: false };
     t.flight.push(f);
     this.inFlight++;
     this.js!.publish(t.subject, bytes, {
-      msgID: messageId(t.target, date, contentHash(bytes), same),
+      msgID: messageId(t.target, date, contentHash(bytes), same, file),
       headers: h,
       timeout: this.o.ackTimeoutMs,
     }).then(
@@ -623,14 +651,14 @@ export class Publisher {
         this.inFlight--;
         f.seq = ack.seq;
         f.duplicate = ack.duplicate;
-        this.settle(t, date);
+        this.settle(t, date, file);
       },
       (err: unknown) => {
         this.inFlight--;
         if (!f.failed && !t.failed) this.fail(t, err);
         f.failed = true;
         t.failed = true;
-        this.settle(t, date);
+        this.settle(t, date, file);
       },
     );
   }
@@ -640,7 +668,7 @@ export class Publisher {
    * flight (CURSOR RULE), checks their sequences rise (ORDER RULE), and once a failed
    * flight is empty, starts the file again from its first unacknowledged record.
    */
-  private settle(t: Track, date: number): void {
+  private settle(t: Track, date: number, file: number): void {
     while (t.flight.length > 0 && t.flight[0]!.seq >= 0) {
       const f = t.flight.shift()!;
       if (f.seq <= t.lastSeq) {
@@ -652,7 +680,7 @@ export class Publisher {
         );
       }
       t.lastSeq = Math.max(t.lastSeq, f.seq);
-      if (t.cur.date === date && t.cur.index === f.index) t.cur.index = f.index + 1;
+      if (t.cur.date === date && t.cur.file === file && t.cur.index === f.index) t.cur.index = f.index + 1;
       if (f.duplicate) this.counters.duplicates++;
       else this.counters.published++;
       this.dirty = true;
@@ -668,21 +696,26 @@ export class Publisher {
   }
 
   private sendEnd(t: Track, count: number): void {
-    const date = t.cur.date;
+    const { date, file } = t.cur;
     const h = headers();
     h.set(HDR_DATE, String(date));
+    if (file > 0) h.set(HDR_FILE, String(file));
     h.set(HDR_END, String(count));
     h.set(HDR_FORMAT, WIRE_FORMAT);
     t.ending = true;
     this.inFlight++;
-    this.js!.publish(t.subject, new Uint8Array(0), { msgID: endMessageId(t.target, date), headers: h, timeout: this.o.ackTimeoutMs }).then(
+    this.js!.publish(t.subject, new Uint8Array(0), {
+      msgID: endMessageId(t.target, date, file),
+      headers: h,
+      timeout: this.o.ackTimeoutMs,
+    }).then(
       (ack) => {
         this.inFlight--;
         t.ending = false;
         t.lastSeq = Math.max(t.lastSeq, ack.seq);
         t.backoffMs = 0;
         this.counters.endMarkers++;
-        t.cur = { date, index: count, ended: true };
+        t.cur = { date, file, index: count, ended: true };
         t.reader?.close();
         t.reader = undefined;
         this.dirty = true;

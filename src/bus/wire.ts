@@ -16,10 +16,16 @@
 // HEADERS   Tickrec-Date   trading date YYYYMMDD of the day file (the file header's date)
 //           Tickrec-Index  the record's index in its day file at the publisher
 //           Tickrec-Format 1 (this layout)
+//           Tickrec-File   n of the publisher's day file <CODE>~<n>.dmb, when a day has more
+//                          than one file (THE DAY ROLL, src/store/roll.ts); absent for the
+//                          day's first file (n = 0)
 //           Nats-Msg-Id    see MESSAGE ID
 // MESSAGE ID  <kind>.<EXCHG>.<CODE>.<DATE>.<H>.<N>   (closed events: closed.<SESSION>.<DATE>.<H>.<N>)
 //   H = SHA-256 of the payload, first 128 bits in base64url; N = how many records before
 //   it in the same day file have the same time key and the same bytes (almost always 0).
+//   A day's second file n > 0 carries <DATE>~<n> in place of <DATE> (its end marker too):
+//   its records are the publisher's records of another file, never dropped as copies of
+//   the first file's.
 //   It depends on the record's content only, never on the publisher's index: a resend
 //   after a crash, and the same tick recorded by a second recorder (whose index differs),
 //   carry the same id, and JetStream drops the second copy within its duplicate window.
@@ -41,6 +47,7 @@ export const HDR_DATE = 'Tickrec-Date';
 export const HDR_INDEX = 'Tickrec-Index';
 export const HDR_FORMAT = 'Tickrec-Format';
 export const HDR_END = 'Tickrec-End';
+export const HDR_FILE = 'Tickrec-File';
 export const HDR_MSG_ID = 'Nats-Msg-Id';
 export const WIRE_FORMAT = '1';
 
@@ -135,12 +142,24 @@ export function contentHash(record: Uint8Array): string {
   return crypto.createHash('sha256').update(record).digest('base64url').slice(0, 22);
 }
 
-export function messageId(t: BusTarget, date: number, hash: string, same: number): string {
-  return `${targetStem(t)}.${date}.${hash}.${same}`;
+/** The <DATE> token of a message id: the date, with ~<n> for a day's file n > 0. */
+function dayToken(date: number, file: number): string {
+  return file === 0 ? String(date) : `${date}~${file}`;
 }
 
-export function endMessageId(t: BusTarget, date: number): string {
-  return `${targetStem(t)}.${date}.end`;
+export function messageId(t: BusTarget, date: number, hash: string, same: number, file = 0): string {
+  return `${targetStem(t)}.${dayToken(date, file)}.${hash}.${same}`;
+}
+
+export function endMessageId(t: BusTarget, date: number, file = 0): string {
+  return `${targetStem(t)}.${dayToken(date, file)}.end`;
+}
+
+/** n of Tickrec-File: 0 when absent (a day's first file), undefined when malformed. */
+export function parseFileNumber(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return 0;
+  if (!/^[1-9]\d{0,8}$/.test(text)) return undefined;
+  return Number(text);
 }
 
 /** A trading date as the bus carries it: YYYYMMDD between 1990 and 2099. */

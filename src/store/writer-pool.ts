@@ -38,7 +38,7 @@ import {
   rtKindDir,
   RT_EXT,
 } from '../layout/index.js';
-import { dayFinished, olderRecordError, setAside } from './roll.js';
+import { dayFinished, olderRecordError, setAside, setAsideFiles } from './roll.js';
 import { probeRtFile, readRtTradingDate } from './rt-file.js';
 import { CreateDurability } from './durable.js';
 import { DEFAULT_INITIAL_CAPACITY, RtWriter, type RtWriterOptions } from './rt-writer.js';
@@ -218,9 +218,12 @@ export class WriterPool {
    * with the same rules as append(): rolls an older live file first; returns false,
    * writing nothing, when that day is already finished. For copies of another root's
    * records (the bus mirror): the bytes go to the file unchanged.
+   * `file` > 0: the records are of the source's n-th file of that day (<CODE>~<n>.dmb,
+   * THE DAY ROLL): a day finished here gets a new live file for them when exactly n files
+   * of it are set aside here (it becomes ~<n> when set aside); otherwise false, as above.
    */
-  appendRaw(kind: RecordKind, exchg: string, code: string, date: number, bytes: Uint8Array): boolean {
-    const w = this.writerFor(kind, exchg, code, date);
+  appendRaw(kind: RecordKind, exchg: string, code: string, date: number, bytes: Uint8Array, file = 0): boolean {
+    const w = this.writerFor(kind, exchg, code, date, file);
     if (!w) return false;
     try {
       w.appendRaw(bytes);
@@ -321,10 +324,10 @@ export class WriterPool {
   }
 
   /** The writer a record of trading date `date` goes to (the rules of append()), or undefined for a finished day. */
-  private writerFor(kind: RecordKind, exchg: string, code: string, date: number): RtWriter | undefined {
+  private writerFor(kind: RecordKind, exchg: string, code: string, date: number, file = 0): RtWriter | undefined {
     const e = this.entry(kind, exchg, code);
     if (e.date !== 0 && e.date < date) this.roll(e);
-    if (e.date === 0 && this.dayFinished(e, date)) return undefined;
+    if (e.date === 0 && this.dayFinished(e, date) && !(file > 0 && setAsideFiles(e.path, date).length === file)) return undefined;
     if (e.date > date) {
       if (this.holdsNoRecord(e)) return undefined; // a prepared file (PREPARED FILES): that day is over
       throw olderRecordError(e.path, date, e.date);

@@ -106,6 +106,7 @@ describeNats('bus: publish and mirror (one nats-server)', () => {
     expect([ci.delivered.stream_seq, ci.ack_floor.stream_seq, ci.num_ack_pending]).toEqual([50, 50, 0]);
     expect(readCursorFile(busCursorPath(src, pub(src).stream))?.cursors['tick/SHFE/rb2505']).toEqual({
       date: 20250102,
+      file: 0,
       index: 50,
       ended: false,
     });
@@ -381,6 +382,70 @@ describeNats('bus: closed-bar events and the days set aside (one nats-server)', 
       expect(fileRecords(path.join(dst, 'rt', 'ticks', 'SHFE', '20250107', 'rb2505.dmb')).count).toBe(10);
       expect(publisher.stats()).toMatchObject({ published: 25, duplicates: 0, gaps: 0 });
       expect(mirror.stats().refused).toEqual({});
+    } finally {
+      await publisher.stop();
+      await mirror.stop();
+      pool.closeAll();
+    }
+  }, 90_000);
+
+  it("publishes a day's second file <CODE>~1.dmb after its first, across publisher restarts: the mirror has every record once", async () => {
+    const src = makeTempDir();
+    const dst = makeTempDir();
+    const { pub, mir } = settings();
+    const pool = openPool(src);
+    const D1 = 20250102;
+    const D2 = 20250103;
+    const raw = (i: number) => {
+      const m = Mem.alloc(TICK_KIND.recordBytes);
+      TICK_KIND.codec.encode(tickAt('SHFE', 'rb2505', D1, i, 7), m, 0);
+      return m.u8;
+    };
+    for (let i = 0; i < 20; i++) pool.append(TICK_KIND, 'SHFE', 'rb2505', D1, tickAt('SHFE', 'rb2505', D1, i));
+    let publisher = await Publisher.start(pub(src));
+    const mirror = await Mirror.start(mir(dst));
+    try {
+      await waitFor(() => mirror.stats().written === 20, '20 records mirrored');
+      pool.finish(TICK_KIND, 'SHFE', 'rb2505', D1);
+      await waitFor(() => publisher.stats().endMarkers === 1, 'the end of the first file sent');
+      await publisher.stop();
+      expect(readCursorFile(busCursorPath(src, pub(src).stream))?.cursors['tick/SHFE/rb2505']).toEqual({
+        date: D1,
+        file: 0,
+        index: 20,
+        ended: true,
+      });
+      // While stopped: the same day gets more records, in a second file (it becomes ~1).
+      for (let i = 0; i < 10; i++) expect(pool.appendRaw(TICK_KIND, 'SHFE', 'rb2505', D1, raw(i), 1)).toBe(true);
+      publisher = await Publisher.start(pub(src));
+      await waitFor(() => rootDifference(src, dst) === null, 'the live second file in the mirror', {
+        timeoutMs: 30_000,
+        describe: () => String(rootDifference(src, dst)),
+      });
+      await publisher.stop();
+      expect(readCursorFile(busCursorPath(src, pub(src).stream))?.cursors['tick/SHFE/rb2505']).toEqual({
+        date: D1,
+        file: 1,
+        index: 10,
+        ended: false,
+      });
+      // While stopped again: the second file grows, is set aside as ~1, and the next day starts.
+      for (let i = 10; i < 15; i++) expect(pool.appendRaw(TICK_KIND, 'SHFE', 'rb2505', D1, raw(i), 1)).toBe(true);
+      pool.finish(TICK_KIND, 'SHFE', 'rb2505', D1);
+      for (let i = 0; i < 5; i++) pool.append(TICK_KIND, 'SHFE', 'rb2505', D2, tickAt('SHFE', 'rb2505', D2, i));
+      expect(rtFiles(src)).toEqual(
+        ['ticks/SHFE/20250102/rb2505.dmb', 'ticks/SHFE/20250102/rb2505~1.dmb', 'ticks/SHFE/rb2505.dmb'].map((f) =>
+          f.split('/').join(path.sep),
+        ),
+      );
+      publisher = await Publisher.start(pub(src));
+      await waitFor(() => rootDifference(src, dst) === null, "both files of the day and the next day's in the mirror", {
+        timeoutMs: 30_000,
+        describe: () => String(rootDifference(src, dst)),
+      });
+      expect(fileRecords(path.join(dst, 'rt', 'ticks', 'SHFE', String(D1), 'rb2505~1.dmb')).count).toBe(15);
+      expect(mirror.stats()).toMatchObject({ written: 20 + 15 + 5, duplicates: 0, refused: {} });
+      expect(publisher.stats()).toMatchObject({ duplicates: 0, gaps: 0 });
     } finally {
       await publisher.stop();
       await mirror.stop();

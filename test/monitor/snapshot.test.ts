@@ -245,7 +245,7 @@ describe('bus publisher lag', () => {
         stream: 'TICKREC',
         prefix: 'tickrec',
         updatedMs,
-        cursors: { 'tick/SHFE/rb2505': { date, index: 7, ended: false } }, // cu2505 not started yet
+        cursors: { 'tick/SHFE/rb2505': { date, file: 0, index: 7, ended: false } }, // cu2505 not started yet
       });
     write(Date.now());
     m = new Monitor(rec, { now: () => clock.ms, fileSampleMs: 0 });
