@@ -1,6 +1,6 @@
 // Shared helpers of the reliability scenarios (scripts/soak.ts and test/reliability): child processes (recorder, CLI, helper scripts), /health polling, bounded waits, /proc sampling, temp folders.
 
-import { coveredSessionsFile } from '../../test/helpers/sessions.js';
+import { coveredSessionsFile } from '../lib/sessions.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -167,7 +167,7 @@ export function recorderConfig(o: ConfigOpts): Record<string, unknown> {
     ...('compaction' in ConfigSchema.shape ? { compaction: { enabled: false } } : {}),
     ...(o.bars ? { bars: o.bars } : {}),
     log: { level: 'info', ...o.log },
-    // the bundled calendar ends where the exchanges' notices end: a soak is not about it (test/helpers/sessions.ts)
+    // the bundled calendar ends where the exchanges' notices end: a soak is not about it (scripts/lib/sessions.ts)
     sessions: coveredSessionsFile(),
   };
 }
