@@ -10,8 +10,8 @@
 const LAYERS = {
   format: [],
   calendar: [],
-  config: [],
   layout: ['format'],
+  config: ['layout'],
   meta: ['calendar', 'format'],
   store: ['calendar', 'format', 'layout'],
   his: ['format', 'layout'],

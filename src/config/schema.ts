@@ -2,6 +2,7 @@
 // configuration reference is checked against this file by test/config/readme.test.ts.
 
 import { z } from 'zod';
+import { STREAM_NAME } from '../layout/index.js';
 
 const port = z.number().int().min(0).max(65535);
 const positiveMs = z.number().int().min(1);
@@ -117,10 +118,7 @@ export const NatsPublishSchema = z.strictObject({
   /** NATS server URLs, tried in turn (nats://HOST:PORT, tls://HOST:PORT). */
   servers: z.array(z.string().regex(/^(nats|tls):\/\/[^\s/]+$/, 'a server URL nats://HOST:PORT or tls://HOST:PORT')).min(1),
   /** JetStream stream name. */
-  stream: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" or "-", at most 64')
-    .default('TICKREC'),
+  stream: z.string().regex(STREAM_NAME, 'letters, digits, "_" or "-", at most 64').default('TICKREC'),
   /** First subject token: subjects are <prefix>.<kind>.<EXCHG>.<CODE>. */
   prefix: z
     .string()

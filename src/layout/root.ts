@@ -393,7 +393,8 @@ export function ctpFlowDir(root: string, feed: string): string {
 
 // ---- the bus (src/bus: NATS publish and mirror) ------------------------------------------
 
-const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** THE STREAM NAME RULE: a JetStream stream name tickrec accepts (it names files under bus/); the config schema checks it with this. */
+export const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 function checkStream(stream: string): string {
   if (!STREAM_NAME.test(stream))
