@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { TickrecError } from '../errors.js';
+import { TICK_KIND } from '../format/index.js';
+import { dateFolderName, hisExchangeDir } from '../layout/index.js';
 import { readCompactionSummary } from '../monitor/compaction.js';
 import { DAY_MS, SHANGHAI_OFFSET_MIN, dayToYmd, formatShanghai, isWeekday, localDay } from '../sim/index.js';
 import { hasFinishedDays } from './eod-compaction.js';
@@ -108,7 +110,7 @@ export function registerDemo(program: Command): void {
           done =
             summary.state === 'ok' &&
             summary.ok === true &&
-            fs.existsSync(path.join(root, 'his', 'ticks', 'SHFE', String(date))) &&
+            fs.existsSync(path.join(hisExchangeDir(root, TICK_KIND, 'SHFE'), dateFolderName(date))) &&
             !hasFinishedDays(root);
           const msg = `simulated ${formatShanghai(Math.min(simNow, startMs + SPAN_MS))} China time${simNow > startMs + SPAN_MS ? ', day over: compacting' : ''}`;
           if (tty) redrawErr(msg);

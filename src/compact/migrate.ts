@@ -43,7 +43,7 @@ import {
   writeFileDurable,
   type HisKind,
 } from '../his/index.js';
-import { HIS_EXT, TICKREC_HIS_EXT, hisDir, parseDateFolder, parseHisName, rtKindDir, RT_EXT } from '../layout/index.js';
+import { HIS_EXT, TICKREC_HIS_EXT, hisDir, hisKindDir, parseDateFolder, parseHisName, rtKindDir, RT_EXT } from '../layout/index.js';
 import { syncDir } from '../fsync.js';
 import { acquireRootLock, probeRtFile } from '../store/index.js';
 import { acquireCompactLock } from './lock.js';
@@ -87,7 +87,7 @@ function hisFiles(root: string, unreadable: Unreadable[]): { file: string; kind:
   const out: { file: string; kind: HisKind }[] = [];
   list(hisDir(root), unreadable);
   for (const kind of HIS_KINDS) {
-    const kdir = path.join(hisDir(root), kind.folder);
+    const kdir = hisKindDir(root, kind);
     for (const exchg of list(kdir, unreadable)) {
       const edir = path.join(kdir, exchg);
       for (const entry of list(edir, unreadable)) {
