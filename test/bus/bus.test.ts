@@ -368,6 +368,10 @@ describeNats('bus: closed-bar events and the days set aside (one nats-server)', 
         timeoutMs: 30_000,
         describe: () => String(rootDifference(src, dst)),
       });
+      // The mirror may hold a record before the publisher has handled its acknowledgement.
+      await waitFor(() => publisher.stats().published === 67 && publisher.stats().endMarkers === 3, 'every acknowledgement handled', {
+        describe: () => JSON.stringify(publisher.stats()),
+      });
       expect(publisher.stats()).toMatchObject({ published: 67, endMarkers: 3, gaps: 0 });
       await publisher.stop();
       // Stopped over two day rolls: 20250106 finished and set aside, 20250107 too, 20250108 live.
@@ -380,6 +384,9 @@ describeNats('bus: closed-bar events and the days set aside (one nats-server)', 
         describe: () => String(rootDifference(src, dst)),
       });
       expect(fileRecords(path.join(dst, 'rt', 'ticks', 'SHFE', '20250107', 'rb2505.dmb')).count).toBe(10);
+      await waitFor(() => publisher.stats().published === 25, 'every acknowledgement handled', {
+        describe: () => JSON.stringify(publisher.stats()),
+      });
       expect(publisher.stats()).toMatchObject({ published: 25, duplicates: 0, gaps: 0 });
       expect(mirror.stats().refused).toEqual({});
     } finally {
