@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { replayCaptures } from '../../src/cli/ctp.js';
 import { runCompaction, verifyRoot } from '../../src/compact/index.js';
 import { LAYOUT_65, captureHeader, captureRecord, encodeDepthMarketData } from '../../src/feed/ctp/index.js';
-import { BarHistory, hisKindByName } from '../../src/his/index.js';
+import { BarHistory, hisHistoryFile, hisKindByName } from '../../src/his/index.js';
 import { hisHistoryPath } from '../../src/layout/index.js';
 import { readBars, readTicks } from '../../src/read/index.js';
 import { bundledSessionBook } from '../compact/helpers/sessions.js';
@@ -42,7 +42,7 @@ function day(date: number, price: number): [bigint, Record<string, string | numb
 }
 
 describe('CZCE SR505 of 2015 and of 2025 through the CTP path', () => {
-  it('replayed and compacted: ticks under SR505, bars in SR1505.dsb and SR505.dsb, read back per contract', async () => {
+  it('replayed and compacted: ticks under SR505, bars in SR1505.tsb and SR505.tsb, read back per contract', async () => {
     const dir = makeTempDir('tickrec-ctp-czce-');
     const cap = path.join(dir, 'sr505.cap');
     const recs = [...day(20150105, 5000), ...day(20250106, 6000), ...day(20250107, 6100)];
@@ -58,7 +58,9 @@ describe('CZCE SR505 of 2015 and of 2025 through the CTP path', () => {
     expect(c.failures).toEqual([]);
     const min1 = hisKindByName('min1')!;
     const days = (code: string) => {
-      const h = BarHistory.open(hisHistoryPath(root, min1, 'CZCE', code));
+      const file = hisHistoryFile(root, min1, 'CZCE', code);
+      expect(file, `the min1 history of CZCE.${code}`).toBe(hisHistoryPath(root, min1, 'CZCE', code, '.tsb')); // lz4 (the default): tickrec's name
+      const h = BarHistory.open(file!);
       try {
         return h.days().map((d) => d.date);
       } finally {

@@ -97,7 +97,7 @@ const REPAIRABLE = [
   'pre_settle',
   'pre_interest',
 ] as const;
-/** Dates the mapper accepts (day 1..31) that are not calendar dates: the recorder's bad_date. */
+/** Dates with a day 1..31 that are not calendar dates: the feed parser's bad_date (src/format/time.ts isRecordDate). */
 const NON_DATES = [20250230, 20250231, 20250431, 20250631, 20250931, 20251131, 20230229, 20240230];
 
 /** One field broken so that the mapper rejects the message, with the reason it gives. */
@@ -500,8 +500,7 @@ class Model {
         const o = this.tickObj(u.inst, 1, 4000, 1, 1);
         o.action_date = NON_DATES[u.v];
         this.hostileUnits++;
-        this.ticksReceived++;
-        this.reject('bad_date', true);
+        this.reject('bad_date'); // the feed parser refuses a day that is not in the calendar (isRecordDate), as the normalizer does
         return this.text(o);
       }
       case 'mapperBad': {
