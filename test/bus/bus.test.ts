@@ -505,6 +505,7 @@ describeNats('bus: hostile input on the bus', () => {
       ['h.tick.SHFE', good, hdrs('20250102', 's1')], // subject
       ['h.tick.SHFE.rb$2505', good, hdrs('20250102', 's2')], // subject (name rule)
       ['h.tick.SHFE.rb2505', good, hdrs('2025010', 's3')], // foreign: bad date
+      ['h.meta.SHFE.rb2505', new Uint8Array(0), hdrs('20250102', 'meta.SHFE.rb2505.none')], // its metadata: none at the publisher
       ['h.tick.SHFE.rb2505', good, hdrs('20250102', idOf(good))], // the one good record
     ];
     for (const [subject, data, h] of sends) await js.publish(subject, data, h ? { headers: h } : {});
