@@ -9,13 +9,15 @@ import { connect, headers } from '@nats-io/transport-node';
 import { StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Mirror, Publisher, STREAM_DEFAULTS, contentHash, defaultDurableName, readCursorFile } from '../../src/bus/index.js';
 import { busCursorPath, busMirrorPositionPath } from '../../src/layout/index.js';
-import { MIN1_KIND, MIN5_KIND, Mem, TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
+import { MIN1_KIND, MIN5_KIND, TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
 import { ClosedEventWriter, readBarsClosed } from '../../src/bars/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import {
   barAt,
   barsOf,
   busSettings,
+  decodeRecord,
+  encodeRecord,
   fileRecords,
   natsForSuite,
   openPool,
@@ -272,9 +274,7 @@ describeNats('bus: closed-bar events and the days set aside (one nats-server)', 
       const seen = new Set<string>();
       for (const m of msgs) {
         if (m.data.length === 0) continue; // an end-of-day marker
-        const mem = Mem.alloc(MIN1_KIND.recordBytes);
-        mem.u8.set(m.data);
-        const v = MIN1_KIND.codec.decode(mem, 0) as { date: number; time: number };
+        const v = decodeRecord(MIN1_KIND, m.data) as { date: number; time: number };
         if (m.subject !== closedSubject) {
           seen.add(`${m.subject}#${v.date}#${v.time}`);
           continue;
@@ -347,11 +347,7 @@ describeNats('bus: closed-bar events and the days set aside (one nats-server)', 
     const pool = openPool(src);
     const D1 = 20250102;
     const D2 = 20250103;
-    const raw = (i: number) => {
-      const m = Mem.alloc(TICK_KIND.recordBytes);
-      TICK_KIND.codec.encode(tickAt('SHFE', 'rb2505', D1, i, 7), m, 0);
-      return m.u8;
-    };
+    const raw = (i: number) => encodeRecord(TICK_KIND, tickAt('SHFE', 'rb2505', D1, i, 7));
     for (let i = 0; i < 20; i++) pool.append(TICK_KIND, 'SHFE', 'rb2505', D1, tickAt('SHFE', 'rb2505', D1, i));
     let publisher = await Publisher.start(pub(src));
     const mirror = await Mirror.start(mir(dst));
@@ -408,11 +404,7 @@ describeNats('bus: hostile input on the bus', () => {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: 'H', subjects: ['h.>'], storage: StorageType.Memory });
     const js = jetstream(nc);
-    const encode = (rec: Record<string, unknown>) => {
-      const m = Mem.alloc(TICK_KIND.recordBytes);
-      TICK_KIND.codec.encode(rec, m, 0);
-      return m.u8;
-    };
+    const encode = (rec: Record<string, unknown>) => encodeRecord(TICK_KIND, rec);
     const hdrs = (date: string, id?: string) => {
       const h = headers();
       h.set('Tickrec-Format', '1');

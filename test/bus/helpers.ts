@@ -7,7 +7,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { NatsCluster } from '../../scripts/lib/nats.js';
 import { waitFor } from '../../scripts/lib/wait.js';
 import { STREAM_DEFAULTS, type MirrorOptions, type PublisherOptions } from '../../src/bus/index.js';
-import { MIN1_KIND, TICK_KIND, TRADE_KIND, type RecordKind } from '../../src/format/index.js';
+import { MIN1_KIND, Mem, TICK_KIND, TRADE_KIND, type RecordKind } from '../../src/format/index.js';
 import { RtReader, WriterPool } from '../../src/store/index.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 
@@ -143,6 +143,20 @@ export function barAt(date: number, i: number): Record<string, unknown> {
     hold: 7,
     add: 0,
   };
+}
+
+/** The bytes of one record of `kind` (as a message payload or a raw append). */
+export function encodeRecord(kind: RecordKind, rec: Record<string, unknown>): Uint8Array {
+  const m = Mem.alloc(kind.recordBytes);
+  kind.codec.encode(rec, m, 0);
+  return m.u8;
+}
+
+/** The record a payload of `kind` holds (copied into an aligned buffer first). */
+export function decodeRecord(kind: RecordKind, bytes: Uint8Array): Record<string, unknown> {
+  const m = Mem.alloc(kind.recordBytes);
+  m.u8.set(bytes);
+  return kind.codec.decode(m, 0);
 }
 
 export function openPool(root: string): WriterPool {

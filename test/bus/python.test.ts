@@ -8,10 +8,10 @@ import { jetstream } from '@nats-io/jetstream';
 import { natsServerAvailable } from '../../scripts/lib/nats.js';
 import { waitFor } from '../../scripts/lib/wait.js';
 import { Publisher, parseSubject } from '../../src/bus/index.js';
-import { Mem, MIN1_KIND, TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
+import { MIN1_KIND, TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { PY_DIR, runPython } from '../python/helpers.js';
-import { barAt, busSettings, natsForSuite, openPool, tickAt, tradeAt } from './helpers.js';
+import { barAt, busSettings, decodeRecord, natsForSuite, openPool, tickAt, tradeAt } from './helpers.js';
 
 const describeNats = natsServerAvailable() ? describe : describe.skip;
 
@@ -88,9 +88,7 @@ describeNats('bus: the Python subscriber example', () => {
       }
       const s = parseSubject(prefix, m.subject);
       if (typeof s === 'string') throw new Error(s);
-      const mem = Mem.alloc(s.kind.recordBytes);
-      mem.u8.set(m.data);
-      const want = s.kind.codec.decode(mem, 0) as Record<string, unknown>;
+      const want = decodeRecord(s.kind, m.data);
       expect(d).toMatchObject({ kind: s.kind.name, exchg: 'SHFE', code: 'rb2505' });
       for (const [k, v] of Object.entries(d!.fields)) {
         const w = want[k];
