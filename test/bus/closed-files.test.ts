@@ -1,25 +1,18 @@
 // A session's closed-bar events spread over a day's second file rt/closed/<DATE>/<SESSION>~1.dmb: published and mirrored byte for byte, same file names (real nats-server).
 
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsCluster, natsServerAvailable } from '../../scripts/lib/nats.js';
-import { waitFor } from '../../scripts/lib/wait.js';
-import { Mirror, Publisher, STREAM_DEFAULTS } from '../../src/bus/index.js';
+import { describe, expect, it } from 'vitest';
+import { natsServerAvailable } from '../../scripts/lib/nats.js';
+import { Mirror, Publisher } from '../../src/bus/index.js';
 import { ClosedEventWriter } from '../../src/bars/index.js';
-import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
-import { barAt, rootDifference, rtFiles, silentLog } from './helpers.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { barAt, busSettings, natsForSuite, rtFiles, waitForMirrorEqual } from './helpers.js';
 
 const describeNats = natsServerAvailable() ? describe : describe.skip;
 
 describeNats("bus: closed-bar event files of a day's second file", () => {
-  let nats: NatsCluster;
-  beforeAll(async () => {
-    nats = await NatsCluster.start(makeTempDir('tickrec-nats-'), 1);
-  }, 60_000);
-  afterAll(async () => {
-    await nats?.stopAll();
-    removeTempDirs();
-  });
+  const nats = natsForSuite();
+  const settings = busSettings(nats, 'C', ['min1', 'closed']);
 
   it('mirrors <SESSION>.dmb and <SESSION>~1.dmb of one day and the next live file exactly as the source holds them', async () => {
     const src = makeTempDir();
@@ -37,31 +30,20 @@ describeNats("bus: closed-bar event files of a day's second file", () => {
     expect(rtFiles(src)).toEqual(
       ['closed/20250102/SHFE_day.dmb', 'closed/20250102/SHFE_day~1.dmb', 'closed/SHFE_day.dmb'].map((f) => f.split('/').join(path.sep)),
     );
-    const base = { servers: nats.urls, stream: 'C1', prefix: 'c1', log: silentLog };
-    const publisher = await Publisher.start({
-      ...base,
-      root: src,
-      kinds: ['min1', 'closed'],
-      createStream: { ...STREAM_DEFAULTS, storage: 'memory' },
-      ackTimeoutMs: 2000,
-      cursorFlushMs: 50,
-      maxInFlight: 64,
-      pipeline: 16,
-      scanIntervalMs: 100,
-      rollCheckMs: 50,
-    });
-    const mirror = await Mirror.start({ ...base, root: dst, positionFlushMs: 50 });
+    const { pub, mir } = settings();
+    const publisher = await Publisher.start(pub(src));
+    const mirror = await Mirror.start(mir(dst));
     try {
-      await waitFor(() => rootDifference(src, dst) === null, 'the mirror root equal to the source root', {
-        timeoutMs: 30_000,
-        describe: () => `${String(rootDifference(src, dst))}\nmirror ${JSON.stringify(mirror.stats())}`,
-      });
+      await waitForMirrorEqual(
+        src,
+        dst,
+        'the mirror root equal to the source root',
+        30_000,
+        () => `mirror ${JSON.stringify(mirror.stats())}`,
+      );
       // Live: the next event of D2 lands in the mirror's live file too.
       events.append({ session: 'SHFE_day', date: D2, time: time(D2, 1) });
-      await waitFor(() => rootDifference(src, dst) === null, 'the live event in the mirror', {
-        timeoutMs: 30_000,
-        describe: () => String(rootDifference(src, dst)),
-      });
+      await waitForMirrorEqual(src, dst, 'the live event in the mirror');
       expect(mirror.stats()).toMatchObject({ written: 10, duplicates: 0, refused: {}, daysEnded: 2 });
     } finally {
       await publisher.stop();

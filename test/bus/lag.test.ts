@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fileLag, publishLag, writeCursorFile, type LiveFileSize } from '../../src/bus/index.js';
-import { TICK_KIND, Mem } from '../../src/format/index.js';
+import { TICK_KIND } from '../../src/format/index.js';
 import { busCursorPath } from '../../src/layout/index.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
-import { openPool, tickAt } from './helpers.js';
+import { encodeRecord, openPool, tickAt } from './helpers.js';
 
 afterAll(() => removeTempDirs());
 
@@ -17,11 +17,7 @@ const D = 20250102;
 function threeFiles(live: number): { root: string; l: LiveFileSize } {
   const root = makeTempDir();
   const pool = openPool(root);
-  const raw = (i: number) => {
-    const m = Mem.alloc(TICK_KIND.recordBytes);
-    TICK_KIND.codec.encode(tickAt('SHFE', 'rb2505', D, i), m, 0);
-    return m.u8;
-  };
+  const raw = (i: number) => encodeRecord(TICK_KIND, tickAt('SHFE', 'rb2505', D, i));
   try {
     for (let i = 0; i < 20; i++) pool.append(TICK_KIND, 'SHFE', 'rb2505', D, tickAt('SHFE', 'rb2505', D, i));
     expect(pool.finish(TICK_KIND, 'SHFE', 'rb2505', D)).toBe(true);
