@@ -204,7 +204,7 @@ async function run(): Promise<Row[]> {
 
   for (const codec of ['lz4', 'zstd'] as const) {
     const { root, built, seconds } = cachedRoot(codec);
-    const dir = path.join(root, 'his', 'min1', EXCHANGE);
+    const dir = lib.hisExchangeDir(root, lib.hisKindByName('min1')!, EXCHANGE);
     const check = query(root);
     if (check.count !== bars || check.instruments.length !== INSTRUMENTS)
       throw new Error(

@@ -11,7 +11,8 @@
 import { utcMsOfLocal } from '../calendar/index.js';
 import { pow10 } from '../format/decimal.js';
 import type { Rec } from '../format/index.js';
-import { RootMetaReader, instrumentOfFile, rootOfFile, type ReadMeta } from '../meta/index.js';
+import { instrumentOfFile, rootOfFile } from '../layout/index.js';
+import { RootMetaReader, type ReadMeta } from '../meta/index.js';
 
 export type PresentKind = 'tick' | 'trade' | 'bar' | 'day';
 

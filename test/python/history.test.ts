@@ -14,13 +14,13 @@ import {
   utcColumn,
   type ReadKindName,
 } from '../../src/read/index.js';
-import { RootMetaReader, instrumentMetaPath } from '../../src/meta/index.js';
+import { RootMetaReader } from '../../src/meta/index.js';
 import { encode } from '../compact/helpers/root.js';
 import { rng } from '../helpers/ticks.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { buildRoot } from '../read/helpers/root.js';
 import { runPython, unittestSummary } from './helpers.js';
-import { hisHistoryPath, TICKREC_HIS_EXT } from '../../src/layout/index.js';
+import { hisHistoryPath, instrumentMetaPath, TICKREC_HIS_EXT } from '../../src/layout/index.js';
 
 type Obj = Record<string, unknown>;
 
