@@ -69,7 +69,7 @@ function dayBars(date: number, k: number, state: { p: number; hold: number; rnd:
     lib.MIN1_KIND.codec.encode(
       {
         date,
-        time: (date - 19900000) * 10000 + hhmm,
+        time: lib.minuteBarTime(date, hhmm),
         open: f(o),
         high: f(h),
         low: f(l),

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { MIN1_KIND, TICK_KIND, TRADE_KIND, type RecordKind } from '../../src/format/index.js';
+import { MIN1_KIND, TICK_KIND, TRADE_KIND, minuteBarTime, type RecordKind } from '../../src/format/index.js';
 import { RtReader, WriterPool } from '../../src/store/index.js';
 
 export const silentLog = pino({ level: 'silent' });
@@ -56,7 +56,7 @@ export function tradeAt(exchg: string, code: string, date: number, i: number): R
 export function barAt(date: number, i: number): Record<string, unknown> {
   return {
     date,
-    time: (date - 19900000) * 10000 + 901 + i,
+    time: minuteBarTime(date, 901 + i),
     open: 1,
     high: 2,
     low: 0.5,

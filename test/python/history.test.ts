@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIN1_KIND } from '../../src/format/index.js';
+import { MIN1_KIND, minuteBarTime } from '../../src/format/index.js';
 import { appendBarDay, hisKindByName } from '../../src/his/index.js';
 import {
   instrumentColumns,
@@ -34,7 +34,7 @@ function hardBars(date: number, night: number, seed: number): Obj[] {
     p += Math.round((r() - 0.5) * 6);
     out.push({
       date,
-      time: (cal - 19900000) * 10000 + hhmm,
+      time: minuteBarTime(cal, hhmm),
       open: p * 0.5,
       high: (p + 2) * 0.5,
       low: (p - 2) * 0.5,
