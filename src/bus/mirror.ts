@@ -58,7 +58,7 @@ import {
 import type { RecordKind } from '../format/index.js';
 import { barsClosedPath, busMirrorPositionPath, finishedPath } from '../layout/index.js';
 import { ClosedEventWriter } from '../bars/closed.js';
-import { RtReader, WriterPool, acquireRootLock, setAsideFiles, type RootLock } from '../store/index.js';
+import { RtReader, WriterPool, acquireRootLock, isNextFileOfDay, setAsideFiles, type RootLock } from '../store/index.js';
 import { RejectLog } from '../reject-log.js';
 import { checkMessage, type BusEnd, type BusRecord } from './check.js';
 import { busError, connectBus, streamSubject, type BusAuth, type BusTls } from './connect.js';
@@ -629,7 +629,9 @@ export class Mirror {
         // The recorder's writer and its rules (src/bars/closed.ts): an older live file is
         // set aside first; a day already set aside here is never opened again. The record
         // it writes is the message's bytes (check.ts: only date and time set, canonical).
-        if (liveDate() !== r.date && fs.existsSync(finishedPath(livePath, r.date))) return false;
+        // A day's next file (the publisher's ~<n>) starts here like the pool's (roll.ts isNextFileOfDay).
+        if (liveDate() !== r.date && fs.existsSync(finishedPath(livePath, r.date)) && !isNextFileOfDay(livePath, r.date, r.file))
+          return false;
         const ev = t.kind.codec.decode(r.mem, 0) as { date: number; time: number };
         closed.append({ session, date: ev.date, time: ev.time });
         return true;

@@ -271,14 +271,20 @@ export class Publisher {
     return p;
   }
 
+  /** Since when the file furthest behind has been behind, ms; 0 when every file is caught up. */
+  private lagSinceMs(): number {
+    let since = 0;
+    for (const t of this.tracks.values()) if (t.behindSinceMs > 0 && (since === 0 || t.behindSinceMs < since)) since = t.behindSinceMs;
+    return since;
+  }
+
   stats(): PublisherStats {
     let lag = 0;
     let lagMax = 0;
-    let since = 0;
+    const since = this.lagSinceMs();
     for (const t of this.tracks.values()) {
       lag += t.behind;
       if (t.behind > lagMax) lagMax = t.behind;
-      if (t.behindSinceMs > 0 && (since === 0 || t.behindSinceMs < since)) since = t.behindSinceMs;
     }
     return {
       state: this.state,
@@ -341,7 +347,14 @@ export class Publisher {
     const cursors: Record<string, Cursor> = {};
     for (const t of this.tracks.values()) if (t.cur.date !== 0) cursors[t.key] = t.cur;
     try {
-      writeCursorFile(this.cursorFile, { version: 1, stream: this.o.stream, prefix: this.o.prefix, updatedMs: this.now(), cursors });
+      writeCursorFile(this.cursorFile, {
+        version: 1,
+        stream: this.o.stream,
+        prefix: this.o.prefix,
+        updatedMs: this.now(),
+        lagSinceMs: this.lagSinceMs(),
+        cursors,
+      });
     } catch (err) {
       this.dirty = true;
       throw err;
@@ -479,10 +492,15 @@ export class Publisher {
 
   /** Sends the next message of a file if one is due; returns whether it sent. */
   private pump(t: Track): boolean {
+    const now = this.now();
+    if (t.reader && !t.blocked) {
+      // The lag is kept current while nothing can be sent too (NATS down for an hour shows as an hour behind).
+      t.behind = t.reader.length - t.cur.index;
+      if (t.behind > 0 && t.behindSinceMs === 0) t.behindSinceMs = now;
+    }
     // While the connection is down nothing is sent: the records wait in the files, not in
     // the client's reconnect buffer.
     if (t.blocked || t.failed || t.ending || !this.js || this.stopped || this.state !== 'connected') return false;
-    const now = this.now();
     if (now < t.retryAtMs) return false;
     if (t.flight.length >= (this.o.pipeline ?? 1)) return false;
     if (t.flight.length > 0 && now - t.flight[0]!.sentMs > PIPELINE_GUARD_MS) return false; // ORDER RULE

@@ -38,7 +38,7 @@ import {
   rtKindDir,
   RT_EXT,
 } from '../layout/index.js';
-import { dayFinished, olderRecordError, setAside, setAsideFiles } from './roll.js';
+import { dayFinished, olderRecordError, isNextFileOfDay, setAside } from './roll.js';
 import { probeRtFile, readRtTradingDate } from './rt-file.js';
 import { CreateDurability } from './durable.js';
 import { DEFAULT_INITIAL_CAPACITY, RtWriter, type RtWriterOptions } from './rt-writer.js';
@@ -327,7 +327,7 @@ export class WriterPool {
   private writerFor(kind: RecordKind, exchg: string, code: string, date: number, file = 0): RtWriter | undefined {
     const e = this.entry(kind, exchg, code);
     if (e.date !== 0 && e.date < date) this.roll(e);
-    if (e.date === 0 && this.dayFinished(e, date) && !(file > 0 && setAsideFiles(e.path, date).length === file)) return undefined;
+    if (e.date === 0 && this.dayFinished(e, date) && !isNextFileOfDay(e.path, date, file)) return undefined;
     if (e.date > date) {
       if (this.holdsNoRecord(e)) return undefined; // a prepared file (PREPARED FILES): that day is over
       throw olderRecordError(e.path, date, e.date);
