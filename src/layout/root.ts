@@ -23,6 +23,10 @@
 //     <file>.bak          a rebuilt bar file's old content
 //     <file>.tmp          a his file or compact/last.json being written (durable order in src/his/files.ts)
 //     <lock>.<pid>.tmp, <lock>.takeover   the lock protocol (src/store/lock.ts)
+//   Live files the recorder found damaged and set aside untouched (kept for a human; never read as data):
+//     <CODE>.dmb.truncated-<stamp>   cut short by someone else (`tickrec repair` keeps what remains)
+//     <CODE>.dmb.displaced-<stamp>   another file put in its place while it was written
+//     <CODE>.dmb.zeroed-<stamp>      only zero bytes: a creation a power loss cut short (no record)
 //
 // DATAKIT CONVENTIONS kept (WonderTrader's datakit writes and its readers expect them):
 // `rt/` and `his/` at the root; folders `ticks`, `trans`, `min1`, `min5`, `day`; real-time
@@ -287,6 +291,14 @@ export function rtFileFolders(root: string, list: (dir: string) => readonly stri
 /** Name of a file being built (created, rebuilt) under a temporary name beside `file`, by process `pid` (rt files, an instrument's metadata). */
 export function rtTmpPath(file: string, pid: number): string {
   return `${file}.tmp-${pid}`;
+}
+
+/** Why a live file was set aside as damaged (see the map above). */
+export type DamagedHow = 'truncated' | 'displaced' | 'zeroed';
+
+/** Where a damaged live file is set aside: <file>.<how>-<stamp>, stamp = the instant in UTC (20261207T131502123Z). */
+export function damagedAsidePath(file: string, how: DamagedHow, at: Date = new Date()): string {
+  return `${file}.${how}-${at.toISOString().replace(/[-:.]/g, '')}`;
 }
 
 /** Where a rebuilt file keeps the content it replaced. */
