@@ -55,7 +55,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { instrumentMetaPath, readStoredMeta, writeStoredMetaText } from '../meta/index.js';
+import { readStoredMeta, writeStoredMetaText } from '../meta/index.js';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -68,7 +68,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { RecordKind } from '../format/index.js';
-import { barsClosedPath, busMirrorPositionPath, finishedPath } from '../layout/index.js';
+import { barsClosedPath, busMirrorPositionPath, finishedPath, instrumentMetaPath } from '../layout/index.js';
 import { ClosedEventWriter } from '../bars/closed.js';
 import { RtReader, WriterPool, acquireRootLock, isNextFileOfDay, setAsideFiles, type RootLock } from '../store/index.js';
 import { RejectLog } from '../reject-log.js';

@@ -64,6 +64,7 @@ import {
   busDir,
   busPublishLockPath,
   finishedPath,
+  instrumentMetaPath,
   isExchangeName,
   parseDateFolder,
   parseFinishedName,
@@ -72,7 +73,7 @@ import {
   rtKindDir,
 } from '../layout/index.js';
 import { RtReader, acquireLock, setAsideFiles, type RootLock } from '../store/index.js';
-import { instrumentMetaPath, parseStoredMeta } from '../meta/index.js';
+import { parseStoredMeta } from '../meta/index.js';
 import { assert } from '../assert.js';
 import { RejectLog } from '../reject-log.js';
 import { connectBus, ensureStream, type BusAuth, type BusTls, type StreamDefaults } from './connect.js';

@@ -9,7 +9,8 @@ import { NatsCluster, natsServerAvailable } from '../../scripts/lib/nats.js';
 import { waitFor } from '../../scripts/lib/wait.js';
 import { Mirror, Publisher, STREAM_DEFAULTS, contentHash, metaMessageId } from '../../src/bus/index.js';
 import { TICK_KIND, TRADE_KIND, Mem } from '../../src/format/index.js';
-import { instrumentMetaPath, readStoredMeta } from '../../src/meta/index.js';
+import { readStoredMeta } from '../../src/meta/index.js';
+import { instrumentMetaPath } from '../../src/layout/index.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { openPool, rootDifference, rtFiles, silentLog, tickAt, tradeAt } from './helpers.js';
 
