@@ -44,6 +44,14 @@ export function readStoredMeta(root: string, exchg: string, code: string): Store
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw ioError(err, file, 'read the instrument metadata');
   }
+  return parseStoredMeta(text, file);
+}
+
+/**
+ * The metadata of one file's text (`file` names it in errors: a path, or where the text
+ * came from). Not JSON, or not tickrec metadata of format 1: E_CORRUPT.
+ */
+export function parseStoredMeta(text: string, file: string): StoredMeta {
   let m: Partial<StoredMeta>;
   try {
     m = JSON.parse(text) as Partial<StoredMeta>;
@@ -58,6 +66,15 @@ export function readStoredMeta(root: string, exchg: string, code: string): Store
     );
   }
   return m as StoredMeta;
+}
+
+/**
+ * Writes an instrument's metadata file with the rules of the recorder's writer (tmp file,
+ * fsync when volume_decimals > 0, rename): `text` is the file's whole content, as the
+ * recorder wrote it (a mirror writes the publisher's bytes, src/bus/mirror.ts).
+ */
+export function writeStoredMetaText(root: string, exchg: string, code: string, text: string, meta: StoredMeta): void {
+  writeAtomically(instrumentMetaPath(root, exchg, code), text, meta.volume_decimals > 0);
 }
 
 function writeAtomically(file: string, text: string, durable: boolean): void {
