@@ -19,7 +19,7 @@ const LAYERS = {
   compact: ['calendar', 'format', 'his', 'layout', 'store'],
   read: ['calendar', 'format', 'his', 'layout', 'meta', 'store'],
   bars: ['calendar', 'format', 'layout', 'store'],
-  bus: ['bars', 'format', 'layout', 'store'],
+  bus: ['bars', 'format', 'layout', 'meta', 'store'],
   config: ['bars', 'bus', 'feed', 'layout', 'store'],
   monitor: ['bus', 'calendar', 'format', 'layout', 'store'],
   recorder: ['bars', 'bus', 'calendar', 'config', 'feed', 'format', 'his', 'layout', 'meta', 'monitor', 'store'],
