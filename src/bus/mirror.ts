@@ -645,7 +645,7 @@ export class Mirror {
         'meta',
         `${targetText(r.target)}: a record of ${r.date} before any metadata of the instrument: the stream holds none ` +
           `(${metaSubject(this.o.prefix, r.target.exchg, r.target.code)}: a publisher older than metadata on the bus, or aged out); ` +
-          `copy ${path.join('meta', 'instruments', r.target.exchg, `${r.target.code}.json`)} from the recorder's root into this one`,
+          `copy ${path.relative(this.o.root, instrumentMetaPath(this.o.root, r.target.exchg, r.target.code))} from the recorder's root into this one`,
         'bus',
       );
     }

@@ -51,7 +51,19 @@
 import type { Session, SessionBook } from '../calendar/index.js';
 import { tradingDateOf } from '../calendar/index.js';
 import type { RejectReason, TickInput, TradeInput } from '../feed/types.js';
-import { TTYPE_UNKNOWN, decimalAdd, decimalSub, isRecordDate, isTradeType, timeKey, type FullTick, type Trade } from '../format/index.js';
+import {
+  SIDE_BUY,
+  SIDE_SELL,
+  SIDE_UNKNOWN,
+  TTYPE_UNKNOWN,
+  decimalAdd,
+  decimalSub,
+  isRecordDate,
+  isTradeType,
+  timeKey,
+  type FullTick,
+  type Trade,
+} from '../format/index.js';
 import { quantityToUnits } from '../meta/units.js';
 import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, nameProblem } from '../layout/index.js';
 import { ExchangeClock } from './exchange-clock.js';
@@ -263,7 +275,7 @@ export class Normalizer {
     action_time: 0,
     index: 0,
     ttype: TTYPE_UNKNOWN,
-    side: 0x20,
+    side: SIDE_UNKNOWN,
     price: 0,
     volume: 0,
     askorder: 0,
@@ -530,7 +542,7 @@ export class Normalizer {
     const vol = units.units;
     const key = timeKey(x.action_date, x.action_time);
     const index = safeInt(x.index);
-    const side = x.side === 0x42 || x.side === 0x53 ? x.side : 0x20;
+    const side = x.side === SIDE_BUY || x.side === SIDE_SELL ? x.side : SIDE_UNKNOWN;
     if (st.tradeDate !== 0) {
       if (td < st.tradeDate || (td === st.tradeDate && key < st.tradeKey)) {
         return reject('out_of_order', `trade ${x.exchg}.${x.code}: ${x.action_date} ${x.action_time} before the last trade`);

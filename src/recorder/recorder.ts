@@ -13,16 +13,8 @@ import { LiveBars, isBarKind, type LiveBarsStats } from '../bars/index.js';
 import { checkCoverage, isTradingDay, localDateTime, reloadCalendar, type CoverageCheck, type SessionBook } from '../calendar/index.js';
 import type { Config } from '../config/index.js';
 import { TickrecError } from '../errors.js';
-import {
-  createFeed,
-  feedName,
-  type FeedAdapter,
-  type FeedSink,
-  type FeedStats,
-  type RejectReason,
-  type TickInput,
-  type TradeInput,
-} from '../feed/index.js';
+import { type FeedAdapter, type FeedSink, type FeedStats, type RejectReason, type TickInput, type TradeInput } from '../feed/index.js';
+import { createFeed, feedName } from './feeds.js';
 import { ctpStoredCode } from '../feed/ctp/map.js';
 import { TICK_KIND, TRADE_KIND, timeKey, type RecordKind } from '../format/index.js';
 import { InstrumentTable, type MonitorView } from '../monitor/index.js';
