@@ -5,7 +5,8 @@
 // Reasons:
 //   subject     not <prefix>.<kind>.<EXCHG>.<CODE>, or a kind/name tickrec does not write
 //   foreign     no or wrong Tickrec-Format / Tickrec-Date / Nats-Msg-Id: not sent by a
-//               tickrec publisher (the id must be the one the payload's bytes give)
+//               tickrec publisher (the id must be the one the payload's bytes give); a
+//               malformed Tickrec-Volume-Decimals, or one on a closed-bar event
 //   size        the payload is not exactly one record of the subject's kind
 //   instrument  a tick or trade whose exchg/code fields are not the subject's
 //   date        the record's trading date is not the header's
@@ -18,7 +19,7 @@
 //   encoding    not tickrec instrument metadata (JSON of format 1, a valid volume_decimals, timezone a string or null)
 //   instrument  its exchg/code are not the subject's
 
-import { Mem, type RecordKind } from '../format/index.js';
+import { MAX_DECIMALS, Mem, type RecordKind } from '../format/index.js';
 import { parseStoredMeta, type StoredMeta } from '../meta/index.js';
 import {
   HDR_DATE,
@@ -26,6 +27,7 @@ import {
   HDR_FILE,
   HDR_FORMAT,
   HDR_MSG_ID,
+  HDR_VOLUME_DECIMALS,
   META_MAX_BYTES,
   WIRE_FORMAT,
   contentHash,
@@ -36,6 +38,7 @@ import {
   parseMetaSubject,
   parseFileNumber,
   parseSubject,
+  parseVolumeDecimals,
   type BusTarget,
 } from './wire.js';
 
@@ -55,6 +58,8 @@ export interface BusRecord {
   readonly key: number;
   /** N of the message id: identical records before it with the same key in the publisher's file. */
   readonly same: number;
+  /** The unit of its volumes, n of 10^-n (Tickrec-Volume-Decimals, wire.ts UNIT OF A RECORD); null: not said (an older publisher, or a closed-bar event). */
+  readonly volumeDecimals: number | null;
 }
 
 export interface BusEnd {
@@ -112,6 +117,13 @@ export function checkMessage(
   if (date === undefined) return refuse('foreign', `${where}: ${HDR_DATE} '${hdrs.get(HDR_DATE).slice(0, 20)}' is not a date YYYYMMDD`);
   const file = parseFileNumber(hdrs.get(HDR_FILE));
   if (file === undefined) return refuse('foreign', `${where}: ${HDR_FILE} '${hdrs.get(HDR_FILE).slice(0, 20)}' is not a file number`);
+  const volumeDecimals = parseVolumeDecimals(hdrs.get(HDR_VOLUME_DECIMALS));
+  if (volumeDecimals === undefined || (exchg === undefined && volumeDecimals !== null))
+    return refuse(
+      'foreign',
+      `${where}: ${HDR_VOLUME_DECIMALS} '${hdrs.get(HDR_VOLUME_DECIMALS).slice(0, 20)}' is not ` +
+        (exchg === undefined ? 'sent on closed-bar events' : `a volume_decimals (0..${MAX_DECIMALS})`),
+    );
   const id = hdrs.get(HDR_MSG_ID);
   const endText = hdrs.get(HDR_END);
   if (endText !== '') {
@@ -143,7 +155,7 @@ export function checkMessage(
   kind.codec.encode(rec, again, 0);
   if (Buffer.compare(again.u8, mem.u8) !== 0)
     return refuse('encoding', `${where}: bytes tickrec's writer would not write (padding or string tails)`);
-  return { type: 'record', target, kind, date, file, mem, key: kind.keyAt(mem, 0), same: Number(sameText) };
+  return { type: 'record', target, kind, date, file, mem, key: kind.keyAt(mem, 0), same: Number(sameText), volumeDecimals };
 }
 
 function checkMeta(exchg: string, code: string, where: string, hdrs: HeaderSource | undefined, data: Uint8Array): BusMeta | Refusal {

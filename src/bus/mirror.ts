@@ -48,6 +48,12 @@
 // filters leave it out (or it is gone from the stream), the mirror asks the stream for
 // the last one of the instrument before writing the record; a record whose metadata the
 // stream does not hold is refused (`meta`), never written with a guessed unit.
+// UNIT OF A RECORD (wire.ts): a record whose Tickrec-Volume-Decimals is not the
+// volume_decimals of the instrument's metadata here (0 with the publisher's word "none")
+// is refused (`unit`), never written: a second recorder whose root has another lot step
+// for the instrument (its metadata refused above) sends the same trades in other bytes,
+// which JetStream does not drop as duplicates. The unit here is kept per instrument
+// (`units`), read from the file once, set whenever the mirror writes or keeps a file.
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -97,7 +103,7 @@ export interface MirrorOptions {
 }
 
 export type MirrorRefusal =
-  'subject' | 'foreign' | 'size' | 'instrument' | 'date' | 'encoding' | 'out_of_order' | 'late' | 'meta' | 'write';
+  'subject' | 'foreign' | 'size' | 'instrument' | 'date' | 'encoding' | 'out_of_order' | 'late' | 'meta' | 'unit' | 'write';
 
 export interface MirrorStats {
   state: 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -241,6 +247,8 @@ export class Mirror {
   private readonly counters = { written: 0, duplicates: 0, daysEnded: 0, writeErrors: 0, metadataWritten: 0 };
   /** By "<EXCHG>/<CODE>": the metadata is here ('file'), the publisher's root has none ('none'), or the stream had none at that time (ms). */
   private readonly metaState = new Map<string, 'file' | 'none' | number>();
+  /** By "<EXCHG>/<CODE>": the volume_decimals of the metadata here (UNIT OF A RECORD), or why it could not be read and when. */
+  private readonly units = new Map<string, number | { problem: string; atMs: number }>();
   private jsm: Promise<JetStreamManager> | undefined;
 
   private constructor(private readonly o: MirrorOptions) {
@@ -668,7 +676,10 @@ export class Mirror {
     const file = instrumentMetaPath(this.o.root, exchg, code);
     if (v.text === undefined || v.meta === undefined) {
       // The publisher's root has no file: its records read with the defaults there, and here.
-      if (this.metaOf(exchg, code) !== 'file') this.metaState.set(key, 'none');
+      if (this.metaOf(exchg, code) !== 'file') {
+        this.metaState.set(key, 'none');
+        this.units.set(key, 0);
+      }
       return;
     }
     let existing;
@@ -681,6 +692,7 @@ export class Mirror {
         'bus',
       );
       this.metaState.set(key, 'file');
+      this.units.delete(key); // read again by unitOf
       return;
     }
     if (existing && (existing.volume_decimals !== v.meta.volume_decimals || existing.timezone !== v.meta.timezone)) {
@@ -692,6 +704,7 @@ export class Mirror {
         'bus',
       );
       this.metaState.set(key, 'file');
+      this.units.set(key, existing.volume_decimals);
       return;
     }
     if (!existing || fs.readFileSync(file, 'utf8') !== v.text) {
@@ -699,6 +712,32 @@ export class Mirror {
       this.counters.metadataWritten++;
     }
     this.metaState.set(key, 'file');
+    this.units.set(key, v.meta.volume_decimals);
+  }
+
+  /**
+   * UNIT OF A RECORD: the volume_decimals of the instrument's metadata here (0 with the
+   * publisher's word "none"), from the cache, else read from the file once; a string when
+   * the file cannot be read (read again META_ASK_AGAIN_MS later).
+   */
+  private unitOf(exchg: string, code: string): number | string {
+    const key = `${exchg}/${code}`;
+    const u = this.units.get(key);
+    if (typeof u === 'number') return u;
+    if (u !== undefined && this.now() - u.atMs < META_ASK_AGAIN_MS) return u.problem;
+    if (this.metaState.get(key) === 'none') {
+      this.units.set(key, 0);
+      return 0;
+    }
+    try {
+      const d = readStoredMeta(this.o.root, exchg, code)?.volume_decimals ?? 0;
+      this.units.set(key, d);
+      return d;
+    } catch (err) {
+      const problem = (err as Error).message;
+      this.units.set(key, { problem, atMs: this.now() });
+      return problem;
+    }
   }
 
   private record(r: BusRecord): void {
@@ -710,6 +749,22 @@ export class Mirror {
           `copy ${path.relative(this.o.root, instrumentMetaPath(this.o.root, r.target.exchg, r.target.code))} from the recorder's root into this one`,
         'bus',
       );
+    }
+    if (r.target.exchg !== undefined && r.volumeDecimals !== null) {
+      const { exchg, code } = r.target;
+      const here = this.unitOf(exchg, code);
+      if (typeof here === 'string')
+        return this.refusals.reject('meta', `${targetText(r.target)}: a record of ${r.date} not written: ${here}`, 'bus');
+      if (here !== r.volumeDecimals)
+        return this.refusals.reject(
+          'unit',
+          `${targetText(r.target)}: a record of ${r.date} whose volumes count units of 1e-${r.volumeDecimals} (its publisher's ` +
+            `metadata says volume_decimals ${r.volumeDecimals}); ${path.relative(this.o.root, instrumentMetaPath(this.o.root, exchg, code))} ` +
+            `here says ${here}, the unit of the records stored here: not written. Two recorders with different lot steps for ` +
+            `${exchg}.${code} publish into stream ${this.o.stream}: give their roots the same instrument metadata, or publish them ` +
+            'into different streams and mirror each into its own root.',
+          'bus',
+        );
     }
     const sink = this.sink(r.target);
     const st = this.fileState(r.target, sink);

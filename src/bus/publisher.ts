@@ -44,6 +44,8 @@
 // so in the stream the metadata comes first. Every META_CHECK_MS the files sent are
 // looked at again (stat); a changed one is sent again, the records waiting meanwhile. A
 // damaged file holds the instrument's records back (logged; its readers here refuse it too).
+// Each record carries the volume_decimals of the metadata acknowledged before it (0 for
+// none) in Tickrec-Volume-Decimals (wire.ts UNIT OF A RECORD).
 //
 // CLOSED-BAR EVENTS (rt/closed/<SESSION>.dmb) are published like an instrument's file,
 // with one more rule (wire.ts, CLOSED EVENTS AFTER THEIR BARS): an event goes out only
@@ -84,6 +86,7 @@ import {
   HDR_FILE,
   HDR_FORMAT,
   HDR_INDEX,
+  HDR_VOLUME_DECIMALS,
   WIRE_FORMAT,
   CLOSED_NAME,
   closedTarget,
@@ -172,6 +175,8 @@ interface MetaState {
   /** The payload read last and its message id ('' until read). */
   payload: Uint8Array;
   id: string;
+  /** The payload's volume_decimals (0: no file), sent on the instrument's records (wire.ts UNIT OF A RECORD). */
+  volumeDecimals: number;
   /** The id JetStream acknowledged last ('' none yet). */
   ackedId: string;
   /** The file's size and mtime at the last read ('' when there was none). */
@@ -614,6 +619,7 @@ export class Publisher {
         subject: metaSubject(this.o.prefix, exchg, code),
         payload: new Uint8Array(0),
         id: '',
+        volumeDecimals: 0,
         ackedId: '',
         stamp: '',
         sending: false,
@@ -640,9 +646,10 @@ export class Publisher {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       bytes = Buffer.alloc(0); // no file: the records read with the defaults here; the mirror is told so
     }
+    let volumeDecimals = 0; // no file: whole units
     if (bytes.length > 0) {
       try {
-        parseStoredMeta(bytes.toString('utf8'), m.file);
+        volumeDecimals = parseStoredMeta(bytes.toString('utf8'), m.file).volume_decimals;
       } catch (err) {
         m.retryAtMs = this.now() + META_CHECK_MS;
         this.errorsLog.reject(
@@ -655,6 +662,7 @@ export class Publisher {
     }
     m.payload = new Uint8Array(bytes);
     m.id = metaMessageId(exchg, code, m.payload);
+    m.volumeDecimals = volumeDecimals;
     m.stamp = stamp;
     return true;
   }
@@ -798,6 +806,12 @@ export class Publisher {
     if (file > 0) h.set(HDR_FILE, String(file));
     h.set(HDR_INDEX, String(i));
     h.set(HDR_FORMAT, WIRE_FORMAT);
+    if (t.target.exchg !== undefined) {
+      // UNIT OF A RECORD: the unit of the metadata acknowledged before it (pump sends a record only then).
+      const m = this.metas.get(`${t.target.exchg}/${t.target.code}`);
+      assert(m !== undefined && m.ackedId === m.id, `${t.subject}: a record sent before its metadata was acknowledged`);
+      h.set(HDR_VOLUME_DECIMALS, String(m.volumeDecimals));
+    }
     const f: Flight = { index: i, sentMs: this.now(), seq: -1, duplicate: false, failed: false };
     t.flight.push(f);
     this.inFlight++;

@@ -20,6 +20,11 @@
 //           Tickrec-File   n of the publisher's day file <CODE>~<n>.dmb, when a day has more
 //                          than one file (THE DAY ROLL, src/store/roll.ts); absent for the
 //                          day's first file (n = 0)
+//           Tickrec-Volume-Decimals  on an instrument's records (ticks, trades, bars; not on
+//                          closed-bar events or end markers): the unit the record's volumes are
+//                          in, n of 10^-n, i.e. the volume_decimals of the metadata the publisher
+//                          sent for the instrument before it (0 when its root has none). See
+//                          UNIT OF A RECORD.
 //           Nats-Msg-Id    see MESSAGE ID
 // MESSAGE ID  <kind>.<EXCHG>.<CODE>.<DATE>.<H>.<N>   (closed events: closed.<SESSION>.<DATE>.<H>.<N>)
 //   H = SHA-256 of the payload, first 128 bits in base64url; N = how many records before
@@ -45,6 +50,14 @@
 //   above; `none` for the empty payload), so resends and a second recorder's identical
 //   metadata are dropped. A mirror writes the file before the instrument's first record and
 //   refuses records of an instrument whose metadata it has not got (src/bus/mirror.ts).
+// UNIT OF A RECORD  the message id depends on the bytes only, so the same trade stored in
+//   another unit by a second recorder (another lot step in its root's metadata) is not a
+//   duplicate, and the mirror refuses that recorder's metadata (it differs from its file):
+//   without more, its records would be written here in the wrong unit. So every record of
+//   an instrument carries Tickrec-Volume-Decimals, and a mirror writes it only when that is
+//   the unit of its own metadata of the instrument (0 when it holds the publisher's word
+//   "none"); else it is refused (`unit`), never written. A record without the header (a
+//   publisher from before it) is taken as before; a malformed value is refused (`foreign`).
 // CLOSED EVENTS AFTER THEIR BARS  a closed-bar event says "every bar of the session up to
 //   this time is published"; on the bus it keeps that meaning: the publisher sends an event
 //   only after JetStream acknowledged every bar record that was in the bar files when the
@@ -53,6 +66,7 @@
 
 import crypto from 'node:crypto';
 import { MIN1_KIND, kindByName, type RecordKind } from '../format/index.js';
+import { validVolumeDecimals } from '../meta/index.js';
 import { nameProblem, EXCHG_MAX_CHARS, CODE_MAX_CHARS, SESSION_NAME_MAX_CHARS } from '../layout/index.js';
 
 export const HDR_DATE = 'Tickrec-Date';
@@ -61,6 +75,7 @@ export const HDR_FORMAT = 'Tickrec-Format';
 export const HDR_END = 'Tickrec-End';
 export const HDR_FILE = 'Tickrec-File';
 export const HDR_MSG_ID = 'Nats-Msg-Id';
+export const HDR_VOLUME_DECIMALS = 'Tickrec-Volume-Decimals';
 export const WIRE_FORMAT = '1';
 
 /** Record kinds with an instrument file that go on the bus. */
@@ -204,6 +219,17 @@ export function parseFileNumber(text: string | undefined): number | undefined {
   if (text === undefined || text === '') return 0;
   if (!/^[1-9]\d{0,8}$/.test(text)) return undefined;
   return Number(text);
+}
+
+/**
+ * n of Tickrec-Volume-Decimals (UNIT OF A RECORD): null when absent (a publisher from
+ * before the header), undefined when malformed (not a volume_decimals, src/meta/units.ts).
+ */
+export function parseVolumeDecimals(text: string | undefined): number | null | undefined {
+  if (text === undefined || text === '') return null;
+  if (!/^(0|[1-9]\d?)$/.test(text)) return undefined;
+  const n = Number(text);
+  return validVolumeDecimals(n) ? n : undefined;
 }
 
 /** A trading date as the bus carries it: YYYYMMDD between 1990 and 2099. */
