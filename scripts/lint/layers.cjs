@@ -12,7 +12,7 @@ const LAYERS = {
   calendar: [],
   layout: ['format'],
   config: ['layout'],
-  meta: ['calendar', 'format'],
+  meta: ['calendar', 'format', 'layout'],
   store: ['calendar', 'format', 'layout'],
   his: ['format', 'layout'],
   feed: ['calendar', 'config', 'format', 'layout'],

@@ -32,6 +32,8 @@ export interface CursorFile {
   prefix: string;
   /** When the file was written, epoch ms. */
   updatedMs: number;
+  /** Since when the publisher's file furthest behind has been behind, epoch ms; 0 when caught up (lag.ts). Absent in older files. */
+  lagSinceMs?: number;
   /** By "<kind>/<EXCHG>/<CODE>" (closed-bar events: "closed/<SESSION>"). */
   cursors: Record<string, Cursor>;
 }

@@ -81,6 +81,7 @@ function registry(role: 'publisher' | 'mirror', read: () => Stats): Registry {
     counter('tickrec_publisher_published_total', 'records stored by JetStream', () => p().published);
     counter('tickrec_publisher_duplicates_total', 'records JetStream already had (resends, a second recorder)', () => p().duplicates);
     counter('tickrec_publisher_end_markers_total', 'end-of-day markers sent', () => p().endMarkers);
+    counter('tickrec_publisher_metadata_total', 'instrument metadata messages acknowledged (sent before the records)', () => p().metadata);
     counter('tickrec_publisher_errors_total', 'publishes that failed or were not answered (retried)', () => p().errors);
     counter('tickrec_publisher_gaps_total', 'day files gone before they were published whole', () => p().gaps);
     counter(
@@ -110,6 +111,7 @@ function registry(role: 'publisher' | 'mirror', read: () => Stats): Registry {
     counter('tickrec_mirror_written_total', 'records written to the mirror files', () => m().written);
     counter('tickrec_mirror_duplicates_total', 'records skipped because the mirror files hold them already', () => m().duplicates);
     counter('tickrec_mirror_days_ended_total', 'day files set aside on an end-of-day marker', () => m().daysEnded);
+    counter('tickrec_mirror_metadata_written_total', 'instrument metadata files written (meta/instruments/)', () => m().metadataWritten);
     counter('tickrec_mirror_write_errors_total', 'records that could not be written (read again from the position)', () => m().writeErrors);
     counter(
       'tickrec_mirror_consumers_made_total',

@@ -272,6 +272,7 @@ const JS = `
     b.forEach(function (x) {
       var stale = x.lagRecords > 0 && x.cursorAgeMs > 30000;
       rows.push([x.stream + ' lag', int(x.lagRecords) + ' records', x.lagRecords === 0 ? 'ok' : stale ? 'bad' : null]);
+      rows.push([x.stream + ' behind', dur(x.lagSeconds * 1000), x.lagRecords === 0 ? 'ok' : stale ? 'bad' : null]);
       rows.push([x.stream + ' files behind', int(x.filesBehind)]);
       rows.push([x.stream + ' cursor age', dur(x.cursorAgeMs), stale ? 'bad' : null]);
     });

@@ -253,6 +253,16 @@ function buildRegistry(rec: Recorder): Registry {
     },
   });
   new Gauge({
+    name: 'tickrec_bus_publish_lag_seconds',
+    help: 'how long the oldest record not yet acknowledged has waited, at most, by stream (0 when caught up; from its cursor file)',
+    labelNames: ['stream'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const l of busLag()) this.set({ stream: l.stream }, l.lagSeconds);
+    },
+  });
+  new Gauge({
     name: 'tickrec_bus_publish_cursor_age_seconds',
     help: 'since tickrec publish last wrote its cursors, by stream (grows while it is stopped or cannot reach NATS)',
     labelNames: ['stream'],

@@ -51,7 +51,7 @@
 import type { Session, SessionBook } from '../calendar/index.js';
 import { tradingDateOf } from '../calendar/index.js';
 import type { RejectReason, TickInput, TradeInput } from '../feed/types.js';
-import { TTYPE_UNKNOWN, decimalAdd, decimalSub, isRecordDate, isTradeType, type FullTick, type Trade } from '../format/index.js';
+import { TTYPE_UNKNOWN, decimalAdd, decimalSub, isRecordDate, isTradeType, timeKey, type FullTick, type Trade } from '../format/index.js';
 import { quantityToUnits } from '../meta/units.js';
 import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, nameProblem } from '../layout/index.js';
 import { ExchangeClock } from './exchange-clock.js';
@@ -145,11 +145,6 @@ export interface ClockBound {
    * clock plus maxAheadMs, as a local date and time in the instrument's time zone.
    */
   limitKey: (exchg: string, code: string) => number;
-}
-
-/** (action_date, action_time) as one ordered number, exact below 2^53. */
-export function timeKey(date: number, time: number): number {
-  return (date - 19900000) * 1e9 + time;
 }
 
 /** Day number (days since 1970-01-01) of a valid YYYYMMDD. */
@@ -517,7 +512,7 @@ export class Normalizer {
     const units = quantityToUnits(typeof x.volume === 'number' ? x.volume : NaN, st.volumeDecimals);
     if (!units.ok) return reject(units.reason, `trade ${x.exchg}.${x.code}: ${units.detail}`);
     const vol = units.units;
-    const key = (x.action_date - 19900000) * 1e9 + x.action_time;
+    const key = timeKey(x.action_date, x.action_time);
     const index = safeInt(x.index);
     const side = x.side === 0x42 || x.side === 0x53 ? x.side : 0x20;
     if (st.tradeDate !== 0) {
@@ -596,7 +591,7 @@ export function stateFromTrade(r: Record<string, unknown>): InstrumentState {
   const s = emptyState();
   const n = (k: string) => (typeof r[k] === 'number' ? r[k] : 0);
   s.tradeDate = n('trading_date');
-  s.tradeKey = (n('action_date') - 19900000) * 1e9 + n('action_time');
+  s.tradeKey = timeKey(n('action_date'), n('action_time'));
   s.tradeIndex = n('index');
   s.tradePrice = n('price');
   s.tradeVolume = n('volume');

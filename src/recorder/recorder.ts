@@ -24,7 +24,7 @@ import {
   type TradeInput,
 } from '../feed/index.js';
 import { ctpStoredCode } from '../feed/ctp/map.js';
-import { TICK_KIND, TRADE_KIND, type RecordKind } from '../format/index.js';
+import { TICK_KIND, TRADE_KIND, timeKey, type RecordKind } from '../format/index.js';
 import { InstrumentTable, type MonitorView } from '../monitor/index.js';
 import { RootMetaWriter, loadMeta, type InstrumentBook } from '../meta/index.js';
 import {
@@ -41,7 +41,7 @@ import { spareDir } from '../layout/index.js';
 import { hisHoldsDay } from '../his/index.js';
 import { ExchangeClock } from './exchange-clock.js';
 import { LatencyHistogram } from './histogram.js';
-import { Normalizer, stateFromTick, stateFromTrade, timeKey } from './normalize.js';
+import { Normalizer, stateFromTick, stateFromTrade } from './normalize.js';
 import { RejectLog } from '../reject-log.js';
 import { RollLog } from './roll-log.js';
 import { DayPreparer } from './prepare-day.js';

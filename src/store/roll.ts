@@ -84,6 +84,16 @@ export function setAsideFiles(livePath: string, date: number): string[] {
   }
 }
 
+/**
+ * Whether a record of file `file` of day `date` (a publisher's day file n, the bus's
+ * Tickrec-File) may start a new live file of a day already set aside here: only as that
+ * day's next file, i.e. when exactly `file` files of the day are set aside (file > 0).
+ * Anything else is a late record of a finished day (WHAT A LATE RECORD GETS).
+ */
+export function isNextFileOfDay(livePath: string, date: number, file: number): boolean {
+  return file > 0 && setAsideFiles(livePath, date).length === file;
+}
+
 /** The last file a live file's day `date` was set aside as (the one written last), or undefined. */
 export function lastSetAside(livePath: string, date: number): string | undefined {
   const all = setAsideFiles(livePath, date);

@@ -2,7 +2,7 @@
 
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NatsCluster, natsServerAvailable } from '../../scripts/lib/nats.js';
+import { natsServerAvailable } from '../../scripts/lib/nats.js';
 import { sleep, waitFor } from '../../scripts/lib/wait.js';
 import {
   Proc,
@@ -16,7 +16,7 @@ import {
   freePort,
   writeConfig,
 } from '../e2e/helpers.js';
-import { rootDifference, rtFiles, fileRecords } from './helpers.js';
+import { fileRecords, natsForSuite, rootDifference, rtFiles } from './helpers.js';
 
 const describeNats = natsServerAvailable() ? describe : describe.skip;
 
@@ -49,21 +49,15 @@ function sourceCount(root: string, folders: readonly string[] = FOLDERS): number
 }
 
 describeNats('bus: a 3-node JetStream cluster, kills and restarts (real processes)', () => {
-  let nats: NatsCluster;
-  beforeAll(async () => {
-    requireBuilt();
-    nats = await NatsCluster.start(makeTempDir('tickrec-nats-'), 3);
-  }, 90_000);
+  beforeAll(() => requireBuilt());
+  const nats = natsForSuite(3, 90_000);
   afterEach(async () => {
     await killAll();
   });
-  afterAll(async () => {
-    await nats?.stopAll();
-    removeTempDirs();
-  });
+  afterAll(() => removeTempDirs()); // the e2e helpers' temp dirs (natsForSuite removes its own)
 
   const publishConfig = (stream: string) => ({
-    servers: nats.urls,
+    servers: nats().urls,
     stream,
     prefix: stream.toLowerCase(),
     create_stream: { replicas: 3 },
@@ -91,7 +85,7 @@ describeNats('bus: a 3-node JetStream cluster, kills and restarts (real processe
     const publish = () => spawnCli(['publish', '-c', cfg], { label: 'publish' });
     const mirror = () =>
       spawnCli(
-        ['mirror', '--servers', nats.urls.join(','), '--root', dst, '--stream', 'CLUSTER', '--prefix', 'cluster', '--metrics-port', '0'],
+        ['mirror', '--servers', nats().urls.join(','), '--root', dst, '--stream', 'CLUSTER', '--prefix', 'cluster', '--metrics-port', '0'],
         {
           label: 'mirror',
         },
@@ -145,10 +139,10 @@ describeNats('bus: a 3-node JetStream cluster, kills and restarts (real processe
     expect(await text(mir, '/')).toMatch(/<h1>tickrec mirror<\/h1>.*pendingMessages/s);
 
     // One NATS node killed and started again under flow (R3: the stream keeps a quorum).
-    await nats.nodes[1]!.kill();
+    await nats().nodes[1]!.kill();
     await grows(() => mir, 'records mirrored with one node down');
-    nats.nodes[1]!.start();
-    await nats.nodes[1]!.ready();
+    nats().nodes[1]!.start();
+    await nats().nodes[1]!.ready();
 
     // The publisher killed -9: the recorder goes on; the restarted publisher resumes from its cursors.
     pub.proc.kill('SIGKILL');
@@ -166,10 +160,10 @@ describeNats('bus: a 3-node JetStream cluster, kills and restarts (real processe
     await grows(() => mir, 'records mirrored after the mirror restart');
 
     // The whole cluster down for a while: recording goes on, the publisher waits, then catches up.
-    await nats.stopAll();
+    await nats().stopAll();
     const down = sourceCount(src);
     await waitFor(() => sourceCount(src) > down + 300, 'the recorder recording while NATS is down', { timeoutMs: 30_000 });
-    await nats.startAll();
+    await nats().startAll();
     await grows(() => mir, 'records mirrored after the cluster came back');
 
     // The end: the recorder stops (its last bars are written), the publisher drains, the mirror equals the source.
@@ -240,7 +234,7 @@ describeNats('bus: a 3-node JetStream cluster, kills and restarts (real processe
       pubs.push(spawnCli(['publish', '-c', cfg], { label: `publish ${name}` }));
     }
     const mir = spawnCli(
-      ['mirror', '--servers', nats.urls.join(','), '--root', dst, '--stream', 'TWO', '--prefix', 'two', '--metrics-port', '0'],
+      ['mirror', '--servers', nats().urls.join(','), '--root', dst, '--stream', 'TWO', '--prefix', 'two', '--metrics-port', '0'],
       {
         label: 'mirror',
       },

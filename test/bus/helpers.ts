@@ -3,10 +3,86 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { MIN1_KIND, TICK_KIND, TRADE_KIND, type RecordKind } from '../../src/format/index.js';
+import { afterAll, beforeAll } from 'vitest';
+import { NatsCluster } from '../../scripts/lib/nats.js';
+import { waitFor } from '../../scripts/lib/wait.js';
+import { STREAM_DEFAULTS, type MirrorOptions, type PublisherOptions } from '../../src/bus/index.js';
+import { MIN1_KIND, Mem, TICK_KIND, TRADE_KIND, minuteBarTime, type RecordKind } from '../../src/format/index.js';
 import { RtReader, WriterPool } from '../../src/store/index.js';
+import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 
 export const silentLog = pino({ level: 'silent' });
+
+/**
+ * nats-server nodes (one by default) for the tests of the describe block this is called in:
+ * started before them, stopped after them (the temp dirs removed too). The function returns
+ * the running cluster; call it inside the tests.
+ */
+export function natsForSuite(nodes = 1, startTimeoutMs = 60_000): () => NatsCluster {
+  let nats: NatsCluster | undefined;
+  beforeAll(async () => {
+    nats = await NatsCluster.start(makeTempDir('tickrec-nats-'), nodes);
+  }, startTimeoutMs);
+  afterAll(async () => {
+    await nats?.stopAll();
+    removeTempDirs();
+  });
+  return () => {
+    if (!nats) throw new Error('natsForSuite: the nats-server is not started (call the returned function inside a test)');
+    return nats;
+  };
+}
+
+export interface BusSettings {
+  /** The publisher's options for a source root: this test's stream, in memory, quick flushes and scans. */
+  pub: (root: string) => PublisherOptions;
+  /** The mirror's options for a mirror root, on the same stream. */
+  mir: (root: string) => MirrorOptions;
+  stream: string;
+  prefix: string;
+}
+
+/**
+ * Per-test bus settings of a describe block: each call gives a stream of its own
+ * (`<STREAM><n>`, subjects `<stream><n>.…` lower-cased) on the suite's server, publishing `kinds`.
+ */
+export function busSettings(nats: () => NatsCluster, streamLetter: string, kinds: readonly string[]): () => BusSettings {
+  let streamNo = 0;
+  return () => {
+    streamNo++;
+    const stream = `${streamLetter}${streamNo}`;
+    const prefix = `${streamLetter.toLowerCase()}${streamNo}`;
+    const base = { servers: nats().urls, stream, prefix, log: silentLog };
+    const pub = (root: string): PublisherOptions => ({
+      ...base,
+      root,
+      kinds,
+      createStream: { ...STREAM_DEFAULTS, storage: 'memory' },
+      ackTimeoutMs: 2000,
+      cursorFlushMs: 50,
+      maxInFlight: 64,
+      pipeline: 16,
+      scanIntervalMs: 100,
+      rollCheckMs: 50,
+    });
+    const mir = (root: string): MirrorOptions => ({ ...base, root, positionFlushMs: 50 });
+    return { pub, mir, stream, prefix };
+  };
+}
+
+/** Waits until the mirror root holds exactly the source root's records (see rootDifference); `also` adds to the failure's text. */
+export async function waitForMirrorEqual(
+  source: string,
+  mirror: string,
+  what: string,
+  timeoutMs = 30_000,
+  also?: () => string,
+): Promise<void> {
+  await waitFor(() => rootDifference(source, mirror) === null, what, {
+    timeoutMs,
+    describe: () => String(rootDifference(source, mirror)) + (also ? `\n${also()}` : ''),
+  });
+}
 
 /** A tick of instrument `code` at step i of trading date `date` (action time advances 500 ms a step). */
 export function tickAt(exchg: string, code: string, date: number, i: number, salt = 0): Record<string, unknown> {
@@ -56,7 +132,7 @@ export function tradeAt(exchg: string, code: string, date: number, i: number): R
 export function barAt(date: number, i: number): Record<string, unknown> {
   return {
     date,
-    time: (date - 19900000) * 10000 + 901 + i,
+    time: minuteBarTime(date, 901 + i),
     open: 1,
     high: 2,
     low: 0.5,
@@ -67,6 +143,20 @@ export function barAt(date: number, i: number): Record<string, unknown> {
     hold: 7,
     add: 0,
   };
+}
+
+/** The bytes of one record of `kind` (as a message payload or a raw append). */
+export function encodeRecord(kind: RecordKind, rec: Record<string, unknown>): Uint8Array {
+  const m = Mem.alloc(kind.recordBytes);
+  kind.codec.encode(rec, m, 0);
+  return m.u8;
+}
+
+/** The record a payload of `kind` holds (copied into an aligned buffer first). */
+export function decodeRecord(kind: RecordKind, bytes: Uint8Array): Record<string, unknown> {
+  const m = Mem.alloc(kind.recordBytes);
+  m.u8.set(bytes);
+  return kind.codec.decode(m, 0);
 }
 
 export function openPool(root: string): WriterPool {

@@ -2,16 +2,16 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
-import { NatsCluster, natsServerAvailable } from '../../scripts/lib/nats.js';
+import { natsServerAvailable } from '../../scripts/lib/nats.js';
 import { waitFor } from '../../scripts/lib/wait.js';
-import { Publisher, STREAM_DEFAULTS, parseSubject } from '../../src/bus/index.js';
-import { Mem, MIN1_KIND, TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
-import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
+import { Publisher, parseSubject } from '../../src/bus/index.js';
+import { MIN1_KIND, TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 import { PY_DIR, runPython } from '../python/helpers.js';
-import { barAt, openPool, silentLog, tickAt, tradeAt } from './helpers.js';
+import { barAt, busSettings, decodeRecord, natsForSuite, openPool, tickAt, tradeAt } from './helpers.js';
 
 const describeNats = natsServerAvailable() ? describe : describe.skip;
 
@@ -38,14 +38,8 @@ print(json.dumps(out))
 `;
 
 describeNats('bus: the Python subscriber example', () => {
-  let nats: NatsCluster;
-  beforeAll(async () => {
-    nats = await NatsCluster.start(makeTempDir('tickrec-nats-'), 1);
-  }, 60_000);
-  afterAll(async () => {
-    await nats?.stopAll();
-    removeTempDirs();
-  });
+  const nats = natsForSuite();
+  const settings = busSettings(nats, 'PY', ['tick', 'trade', 'min1']);
 
   it('decodes ticks, trades and bars from the stream exactly as tickrec does, and sees the end-of-day marker', async () => {
     const src = makeTempDir();
@@ -55,19 +49,8 @@ describeNats('bus: the Python subscriber example', () => {
       pool.append(TRADE_KIND, 'SHFE', 'rb2505', 20250102, tradeAt('SHFE', 'rb2505', 20250102, i));
       pool.append(MIN1_KIND, 'SHFE', 'rb2505', 20250102, barAt(20250102, i));
     }
-    const publisher = await Publisher.start({
-      root: src,
-      servers: nats.urls,
-      stream: 'PY',
-      prefix: 'py',
-      kinds: ['tick', 'trade', 'min1'],
-      createStream: { ...STREAM_DEFAULTS, storage: 'memory' },
-      ackTimeoutMs: 2000,
-      cursorFlushMs: 50,
-      maxInFlight: 16,
-      rollCheckMs: 20,
-      log: silentLog,
-    });
+    const { pub, stream, prefix } = settings();
+    const publisher = await Publisher.start({ ...pub(src), maxInFlight: 16, rollCheckMs: 20 });
     await waitFor(() => publisher.stats().published === 15, 'the first day published');
     pool.append(TICK_KIND, 'SHFE', 'rb2505', 20250103, tickAt('SHFE', 'rb2505', 20250103, 0)); // rolls: an end marker
     await waitFor(() => publisher.stats().published === 16 && publisher.stats().endMarkers >= 1, 'everything published', {
@@ -76,14 +59,14 @@ describeNats('bus: the Python subscriber example', () => {
     await publisher.stop();
     pool.closeAll();
 
-    const nc = await connect({ servers: nats.urls });
-    const c = await jetstream(nc).consumers.get('PY', { filter_subjects: 'py.tick.>' });
+    const nc = await connect({ servers: nats().urls });
+    const c = await jetstream(nc).consumers.get(stream, { filter_subjects: `${prefix}.tick.>` });
     const msgs: { subject: string; data: Uint8Array }[] = [];
     const it = await c.fetch({ max_messages: 7, expires: 5000 });
     for await (const m of it) msgs.push({ subject: m.subject, data: m.data.slice() });
-    const all = await jetstream(nc).consumers.get('PY', { filter_subjects: 'py.>' });
+    const all = await jetstream(nc).consumers.get(stream, { filter_subjects: `${prefix}.>` });
     for await (const m of await all.fetch({ max_messages: 17, expires: 5000 }))
-      if (!m.subject.startsWith('py.tick.')) msgs.push({ subject: m.subject, data: m.data.slice() });
+      if (!m.subject.startsWith(`${prefix}.tick.`)) msgs.push({ subject: m.subject, data: m.data.slice() });
     await nc.close();
     expect(msgs.length).toBeGreaterThanOrEqual(17);
 
@@ -103,11 +86,9 @@ describeNats('bus: the Python subscriber example', () => {
         ends++;
         return;
       }
-      const s = parseSubject('py', m.subject);
+      const s = parseSubject(prefix, m.subject);
       if (typeof s === 'string') throw new Error(s);
-      const mem = Mem.alloc(s.kind.recordBytes);
-      mem.u8.set(m.data);
-      const want = s.kind.codec.decode(mem, 0) as Record<string, unknown>;
+      const want = decodeRecord(s.kind, m.data);
       expect(d).toMatchObject({ kind: s.kind.name, exchg: 'SHFE', code: 'rb2505' });
       for (const [k, v] of Object.entries(d!.fields)) {
         const w = want[k];

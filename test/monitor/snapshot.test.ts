@@ -250,7 +250,9 @@ describe('bus publisher lag', () => {
     write(Date.now());
     m = new Monitor(rec, { now: () => clock.ms, fileSampleMs: 0 });
     m.sample();
-    expect(m.snapshot().bus).toEqual([{ stream: 'TICKREC', lagRecords: 3 + 4, filesBehind: 2, cursorAgeMs: expect.any(Number) }]);
+    expect(m.snapshot().bus).toEqual([
+      { stream: 'TICKREC', lagRecords: 3 + 4, filesBehind: 2, lagSeconds: expect.any(Number), cursorAgeMs: expect.any(Number) },
+    ]);
     expect(m.snapshot().alerts).toEqual([]);
     write(Date.now() - 120_000);
     m = new Monitor(rec, { now: () => clock.ms, fileSampleMs: 0 });
