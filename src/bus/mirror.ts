@@ -116,6 +116,25 @@ export interface MirrorStats {
   consumer: string;
   /** Consumers made since start: a new one, or one made again because its state was not the position (ORDER RULE). */
   consumersMade: number;
+  /** Each subject filter's durable consumer (CONSUMER VIEW). */
+  consumers: MirrorConsumerStats[];
+}
+
+/**
+ * CONSUMER VIEW: how far one durable consumer of the mirror is, as the NATS servers see it
+ * (read every CONSUMER_INFO_MS) and as the mirror's files are.
+ */
+export interface MirrorConsumerStats {
+  name: string;
+  filter: string;
+  /** Messages of the filter not yet acknowledged by the mirror: the consumer's num_pending + num_ack_pending (-1: not read yet). */
+  pending: number;
+  /** When the servers last answered about the consumer, epoch ms (0: never). */
+  readMs: number;
+  /** The stream sequence last handled (the position). */
+  position: number;
+  /** Now minus the publication time (the stream's time stamp) of the last record written, seconds; null before the first. */
+  lastRecordAgeSeconds: number | null;
 }
 
 interface PositionFile {
@@ -146,6 +165,9 @@ interface FileState {
   /** Bytes of the last records with key lastKey (at most RUN_MAX). */
   run: Uint8Array[];
 }
+
+/** How often each consumer's state is read from the servers (CONSUMER VIEW), ms. */
+const CONSUMER_INFO_MS = 2000;
 
 /** After the stream had no metadata for an instrument, it is asked again after this long, ms (records refused meanwhile). */
 const META_ASK_AGAIN_MS = 10_000;
@@ -210,6 +232,11 @@ export class Mirror {
   private stopped = false;
   private dirty = false;
   private lastStreamMs = 0;
+  /** By filter: the publication time (stream time stamp) of the last record written, ms. */
+  private readonly lastRecordMs = new Map<string, number>();
+  /** By filter: the consumer's unacknowledged messages as the servers said, and when. */
+  private readonly serverPending = new Map<string, { pending: number; readMs: number }>();
+  private readingConsumers = false;
   private readonly counters = { written: 0, duplicates: 0, daysEnded: 0, writeErrors: 0, metadataWritten: 0 };
   /** By "<EXCHG>/<CODE>": the metadata is here ('file'), the publisher's root has none ('none'), or the stream had none at that time (ms). */
   private readonly metaState = new Map<string, 'file' | 'none' | number>();
@@ -261,6 +288,9 @@ export class Mirror {
     );
     t.unref();
     m.timers.push(t);
+    const t3 = setInterval(() => m.readConsumers(), CONSUMER_INFO_MS);
+    t3.unref();
+    m.timers.push(t3);
     const t2 = setInterval(() => m.refusals.flush(), 1000);
     t2.unref();
     m.timers.push(t2);
@@ -288,7 +318,36 @@ export class Mirror {
       lastSeq: last,
       consumer: this.durableFor(this.filters()[0]!),
       consumersMade: this.consumersMade.count,
+      consumers: this.filters().map((filter) => {
+        const at = this.lastRecordMs.get(filter);
+        const sp = this.serverPending.get(filter);
+        return {
+          name: this.durableFor(filter),
+          filter,
+          pending: sp?.pending ?? -1,
+          readMs: sp?.readMs ?? 0,
+          position: this.positions.get(filter) ?? 0,
+          lastRecordAgeSeconds: at === undefined ? null : Math.max(0, (this.now() - at) / 1000),
+        };
+      }),
     };
+  }
+
+  /** CONSUMER VIEW: reads every filter's consumer from the servers; a failure keeps the last figures. */
+  private readConsumers(): void {
+    if (this.readingConsumers || this.stopped || !this.nc || this.nc.isClosed()) return;
+    this.readingConsumers = true;
+    void (async () => {
+      const jsm = await (this.jsm ??= jetstreamManager(this.nc!));
+      for (const filter of this.filters()) {
+        const c = await jsm.consumers.info(this.o.stream, this.durableFor(filter)).catch(() => undefined);
+        if (c) this.serverPending.set(filter, { pending: c.num_pending + c.num_ack_pending, readMs: this.now() });
+      }
+    })()
+      .catch((err: unknown) => this.o.log.debug(`reading the consumers: ${(err as Error).message}`))
+      .finally(() => {
+        this.readingConsumers = false;
+      });
   }
 
   async stop(): Promise<void> {
@@ -538,6 +597,7 @@ export class Mirror {
 
   private handled(filter: string, m: JsMsg, v: BusRecord | BusEnd | BusMeta | Refusal): boolean {
     let ok = true;
+    const writtenBefore = this.counters.written;
     if (v.type === 'refused') this.refusals.reject(v.reason, v.detail, 'bus');
     else {
       try {
@@ -559,6 +619,7 @@ export class Mirror {
       this.positions.set(filter, m.seq);
       this.pending.set(filter, m.info.pending);
       this.lastStreamMs = Number(m.timestampNanos / 1_000_000n);
+      if (this.counters.written > writtenBefore) this.lastRecordMs.set(filter, this.lastStreamMs);
       this.dirty = true;
     }
     return ok;
@@ -645,7 +706,7 @@ export class Mirror {
         'meta',
         `${targetText(r.target)}: a record of ${r.date} before any metadata of the instrument: the stream holds none ` +
           `(${metaSubject(this.o.prefix, r.target.exchg, r.target.code)}: a publisher older than metadata on the bus, or aged out); ` +
-          `copy ${path.join('meta', 'instruments', r.target.exchg, `${r.target.code}.json`)} from the recorder's root into this one`,
+          `copy ${path.relative(this.o.root, instrumentMetaPath(this.o.root, r.target.exchg, r.target.code))} from the recorder's root into this one`,
         'bus',
       );
     }

@@ -51,7 +51,19 @@
 import type { Session, SessionBook } from '../calendar/index.js';
 import { tradingDateOf } from '../calendar/index.js';
 import type { RejectReason, TickInput, TradeInput } from '../feed/types.js';
-import { TTYPE_UNKNOWN, decimalAdd, decimalSub, isRecordDate, isTradeType, timeKey, type FullTick, type Trade } from '../format/index.js';
+import {
+  SIDE_BUY,
+  SIDE_SELL,
+  SIDE_UNKNOWN,
+  TTYPE_UNKNOWN,
+  decimalAdd,
+  decimalSub,
+  isRecordDate,
+  isTradeType,
+  timeKey,
+  type FullTick,
+  type Trade,
+} from '../format/index.js';
 import { quantityToUnits } from '../meta/units.js';
 import { CODE_MAX_CHARS, EXCHG_MAX_CHARS, nameProblem } from '../layout/index.js';
 import { ExchangeClock } from './exchange-clock.js';
@@ -213,8 +225,14 @@ export class Normalizer {
   private readonly exchangeClock = new ExchangeClock();
   private readonly sessionGraceMs: number;
   private readonly sessionFutureMs: number;
-  /** N10 (b): the session rule's trading date of the last (session, date, part) asked. */
-  private ruleCache: { s: Session | undefined; date: number; part: number; td: number } = { s: undefined, date: 0, part: 0, td: 0 };
+  /**
+   * N10 (b): per session, the session rule's trading date of the last (date, part of day)
+   * asked. Per session, not one entry: ticks of instruments of different sessions
+   * interleave, and one shared entry missed on almost every tick (tradingDateOf builds Dates).
+   */
+  private readonly ruleCache = new Map<Session, { date: number; part: number; td: number }>();
+  /** sessionProblem's rule, bound once (not a closure per tick). */
+  private readonly ruleDateFn = (s: Session, date: number, time: number): number => this.ruleTradingDate(s, date, time);
   /** Counted, not rejected: ticks whose cumulative volume went down (N8). */
   volumeRegressions = 0;
   private readonly states = {
@@ -257,7 +275,7 @@ export class Normalizer {
     action_time: 0,
     index: 0,
     ttype: TTYPE_UNKNOWN,
-    side: 0x20,
+    side: SIDE_UNKNOWN,
     price: 0,
     volume: 0,
     askorder: 0,
@@ -270,6 +288,11 @@ export class Normalizer {
   constructor(private readonly opts: NormalizerOptions) {
     this.sessionGraceMs = opts.sessionGraceMs ?? SESSION_GRACE_MS_DEFAULT;
     this.sessionFutureMs = opts.sessionFutureMs ?? SESSION_FUTURE_MS_DEFAULT;
+  }
+
+  /** The holidays changed (SIGHUP reload): trading dates remembered from the old calendar are forgotten. */
+  calendarChanged(): void {
+    this.ruleCache.clear();
   }
 
   /** N10: why the tick is off its session, or null. */
@@ -291,7 +314,7 @@ export class Normalizer {
       rcv,
       this.sessionGraceMs,
       this.sessionFutureMs,
-      (ses, d, t) => this.ruleTradingDate(ses, d, t),
+      this.ruleDateFn,
     );
   }
 
@@ -300,10 +323,15 @@ export class Normalizer {
     // tradingDateOf depends on the date and on which of these parts the minute is in.
     const minute = Math.floor(time / 10000000) * 60 + (Math.floor(time / 100000) % 100);
     const part = s.dayStarts !== undefined && minute >= s.dayStarts ? 2 : minute < 360 ? 1 : 0;
-    const c = this.ruleCache;
-    if (c.s === s && c.date === date && c.part === part) return c.td;
+    const c = this.ruleCache.get(s);
+    if (c !== undefined && c.date === date && c.part === part) return c.td;
     const td = tradingDateOf(s, date, time, this.opts.sessions.holidays);
-    this.ruleCache = { s, date, part, td };
+    if (c === undefined) this.ruleCache.set(s, { date, part, td });
+    else {
+      c.date = date;
+      c.part = part;
+      c.td = td;
+    }
     return td;
   }
 
@@ -514,7 +542,7 @@ export class Normalizer {
     const vol = units.units;
     const key = timeKey(x.action_date, x.action_time);
     const index = safeInt(x.index);
-    const side = x.side === 0x42 || x.side === 0x53 ? x.side : 0x20;
+    const side = x.side === SIDE_BUY || x.side === SIDE_SELL ? x.side : SIDE_UNKNOWN;
     if (st.tradeDate !== 0) {
       if (td < st.tradeDate || (td === st.tradeDate && key < st.tradeKey)) {
         return reject('out_of_order', `trade ${x.exchg}.${x.code}: ${x.action_date} ${x.action_time} before the last trade`);

@@ -13,16 +13,8 @@ import { LiveBars, isBarKind, type LiveBarsStats } from '../bars/index.js';
 import { checkCoverage, isTradingDay, localDateTime, reloadCalendar, type CoverageCheck, type SessionBook } from '../calendar/index.js';
 import type { Config } from '../config/index.js';
 import { TickrecError } from '../errors.js';
-import {
-  createFeed,
-  feedName,
-  type FeedAdapter,
-  type FeedSink,
-  type FeedStats,
-  type RejectReason,
-  type TickInput,
-  type TradeInput,
-} from '../feed/index.js';
+import { type FeedAdapter, type FeedSink, type FeedStats, type RejectReason, type TickInput, type TradeInput } from '../feed/index.js';
+import { createFeed, feedName } from './feeds.js';
 import { ctpStoredCode } from '../feed/ctp/map.js';
 import { TICK_KIND, TRADE_KIND, timeKey, type RecordKind } from '../format/index.js';
 import { InstrumentTable, type MonitorView } from '../monitor/index.js';
@@ -396,6 +388,7 @@ export class Recorder {
     try {
       const meta = loadMeta(config);
       const { sessionsChanged } = reloadCalendar(this.sessions, meta.sessions);
+      this.normalizer.calendarChanged();
       this.instrumentBook = meta.instruments;
       if (sessionsChanged) this.log.warn('reload: the sessions changed; sessions and products take effect at the next restart');
       this.warnCalendar('reload');
@@ -533,8 +526,12 @@ export class Recorder {
     this.counters.ticksReceived++;
     if (!this.subscribed(i, t.exchg, t.code))
       return this.reject('not_subscribed', `tick ${String(t.exchg)}.${String(t.code)}: not in feed ${feed}'s subscriptions`, feed);
-    const v = this.normalized(() => this.normalizer.tick(t), 'tick', t, feed);
-    if (v === undefined) return;
+    let v;
+    try {
+      v = this.normalizer.tick(t); // no closure per tick (normalized() is for the trades)
+    } catch (err) {
+      return this.normalizeFailed(err, 'tick', t, feed);
+    }
     if (!v.ok) return this.reject(v.reason, v.detail, feed);
     const o = this.normalizer.tickOut;
     if (this.write(TICK_KIND, o.exchg, o.code, o.trading_date, o, feed)) {
@@ -565,11 +562,15 @@ export class Recorder {
     try {
       return fn();
     } catch (err) {
-      this.counters.writeErrors++;
-      const e = err instanceof TickrecError ? err : new TickrecError('E_IO', String((err as Error)?.stack ?? err));
-      this.writeErrorLog.reject(e.code, `${what} ${String(t.exchg)}.${String(t.code)}: ${e.message}`, feed);
+      this.normalizeFailed(err, what, t, feed);
       return undefined;
     }
+  }
+
+  private normalizeFailed(err: unknown, what: string, t: TickInput | TradeInput, feed: string): void {
+    this.counters.writeErrors++;
+    const e = err instanceof TickrecError ? err : new TickrecError('E_IO', String((err as Error)?.stack ?? err));
+    this.writeErrorLog.reject(e.code, `${what} ${String(t.exchg)}.${String(t.code)}: ${e.message}`, feed);
   }
 
   private reject(reason: RejectReason, detail: string, feed: string): void {

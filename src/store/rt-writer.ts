@@ -92,6 +92,7 @@ import { rtTmpPath } from '../layout/index.js';
 import { MAX_MAP_BYTES, PAGE_BYTES, mapFile, mappingFaults, releasePages, syncMap } from './map.js';
 import { faultEpoch } from './fault-guard.js';
 import { ExtendJob } from './extender.js';
+import { canPopulate, populatePages } from './populate.js';
 import { allocate } from './fallocate.js';
 import { probeRtFile, rtTradingDate, visitNonZeroChunks } from './rt-file.js';
 import { CreateDurability, syncPath } from './durable.js';
@@ -125,6 +126,15 @@ const GROW_RETRY_MAX_MS = 30_000;
 const GROW_CHUNK_BYTES = 1 << 20;
 /** Least progress (bytes written since the last release) worth a madvise call. */
 const RELEASE_MIN_BYTES = 64 * 1024;
+/**
+ * POPULATE AHEAD (populate.ts): pages made present ahead of the writer, a chunk at a
+ * time, between one and two chunks ahead of it; the first chunk only once the writer has
+ * filled one chunk of this mapping since it was opened (a file written a few times a day
+ * never gets zero pages ahead), at once after a growth (the file is being written).
+ */
+export const POPULATE_CHUNK_BYTES = 128 * 1024;
+/** A record index no append reaches (a Smi): "no populate to start". */
+const NEVER = 0x3fffffff;
 
 export interface RtWriterOptions {
   kind: RecordKind;
@@ -146,6 +156,8 @@ export interface RtWriterOptions {
   durability?: CreateDurability;
   /** An empty file to build a new file in instead of a temporary one of its own (SPARE FILES, spare.ts), or undefined. */
   spare?: () => string | undefined;
+  /** POPULATE AHEAD (default true; off where a test counts the pages the writer itself made resident). */
+  populate?: boolean;
 }
 
 export interface RepairReport {
@@ -192,8 +204,20 @@ export class RtWriter {
   private aheadAt: number;
   /** Those zeros, being written or written; they start at the file's current end. */
   private ahead: ExtendJob | undefined;
+  /** POPULATE AHEAD: the record index at which the next chunk is asked for (NEVER: none). */
+  private popAt = NEVER;
+  /** End (bytes, in the current mapping) of the pages asked for so far. */
+  private popEnd = 0;
 
-  private constructor(file: string, kind: RecordKind, fd: number, capacity: number, size: number, report: RepairReport) {
+  private constructor(
+    file: string,
+    kind: RecordKind,
+    fd: number,
+    capacity: number,
+    size: number,
+    report: RepairReport,
+    private readonly populate: boolean,
+  ) {
     this.path = file;
     this.kind = kind;
     this.fd = fd;
@@ -207,6 +231,7 @@ export class RtWriter {
     this.mem = new Mem(this.map);
     this.report = report;
     this.aheadAt = aheadPoint(capacity);
+    this.resetPopulate(Math.ceil(POPULATE_CHUNK_BYTES / this.rs)); // only once the file is being written
     const st = fs.fstatSync(fd);
     this.dev = st.dev;
     this.ino = st.ino;
@@ -248,7 +273,7 @@ export class RtWriter {
         const end = rtFileBytes(capacity, opts.kind.recordBytes);
         zeroTail(fd, from, Math.min(end, from + REOPEN_ZERO_WINDOW_BYTES), file);
       }
-      const w = new RtWriter(file, opts.kind, fd, capacity, size, { repairs: report, notes, created });
+      const w = new RtWriter(file, opts.kind, fd, capacity, size, { repairs: report, notes, created }, opts.populate !== false);
       for (const r of report) opts.onRepair?.(r);
       return w;
     } catch (err) {
@@ -313,6 +338,7 @@ export class RtWriter {
     const n = this.n;
     if (n >= this.aheadAt) this.startAhead();
     if (n === this.cap) this.grow(n + 1);
+    if (n >= this.popAt) this.populateAhead(n);
     this.encode(rec, this.mem, RT_HEADER_BYTES + n * this.rs);
     this.n = n + 1;
     Atomics.store(this.mem.u32, RT_SIZE_U32, n + 1); // the publication (see top)
@@ -327,6 +353,7 @@ export class RtWriter {
     const end = n + recs.length;
     if (end >= this.aheadAt) this.startAhead();
     if (end > this.cap) this.grow(end);
+    if (end >= this.popAt) this.populateAhead(n);
     const { mem, rs, encode } = this;
     for (let i = 0; i < recs.length; i++) encode(recs[i]!, mem, RT_HEADER_BYTES + (n + i) * rs);
     this.n = end;
@@ -342,6 +369,7 @@ export class RtWriter {
     const n = this.n;
     if (n + count >= this.aheadAt) this.startAhead();
     if (n + count > this.cap) this.grow(n + count);
+    if (n + count >= this.popAt) this.populateAhead(n);
     this.mem.u8.set(bytes, RT_HEADER_BYTES + n * this.rs);
     this.n = n + count;
     Atomics.store(this.mem.u32, RT_SIZE_U32, n + count);
@@ -693,7 +721,29 @@ export class RtWriter {
     this.mem = new Mem(this.map);
     this.cap = cap;
     this.aheadAt = aheadPoint(cap);
+    this.resetPopulate(0); // a file that grows is being written: the next append asks
     Atomics.store(this.mem.u32, RT_CAPACITY_U32, cap); // published after the bytes exist
+  }
+
+  /** POPULATE AHEAD for a new mapping: the first chunk is asked for `after` records from now. */
+  private resetPopulate(after: number): void {
+    this.popEnd = 0;
+    this.popAt = this.populate && canPopulate() ? this.n + after : NEVER;
+  }
+
+  /**
+   * POPULATE AHEAD: asks for the pages after the writer's position (record `n`), up to two
+   * chunks ahead, and sets the record at which to ask for the next chunk (one chunk
+   * before the end asked for). Off the hot path: once per chunk.
+   */
+  private populateAhead(n: number): void {
+    const at = RT_HEADER_BYTES + n * this.rs;
+    const from = Math.max(this.popEnd, at);
+    const to = Math.min(this.map.length, from + (this.popEnd > at ? 1 : 2) * POPULATE_CHUNK_BYTES);
+    if (to > from) populatePages(this.map, from, to);
+    this.popEnd = Math.max(from, to);
+    this.popAt =
+      this.popEnd >= this.map.length ? NEVER : Math.max(n + 1, Math.ceil((this.popEnd - POPULATE_CHUNK_BYTES - RT_HEADER_BYTES) / this.rs));
   }
 }
 

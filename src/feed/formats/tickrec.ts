@@ -1,5 +1,6 @@
 // The tickrec JSON wire format (docs/protocol.md): frames of tick/trade/heartbeat objects with the record's own field names.
 
+import { SIDE_BUY, SIDE_SELL, SIDE_UNKNOWN, TTYPE_CANCEL, TTYPE_MATCH, TTYPE_UNKNOWN, isTradeSide } from '../../format/trade.js';
 import type { FeedSink, MessageMapper, TickInput, TradeInput } from '../types.js';
 import {
   MAX_BATCH,
@@ -51,10 +52,16 @@ export const TICKREC_TICK_LEVELS = ['bid_prices', 'ask_prices', 'bid_qty', 'ask_
 
 export const TICKREC_MAX_LEVELS = 10;
 
-const SIDE_CODES: Readonly<Record<string, number>> = { B: 66, S: 83, ' ': 32 };
+const SIDE_CODES: Readonly<Record<string, number>> = { B: SIDE_BUY, S: SIDE_SELL, ' ': SIDE_UNKNOWN };
 /** Trade types: datakit's char codes; 0 and 1 are tickrec's former numbering (0 normal, 1 cancel), still accepted. */
-const TTYPE_CODES: Readonly<Record<string, number>> = { M: 77, C: 67, U: 85 };
-const TTYPE_NUMBERS: Readonly<Record<number, number>> = { 77: 77, 67: 67, 85: 85, 0: 77, 1: 67 };
+const TTYPE_CODES: Readonly<Record<string, number>> = { M: TTYPE_MATCH, C: TTYPE_CANCEL, U: TTYPE_UNKNOWN };
+const TTYPE_NUMBERS: Readonly<Record<number, number>> = {
+  [TTYPE_MATCH]: TTYPE_MATCH,
+  [TTYPE_CANCEL]: TTYPE_CANCEL,
+  [TTYPE_UNKNOWN]: TTYPE_UNKNOWN,
+  0: TTYPE_MATCH,
+  1: TTYPE_CANCEL,
+};
 
 function date(o: JsonObject, field: string, required: boolean): number | undefined {
   const v = required ? reqNumber(o, field) : optNumber(o, field);
@@ -100,7 +107,7 @@ function side(o: JsonObject): number | undefined {
     return c;
   }
   if (typeof v === 'number') {
-    if (v !== 66 && v !== 83 && v !== 32) fail('out_of_range', 'side', `expected char code 66, 83 or 32, got ${preview(v)}`);
+    if (!isTradeSide(v)) fail('out_of_range', 'side', `expected char code 66, 83 or 32, got ${preview(v)}`);
     return v;
   }
   return fail('bad_type', 'side', `expected a string or a char code, got ${typeName(v)}`);
