@@ -68,7 +68,8 @@
 //     is never lengthened again, not by a growth, the helper, nor close();
 //   - deleted or replaced (the path no longer names the inode held): checkFile() says
 //     so; restoreTo() writes the published records back to the path (WriterPool).
-// checkFile() costs two stat calls per file and runs at the sync interval, never per record.
+// checkFile() costs two stat calls per file; the pool checks every open file within a few
+// sync intervals, a share at each (WriterPool.checkOpenFiles), never per record.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -96,6 +97,7 @@ import { allocate } from './fallocate.js';
 import { probeRtFile, rtTradingDate, visitNonZeroChunks } from './rt-file.js';
 import { CreateDurability, syncPath } from './durable.js';
 import { syncDir } from '../fsync.js';
+import { openSpare } from '../spare-file.js';
 
 /** Initial capacities: ticks as datakit (2,500); the others sized for a day's use. */
 export const DEFAULT_INITIAL_CAPACITY: Readonly<Record<string, number>> = {
@@ -152,6 +154,8 @@ export interface RtWriterOptions {
    * DURABILITY, durable.ts). Without it the file and its folder are fsync'ed before open returns.
    */
   durability?: CreateDurability;
+  /** An empty file to build a new file in instead of a temporary one of its own (SPARE FILES, spare.ts), or undefined. */
+  spare?: () => string | undefined;
   /** POPULATE AHEAD (default true; off where a test counts the pages the writer itself made resident). */
   populate?: boolean;
 }
@@ -176,6 +180,8 @@ export class RtWriter {
   private readonly encode: RecordKind['codec']['encode'];
   private closed = false;
   private syncing = false;
+  /** A background sync succeeded once (the first one also covers what reopen repaired in the header). */
+  private syncedOnce = false;
   /** Bytes of the mapping below which pages were released (PAGE RELEASE). */
   private released = 0;
   private growFailure: TickrecError | undefined;
@@ -238,7 +244,7 @@ export class RtWriter {
    */
   static create(file: string, opts: RtWriterOptions): void {
     if (fs.existsSync(file)) throw new TickrecError('E_USAGE', `${file}: already exists; a prepared file never replaces one.`, { file });
-    createRtFile(file, opts);
+    fs.closeSync(createRtFile(file, opts).fd);
   }
 
   /** Opens `file` for appending, creating it (and its folder) when missing. */
@@ -246,17 +252,18 @@ export class RtWriter {
     const report: string[] = [];
     const notes: string[] = [];
     let fd: number;
-    let created = false;
+    let made: { fd: number; capacity: number } | undefined;
     try {
       fd = fs.openSync(file, 'r+');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(err, file, 'open for writing');
-      createRtFile(file, opts);
-      created = true;
-      fd = fs.openSync(file, 'r+');
+      // the descriptor it was built with: a file made just now needs no reopen rules
+      made = createRtFile(file, opts);
+      fd = made.fd;
     }
+    const created = made !== undefined;
     try {
-      const { capacity, size } = reopenRules(fd, file, opts, report, notes);
+      const { capacity, size } = made ? { capacity: made.capacity, size: 0 } : reopenRules(fd, file, opts, report, notes);
       // A file made just now is zeros by construction; a reopened one may hold a torn
       // record past `size` (REOPEN RULES). Checked and zeroed through the fd, before
       // mapping: reading pages through a writable MAP_SHARED mapping first makes every
@@ -483,6 +490,9 @@ export class RtWriter {
    */
   syncInBackground(onDone?: (err: TickrecError | undefined, newlyDurable: number) => void): void {
     if (this.closed || this.syncing) return;
+    // Nothing published since the last sync that succeeded: nothing to write (thousands
+    // of quiet open files must not cost a thread-pool job each, every interval).
+    if (this.syncedOnce && this.n === this.durableN) return;
     this.syncing = true;
     this.releaseWritten();
     const upTo = this.n; // every record published before the call is covered by it
@@ -498,6 +508,7 @@ export class RtWriter {
       const gained = Math.max(0, upTo - this.durableN);
       this.durableN = Math.max(this.durableN, upTo);
       this.lastSyncError = undefined;
+      this.syncedOnce = true;
       onDone?.(undefined, gained);
     });
   }
@@ -821,7 +832,8 @@ function zeroTail(fd: number, from: number, to: number, file: string): void {
   }
 }
 
-function createRtFile(file: string, opts: RtWriterOptions): void {
+/** Makes `file` (tmp name, header, capacity reserved, rename); returns its descriptor, open for reading and writing, and its capacity. */
+function createRtFile(file: string, opts: RtWriterOptions): { fd: number; capacity: number } {
   const capacity = opts.initialCapacity ?? DEFAULT_INITIAL_CAPACITY[opts.kind.name] ?? 1024;
   if (!Number.isInteger(capacity) || capacity < 1) {
     throw new TickrecError('E_USAGE', `${file}: initial capacity ${capacity} must be a positive integer.`, { file });
@@ -837,25 +849,28 @@ function createRtFile(file: string, opts: RtWriterOptions): void {
   }
   // Built under a temporary name and renamed: a reader or a restarted writer never
   // sees a file without its complete header.
-  const tmp = rtTmpPath(file, process.pid);
+  // SPARE FILES (spare.ts): an empty file made ahead, so that no inode is allocated here.
+  const spare = opts.spare?.();
+  let fd = spare === undefined ? undefined : openSpare(spare);
+  const tmp = fd === undefined ? rtTmpPath(file, process.pid) : spare!;
   const header = Buffer.alloc(RT_HEADER_BYTES);
   const h: RtHeader = { type: opts.kind.rtType, version: BLOCK_VERSION_RAW, size: 0, capacity, date: opts.date };
   writeRtHeader(header, h);
-  let fd: number | undefined;
+  let renamed = false;
   try {
-    fd = fs.openSync(tmp, 'w');
+    fd ??= fs.openSync(tmp, 'w+');
     fs.writeSync(fd, header, 0, header.length, 0);
     extendWithZeros(fd, RT_HEADER_BYTES, rtFileBytes(capacity, opts.kind.recordBytes), tmp);
     if (!opts.durability) fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
     fs.renameSync(tmp, file);
+    renamed = true;
     // the new name survives a power loss: now, or in the background after the file's fsync
     if (opts.durability) opts.durability.afterCreate(file, entered);
     else for (const d of entered) syncPath(d, 'fsync of folder');
+    return { fd, capacity };
   } catch (err) {
     if (fd !== undefined) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
+    if (!renamed) fs.rmSync(tmp, { force: true });
     throw ioError(err, file, 'create');
   }
 }
