@@ -6,12 +6,4 @@ export * from './store/index.js';
 export * from './bars/index.js';
 export * from './his/index.js';
 export * from './read/index.js';
-export {
-  RootMetaReader,
-  readStoredMeta,
-  instrumentMetaPath,
-  quantityToUnits,
-  unitsToQuantity,
-  type ReadMeta,
-  type StoredMeta,
-} from './meta/index.js';
+export { RootMetaReader, readStoredMeta, quantityToUnits, unitsToQuantity, type ReadMeta, type StoredMeta } from './meta/index.js';

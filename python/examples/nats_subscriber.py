@@ -4,7 +4,9 @@
     python3 nats_subscriber.py nats://127.0.0.1:4222 'tickrec.tick.SHFE.>'
 
 Subjects are <prefix>.<kind>.<EXCHG>.<CODE>; a message with an empty payload is the
-end-of-day marker of that file (docs/distributed.md). decode() needs numpy only, so it
+end-of-day marker of that file (docs/distributed.md). <prefix>.meta.<EXCHG>.<CODE> carries
+the instrument's metadata as JSON (volume_decimals: a trade's volume counts units of
+10^-volume_decimals) before its first record. decode() needs numpy only, so it
 is tested without nats-py (test/bus/python.test.ts).
 """
 
@@ -18,9 +20,9 @@ DTYPES = {'tick': TICK, 'trade': TRADE, 'min1': BAR, 'min5': BAR, 'min15': BAR, 
 
 
 def decode(subject, payload):
-    """(kind, exchange, code, record) of a tickrec message, or None for an end-of-day marker."""
+    """(kind, exchange, code, record) of a tickrec message, or None for an end-of-day marker or metadata."""
     _prefix, kind, exchg, *code = subject.split('.')
-    if not payload:
+    if not payload or kind == 'meta':
         return None
     dtype = DTYPES[kind]
     if len(payload) != dtype.itemsize:

@@ -42,7 +42,7 @@ function cli(args: string[], label: string): Proc {
 function count(root: string): number {
   let n = 0;
   for (let k = 0; k < INSTRUMENTS; k++) {
-    const f = path.join(root, 'rt', 'ticks', 'BENCH', `C${k}.dmb`);
+    const f = lib.rtFilePath(root, lib.TICK_KIND, 'BENCH', `C${k}`);
     if (!fs.existsSync(f)) continue;
     const r = lib.RtReader.open(f);
     n += r.length;
@@ -90,7 +90,7 @@ async function runOnce(nats: NatsCluster, base: string, i: number): Promise<RunR
         [src, local],
         [dst, bus],
       ] as const) {
-        const f = path.join(root, 'rt', 'ticks', 'BENCH', `C${k}.dmb`);
+        const f = lib.rtFilePath(root, lib.TICK_KIND, 'BENCH', `C${k}`);
         followers.push(
           lib.follow(f, (t) => void out.push(performance.timeOrigin + performance.now() - (t['open_interest'] as number)), {
             from: 'end',

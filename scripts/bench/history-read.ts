@@ -69,7 +69,7 @@ function dayBars(date: number, k: number, state: { p: number; hold: number; rnd:
     lib.MIN1_KIND.codec.encode(
       {
         date,
-        time: (date - 19900000) * 10000 + hhmm,
+        time: lib.minuteBarTime(date, hhmm),
         open: f(o),
         high: f(h),
         low: f(l),
@@ -204,7 +204,7 @@ async function run(): Promise<Row[]> {
 
   for (const codec of ['lz4', 'zstd'] as const) {
     const { root, built, seconds } = cachedRoot(codec);
-    const dir = path.join(root, 'his', 'min1', EXCHANGE);
+    const dir = lib.hisExchangeDir(root, lib.hisKindByName('min1')!, EXCHANGE);
     const check = query(root);
     if (check.count !== bars || check.instruments.length !== INSTRUMENTS)
       throw new Error(

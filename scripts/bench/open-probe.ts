@@ -10,6 +10,8 @@ import path from 'node:path';
 import pino from 'pino';
 import { parseConfig } from '../../src/config/index.js';
 import type { FeedAdapter, FeedSink, TickInput } from '../../src/feed/index.js';
+import { MIN1_KIND, MIN5_KIND, TICK_KIND } from '../../src/format/index.js';
+import { RT_EXT, finishedPath, rtDayDir, rtExchangeDir, rtKindDir } from '../../src/layout/index.js';
 import { Recorder } from '../../src/recorder/recorder.js';
 
 const N = Number(process.argv[2] ?? 2000);
@@ -90,16 +92,16 @@ try {
       }
       await p.rec.stop();
       // set yesterday aside as the roll does: into rt/ticks/BINANCE/<yday>/
-      const dir = path.join(root, 'rt', 'ticks', 'BINANCE');
-      fs.mkdirSync(path.join(dir, String(yday)));
-      for (const f of fs.readdirSync(dir)) if (f.endsWith('.dmb')) fs.renameSync(path.join(dir, f), path.join(dir, String(yday), f));
-      fs.rmSync(path.join(root, 'rt', 'min1'), { recursive: true, force: true });
-      fs.rmSync(path.join(root, 'rt', 'min5'), { recursive: true, force: true });
+      const dir = rtExchangeDir(root, TICK_KIND, 'BINANCE');
+      fs.mkdirSync(rtDayDir(root, TICK_KIND, 'BINANCE', yday));
+      for (const f of fs.readdirSync(dir)) if (f.endsWith(RT_EXT)) fs.renameSync(path.join(dir, f), finishedPath(path.join(dir, f), yday));
+      fs.rmSync(rtKindDir(root, MIN1_KIND), { recursive: true, force: true });
+      fs.rmSync(rtKindDir(root, MIN5_KIND), { recursive: true, force: true });
     }
     const b = start(root, true);
-    const dir = path.join(root, 'rt', 'ticks', 'BINANCE');
+    const dir = rtExchangeDir(root, TICK_KIND, 'BINANCE');
     const t0 = Date.now();
-    while (fs.readdirSync(dir).filter((f) => f.endsWith('.dmb')).length < N) await new Promise((r) => setTimeout(r, 50));
+    while (fs.readdirSync(dir).filter((f) => f.endsWith(RT_EXT)).length < N) await new Promise((r) => setTimeout(r, 50));
     const preparedIn = Date.now() - t0;
     await new Promise((r) => setTimeout(r, 500));
     const pfirst = burst(b.feed, 3);

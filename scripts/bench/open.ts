@@ -82,17 +82,17 @@ function writeDayBefore(root: string, n: number): void {
 /** Allocated bytes of the live files (rt/<kind>/<EXCHG>/*.dmb: ticks and bars; not the dated folders). */
 function liveDiskBytes(root: string): number {
   let sum = 0;
-  const rt = path.join(root, 'rt');
+  const rt = lib.rtDir(root);
   for (const kind of fs.readdirSync(rt))
     for (const ex of fs.readdirSync(path.join(rt, kind), { withFileTypes: true })) {
       if (!ex.isDirectory()) continue;
       for (const f of fs.readdirSync(path.join(rt, kind, ex.name), { withFileTypes: true }))
-        if (f.isFile() && f.name.endsWith('.dmb')) sum += fs.statSync(path.join(rt, kind, ex.name, f.name)).blocks * 512;
+        if (f.isFile() && f.name.endsWith(lib.RT_EXT)) sum += fs.statSync(path.join(rt, kind, ex.name, f.name)).blocks * 512;
     }
   return sum;
 }
 
-const liveCount = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((x) => x.endsWith('.dmb')).length : 0);
+const liveCount = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((x) => x.endsWith(lib.RT_EXT)).length : 0);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -120,7 +120,7 @@ function epochMs(date: number, time: number): number {
 async function runOnce(n: number, base: string, prepared: boolean): Promise<RunResult> {
   const dir = fs.mkdtempSync(path.join(base, `n${n}-`));
   const root = path.join(dir, 'data');
-  const ticks = path.join(root, 'rt', 'ticks', 'BINANCE');
+  const ticks = lib.rtExchangeDir(root, lib.TICK_KIND, 'BINANCE');
   const go = path.join(dir, 'go');
   const load = [os.loadavg()[0]!];
   if (prepared) writeDayBefore(root, n);
@@ -182,7 +182,7 @@ async function runOnce(n: number, base: string, prepared: boolean): Promise<RunR
       const now = Date.now();
       for (const [k, s] of readers) {
         if (!s.r) {
-          const f = path.join(ticks, `${code(k)}.dmb`);
+          const f = lib.rtFilePath(root, lib.TICK_KIND, 'BINANCE', code(k));
           if (!fs.existsSync(f)) continue;
           s.r = lib.RtReader.open(f);
         }

@@ -258,7 +258,7 @@ class TickFiles {
     for (const ex of exchanges) {
       for (const f of fs.readdirSync(path.join(this.dir, ex))) {
         const file = path.join(this.dir, ex, f);
-        if (!f.endsWith('.dmb') || this.readers.has(file)) continue;
+        if (!f.endsWith(lib.RT_EXT) || this.readers.has(file)) continue;
         try {
           this.readers.set(file, lib.RtReader.open(file));
         } catch {
@@ -362,7 +362,7 @@ function tickrecCase(bars: boolean): Case {
       );
       const rec = new Proc('tickrec record', process.execPath, [...NODE_FLAGS, MAIN, 'record', '--config', config]); // as the tickrec bin starts it
       procs.push(rec);
-      const files = new TickFiles(path.join(root, 'rt', 'ticks'));
+      const files = new TickFiles(lib.rtKindDir(root, lib.TICK_KIND));
       try {
         const watched = await watchPolled(files, rec);
         const res = await fetch(`http://127.0.0.1:${metricsPort}/health`);

@@ -15,9 +15,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TickrecError } from '../../src/errors.js';
-import { RT_HEADER_BYTES, TICK_KIND } from '../../src/format/index.js';
-import { BarHistory, readHisBlock } from '../../src/his/index.js';
-import { TICKREC_HIS_EXT } from '../../src/layout/index.js';
+import { MIN1_KIND, RT_HEADER_BYTES, TICK_KIND } from '../../src/format/index.js';
+import { BarHistory, DAY_HIS_KIND, readHisBlock } from '../../src/his/index.js';
+import { TICKREC_HIS_EXT, hisDayPath, hisHistoryPath, rtFilePath, rtFinishedPath } from '../../src/layout/index.js';
 import { RtReader, RtWriter, follow } from '../../src/store/index.js';
 import { DAY_AFTER, DAY_BEFORE, UTC_MIDNIGHT_MS, cryptoUniverse } from './expect.js';
 import {
@@ -105,7 +105,7 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
   fs.mkdirSync(root, { recursive: true });
   const instruments = cryptoUniverse(6);
   const code = (k: number) => instruments[k]!.code;
-  const live = (k: number) => path.join(root, 'rt', 'ticks', EX, `${code(k)}.dmb`);
+  const live = (k: number) => rtFilePath(root, TICK_KIND, EX, code(k));
   const startMs = UTC_MIDNIGHT_MS - 3000;
   const sim = await SimChild.start({ instruments: 6, rate: 1200, seed: o.seed, startMs, speed: SPEED, highWaterBytes: 2 ** 30 });
   // Rolls by the first record of the new day only: the recorder's clock plays no part
@@ -151,7 +151,7 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
     await waitFor(
       async () =>
         (await simTime()) >= UTC_MIDNIGHT_MS + 2000 &&
-        instruments.every((_, k) => fs.existsSync(path.join(root, 'rt', 'ticks', EX, String(DAY_BEFORE), `${code(k)}.dmb`))),
+        instruments.every((_, k) => fs.existsSync(rtFinishedPath(root, TICK_KIND, EX, DAY_BEFORE, code(k)))),
       'day 1 rolled by the data',
       { timeoutMs: 30_000 },
     );
@@ -162,9 +162,9 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
     await roll(UTC_MIDNIGHT_MS + 30_000, 'day 1');
     const c1 = await runCli(['compact', '--root', root]);
     if (c1.code !== 0) problems.push(`compaction of day 1 exited ${c1.code}: ${c1.stdout} ${c1.stderr}`);
-    const H1 = path.join(root, 'his', 'ticks', EX, String(DAY_BEFORE), `${code(0)}${TICKREC_HIS_EXT}`);
-    const H2 = path.join(root, 'his', 'min1', EX, `${code(1)}${TICKREC_HIS_EXT}`);
-    const H3 = path.join(root, 'his', 'day', EX, `${code(1)}${TICKREC_HIS_EXT}`);
+    const H1 = hisDayPath(root, TICK_KIND, EX, DAY_BEFORE, code(0), TICKREC_HIS_EXT);
+    const H2 = hisHistoryPath(root, MIN1_KIND, EX, code(1), TICKREC_HIS_EXT);
+    const H3 = hisHistoryPath(root, DAY_HIS_KIND, EX, code(1), TICKREC_HIS_EXT);
     const [R1, R2, R3] = [live(2), live(3), live(4)];
     let R3aside = ''; // where the recorder sets the truncated R3 aside
     for (const f of [H1, H2, H3, R1, R2, R3])
@@ -291,7 +291,7 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
       timeoutMs: 60_000,
     });
     await waitHealth(base, (s) => s.writeErrors >= 3, 'write errors for the damaged files');
-    const bar = (k: number) => path.join(root, 'rt', 'min1', EX, `${code(k)}.dmb`);
+    const bar = (k: number) => rtFilePath(root, MIN1_KIND, EX, code(k));
     const barCount = (k: number) => {
       if (!fs.existsSync(bar(k))) return 0;
       const r = RtReader.open(bar(k));
@@ -412,7 +412,7 @@ export async function runCorrupt(o: CorruptOptions): Promise<CorruptReport> {
     note(H3, 'tickrec compact', refusal);
     if (c2.code !== 1 || !refusal)
       problems.push(`compaction with a damaged day-bar history exited ${c2.code}, naming it: ${refusal || '(no line)'}: ${c2.stdout}`);
-    const keptDay2 = path.join(root, 'rt', 'ticks', EX, String(DAY_AFTER), `${code(1)}.dmb`);
+    const keptDay2 = rtFinishedPath(root, TICK_KIND, EX, DAY_AFTER, code(1));
     if (!fs.existsSync(keptDay2)) problems.push(`${keptDay2} was released although its day bar could not be appended to ${H3}`);
 
     // ---- restore the backups: verify and compaction are clean again ------------------------------

@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { inspectFile } from '../../src/cli/inspect.js';
 import { TICK_KIND } from '../../src/format/index.js';
+import { RT_EXT, rtDir, rtFilePath } from '../../src/layout/index.js';
 import { RtReader } from '../../src/store/index.js';
 import { cryptoUniverse, fingerprint, matchStored, rtSegment, type Segment, type SimSpec } from './expect.js';
 import { SimChild, listFiles, recorderConfig, round, sleep, startRecorder, writeConfig, type Line } from './lib.js';
@@ -84,7 +85,7 @@ export async function runCrashStorm(o: CrashOptions): Promise<CrashReport> {
   let simNow = startMs;
 
   const checkFiles = (round: number) => {
-    for (const f of listFiles(path.join(root, 'rt')).filter((p) => p.endsWith('.dmb'))) {
+    for (const f of listFiles(rtDir(root)).filter((p) => p.endsWith(RT_EXT))) {
       const rep = inspectFile(f);
       for (const p of rep.problems) {
         if (CRASH_LEFTOVERS.some((re) => re.test(p))) torn++;
@@ -160,7 +161,7 @@ export async function runCrashStorm(o: CrashOptions): Promise<CrashReport> {
   await sim.close();
   const stored = new Map<string, Segment[]>();
   for (const inst of instruments) {
-    const f = path.join(root, 'rt', 'ticks', inst.exchg, `${inst.code}.dmb`);
+    const f = rtFilePath(root, TICK_KIND, inst.exchg, inst.code);
     stored.set(inst.id, seen.has(f) ? [rtSegment(f)] : []);
   }
   const m = matchStored(spec, st.sent, stored);

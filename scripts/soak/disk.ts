@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { inspectFile } from '../../src/cli/inspect.js';
 import { TICK_KIND, rtFileBytes } from '../../src/format/index.js';
+import { RT_EXT, hisDir, parseDateFolder, rtDir, rtKindDir } from '../../src/layout/index.js';
 import { RtReader } from '../../src/store/index.js';
 import { cryptoUniverse, fingerprint, matchStored, type Segment, type SimSpec } from './expect.js';
 import {
@@ -146,7 +147,7 @@ function sha(files: readonly string[]): string {
 /** Published records and the last one's fingerprint of every tick file (the recorder may be running). */
 function published(root: string): Map<string, { n: number; fp: number }> {
   const out = new Map<string, { n: number; fp: number }>();
-  for (const f of listFiles(path.join(root, 'rt', 'ticks')).filter((p) => p.endsWith('.dmb'))) {
+  for (const f of listFiles(rtKindDir(root, TICK_KIND)).filter((p) => p.endsWith(RT_EXT))) {
     const r = RtReader.open(f, { kind: TICK_KIND });
     const n = r.length;
     out.set(f, { n, fp: n > 0 ? fingerprint(r.at(n - 1)) : 0 });
@@ -158,7 +159,7 @@ function published(root: string): Map<string, { n: number; fp: number }> {
 /** Header against length for every rt file while the recorder may run: size <= capacity, length exactly the capacity's. */
 function headerProblems(root: string): string[] {
   const problems: string[] = [];
-  for (const f of listFiles(path.join(root, 'rt')).filter((p) => p.endsWith('.dmb'))) {
+  for (const f of listFiles(rtDir(root)).filter((p) => p.endsWith(RT_EXT))) {
     try {
       const r = RtReader.open(f);
       const len = fs.statSync(f).size;
@@ -313,7 +314,7 @@ export async function runFullDisk(o: DiskOptions): Promise<DiskReport> {
       const a = after.get(f);
       if (!a || a.n < b.n) problems.push(`${f}: ${b.n} records published while full, ${a?.n ?? 0} at the end`);
     }
-    for (const f of listFiles(path.join(root, 'rt')).filter((p) => p.endsWith('.dmb')))
+    for (const f of listFiles(rtDir(root)).filter((p) => p.endsWith(RT_EXT)))
       for (const p of inspectFile(f).problems) problems.push(`${f}: ${p}`);
     const st = await sim.stats();
     await sim.close();
@@ -340,7 +341,9 @@ export async function runFullDisk(o: DiskOptions): Promise<DiskReport> {
     await roller.ready();
     const re = await roller.stop();
     if (re.code !== 0) problems.push(`the next-day recorder exited ${JSON.stringify(re)}`);
-    const finished = listFiles(path.join(root, 'rt')).filter((p) => /\/\d{8}\/[^/]+\.dmb$/.test(p));
+    const finished = listFiles(rtDir(root)).filter(
+      (p) => p.endsWith(RT_EXT) && parseDateFolder(path.basename(path.dirname(p))) !== undefined,
+    );
     if (finished.length === 0) problems.push(`no finished day to compact (recorder on: ${String(on.msg)})`);
     const hashes = new Map(finished.map((f) => [f, sha([f])]));
     let c: Awaited<ReturnType<typeof runCli>>;
@@ -352,7 +355,7 @@ export async function runFullDisk(o: DiskOptions): Promise<DiskReport> {
     }
     const out = `${c.stdout}\n${c.stderr}`;
     const errorLine = out.split('\n').find((l) => /E_NO_SPACE/.test(l)) ?? '';
-    const tmpLeft = listFiles(path.join(root, 'his')).filter((p) => /\.tmp/.test(p));
+    const tmpLeft = listFiles(hisDir(root)).filter((p) => /\.tmp/.test(p));
     // the rt files still there hold what they held (those released were compacted, written, read back)
     const changed = finished.filter((f) => fs.existsSync(f) && sha([f]) !== hashes.get(f));
     const kept = finished.filter((f) => fs.existsSync(f)).length;

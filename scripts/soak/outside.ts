@@ -31,6 +31,8 @@ import {
   type Proc,
 } from './lib.js';
 import { storedSegments, utcInstant } from './soak-run.js';
+import { TICK_KIND } from '../../src/format/index.js';
+import { rtFilePath } from '../../src/layout/index.js';
 import { RtReader } from '../../src/store/index.js';
 
 export interface OutsideOptions {
@@ -52,7 +54,7 @@ export interface OutsideReport {
 const START_MS = Date.UTC(2025, 0, 7, 12, 0, 0);
 
 function liveFile(root: string, code: string): string {
-  return path.join(root, 'rt', 'ticks', 'BINANCE', `${code}.dmb`);
+  return rtFilePath(root, TICK_KIND, 'BINANCE', code);
 }
 
 function fdCount(pid: number): number {

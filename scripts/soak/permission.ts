@@ -7,6 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { inspectFile } from '../../src/cli/inspect.js';
+import { TICK_KIND } from '../../src/format/index.js';
+import { RT_EXT, rtDir, rtFilePath } from '../../src/layout/index.js';
 import { cryptoUniverse, matchStored, type Segment, type SimSpec } from './expect.js';
 import {
   SimChild,
@@ -85,7 +87,7 @@ export async function runPermission(o: PermissionOptions): Promise<PermissionRep
   try {
     const base = await rec.ready(60_000);
     await waitFor(
-      () => instruments.slice(0, half).every((i) => fs.existsSync(path.join(root, 'rt', 'ticks', i.exchg, `${i.code}.dmb`))),
+      () => instruments.slice(0, half).every((i) => fs.existsSync(rtFilePath(root, TICK_KIND, i.exchg, i.code))),
       'the files of the first instruments',
       { timeoutMs: 30_000 },
     );
@@ -118,7 +120,7 @@ export async function runPermission(o: PermissionOptions): Promise<PermissionRep
     closed = false;
     const closedMs = Date.now() - closedAt;
     await waitFor(
-      () => instruments.every((i) => fs.existsSync(path.join(root, 'rt', 'ticks', i.exchg, `${i.code}.dmb`))),
+      () => instruments.every((i) => fs.existsSync(rtFilePath(root, TICK_KIND, i.exchg, i.code))),
       'the files of the added instruments',
       { timeoutMs: 30_000 },
     );
@@ -133,7 +135,7 @@ export async function runPermission(o: PermissionOptions): Promise<PermissionRep
 
     const st = await sim.stats();
     await sim.close();
-    for (const f of listFiles(path.join(root, 'rt')).filter((p) => p.endsWith('.dmb'))) {
+    for (const f of listFiles(rtDir(root)).filter((p) => p.endsWith(RT_EXT))) {
       for (const p of inspectFile(f).problems) problems.push(`${f}: ${p}`);
       if (user && fs.statSync(f).uid !== user.uid) problems.push(`${f} is not owned by the recorder's user`);
     }

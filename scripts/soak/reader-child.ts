@@ -8,9 +8,16 @@
 // {event:'summary', ...}, then exits.
 
 import fs from 'node:fs';
-import path from 'node:path';
 import { TICK_KIND, type FieldValue, type View } from '../../src/format/index.js';
-import { TICKREC_HIS_EXT } from '../../src/layout/index.js';
+import {
+  TICKREC_HIS_EXT,
+  hisDayPath,
+  hisExchangeDir,
+  parseDateFolder,
+  rtExchangeDir,
+  rtFilePath,
+  rtFinishedPath,
+} from '../../src/layout/index.js';
 import { follow, type FileInfo } from '../../src/store/index.js';
 import { chain, fingerprint, hisSegment, rtSegment, type Segment } from './expect.js';
 
@@ -26,7 +33,7 @@ interface Args {
 
 const a = JSON.parse(process.argv[2]!) as Args;
 const send = (m: object) => process.send?.(m);
-const live = path.join(a.root, 'rt', 'ticks', a.exchg, `${a.code}.dmb`);
+const live = rtFilePath(a.root, TICK_KIND, a.exchg, a.code);
 
 interface Day {
   count: number;
@@ -64,20 +71,21 @@ function onRecord(v: View & Record<string, FieldValue>, where: string, i: number
 /** The finished days no longer at the live path: his/ day blocks first, else set-aside rt files. */
 function readPast(): void {
   const dates = new Set<number>();
-  const hisDir = path.join(a.root, 'his', 'ticks', a.exchg);
-  const rtDir = path.join(a.root, 'rt', 'ticks', a.exchg);
-  for (const dir of [hisDir, rtDir]) {
+  for (const dir of [hisExchangeDir(a.root, TICK_KIND, a.exchg), rtExchangeDir(a.root, TICK_KIND, a.exchg)]) {
     let names: string[] = [];
     try {
       names = fs.readdirSync(dir);
     } catch {
       // none yet
     }
-    for (const n of names) if (/^\d{8}$/.test(n)) dates.add(Number(n));
+    for (const n of names) {
+      const date = parseDateFolder(n);
+      if (date !== undefined) dates.add(date);
+    }
   }
   for (const date of [...dates].sort((x, y) => x - y)) {
-    const his = path.join(hisDir, String(date), `${a.code}${TICKREC_HIS_EXT}`); // compaction's default lz4: tickrec's name
-    const rt = path.join(rtDir, String(date), `${a.code}.dmb`);
+    const his = hisDayPath(a.root, TICK_KIND, a.exchg, date, a.code, TICKREC_HIS_EXT); // compaction's default lz4: tickrec's name
+    const rt = rtFinishedPath(a.root, TICK_KIND, a.exchg, date, a.code);
     let seg: Segment | undefined;
     if (fs.existsSync(his)) seg = hisSegment(his);
     else if (fs.existsSync(rt)) seg = rtSegment(rt);

@@ -15,8 +15,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { inspectFile } from '../../src/cli/inspect.js';
+import { TICK_KIND } from '../../src/format/index.js';
 import { readHisBlock } from '../../src/his/index.js';
-import { TICKREC_HIS_EXT } from '../../src/layout/index.js';
+import {
+  RT_EXT,
+  TICKREC_HIS_EXT,
+  hisDayPath,
+  hisExchangeDir,
+  parseDateFolder,
+  rtDayDir,
+  rtDir,
+  rtExchangeDir,
+  rtFilePath,
+  rtFinishedPath,
+} from '../../src/layout/index.js';
 import { RtReader } from '../../src/store/index.js';
 import {
   DAY_AFTER,
@@ -166,25 +178,26 @@ export function utcInstant(ms: number): string {
 /** The stored tick records of one instrument, oldest first: his day blocks, else set-aside rt files, then the live file. */
 export function storedSegments(root: string, exchg: string, code: string): Segment[] {
   const segs: { date: number; seg: () => Segment }[] = [];
-  const hisDir = path.join(root, 'his', 'ticks', exchg);
-  const rtDir = path.join(root, 'rt', 'ticks', exchg);
   const dates = new Set<number>();
-  for (const d of [hisDir, rtDir]) {
+  for (const d of [hisExchangeDir(root, TICK_KIND, exchg), rtExchangeDir(root, TICK_KIND, exchg)]) {
     let names: string[] = [];
     try {
       names = fs.readdirSync(d);
     } catch {
       // none
     }
-    for (const n of names) if (/^\d{8}$/.test(n)) dates.add(Number(n));
+    for (const n of names) {
+      const date = parseDateFolder(n);
+      if (date !== undefined) dates.add(date);
+    }
   }
   for (const date of [...dates].sort((a, b) => a - b)) {
-    const his = path.join(hisDir, String(date), `${code}${TICKREC_HIS_EXT}`); // compaction's default lz4: tickrec's name
-    const rt = path.join(rtDir, String(date), `${code}.dmb`);
+    const his = hisDayPath(root, TICK_KIND, exchg, date, code, TICKREC_HIS_EXT); // compaction's default lz4: tickrec's name
+    const rt = rtFinishedPath(root, TICK_KIND, exchg, date, code);
     if (fs.existsSync(his)) segs.push({ date, seg: () => hisSegment(his) });
     else if (fs.existsSync(rt)) segs.push({ date, seg: () => rtSegment(rt) });
   }
-  const live = path.join(rtDir, `${code}.dmb`);
+  const live = rtFilePath(root, TICK_KIND, exchg, code);
   const out = segs.map((s) => s.seg());
   if (fs.existsSync(live)) out.push(rtSegment(live));
   return out;
@@ -193,7 +206,7 @@ export function storedSegments(root: string, exchg: string, code: string): Segme
 /** Tick files of the first day set aside by the roll. */
 function rolledTickFiles(root: string): number {
   try {
-    return fs.readdirSync(path.join(root, 'rt', 'ticks', 'BINANCE', String(DAY_BEFORE))).filter((f) => f.endsWith('.dmb')).length;
+    return fs.readdirSync(rtDayDir(root, TICK_KIND, 'BINANCE', DAY_BEFORE)).filter((f) => f.endsWith(RT_EXT)).length;
   } catch {
     return 0;
   }
@@ -202,21 +215,24 @@ function rolledTickFiles(root: string): number {
 /** Records per trading date of one instrument as stored now (for the readers' finish). */
 function storedCounts(root: string, exchg: string, code: string): Record<number, number> {
   const out: Record<number, number> = {};
-  const hisDir = path.join(root, 'his', 'ticks', exchg);
-  const rtDir = path.join(root, 'rt', 'ticks', exchg);
-  for (const n of fs.existsSync(hisDir) ? fs.readdirSync(hisDir) : []) {
-    const f = path.join(hisDir, n, `${code}${TICKREC_HIS_EXT}`);
-    if (fs.existsSync(f)) out[Number(n)] = readHisBlock(f).count;
+  const hisEx = hisExchangeDir(root, TICK_KIND, exchg);
+  const rtEx = rtExchangeDir(root, TICK_KIND, exchg);
+  for (const n of fs.existsSync(hisEx) ? fs.readdirSync(hisEx) : []) {
+    const date = parseDateFolder(n);
+    if (date === undefined) continue;
+    const f = hisDayPath(root, TICK_KIND, exchg, date, code, TICKREC_HIS_EXT);
+    if (fs.existsSync(f)) out[date] = readHisBlock(f).count;
   }
-  for (const n of fs.existsSync(rtDir) ? fs.readdirSync(rtDir) : []) {
-    if (!/^\d{8}$/.test(n) || out[Number(n)] !== undefined) continue;
-    const f = path.join(rtDir, n, `${code}.dmb`);
+  for (const n of fs.existsSync(rtEx) ? fs.readdirSync(rtEx) : []) {
+    const date = parseDateFolder(n);
+    if (date === undefined || out[date] !== undefined) continue;
+    const f = rtFinishedPath(root, TICK_KIND, exchg, date, code);
     if (!fs.existsSync(f)) continue;
     const r = RtReader.open(f);
-    out[Number(n)] = r.length;
+    out[date] = r.length;
     r.close();
   }
-  const live = path.join(rtDir, `${code}.dmb`);
+  const live = rtFilePath(root, TICK_KIND, exchg, code);
   if (fs.existsSync(live)) {
     const r = RtReader.open(live);
     out[r.date] = (out[r.date] ?? 0) + r.length;
@@ -447,7 +463,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const verify = { code: vr.code, summary: vr.stdout.trim().split('\n').slice(0, 6).join(' / ') };
   if (vr.code !== 0) problems.push(`verify --deep exited ${vr.code}: ${vr.stdout.slice(0, 2000)}`);
   const inspectProblems: string[] = [];
-  for (const f of listFiles(path.join(root, 'rt')).filter((p) => p.endsWith('.dmb'))) {
+  for (const f of listFiles(rtDir(root)).filter((p) => p.endsWith(RT_EXT))) {
     for (const p of inspectFile(f).problems) if (inspectProblems.length < 20) inspectProblems.push(`${f}: ${p}`);
   }
   problems.push(...inspectProblems);

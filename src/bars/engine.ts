@@ -37,7 +37,7 @@
 //    After a stall of the timer, one event covers the minutes it skipped.
 
 import { addDays, localDateTime, type Session, type SessionBook } from '../calendar/index.js';
-import { decimalAdd, type Bar } from '../format/index.js';
+import { decimalAdd, minuteBarDate, minuteBarTime, type Bar } from '../format/index.js';
 import { TickrecError } from '../errors.js';
 import { SessionPlan, hhmmOf, labelTime, newLabel, shiftDate, type MinuteLabel } from './plan.js';
 
@@ -245,7 +245,7 @@ export class BarEngine {
     for (const b of r.min1Bars ?? []) {
       const hhmm = b.time % 10000;
       if (!inst.s.plan.labelOfBarEnd(hhmm, lbl)) continue;
-      const labelDate = Math.floor(b.time / 10000) + 19900000;
+      const labelDate = minuteBarDate(b.time);
       const bar: OpenBar = {
         date: b.date,
         time: b.time,
@@ -282,7 +282,7 @@ export class BarEngine {
     for (const s of this.states.values()) {
       const local = localDateTime(nowMs - graceMs, s.timezone);
       const minute = Math.floor(local.time / 10000000) * 60 + (Math.floor(local.time / 100000) % 100);
-      const through = (local.date - 19900000) * 10000 + hhmmOf(minute);
+      const through = minuteBarTime(local.date, hhmmOf(minute));
       if (through > s.closedThrough) s.closedThrough = through;
       const ct = s.closedThrough;
       for (const inst of s.open) {
@@ -339,7 +339,7 @@ export class BarEngine {
       return 'outside';
     }
     const shift = lbl.startShift + Math.floor(lbl.end / 1440);
-    const time = (shiftDate(t.action_date, shift) - 19900000) * 10000 + hhmmOf(lbl.end);
+    const time = minuteBarTime(shiftDate(t.action_date, shift), hhmmOf(lbl.end));
     const date = t.trading_date;
     const bar = inst.bar;
     const price = t.price;

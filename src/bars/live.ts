@@ -17,7 +17,7 @@
 
 import fs from 'node:fs';
 import type { SessionBook } from '../calendar/index.js';
-import { MIN1_KIND, TICK_KIND, kindByName, type Bar, type RecordKind } from '../format/index.js';
+import { MIN1_KIND, TICK_KIND, kindByName, minuteBarDate, minuteBarStamp, type Bar, type RecordKind } from '../format/index.js';
 import { barsClosedDir, isExchangeName, parseLiveName, rtExchangeDir, rtFilePath, rtKindDir } from '../layout/index.js';
 import { RtReader, dayOverByClock, lastSetAside } from '../store/index.js';
 import { ClosedEventWriter, closedSessions } from './closed.js';
@@ -201,12 +201,12 @@ export class LiveBars {
       if (!this.opts.pool.append(this.kinds.get(kind)!, exchg, code, bar.date, bar)) {
         this.writeErrors++;
         this.problem(
-          `bars: ${kind} ${exchg}.${code} ${bar.time + 199000000000}: trading day ${bar.date} is already finished; bar not written`,
+          `bars: ${kind} ${exchg}.${code} ${minuteBarStamp(bar.time)}: trading day ${bar.date} is already finished; bar not written`,
         );
       }
     } catch (err) {
       this.writeErrors++;
-      this.problem(`bars: ${kind} ${exchg}.${code} ${bar.time + 199000000000}: ${(err as Error).message}`);
+      this.problem(`bars: ${kind} ${exchg}.${code} ${minuteBarStamp(bar.time)}: ${(err as Error).message}`);
     }
   }
 
@@ -215,7 +215,7 @@ export class LiveBars {
       this.closed!.append(ev);
     } catch (err) {
       this.writeErrors++;
-      this.problem(`bars: closed event ${ev.session} ${ev.time + 199000000000}: ${(err as Error).message}`);
+      this.problem(`bars: closed event ${ev.session} ${minuteBarStamp(ev.time)}: ${(err as Error).message}`);
     }
   }
 
@@ -278,7 +278,7 @@ export class LiveBars {
     const n = r.length;
     let from = 0;
     if (last) {
-      const labelDate = Math.floor(last.time / 10000) + 19900000;
+      const labelDate = minuteBarDate(last.time);
       from = r.lowerBound(TICK_KIND.keyOf(labelDate, (last.time % 10000) * 100000), n);
     }
     for (let i = from; i < n; i++) this.engine.replay(r.at(i) as unknown as BarTick);

@@ -23,6 +23,7 @@
 
 import { addDays, type Session } from '../calendar/index.js';
 import { TickrecError } from '../errors.js';
+import { minuteBarTime } from '../format/index.js';
 
 const MIN_MS = 60_000;
 const DAY_MIN = 1440;
@@ -219,7 +220,7 @@ export class SessionPlan {
         const end = Math.min(rel, s.to);
         const startDate = k === 0 ? date : prevDate;
         const labelDate = Math.floor(end / DAY_MIN) - k === 0 ? date : prevDate;
-        const time = (labelDate - 19900000) * 10000 + hhmmOf(end);
+        const time = minuteBarTime(labelDate, hhmmOf(end));
         if (!best || time > best.time) best = { time, section: s.index, startDate };
       }
     }
@@ -235,5 +236,5 @@ export function shiftDate(date: number, days: number): number {
 /** Bar `time` of a label: the calendar date of the section start plus the end's day offset. */
 export function labelTime(startDate: number, end: number): number {
   const d = shiftDate(startDate, Math.floor(end / DAY_MIN));
-  return (d - 19900000) * 10000 + hhmmOf(end);
+  return minuteBarTime(d, hhmmOf(end));
 }

@@ -12,19 +12,28 @@
 //   encoding    bytes tickrec's writer would not produce (non-zero padding, bytes after
 //               a string's NUL): decoding and encoding again must give the same bytes;
 //               a closed-bar event with a field other than date and time set
+// Metadata messages (<prefix>.meta.<EXCHG>.<CODE>, wire.ts INSTRUMENT METADATA):
+//   foreign     no or wrong Tickrec-Format / Nats-Msg-Id (the id the payload gives)
+//   size        more than META_MAX_BYTES
+//   encoding    not tickrec instrument metadata (JSON of format 1, a valid volume_decimals, timezone a string or null)
+//   instrument  its exchg/code are not the subject's
 
 import { Mem, type RecordKind } from '../format/index.js';
+import { parseStoredMeta, type StoredMeta } from '../meta/index.js';
 import {
   HDR_DATE,
   HDR_END,
   HDR_FILE,
   HDR_FORMAT,
   HDR_MSG_ID,
+  META_MAX_BYTES,
   WIRE_FORMAT,
   contentHash,
   endMessageId,
   messageId,
+  metaMessageId,
   parseDate,
+  parseMetaSubject,
   parseFileNumber,
   parseSubject,
   type BusTarget,
@@ -58,6 +67,15 @@ export interface BusEnd {
   readonly count: number;
 }
 
+export interface BusMeta {
+  readonly type: 'meta';
+  readonly exchg: string;
+  readonly code: string;
+  /** The file's text as the publisher's root holds it; undefined: that root has no file for the instrument. */
+  readonly text: string | undefined;
+  readonly meta: StoredMeta | undefined;
+}
+
 export interface Refusal {
   readonly type: 'refused';
   readonly reason: RefusalReason;
@@ -79,7 +97,10 @@ export function checkMessage(
   subject: string,
   hdrs: HeaderSource | undefined,
   data: Uint8Array,
-): BusRecord | BusEnd | Refusal {
+): BusRecord | BusEnd | BusMeta | Refusal {
+  const mt = parseMetaSubject(prefix, subject);
+  if (typeof mt === 'string') return refuse('subject', mt);
+  if (mt !== undefined) return checkMeta(mt.exchg, mt.code, subject.slice(0, 80), hdrs, data);
   const target = parseSubject(prefix, subject);
   if (typeof target === 'string') return refuse('subject', target);
   const { kind, exchg, code } = target;
@@ -123,4 +144,27 @@ export function checkMessage(
   if (Buffer.compare(again.u8, mem.u8) !== 0)
     return refuse('encoding', `${where}: bytes tickrec's writer would not write (padding or string tails)`);
   return { type: 'record', target, kind, date, file, mem, key: kind.keyAt(mem, 0), same: Number(sameText) };
+}
+
+function checkMeta(exchg: string, code: string, where: string, hdrs: HeaderSource | undefined, data: Uint8Array): BusMeta | Refusal {
+  if (!hdrs) return refuse('foreign', `${where}: no headers`);
+  if (hdrs.get(HDR_FORMAT) !== WIRE_FORMAT)
+    return refuse('foreign', `${where}: ${HDR_FORMAT} '${hdrs.get(HDR_FORMAT).slice(0, 20)}', not ${WIRE_FORMAT}`);
+  if (data.length > META_MAX_BYTES) return refuse('size', `${where}: ${data.length} bytes of metadata, at most ${META_MAX_BYTES}`);
+  const id = hdrs.get(HDR_MSG_ID);
+  if (id !== metaMessageId(exchg, code, data))
+    return refuse('foreign', `${where}: message id '${id.slice(0, 100)}' is not the one its bytes give`);
+  if (data.length === 0) return { type: 'meta', exchg, code, text: undefined, meta: undefined };
+  const text = Buffer.from(data).toString('utf8');
+  let meta: StoredMeta;
+  try {
+    meta = parseStoredMeta(text, where);
+  } catch (err) {
+    return refuse('encoding', (err as Error).message.slice(0, 200));
+  }
+  if (!(meta.timezone === null || typeof meta.timezone === 'string'))
+    return refuse('encoding', `${where}: timezone ${JSON.stringify(meta.timezone).slice(0, 40)} is not a zone name or null`);
+  if (meta.exchg !== exchg || meta.code !== code)
+    return refuse('instrument', `${where}: metadata of ${String(meta.exchg).slice(0, 16)}.${String(meta.code).slice(0, 32)}`);
+  return { type: 'meta', exchg, code, text, meta };
 }

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { HTTP_BOUNDS_DEFAULT, boundServer, refuseForeignHost } from '../http-guard.js';
-import type { MirrorStats } from './mirror.js';
+import type { MirrorConsumerStats, MirrorStats } from './mirror.js';
 import type { PublisherStats } from './publisher.js';
 
 export interface BusMetricsServer {
@@ -81,6 +81,7 @@ function registry(role: 'publisher' | 'mirror', read: () => Stats): Registry {
     counter('tickrec_publisher_published_total', 'records stored by JetStream', () => p().published);
     counter('tickrec_publisher_duplicates_total', 'records JetStream already had (resends, a second recorder)', () => p().duplicates);
     counter('tickrec_publisher_end_markers_total', 'end-of-day markers sent', () => p().endMarkers);
+    counter('tickrec_publisher_metadata_total', 'instrument metadata messages acknowledged (sent before the records)', () => p().metadata);
     counter('tickrec_publisher_errors_total', 'publishes that failed or were not answered (retried)', () => p().errors);
     counter('tickrec_publisher_gaps_total', 'day files gone before they were published whole', () => p().gaps);
     counter(
@@ -110,6 +111,7 @@ function registry(role: 'publisher' | 'mirror', read: () => Stats): Registry {
     counter('tickrec_mirror_written_total', 'records written to the mirror files', () => m().written);
     counter('tickrec_mirror_duplicates_total', 'records skipped because the mirror files hold them already', () => m().duplicates);
     counter('tickrec_mirror_days_ended_total', 'day files set aside on an end-of-day marker', () => m().daysEnded);
+    counter('tickrec_mirror_metadata_written_total', 'instrument metadata files written (meta/instruments/)', () => m().metadataWritten);
     counter('tickrec_mirror_write_errors_total', 'records that could not be written (read again from the position)', () => m().writeErrors);
     counter(
       'tickrec_mirror_consumers_made_total',
@@ -117,6 +119,27 @@ function registry(role: 'publisher' | 'mirror', read: () => Stats): Registry {
       () => m().consumersMade,
     );
     gauge('tickrec_mirror_pending_messages', 'messages of the stream not yet read by the mirror', () => m().pendingMessages);
+    new Gauge({
+      name: 'tickrec_mirror_consumer_pending_messages',
+      help: "messages of the consumer's filter not yet acknowledged by the mirror, as the NATS servers say (num_pending + num_ack_pending, read every 2 s)",
+      labelNames: ['consumer', 'filter'],
+      registers: [reg],
+      collect() {
+        this.reset();
+        for (const c of m().consumers) if (c.pending >= 0) this.set({ consumer: c.name, filter: c.filter }, c.pending);
+      },
+    });
+    new Gauge({
+      name: 'tickrec_mirror_last_record_age_seconds',
+      help: 'now minus the publication time (stream time stamp) of the last record written, by consumer',
+      labelNames: ['consumer', 'filter'],
+      registers: [reg],
+      collect() {
+        this.reset();
+        for (const c of m().consumers)
+          if (c.lastRecordAgeSeconds !== null) this.set({ consumer: c.name, filter: c.filter }, c.lastRecordAgeSeconds);
+      },
+    });
     new Counter({
       name: 'tickrec_mirror_refused_total',
       help: 'messages refused, by reason (docs/distributed.md)',
@@ -140,20 +163,48 @@ const PAGE_HEADERS = {
 
 const escapeHtml = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** The status page: every figure of stats() in a table, reloaded every 2 s (no script). */
-export function statusPage(role: 'publisher' | 'mirror', h: BusHealth): string {
+/** A figure as the page shows it: fractions to 3 decimals. */
+const figure = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : String(v));
+
+/** The mirror's consumers (CONSUMER VIEW of mirror.ts): one row each. */
+function consumersTable(consumers: MirrorConsumerStats[], nowMs: number): string {
+  const head =
+    '<tr><th>consumer</th><th>filter</th><th>pending (server)</th><th>last record age</th><th>position</th><th>servers read</th></tr>';
+  const rows = consumers.map((c) => {
+    const cell = (k: string, v: string) => `<td data-k="${k}">${escapeHtml(v)}</td>`;
+    return (
+      `<tr data-consumer="${escapeHtml(c.name)}">` +
+      cell('name', c.name) +
+      cell('filter', c.filter) +
+      cell('pending', c.pending < 0 ? 'not read yet' : String(c.pending)) +
+      cell('age', c.lastRecordAgeSeconds === null ? 'no record yet' : `${c.lastRecordAgeSeconds.toFixed(1)} s`) +
+      cell('position', String(c.position)) +
+      cell('read', c.readMs === 0 ? 'never' : `${((nowMs - c.readMs) / 1000).toFixed(1)} s ago`) +
+      '</tr>'
+    );
+  });
+  return `<h2>Consumers</h2><table class="consumers">${head}${rows.join('')}</table>`;
+}
+
+/** The status page: every figure of stats() in a table (and a mirror's consumers), reloaded every 2 s (no script). */
+export function statusPage(role: 'publisher' | 'mirror', h: BusHealth, nowMs = Date.now()): string {
   const rows: string[] = [];
-  const add = (k: string, v: unknown) => rows.push(`<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(String(v))}</td></tr>`);
+  const add = (k: string, v: unknown) =>
+    rows.push(`<tr data-k="${escapeHtml(k)}"><th>${escapeHtml(k)}</th><td>${escapeHtml(figure(v))}</td></tr>`);
+  let consumers = '';
   for (const [k, v] of Object.entries(h.stats)) {
-    if (v !== null && typeof v === 'object') for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) add(`${k} ${k2}`, v2);
-    else add(k, typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : v);
+    if (k === 'consumers' && Array.isArray(v)) consumers = consumersTable(v as MirrorConsumerStats[], nowMs);
+    else if (v !== null && typeof v === 'object')
+      for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) add(`${k} ${k2}`, v2);
+    else add(k, v);
   }
   const status = h.status === 'ok' ? 'ok' : `degraded: ${h.problems.join('; ')}`;
   return (
     `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>tickrec ${role}</title>` +
     '<style>body{font:14px system-ui,sans-serif;margin:2em}th{text-align:left;padding-right:2em;font-weight:normal;color:#555}' +
-    'td{font-variant-numeric:tabular-nums}.bad{color:#b00}</style></head><body>' +
-    `<h1>tickrec ${role}</h1><p class="${h.status === 'ok' ? '' : 'bad'}">${escapeHtml(status)}</p><table>${rows.join('')}</table>` +
+    'td{font-variant-numeric:tabular-nums;padding-right:2em}.bad{color:#b00}h2{font-size:16px;margin-top:1.5em}</style></head><body>' +
+    `<h1>tickrec ${role}</h1><p class="${h.status === 'ok' ? '' : 'bad'}">${escapeHtml(status)}</p>${consumers}` +
+    `<h2>Totals</h2><table class="totals">${rows.join('')}</table>` +
     '<p>Figures for Prometheus: <a href="/metrics">/metrics</a>; JSON: <a href="/health">/health</a>. Reloads every 2 s.</p></body></html>\n'
   );
 }

@@ -37,6 +37,17 @@
 //   - bars: one bar per time: k at or below the last bar's is refused unless identical;
 //   - a record of a day the mirror already set aside is refused (late) unless a duplicate.
 // END OF DAY: the publisher's end marker sets the mirror's file of that day aside.
+// METADATA (wire.ts INSTRUMENT METADATA): a metadata message is written to
+// meta/instruments/<EXCHG>/<CODE>.json, the publisher's bytes, with the recorder's rules
+// (src/meta/root.ts: tmp file, fsync when volume_decimals > 0, rename), unless the file
+// here says another volume_decimals or timezone (facts about the records stored here:
+// refused, `meta`). NO RECORD WITHOUT ITS METADATA: every record of an instrument (a
+// trade's volume unit, every kind's time zone) is written only once the mirror has the
+// instrument's metadata: its file here, or the publisher's word that its root has none.
+// The stream carries it before the instrument's records; when the mirror's subject
+// filters leave it out (or it is gone from the stream), the mirror asks the stream for
+// the last one of the instrument before writing the record; a record whose metadata the
+// stream does not hold is refused (`meta`), never written with a guessed unit.
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -44,6 +55,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { readStoredMeta, writeStoredMetaText } from '../meta/index.js';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -56,13 +68,13 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { RecordKind } from '../format/index.js';
-import { barsClosedPath, busMirrorPositionPath, finishedPath } from '../layout/index.js';
+import { barsClosedPath, busMirrorPositionPath, finishedPath, instrumentMetaPath } from '../layout/index.js';
 import { ClosedEventWriter } from '../bars/closed.js';
 import { RtReader, WriterPool, acquireRootLock, isNextFileOfDay, setAsideFiles, type RootLock } from '../store/index.js';
 import { RejectLog } from '../reject-log.js';
-import { checkMessage, type BusEnd, type BusRecord } from './check.js';
+import { checkMessage, type BusEnd, type BusMeta, type BusRecord, type Refusal } from './check.js';
 import { busError, connectBus, streamSubject, type BusAuth, type BusTls } from './connect.js';
-import { targetStem, targetText, type BusTarget } from './wire.js';
+import { metaSubject, targetStem, targetText, type BusTarget } from './wire.js';
 
 export interface MirrorOptions {
   root: string;
@@ -84,7 +96,7 @@ export interface MirrorOptions {
   now?: () => number;
 }
 
-export type MirrorRefusal = 'subject' | 'foreign' | 'size' | 'instrument' | 'date' | 'encoding' | 'out_of_order' | 'late';
+export type MirrorRefusal = 'subject' | 'foreign' | 'size' | 'instrument' | 'date' | 'encoding' | 'out_of_order' | 'late' | 'meta';
 
 export interface MirrorStats {
   state: 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -93,6 +105,8 @@ export interface MirrorStats {
   refused: Partial<Record<MirrorRefusal, number>>;
   daysEnded: number;
   writeErrors: number;
+  /** Instrument metadata files written (METADATA). */
+  metadataWritten: number;
   /** Messages of the stream still to read, all filters together (from the last delivery). */
   pendingMessages: number;
   /** Now minus the stream time of the last message written, seconds (0 when none pending). */
@@ -102,6 +116,25 @@ export interface MirrorStats {
   consumer: string;
   /** Consumers made since start: a new one, or one made again because its state was not the position (ORDER RULE). */
   consumersMade: number;
+  /** Each subject filter's durable consumer (CONSUMER VIEW). */
+  consumers: MirrorConsumerStats[];
+}
+
+/**
+ * CONSUMER VIEW: how far one durable consumer of the mirror is, as the NATS servers see it
+ * (read every CONSUMER_INFO_MS) and as the mirror's files are.
+ */
+export interface MirrorConsumerStats {
+  name: string;
+  filter: string;
+  /** Messages of the filter not yet acknowledged by the mirror: the consumer's num_pending + num_ack_pending (-1: not read yet). */
+  pending: number;
+  /** When the servers last answered about the consumer, epoch ms (0: never). */
+  readMs: number;
+  /** The stream sequence last handled (the position). */
+  position: number;
+  /** Now minus the publication time (the stream's time stamp) of the last record written, seconds; null before the first. */
+  lastRecordAgeSeconds: number | null;
 }
 
 interface PositionFile {
@@ -132,6 +165,12 @@ interface FileState {
   /** Bytes of the last records with key lastKey (at most RUN_MAX). */
   run: Uint8Array[];
 }
+
+/** How often each consumer's state is read from the servers (CONSUMER VIEW), ms. */
+const CONSUMER_INFO_MS = 2000;
+
+/** After the stream had no metadata for an instrument, it is asked again after this long, ms (records refused meanwhile). */
+const META_ASK_AGAIN_MS = 10_000;
 
 /** How long one pull request lasts, ms (the client's heartbeat is half of it). */
 const PULL_EXPIRES_MS = 5000;
@@ -193,7 +232,15 @@ export class Mirror {
   private stopped = false;
   private dirty = false;
   private lastStreamMs = 0;
-  private readonly counters = { written: 0, duplicates: 0, daysEnded: 0, writeErrors: 0 };
+  /** By filter: the publication time (stream time stamp) of the last record written, ms. */
+  private readonly lastRecordMs = new Map<string, number>();
+  /** By filter: the consumer's unacknowledged messages as the servers said, and when. */
+  private readonly serverPending = new Map<string, { pending: number; readMs: number }>();
+  private readingConsumers = false;
+  private readonly counters = { written: 0, duplicates: 0, daysEnded: 0, writeErrors: 0, metadataWritten: 0 };
+  /** By "<EXCHG>/<CODE>": the metadata is here ('file'), the publisher's root has none ('none'), or the stream had none at that time (ms). */
+  private readonly metaState = new Map<string, 'file' | 'none' | number>();
+  private jsm: Promise<JetStreamManager> | undefined;
 
   private constructor(private readonly o: MirrorOptions) {
     this.now = o.now ?? Date.now;
@@ -241,6 +288,9 @@ export class Mirror {
     );
     t.unref();
     m.timers.push(t);
+    const t3 = setInterval(() => m.readConsumers(), CONSUMER_INFO_MS);
+    t3.unref();
+    m.timers.push(t3);
     const t2 = setInterval(() => m.refusals.flush(), 1000);
     t2.unref();
     m.timers.push(t2);
@@ -268,7 +318,36 @@ export class Mirror {
       lastSeq: last,
       consumer: this.durableFor(this.filters()[0]!),
       consumersMade: this.consumersMade.count,
+      consumers: this.filters().map((filter) => {
+        const at = this.lastRecordMs.get(filter);
+        const sp = this.serverPending.get(filter);
+        return {
+          name: this.durableFor(filter),
+          filter,
+          pending: sp?.pending ?? -1,
+          readMs: sp?.readMs ?? 0,
+          position: this.positions.get(filter) ?? 0,
+          lastRecordAgeSeconds: at === undefined ? null : Math.max(0, (this.now() - at) / 1000),
+        };
+      }),
     };
+  }
+
+  /** CONSUMER VIEW: reads every filter's consumer from the servers; a failure keeps the last figures. */
+  private readConsumers(): void {
+    if (this.readingConsumers || this.stopped || !this.nc || this.nc.isClosed()) return;
+    this.readingConsumers = true;
+    void (async () => {
+      const jsm = await (this.jsm ??= jetstreamManager(this.nc!));
+      for (const filter of this.filters()) {
+        const c = await jsm.consumers.info(this.o.stream, this.durableFor(filter)).catch(() => undefined);
+        if (c) this.serverPending.set(filter, { pending: c.num_pending + c.num_ack_pending, readMs: this.now() });
+      }
+    })()
+      .catch((err: unknown) => this.o.log.debug(`reading the consumers: ${(err as Error).message}`))
+      .finally(() => {
+        this.readingConsumers = false;
+      });
   }
 
   async stop(): Promise<void> {
@@ -360,7 +439,8 @@ export class Mirror {
               m.ack(); // a redelivery of a message handled already
               continue;
             }
-            if (!this.handle(filter, m)) break; // a write failed: read again from the position
+            const done = this.handle(filter, m);
+            if (!(done === true || (done !== false && (await done)))) break; // a write failed: read again from the position
           }
         } finally {
           watch.stop();
@@ -503,14 +583,26 @@ export class Mirror {
     }
   }
 
-  /** Handles one message; false stops reading (a write failed, the message is not written). */
-  private handle(filter: string, m: JsMsg): boolean {
+  /**
+   * Handles one message; false stops reading (a write failed, the message is not written).
+   * A record of an instrument whose metadata is not here waits for the stream's answer
+   * (NO RECORD WITHOUT ITS METADATA): a promise then.
+   */
+  private handle(filter: string, m: JsMsg): boolean | Promise<boolean> {
     const v = checkMessage(this.o.prefix, m.subject, m.headers, m.data);
+    if (v.type === 'record' && v.target.exchg !== undefined && this.metaOf(v.target.exchg, v.target.code) === undefined)
+      return this.askMeta(v.target.exchg, v.target.code).then(() => this.handled(filter, m, v));
+    return this.handled(filter, m, v);
+  }
+
+  private handled(filter: string, m: JsMsg, v: BusRecord | BusEnd | BusMeta | Refusal): boolean {
     let ok = true;
+    const writtenBefore = this.counters.written;
     if (v.type === 'refused') this.refusals.reject(v.reason, v.detail, 'bus');
     else {
       try {
         if (v.type === 'end') this.end(v);
+        else if (v.type === 'meta') this.meta(v);
         else this.record(v);
       } catch (err) {
         this.counters.writeErrors++;
@@ -527,12 +619,97 @@ export class Mirror {
       this.positions.set(filter, m.seq);
       this.pending.set(filter, m.info.pending);
       this.lastStreamMs = Number(m.timestampNanos / 1_000_000n);
+      if (this.counters.written > writtenBefore) this.lastRecordMs.set(filter, this.lastStreamMs);
       this.dirty = true;
     }
     return ok;
   }
 
+  /** What the mirror knows of an instrument's metadata (METADATA); undefined: nothing yet, ask the stream. */
+  private metaOf(exchg: string, code: string): 'file' | 'none' | 'missing' | undefined {
+    const key = `${exchg}/${code}`;
+    let s = this.metaState.get(key);
+    if (s === undefined && fs.existsSync(instrumentMetaPath(this.o.root, exchg, code))) this.metaState.set(key, (s = 'file'));
+    if (typeof s === 'number') return this.now() - s < META_ASK_AGAIN_MS ? 'missing' : undefined;
+    return s;
+  }
+
+  /**
+   * Asks the stream for the last metadata message of an instrument and handles it (the
+   * filters left it out, or this mirror started after it). A failure to ask throws: the
+   * record is read again from the position.
+   */
+  private async askMeta(exchg: string, code: string): Promise<void> {
+    const subject = metaSubject(this.o.prefix, exchg, code);
+    const jsm = await (this.jsm ??= jetstreamManager(this.nc!));
+    let sm;
+    try {
+      sm = await jsm.streams.getMessage(this.o.stream, { last_by_subj: subject });
+    } catch (err) {
+      if (!/no message found|not found/i.test((err as Error).message)) throw busError(err, this.o.stream, `read ${subject}`);
+      sm = null;
+    }
+    const key = `${exchg}/${code}`;
+    if (!sm) {
+      this.metaState.set(key, this.now());
+      return;
+    }
+    const v = checkMessage(this.o.prefix, sm.subject, sm.header, sm.data);
+    if (v.type === 'meta') this.meta(v);
+    else if (v.type === 'refused') this.refusals.reject(v.reason, v.detail, 'bus');
+    if (!this.metaState.has(key) || typeof this.metaState.get(key) === 'number') this.metaState.set(key, this.now());
+  }
+
+  /** A metadata message: written here before the instrument's first record (METADATA). */
+  private meta(v: BusMeta): void {
+    const { exchg, code } = v;
+    const key = `${exchg}/${code}`;
+    const file = instrumentMetaPath(this.o.root, exchg, code);
+    if (v.text === undefined || v.meta === undefined) {
+      // The publisher's root has no file: its records read with the defaults there, and here.
+      if (this.metaOf(exchg, code) !== 'file') this.metaState.set(key, 'none');
+      return;
+    }
+    let existing;
+    try {
+      existing = readStoredMeta(this.o.root, exchg, code);
+    } catch (err) {
+      this.refusals.reject(
+        'meta',
+        `${(err as Error).message} (the publisher's metadata of ${exchg}.${code} is not written over it)`,
+        'bus',
+      );
+      this.metaState.set(key, 'file');
+      return;
+    }
+    if (existing && (existing.volume_decimals !== v.meta.volume_decimals || existing.timezone !== v.meta.timezone)) {
+      this.refusals.reject(
+        'meta',
+        `${file}: the publisher's metadata of ${exchg}.${code} says volume_decimals ${v.meta.volume_decimals}, timezone ${String(v.meta.timezone)}; ` +
+          `this root's file says ${existing.volume_decimals}, ${String(existing.timezone)}, the unit of the records stored here: not changed. ` +
+          'Mirror that instrument into a new root.',
+        'bus',
+      );
+      this.metaState.set(key, 'file');
+      return;
+    }
+    if (!existing || fs.readFileSync(file, 'utf8') !== v.text) {
+      writeStoredMetaText(this.o.root, exchg, code, v.text, v.meta);
+      this.counters.metadataWritten++;
+    }
+    this.metaState.set(key, 'file');
+  }
+
   private record(r: BusRecord): void {
+    if (r.target.exchg !== undefined && this.metaOf(r.target.exchg, r.target.code) === 'missing') {
+      return this.refusals.reject(
+        'meta',
+        `${targetText(r.target)}: a record of ${r.date} before any metadata of the instrument: the stream holds none ` +
+          `(${metaSubject(this.o.prefix, r.target.exchg, r.target.code)}: a publisher older than metadata on the bus, or aged out); ` +
+          `copy ${path.relative(this.o.root, instrumentMetaPath(this.o.root, r.target.exchg, r.target.code))} from the recorder's root into this one`,
+        'bus',
+      );
+    }
     const sink = this.sink(r.target);
     const st = this.fileState(r.target, sink);
     const bytes = r.mem.u8;

@@ -38,6 +38,13 @@
 // in rt/: the days set aside before the publisher first ran are published too. A day file
 // that is gone (compacted before it was published) is logged and counted as a gap.
 //
+// METADATA (wire.ts INSTRUMENT METADATA): before an instrument's first record of a run
+// the publisher sends its root's meta/instruments/<EXCHG>/<CODE>.json (or the word that
+// there is none) and sends the instrument's records only once JetStream acknowledged it,
+// so in the stream the metadata comes first. Every META_CHECK_MS the files sent are
+// looked at again (stat); a changed one is sent again, the records waiting meanwhile. A
+// damaged file holds the instrument's records back (logged; its readers here refuse it too).
+//
 // CLOSED-BAR EVENTS (rt/closed/<SESSION>.dmb) are published like an instrument's file,
 // with one more rule (wire.ts, CLOSED EVENTS AFTER THEIR BARS): an event goes out only
 // after every bar record that was in the published bar files when the event was read has
@@ -57,6 +64,7 @@ import {
   busDir,
   busPublishLockPath,
   finishedPath,
+  instrumentMetaPath,
   isExchangeName,
   parseDateFolder,
   parseFinishedName,
@@ -65,6 +73,7 @@ import {
   rtKindDir,
 } from '../layout/index.js';
 import { RtReader, acquireLock, setAsideFiles, type RootLock } from '../store/index.js';
+import { parseStoredMeta } from '../meta/index.js';
 import { assert } from '../assert.js';
 import { RejectLog } from '../reject-log.js';
 import { connectBus, ensureStream, type BusAuth, type BusTls, type StreamDefaults } from './connect.js';
@@ -83,6 +92,8 @@ import {
   instrumentProblem,
   instrumentTarget,
   messageId,
+  metaMessageId,
+  metaSubject,
   sameBefore,
   sessionProblem,
   subjectOf,
@@ -125,6 +136,8 @@ export interface PublisherStats {
   gaps: number;
   /** Acknowledged stream sequences that fell in file order (ORDER RULE); 0 unless something is badly wrong. */
   orderBreaks: number;
+  /** Instrument metadata messages acknowledged (stored, or dropped as duplicates: METADATA). */
+  metadata: number;
   /**
    * The mirrors reading the stream, as the server sees them: messages each mirror's
    * durable consumer (tickrec-mirror-…) has not yet acknowledged, by consumer name
@@ -145,6 +158,27 @@ export const CURSOR_HEARTBEAT_MS = 5000;
 
 /** Nothing more is sent on a file while its oldest record in flight is older than this (ORDER RULE), ms. */
 export const PIPELINE_GUARD_MS = 250;
+
+/** How often the metadata files sent are looked at again (METADATA), ms. */
+export const META_CHECK_MS = 5000;
+
+/** How long an instrument's records wait before its metadata is read or sent again after a failure, ms. */
+const META_RETRY_MS = 1000;
+
+/** An instrument's metadata on the bus (METADATA). */
+interface MetaState {
+  readonly file: string;
+  readonly subject: string;
+  /** The payload read last and its message id ('' until read). */
+  payload: Uint8Array;
+  id: string;
+  /** The id JetStream acknowledged last ('' none yet). */
+  ackedId: string;
+  /** The file's size and mtime at the last read ('' when there was none). */
+  stamp: string;
+  sending: boolean;
+  retryAtMs: number;
+}
 
 /** How often the mirrors' consumers are read from the server, ms. */
 export const MIRRORS_REFRESH_MS = 5000;
@@ -223,7 +257,9 @@ export class Publisher {
   private readingMirrors = false;
   private pollTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly counters = { published: 0, duplicates: 0, endMarkers: 0, errors: 0, gaps: 0, orderBreaks: 0 };
+  private readonly counters = { published: 0, duplicates: 0, endMarkers: 0, errors: 0, gaps: 0, orderBreaks: 0, metadata: 0 };
+  /** By "<EXCHG>/<CODE>" (METADATA). */
+  private readonly metas = new Map<string, MetaState>();
 
   private constructor(private readonly o: PublisherOptions) {
     this.now = o.now ?? Date.now;
@@ -262,6 +298,7 @@ export class Publisher {
     every(o.cursorFlushMs, () => p.flushCursors());
     every(1000, () => p.errorsLog.flush());
     every(MIRRORS_REFRESH_MS, () => p.readMirrors());
+    every(META_CHECK_MS, () => p.checkMetas());
     p.readMirrors();
     p.schedule(0);
     o.log.info(
@@ -516,7 +553,7 @@ export class Publisher {
     if (t.sent < t.cur.index) t.sent = t.cur.index;
     if (t.sent < n) {
       if (t.behindSinceMs === 0) t.behindSinceMs = now;
-      if (t.target.exchg === undefined && !this.barsSent(t, t.sent)) return false;
+      if (t.target.exchg === undefined ? !this.barsSent(t, t.sent) : !this.metaSent(t.target.exchg, t.target.code, now)) return false;
       this.sendRecord(t, r, t.sent);
       t.sent++;
       return true;
@@ -562,6 +599,110 @@ export class Publisher {
     );
     t.barrier.bars = left;
     return left.length === 0;
+  }
+
+  /**
+   * METADATA: whether the instrument's current metadata is acknowledged, so its records
+   * may go out; if not, reads it (first time) and sends it. False while it is on its way.
+   */
+  private metaSent(exchg: string, code: string, now: number): boolean {
+    const key = `${exchg}/${code}`;
+    let m = this.metas.get(key);
+    if (!m) {
+      m = {
+        file: instrumentMetaPath(this.o.root, exchg, code),
+        subject: metaSubject(this.o.prefix, exchg, code),
+        payload: new Uint8Array(0),
+        id: '',
+        ackedId: '',
+        stamp: '',
+        sending: false,
+        retryAtMs: 0,
+      };
+      this.metas.set(key, m);
+    }
+    if (m.id !== '' && m.ackedId === m.id) return true;
+    if (m.sending || now < m.retryAtMs) return false;
+    if (m.id === '' && !this.readMeta(m, exchg, code)) return false;
+    this.sendMeta(m);
+    return false;
+  }
+
+  /** Reads an instrument's metadata file into m (payload, id, stamp); false, logged, when it is damaged. */
+  private readMeta(m: MetaState, exchg: string, code: string): boolean {
+    let bytes: Buffer;
+    let stamp = '';
+    try {
+      bytes = fs.readFileSync(m.file);
+      const st = fs.statSync(m.file);
+      stamp = `${st.size}/${st.mtimeMs}`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      bytes = Buffer.alloc(0); // no file: the records read with the defaults here; the mirror is told so
+    }
+    if (bytes.length > 0) {
+      try {
+        parseStoredMeta(bytes.toString('utf8'), m.file);
+      } catch (err) {
+        m.retryAtMs = this.now() + META_CHECK_MS;
+        this.errorsLog.reject(
+          'meta',
+          `${(err as Error).message} The records of ${exchg}.${code} are not published until it is.`,
+          'publish',
+        );
+        return false;
+      }
+    }
+    m.payload = new Uint8Array(bytes);
+    m.id = metaMessageId(exchg, code, m.payload);
+    m.stamp = stamp;
+    return true;
+  }
+
+  private sendMeta(m: MetaState): void {
+    const h = headers();
+    h.set(HDR_FORMAT, WIRE_FORMAT);
+    const id = m.id;
+    m.sending = true;
+    this.inFlight++;
+    this.js!.publish(m.subject, m.payload, { msgID: id, headers: h, timeout: this.o.ackTimeoutMs }).then(
+      () => {
+        this.inFlight--;
+        m.sending = false;
+        m.ackedId = id;
+        this.counters.metadata++;
+        this.schedule(0);
+      },
+      (err: unknown) => {
+        this.inFlight--;
+        m.sending = false;
+        m.retryAtMs = this.now() + META_RETRY_MS;
+        this.counters.errors++;
+        this.errorsLog.reject('publish', `${m.subject}: ${(err as Error)?.message ?? String(err)}; retrying`, 'publish');
+      },
+    );
+  }
+
+  /** Every META_CHECK_MS: a metadata file sent that changed since (size, mtime) is read again, and so sent again. */
+  private checkMetas(): void {
+    for (const [key, m] of this.metas) {
+      if (m.id === '' || m.sending) continue;
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(m.file);
+      } catch {
+        continue; // gone: what was sent stays (a mirror keeps its file too)
+      }
+      if (`${st.size}/${st.mtimeMs}` === m.stamp) continue;
+      const [exchg, code] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+      const before = m.id;
+      if (!this.readMeta(m, exchg, code))
+        m.id = ''; // damaged now: the records wait until it is readable
+      else if (m.id !== before) {
+        this.o.log.info({ file: m.file }, `${m.file} changed: sent again, before the next records of ${exchg}.${code}`);
+        if (this.js && this.state === 'connected') this.sendMeta(m);
+      }
+    }
   }
 
   /** Opens the file a cursor is in, or the next day file (DAYS and DAY ORDER at the top); undefined when there is none yet. */

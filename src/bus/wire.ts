@@ -10,6 +10,7 @@
 //   docs/bars.md): a session's file, not an instrument's, so no EXCHG token; the dots of
 //   SESSION stay token separators too. "kind.rest" of the subject is the TARGET of a
 //   message: the one file it belongs to, named the same way in ids and cursors.
+//   <prefix>.meta.<EXCHG>.<CODE>  the instrument's metadata (INSTRUMENT METADATA below).
 // PAYLOAD   the record's bytes exactly as in the day file (the datakit struct,
 //   docs/format.md): 512 bytes for a tick, 112 for a trade, 88 for a bar or a closed-bar
 //   event (the bar layout: date, time, every other field 0). Nothing else.
@@ -33,6 +34,17 @@
 //   message on the same subject after the day's last record: empty payload, headers
 //   Tickrec-Date and Tickrec-End = records in the day file, id <kind>.<EXCHG>.<CODE>.<DATE>.end.
 //   A mirror sets its own day file aside on it, as the recorder did.
+// INSTRUMENT METADATA  a stored trade volume counts units of 10^-volume_decimals and
+//   exchange times are in the instrument's zone (src/meta/root.ts): a record read without
+//   its instrument's metadata can give a wrong quantity or time. So before an instrument's
+//   first record of a run, the publisher sends on <prefix>.meta.<EXCHG>.<CODE> the bytes of
+//   its root's meta/instruments/<EXCHG>/<CODE>.json (JSON, format 1), or an empty payload
+//   when its root has no such file (the records read there with the defaults: whole units),
+//   and sends the instrument's records only after JetStream acknowledged it; again when the
+//   file changes. Headers: Tickrec-Format; id meta.<EXCHG>.<CODE>.<H> (H of the payload as
+//   above; `none` for the empty payload), so resends and a second recorder's identical
+//   metadata are dropped. A mirror writes the file before the instrument's first record and
+//   refuses records of an instrument whose metadata it has not got (src/bus/mirror.ts).
 // CLOSED EVENTS AFTER THEIR BARS  a closed-bar event says "every bar of the session up to
 //   this time is published"; on the bus it keeps that meaning: the publisher sends an event
 //   only after JetStream acknowledged every bar record that was in the bar files when the
@@ -56,6 +68,38 @@ export const BUS_KIND_NAMES = ['tick', 'trade', 'min1', 'min5', 'min15', 'min30'
 
 /** The kind token of closed-bar events (one file per session). */
 export const CLOSED_NAME = 'closed';
+
+/** The kind token of instrument metadata messages (INSTRUMENT METADATA). */
+export const META_NAME = 'meta';
+
+/** Largest metadata payload a mirror accepts, bytes (a file is a few hundred). */
+export const META_MAX_BYTES = 64 * 1024;
+
+/** An instrument whose metadata a message carries. */
+export interface MetaTarget {
+  readonly exchg: string;
+  readonly code: string;
+}
+
+export function metaSubject(prefix: string, exchg: string, code: string): string {
+  return `${prefix}.${META_NAME}.${exchg}.${code}`;
+}
+
+/** meta.<EXCHG>.<CODE>.<H>, or .none for the empty payload (no file at the publisher). */
+export function metaMessageId(exchg: string, code: string, payload: Uint8Array): string {
+  return `${META_NAME}.${exchg}.${code}.${payload.length === 0 ? 'none' : contentHash(payload)}`;
+}
+
+/** The instrument of a <prefix>.meta.<EXCHG>.<CODE> subject; a reason when it is malformed; undefined when it is not a meta subject. */
+export function parseMetaSubject(prefix: string, subject: string): MetaTarget | string | undefined {
+  const t = subject.split('.');
+  if (t[0] !== prefix || t[1] !== META_NAME) return undefined;
+  if (t.length < 4) return `subject '${subject.slice(0, 80)}': not ${prefix}.${META_NAME}.<EXCHG>.<CODE>`;
+  const exchg = t[2]!;
+  const code = t.slice(3).join('.');
+  const p = instrumentProblem(exchg, code);
+  return p ? `subject '${subject.slice(0, 80)}': ${p}` : { exchg, code };
+}
 
 /**
  * The file a message belongs to: an instrument's file of a record kind, or a session's

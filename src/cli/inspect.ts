@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { TickrecError, ioError } from '../errors.js';
-import { RT_HEADER_BYTES, formatDate, formatTime, rtFileBytes, type Rec } from '../format/index.js';
+import { RT_HEADER_BYTES, formatDate, formatTime, minuteBarStamp, rtFileBytes, type Rec } from '../format/index.js';
 import { RtReader, probeRtFile, rtTradingDate, visitNonZeroChunks, type RtProbe } from '../store/index.js';
 import { hisNameProblem } from '../his/index.js';
 import { isHistoricalFile, openHisFile, type KeyedRecords } from './his-file.js';
@@ -38,7 +38,7 @@ export interface InspectReport {
 function when(rec: Rec): string {
   const r = rec as Record<string, number>;
   if (r.action_date !== undefined) return `${formatDate(r.action_date)} ${formatTime(r.action_time ?? 0)}`;
-  const stamp = (r.time ?? 0) + 199000000000;
+  const stamp = minuteBarStamp(r.time ?? 0);
   return r.time ? `${stamp}` : formatDate(r.date ?? 0);
 }
 

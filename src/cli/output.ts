@@ -1,6 +1,6 @@
 // Printing records as an aligned table, CSV or JSON lines.
 
-import { formatDate, formatTime, type RecordKind, type Rec } from '../format/index.js';
+import { formatDate, formatTime, minuteBarStamp, type RecordKind, type Rec } from '../format/index.js';
 import { usageError } from './run.js';
 import { printOut } from './terminal.js';
 
@@ -62,7 +62,7 @@ function tableCell(kind: RecordKind, rec: Rec, col: string): string {
   if (col === 'action_time') return formatTime(v as number);
   if (col === 'action_date' || (col === 'date' && kind.name !== 'tick')) return formatDate(v as number);
   if (col === 'time' && isMinuteBar(kind)) {
-    const stamp = (v as number) + 199000000000; // YYYYMMDDHHMM
+    const stamp = minuteBarStamp(v as number); // YYYYMMDDHHMM
     const hhmm = stamp % 10000;
     return `${formatDate(Math.floor(stamp / 10000))} ${String(Math.floor(hhmm / 100)).padStart(2, '0')}:${String(hhmm % 100).padStart(2, '0')}`;
   }

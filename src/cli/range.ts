@@ -1,6 +1,6 @@
 // --from / --to: instants on the command line turned into record indexes of a file.
 
-import { nextDate, parseInstant, type Instant } from '../format/index.js';
+import { minuteBarDate, nextDate, parseInstant, type Instant } from '../format/index.js';
 import type { KeyedRecords } from './his-file.js';
 import { usageError } from './run.js';
 
@@ -31,7 +31,7 @@ export function instantKey(reader: KeyedRecords, at: Instant, endOfDay: boolean)
   }
   if (reader.length === 0) return 0;
   const first = reader.get(0) as Record<string, number>;
-  const firstDate = first.action_date ?? Math.floor(((first.time ?? 0) + 199000000000) / 10000);
+  const firstDate = first.action_date ?? minuteBarDate(first.time ?? 0);
   const key = kind.keyOf(firstDate, at.time);
   return key < reader.keyAt(0) ? kind.keyOf(nextDate(firstDate), at.time) : key;
 }

@@ -28,7 +28,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TickrecError, ioError } from '../errors.js';
-import { RT_HEADER_BYTES, TRADE, TRADE_KIND, TTYPE_CANCEL, TTYPE_MATCH, hasBlockFlag } from '../format/index.js';
+import { RT_HEADER_BYTES, TRADE, TRADE_KIND, TTYPE_CANCEL, TTYPE_MATCH, hasBlockFlag, isTradeType } from '../format/index.js';
 import {
   HIS_KINDS,
   HIS_VERSION_BLOCK,
@@ -184,7 +184,7 @@ function fixTradeTypes(records: Uint8Array, count: number): [number, number] {
     if (t === 0 || t === 1) {
       dv.setUint32(o, t === 0 ? TTYPE_MATCH : TTYPE_CANCEL, true);
       fixed++;
-    } else if (t !== TTYPE_MATCH && t !== TTYPE_CANCEL && t !== 0x55) other++;
+    } else if (!isTradeType(t)) other++;
   }
   return [fixed, other];
 }

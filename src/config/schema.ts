@@ -1,8 +1,20 @@
 // The recorder's configuration: one schema (zod) with every default in it. The README's
 // configuration reference is checked against this file by test/config/readme.test.ts.
+// A default that a module also applies when it is used without a configuration (a feed,
+// the bars, the bus, the store, the HTTP bounds) is that module's constant, taken here:
+// each default is written once.
 
 import { z } from 'zod';
+import { DEFAULT_GRACE_MS } from '../bars/engine.js';
+import { STREAM_DEFAULTS } from '../bus/connect.js';
+import { CTP_FEED_DEFAULTS } from '../feed/ctp/ctp-feed.js';
+import { WS_FEED_DEFAULTS } from '../feed/ws-feed.js';
+import { HTTP_BOUNDS_DEFAULT } from '../http-guard.js';
 import { STREAM_NAME } from '../layout/index.js';
+import { DEFAULT_INITIAL_CAPACITY } from '../store/rt-writer.js';
+
+/** Defaults of the session filter (N10); the normalizer applies them when it is given none. */
+export const SESSION_FILTER_DEFAULTS = { graceMs: 60_000, futureMs: 4 * 3_600_000 } as const;
 
 const port = z.number().int().min(0).max(65535);
 const positiveMs = z.number().int().min(1);
@@ -18,15 +30,11 @@ export const WebsocketFeedSchema = z.strictObject({
   url: z.string().regex(/^wss?:\/\/.+/, 'a ws:// or wss:// URL'),
   format: z.enum(['tickrec', 'binance', 'okx']),
   subscribe: z.array(instrument).min(1).default(['*']),
-  max_payload_bytes: z
-    .number()
-    .int()
-    .min(1024)
-    .default(4 * 1024 * 1024),
-  reconnect_min_ms: positiveMs.default(250),
-  reconnect_max_ms: positiveMs.default(30_000),
-  ping_interval_ms: positiveMs.default(15_000),
-  stale_timeout_ms: positiveMs.default(30_000),
+  max_payload_bytes: z.number().int().min(1024).default(WS_FEED_DEFAULTS.maxPayloadBytes),
+  reconnect_min_ms: positiveMs.default(WS_FEED_DEFAULTS.reconnectMinMs),
+  reconnect_max_ms: positiveMs.default(WS_FEED_DEFAULTS.reconnectMaxMs),
+  ping_interval_ms: positiveMs.default(WS_FEED_DEFAULTS.pingIntervalMs),
+  stale_timeout_ms: positiveMs.default(WS_FEED_DEFAULTS.staleTimeoutMs),
   /** OKX: keepalive with the text "ping" instead of websocket pings. Default: true for okx. */
   text_ping: z.boolean().optional(),
   /** Reconnect (make-before-break) after this age. Default: 23.5 h for binance, none otherwise. */
@@ -72,9 +80,9 @@ export const CtpFeedSchema = z.strictObject({
   /** Absolute path of the market-data library. Default: the first of thostmduserapi_se.so, libthostmduserapi_se.so, thostmduserapi.so in $CTP_SDK_DIR. */
   library: z.string().regex(/^\//, 'an absolute path to thostmduserapi_se.so').optional(),
   /** Ticks waiting for the JavaScript thread at most; more are dropped and counted. */
-  queue_max: z.number().int().min(1).max(16_777_216).default(65_536),
+  queue_max: z.number().int().min(1).max(16_777_216).default(CTP_FEED_DEFAULTS.queueMax),
   /** Codes per SubscribeMarketData call. */
-  subscribe_batch: z.number().int().min(1).max(10_000).default(500),
+  subscribe_batch: z.number().int().min(1).max(10_000).default(CTP_FEED_DEFAULTS.subscribeBatch),
   /** CreateFtdcMdApi with 3 parameters (CTP up to 6.7.10) or 4 (6.7.11 on); auto: what the library exports. */
   api_generation: z.union([z.literal('auto'), z.literal(3), z.literal(4)]).default('auto'),
   /** CZCE contract multipliers by product ({"SR": 10}): CZCE's Turnover lacks them (docs/ctp.md). */
@@ -88,9 +96,9 @@ export const CtpFeedSchema = z.strictObject({
   /** Start even when the library's GetApiVersion() is not of the SDK the addon was built with. */
   allow_sdk_mismatch: z.boolean().default(false),
   /** Warn when no front has answered for this long (the library retries silently every 5 s). */
-  connect_warn_ms: z.number().int().min(1).max(86_400_000).default(15_000),
+  connect_warn_ms: z.number().int().min(1).max(86_400_000).default(CTP_FEED_DEFAULTS.connectWarnMs),
   /** A login not answered within this long releases the API and connects again. */
-  login_timeout_ms: z.number().int().min(1).max(600_000).default(10_000),
+  login_timeout_ms: z.number().int().min(1).max(600_000).default(CTP_FEED_DEFAULTS.loginTimeoutMs),
 });
 
 export const FeedSchema = z.discriminatedUnion('type', [WebsocketFeedSchema, CtpFeedSchema]);
@@ -145,12 +153,12 @@ export const NatsPublishSchema = z.strictObject({
   /** The stream made when it does not exist (an existing stream is used as it is). */
   create_stream: z
     .strictObject({
-      replicas: z.number().int().min(1).max(5).default(1),
-      max_age_hours: z.number().min(0).default(72),
+      replicas: z.number().int().min(1).max(5).default(STREAM_DEFAULTS.replicas),
+      max_age_hours: z.number().min(0).default(STREAM_DEFAULTS.maxAgeHours),
       /** -1: no limit. */
-      max_bytes: z.number().int().min(-1).default(-1),
-      duplicate_window_s: z.number().int().min(1).max(86_400).default(120),
-      storage: z.enum(['file', 'memory']).default('file'),
+      max_bytes: z.number().int().min(-1).default(STREAM_DEFAULTS.maxBytes),
+      duplicate_window_s: z.number().int().min(1).max(86_400).default(STREAM_DEFAULTS.duplicateWindowS),
+      storage: z.enum(['file', 'memory']).default(STREAM_DEFAULTS.storage),
     })
     .prefault({}),
   /** A publish not acknowledged within this is retried (same message id). */
@@ -208,9 +216,9 @@ export const ConfigSchema = z.strictObject({
       host: z.string().default('127.0.0.1'),
       port: port.default(9464),
       /** Most HTTP connections held at once (src/http-guard.ts); more are closed on accept. */
-      max_connections: z.number().int().min(4).max(4096).default(64),
+      max_connections: z.number().int().min(4).max(4096).default(HTTP_BOUNDS_DEFAULT.maxConnections),
       /** An HTTP connection with no traffic for this long is closed. */
-      idle_timeout_ms: z.number().int().min(1000).max(600_000).default(10_000),
+      idle_timeout_ms: z.number().int().min(1000).max(600_000).default(HTTP_BOUNDS_DEFAULT.idleTimeoutMs),
     })
     .prefault({}),
   log: z
@@ -236,8 +244,8 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   storage: z
     .strictObject({
-      initial_capacity_ticks: z.number().int().min(1).default(2500),
-      initial_capacity_trades: z.number().int().min(1).default(5000),
+      initial_capacity_ticks: z.number().int().min(1).default(DEFAULT_INITIAL_CAPACITY.tick!),
+      initial_capacity_trades: z.number().int().min(1).default(DEFAULT_INITIAL_CAPACITY.trade!),
       /** Background fdatasync of every open file at this interval; 0 = only at roll and close. */
       sync_interval_ms: z.number().int().min(0).default(1000),
       /**
@@ -262,9 +270,9 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(true),
       /** Sections and auctions are widened by this much on both sides. */
-      grace_ms: z.number().int().min(0).max(3_600_000).default(60_000),
+      grace_ms: z.number().int().min(0).max(3_600_000).default(SESSION_FILTER_DEFAULTS.graceMs),
       /** N10 (c): a tick dated more than this after it was received is a stale snapshot of a later day. */
-      future_ms: z.number().int().min(60_000).max(86_400_000).default(14_400_000),
+      future_ms: z.number().int().min(60_000).max(86_400_000).default(SESSION_FILTER_DEFAULTS.futureMs),
     })
     .prefault({}),
   /** Bars from ticks (docs/bars.md). */
@@ -281,7 +289,7 @@ export const ConfigSchema = z.strictObject({
         .refine((p) => p.includes(1), 'must include 1 (every longer bar is folded from 1-minute bars)')
         .default([1, 5]),
       /** A bar closes this long after its end by the clock. */
-      grace_ms: z.number().int().min(0).max(60_000).default(3000),
+      grace_ms: z.number().int().min(0).max(60_000).default(DEFAULT_GRACE_MS),
       /** How often the bar timer runs. */
       timer_ms: z.number().int().min(10).max(10_000).default(250),
       /** Publish closed-bar events to rt/closed/<SESSION>.dmb. */

@@ -39,13 +39,3 @@ export interface Bar {
   hold?: number;
   add?: number;
 }
-
-/** Minute-bar `time` from a calendar date YYYYMMDD and the bar's end HHMM. */
-export function minuteBarTime(calendarDate: number, hhmm: number): number {
-  return (calendarDate - 19900000) * 10000 + hhmm;
-}
-
-/** YYYYMMDDHHMM of a minute-bar `time` (what datakit readers compute). */
-export function minuteBarStamp(time: number): number {
-  return time + 199000000000;
-}

@@ -6,6 +6,7 @@ import { compileCodec, type Codec } from './codec.js';
 import { BlockType, TickrecBlockType } from './header.js';
 import type { Mem } from './mem.js';
 import { TICK } from './tick.js';
+import { minuteBarTime, timeKey } from './time.js';
 import { TRADE } from './trade.js';
 
 export type KindName = 'tick' | 'trade' | 'min1' | 'min5' | 'min15' | 'min30' | 'min60';
@@ -31,8 +32,8 @@ export interface RecordKind {
   readonly datedByRecords: boolean;
   /**
    * A number that orders records in time, exact below 2^53:
-   * ticks and trades: (action_date - 19900000) * 1e9 + action_time (HHMMSSmmm);
-   * bars: the bar `time` (minute bars), or (date - 19900000) * 10000 for day bars.
+   * ticks and trades: timeKey(action_date, action_time) (src/format/time.ts);
+   * bars: the bar `time` (minute bars), or minuteBarTime(date, 0) for day bars.
    */
   readonly keyAt: (m: Mem, offset: number) => number;
   /** The key of an instant given as calendar date YYYYMMDD and time HHMMSSmmm. */
@@ -47,8 +48,8 @@ function actionKindKeys(dateField: number, timeField: number) {
   const d = dateField / 4;
   const t = timeField / 4;
   return {
-    keyAt: (m: Mem, o: number) => (m.u32[(o >>> 2) + d]! - 19900000) * 1e9 + m.u32[(o >>> 2) + t]!,
-    keyOf: (date: number, time: number) => (date - 19900000) * 1e9 + time,
+    keyAt: (m: Mem, o: number) => timeKey(m.u32[(o >>> 2) + d]!, m.u32[(o >>> 2) + t]!),
+    keyOf: timeKey,
   };
 }
 
@@ -58,12 +59,12 @@ const barKeys = {
   keyAt: (m: Mem, o: number) => {
     const w = o >>> 2;
     const time = m.u32[w + barTime + 1]! * 4294967296 + m.u32[w + barTime]!;
-    return time !== 0 ? time : (m.u32[w + barDate]! - 19900000) * 10000;
+    return time !== 0 ? time : minuteBarTime(m.u32[w + barDate]!, 0);
   },
   // A minute bar labelled HH:MM covers the minute before it; the key of an instant
   // is the label of the bar containing it only after rounding up, which callers that
   // need it do themselves. Here: HHMM of the instant.
-  keyOf: (date: number, time: number) => (date - 19900000) * 10000 + Math.floor(time / 100000),
+  keyOf: (date: number, time: number) => minuteBarTime(date, Math.floor(time / 100000)),
 };
 
 export const TICK_KIND: RecordKind = {

@@ -39,6 +39,40 @@ export function isCalendarDate(d: number): boolean {
   return day <= (m === 2 && leap ? 29 : MONTH_DAYS[m]!);
 }
 
+// ---- datakit's time keys -------------------------------------------------------------
+//
+// DATAKIT'S TIME KEYS: WonderTrader's datakit counts the dates inside its time numbers
+// from 1990: a date YYYYMMDD enters them as (YYYYMMDD - 19900000), so 2024-01-02 is
+// 340102. Two such numbers, and only these functions compute them:
+// - a minute bar's stored `time` (WTSBarStruct.time): (date - 19900000) * 10000 + HHMM,
+//   so `time + 199000000000` is YYYYMMDDHHMM (what datakit's readers compute), and a day
+//   bar's key is the `time` of HHMM 0000 of its date;
+// - the key of a tick's or a trade's instant, which orders records (tickrec's own):
+//   (date - 19900000) * 1e9 + HHMMSSmmm, exact below 2^53 for every record date.
+
+/** The date datakit's time numbers count from: a date enters them as date - DATAKIT_DATE_BASE. */
+const DATAKIT_DATE_BASE = 19900000;
+
+/** The key of an instant (a tick's or a trade's action_date YYYYMMDD and action_time HHMMSSmmm): one ordered number, exact below 2^53. */
+export function timeKey(date: number, timeHHMMSSmmm: number): number {
+  return (date - DATAKIT_DATE_BASE) * 1e9 + timeHHMMSSmmm;
+}
+
+/** A minute bar's `time` from a calendar date YYYYMMDD and HHMM (the bar's end; 0 for a day bar's key). */
+export function minuteBarTime(calendarDate: number, hhmm: number): number {
+  return (calendarDate - DATAKIT_DATE_BASE) * 10000 + hhmm;
+}
+
+/** YYYYMMDDHHMM of a minute bar's `time` (what datakit readers compute). */
+export function minuteBarStamp(time: number): number {
+  return time + DATAKIT_DATE_BASE * 10000;
+}
+
+/** The calendar date YYYYMMDD of a minute bar's `time` (the date of its end). */
+export function minuteBarDate(time: number): number {
+  return Math.floor(time / 10000) + DATAKIT_DATE_BASE;
+}
+
 /** The dates a record may carry: 1990-01-01 .. 2099-12-31 (datakit's time keys count from 19900000). */
 export const RECORD_DATE_MIN = 19900101;
 export const RECORD_DATE_MAX = 20991231;

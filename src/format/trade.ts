@@ -37,6 +37,11 @@ export const SIDE_BUY = 0x42; // 'B'
 export const SIDE_SELL = 0x53; // 'S'
 export const SIDE_UNKNOWN = 0x20; // ' '
 
+/** True for a side tickrec stores: one of the three char codes above. */
+export function isTradeSide(v: unknown): v is number {
+  return v === SIDE_BUY || v === SIDE_SELL || v === SIDE_UNKNOWN;
+}
+
 // Trade types (datakit's WTSTransType in WTSTypes.h: TT_Match, TT_Cancel, TT_Unknown).
 export const TTYPE_MATCH = 0x4d; // 'M' a matched trade
 export const TTYPE_CANCEL = 0x43; // 'C' a cancellation (SZSE reports cancels as trades)

@@ -9,6 +9,7 @@
 //     his/<ticks|trans>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb a compacted day in a datakit format (zstd, raw)
 //     his/<ticks|trans>/<EXCHG>/<YYYYMMDD>/<CODE>.tsb ... in tickrec's own format (LZ4 day block)
 //     his/<min1|min5|day|...>/<EXCHG>/<CODE>.dsb      an instrument's bar history (datakit format; .tsb: tickrec's container)
+//     meta/instruments/<EXCHG>/<CODE>.json            an instrument's metadata (volume unit, zone: src/meta/root.ts)
 //     compact/last.json                               the last compaction's summary (for the monitor)
 //     tickrec.lock                                    the recorder's lock (one writer per root)
 //     compact.lock                                    the compaction's lock (one compaction per root)
@@ -18,9 +19,14 @@
 //     capture/ctp/<FEED>/<YYYYMMDD>.cap               a CTP feed's capture (feeds[].capture; written by native/ctp)
 //     ctp-flow/<FEED>/                                a CTP feed's flow folder (unless feeds[].flow_dir says otherwise)
 //   Transient names beside them, never taken for data (readers only open *.dmb / *.dsb / *.tsb):
-//     <file>.tmp-<pid>    an rt file being created or rebuilt     <file>.bak   a rebuilt bar file's old content
+//     <file>.tmp-<pid>    an rt file (or an instrument's metadata) being created or rebuilt
+//     <file>.bak          a rebuilt bar file's old content
 //     <file>.tmp          a his file or compact/last.json being written (durable order in src/his/files.ts)
 //     <lock>.<pid>.tmp, <lock>.takeover   the lock protocol (src/store/lock.ts)
+//   Live files the recorder found damaged and set aside untouched (kept for a human; never read as data):
+//     <CODE>.dmb.truncated-<stamp>   cut short by someone else (`tickrec repair` keeps what remains)
+//     <CODE>.dmb.displaced-<stamp>   another file put in its place while it was written
+//     <CODE>.dmb.zeroed-<stamp>      only zero bytes: a creation a power loss cut short (no record)
 //
 // DATAKIT CONVENTIONS kept (WonderTrader's datakit writes and its readers expect them):
 // `rt/` and `his/` at the root; folders `ticks`, `trans`, `min1`, `min5`, `day`; real-time
@@ -57,6 +63,7 @@ export interface KindFolder {
 
 export const RT_DIR = 'rt';
 export const HIS_DIR = 'his';
+export const META_DIR = 'meta';
 /** Extension of real-time block files. */
 export const RT_EXT = '.dmb';
 /** Extension of historical files in a datakit format (the only one WonderTrader's readers open). */
@@ -281,9 +288,17 @@ export function rtFileFolders(root: string, list: (dir: string) => readonly stri
   return out;
 }
 
-/** Name of a file being built (created, rebuilt) under a temporary name beside `file`, by process `pid`. */
+/** Name of a file being built (created, rebuilt) under a temporary name beside `file`, by process `pid` (rt files, an instrument's metadata). */
 export function rtTmpPath(file: string, pid: number): string {
   return `${file}.tmp-${pid}`;
+}
+
+/** Why a live file was set aside as damaged (see the map above). */
+export type DamagedHow = 'truncated' | 'displaced' | 'zeroed';
+
+/** Where a damaged live file is set aside: <file>.<how>-<stamp>, stamp = the instant in UTC (20261207T131502123Z). */
+export function damagedAsidePath(file: string, how: DamagedHow, at: Date = new Date()): string {
+  return `${file}.${how}-${at.toISOString().replace(/[-:.]/g, '')}`;
 }
 
 /** Where a rebuilt file keeps the content it replaced. */
@@ -350,6 +365,76 @@ export function isTmpName(name: string): boolean {
 /** Where a his file (or the compaction summary) is written before its rename. */
 export function tmpPath(file: string): string {
   return file + TMP_SUFFIX;
+}
+
+/**
+ * Parses a path `<root>/his/<folder>/<EXCHG>/[<YYYYMMDD>/]<CODE>.dsb|.tsb` (a day block
+ * with a date, a bar history without), or undefined when it is not one.
+ */
+export function parseHisPath(file: string): HisPlace | undefined {
+  const abs = path.resolve(file);
+  const code = parseHisName(path.basename(abs));
+  if (code === undefined) return undefined;
+  let dir = path.dirname(abs);
+  const date = parseDateFolder(path.basename(dir));
+  if (date !== undefined) dir = path.dirname(dir);
+  const exchg = path.basename(dir);
+  const kindDir = path.dirname(dir);
+  const his = path.dirname(kindDir);
+  if (path.basename(his) !== HIS_DIR || !isExchangeName(exchg)) return undefined;
+  return { root: path.dirname(his), folder: path.basename(kindDir), exchg, date, code };
+}
+
+/** Where a historical file sits in a data root's layout. */
+export interface HisPlace {
+  readonly root: string;
+  readonly folder: string;
+  readonly exchg: string;
+  /** Trading date of a day block, undefined for a bar history. */
+  readonly date: number | undefined;
+  readonly code: string;
+}
+
+// ---- any block file ------------------------------------------------------------------
+
+/**
+ * The data root a block file lives in: `<root>` of a real-time file (rt/<folder>/…, and
+ * rt/closed/[<YYYYMMDD>/]<SESSION>.dmb) or a historical file (his/<folder>/…), or
+ * undefined when the path is not in a root's layout.
+ */
+export function rootOfFile(file: string): string | undefined {
+  const place = parseRtPath(file) ?? parseHisPath(file);
+  if (place) return place.root;
+  const abs = path.resolve(file);
+  let dir = path.dirname(abs);
+  if (parseDateFolder(path.basename(dir)) !== undefined) dir = path.dirname(dir);
+  const rt = path.dirname(dir);
+  const closed = path.basename(dir) === CLOSED_FOLDER && path.basename(rt) === RT_DIR;
+  return closed && parseFinishedName(path.basename(abs), SESSION_NAME_MAX_CHARS) !== undefined ? path.dirname(rt) : undefined;
+}
+
+/**
+ * EXCHG and CODE of a real-time or historical file from its path, inside a data root or
+ * not: the file name (<CODE>.dmb, <CODE>~<n>.dmb, <CODE>.dsb, <CODE>.tsb) and the folder
+ * above it (above a dated folder), when both pass the name rule; else undefined.
+ */
+export function instrumentOfFile(file: string): { exchg: string; code: string } | undefined {
+  const abs = path.resolve(file);
+  const name = path.basename(abs);
+  const code = parseHisName(name) ?? parseFinishedName(name)?.code;
+  if (code === undefined) return undefined;
+  let dir = path.dirname(abs);
+  if (parseDateFolder(path.basename(dir)) !== undefined) dir = path.dirname(dir);
+  const exchg = path.basename(dir);
+  return isExchangeName(exchg) ? { exchg, code } : undefined;
+}
+
+// ---- instrument metadata (src/meta/root.ts) ---------------------------------------------
+
+/** <root>/meta/instruments/<EXCHG>/<CODE>.json: an instrument's metadata in the data root. */
+export function instrumentMetaPath(root: string, exchg: string, code: string): string {
+  checkInstrument(exchg, code);
+  return path.join(root, META_DIR, 'instruments', exchg, `${code}.json`);
 }
 
 // ---- files at the root -----------------------------------------------------------------

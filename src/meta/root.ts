@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSessionBook, type SessionBook } from '../calendar/index.js';
 import { TickrecError, ioError } from '../errors.js';
+import { instrumentMetaPath, isCodeName, isExchangeName, rtTmpPath } from '../layout/index.js';
 import type { InstrumentMeta } from './instruments.js';
 import { validVolumeDecimals } from './units.js';
 
@@ -28,13 +29,13 @@ export interface StoredMeta extends Omit<InstrumentMeta, 'sources'> {
 const META_FORMAT = 1;
 const BUNDLED_SESSIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../config/sessions.json');
 
-/** <root>/meta/instruments/<EXCHG>/<CODE>.json (names already checked by the name rule). */
-export function instrumentMetaPath(root: string, exchg: string, code: string): string {
-  return path.join(root, 'meta', 'instruments', exchg, `${code}.json`);
-}
-
-/** The stored metadata of an instrument, undefined when it has none; a damaged file is refused (E_CORRUPT). */
+/**
+ * The stored metadata of an instrument, undefined when it has none; a damaged file is
+ * refused (E_CORRUPT). A name that fails the name rule has none: the recorder refuses
+ * such names, so no file was ever written for one (and none is looked for).
+ */
 export function readStoredMeta(root: string, exchg: string, code: string): StoredMeta | undefined {
+  if (!isExchangeName(exchg) || !isCodeName(code)) return undefined;
   const file = instrumentMetaPath(root, exchg, code);
   let text: string;
   try {
@@ -43,6 +44,14 @@ export function readStoredMeta(root: string, exchg: string, code: string): Store
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw ioError(err, file, 'read the instrument metadata');
   }
+  return parseStoredMeta(text, file);
+}
+
+/**
+ * The metadata of one file's text (`file` names it in errors: a path, or where the text
+ * came from). Not JSON, or not tickrec metadata of format 1: E_CORRUPT.
+ */
+export function parseStoredMeta(text: string, file: string): StoredMeta {
   let m: Partial<StoredMeta>;
   try {
     m = JSON.parse(text) as Partial<StoredMeta>;
@@ -59,8 +68,17 @@ export function readStoredMeta(root: string, exchg: string, code: string): Store
   return m as StoredMeta;
 }
 
+/**
+ * Writes an instrument's metadata file with the rules of the recorder's writer (tmp file,
+ * fsync when volume_decimals > 0, rename): `text` is the file's whole content, as the
+ * recorder wrote it (a mirror writes the publisher's bytes, src/bus/mirror.ts).
+ */
+export function writeStoredMetaText(root: string, exchg: string, code: string, text: string, meta: StoredMeta): void {
+  writeAtomically(instrumentMetaPath(root, exchg, code), text, meta.volume_decimals > 0);
+}
+
 function writeAtomically(file: string, text: string, durable: boolean): void {
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = rtTmpPath(file, process.pid);
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const fd = fs.openSync(tmp, 'w');
@@ -163,27 +181,4 @@ export class RootMetaReader {
     this.cache.set(key, r);
     return r;
   }
-}
-
-const KIND_FOLDERS = new Set(['ticks', 'trans', 'min1', 'min5', 'min15', 'min30', 'min60', 'day', 'closed']);
-
-/** The data root a block file lives in (<root>/rt/… or <root>/his/…), or undefined. */
-export function rootOfFile(file: string): string | undefined {
-  const parts = path.resolve(file).split(path.sep);
-  for (let i = parts.length - 2; i >= 1; i--) {
-    if ((parts[i] === 'rt' || parts[i] === 'his') && KIND_FOLDERS.has(parts[i + 1]!)) return parts.slice(0, i).join(path.sep) || path.sep;
-  }
-  return undefined;
-}
-
-/** EXCHG and CODE of a real-time or historical file from its path (…/<EXCHG>/[<DATE>/]<CODE>[.<n>].dmb|dsb|tsb), or undefined. */
-export function instrumentOfFile(file: string): { exchg: string; code: string } | undefined {
-  const parts = path.resolve(file).split(path.sep);
-  const base = parts[parts.length - 1] ?? '';
-  const m = /^(.+?)(?:\.\d+)?\.(dmb|dsb|tsb)$/.exec(base);
-  if (!m) return undefined;
-  let i = parts.length - 2;
-  if (/^\d{8}$/.test(parts[i] ?? '')) i--;
-  const exchg = parts[i];
-  return exchg ? { exchg, code: m[1]! } : undefined;
 }

@@ -10,8 +10,9 @@
 
 import { utcMsOfLocal } from '../calendar/index.js';
 import { pow10 } from '../format/decimal.js';
-import type { Rec } from '../format/index.js';
-import { RootMetaReader, instrumentOfFile, rootOfFile, type ReadMeta } from '../meta/index.js';
+import { minuteBarStamp, type Rec } from '../format/index.js';
+import { instrumentOfFile, rootOfFile } from '../layout/index.js';
+import { RootMetaReader, type ReadMeta } from '../meta/index.js';
 
 export type PresentKind = 'tick' | 'trade' | 'bar' | 'day';
 
@@ -26,7 +27,7 @@ export function recordUtcMs(kind: PresentKind, rec: Rec, meta: ReadMeta): number
   if (tz === null) return null;
   if (kind === 'tick' || kind === 'trade') return utcMsOfLocal(rec.action_date as number, rec.action_time as number, tz);
   if (kind === 'bar') {
-    const stamp = (rec.time as number) + 199000000000; // YYYYMMDDHHMM of the bar's end
+    const stamp = minuteBarStamp(rec.time as number); // YYYYMMDDHHMM of the bar's end
     const hhmm = stamp % 10000;
     return utcMsOfLocal(Math.floor(stamp / 10000), Math.floor(hhmm / 100) * 10000000 + (hhmm % 100) * 100000, tz);
   }

@@ -12,7 +12,7 @@
 //   every record is then kept or dropped by its own time key.
 
 import { TickrecError } from '../errors.js';
-import { isCalendarDate, nextDate, parseInstant } from '../format/index.js';
+import { isCalendarDate, minuteBarTime, nextDate, parseInstant, timeKey } from '../format/index.js';
 import type { ReadKind } from './kinds.js';
 
 /** 'YYYYMMDD', 'YYYYMMDD HH:MM[:SS[.mmm]]', 'YYYY-MM-DD[THH:MM[:SS[.mmm]]]', or a calendar date YYYYMMDD with a time HHMMSSmmm (default 0). */
@@ -82,9 +82,9 @@ export function resolveInstant(name: string, v: InstantInput): ResolvedInstant {
   return { date: v.date, time, dateOnly: v.time === undefined };
 }
 
-/** Key of a calendar instant in the kind's key space: ticks (date - 19900000) * 1e9 + time; bars (date - 19900000) * 10000 + HHMM. */
+/** Key of a calendar instant in the kind's key space: ticks and trades timeKey, bars minuteBarTime of its HHMM (src/format/time.ts). */
 export function instantKey(kind: ReadKind, date: number, time: number): number {
-  return kind.isBar ? (date - 19900000) * 10000 + Math.floor(time / 100000) : (date - 19900000) * 1e9 + time;
+  return kind.isBar ? minuteBarTime(date, Math.floor(time / 100000)) : timeKey(date, time);
 }
 
 /** The key interval and trading dates of [from, to) for `kind`. Refuses from after to. */

@@ -26,7 +26,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { dayBarFromTicks } from '../his/index.js';
 import { assert } from '../assert.js';
-import { BAR, Mem, isCalendarDate, type RecordKind } from '../format/index.js';
+import { BAR, Mem, isCalendarDate, minuteBarTime, type RecordKind } from '../format/index.js';
 import { BarHistory, ColumnPlan, hisDayFile, hisHistoryFile, readHisBlock, type ColumnSink } from '../his/index.js';
 import { czceContractCode, isCzce3DigitCode, parseHisName, rtFilePath } from '../layout/index.js';
 import { RtReader } from '../store/index.js';
@@ -377,7 +377,7 @@ export function decodeRun(run: HistoryRun, range: KeyRange, sinks: readonly Colu
   // test/read/market.test.ts checks the rows kept against readBars, which uses keyAt.
   const keyAt = (r: number): number => {
     const t = T[r - tf]!;
-    return t !== 0 ? t : (D[r - df]! - 19900000) * 10000;
+    return t !== 0 ? t : minuteBarTime(D[r - df]!, 0);
   };
   const lowerBound = (key: number): number => {
     let lo = dst;

@@ -54,6 +54,8 @@ import { assert } from '../assert.js';
 import { TICK_MAX_LEVELS, type RejectReason, type TickInput, type TradeInput } from '../feed/types.js';
 import { compileFunction } from '../format/compile.js';
 import {
+  SIDE_BUY,
+  SIDE_SELL,
   SIDE_UNKNOWN,
   TICK,
   TRADE,
@@ -62,6 +64,7 @@ import {
   decimalSub,
   isRecordDate,
   isTradeType,
+  timeKey,
   valueFields,
   zeroRecord,
   type FullTick,
@@ -160,11 +163,6 @@ export interface ClockBound {
    * clock plus maxAheadMs, as a local date and time in the instrument's time zone.
    */
   limitKey: (exchg: string, code: string) => number;
-}
-
-/** (action_date, action_time) as one ordered number, exact below 2^53. */
-export function timeKey(date: number, time: number): number {
-  return (date - 19900000) * 1e9 + time;
 }
 
 /** Day number (days since 1970-01-01) of a valid YYYYMMDD. */
@@ -534,9 +532,9 @@ export class Normalizer {
     const units = quantityToUnits(typeof x.volume === 'number' ? x.volume : NaN, st.volumeDecimals);
     if (!units.ok) return reject(units.reason, `trade ${x.exchg}.${x.code}: ${units.detail}`);
     const vol = units.units;
-    const key = (x.action_date - 19900000) * 1e9 + x.action_time;
+    const key = timeKey(x.action_date, x.action_time);
     const index = safeInt(x.index);
-    const side = x.side === 0x42 || x.side === 0x53 ? x.side : 0x20;
+    const side = x.side === SIDE_BUY || x.side === SIDE_SELL ? x.side : SIDE_UNKNOWN;
     if (st.tradeDate !== 0) {
       if (td < st.tradeDate || (td === st.tradeDate && key < st.tradeKey)) {
         return reject('out_of_order', `trade ${x.exchg}.${x.code}: ${x.action_date} ${x.action_time} before the last trade`);
@@ -613,7 +611,7 @@ export function stateFromTrade(r: Record<string, unknown>): InstrumentState {
   const s = emptyState();
   const n = (k: string) => (typeof r[k] === 'number' ? r[k] : 0);
   s.tradeDate = n('trading_date');
-  s.tradeKey = (n('action_date') - 19900000) * 1e9 + n('action_time');
+  s.tradeKey = timeKey(n('action_date'), n('action_time'));
   s.tradeIndex = n('index');
   s.tradePrice = n('price');
   s.tradeVolume = n('volume');

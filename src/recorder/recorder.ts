@@ -13,25 +13,17 @@ import { LiveBars, isBarKind, type LiveBarsStats } from '../bars/index.js';
 import { checkCoverage, isTradingDay, localDateTime, reloadCalendar, type CoverageCheck, type SessionBook } from '../calendar/index.js';
 import type { Config } from '../config/index.js';
 import { TickrecError } from '../errors.js';
-import {
-  createFeed,
-  feedName,
-  type FeedAdapter,
-  type FeedSink,
-  type FeedStats,
-  type RejectReason,
-  type TickInput,
-  type TradeInput,
-} from '../feed/index.js';
+import { type FeedAdapter, type FeedSink, type FeedStats, type RejectReason, type TickInput, type TradeInput } from '../feed/index.js';
+import { createFeed, feedName } from './feeds.js';
 import { ctpStoredCode } from '../feed/ctp/map.js';
-import { TICK_KIND, TRADE_KIND, type RecordKind } from '../format/index.js';
+import { TICK_KIND, TRADE_KIND, timeKey, type RecordKind } from '../format/index.js';
 import { InstrumentTable, type MonitorView } from '../monitor/index.js';
 import { RootMetaWriter, loadMeta, type InstrumentBook } from '../meta/index.js';
 import { acquireRootLock, autoMaxOpenFiles, readProcessLimits, tradingDateByClock, WriterPool, type RootLock } from '../store/index.js';
 import { hisHoldsDay } from '../his/index.js';
 import { ExchangeClock } from './exchange-clock.js';
 import { LatencyHistogram } from './histogram.js';
-import { Normalizer, stateFromTick, stateFromTrade, timeKey } from './normalize.js';
+import { Normalizer, stateFromTick, stateFromTrade } from './normalize.js';
 import { RejectLog } from '../reject-log.js';
 import { RollLog } from './roll-log.js';
 import { DayPreparer } from './prepare-day.js';

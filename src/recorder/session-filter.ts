@@ -23,9 +23,10 @@
 
 import type { Session } from '../calendar/index.js';
 import { tradingDateOf } from '../calendar/index.js';
+import { SESSION_FILTER_DEFAULTS } from '../config/index.js';
 
-export const SESSION_GRACE_MS_DEFAULT = 60_000;
-export const SESSION_FUTURE_MS_DEFAULT = 4 * 3_600_000;
+export const SESSION_GRACE_MS_DEFAULT = SESSION_FILTER_DEFAULTS.graceMs;
+export const SESSION_FUTURE_MS_DEFAULT = SESSION_FILTER_DEFAULTS.futureMs;
 
 const DAY_S = 86_400;
 

@@ -15,8 +15,8 @@
 //      it, whose headers are still only in the page cache (blocks reserved by fallocate
 //      read as zeros after a crash). Measured with a copy of a loop device taken right
 //      after 400 creations (test/reliability/create-durability.test.ts): 396 names held
-//      only zeros. Such a file is refused loudly on reopen (E_NOT_BLOCK_FILE, move it
-//      aside); it held no durable record;
+//      only zeros. Such a file held no durable record: the pool sets it aside on reopen
+//      (ZEROED FILES, writer-pool.ts) and starts a new one;
 //   3. at most MAX_FILE_JOBS file fsyncs run at once (each holds a descriptor: a burst
 //      of 15,000 new files must not hold 15,000), the rest wait in a queue;
 //   4. folder fsyncs are batched: a folder is synced when the queue of files runs dry or

@@ -25,9 +25,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { assert } from '../assert.js';
-import { TickrecError } from '../errors.js';
+import { TickrecError, ioError } from '../errors.js';
 import { ALL_KINDS, type RecordKind, type Rec } from '../format/index.js';
 import {
+  damagedAsidePath,
   groupFinished,
   isExchangeName,
   parseDateFolder,
@@ -39,7 +40,7 @@ import {
   RT_EXT,
 } from '../layout/index.js';
 import { dayFinished, olderRecordError, isNextFileOfDay, setAside } from './roll.js';
-import { probeRtFile, readRtTradingDate } from './rt-file.js';
+import { isAllZeroFile, probeRtFile, readRtTradingDate } from './rt-file.js';
 import { CreateDurability } from './durable.js';
 import { DEFAULT_INITIAL_CAPACITY, RtWriter, type RtWriterOptions } from './rt-writer.js';
 
@@ -124,7 +125,7 @@ export class WriterPool {
     return this.syncFailures;
   }
 
-  /** Live files found truncated, deleted or replaced by someone else. */
+  /** Live files found truncated, deleted or replaced by someone else, or holding only zero bytes. */
   get filesDamaged(): number {
     return this.damagedFiles;
   }
@@ -266,7 +267,7 @@ export class WriterPool {
       let displaced: string | undefined;
       try {
         if (what === 'replaced') {
-          displaced = `${e.path}.displaced-${fileStamp()}`;
+          displaced = damagedAsidePath(e.path, 'displaced');
           fs.renameSync(e.path, displaced);
         }
         w.restoreTo(e.path);
@@ -309,7 +310,7 @@ export class WriterPool {
         // a sync of a truncated file may fail; its records past the cut are gone anyway
       }
     }
-    const aside = `${e.path}.truncated-${fileStamp()}`;
+    const aside = damagedAsidePath(e.path, 'truncated');
     let where: string;
     try {
       fs.renameSync(e.path, aside);
@@ -525,6 +526,39 @@ export class WriterPool {
     yield* ALL_KINDS;
   }
 
+  /**
+   * The trading date of the live file at `p`. ZEROED FILES: a live file holding only zero
+   * bytes is a creation a power loss cut short (durable.ts: ext4 can make the name durable
+   * before the header); it never held a durable record, so it is set aside untouched
+   * (<CODE>.dmb.zeroed-<stamp>, told to onDamaged) and the instrument starts a new file,
+   * instead of every record of the instrument being refused. Any other file without the
+   * block flag is someone else's data: still refused (E_NOT_BLOCK_FILE), never touched.
+   */
+  private dateOnDisk(p: string, kind: RecordKind): number {
+    try {
+      return readDate(p, kind);
+    } catch (err) {
+      if (!(err instanceof TickrecError) || err.code !== 'E_NOT_BLOCK_FILE' || !isAllZeroFile(p)) throw err;
+      this.damagedFiles++;
+      const aside = damagedAsidePath(p, 'zeroed');
+      const bytes = fs.statSync(p).size;
+      try {
+        fs.renameSync(p, aside);
+      } catch (rerr) {
+        throw ioError(rerr, p, `set aside a live file that holds only zero bytes (as ${aside})`);
+      }
+      this.opts.onDamaged?.(
+        new TickrecError(
+          'E_NOT_BLOCK_FILE',
+          `${p}: held only zero bytes (${bytes}), a file whose creation a power loss cut short (it never held a durable record); ` +
+            `set aside as ${aside}, the next record starts a new file. Delete the set-aside file once you have looked at it.`,
+          { file: p },
+        ),
+      );
+      return 0;
+    }
+  }
+
   private entry(kind: RecordKind, exchg: string, code: string): Entry {
     let byExchg = this.entries.get(kind);
     if (!byExchg) this.entries.set(kind, (byExchg = new Map<string, Map<string, Entry>>()));
@@ -539,7 +573,7 @@ export class WriterPool {
         code,
         path: p,
         writer: undefined,
-        date: fs.existsSync(p) ? readDate(p, kind) : 0,
+        date: fs.existsSync(p) ? this.dateOnDisk(p, kind) : 0,
         newer: undefined,
         older: undefined,
         lastDayRecords: -1,
@@ -660,11 +694,6 @@ export function firstCapacity(configured: number, lastDayRecords: number): numbe
 
 /** Smallest first file sized from history: 64 records (32 KiB of ticks). */
 export const FIRST_CAPACITY_MIN = 64;
-
-/** A time stamp for the names of set-aside files: 20261207T131502123Z. */
-function fileStamp(): string {
-  return new Date().toISOString().replace(/[-:.]/g, '');
-}
 
 /** A folder's entries; a missing folder has none; any other error is told to onProblem (never a silent empty folder). */
 function safeList(dir: string, onProblem?: (message: string) => void): string[] {

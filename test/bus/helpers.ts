@@ -7,7 +7,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { NatsCluster } from '../../scripts/lib/nats.js';
 import { waitFor } from '../../scripts/lib/wait.js';
 import { STREAM_DEFAULTS, type MirrorOptions, type PublisherOptions } from '../../src/bus/index.js';
-import { MIN1_KIND, Mem, TICK_KIND, TRADE_KIND, type RecordKind } from '../../src/format/index.js';
+import { MIN1_KIND, Mem, TICK_KIND, TRADE_KIND, minuteBarTime, type RecordKind } from '../../src/format/index.js';
 import { RtReader, WriterPool } from '../../src/store/index.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 
@@ -132,7 +132,7 @@ export function tradeAt(exchg: string, code: string, date: number, i: number): R
 export function barAt(date: number, i: number): Record<string, unknown> {
   return {
     date,
-    time: (date - 19900000) * 10000 + 901 + i,
+    time: minuteBarTime(date, 901 + i),
     open: 1,
     high: 2,
     low: 0.5,

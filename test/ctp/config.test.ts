@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type FeedConfig } from '../../src/config/index.js';
 import { TickrecError } from '../../src/errors.js';
 import { CtpFeed } from '../../src/feed/ctp/index.js';
-import { createFeed, feedName } from '../../src/feed/factory.js';
+import { createFeed, feedName } from '../../src/recorder/feeds.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { buildCtp, type CtpBuild } from './helpers/build.js';
 

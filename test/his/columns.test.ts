@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AssertionError } from '../../src/assert.js';
 import { TickrecError } from '../../src/errors.js';
-import { BAR, MIN1_KIND } from '../../src/format/index.js';
+import { BAR, MIN1_KIND, minuteBarTime } from '../../src/format/index.js';
 import { offsetOf } from '../../src/his/fields.js';
 import {
   BarHistory,
@@ -319,7 +319,7 @@ function bars(date: number, n: number, seed: number): Uint8Array {
     const m = 9 * 60 + 1 + i;
     recs.push({
       date,
-      time: (date - 19900000) * 10000 + Math.floor(m / 60) * 100 + (m % 60),
+      time: minuteBarTime(date, Math.floor(m / 60) * 100 + (m % 60)),
       open: p * 0.2,
       high: (p + 2) * 0.2,
       low: (p - 2) * 0.2,

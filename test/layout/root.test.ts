@@ -15,15 +15,19 @@ import {
   groupFinished,
   hisDayPath,
   hisHistoryPath,
+  instrumentMetaPath,
+  instrumentOfFile,
   parseDateFolder,
   parseFinishedName,
   parseHisName,
+  parseHisPath,
   parseLiveName,
   parseRtPath,
   rtFileFolders,
   rtFilePath,
   rtFinishedPath,
   rtPlacePath,
+  rootOfFile,
 } from '../../src/layout/index.js';
 
 const ROOT = path.resolve('/data/tickrec-root');
@@ -78,6 +82,20 @@ describe('layout: build and parse are inverses', () => {
         expect(parseLiveName(path.basename(live))).toBe(c);
         expect(parseHisName(path.basename(hisHistoryPath(ROOT, DAY_HIS_KIND, e, c)))).toBe(c);
         expect(parseDateFolder(dateFolderName(d))).toBe(d);
+        const day = hisDayPath(ROOT, hisKindByName('tick')!, e, d, c, '.tsb');
+        expect(parseHisPath(day)).toEqual({ root: ROOT, folder: 'ticks', exchg: e, date: d, code: c });
+        expect(parseHisPath(hisHistoryPath(ROOT, DAY_HIS_KIND, e, c))).toEqual({
+          root: ROOT,
+          folder: 'day',
+          exchg: e,
+          date: undefined,
+          code: c,
+        });
+        for (const p of [live, fin, day]) {
+          expect(rootOfFile(p)).toBe(ROOT);
+          expect(instrumentOfFile(p)).toEqual({ exchg: e, code: c });
+        }
+        expect(instrumentMetaPath(ROOT, e, c)).toBe(path.join(ROOT, 'meta', 'instruments', e, `${c}.json`));
       }),
       { numRuns: 2000 },
     );
@@ -93,6 +111,24 @@ describe('layout: build and parse are inverses', () => {
     expect(rtFinishedPath('/r', TICK_KIND, 'SHFE', 20250106, 'rb2505')).toBe('/r/rt/ticks/SHFE/20250106/rb2505.dmb');
     expect(rtFinishedPath('/r', TICK_KIND, 'SHFE', 20250106, 'rb2505', 2)).toBe('/r/rt/ticks/SHFE/20250106/rb2505~2.dmb');
     expect(barsClosedPath('/r', 'SD0930')).toBe('/r/rt/closed/SD0930.dmb');
+  });
+
+  it('finds the root and the instrument of a block file', () => {
+    expect(rootOfFile('/d/x/rt/trans/BINANCE/BTCUSDT.dmb')).toBe('/d/x');
+    expect(rootOfFile('/d/rt/x/rt/ticks/SHFE/20250106/rb2505.dmb')).toBe('/d/rt/x');
+    expect(rootOfFile('/d/x/his/min1/SHFE/rb2505.dsb')).toBe('/d/x');
+    expect(rootOfFile('/d/x/rt/closed/SD0930.dmb')).toBe('/d/x');
+    expect(rootOfFile('/d/x/rt/closed/20250106/SD0930~1.dmb')).toBe('/d/x');
+    expect(rootOfFile('/tmp/loose.dmb')).toBeUndefined();
+    expect(rootOfFile('/d/x/rt/ticks/SHFE/rb2505.dmb.tmp-12')).toBeUndefined();
+    expect(instrumentOfFile('/d/x/rt/min1/SHFE/20250106/rb2505~2.dmb')).toEqual({ exchg: 'SHFE', code: 'rb2505' });
+    // the second-file rule: X.1.dmb is the file of the instrument X.1, never a second file of X
+    expect(instrumentOfFile('/d/x/rt/min1/SHFE/20250106/rb2505.2.dmb')).toEqual({ exchg: 'SHFE', code: 'rb2505.2' });
+    expect(instrumentOfFile('/d/x/rt/min1/SHFE/rb2505.dmb')).toEqual({ exchg: 'SHFE', code: 'rb2505' });
+    expect(instrumentOfFile('/d/x/his/ticks/SHFE/20250106/rb2505.tsb')).toEqual({ exchg: 'SHFE', code: 'rb2505' });
+    expect(instrumentOfFile('/loose/SHFE/rb2505.dmb')).toEqual({ exchg: 'SHFE', code: 'rb2505' });
+    expect(instrumentOfFile('/d/x/rt/ticks/SHFE/notes.txt')).toBeUndefined();
+    expect(() => instrumentMetaPath('/r', '..', 'x')).toThrow(/E_FIELD|exchange/);
   });
 
   it('names tickrec does not write parse to nothing', () => {

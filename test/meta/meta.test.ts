@@ -5,16 +5,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TickrecError } from '../../src/errors.js';
 import { tradingDateOf } from '../../src/calendar/index.js';
-import {
-  RootMetaReader,
-  RootMetaWriter,
-  instrumentMetaPath,
-  instrumentOfFile,
-  loadMeta,
-  loadWonderTraderCommon,
-  readStoredMeta,
-  rootOfFile,
-} from '../../src/meta/index.js';
+import { instrumentMetaPath } from '../../src/layout/index.js';
+import { RootMetaReader, RootMetaWriter, loadMeta, loadWonderTraderCommon, readStoredMeta } from '../../src/meta/index.js';
 import { REPO_ROOT } from '../helpers/child.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 
@@ -197,14 +189,5 @@ describe('the copy in the data root', () => {
     fs.mkdirSync(path.dirname(instrumentMetaPath(root, 'SHFE', 'rb2605')), { recursive: true });
     fs.writeFileSync(instrumentMetaPath(root, 'SHFE', 'rb2605'), '{"format":1}');
     expect(() => new RootMetaReader(root).of('SHFE', 'rb2605')).toThrow(/E_CORRUPT|volume_decimals missing/);
-  });
-
-  it('finds the root and the instrument of a block file', () => {
-    expect(rootOfFile('/d/x/rt/trans/BINANCE/BTCUSDT.dmb')).toBe('/d/x');
-    expect(rootOfFile('/d/rt/x/rt/ticks/SHFE/20250106/rb2505.dmb')).toBe('/d/rt/x');
-    expect(rootOfFile('/d/x/his/min1/SHFE/rb2505.dsb')).toBe('/d/x');
-    expect(rootOfFile('/tmp/loose.dmb')).toBeUndefined();
-    expect(instrumentOfFile('/d/x/rt/min1/SHFE/20250106/rb2505.2.dmb')).toEqual({ exchg: 'SHFE', code: 'rb2505' });
-    expect(instrumentOfFile('/d/x/rt/min1/SHFE/rb2505.dmb')).toEqual({ exchg: 'SHFE', code: 'rb2505' });
   });
 });

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIN1_KIND } from '../../src/format/index.js';
+import { MIN1_KIND, minuteBarTime } from '../../src/format/index.js';
 import { appendBarDay, hisKindByName } from '../../src/his/index.js';
 import {
   instrumentColumns,
@@ -14,13 +14,13 @@ import {
   utcColumn,
   type ReadKindName,
 } from '../../src/read/index.js';
-import { RootMetaReader, instrumentMetaPath } from '../../src/meta/index.js';
+import { RootMetaReader } from '../../src/meta/index.js';
 import { encode } from '../compact/helpers/root.js';
 import { rng } from '../helpers/ticks.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { buildRoot } from '../read/helpers/root.js';
 import { runPython, unittestSummary } from './helpers.js';
-import { hisHistoryPath, TICKREC_HIS_EXT } from '../../src/layout/index.js';
+import { hisHistoryPath, instrumentMetaPath, TICKREC_HIS_EXT } from '../../src/layout/index.js';
 
 type Obj = Record<string, unknown>;
 
@@ -34,7 +34,7 @@ function hardBars(date: number, night: number, seed: number): Obj[] {
     p += Math.round((r() - 0.5) * 6);
     out.push({
       date,
-      time: (cal - 19900000) * 10000 + hhmm,
+      time: minuteBarTime(cal, hhmm),
       open: p * 0.5,
       high: (p + 2) * 0.5,
       low: (p - 2) * 0.5,

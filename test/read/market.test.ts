@@ -1,7 +1,7 @@
 // readBarsMarket decodes bar histories straight into its columns: the table must equal the per-instrument row reads (readBars().columns()) bit for bit, for every range (cut inside night sessions), column subset (with and without the key columns), checkRaw, and format (tickrec container, datakit zstd, plus finished rt days after the history).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIN1_KIND } from '../../src/format/index.js';
+import { MIN1_KIND, minuteBarTime } from '../../src/format/index.js';
 import { appendBarDay, hisKindByName } from '../../src/his/index.js';
 import { BAR_EXTRACTOR, readBars, readBarsMarket, type MarketBarsQuery } from '../../src/read/index.js';
 import { encode, writeFinished } from '../compact/helpers/root.js';
@@ -38,7 +38,7 @@ function dayBars(day: { date: number; night: number }, seed: number): Obj[] {
     p += Math.round((r() - 0.5) * 6);
     out.push({
       date: day.date,
-      time: (cal - 19900000) * 10000 + hhmm,
+      time: minuteBarTime(cal, hhmm),
       open: p * 0.5,
       high: (p + 2) * 0.5,
       low: (p - 2) * 0.5,

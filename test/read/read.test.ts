@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCompaction } from '../../src/compact/index.js';
 
 import { TickrecError } from '../../src/errors.js';
-import { BAR, MIN1_KIND, Mem, TICK_KIND, TRADE_KIND, type RecordKind } from '../../src/format/index.js';
+import { BAR, MIN1_KIND, Mem, TICK_KIND, TRADE_KIND, timeKey, type RecordKind } from '../../src/format/index.js';
 import { dayBarFromTicks, hisKindByName, readHisBlock } from '../../src/his/index.js';
 import {
   BAR_EXTRACTOR,
@@ -60,7 +60,7 @@ function all(kind: string, inst: { exchg: string; code: string }): Obj[] {
   return [...days.keys()].sort((a, b) => a - b).flatMap((d) => days.get(d)!);
 }
 
-const tickKey = (r: Obj) => ((r.action_date as number) - 19900000) * 1e9 + (r.action_time as number);
+const tickKey = (r: Obj) => timeKey(r.action_date as number, r.action_time as number);
 const barKey = (r: Obj) => r.time as number;
 
 function setBytes(s: RecordSet<unknown, unknown>): Uint8Array {

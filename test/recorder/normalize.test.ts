@@ -4,13 +4,13 @@ import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { buildSessionBook, type SessionBook } from '../../src/calendar/index.js';
 import type { TickInput, TradeInput } from '../../src/feed/types.js';
+import { timeKey } from '../../src/format/index.js';
 import {
   Normalizer,
   emptyState,
   stateFromTick,
   stateFromTrade,
   type InstrumentState,
-  timeKey,
   type NormalizerOptions,
   type Verdict,
 } from '../../src/recorder/normalize.js';
@@ -555,7 +555,7 @@ describe('recovery', () => {
     expect(t).toMatchObject({
       tradeDate: MON,
       tradeIndex: 12,
-      tradeKey: (MON - 19900000) * 1e9 + 100000000,
+      tradeKey: timeKey(MON, 100000000),
       tradePrice: 3,
       tradeVolume: 4,
       tradeSide: 66,

@@ -104,7 +104,7 @@ describe.skipIf(!root)(
   'CREATE DURABILITY: a power loss, emulated by a copy of the block device at the kill (root: loop device, ext4)',
   () => {
     /** An ext4 file system on a loop device; `run(root, snapshot)` gets its data root and a function that copies the device now; returns what the copy holds. */
-    async function onLoopDevice(run: (data: string, snapshot: () => void) => Promise<void>): Promise<Seen> {
+    async function onLoopDevice(run: (data: string, snapshot: () => void) => Promise<void>, after?: (data: string) => void): Promise<Seen> {
       const dir = makeTempDir('tickrec-powerloss-');
       const img = path.join(dir, 'fs.img');
       const copy = path.join(dir, 'copy.img');
@@ -126,7 +126,9 @@ describe.skipIf(!root)(
       }
       execFileSync('mount', ['-o', 'loop', copy, mnt]); // replays the journal, as a boot after the power loss would
       try {
-        return look(path.join(mnt, 'data'));
+        const seen = look(path.join(mnt, 'data'));
+        after?.(path.join(mnt, 'data'));
+        return seen;
       } finally {
         execFileSync('umount', ['-l', mnt]); // lazily: the readers' mappings go with the garbage collector
       }
@@ -137,13 +139,29 @@ describe.skipIf(!root)(
       expect(seen).toEqual({ whole: COUNT, zeros: 0, bad: [], other: 0 });
     }, 180_000);
 
-    it('right after creation, before those fsyncs: each name holds its whole file or only zeros, nothing else', async () => {
-      const seen = await onLoopDevice((data, snapshot) => createAndKill(data, 'created', snapshot));
+    it('right after creation, before those fsyncs: each name holds its whole file or only zeros, nothing else; a new pool records every instrument', async () => {
+      let setAside = -1;
+      const seen = await onLoopDevice(
+        (data, snapshot) => createAndKill(data, 'created', snapshot),
+        (data) => {
+          // ZEROED FILES (writer-pool.ts): a name holding only zeros is set aside and a new file started
+          const pool = new WriterPool(data, { maxOpenFiles: 4096, initialCapacity: { tick: 64 } });
+          for (let i = 0; i < COUNT; i++) {
+            const code = `X${String(i).padStart(4, '0')}`;
+            expect(
+              pool.append(TICK_KIND, 'SHFE', code, DATE, { exchg: 'SHFE', code, price: 3000 + i, trading_date: DATE, action_date: DATE }),
+            ).toBe(true);
+          }
+          setAside = pool.filesDamaged;
+          pool.closeAll();
+        },
+      );
       console.log(
         `power loss right after ${COUNT} creations: ${seen.whole} names whole, ${seen.zeros} names holding only zeros (the header never reached the disk), ${seen.other} other entries`,
       );
       expect(seen.bad).toEqual([]);
       expect(seen.whole + seen.zeros).toBeLessThanOrEqual(COUNT);
+      expect(setAside).toBe(seen.zeros);
     }, 180_000);
   },
 );

@@ -1,6 +1,7 @@
 // The Binance spot market-stream mapper: bookTicker, aggTrade and partial-depth payloads (combined or raw) → BINANCE ticks and trades, with a per-symbol book and day totals.
 
 import { decimalAdd, decimalMul } from '../../format/decimal.js';
+import { SIDE_BUY, SIDE_SELL, TTYPE_MATCH } from '../../format/trade.js';
 import type { MessageMapper, TickInput, TradeInput } from '../types.js';
 import {
   type JsonObject,
@@ -226,8 +227,8 @@ export function createBinanceMapper(options: MapperOptions = {}): MessageMapper 
       action_date: at.date,
       action_time: at.time,
       index,
-      ttype: 77, // 'M' (datakit's TT_Match): an aggregate trade is a match
-      side: m ? 83 : 66, // buyer is the maker → the seller hit the bid
+      ttype: TTYPE_MATCH, // an aggregate trade is a match
+      side: m ? SIDE_SELL : SIDE_BUY, // buyer is the maker → the seller hit the bid
       price,
       volume,
     };

@@ -2,6 +2,7 @@
 
 import { compileFunction } from '../../format/compile.js';
 import { TICK, valueFields } from '../../format/index.js';
+import { SIDE_BUY, SIDE_SELL, SIDE_UNKNOWN, TTYPE_CANCEL, TTYPE_MATCH, TTYPE_UNKNOWN, isTradeSide } from '../../format/trade.js';
 import { TICK_INPUT_LEVELS, TICK_INPUT_NUMBERS, TICK_MAX_LEVELS } from '../types.js';
 import type { FeedSink, MessageMapper, TickInput, TradeInput } from '../types.js';
 import {
@@ -30,10 +31,16 @@ import {
 } from './common.js';
 import { TickrecScanner } from './tickrec-scan.js';
 
-const SIDE_CODES: Readonly<Record<string, number>> = { B: 66, S: 83, ' ': 32 };
+const SIDE_CODES: Readonly<Record<string, number>> = { B: SIDE_BUY, S: SIDE_SELL, ' ': SIDE_UNKNOWN };
 /** Trade types: datakit's char codes; 0 and 1 are tickrec's former numbering (0 normal, 1 cancel), still accepted. */
-const TTYPE_CODES: Readonly<Record<string, number>> = { M: 77, C: 67, U: 85 };
-const TTYPE_NUMBERS: Readonly<Record<number, number>> = { 77: 77, 67: 67, 85: 85, 0: 77, 1: 67 };
+const TTYPE_CODES: Readonly<Record<string, number>> = { M: TTYPE_MATCH, C: TTYPE_CANCEL, U: TTYPE_UNKNOWN };
+const TTYPE_NUMBERS: Readonly<Record<number, number>> = {
+  [TTYPE_MATCH]: TTYPE_MATCH,
+  [TTYPE_CANCEL]: TTYPE_CANCEL,
+  [TTYPE_UNKNOWN]: TTYPE_UNKNOWN,
+  0: TTYPE_MATCH,
+  1: TTYPE_CANCEL,
+};
 
 function date(o: JsonObject, field: string, required: boolean): number | undefined {
   const v = required ? reqNumber(o, field) : optNumber(o, field);
@@ -79,7 +86,7 @@ function side(o: JsonObject): number | undefined {
     return c;
   }
   if (typeof v === 'number') {
-    if (v !== 66 && v !== 83 && v !== 32) fail('out_of_range', 'side', `expected char code 66, 83 or 32, got ${preview(v)}`);
+    if (!isTradeSide(v)) fail('out_of_range', 'side', `expected char code 66, 83 or 32, got ${preview(v)}`);
     return v;
   }
   return fail('bad_type', 'side', `expected a string or a char code, got ${typeName(v)}`);

@@ -3,7 +3,18 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BAR, MIN1_KIND, MIN5_KIND, Mem, TICK, TICK_KIND, TRADE, TRADE_KIND, type RecordKind } from '../../../src/format/index.js';
+import {
+  BAR,
+  MIN1_KIND,
+  MIN5_KIND,
+  Mem,
+  TICK,
+  TICK_KIND,
+  TRADE,
+  TRADE_KIND,
+  minuteBarTime,
+  type RecordKind,
+} from '../../../src/format/index.js';
 import { RtWriter, setAside } from '../../../src/store/index.js';
 import { rng } from '../../helpers/ticks.js';
 import { rtFilePath } from '../../../src/layout/index.js';
@@ -104,7 +115,7 @@ export function dayBars(date: number, n: number, step: number, seed: number): Re
     const o = 3300 + Math.round(r() * 20);
     out.push({
       date,
-      time: (date - 19900000) * 10000 + Math.floor(m / 60) * 100 + (m % 60),
+      time: minuteBarTime(date, Math.floor(m / 60) * 100 + (m % 60)),
       open: o,
       high: o + 5,
       low: o - 5,

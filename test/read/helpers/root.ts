@@ -1,7 +1,7 @@
 // A data root for the reader tests: four trading days with night sessions, held as a datakit zstd day, a tickrec LZ4 day, a finished rt day in two files, and the live file; with the records each source must give back.
 
 import { runCompaction } from '../../../src/compact/index.js';
-import { MIN1_KIND, TICK_KIND, TRADE_KIND, type RecordKind } from '../../../src/format/index.js';
+import { MIN1_KIND, TICK_KIND, TRADE_KIND, minuteBarTime, type RecordKind } from '../../../src/format/index.js';
 import { encode, writeFinished, writeLive } from '../../compact/helpers/root.js';
 
 /** Trading days and the calendar date of their night session (Mon 6 Jan's night is Fri 3 Jan). */
@@ -93,7 +93,7 @@ export function barsOf(day: { date: number; night: number }, seed: number): Obj[
     const o = 3000 + seed * 10 + i;
     out.push({
       date: day.date,
-      time: (cal - 19900000) * 10000 + hhmm,
+      time: minuteBarTime(cal, hhmm),
       open: o,
       high: o + 2.5,
       low: o - 2,

@@ -1,12 +1,10 @@
-// Feed adapters from configuration: the one place that knows every feed type.
+// Feed adapters from the recorder's configuration: the one place that knows every feed type (src/feed holds the adapters; this wiring sits above both feed and config).
 
 import path from 'node:path';
 import type { FeedConfig } from '../config/index.js';
 import { ctpCaptureDir, ctpFlowDir } from '../layout/index.js';
-import { CtpFeed, type CtpFeedEventKind } from './ctp/index.js';
-import { createMapper } from './formats/index.js';
-import type { FeedAdapter } from './types.js';
-import { WsFeed, type WsFeedEvent, type WsFeedEventKind } from './ws-feed.js';
+import { CtpFeed, type CtpFeedEventKind } from '../feed/ctp/index.js';
+import { WsFeed, createMapper, type FeedAdapter, type WsFeedEvent, type WsFeedEventKind } from '../feed/index.js';
 
 const BINANCE_MAX_AGE_MS = 23.5 * 3600 * 1000; // Binance closes connections at 24 h
 
