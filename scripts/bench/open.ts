@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../../src/cli/node-flags.js';
+import { SPARE_TARGET } from '../../src/store/spare.js';
 import { Proc } from '../lib/proc.js';
 import { fixed, median, target, tempDir, type Row, type Suite } from './common.js';
 import { lib } from './lib.js';
@@ -21,6 +22,8 @@ const RUNS = Number(process.env.TICKREC_BENCH_OPEN_RUNS ?? 3);
 const FLOW_S = 10;
 const SAMPLED = 256;
 const POLL_MS = 2;
+/** Extra node flags for the recorder, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the open (whitespace-separated). */
+const REC_NODE_ARGS = (process.env.TICKREC_BENCH_OPEN_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const code = (k: number) => `B${String(k).padStart(5, '0')}`;
 
@@ -92,7 +95,7 @@ function liveDiskBytes(root: string): number {
   return sum;
 }
 
-const liveCount = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((x) => x.endsWith(lib.RT_EXT)).length : 0);
+const liveCount = (dir: string, ext = lib.RT_EXT) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((x) => x.endsWith(ext)).length : 0);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -124,7 +127,6 @@ async function runOnce(n: number, base: string, prepared: boolean): Promise<RunR
   const go = path.join(dir, 'go');
   const load = [os.loadavg()[0]!];
   if (prepared) writeDayBefore(root, n);
-  else fs.writeFileSync(go, '');
   const feed = new Proc('open feed', process.execPath, [
     '--import',
     'tsx',
@@ -154,8 +156,14 @@ async function runOnce(n: number, base: string, prepared: boolean): Promise<RunR
       }),
     );
     const recStart = Date.now();
-    rec = new Proc('tickrec record', process.execPath, [...NODE_FLAGS, MAIN, 'record', '--config', config]);
+    rec = new Proc('tickrec record', process.execPath, [...NODE_FLAGS, ...REC_NODE_ARGS, MAIN, 'record', '--config', config]);
     let prepareMs = Number.NaN;
+    // a recorder up before the open: its stock of spare files made (SPARE FILES, src/store/spare.ts)
+    for (const until = Date.now() + 120_000; liveCount(path.join(root, 'spare'), '') < SPARE_TARGET && Date.now() < until;) {
+      if (rec.exited) throw new Error(`the recorder exited (${JSON.stringify(rec.exited)}): ${rec.stderr.slice(-2000)}`);
+      await sleep(50);
+    }
+    if (!prepared) fs.writeFileSync(go, '');
     if (prepared) {
       // the recorder prepares today's files from yesterday's instruments; the open waits for that
       const until = Date.now() + 300_000;
@@ -252,7 +260,7 @@ export const suite: Suite = {
   about:
     `A websocket feed (scripts/bench/open-feed.ts, its own process) sends the first tick of N instruments within one second, then one tick per instrument every 100 ms for ${FLOW_S} s ("open"); ` +
     `after a 3 s pause it sends the same burst again, now that every file exists and is open ("steady state", same recorder). The recorder runs as \`npm start\` runs it (bars on, defaults; compaction off). ` +
-    `Two kinds of run, interleaved: "new files", a fresh root (instruments never seen: each first tick makes its file, sized storage.initial_capacity_ticks); ` +
+    `Two kinds of run, interleaved: "new files", a fresh root (instruments never seen: each first tick makes its metadata and tick file, 64 records, from the recorder's spare files; the feed opens once the recorder is up with its ${SPARE_TARGET} spare files made, as a recorder running before an open is); ` +
     `"files prepared", a root holding yesterday's finished files of the N instruments (${DAY_BEFORE_TICKS} ticks each): the recorder prepares today's files from them after it starts (storage.prepare_files) and the feed opens once all N exist ("prepared in"). ` +
     `Lag = the instant a reader in this process sees the tick published (polling ${SAMPLED} sampled instruments every ${POLL_MS} ms) minus the instant the feed sent it (its action time); p50/p99/max over every tick of those instruments in the phase, median over ${RUNS} runs. ` +
     '"first ticks in" = from the burst\'s start until the N-th tick file exists (new files: its first tick is appended in the same turn), or until every sampled prepared file holds its first tick. ' +

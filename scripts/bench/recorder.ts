@@ -134,10 +134,10 @@ interface Cpu {
   sys: number;
 }
 
-function cpuOf(pid: number | undefined): Cpu {
+function cpuOf(pid: number | undefined, thread?: number): Cpu {
   if (pid === undefined) return { user: 0, sys: 0 };
   try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const s = fs.readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return { user: Number(f[11]), sys: Number(f[12]) };
   } catch {
@@ -216,11 +216,12 @@ function peer(script: string, args: string[]): Proc {
 
 // ---- progress ----------------------------------------------------------------------------
 
-/** One moment of a run: ticks stored, monotonic time, CPU of the recorder (and of its server). */
+/** One moment of a run: ticks stored, monotonic time, CPU of the recorder (all threads, and its main thread: the event loop), and of its server. */
 interface Mark {
   count: number;
   ns: bigint;
   cpu: Cpu;
+  mainCpu: Cpu;
   serverCpu: Cpu;
 }
 
@@ -230,7 +231,7 @@ interface Watched {
 }
 
 function mark(count: number, ns: bigint, pid: number, serverPid: number | undefined): Mark {
-  return { count, ns, cpu: cpuOf(pid), serverCpu: cpuOf(serverPid) };
+  return { count, ns, cpu: cpuOf(pid), mainCpu: cpuOf(pid, pid), serverCpu: cpuOf(serverPid) };
 }
 
 /** tickrec: the sum of the published sizes of every live tick file under root, polled. */
@@ -471,6 +472,7 @@ interface Summary {
   rate: number;
   rates: number[];
   cpuUs: number;
+  mainUs: number;
   kernel: number;
   cores: number;
   serverUs: number;
@@ -489,10 +491,12 @@ function summarize(runs: (Run | Error)[]): Summary {
     const user = last.cpu.user - first.cpu.user;
     const sys = last.cpu.sys - first.cpu.sys;
     const cpuS = (user + sys) / USER_HZ;
+    const mainS = (last.mainCpu.user - first.mainCpu.user + last.mainCpu.sys - first.mainCpu.sys) / USER_HZ;
     const serverS = (last.serverCpu.user - first.serverCpu.user + last.serverCpu.sys - first.serverCpu.sys) / USER_HZ;
     return {
       rate: n / s,
       cpuUs: (cpuS * 1e6) / n,
+      mainUs: (mainS * 1e6) / n,
       kernel: user + sys > 0 ? sys / (user + sys) : 0,
       cores: cpuS / s,
       serverUs: (serverS * 1e6) / n,
@@ -504,6 +508,7 @@ function summarize(runs: (Run | Error)[]): Summary {
     rate: pick((x) => x.rate),
     rates: per.map((x) => x.rate),
     cpuUs: pick((x) => x.cpuUs),
+    mainUs: pick((x) => x.mainUs),
     kernel: pick((x) => x.kernel),
     cores: pick((x) => x.cores),
     serverUs: pick((x) => x.serverUs),
@@ -535,7 +540,8 @@ export const suite: Suite = {
       '(DbTickData columns and index, WAL, synchronous NORMAL, better-sqlite3, one transaction per frame); ' +
       'a peer counts a frame when Redis has replied / the transaction has committed. ' +
       `Messages/s: median of ${RUNS} runs (min-max), runs interleaved. CPU µs/msg: utime+stime of the recorder process (/proc/<pid>/stat, all threads) ` +
-      'between the first and the last stored tick, over those ticks; "in kernel" is the stime share; "cores" = CPU time / wall time of the recorder; ' +
+      'between the first and the last stored tick, over those ticks; "main thread" the same for its main thread alone (/proc/<pid>/task/<pid>/stat: the event loop, ' +
+      'which bounds the rate; the rest is V8\'s helper threads, libuv\'s pool and tickrec\'s helpers); "in kernel" is the stime share; "cores" = CPU time / wall time of the recorder; ' +
       '"server" is redis-server\'s CPU per message on top. The simulator and the recorder (and redis-server) share the 2 cores. ' +
       '"stored" is read back from the store after each run. "vs parse-only" divides by the same run\'s parse-only reference: ' +
       'the speed of this host moves by 10-20% within an hour (the parse-only client itself has ranged 314-390 k msg/s), so compare that column across runs. ' +
@@ -607,6 +613,7 @@ export const suite: Suite = {
         'msg/s (median)': k(s.rate),
         'min-max': s.rates.length > 0 ? `${k(Math.min(...s.rates))}-${k(Math.max(...s.rates))}` : 'n/a',
         'CPU µs/msg': fixed(s.cpuUs),
+        'main thread µs/msg': fixed(s.mainUs),
         'in kernel': Number.isFinite(s.kernel) ? `${Math.round(s.kernel * 100)}%` : 'n/a',
         cores: fixed(s.cores),
         'server µs/msg': c.server ? fixed(s.serverUs) : '',

@@ -105,6 +105,11 @@ export class LiveBars {
     this.rollDelayMs = this.engine.graceMs + END_TOLERANCE_MS + 2000;
   }
 
+  /** The record kinds of the bar files this writes (one per period). */
+  get fileKinds(): RecordKind[] {
+    return [...this.kinds.values()];
+  }
+
   get stats(): LiveBarsStats {
     const s = this.engine.stats;
     return {

@@ -32,6 +32,13 @@ export function busHealth(role: 'publisher' | 'mirror', s: Stats): BusHealth {
   const problems: string[] = [];
   if (s.state !== 'connected') problems.push(`NATS connection is ${s.state}`);
   if (s.lagSeconds > HEALTH_BUS_LAG_S) problems.push(`${role} is ${Math.round(s.lagSeconds)} s behind`);
+  // A mirror that receives nothing while messages wait for it on the servers (a failing write) is stuck.
+  for (const c of 'consumers' in s ? s.consumers : []) {
+    if (c.pending > 0 && c.lastRecordAgeSeconds !== null && c.lastRecordAgeSeconds > HEALTH_BUS_LAG_S)
+      problems.push(
+        `consumer ${c.name}: ${c.pending} messages pending on the servers, last record written ${Math.round(c.lastRecordAgeSeconds)} s ago`,
+      );
+  }
   return { status: problems.length === 0 ? 'ok' : 'degraded', problems, stats: s };
 }
 

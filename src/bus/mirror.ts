@@ -96,7 +96,8 @@ export interface MirrorOptions {
   now?: () => number;
 }
 
-export type MirrorRefusal = 'subject' | 'foreign' | 'size' | 'instrument' | 'date' | 'encoding' | 'out_of_order' | 'late' | 'meta';
+export type MirrorRefusal =
+  'subject' | 'foreign' | 'size' | 'instrument' | 'date' | 'encoding' | 'out_of_order' | 'late' | 'meta' | 'write';
 
 export interface MirrorStats {
   state: 'connecting' | 'connected' | 'reconnecting' | 'closed';

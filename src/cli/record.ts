@@ -20,6 +20,7 @@ import { EndOfDayCompaction } from './eod-compaction.js';
 import { EXIT_ERROR, reportError, usageError } from './run.js';
 import { NODE_FLAGS, missingNodeFlags } from './node-flags.js';
 import { fallocateStatus } from '../store/fallocate.js';
+import { populateStatus } from '../store/populate.js';
 
 /** Longest a clean shutdown may take before the process exits anyway (exit 1). */
 export const SHUTDOWN_LIMIT_MS = 5000;
@@ -149,6 +150,8 @@ async function run(o: RecordOptions): Promise<void> {
     // After the lock and the ports: a refused start prints its reason first.
     const growth = fallocateStatus();
     if (!growth.available) log.info(`file growth writes zeros instead of reserving blocks with fallocate(2): ${growth.reason}`);
+    const populate = populateStatus();
+    if (!populate.available) log.info(`the writers take their own page faults (no pages populated ahead of them): ${populate.reason}`);
     const missing = missingNodeFlags();
     if (missing.length > 0) {
       log.info(

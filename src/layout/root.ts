@@ -18,6 +18,8 @@
 //     bus/mirror-<STREAM>.json                        tickrec mirror (on a mirror's root): its stream position
 //     capture/ctp/<FEED>/<YYYYMMDD>.cap               a CTP feed's capture (feeds[].capture; written by native/ctp)
 //     ctp-flow/<FEED>/                                a CTP feed's flow folder (unless feeds[].flow_dir says otherwise)
+//     spare/<NAME>                                    empty files the recorder made ahead (SPARE FILES, src/store/spare.ts):
+//                                                     a new file at the session open is one of them renamed; any may go
 //   Transient names beside them, never taken for data (readers only open *.dmb / *.dsb / *.tsb):
 //     <file>.tmp-<pid>    an rt file (or an instrument's metadata) being created or rebuilt
 //     <file>.bak          a rebuilt bar file's old content
@@ -84,6 +86,7 @@ export const SECOND_FILE_MARK = '~';
 /** Suffix of a file written by one exclusive writer under a fixed temporary name (his files: src/his/files.ts; the compaction summary). */
 export const TMP_SUFFIX = '.tmp';
 export const RECORDER_LOCK_FILE = 'tickrec.lock';
+export const SPARE_DIR = 'spare';
 export const COMPACT_LOCK_FILE = 'compact.lock';
 
 const DATE_FOLDER = /^\d{8}$/;
@@ -291,6 +294,11 @@ export function rtFileFolders(root: string, list: (dir: string) => readonly stri
 /** Name of a file being built (created, rebuilt) under a temporary name beside `file`, by process `pid` (rt files, an instrument's metadata). */
 export function rtTmpPath(file: string, pid: number): string {
   return `${file}.tmp-${pid}`;
+}
+
+/** spare/: empty files made ahead, taken by renaming (SPARE FILES, src/store/spare.ts). */
+export function spareDir(root: string): string {
+  return path.join(root, SPARE_DIR);
 }
 
 /** Why a live file was set aside as damaged (see the map above). */

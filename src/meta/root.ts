@@ -2,7 +2,9 @@
 //
 // RULES (docs/format.md, "Instrument metadata in the data root"):
 // - the recorder writes an instrument's file before the first record of the instrument
-//   it stores in a run (tmp file, fsync when volume_decimals > 0, rename);
+//   it stores in a run (tmp file, rename: visible before that record is published); it is
+//   made durable before any of the instrument's records are synced (META FIRST in
+//   src/store/writer-pool.ts: fsync of the file and its folder in the background, batched);
 // - `volume_decimals` and `timezone` are facts about the stored records: once written they
 //   never change (a later configuration with a finer lot step is logged, and trades finer
 //   than the stored unit are refused as `volume_precision`); the other fields follow the
@@ -16,7 +18,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSessionBook, type SessionBook } from '../calendar/index.js';
 import { TickrecError, ioError } from '../errors.js';
+import { syncDir } from '../fsync.js';
 import { instrumentMetaPath, isCodeName, isExchangeName, rtTmpPath } from '../layout/index.js';
+import { openSpare } from '../spare-file.js';
 import type { InstrumentMeta } from './instruments.js';
 import { validVolumeDecimals } from './units.js';
 
@@ -77,11 +81,20 @@ export function writeStoredMetaText(root: string, exchg: string, code: string, t
   writeAtomically(instrumentMetaPath(root, exchg, code), text, meta.volume_decimals > 0);
 }
 
-function writeAtomically(file: string, text: string, durable: boolean): void {
-  const tmp = rtTmpPath(file, process.pid);
+/**
+ * Writes `file` through a temporary file and a rename (a reader never sees half of it).
+ * `durable`: the file is fsync'ed before the rename and its folder after (inline). Returns
+ * the folders that got a new entry (the file's, and the parent of each folder made).
+ */
+function writeAtomically(file: string, text: string, durable: boolean, spare?: string): string[] {
+  let tmp = spare ?? rtTmpPath(file, process.pid);
+  const dir = path.dirname(file);
+  const entered = [dir];
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const fd = fs.openSync(tmp, 'w');
+    const made = fs.mkdirSync(dir, { recursive: true });
+    if (made !== undefined) for (let d = dir; d !== path.dirname(made); d = path.dirname(d)) entered.push(path.dirname(d));
+    let fd = spare === undefined ? undefined : openSpare(spare); // SPARE FILES: no new inode here
+    if (fd === undefined) fd = fs.openSync((tmp = rtTmpPath(file, process.pid)), 'w');
     try {
       fs.writeFileSync(fd, text);
       if (durable) fs.fsyncSync(fd);
@@ -89,10 +102,23 @@ function writeAtomically(file: string, text: string, durable: boolean): void {
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, file);
+    if (durable) for (const d of entered) syncDir(d);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     throw ioError(err, file, 'write the instrument metadata');
   }
+  return entered;
+}
+
+export interface RootMetaWriterOptions {
+  /**
+   * Makes a written file durable in the background (the recorder: WriterPool.afterMetaWrite,
+   * META FIRST in src/store/writer-pool.ts, which syncs none of the instrument's records
+   * before). Without it, each file is fsync'ed with its folder inline, before ensure() returns.
+   */
+  afterWrite?: (exchg: string, code: string, file: string, dirs: readonly string[]) => void;
+  /** An empty file on the same file system to write in instead of a temporary file (the recorder's SPARE FILES, src/store/spare.ts), or undefined. */
+  spare?: () => string | undefined;
 }
 
 export interface EnsureResult {
@@ -105,7 +131,10 @@ export interface EnsureResult {
 export class RootMetaWriter {
   private readonly done = new Map<string, StoredMeta>();
 
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly opts: RootMetaWriterOptions = {},
+  ) {}
 
   /** The stored metadata of `meta`'s instrument after writing what changed. */
   ensure(meta: InstrumentMeta): EnsureResult {
@@ -129,7 +158,10 @@ export class RootMetaWriter {
     }
     const text = JSON.stringify(stored, null, 2) + '\n';
     if (!existing || JSON.stringify(existing, null, 2) + '\n' !== text) {
-      writeAtomically(instrumentMetaPath(this.root, meta.exchg, meta.code), text, stored.volume_decimals > 0);
+      const file = instrumentMetaPath(this.root, meta.exchg, meta.code);
+      const after = this.opts.afterWrite;
+      const dirs = writeAtomically(file, text, after === undefined, this.opts.spare?.());
+      after?.(meta.exchg, meta.code, file, dirs);
     }
     if (this.done.size > 200_000) this.done.clear();
     this.done.set(key, stored);

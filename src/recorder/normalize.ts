@@ -283,8 +283,14 @@ export class Normalizer {
   private readonly exchangeClock = new ExchangeClock();
   private readonly sessionGraceMs: number;
   private readonly sessionFutureMs: number;
-  /** N10 (b): the session rule's trading date of the last (session, date, part) asked. */
-  private ruleCache: { s: Session | undefined; date: number; part: number; td: number } = { s: undefined, date: 0, part: 0, td: 0 };
+  /**
+   * N10 (b): per session, the session rule's trading date of the last (date, part of day)
+   * asked. Per session, not one entry: ticks of instruments of different sessions
+   * interleave, and one shared entry missed on almost every tick (tradingDateOf builds Dates).
+   */
+  private readonly ruleCache = new Map<Session, { date: number; part: number; td: number }>();
+  /** sessionProblem's rule, bound once (not a closure per tick). */
+  private readonly ruleDateFn = (s: Session, date: number, time: number): number => this.ruleTradingDate(s, date, time);
   /** Counted, not rejected: ticks whose cumulative volume went down (N8). */
   volumeRegressions = 0;
   private readonly states = {
@@ -301,6 +307,11 @@ export class Normalizer {
   constructor(private readonly opts: NormalizerOptions) {
     this.sessionGraceMs = opts.sessionGraceMs ?? SESSION_GRACE_MS_DEFAULT;
     this.sessionFutureMs = opts.sessionFutureMs ?? SESSION_FUTURE_MS_DEFAULT;
+  }
+
+  /** The holidays changed (SIGHUP reload): trading dates remembered from the old calendar are forgotten. */
+  calendarChanged(): void {
+    this.ruleCache.clear();
   }
 
   /** N10: why the tick is off its session, or null. */
@@ -322,7 +333,7 @@ export class Normalizer {
       rcv,
       this.sessionGraceMs,
       this.sessionFutureMs,
-      (ses, d, t) => this.ruleTradingDate(ses, d, t),
+      this.ruleDateFn,
     );
   }
 
@@ -331,10 +342,15 @@ export class Normalizer {
     // tradingDateOf depends on the date and on which of these parts the minute is in.
     const minute = Math.floor(time / 10000000) * 60 + (Math.floor(time / 100000) % 100);
     const part = s.dayStarts !== undefined && minute >= s.dayStarts ? 2 : minute < 360 ? 1 : 0;
-    const c = this.ruleCache;
-    if (c.s === s && c.date === date && c.part === part) return c.td;
+    const c = this.ruleCache.get(s);
+    if (c !== undefined && c.date === date && c.part === part) return c.td;
     const td = tradingDateOf(s, date, time, this.opts.sessions.holidays);
-    this.ruleCache = { s, date, part, td };
+    if (c === undefined) this.ruleCache.set(s, { date, part, td });
+    else {
+      c.date = date;
+      c.part = part;
+      c.td = td;
+    }
     return td;
   }
 

@@ -10,7 +10,8 @@
 // live file now (WriterPool.preparable: the days this recorder rolled, and after a restart
 // the newest dated folder under rt/), sized from that day; plus the tick file of every
 // instrument named in a feed's subscription list (not "*") that has no live file, at the
-// smallest first size (FIRST_CAPACITY_MIN: it doubles if the day is busy).
+// smallest first size (FIRST_CAPACITY_MIN: it doubles if the day is busy); and beside
+// each tick file, the instrument's bar files (alongTicks).
 // WHICH DAY: the trading date that the roll rule (Recorder.rollFinished) counts as current
 // for that file now, `dateOf`, when it is a trading day. A file of that day is never set
 // aside before the day ends, and a record of an earlier day is one the roll rule already
@@ -55,6 +56,13 @@ export interface DayPreparerOptions {
   instrument?: (exchg: string, code: string) => void;
   /** Instruments named in the feeds' subscription lists (tick files are prepared for them). */
   subscribed: () => Iterable<{ exchg: string; code: string }>;
+  /**
+   * Kinds made beside each tick file prepared (the bar periods when bars are on): without
+   * them the first bar close after the open made every instrument's bar files in one
+   * timer turn (5,000 instruments: seconds of stall; issue 18). Sized as the tick file's
+   * last day (a day has no more bars than ticks), else their configured first size.
+   */
+  alongTicks?: readonly RecordKind[];
   now: () => number;
   /** A file that could not be made (the instrument's first record will try again, and say why). */
   onProblem: (message: string) => void;
@@ -64,6 +72,8 @@ export interface DayPreparerOptions {
 
 export class DayPreparer {
   private todo: Candidate[] = [];
+  /** Candidates of soon(), done first. */
+  private urgent: Candidate[] = [];
   private next = 0;
   private timer: NodeJS.Timeout | undefined;
   private lastScanMs = Number.NEGATIVE_INFINITY;
@@ -74,6 +84,15 @@ export class DayPreparer {
   private readonly told = new Set<string>();
 
   constructor(private readonly opts: DayPreparerOptions) {}
+
+  /**
+   * An instrument seen for the first time in this run: its files of `alongTicks` (its bar
+   * files) are made in the next slices, before the rest of the list, so that the first bar
+   * close after a burst of new instruments does not make them all in one turn.
+   */
+  soon(exchg: string, code: string): void {
+    for (const kind of this.opts.alongTicks ?? []) this.urgent.push({ kind, exchg, code, expect: undefined });
+  }
 
   /** Starts the slices (a timer that does not keep the process alive). */
   start(): void {
@@ -91,6 +110,11 @@ export class DayPreparer {
   /** One slice: lists the candidates when due, then prepares files for up to `budgetMs`. Returns files made. */
   slice(budgetMs = PREPARE_SLICE_MS): number {
     const t0 = performance.now();
+    let made = 0;
+    if (this.urgent.length > 0) {
+      made += this.makeUrgent(t0, budgetMs);
+      if (this.urgent.length > 0) return made;
+    }
     if (this.next >= this.todo.length) {
       if (this.opts.now() - this.lastScanMs < PREPARE_RESCAN_MS) return 0;
       this.list();
@@ -99,7 +123,6 @@ export class DayPreparer {
     }
     const nowMs = this.opts.now();
     const { pool } = this.opts;
-    let made = 0;
     while (this.next < this.todo.length && performance.now() - t0 < budgetMs) {
       const c = this.todo[this.next++]!;
       const date = this.opts.dateOf(c.kind, c.exchg, c.code, nowMs);
@@ -128,6 +151,25 @@ export class DayPreparer {
     return made;
   }
 
+  /** soon()'s candidates for up to `budgetMs` since `t0`; returns files made. */
+  private makeUrgent(t0: number, budgetMs: number): number {
+    const nowMs = this.opts.now();
+    let made = 0;
+    let i = 0;
+    for (; i < this.urgent.length && performance.now() - t0 < budgetMs; i++) {
+      const c = this.urgent[i]!;
+      const date = this.opts.dateOf(c.kind, c.exchg, c.code, nowMs);
+      if (date === undefined) continue;
+      try {
+        if (this.opts.pool.prepare(c.kind, c.exchg, c.code, date)) made++;
+      } catch (err) {
+        this.opts.onProblem(`prepare: the ${c.kind.name} file of ${c.exchg}.${c.code} for ${date} was not made: ${(err as Error).message}`);
+      }
+    }
+    this.urgent = this.urgent.slice(i);
+    return made;
+  }
+
   /** Runs slices until everything listed now is done (tests, and a recorder that starts just before an open). */
   drain(): number {
     this.lastScanMs = Number.NEGATIVE_INFINITY;
@@ -140,18 +182,30 @@ export class DayPreparer {
     this.lastScanMs = this.opts.now();
     const todo: Candidate[] = [];
     const seen = new Set<string>();
-    for (const p of this.opts.pool.preparable()) {
-      todo.push({ kind: p.kind, exchg: p.exchg, code: p.code, expect: undefined });
-      if (p.kind === TICK_KIND) seen.add(`${p.exchg}.${p.code}`);
-    }
+    const pool = this.opts.pool;
+    const along = this.opts.alongTicks ?? [];
+    const push = (c: Candidate) => {
+      const key = `${c.kind.name}/${c.exchg}.${c.code}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      todo.push(c);
+      if (c.kind !== TICK_KIND) return;
+      for (const kind of along) {
+        const k = `${kind.name}/${c.exchg}.${c.code}`;
+        if (seen.has(k) || pool.liveDate(kind, c.exchg, c.code) !== 0) continue;
+        seen.add(k);
+        todo.push({ kind, exchg: c.exchg, code: c.code, expect: c.expect });
+      }
+    };
+    for (const p of pool.preparable())
+      push({ kind: p.kind, exchg: p.exchg, code: p.code, expect: p.kind === TICK_KIND ? p.lastDayRecords : undefined });
     for (const s of this.opts.subscribed()) {
-      if (seen.has(`${s.exchg}.${s.code}`)) continue;
       try {
-        if (this.opts.pool.liveDate(TICK_KIND, s.exchg, s.code) !== 0) continue;
+        if (pool.liveDate(TICK_KIND, s.exchg, s.code) !== 0) continue;
       } catch {
         continue; // a name tickrec does not store: its ticks are refused by rule N1 anyway
       }
-      todo.push({ kind: TICK_KIND, exchg: s.exchg, code: s.code, expect: 0 });
+      push({ kind: TICK_KIND, exchg: s.exchg, code: s.code, expect: 0 });
     }
     this.todo = todo;
     this.next = 0;

@@ -19,7 +19,17 @@ import { ctpStoredCode } from '../feed/ctp/map.js';
 import { TICK_KIND, TRADE_KIND, timeKey, type RecordKind } from '../format/index.js';
 import { InstrumentTable, type MonitorView } from '../monitor/index.js';
 import { RootMetaWriter, loadMeta, type InstrumentBook } from '../meta/index.js';
-import { acquireRootLock, autoMaxOpenFiles, readProcessLimits, tradingDateByClock, WriterPool, type RootLock } from '../store/index.js';
+import {
+  acquireRootLock,
+  autoMaxOpenFiles,
+  readProcessLimits,
+  SPARE_TARGET,
+  SpareFiles,
+  tradingDateByClock,
+  WriterPool,
+  type RootLock,
+} from '../store/index.js';
+import { spareDir } from '../layout/index.js';
 import { hisHoldsDay } from '../his/index.js';
 import { ExchangeClock } from './exchange-clock.js';
 import { LatencyHistogram } from './histogram.js';
@@ -124,6 +134,7 @@ export class Recorder {
   private readonly sessions: SessionBook;
   private instrumentBook: InstrumentBook;
   private readonly rootMeta: RootMetaWriter;
+  private readonly spare: SpareFiles;
   private readonly pool: WriterPool;
   private readonly normalizer: Normalizer;
   private readonly rejects: RejectLog;
@@ -163,13 +174,22 @@ export class Recorder {
     const meta = loadMeta(config);
     this.sessions = meta.sessions;
     this.instrumentBook = meta.instruments;
-    this.rootMeta = new RootMetaWriter(config.root);
+    // META FIRST (src/store/writer-pool.ts): visible at once, durable in the background
+    // before any record of the instrument is synced; no fsync on the event loop.
+    // SPARE FILES (src/store/spare.ts): new files at an open are renamed spares, not new inodes.
+    this.spare = new SpareFiles(spareDir(config.root), SPARE_TARGET, (m) => log.warn(m));
+    this.rootMeta = new RootMetaWriter(config.root, {
+      afterWrite: (exchg, code, file, dirs) => this.pool.afterMetaWrite(exchg, code, file, dirs),
+      spare: () => this.spare.take(),
+    });
     this.lock = acquireRootLock(config.root, { onWarning: (m) => log.warn(m) });
+    this.spare.fill(); // the stock, in the background, once the root is ours
     const maxOpenFiles = config.storage.max_open_files === 'auto' ? autoMaxOpenFiles(readProcessLimits()) : config.storage.max_open_files;
     log.info({ maxOpenFiles }, `at most ${maxOpenFiles} real-time files mapped at once (storage.max_open_files)`);
     try {
       this.pool = new WriterPool(config.root, {
         maxOpenFiles,
+        spare: this.spare,
         onDurabilityError: (err) => this.writeErrorLog.reject('sync', err.message, 'storage'),
         initialCapacity: { tick: config.storage.initial_capacity_ticks, trade: config.storage.initial_capacity_trades },
         onRoll: (r) => {
@@ -222,6 +242,7 @@ export class Recorder {
         instrument: (exchg, code) => {
           const r = this.rootMeta.ensure(this.instrumentBook.metaOf(exchg, code));
           if (r.warning) log.warn(r.warning);
+          this.preparer?.soon(exchg, code); // its bar files before the first bar close
           return r.stored.volume_decimals;
         },
         sessionFilter: config.session_filter.enabled,
@@ -282,8 +303,8 @@ export class Recorder {
         this.lastSyncError = { ms: this.now(), message: err.message };
         this.writeErrorLog.reject('sync', err.message, 'storage');
       };
-      // SOMEONE ELSE'S HANDS (src/store/rt-writer.ts): the open files are checked before
-      // each sync (two stat calls per file), at least once a second.
+      // SOMEONE ELSE'S HANDS (src/store/rt-writer.ts): a share of the open files is checked
+      // before each sync (two stat calls per file), every one within CHECK_ROUNDS seconds.
       const checkEvery = config.storage.sync_interval_ms > 0 ? config.storage.sync_interval_ms : 1000;
       every(checkEvery, () => {
         this.pool.checkOpenFiles();
@@ -311,6 +332,7 @@ export class Recorder {
             if (r.warning) log.warn(r.warning);
           },
           subscribed: () => this.subscribedNames(),
+          ...(this.bars ? { alongTicks: this.bars.fileKinds } : {}),
           now: this.now,
           onProblem: (m) => this.writeErrorLog.reject('prepare', m, 'storage'),
           onPass: (p) =>
@@ -366,6 +388,7 @@ export class Recorder {
     try {
       const meta = loadMeta(config);
       const { sessionsChanged } = reloadCalendar(this.sessions, meta.sessions);
+      this.normalizer.calendarChanged();
       this.instrumentBook = meta.instruments;
       if (sessionsChanged) this.log.warn('reload: the sessions changed; sessions and products take effect at the next restart');
       this.warnCalendar('reload');
@@ -391,6 +414,7 @@ export class Recorder {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.preparer?.stop();
+    this.spare.stop();
     if (this.feedsStarted) await Promise.allSettled(this.feeds.map((f) => f.stop()));
     try {
       try {
@@ -502,8 +526,12 @@ export class Recorder {
     this.counters.ticksReceived++;
     if (!this.subscribed(i, t.exchg, t.code))
       return this.reject('not_subscribed', `tick ${String(t.exchg)}.${String(t.code)}: not in feed ${feed}'s subscriptions`, feed);
-    const v = this.normalized(() => this.normalizer.tick(t), 'tick', t, feed);
-    if (v === undefined) return;
+    let v;
+    try {
+      v = this.normalizer.tick(t); // no closure per tick (normalized() is for the trades)
+    } catch (err) {
+      return this.normalizeFailed(err, 'tick', t, feed);
+    }
     if (!v.ok) return this.reject(v.reason, v.detail, feed);
     const o = this.normalizer.tickOut;
     if (this.write(TICK_KIND, o.exchg, o.code, o.trading_date, o, feed)) {
@@ -534,11 +562,15 @@ export class Recorder {
     try {
       return fn();
     } catch (err) {
-      this.counters.writeErrors++;
-      const e = err instanceof TickrecError ? err : new TickrecError('E_IO', String((err as Error)?.stack ?? err));
-      this.writeErrorLog.reject(e.code, `${what} ${String(t.exchg)}.${String(t.code)}: ${e.message}`, feed);
+      this.normalizeFailed(err, what, t, feed);
       return undefined;
     }
+  }
+
+  private normalizeFailed(err: unknown, what: string, t: TickInput | TradeInput, feed: string): void {
+    this.counters.writeErrors++;
+    const e = err instanceof TickrecError ? err : new TickrecError('E_IO', String((err as Error)?.stack ?? err));
+    this.writeErrorLog.reject(e.code, `${what} ${String(t.exchg)}.${String(t.code)}: ${e.message}`, feed);
   }
 
   private reject(reason: RejectReason, detail: string, feed: string): void {

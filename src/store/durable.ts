@@ -28,6 +28,11 @@
 // `flush()` does what is pending synchronously (WriterPool.closeAll). A file rolled away
 // before its job ran is skipped (ENOENT): the roll's own msync and folder fsyncs cover it,
 // and the folders of its creation are still synced.
+//   5. `afterCreate(file, dirs, onDurable)`: onDurable is called once the file's fsync AND
+//      a fsync of each of its folders that STARTED after the file's finished are done (or
+//      failed: told to onError first), or by flush(). The recorder's instrument metadata
+//      uses it (META FIRST, writer-pool.ts): no record of an instrument is synced before
+//      its metadata file is durable.
 
 import fs from 'node:fs';
 import { ioError } from '../errors.js';
@@ -43,12 +48,21 @@ interface DirState {
   again: boolean;
 }
 
+interface Pending {
+  readonly file: string;
+  readonly dirs: readonly string[];
+  readonly onDurable: (() => void) | undefined;
+}
+
 export class CreateDurability {
   private readonly dirs = new Map<string, DirState>();
-  /** Files (and their folders) whose fsyncs are queued or running. */
-  private readonly pending = new Map<string, readonly string[]>();
-  /** Files waiting for a free job (FIFO; `head` is the next one). */
-  private queue: string[] = [];
+  /** Files (and their folders) whose fsyncs are queued or running, by job number (the same name may come twice). */
+  private readonly pending = new Map<number, Pending>();
+  private nextJob = 0;
+  /** Per folder: callbacks of files whose fsync finished, waiting for a folder fsync started after it (5.). */
+  private readonly dirWaiters = new Map<string, (() => void)[]>();
+  /** Files waiting for a free job (FIFO of job numbers; `head` is the next one). */
+  private queue: number[] = [];
   private head = 0;
   private fileJobs = 0;
   private jobs = 0;
@@ -63,66 +77,94 @@ export class CreateDurability {
     return this.jobs;
   }
 
-  /** Queues fsync(file), then fsync of each of `dirs` (the folders that got a new entry). */
-  afterCreate(file: string, dirs: readonly string[]): void {
-    this.pending.set(file, dirs);
+  /** Queues fsync(file), then fsync of each of `dirs` (the folders that got a new entry); then onDurable (5.). */
+  afterCreate(file: string, dirs: readonly string[], onDurable?: () => void): void {
+    const job = this.nextJob++;
+    this.pending.set(job, { file, dirs, onDurable });
     this.jobs++;
-    this.queue.push(file);
+    this.queue.push(job);
     this.startFiles();
   }
 
   private startFiles(): void {
     while (this.fileJobs < MAX_FILE_JOBS && this.head < this.queue.length) {
-      const file = this.queue[this.head++]!;
+      const job = this.queue[this.head++]!;
       if (this.head === this.queue.length) {
         this.queue = [];
         this.head = 0;
       }
-      const dirs = this.pending.get(file);
-      if (dirs === undefined) {
+      const p = this.pending.get(job);
+      if (!p) {
         this.jobs--; // flushed meanwhile
         continue;
       }
       this.fileJobs++;
-      this.syncFile(file, dirs);
+      this.syncFile(job, p.file);
     }
   }
 
-  private syncFile(file: string, dirs: readonly string[]): void {
+  private syncFile(job: number, file: string): void {
     fs.open(file, 'r', (err, fd) => {
-      if (err) return this.done(file, dirs, err);
-      fs.fsync(fd, (syncErr) => fs.close(fd, () => this.done(file, dirs, syncErr)));
+      if (err) return this.done(job, file, err);
+      fs.fsync(fd, (syncErr) => fs.close(fd, () => this.done(job, file, syncErr)));
     });
   }
 
-  /** Does synchronously what is still pending (files, then folders). */
+  /** Does synchronously what is still pending (files, then folders), then tells every waiting onDurable. */
   flush(): void {
     const dirs = new Set<string>(this.dirtyDirs);
     this.dirtyDirs.clear();
-    for (const [file, ds] of this.pending) {
-      syncPath(file, 'fsync of a new file');
-      for (const d of ds) dirs.add(d);
+    const told: (() => void)[] = [];
+    for (const p of this.pending.values()) {
+      syncPath(p.file, 'fsync of a new file');
+      for (const d of p.dirs) dirs.add(d);
+      if (p.onDurable) told.push(p.onDurable);
     }
     this.pending.clear();
     this.jobs -= this.queue.length - this.head; // queued, not started: done now
     this.queue = [];
     this.head = 0;
+    for (const [d, waiters] of this.dirWaiters) {
+      dirs.add(d);
+      told.push(...waiters);
+    }
+    this.dirWaiters.clear();
     for (const d of dirs) syncPath(d, 'fsync of folder');
+    for (const f of told) f();
   }
 
-  private done(file: string, dirs: readonly string[], err: NodeJS.ErrnoException | null): void {
+  private done(job: number, file: string, err: NodeJS.ErrnoException | null): void {
     this.jobs--;
     this.fileJobs--;
     // a file removed or rolled since is no error: it is no longer a name to make durable
     if (err && err.code !== 'ENOENT') this.onError(ioError(err, file, 'fsync of a new file'));
-    this.pending.delete(file);
-    for (const d of dirs) this.dirtyDirs.add(d);
+    const p = this.pending.get(job);
+    this.pending.delete(job);
+    if (p) {
+      // flushed meanwhile (p undefined): flush() synced its folders and told it
+      for (const d of p.dirs) this.dirtyDirs.add(d);
+      if (p.onDurable) this.waitForDirs(p.dirs, p.onDurable);
+    }
     this.finishedSinceDirs++;
     this.startFiles();
     if (this.fileJobs === 0 || this.finishedSinceDirs >= DIR_BATCH_FILES) {
       for (const d of this.dirtyDirs) this.syncDir(d);
       this.dirtyDirs.clear();
       this.finishedSinceDirs = 0;
+    }
+  }
+
+  /** Calls `cb` once a fsync of each of `dirs` that starts from now on is done. */
+  private waitForDirs(dirs: readonly string[], cb: () => void): void {
+    let left = dirs.length;
+    if (left === 0) return cb();
+    const one = () => {
+      if (--left === 0) cb();
+    };
+    for (const d of dirs) {
+      const w = this.dirWaiters.get(d);
+      if (w) w.push(one);
+      else this.dirWaiters.set(d, [one]);
     }
   }
 
@@ -137,12 +179,16 @@ export class CreateDurability {
     s.again = false;
     this.jobs++;
     const state = s;
+    // the files whose fsync finished before this folder fsync starts are covered by it
+    const waiters = this.dirWaiters.get(dir);
+    this.dirWaiters.delete(dir);
     fs.open(dir, 'r', (err, fd) => {
       const finish = (e: NodeJS.ErrnoException | null) => {
         this.jobs--;
         state.running = false;
         if (e && e.code !== 'ENOENT') this.onError(ioError(e, dir, 'fsync of folder'));
-        if (state.again) this.syncDir(dir);
+        if (waiters) for (const w of waiters) w();
+        if (state.again || this.dirWaiters.has(dir)) this.syncDir(dir);
         else this.dirs.delete(dir);
       };
       if (err) return finish(err);

@@ -8,3 +8,4 @@ export * from './lock.js';
 export * from './roll.js';
 export * from './writer-pool.js';
 export * from './open-limit.js';
+export * from './spare.js';

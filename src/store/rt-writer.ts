@@ -68,7 +68,8 @@
 //     is never lengthened again, not by a growth, the helper, nor close();
 //   - deleted or replaced (the path no longer names the inode held): checkFile() says
 //     so; restoreTo() writes the published records back to the path (WriterPool).
-// checkFile() costs two stat calls per file and runs at the sync interval, never per record.
+// checkFile() costs two stat calls per file; the pool checks every open file within a few
+// sync intervals, a share at each (WriterPool.checkOpenFiles), never per record.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -91,10 +92,12 @@ import { rtTmpPath } from '../layout/index.js';
 import { MAX_MAP_BYTES, PAGE_BYTES, mapFile, mappingFaults, releasePages, syncMap } from './map.js';
 import { faultEpoch } from './fault-guard.js';
 import { ExtendJob } from './extender.js';
+import { canPopulate, populatePages } from './populate.js';
 import { allocate } from './fallocate.js';
 import { probeRtFile, rtTradingDate, visitNonZeroChunks } from './rt-file.js';
 import { CreateDurability, syncPath } from './durable.js';
 import { syncDir } from '../fsync.js';
+import { openSpare } from '../spare-file.js';
 
 /** Initial capacities: ticks as datakit (2,500); the others sized for a day's use. */
 export const DEFAULT_INITIAL_CAPACITY: Readonly<Record<string, number>> = {
@@ -123,6 +126,15 @@ const GROW_RETRY_MAX_MS = 30_000;
 const GROW_CHUNK_BYTES = 1 << 20;
 /** Least progress (bytes written since the last release) worth a madvise call. */
 const RELEASE_MIN_BYTES = 64 * 1024;
+/**
+ * POPULATE AHEAD (populate.ts): pages made present ahead of the writer, a chunk at a
+ * time, between one and two chunks ahead of it; the first chunk only once the writer has
+ * filled one chunk of this mapping since it was opened (a file written a few times a day
+ * never gets zero pages ahead), at once after a growth (the file is being written).
+ */
+export const POPULATE_CHUNK_BYTES = 128 * 1024;
+/** A record index no append reaches (a Smi): "no populate to start". */
+const NEVER = 0x3fffffff;
 
 export interface RtWriterOptions {
   kind: RecordKind;
@@ -142,6 +154,10 @@ export interface RtWriterOptions {
    * DURABILITY, durable.ts). Without it the file and its folder are fsync'ed before open returns.
    */
   durability?: CreateDurability;
+  /** An empty file to build a new file in instead of a temporary one of its own (SPARE FILES, spare.ts), or undefined. */
+  spare?: () => string | undefined;
+  /** POPULATE AHEAD (default true; off where a test counts the pages the writer itself made resident). */
+  populate?: boolean;
 }
 
 export interface RepairReport {
@@ -164,6 +180,8 @@ export class RtWriter {
   private readonly encode: RecordKind['codec']['encode'];
   private closed = false;
   private syncing = false;
+  /** A background sync succeeded once (the first one also covers what reopen repaired in the header). */
+  private syncedOnce = false;
   /** Bytes of the mapping below which pages were released (PAGE RELEASE). */
   private released = 0;
   private growFailure: TickrecError | undefined;
@@ -186,8 +204,20 @@ export class RtWriter {
   private aheadAt: number;
   /** Those zeros, being written or written; they start at the file's current end. */
   private ahead: ExtendJob | undefined;
+  /** POPULATE AHEAD: the record index at which the next chunk is asked for (NEVER: none). */
+  private popAt = NEVER;
+  /** End (bytes, in the current mapping) of the pages asked for so far. */
+  private popEnd = 0;
 
-  private constructor(file: string, kind: RecordKind, fd: number, capacity: number, size: number, report: RepairReport) {
+  private constructor(
+    file: string,
+    kind: RecordKind,
+    fd: number,
+    capacity: number,
+    size: number,
+    report: RepairReport,
+    private readonly populate: boolean,
+  ) {
     this.path = file;
     this.kind = kind;
     this.fd = fd;
@@ -201,6 +231,7 @@ export class RtWriter {
     this.mem = new Mem(this.map);
     this.report = report;
     this.aheadAt = aheadPoint(capacity);
+    this.resetPopulate(Math.ceil(POPULATE_CHUNK_BYTES / this.rs)); // only once the file is being written
     const st = fs.fstatSync(fd);
     this.dev = st.dev;
     this.ino = st.ino;
@@ -213,7 +244,7 @@ export class RtWriter {
    */
   static create(file: string, opts: RtWriterOptions): void {
     if (fs.existsSync(file)) throw new TickrecError('E_USAGE', `${file}: already exists; a prepared file never replaces one.`, { file });
-    createRtFile(file, opts);
+    fs.closeSync(createRtFile(file, opts).fd);
   }
 
   /** Opens `file` for appending, creating it (and its folder) when missing. */
@@ -221,17 +252,18 @@ export class RtWriter {
     const report: string[] = [];
     const notes: string[] = [];
     let fd: number;
-    let created = false;
+    let made: { fd: number; capacity: number } | undefined;
     try {
       fd = fs.openSync(file, 'r+');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(err, file, 'open for writing');
-      createRtFile(file, opts);
-      created = true;
-      fd = fs.openSync(file, 'r+');
+      // the descriptor it was built with: a file made just now needs no reopen rules
+      made = createRtFile(file, opts);
+      fd = made.fd;
     }
+    const created = made !== undefined;
     try {
-      const { capacity, size } = reopenRules(fd, file, opts, report, notes);
+      const { capacity, size } = made ? { capacity: made.capacity, size: 0 } : reopenRules(fd, file, opts, report, notes);
       // A file made just now is zeros by construction; a reopened one may hold a torn
       // record past `size` (REOPEN RULES). Checked and zeroed through the fd, before
       // mapping: reading pages through a writable MAP_SHARED mapping first makes every
@@ -241,7 +273,7 @@ export class RtWriter {
         const end = rtFileBytes(capacity, opts.kind.recordBytes);
         zeroTail(fd, from, Math.min(end, from + REOPEN_ZERO_WINDOW_BYTES), file);
       }
-      const w = new RtWriter(file, opts.kind, fd, capacity, size, { repairs: report, notes, created });
+      const w = new RtWriter(file, opts.kind, fd, capacity, size, { repairs: report, notes, created }, opts.populate !== false);
       for (const r of report) opts.onRepair?.(r);
       return w;
     } catch (err) {
@@ -306,6 +338,7 @@ export class RtWriter {
     const n = this.n;
     if (n >= this.aheadAt) this.startAhead();
     if (n === this.cap) this.grow(n + 1);
+    if (n >= this.popAt) this.populateAhead(n);
     this.encode(rec, this.mem, RT_HEADER_BYTES + n * this.rs);
     this.n = n + 1;
     Atomics.store(this.mem.u32, RT_SIZE_U32, n + 1); // the publication (see top)
@@ -320,6 +353,7 @@ export class RtWriter {
     const end = n + recs.length;
     if (end >= this.aheadAt) this.startAhead();
     if (end > this.cap) this.grow(end);
+    if (end >= this.popAt) this.populateAhead(n);
     const { mem, rs, encode } = this;
     for (let i = 0; i < recs.length; i++) encode(recs[i]!, mem, RT_HEADER_BYTES + (n + i) * rs);
     this.n = end;
@@ -335,6 +369,7 @@ export class RtWriter {
     const n = this.n;
     if (n + count >= this.aheadAt) this.startAhead();
     if (n + count > this.cap) this.grow(n + count);
+    if (n + count >= this.popAt) this.populateAhead(n);
     this.mem.u8.set(bytes, RT_HEADER_BYTES + n * this.rs);
     this.n = n + count;
     Atomics.store(this.mem.u32, RT_SIZE_U32, n + count);
@@ -455,6 +490,9 @@ export class RtWriter {
    */
   syncInBackground(onDone?: (err: TickrecError | undefined, newlyDurable: number) => void): void {
     if (this.closed || this.syncing) return;
+    // Nothing published since the last sync that succeeded: nothing to write (thousands
+    // of quiet open files must not cost a thread-pool job each, every interval).
+    if (this.syncedOnce && this.n === this.durableN) return;
     this.syncing = true;
     this.releaseWritten();
     const upTo = this.n; // every record published before the call is covered by it
@@ -470,6 +508,7 @@ export class RtWriter {
       const gained = Math.max(0, upTo - this.durableN);
       this.durableN = Math.max(this.durableN, upTo);
       this.lastSyncError = undefined;
+      this.syncedOnce = true;
       onDone?.(undefined, gained);
     });
   }
@@ -682,7 +721,29 @@ export class RtWriter {
     this.mem = new Mem(this.map);
     this.cap = cap;
     this.aheadAt = aheadPoint(cap);
+    this.resetPopulate(0); // a file that grows is being written: the next append asks
     Atomics.store(this.mem.u32, RT_CAPACITY_U32, cap); // published after the bytes exist
+  }
+
+  /** POPULATE AHEAD for a new mapping: the first chunk is asked for `after` records from now. */
+  private resetPopulate(after: number): void {
+    this.popEnd = 0;
+    this.popAt = this.populate && canPopulate() ? this.n + after : NEVER;
+  }
+
+  /**
+   * POPULATE AHEAD: asks for the pages after the writer's position (record `n`), up to two
+   * chunks ahead, and sets the record at which to ask for the next chunk (one chunk
+   * before the end asked for). Off the hot path: once per chunk.
+   */
+  private populateAhead(n: number): void {
+    const at = RT_HEADER_BYTES + n * this.rs;
+    const from = Math.max(this.popEnd, at);
+    const to = Math.min(this.map.length, from + (this.popEnd > at ? 1 : 2) * POPULATE_CHUNK_BYTES);
+    if (to > from) populatePages(this.map, from, to);
+    this.popEnd = Math.max(from, to);
+    this.popAt =
+      this.popEnd >= this.map.length ? NEVER : Math.max(n + 1, Math.ceil((this.popEnd - POPULATE_CHUNK_BYTES - RT_HEADER_BYTES) / this.rs));
   }
 }
 
@@ -771,7 +832,8 @@ function zeroTail(fd: number, from: number, to: number, file: string): void {
   }
 }
 
-function createRtFile(file: string, opts: RtWriterOptions): void {
+/** Makes `file` (tmp name, header, capacity reserved, rename); returns its descriptor, open for reading and writing, and its capacity. */
+function createRtFile(file: string, opts: RtWriterOptions): { fd: number; capacity: number } {
   const capacity = opts.initialCapacity ?? DEFAULT_INITIAL_CAPACITY[opts.kind.name] ?? 1024;
   if (!Number.isInteger(capacity) || capacity < 1) {
     throw new TickrecError('E_USAGE', `${file}: initial capacity ${capacity} must be a positive integer.`, { file });
@@ -787,25 +849,28 @@ function createRtFile(file: string, opts: RtWriterOptions): void {
   }
   // Built under a temporary name and renamed: a reader or a restarted writer never
   // sees a file without its complete header.
-  const tmp = rtTmpPath(file, process.pid);
+  // SPARE FILES (spare.ts): an empty file made ahead, so that no inode is allocated here.
+  const spare = opts.spare?.();
+  let fd = spare === undefined ? undefined : openSpare(spare);
+  const tmp = fd === undefined ? rtTmpPath(file, process.pid) : spare!;
   const header = Buffer.alloc(RT_HEADER_BYTES);
   const h: RtHeader = { type: opts.kind.rtType, version: BLOCK_VERSION_RAW, size: 0, capacity, date: opts.date };
   writeRtHeader(header, h);
-  let fd: number | undefined;
+  let renamed = false;
   try {
-    fd = fs.openSync(tmp, 'w');
+    fd ??= fs.openSync(tmp, 'w+');
     fs.writeSync(fd, header, 0, header.length, 0);
     extendWithZeros(fd, RT_HEADER_BYTES, rtFileBytes(capacity, opts.kind.recordBytes), tmp);
     if (!opts.durability) fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
     fs.renameSync(tmp, file);
+    renamed = true;
     // the new name survives a power loss: now, or in the background after the file's fsync
     if (opts.durability) opts.durability.afterCreate(file, entered);
     else for (const d of entered) syncPath(d, 'fsync of folder');
+    return { fd, capacity };
   } catch (err) {
     if (fd !== undefined) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
+    if (!renamed) fs.rmSync(tmp, { force: true });
     throw ioError(err, file, 'create');
   }
 }

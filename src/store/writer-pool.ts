@@ -21,6 +21,17 @@
 //   - followers (rt-follow.ts) see a file of a later date than the one they left, empty
 //     until its first record: the ROLL RULE holds unchanged; compaction never takes a
 //     live file (src/compact/scan.ts), and an empty one is removed at its roll.
+//
+// META FIRST (an instrument's metadata, src/meta/root.ts, before its records): the
+// recorder writes the metadata file (tmp + rename, no fsync: visible at once, before the
+// instrument's first record is published) and hands it to afterMetaWrite(); it is made
+// durable in the background with the new files (CREATE DURABILITY, durable.ts: fsync of
+// the file, then one of its folder per batch). Until it is, no record of that instrument
+// is synced: syncAllInBackground() skips its files, and a blocking close of one of them
+// (eviction, roll) first does the pending fsyncs inline; closeAll() does them before any
+// file's records. So our syncs never make records durable before the metadata that says
+// how to read them. (The kernel's own writeback of dirty pages, after ~30 s, is ordered
+// by the file system's journal: the metadata's rename commits before the tick file's.)
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -42,6 +53,7 @@ import {
 import { dayFinished, olderRecordError, isNextFileOfDay, setAside } from './roll.js';
 import { isAllZeroFile, probeRtFile, readRtTradingDate } from './rt-file.js';
 import { CreateDurability } from './durable.js';
+import type { SpareFiles } from './spare.js';
 import { DEFAULT_INITIAL_CAPACITY, RtWriter, type RtWriterOptions } from './rt-writer.js';
 
 export interface WriterPoolOptions {
@@ -69,6 +81,8 @@ export interface WriterPoolOptions {
    * (CREATE DURABILITY, durable.ts). Default: thrown at the next closeAll().
    */
   onDurabilityError?: (err: Error) => void;
+  /** Empty files made ahead: a new file is one of them renamed (SPARE FILES, spare.ts). */
+  spare?: SpareFiles;
 }
 
 interface Entry {
@@ -94,6 +108,8 @@ export class WriterPool {
   private open = 0;
   /** New files are made durable in the background, not by two fsyncs each inline (durable.ts). */
   private readonly durability: CreateDurability;
+  private readonly onDurabilityError: (err: Error) => void;
+  private readonly takeSpare: (() => string | undefined) | undefined;
   private durabilityError: Error | undefined;
   /** DURABILITY (rt-writer.ts): records that reached the disk, and syncs that failed. */
   private synced = 0;
@@ -102,12 +118,20 @@ export class WriterPool {
   private damagedFiles = 0;
   /** Files made ahead of their first record (PREPARED FILES). */
   private preparedFiles = 0;
+  /** checkOpenFiles(): the open files of the current pass, and the next to check. */
+  private checkList: Entry[] = [];
+  private checkAt = 0;
+  /** META FIRST: instruments (exchg NUL code) whose metadata file is not durable yet, with how many writes of it are pending. */
+  private readonly held = new Map<string, number>();
 
   constructor(
     readonly root: string,
     private readonly opts: WriterPoolOptions,
   ) {
-    this.durability = new CreateDurability(opts.onDurabilityError ?? ((err) => (this.durabilityError ??= err)));
+    this.onDurabilityError = opts.onDurabilityError ?? ((err) => (this.durabilityError ??= err));
+    this.durability = new CreateDurability(this.onDurabilityError);
+    const spare = opts.spare;
+    this.takeSpare = spare ? () => spare.take() : undefined;
   }
 
   /** New files whose background fsyncs are queued or running. */
@@ -244,18 +268,30 @@ export class WriterPool {
   }
 
   /**
-   * SOMEONE ELSE'S HANDS (rt-writer.ts), at the sync interval: every open file is checked
-   * (two stat calls each). Truncated: set aside, a new file is started by the next record.
+   * SOMEONE ELSE'S HANDS (rt-writer.ts), at the sync interval: the open files are checked
+   * (two stat calls each), every one within CHECK_ROUNDS calls: a call checks the next
+   * max(CHECK_MIN_PER_ROUND, 1/CHECK_ROUNDS of them) (15,000 open files cost 30,000 stat
+   * calls in one turn each second before: ~8% of the recorder at the open, issue 18). Truncated: set aside, a new file is started by the next record.
    * Deleted or replaced: the records the writer holds are written back to the path (the
    * file found there kept as <name>.displaced-<time>) and the next record goes on there.
    * Returns how many files were dealt with; each is told to onDamaged.
    */
   checkOpenFiles(): number {
     let n = 0;
-    const open: Entry[] = [];
-    for (let e = this.newest; e; e = e.older) open.push(e);
+    if (this.checkAt >= this.checkList.length) {
+      this.checkList = [];
+      for (let e = this.newest; e; e = e.older) this.checkList.push(e);
+      this.checkAt = 0;
+    }
+    const end = Math.min(
+      this.checkList.length,
+      this.checkAt + Math.max(CHECK_MIN_PER_ROUND, Math.ceil(this.checkList.length / CHECK_ROUNDS)),
+    );
+    const open = this.checkList.slice(this.checkAt, end);
+    this.checkAt = end;
     for (const e of open) {
-      const w = e.writer!;
+      const w = e.writer;
+      if (!w) continue; // closed since the list was made
       const what = w.checkFile();
       if (what === undefined) continue;
       n++;
@@ -343,8 +379,8 @@ export class WriterPool {
 
   /**
    * PREPARED FILES: creates the live file of an instrument for trading date `date` ahead
-   * of its first record, sized from its last finished day (firstCapacity), without
-   * mapping it. Returns false, doing nothing, when the instrument has a live file already
+   * of its first record, sized from its last finished day (firstCapacity), and opens its
+   * writer when fewer than maxOpenFiles are open (else it is opened at its first record). Returns false, doing nothing, when the instrument has a live file already
    * (of any date: it is rolled by its own rule first) or that day is already finished.
    * Its durability is the background one of every new file (CREATE DURABILITY).
    * `expectRecords` sizes the file when the instrument's last day is unknown (0: the
@@ -357,10 +393,19 @@ export class WriterPool {
       e.date = readDate(e.path, kind); // appeared since the entry was made: it is the live file
       return false;
     }
-    const opts = this.writerOptions(e, date);
-    if (e.lastDayRecords < 0 && expectRecords !== undefined) opts.initialCapacity = firstCapacity(opts.initialCapacity, expectRecords);
-    RtWriter.create(e.path, opts);
-    e.date = date;
+    const opts = this.writerOptions(e, date, expectRecords);
+    if (this.open < this.opts.maxOpenFiles) {
+      // Opened now while there is room (never by evicting a written file): the open's
+      // first record then only appends. Last in the list: evicted before any written file.
+      const w = RtWriter.open(e.path, opts);
+      e.writer = w;
+      e.date = w.date;
+      this.linkOldest(e);
+      this.open++;
+    } else {
+      RtWriter.create(e.path, opts);
+      e.date = date;
+    }
     this.preparedFiles++;
     return true;
   }
@@ -493,7 +538,31 @@ export class WriterPool {
     return found;
   }
 
-  /** Starts a background fdatasync of every open file (see RtWriter.syncInBackground). */
+  /**
+   * META FIRST: `file`, the metadata of (exchg, code) just renamed into place (its
+   * folders that got a new entry: `dirs`), is made durable in the background; no record
+   * of the instrument is synced before.
+   */
+  afterMetaWrite(exchg: string, code: string, file: string, dirs: readonly string[]): void {
+    const key = heldKey(exchg, code);
+    this.held.set(key, (this.held.get(key) ?? 0) + 1);
+    this.durability.afterCreate(file, dirs, () => {
+      const n = (this.held.get(key) ?? 1) - 1;
+      if (n > 0) this.held.set(key, n);
+      else this.held.delete(key);
+    });
+  }
+
+  /** Instruments whose metadata is not durable yet (META FIRST). */
+  get metadataPending(): number {
+    return this.held.size;
+  }
+
+  private isHeld(e: Entry): boolean {
+    return this.held.size > 0 && this.held.has(heldKey(e.exchg, e.code));
+  }
+
+  /** Starts a background fdatasync of every open file (see RtWriter.syncInBackground); not of an instrument whose metadata is not durable yet (META FIRST). */
   syncAllInBackground(onError?: (err: TickrecError) => void): void {
     const onDone = (err: TickrecError | undefined, gained: number) => {
       this.synced += gained;
@@ -502,12 +571,17 @@ export class WriterPool {
         onError?.(err);
       }
     };
-    for (let e = this.newest; e; e = e.older) e.writer!.syncInBackground(onDone);
+    for (let e = this.newest; e; e = e.older) if (!this.isHeld(e)) e.writer!.syncInBackground(onDone);
   }
 
   /** Syncs and closes every open file; every file is closed, then the first failure is thrown. */
   closeAll(): void {
     let first: Error | undefined;
+    try {
+      this.durability.flush(); // new names and metadata first (META FIRST), then the records
+    } catch (err) {
+      first = err as Error;
+    }
     while (this.oldest) {
       try {
         this.close(this.oldest);
@@ -516,7 +590,6 @@ export class WriterPool {
       }
     }
     assert(this.open === 0 && this.newest === undefined, 'every open writer was in the list');
-    this.durability.flush(); // what the background had not done yet
     const err = first ?? this.durabilityError;
     this.durabilityError = undefined;
     if (err) throw err;
@@ -609,15 +682,16 @@ export class WriterPool {
   }
 
   /** How the writer of `e` opens, or creates its file for trading date `date`. */
-  private writerOptions(e: Entry, date: number): RtWriterOptions & { initialCapacity: number } {
+  private writerOptions(e: Entry, date: number, expectRecords?: number): RtWriterOptions & { initialCapacity: number } {
     return {
       kind: e.kind,
       date,
       initialCapacity: firstCapacity(
         this.opts.initialCapacity[e.kind.name] ?? DEFAULT_INITIAL_CAPACITY[e.kind.name] ?? 1024,
-        e.lastDayRecords,
+        e.lastDayRecords < 0 && expectRecords !== undefined ? expectRecords : e.lastDayRecords,
       ),
       ...(this.opts.onRepair ? { onRepair: this.opts.onRepair } : {}),
+      ...(this.takeSpare ? { spare: this.takeSpare } : {}),
       durability: this.durability,
     };
   }
@@ -638,6 +712,14 @@ export class WriterPool {
 
   /** Syncs and closes the writer; the entry is closed even when the sync fails (then rethrown). */
   private close(e: Entry): void {
+    if (this.isHeld(e)) {
+      // META FIRST: the metadata before this file's records are synced
+      try {
+        this.durability.flush();
+      } catch (err) {
+        this.onDurabilityError(err as Error);
+      }
+    }
     const w = e.writer!;
     e.writer = undefined;
     this.unlink(e);
@@ -667,6 +749,14 @@ export class WriterPool {
     this.newest = e;
   }
 
+  private linkOldest(e: Entry): void {
+    e.older = undefined;
+    e.newer = this.oldest;
+    if (this.oldest) this.oldest.older = e;
+    else this.newest = e;
+    this.oldest = e;
+  }
+
   private unlink(e: Entry): void {
     if (e.newer) e.newer.older = e.older;
     else this.newest = e.older;
@@ -679,13 +769,14 @@ export class WriterPool {
 /**
  * Capacity of an instrument's first file of a day: what its last finished day needed,
  * with a quarter to spare, rounded up to a power of two, between FIRST_CAPACITY_MIN and
- * the configured initial capacity; the configured one when its past is unknown. Most
- * codes of a whole-market session (deep out-of-the-money options) trade a few times a
- * day: 20,000 files of 2,500 ticks reserve 24 GiB, of 64 ticks 0.6 GiB. Growth by
- * doubling stays the rule for a day busier than the last.
+ * the configured initial capacity (the largest first file); FIRST_CAPACITY_MIN when its
+ * past is unknown (an instrument never seen: most of a whole-market session's codes are
+ * deep out-of-the-money options that trade a few times a day). 20,000 files of 2,500
+ * ticks reserve 24 GiB, of 64 ticks 0.6 GiB. Growth by doubling stays the rule for a day
+ * busier than the last (or a new instrument that trades a lot).
  */
 export function firstCapacity(configured: number, lastDayRecords: number): number {
-  if (lastDayRecords < 0) return configured;
+  if (lastDayRecords < 0) return Math.min(configured, FIRST_CAPACITY_MIN);
   let c = FIRST_CAPACITY_MIN;
   const want = Math.ceil(lastDayRecords * 1.25);
   while (c < want) c *= 2;
@@ -694,6 +785,15 @@ export function firstCapacity(configured: number, lastDayRecords: number): numbe
 
 /** Smallest first file sized from history: 64 records (32 KiB of ticks). */
 export const FIRST_CAPACITY_MIN = 64;
+
+/** checkOpenFiles(): every open file is checked within this many calls ... */
+export const CHECK_ROUNDS = 5;
+/** ... and a call checks at least this many (all of them when fewer are open). */
+export const CHECK_MIN_PER_ROUND = 1024;
+
+function heldKey(exchg: string, code: string): string {
+  return `${exchg}\u0000${code}`;
+}
 
 /** A folder's entries; a missing folder has none; any other error is told to onProblem (never a silent empty folder). */
 function safeList(dir: string, onProblem?: (message: string) => void): string[] {

@@ -878,3 +878,36 @@ describe('N11 bounds: one bad message cannot poison what follows', () => {
     expect(reads()).toBe(1);
   });
 });
+
+describe("N10 (b): the session rule's trading date, remembered per session", () => {
+  // Friday 7 March 2025, 21:05: the night session belongs to Monday 10 March, or to
+  // Tuesday 11 March when the 10th is a holiday.
+  const FRI = 20250307;
+  const night = (exchg: string, code: string, over: Partial<TickInput> = {}): TickInput => {
+    clock++;
+    return { ...tick({ exchg, code, action_date: FRI, action_time: hms(21 * 3600_000 + 5 * 60_000 + clock * 1000) }), ...over };
+  };
+
+  it('ticks of instruments of different sessions interleaved: each checked against its own session', () => {
+    const n = new Normalizer({ sessions: BOOK, recover: () => undefined });
+    for (let i = 0; i < 3; i++) {
+      ok(n.tick(night('SHFE', 'rb2505', { trading_date: 20250310 })));
+      ok(n.tick(night('SHFE', 'cu2505', { trading_date: 20250310 })));
+      expect(reasonOf(n.tick(night('SHFE', 'rb2505', { trading_date: 20250307 })))).toBe('off_session');
+      expect(reasonOf(n.tick(night('SHFE', 'cu2505', { trading_date: 20250311 })))).toBe('off_session');
+    }
+  });
+
+  it('a holiday added by a reload (calendarChanged) changes the trading date the rule gives for the same day', () => {
+    const book = buildSessionBook({
+      sessions: { FN2300: { timezone: 'Asia/Shanghai', day_starts: '20:00', sections: [['21:00', '23:00']] } },
+      products: { 'SHFE.rb': 'FN2300' },
+    });
+    const n = new Normalizer({ sessions: book, recover: () => undefined });
+    ok(n.tick(night('SHFE', 'rb2505', { trading_date: 20250310 })));
+    (book.holidays as Set<number>).add(20250310); // what reloadCalendar does on SIGHUP
+    n.calendarChanged();
+    expect(reasonOf(n.tick(night('SHFE', 'rb2505', { trading_date: 20250310 })))).toBe('off_session');
+    ok(n.tick(night('SHFE', 'rb2505', { trading_date: 20250311 })));
+  });
+});

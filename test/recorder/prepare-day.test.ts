@@ -5,7 +5,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
-import { TICK_KIND } from '../../src/format/index.js';
+import { MIN1_KIND, MIN5_KIND, TICK_KIND } from '../../src/format/index.js';
 import { instrumentMetaPath, rtFilePath, rtFinishedPath } from '../../src/layout/index.js';
 import { Recorder } from '../../src/recorder/recorder.js';
 import { RtReader } from '../../src/store/index.js';
@@ -33,7 +33,7 @@ function nightTick(code: string, i: number, actionDate: number, tradingDate: num
   };
 }
 
-function start(root: string, clock: { ms: number }, o: { prepare?: boolean; subscribe?: string[] } = {}) {
+function start(root: string, clock: { ms: number }, o: { prepare?: boolean; subscribe?: string[]; bars?: boolean } = {}) {
   const config = parseConfig(
     {
       root,
@@ -45,7 +45,7 @@ function start(root: string, clock: { ms: number }, o: { prepare?: boolean; subs
         initial_capacity_ticks: 2500,
         prepare_files: o.prepare ?? true,
       },
-      bars: { enabled: false },
+      bars: { enabled: o.bars ?? false },
       log: { level: 'silent' },
       sessions: coveredSessionsFile(),
     },
@@ -80,7 +80,7 @@ describe('prepared files (storage.prepare_files)', () => {
     expect(diskHeader(cu)).toMatchObject({ date: 20250108, size: 0, capacity: FIRST_CAPACITY_MIN });
     expect(fs.statSync(rb).ino).not.toBe(inoDay1);
     const inoPrepared = fs.statSync(rb).ino;
-    expect(rec.stats().openFiles).toBe(0); // made, not mapped
+    expect(rec.stats().openFiles).toBe(2); // made and mapped: the open's first ticks only append
 
     // the night open of 20250108: the first ticks append to the prepared files
     clock.ms = cst(2025, 1, 7, 21, 0, 5);
@@ -99,6 +99,32 @@ describe('prepared files (storage.prepare_files)', () => {
       r.close();
     }
     expect(diskHeader(cu)).toMatchObject({ date: 20250108, size: 0 });
+  });
+
+  it("with bars on: each prepared tick file gets its bar files beside it; a new instrument's bar files are made after its first tick, before its first bar closes", async () => {
+    const root = tempDir();
+    const clock = { ms: cst(2025, 1, 7, 20, 30) };
+    const { rec, feed } = start(root, clock, { subscribe: ['SHFE.al2503'], bars: true });
+    const bars = (code: string) => [MIN1_KIND, MIN5_KIND].map((k) => rtFilePath(root, k, 'SHFE', code));
+    await waitFor('the bar files prepared beside the tick file', () => bars('al2503').every((f) => fs.existsSync(f)));
+    for (const f of bars('al2503')) expect(diskHeader(f)).toMatchObject({ date: 20250108, size: 0 });
+    await rec.stop();
+
+    // a recorder taking every instrument ("*"): rb2505 is new at the night open
+    const root2 = tempDir();
+    const clock2 = { ms: cst(2025, 1, 7, 21, 0, 1) };
+    const two = start(root2, clock2, { bars: true });
+    two.feed.tick(nightTick('rb2505', 0, 20250107, 20250108));
+    const bars2 = [MIN1_KIND, MIN5_KIND].map((k) => rtFilePath(root2, k, 'SHFE', 'rb2505'));
+    await waitFor('its bar files made in the background', () => bars2.every((f) => fs.existsSync(f)));
+    const ino = fs.statSync(bars2[0]!).ino;
+    expect(diskHeader(bars2[0]!)).toMatchObject({ date: 20250108, size: 0 }); // no bar closed yet
+    // the minute ends (and its grace): the bar goes into that file
+    clock2.ms = cst(2025, 1, 7, 21, 1, 10);
+    await waitFor('the first bar closed', () => diskHeader(bars2[0]!).size === 1);
+    expect(fs.statSync(bars2[0]!).ino).toBe(ino);
+    await two.rec.stop();
+    void feed;
   });
 
   it('prepares the tick files of instruments named in a subscription list, at the smallest size, and nothing with prepare_files off', async () => {

@@ -48,6 +48,19 @@ function recordsOf(file: string): [number, number][] {
   }
 }
 
+/** The files this process holds open (/proc/self/fd). */
+function heldOpen(): string[] {
+  const out: string[] = [];
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      out.push(fs.readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out;
+}
+
 const vol = (seq: number) => makeTick(seq, SEED).total_volume;
 
 /** A pool that recorded `n` ticks of D1 for each code and rolled them (the day before). */
@@ -59,7 +72,7 @@ function dayBefore(root: string, codes: Record<string, number>): WriterPool {
 }
 
 describe('WriterPool.prepare', () => {
-  it('makes the live file of the coming day, sized from the day before, unmapped; its first records go into it', () => {
+  it('makes the live file of the coming day, sized from the day before, mapped while there is room; its first records go into it', () => {
     const root = makeTempDir();
     const p = dayBefore(root, { rb2505: 100, cu2502: 3 });
     const live = rtFilePath(root, TICK_KIND, 'SHFE', 'rb2505');
@@ -72,7 +85,7 @@ describe('WriterPool.prepare', () => {
     expect(p.prepare(TICK_KIND, 'SHFE', 'rb2505', D2)).toBe(true);
     expect(p.prepare(TICK_KIND, 'SHFE', 'cu2502', D2)).toBe(true);
     expect(p.filesPrepared).toBe(2);
-    expect(p.openFiles).toBe(0); // made, not mapped
+    expect(p.openFiles).toBe(2); // made and mapped: the first record only appends
     expect([...p.preparable()]).toEqual([]);
     const h = diskHeader(live);
     expect([h.date, h.size, h.capacity]).toEqual([D2, 0, firstCapacity(2500, 100)]);
@@ -90,6 +103,37 @@ describe('WriterPool.prepare', () => {
     expect(fs.statSync(live).ino).toBe(ino); // the prepared file, not a new one
     expect(recordsOf(live)).toEqual(Array.from({ length: 200 }, (_, i) => [D2, vol(1000 + i)]));
     expect(diskHeader(live).capacity).toBe(256); // grew by doubling past its prepared size
+  });
+
+  it('at the open-file limit a prepared file is made without being mapped: a written file is never closed for it', async () => {
+    const root = makeTempDir();
+    const p0 = dayBefore(root, { rb2505: 10, cu2502: 10, ag2506: 10 });
+    p0.closeAll();
+    const p = pool(root, { maxOpenFiles: 2 });
+    expect(p.learnLastDays()).toBe(3);
+    expect(p.append(TICK_KIND, 'SHFE', 'al2503', D2, rec(1, D2, 'al2503'))).toBe(true); // written, open
+    expect(p.prepare(TICK_KIND, 'SHFE', 'rb2505', D2)).toBe(true); // room for one more: mapped
+    expect(p.openFiles).toBe(2);
+    expect(p.prepare(TICK_KIND, 'SHFE', 'cu2502', D2)).toBe(true); // no room: made only
+    expect(p.openFiles).toBe(2);
+    expect(diskHeader(rtFilePath(root, TICK_KIND, 'SHFE', 'cu2502'))).toMatchObject({ date: D2, size: 0 });
+    // a new instrument's first record evicts the prepared, unwritten file before the written one
+    expect(heldOpen()).toContain(rtFilePath(root, TICK_KIND, 'SHFE', 'rb2505'));
+    expect(p.append(TICK_KIND, 'SHFE', 'ag2506', D2, rec(2, D2, 'ag2506'))).toBe(true);
+    for (let i = 0; i < 6000 && p.creationsInFlight > 0; i++) await new Promise((r) => setTimeout(r, 10)); // their fsyncs hold descriptors
+    expect(p.creationsInFlight).toBe(0);
+    expect(heldOpen()).not.toContain(rtFilePath(root, TICK_KIND, 'SHFE', 'rb2505'));
+    expect(heldOpen()).toContain(rtFilePath(root, TICK_KIND, 'SHFE', 'al2503'));
+    expect(p.append(TICK_KIND, 'SHFE', 'al2503', D2, rec(3, D2, 'al2503'))).toBe(true);
+    expect(p.append(TICK_KIND, 'SHFE', 'cu2502', D2, rec(4, D2, 'cu2502'))).toBe(true);
+    p.closeAll();
+    expect(recordsOf(rtFilePath(root, TICK_KIND, 'SHFE', 'al2503'))).toEqual([
+      [D2, vol(1)],
+      [D2, vol(3)],
+    ]);
+    expect(recordsOf(rtFilePath(root, TICK_KIND, 'SHFE', 'cu2502'))).toEqual([[D2, vol(4)]]);
+    expect(recordsOf(rtFilePath(root, TICK_KIND, 'SHFE', 'ag2506'))).toEqual([[D2, vol(2)]]);
+    expect(diskHeader(rtFilePath(root, TICK_KIND, 'SHFE', 'rb2505'))).toMatchObject({ date: D2, size: 0 });
   });
 
   it("a record of a later day rolls the empty prepared file away (removed, no finished folder) and makes that day's file", () => {
@@ -170,8 +214,10 @@ describe('WriterPool.prepare', () => {
     const p = pool(root);
     expect(p.prepare(TICK_KIND, 'SHFE', 'al2503', D2, 0)).toBe(true);
     expect(diskHeader(rtFilePath(root, TICK_KIND, 'SHFE', 'al2503')).capacity).toBe(FIRST_CAPACITY_MIN);
-    expect(p.prepare(TICK_KIND, 'SHFE', 'zn2503', D2)).toBe(true); // nothing known, nothing said: the configured size
-    expect(diskHeader(rtFilePath(root, TICK_KIND, 'SHFE', 'zn2503')).capacity).toBe(2500);
+    expect(p.prepare(TICK_KIND, 'SHFE', 'zn2503', D2)).toBe(true); // nothing known, nothing said: never seen, the smallest too
+    expect(diskHeader(rtFilePath(root, TICK_KIND, 'SHFE', 'zn2503')).capacity).toBe(FIRST_CAPACITY_MIN);
+    expect(p.prepare(MIN1_KIND, 'SHFE', 'zn2503', D2, 300)).toBe(true); // expected records (a bar file beside a tick file of 300)
+    expect(diskHeader(rtFilePath(root, MIN1_KIND, 'SHFE', 'zn2503')).capacity).toBe(firstCapacity(1500, 300));
     p.closeAll();
   });
 });

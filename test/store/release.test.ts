@@ -28,7 +28,7 @@ const RS = TICK_KIND.recordBytes;
 describe('page release before the background sync', () => {
   it('drops the finished pages from the writer mapping, keeps header and the page being written, loses nothing', async () => {
     const file = path.join(makeTempDir(), 'r.dmb');
-    const w = RtWriter.open(file, { kind: TICK_KIND, date: TICK_TRADING_DATE, initialCapacity: 4096 });
+    const w = RtWriter.open(file, { kind: TICK_KIND, date: TICK_TRADING_DATE, initialCapacity: 4096, populate: false }); // POPULATE AHEAD would add resident pages ahead
     try {
       for (let i = 0; i < 1000; i++) w.append(makeTick(i, 3));
       const written = RT_HEADER_BYTES + 1000 * RS;
@@ -66,7 +66,7 @@ describe('page release before the background sync', () => {
 
   it('a growth releases the whole old mapping', () => {
     const file = path.join(makeTempDir(), 'g.dmb');
-    const w = RtWriter.open(file, { kind: TICK_KIND, date: TICK_TRADING_DATE, initialCapacity: 256 });
+    const w = RtWriter.open(file, { kind: TICK_KIND, date: TICK_TRADING_DATE, initialCapacity: 256, populate: false });
     try {
       for (let i = 0; i < 256; i++) w.append(makeTick(i, 4));
       expect(mappedRss(file)).toBeGreaterThanOrEqual(Math.floor((RT_HEADER_BYTES + 256 * RS) / PAGE_BYTES) * PAGE_BYTES);

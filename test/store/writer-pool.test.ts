@@ -276,8 +276,9 @@ describe('WriterPool: scan after a restart', () => {
 });
 
 describe('WriterPool: the first file of a day is sized from the last finished day', () => {
-  it('firstCapacity: configured when the past is unknown; else 1.25 x last day, a power of two, between 64 and configured', () => {
-    expect(firstCapacity(2500, -1)).toBe(2500);
+  it('firstCapacity: the smallest when the past is unknown; else 1.25 x last day, a power of two, between 64 and configured', () => {
+    expect(firstCapacity(2500, -1)).toBe(FIRST_CAPACITY_MIN);
+    expect(firstCapacity(16, -1)).toBe(16);
     expect(firstCapacity(2500, 0)).toBe(FIRST_CAPACITY_MIN);
     expect(firstCapacity(2500, 3)).toBe(64);
     expect(firstCapacity(2500, 52)).toBe(128); // 65 wanted
@@ -299,7 +300,7 @@ describe('WriterPool: the first file of a day is sized from the last finished da
     const cap = (code: string) => diskHeader(path.join(root, 'rt', 'ticks', 'SHFE', `${code}.dmb`)).capacity;
     expect(cap('quiet')).toBe(64);
     expect(cap('busy')).toBe(512);
-    expect(cap('new')).toBe(2500); // never seen before: the configured capacity
+    expect(cap('new')).toBe(64); // never seen before: the smallest first file, it doubles if busy
     const p2 = pool(root);
     for (let i = 1; i < 100; i++) p2.append(TICK_KIND, 'SHFE', 'quiet', D2, rec(i, 'quiet', D2));
     p2.closeAll();
