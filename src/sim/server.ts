@@ -194,20 +194,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const { rate, speed, batchMax, faults } = o;
   const gen = createGenerator({ seed: o.seed, instruments: o.instruments, startMs: o.startMs });
 
-  const wss = new WebSocketServer({ host: o.host, port: o.port, perMessageDeflate: false, clientTracking: false, maxPayload: 1 << 20 });
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => {
-      wss.off('listening', onListening);
-      reject(new Error(`simulator: cannot listen on ${o.host}:${o.port}: ${err.message}`, { cause: err }));
-    };
-    const onListening = () => {
-      wss.off('error', onError);
-      resolve();
-    };
-    wss.once('error', onError);
-    wss.once('listening', onListening);
-  });
-  wss.on('error', () => {}); // after listening: nothing left to fail that is not per client
+  const wss = await listen(o.host, o.port);
   const addr = wss.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
   const hostInUrl = o.host.includes(':') ? `[${o.host}]` : o.host;
@@ -320,23 +307,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     schedule(Math.max(1, Math.min(10, Math.ceil(nextDue))));
   }
 
-  // Reused per batch: the frame's bytes, and per element (tick or trade) its byte range,
-  // instrument id and tick.
-  const out = new JsonBytes(Math.min(1 << 22, batchMax * (o.trades ? 1400 : 1100) + 4096));
-  const elemStart: number[] = [];
-  const elemEnd: number[] = [];
-  const elemId: string[] = [];
-  const elemTick: SimTick[] = [];
-  const regress: { id: string; frame: string }[] = [];
+  const batch = new Batch(Math.min(1 << 22, batchMax * (o.trades ? 1400 : 1100) + 4096));
+  const { out, regress } = batch;
 
   function emitBatch(target: number): void {
-    out.reset();
-    out.byte(0x5b); // [
-    elemStart.length = 0;
-    elemEnd.length = 0;
-    elemId.length = 0;
-    elemTick.length = 0;
-    regress.length = 0;
+    batch.reset();
     let nTicks = 0;
     while (nTicks < batchMax && slot < target) {
       const t = slotTimeMs(startMs, slot, rate, speed);
@@ -348,25 +323,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       st.sent++;
       sentTicks?.push(tick);
       const id = tick.exchg + '.' + tick.code;
-      out.ensure(1); // writeLast makes room for the tick itself
-      if (elemStart.length > 0) out.byte(0x2c); // ,
-      elemStart.push(out.pos);
-      gen.writeLast(out);
-      elemEnd.push(out.pos);
-      elemId.push(id);
-      elemTick.push(tick);
+      batch.add(id, tick, 1, (b) => gen.writeLast(b)); // writeLast makes room for the tick itself
       if (o.trades) {
         const trade = gen.lastTrade()!;
         st.trades++;
         sentTrades?.push(trade);
         const json = tradeJson(trade);
-        out.ensure(json.length + 1);
-        out.byte(0x2c);
-        elemStart.push(out.pos);
-        out.str(json);
-        elemEnd.push(out.pos);
-        elemId.push(id);
-        elemTick.push(tick);
+        batch.add(id, tick, json.length, (b) => b.str(json));
       }
       if (faults.regressEvery && st.sent % faults.regressEvery === 0) {
         regress.push({ id, frame: '[' + tickJson(regressedTick(tick)) + ']' });
@@ -376,34 +339,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         break;
       }
     }
-    out.ensure(1);
-    out.byte(0x5d); // ]
-    if (elemStart.length > 0) deliver();
+    batch.end();
+    if (batch.size > 0) deliver();
     if (finished) resolveDone();
-  }
-
-  /** The frame of the elements client `c` subscribed to, or undefined when none. */
-  function filteredFrame(c: Client): { frame: Buffer; lastTick: SimTick } | undefined {
-    let bytes = 0;
-    let n = 0;
-    let lastTick: SimTick | undefined;
-    for (let i = 0; i < elemId.length; i++) {
-      if (!c.subs.has(elemId[i]!)) continue;
-      bytes += elemEnd[i]! - elemStart[i]!;
-      n++;
-      lastTick = elemTick[i];
-    }
-    if (n === 0 || !lastTick) return undefined;
-    const frame = Buffer.allocUnsafe(bytes + n + 1);
-    let p = 0;
-    for (let i = 0; i < elemId.length; i++) {
-      if (!c.subs.has(elemId[i]!)) continue;
-      frame[p++] = 0x2c; // the first one becomes '[' below
-      p += out.buf.copy(frame, p, elemStart[i], elemEnd[i]);
-    }
-    frame[0] = 0x5b;
-    frame[p] = 0x5d;
-    return { frame, lastTick };
   }
 
   function deliver(): void {
@@ -415,7 +353,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const filtered = new Map<Client, { frame: Buffer; lastTick: SimTick }>();
     for (const c of clients) {
       if (c.all || c.subs.size === 0) continue;
-      const f = filteredFrame(c);
+      const f = batch.filteredFrame(c.subs);
       if (f) filtered.set(c, f);
     }
     if (allWanted) allBuf = out.detach();
@@ -425,7 +363,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       let lastTick: SimTick;
       if (c.all && allBuf) {
         frame = allBuf;
-        lastTick = elemTick[elemTick.length - 1]!;
+        lastTick = batch.lastTick();
       } else {
         const f = filtered.get(c);
         if (!f) continue;
@@ -459,28 +397,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
 
   function onMessage(c: Client, data: unknown): void {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(String(data));
-    } catch {
+    const m = parseSubscription(data);
+    if (m === undefined) {
       st.badRequests++;
       return;
     }
-    const m = msg as { type?: unknown; instruments?: unknown };
-    const list = m?.instruments;
-    if ((m?.type !== 'subscribe' && m?.type !== 'unsubscribe') || !Array.isArray(list) || !list.every((x) => typeof x === 'string')) {
-      st.badRequests++;
-      return;
-    }
-    for (const id of list) {
-      if (m.type === 'subscribe') {
-        if (id === '*') c.all = true;
-        else c.subs.add(id);
-      } else if (id === '*') {
-        c.all = false;
-        c.subs.clear();
-      } else c.subs.delete(id);
-    }
+    applySubscription(c, m);
     if (m.type === 'subscribe') {
       c.lastSendMs = performance.now();
       startClock();
@@ -536,4 +458,134 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (sentTicks) sim.sentTicks = sentTicks;
   if (sentTrades) sim.sentTrades = sentTrades;
   return sim;
+}
+
+/** A WebSocketServer listening on host:port; refuses with the address when it cannot. */
+async function listen(host: string, port: number): Promise<WebSocketServer> {
+  const wss = new WebSocketServer({ host, port, perMessageDeflate: false, clientTracking: false, maxPayload: 1 << 20 });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => {
+      wss.off('listening', onListening);
+      reject(new Error(`simulator: cannot listen on ${host}:${port}: ${err.message}`, { cause: err }));
+    };
+    const onListening = () => {
+      wss.off('error', onError);
+      resolve();
+    };
+    wss.once('error', onError);
+    wss.once('listening', onListening);
+  });
+  wss.on('error', () => {}); // after listening: nothing left to fail that is not per client
+  return wss;
+}
+
+/** A client's request: (un)subscribe a list of instrument ids ('*': all). */
+interface Subscription {
+  type: 'subscribe' | 'unsubscribe';
+  instruments: string[];
+}
+
+/** The request in a client's message, or undefined when it is not one the simulator takes. */
+function parseSubscription(data: unknown): Subscription | undefined {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(String(data));
+  } catch {
+    return undefined;
+  }
+  const m = msg as { type?: unknown; instruments?: unknown };
+  const list = m?.instruments;
+  if ((m?.type !== 'subscribe' && m?.type !== 'unsubscribe') || !Array.isArray(list) || !list.every((x) => typeof x === 'string'))
+    return undefined;
+  return { type: m.type, instruments: list };
+}
+
+function applySubscription(c: Client, m: Subscription): void {
+  for (const id of m.instruments) {
+    if (m.type === 'subscribe') {
+      if (id === '*') c.all = true;
+      else c.subs.add(id);
+    } else if (id === '*') {
+      c.all = false;
+      c.subs.clear();
+    } else c.subs.delete(id);
+  }
+}
+
+/**
+ * One batch frame '[e1,e2,...]' of ticks and trades, reused from batch to batch, with
+ * each element's byte range, instrument id and tick, so that a client of a few
+ * instruments gets a frame cut from it.
+ */
+class Batch {
+  readonly out: JsonBytes;
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  private readonly ids: string[] = [];
+  private readonly ticks: SimTick[] = [];
+  /** The regressed copies of this batch's ticks to send after it (fault injection). */
+  readonly regress: { id: string; frame: string }[] = [];
+
+  constructor(capacity: number) {
+    this.out = new JsonBytes(capacity);
+  }
+
+  get size(): number {
+    return this.starts.length;
+  }
+
+  reset(): void {
+    this.out.reset();
+    this.out.byte(0x5b); // [
+    this.starts.length = 0;
+    this.ends.length = 0;
+    this.ids.length = 0;
+    this.ticks.length = 0;
+    this.regress.length = 0;
+  }
+
+  /** Appends one element written by `write` (after room for `bytes` of it and the comma). */
+  add(id: string, tick: SimTick, bytes: number, write: (out: JsonBytes) => void): void {
+    this.out.ensure(bytes + 1);
+    if (this.starts.length > 0) this.out.byte(0x2c); // ,
+    this.starts.push(this.out.pos);
+    write(this.out);
+    this.ends.push(this.out.pos);
+    this.ids.push(id);
+    this.ticks.push(tick);
+  }
+
+  /** Closes the frame. */
+  end(): void {
+    this.out.ensure(1);
+    this.out.byte(0x5d); // ]
+  }
+
+  lastTick(): SimTick {
+    return this.ticks[this.ticks.length - 1]!;
+  }
+
+  /** The frame of the elements of the instruments in `subs`, or undefined when none. */
+  filteredFrame(subs: ReadonlySet<string>): { frame: Buffer; lastTick: SimTick } | undefined {
+    let bytes = 0;
+    let n = 0;
+    let lastTick: SimTick | undefined;
+    for (let i = 0; i < this.ids.length; i++) {
+      if (!subs.has(this.ids[i]!)) continue;
+      bytes += this.ends[i]! - this.starts[i]!;
+      n++;
+      lastTick = this.ticks[i];
+    }
+    if (n === 0 || !lastTick) return undefined;
+    const frame = Buffer.allocUnsafe(bytes + n + 1);
+    let p = 0;
+    for (let i = 0; i < this.ids.length; i++) {
+      if (!subs.has(this.ids[i]!)) continue;
+      frame[p++] = 0x2c; // the first one becomes '[' below
+      p += this.out.buf.copy(frame, p, this.starts[i], this.ends[i]);
+    }
+    frame[0] = 0x5b;
+    frame[p] = 0x5d;
+    return { frame, lastTick };
+  }
 }
