@@ -5,61 +5,53 @@
 // writes. Adapters do syntax and types; they never decide trading dates, dedupe across
 // feeds, or touch files.
 
-/**
- * A tick as a feed gives it. Numbers may still be NaN, DBL_MAX or missing; a missing
- * optional field may be absent or present with the value undefined (fixed-shape objects).
- */
-export interface TickInput {
-  exchg: string;
-  code: string;
-  price: number;
-  open?: number;
-  high?: number;
-  low?: number;
-  settle_price?: number;
-  upper_limit?: number;
-  lower_limit?: number;
-  /** Cumulative volume of the trading day. */
-  total_volume?: number;
-  /** Volume since the previous tick; computed from total_volume when missing. */
-  volume?: number;
-  total_turnover?: number;
-  turn_over?: number;
-  open_interest?: number;
-  diff_interest?: number;
-  /** Trading date YYYYMMDD when the feed knows it (CTP, tickrec protocol), else 0/undefined. */
-  trading_date?: number;
-  /** Calendar date YYYYMMDD of the exchange timestamp. */
-  action_date: number;
-  /** HHMMSSmmm of the exchange timestamp. */
-  action_time: number;
-  pre_close?: number;
-  pre_settle?: number;
-  pre_interest?: number;
-  bid_prices?: number[];
-  ask_prices?: number[];
-  bid_qty?: number[];
-  ask_qty?: number[];
-}
+import { assert } from '../assert.js';
+import { TICK, valueFields, type FullTick, type StructInput, type TRADE } from '../format/index.js';
 
-/** A trade print as a feed gives it. */
-export interface TradeInput {
-  exchg: string;
-  code: string;
-  trading_date?: number;
-  action_date: number;
-  action_time: number;
-  index?: number;
-  /** Trade type as datakit's char code: 77 'M' match, 67 'C' cancel, 85 'U' unknown (absent: 'U'). */
-  ttype?: number;
-  /** 'B', 'S' or ' ' as a char code (66, 83, 32). */
-  side?: number;
-  price: number;
-  /** The real quantity as the feed sent it (fractions kept); the recorder stores it in lot-step units (src/meta/units.ts). */
-  volume: number;
-  askorder?: number;
-  bidorder?: number;
-}
+/**
+ * A tick as a feed gives it: the tick record's fields (src/format/tick.ts TICK, the one
+ * list), book levels as plain arrays. Required: exchg, code, price, action_date (calendar
+ * date YYYYMMDD of the exchange timestamp), action_time (its HHMMSSmmm). Optional: the
+ * rest; trading_date only when the feed knows it (CTP, tickrec protocol), else 0 or
+ * absent; volume is computed from total_volume when missing (N8). Numbers may still be
+ * NaN, DBL_MAX or missing; a missing optional field may be absent or present with the
+ * value undefined (fixed-shape objects).
+ */
+export type TickInput = StructInput<typeof TICK, 'exchg' | 'code' | 'price' | 'action_date' | 'action_time'>;
+
+/** The number fields of a tick (dates and times included). */
+export type TickNumberField = { [K in keyof FullTick]: FullTick[K] extends number ? K : never }[keyof FullTick];
+/** The book-level fields of a tick (numeric arrays). */
+export type TickLevelField = { [K in keyof FullTick]: FullTick[K] extends number[] ? K : never }[keyof FullTick];
+
+/**
+ * The optional plain numbers of a tick message, in record order: every number field of
+ * TICK but price, trading_date, action_date and action_time (which have rules of their own).
+ */
+export const TICK_INPUT_NUMBERS: readonly TickNumberField[] = valueFields(TICK)
+  .filter((f) => f.type !== 'char' && !f.isArray && !['price', 'trading_date', 'action_date', 'action_time'].includes(f.name))
+  .map((f) => f.name as TickNumberField);
+
+/** The optional book-level arrays of a tick message (best first), in record order. */
+export const TICK_INPUT_LEVELS: readonly TickLevelField[] = valueFields(TICK)
+  .filter((f) => f.isArray)
+  .map((f) => f.name as TickLevelField);
+
+/** Most levels of a book-level array (the record's count, the same for every side). */
+export const TICK_MAX_LEVELS = TICK.field(TICK_INPUT_LEVELS[0]!).count;
+assert(
+  TICK_INPUT_LEVELS.every((n) => TICK.field(n).count === TICK_MAX_LEVELS),
+  'every book-level array of TICK has the same count',
+);
+
+/**
+ * A trade print as a feed gives it: the trade record's fields (src/format/trade.ts TRADE).
+ * Required: exchg, code, action_date, action_time, price, volume; trading_date as for
+ * ticks. volume is the real quantity as the feed sent it (fractions kept; the recorder
+ * stores it in lot-step units, src/meta/units.ts); ttype is datakit's char code (77 'M'
+ * match, 67 'C' cancel, 85 'U' unknown; absent: 'U'); side 'B', 'S' or ' ' as a char code.
+ */
+export type TradeInput = StructInput<typeof TRADE, 'exchg' | 'code' | 'action_date' | 'action_time' | 'price' | 'volume'>;
 
 /**
  * Why a message or a record was rejected. Stable names: they are metric labels

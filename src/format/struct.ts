@@ -8,6 +8,8 @@
 //   (f64/u64/i64 on 8, u32 on 4, u16 on 2), as the C compiler lays it out;
 // - char fields are NUL-padded ASCII and keep one byte for the terminating NUL.
 
+import { compileFunction } from './compile.js';
+
 export type FieldType = 'f64' | 'u64' | 'i64' | 'u32' | 'u16' | 'char' | 'pad';
 
 /** Bytes of one element of each type (char and pad: one byte per element). */
@@ -38,15 +40,79 @@ export interface Field extends FieldInput {
   readonly isArray: boolean;
 }
 
-export interface StructDef {
+/**
+ * A checked field table. `I` is the type of its entries as written (literal names, types
+ * and counts), kept so that the record types below are derived from the table itself.
+ */
+export interface StructDef<I extends FieldInput = FieldInput> {
   readonly name: string;
   readonly size: number;
   readonly packed: boolean;
   readonly fields: readonly Field[];
+  /** The table's entries as written (literal names, types and counts for the types below). */
+  readonly entries: readonly I[];
   field(name: string): Field;
 }
 
-export function defineStruct(spec: { name: string; size: number; packed?: boolean; fields: readonly FieldInput[] }): StructDef {
+/** The JavaScript value of one field entry: a string for char, a number or `Arr` for a numeric array. */
+type ValueOf<F, Arr> = F extends { readonly type: 'char' }
+  ? string
+  : F extends { readonly count: infer C extends number }
+    ? C extends 1
+      ? number
+      : Arr
+    : number;
+
+/** The entries of a struct's table as written. */
+type EntriesOf<S> = S extends StructDef<infer I> ? I : never;
+
+/**
+ * A record of struct S as a plain object: every field but padding, with its table name,
+ * in table order (char → string, numeric array → `Arr`, other → number). Derived from the
+ * table: adding a field to a table adds it here.
+ */
+export type StructValues<S extends StructDef, Arr = number[]> = {
+  -readonly [F in EntriesOf<S> as F['type'] extends 'pad' ? never : F['name']]: ValueOf<F, Arr>;
+};
+
+/** A record of S with the fields `Req` present and the others optional. */
+export type StructInput<S extends StructDef, Req extends keyof StructValues<S, Arr>, Arr = number[]> = Partial<StructValues<S, Arr>> &
+  Pick<StructValues<S, Arr>, Req>;
+
+/** The fields of a table that hold values (every field but padding), in table order. */
+export function valueFields(s: StructDef): readonly Field[] {
+  return s.fields.filter((f) => f.type !== 'pad');
+}
+
+/**
+ * A new record of S with every value at zero: '' for a char field, an array of `count`
+ * zeros for a numeric array, 0 for a number; keys in table order. For reused output
+ * records: build one, refill it per record. The record comes from an object literal
+ * compiled once per table (zeroFactory), so it has V8's fast in-object shape: an object
+ * filled key by key would turn into a slow dictionary past about 16 keys.
+ */
+export function zeroRecord<S extends StructDef>(s: S): StructValues<S> {
+  let make = zeroFactories.get(s);
+  if (make === undefined) zeroFactories.set(s, (make = zeroFactory(s)));
+  return make() as StructValues<S>;
+}
+
+const zeroFactories = new WeakMap<StructDef, () => unknown>();
+
+function zeroFactory(s: StructDef): () => unknown {
+  const props = valueFields(s).map((f) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(f.name)) throw new Error(`${s.name}.${f.name}: not a plain identifier`);
+    return `${f.name}: ${f.type === 'char' ? "''" : f.isArray ? `new Array(${f.count}).fill(0)` : '0'}`;
+  });
+  return compileFunction<() => unknown>([], `return function zero${s.name}() { return { ${props.join(', ')} }; };`);
+}
+
+export function defineStruct<const I extends FieldInput>(spec: {
+  name: string;
+  size: number;
+  packed?: boolean;
+  fields: readonly I[];
+}): StructDef<I> {
   const packed = spec.packed ?? false;
   const fields: Field[] = [];
   let end = 0;
@@ -75,6 +141,7 @@ export function defineStruct(spec: { name: string; size: number; packed?: boolea
     size: spec.size,
     packed,
     fields,
+    entries: spec.fields,
     field(name: string): Field {
       const f = names.get(name);
       if (!f) throw new Error(`${spec.name} has no field '${name}'`);

@@ -1,9 +1,9 @@
 // The tick record (datakit WTSTickStruct), 512 bytes, natural alignment.
 
-import { defineStruct, type FieldInput } from './struct.js';
+import { defineStruct, type StructInput, type StructValues } from './struct.js';
 
-const f64 = (name: string, offset: number, doc: string): FieldInput => ({ name, type: 'f64', offset, doc });
-const levels = (name: string, offset: number, doc: string): FieldInput => ({ name, type: 'f64', offset, count: 10, doc });
+const f64 = <N extends string>(name: N, offset: number, doc: string) => ({ name, type: 'f64', offset, doc }) as const;
+const levels = <N extends string>(name: N, offset: number, doc: string) => ({ name, type: 'f64', offset, count: 10, doc }) as const;
 
 export const TICK = defineStruct({
   name: 'Tick',
@@ -38,39 +38,8 @@ export const TICK = defineStruct({
   ],
 });
 
-/** A tick as a plain object. Numeric arrays may be shorter than 10: the rest is 0. */
-export interface Tick {
-  exchg: string;
-  code: string;
-  price: number;
-  open?: number;
-  high?: number;
-  low?: number;
-  settle_price?: number;
-  upper_limit?: number;
-  lower_limit?: number;
-  total_volume?: number;
-  volume?: number;
-  total_turnover?: number;
-  turn_over?: number;
-  open_interest?: number;
-  diff_interest?: number;
-  trading_date: number;
-  action_date: number;
-  action_time: number;
-  pre_close?: number;
-  pre_settle?: number;
-  pre_interest?: number;
-  bid_prices?: ArrayLike<number>;
-  ask_prices?: ArrayLike<number>;
-  bid_qty?: ArrayLike<number>;
-  ask_qty?: ArrayLike<number>;
-}
+/** A tick with every field present and book levels as plain arrays: what the recorder writes. Derived from TICK. */
+export type FullTick = StructValues<typeof TICK>;
 
-/** A tick with every field present and book levels as plain arrays: what the recorder writes. */
-export type FullTick = Required<Omit<Tick, 'bid_prices' | 'ask_prices' | 'bid_qty' | 'ask_qty'>> & {
-  bid_prices: number[];
-  ask_prices: number[];
-  bid_qty: number[];
-  ask_qty: number[];
-};
+/** A tick as a plain object (what the encoder takes): the fields absent are 0, numeric arrays may be shorter than 10 (the rest is 0). */
+export type Tick = StructInput<typeof TICK, 'exchg' | 'code' | 'price' | 'trading_date' | 'action_date' | 'action_time', ArrayLike<number>>;

@@ -1,6 +1,6 @@
 // The transaction record (datakit WTSTransStruct, a trade print), 112 bytes.
 
-import { defineStruct } from './struct.js';
+import { defineStruct, type StructInput } from './struct.js';
 
 export const TRADE = defineStruct({
   name: 'Trade',
@@ -52,17 +52,5 @@ export function isTradeType(v: unknown): v is number {
   return v === TTYPE_MATCH || v === TTYPE_CANCEL || v === TTYPE_UNKNOWN;
 }
 
-export interface Trade {
-  exchg: string;
-  code: string;
-  trading_date: number;
-  action_date: number;
-  action_time: number;
-  index?: number;
-  ttype?: number;
-  side?: number;
-  price: number;
-  volume: number;
-  askorder?: number;
-  bidorder?: number;
-}
+/** A trade print as a plain object (what the encoder takes): the fields absent are 0. Derived from TRADE. */
+export type Trade = StructInput<typeof TRADE, 'exchg' | 'code' | 'trading_date' | 'action_date' | 'action_time' | 'price' | 'volume'>;

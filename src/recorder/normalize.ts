@@ -50,17 +50,23 @@
 
 import type { Session, SessionBook } from '../calendar/index.js';
 import { tradingDateOf } from '../calendar/index.js';
-import type { RejectReason, TickInput, TradeInput } from '../feed/types.js';
+import { assert } from '../assert.js';
+import { TICK_MAX_LEVELS, type RejectReason, type TickInput, type TradeInput } from '../feed/types.js';
+import { compileFunction } from '../format/compile.js';
 import {
   SIDE_BUY,
   SIDE_SELL,
   SIDE_UNKNOWN,
+  TICK,
+  TRADE,
   TTYPE_UNKNOWN,
   decimalAdd,
   decimalSub,
   isRecordDate,
   isTradeType,
   timeKey,
+  valueFields,
+  zeroRecord,
   type FullTick,
   type Trade,
 } from '../format/index.js';
@@ -213,8 +219,60 @@ function level1(src: readonly number[] | undefined): number {
 }
 
 function copyLevels(src: readonly number[] | undefined, dst: number[]): void {
-  const n = src ? Math.min(src.length, 10) : 0;
-  for (let i = 0; i < 10; i++) dst[i] = i < n ? clean(src![i]) : 0;
+  const n = src ? Math.min(src.length, TICK_MAX_LEVELS) : 0;
+  for (let i = 0; i < TICK_MAX_LEVELS; i++) dst[i] = i < n ? clean(src![i]) : 0;
+}
+
+/** The tick fields whose stored value a rule of its own computes (N1, N2, N4, N5, N8, N9). */
+const TICK_RULED_FIELDS: ReadonlySet<string> = new Set([
+  'exchg',
+  'code',
+  'price',
+  'trading_date',
+  'action_date',
+  'action_time',
+  'total_volume',
+  'volume',
+  'total_turnover',
+  'turn_over',
+  'open_interest',
+  'diff_interest',
+]);
+
+/**
+ * N3 for every other field of the tick record: a number through clean(), a book-level
+ * array through copyLevels(). Compiled once from the field table (straight-line code,
+ * literal names: no per-tick lookup or allocation), so a field added to TICK is stored.
+ */
+const copyPlainFields = compileFunction<(o: TickRecord, x: TickInput) => void>(
+  ['clean', 'copyLevels'],
+  `return function copyPlainFields(o, x) {\n${valueFields(TICK)
+    .filter((f) => !TICK_RULED_FIELDS.has(f.name))
+    .map((f) => {
+      assert(/^[a-z_][a-z0-9_]*$/.test(f.name) && f.type !== 'char', `tick field ${f.name}: a plain numeric identifier`);
+      return f.isArray ? `  copyLevels(x.${f.name}, o.${f.name});` : `  o.${f.name} = clean(x.${f.name});`;
+    })
+    .join('\n')}\n};`,
+  clean,
+  copyLevels,
+);
+
+/** A zero trade record with datakit's "unknown" ttype and side. */
+function emptyTradeRecord(): TradeRecord {
+  const t = zeroRecord(TRADE);
+  t.ttype = TTYPE_UNKNOWN;
+  t.side = SIDE_UNKNOWN;
+  return t;
+}
+
+/** N6 for a tick: OK, or out_of_order when it is older than the instrument's last accepted tick. */
+function tickOrder(x: TickInput, td: number, st: InstrumentState): Verdict {
+  if (st.tradingDate === 0) return OK;
+  if (td < st.tradingDate) return reject('out_of_order', `tick ${x.exchg}.${x.code}: trading date ${td} before ${st.tradingDate}`);
+  if (td === st.tradingDate && (x.action_date < st.actionDate || (x.action_date === st.actionDate && x.action_time < st.actionTime))) {
+    return reject('out_of_order', `tick ${x.exchg}.${x.code}: ${x.action_date} ${x.action_time} before ${st.actionDate} ${st.actionTime}`);
+  }
+  return OK;
 }
 
 export class Normalizer {
@@ -239,48 +297,9 @@ export class Normalizer {
     tick: new Map<string, Map<string, InstrumentState>>(),
     trade: new Map<string, Map<string, InstrumentState>>(),
   };
-  /** Reused output records: the hot path allocates nothing per tick. */
-  readonly tickOut: TickRecord = {
-    exchg: '',
-    code: '',
-    price: 0,
-    open: 0,
-    high: 0,
-    low: 0,
-    settle_price: 0,
-    upper_limit: 0,
-    lower_limit: 0,
-    total_volume: 0,
-    volume: 0,
-    total_turnover: 0,
-    turn_over: 0,
-    open_interest: 0,
-    diff_interest: 0,
-    trading_date: 0,
-    action_date: 0,
-    action_time: 0,
-    pre_close: 0,
-    pre_settle: 0,
-    pre_interest: 0,
-    bid_prices: new Array<number>(10).fill(0),
-    ask_prices: new Array<number>(10).fill(0),
-    bid_qty: new Array<number>(10).fill(0),
-    ask_qty: new Array<number>(10).fill(0),
-  };
-  readonly tradeOut: TradeRecord = {
-    exchg: '',
-    code: '',
-    trading_date: 0,
-    action_date: 0,
-    action_time: 0,
-    index: 0,
-    ttype: TTYPE_UNKNOWN,
-    side: SIDE_UNKNOWN,
-    price: 0,
-    volume: 0,
-    askorder: 0,
-    bidorder: 0,
-  };
+  /** Reused output records (every field of the record, in table order): the hot path allocates nothing per tick. */
+  readonly tickOut: TickRecord = zeroRecord(TICK);
+  readonly tradeOut: TradeRecord = emptyTradeRecord();
 
   /** N11: the last (trading date, action date) pair found in range. */
   private tdOk = { td: 0, ad: 0 };
@@ -412,7 +431,7 @@ export class Normalizer {
     return st;
   }
 
-  /** Applies N1–N9; on success the record is in `tickOut` and the state advanced. */
+  /** Applies N1–N11; on success the record is in `tickOut` and the state advanced. */
   tick(x: TickInput): Verdict {
     // A state exists only for a name pair that passed N1 (state() runs after common()).
     const known = this.states.tick.get(x.exchg)?.get(x.code);
@@ -424,54 +443,69 @@ export class Normalizer {
     const st = known ?? this.state('tick', x.exchg, x.code, td);
     const b = this.bounds(x, 'tick', st);
     if (!b.ok) return b;
-    if (st.tradingDate !== 0) {
-      if (td < st.tradingDate) return reject('out_of_order', `tick ${x.exchg}.${x.code}: trading date ${td} before ${st.tradingDate}`);
-      if (td === st.tradingDate && (x.action_date < st.actionDate || (x.action_date === st.actionDate && x.action_time < st.actionTime))) {
-        return reject(
-          'out_of_order',
-          `tick ${x.exchg}.${x.code}: ${x.action_date} ${x.action_time} before ${st.actionDate} ${st.actionTime}`,
-        );
-      }
-    }
-    // N7 is decided on what the feed sent, before the output record is touched.
+    const order = tickOrder(x, td, st);
+    if (!order.ok) return order;
     const sameDay = td === st.tradingDate;
     const sameTime = sameDay && x.action_date === st.actionDate && x.action_time === st.actionTime;
+    if (this.duplicateTick(x, st, sameTime)) {
+      return reject('duplicate', `tick ${x.exchg}.${x.code}: same as a tick already recorded at ${x.action_date} ${x.action_time}`);
+    }
+    const o = this.tickOut;
+    o.exchg = x.exchg;
+    o.code = x.code;
+    o.price = x.price;
+    o.trading_date = td;
+    o.action_date = x.action_date;
+    o.action_time = x.action_time;
+    copyPlainFields(o, x);
+    this.volumes(x, o, st, sameDay);
+    o.open_interest = clean(x.open_interest);
+    o.diff_interest =
+      x.diff_interest !== undefined && x.diff_interest !== null
+        ? clean(x.diff_interest)
+        : sameDay || st.openInterest !== 0
+          ? decimalSub(o.open_interest, st.openInterest) // N9
+          : 0;
+    st.tradingDate = td;
+    st.actionDate = x.action_date;
+    st.actionTime = x.action_time;
+    st.openInterest = o.open_interest;
+    return OK;
+  }
+
+  /**
+   * N7, decided on what the feed sent: true when the tick matches one already accepted at
+   * its time; else its fingerprint is remembered (the list starts again at a new time).
+   */
+  private duplicateTick(x: TickInput, st: InstrumentState, sameTime: boolean): boolean {
     const hasTotal = x.total_volume !== undefined && x.total_volume !== null;
-    const sentTotal = clean(x.total_volume);
-    const sentVolume = clean(x.volume);
-    const sentTurnover = clean(x.total_turnover);
-    const oi = clean(x.open_interest);
     const f = this.fpScratch;
     f[0] = x.price;
     f[1] = hasTotal ? 1 : 0;
-    f[2] = hasTotal ? sentTotal : sentVolume;
-    f[3] = sentTurnover;
-    f[4] = oi;
+    f[2] = hasTotal ? clean(x.total_volume) : clean(x.volume);
+    f[3] = clean(x.total_turnover);
+    f[4] = clean(x.open_interest);
     f[5] = level1(x.bid_prices);
     f[6] = level1(x.ask_prices);
     f[7] = level1(x.bid_qty);
     f[8] = level1(x.ask_qty);
-    if (sameTime && fpFind(st, f)) {
-      return reject('duplicate', `tick ${x.exchg}.${x.code}: same as a tick already recorded at ${x.action_date} ${x.action_time}`);
-    }
+    if (sameTime && fpFind(st, f)) return true;
     if (!sameTime) st.fpCount = 0;
     fpAdd(st, f);
-    const o = this.tickOut;
-    o.total_volume = sentTotal;
-    o.total_turnover = sentTurnover;
-    o.open_interest = oi;
-    copyLevels(x.bid_prices, o.bid_prices);
-    copyLevels(x.ask_prices, o.ask_prices);
-    copyLevels(x.bid_qty, o.bid_qty);
-    copyLevels(x.ask_qty, o.ask_qty);
-    // N8: per-tick volume and turnover from the cumulative totals.
+    return false;
+  }
+
+  /** N8: the stored cumulative and per-tick volume and turnover, and the day's bases in `st`. */
+  private volumes(x: TickInput, o: TickRecord, st: InstrumentState, sameDay: boolean): void {
     const givenVol = clean(x.volume);
     const givenTurn = clean(x.turn_over);
+    o.total_volume = clean(x.total_volume);
+    o.total_turnover = clean(x.total_turnover);
     if (!sameDay) {
       st.volumeBase = 0;
       st.turnoverBase = 0;
     }
-    if (hasTotal) {
+    if (x.total_volume !== undefined && x.total_volume !== null) {
       if (!sameDay) o.volume = x.volume !== undefined ? givenVol : o.total_volume;
       else if (o.total_volume >= st.volumeBase) o.volume = decimalSub(o.total_volume, st.volumeBase);
       else {
@@ -493,32 +527,6 @@ export class Normalizer {
       st.turnoverBase = decimalAdd(st.turnoverBase, givenTurn);
       o.total_turnover = st.turnoverBase;
     }
-    o.diff_interest =
-      x.diff_interest !== undefined && x.diff_interest !== null
-        ? clean(x.diff_interest)
-        : sameDay || st.openInterest !== 0
-          ? decimalSub(o.open_interest, st.openInterest)
-          : 0;
-    o.exchg = x.exchg;
-    o.code = x.code;
-    o.price = x.price;
-    o.open = clean(x.open);
-    o.high = clean(x.high);
-    o.low = clean(x.low);
-    o.settle_price = clean(x.settle_price);
-    o.upper_limit = clean(x.upper_limit);
-    o.lower_limit = clean(x.lower_limit);
-    o.trading_date = td;
-    o.action_date = x.action_date;
-    o.action_time = x.action_time;
-    o.pre_close = clean(x.pre_close);
-    o.pre_settle = clean(x.pre_settle);
-    o.pre_interest = clean(x.pre_interest);
-    st.tradingDate = td;
-    st.actionDate = x.action_date;
-    st.actionTime = x.action_time;
-    st.openInterest = o.open_interest;
-    return OK;
   }
 
   /** Trade rules; on success the record is in `tradeOut`. */

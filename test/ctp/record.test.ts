@@ -4,12 +4,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TICK_KIND } from '../../src/format/index.js';
-import { RtReader } from '../../src/store/index.js';
 import { REPO_ROOT } from '../helpers/child.js';
 import { diskHeader, makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 import { buildCtp, type CtpBuild } from './helpers/build.js';
 import { Front, hex, type TickFields } from './helpers/front.js';
+import { ten, tickRecords } from './helpers/ticks.js';
 
 const PASSWORD = 'rec-Pa55word';
 let build: CtpBuild;
@@ -91,25 +90,6 @@ async function until(pred: () => boolean, what: string, detail: () => string, ti
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-
-function records(root: string, exchg: string, code: string): Record<string, unknown>[] {
-  const file = path.join(root, 'rt', 'ticks', exchg, `${code}.dmb`);
-  if (!fs.existsSync(file)) return [];
-  const r = RtReader.open(file, { kind: TICK_KIND });
-  try {
-    const out: Record<string, unknown>[] = [];
-    for (let i = 0; i < r.length; i++) {
-      const rec = r.get(i) as Record<string, unknown>;
-      for (const k of ['bid_prices', 'ask_prices', 'bid_qty', 'ask_qty']) rec[k] = Array.from(rec[k] as ArrayLike<number>);
-      out.push(rec);
-    }
-    return out;
-  } finally {
-    r.close();
-  }
-}
-
-const ten = (...v: number[]) => [...v, ...new Array<number>(10 - v.length).fill(0)];
 
 // What the front sends (CTP field names; unset prices are DBL_MAX, as a real front sends them)
 // and what must be on disk. Friday 2025-01-03, night session of Monday 2025-01-06; every tick
@@ -308,7 +288,7 @@ describe('tickrec record with a ctp feed', () => {
     for (const t of [A, B_NO_PRICE, C, D, E, F, G]) front.tick(t);
     await front.ping();
     await until(
-      () => records(root, 'CZCE', 'SR505').length === 2 && records(root, 'DCE', 'm2505').length === 2,
+      () => tickRecords(root, 'CZCE', 'SR505').length === 2 && tickRecords(root, 'DCE', 'm2505').length === 2,
       'the first ticks on disk',
       detail,
     );
@@ -324,7 +304,7 @@ describe('tickrec record with a ctp feed', () => {
     for (const t of [A, I, J]) front.tick(t);
     await front.ping();
     await until(
-      () => records(root, 'SHFE', 'rb2505').length === 2 && records(root, 'DCE', 'm2505').length === 3,
+      () => tickRecords(root, 'SHFE', 'rb2505').length === 2 && tickRecords(root, 'DCE', 'm2505').length === 3,
       'the ticks after the reconnect',
       detail,
     );
@@ -333,7 +313,7 @@ describe('tickrec record with a ctp feed', () => {
     p.child.kill('SIGTERM');
     expect(await p.exit).toBe(0);
 
-    const rb = records(root, 'SHFE', 'rb2505');
+    const rb = tickRecords(root, 'SHFE', 'rb2505');
     expect(rb).toHaveLength(2);
     expect(rb[0]).toEqual(expect.objectContaining(A_REC));
     expect(rb[1]).toEqual(
@@ -356,8 +336,8 @@ describe('tickrec record with a ctp feed', () => {
         ask_qty: ten(2),
       }),
     );
-    expect(records(root, 'SHFE', 'au2506')).toEqual([expect.objectContaining(C_REC)]);
-    const m = records(root, 'DCE', 'm2505');
+    expect(tickRecords(root, 'SHFE', 'au2506')).toEqual([expect.objectContaining(C_REC)]);
+    const m = tickRecords(root, 'DCE', 'm2505');
     expect(
       m.map((r) => [
         r.trading_date,
@@ -376,7 +356,7 @@ describe('tickrec record with a ctp feed', () => {
       [20250106, 20250103, 223030000, 2901, 60, 10, 1_740_100, 290_100, 305, 5],
       [20250106, 20250103, 223031000, 2901, 55, 0, 1_740_100, 0, 305, 0], // volume regressed after the reconnect
     ]);
-    const sr = records(root, 'CZCE', 'SR505');
+    const sr = tickRecords(root, 'CZCE', 'SR505');
     expect(
       sr.map((r) => [r.trading_date, r.action_date, r.action_time, r.price, r.total_volume, r.volume, r.total_turnover, r.turn_over]),
     ).toEqual([
@@ -449,7 +429,7 @@ describe('tickrec record with a ctp feed', () => {
       ['DCE', 'm2505'],
       ['CZCE', 'SR505'],
     ] as const) {
-      expect(records(root2, ex, code), `${ex}.${code}`).toEqual(records(root, ex, code));
+      expect(tickRecords(root2, ex, code), `${ex}.${code}`).toEqual(tickRecords(root, ex, code));
     }
   });
 

@@ -16,10 +16,9 @@ import {
   readCapture,
   type CtpLayout,
 } from '../../src/feed/ctp/index.js';
-import { TICK_KIND } from '../../src/format/index.js';
-import { RtReader } from '../../src/store/index.js';
 import { REPO_ROOT } from '../helpers/child.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
+import { expectedTick, ten, tickRecords } from './helpers/ticks.js';
 
 afterAll(() => removeTempDirs());
 
@@ -35,24 +34,6 @@ function writeCapture(file: string, layout: CtpLayout, recs: [bigint, Fields][])
   fs.writeFileSync(file, Buffer.concat(parts));
 }
 
-function records(root: string, exchg: string, code: string): Record<string, unknown>[] {
-  const file = path.join(root, 'rt', 'ticks', exchg, `${code}.dmb`);
-  if (!fs.existsSync(file)) return [];
-  const r = RtReader.open(file, { kind: TICK_KIND });
-  try {
-    const out: Record<string, unknown>[] = [];
-    for (let i = 0; i < r.length; i++) {
-      const rec = r.get(i) as Record<string, unknown>;
-      for (const k of ['bid_prices', 'ask_prices', 'bid_qty', 'ask_qty']) rec[k] = Array.from(rec[k] as ArrayLike<number>);
-      out.push(rec);
-    }
-    return out;
-  } finally {
-    r.close();
-  }
-}
-
-const ten = (...v: number[]) => [...v, ...new Array<number>(10 - v.length).fill(0)];
 const FRI = 20250103;
 const MON = 20250106;
 
@@ -263,33 +244,8 @@ const DAY: [bigint, Fields][] = [
   ],
 ];
 
-/** Every field of a record not listed is 0 (or ten zeros for the book). */
-function rec(o: Record<string, unknown>): Record<string, unknown> {
-  return {
-    price: 0,
-    open: 0,
-    high: 0,
-    low: 0,
-    settle_price: 0,
-    upper_limit: 0,
-    lower_limit: 0,
-    total_volume: 0,
-    volume: 0,
-    total_turnover: 0,
-    turn_over: 0,
-    open_interest: 0,
-    diff_interest: 0,
-    trading_date: MON,
-    pre_close: 0,
-    pre_settle: 0,
-    pre_interest: 0,
-    bid_prices: ten(),
-    ask_prices: ten(),
-    bid_qty: ten(),
-    ask_qty: ten(),
-    ...o,
-  };
-}
+/** Every field of a record not listed is 0 (or ten zeros for the book); the trading date Monday's. */
+const rec = (o: Record<string, unknown>) => expectedTick({ trading_date: MON, ...o });
 
 const RB = [
   rec({
@@ -504,10 +460,10 @@ describe('tickrec ctp replay: the golden capture', () => {
     expect(s.czceTurnover).toMatchObject({ mode: 'auto', verdict: 'scaled', multiplied: 1, asSent: 1, decisions: 2 });
 
     const strip = (r: Record<string, unknown>[]) => r;
-    expect(strip(records(root, 'SHFE', 'rb2505'))).toEqual(RB);
-    expect(records(root, 'DCE', 'm2505')).toEqual(M);
-    expect(records(root, 'CZCE', 'SR505')).toEqual(SR);
-    expect(records(root, 'DCE', 'SP_m2505_m2509')).toEqual(SPREAD);
+    expect(strip(tickRecords(root, 'SHFE', 'rb2505'))).toEqual(RB);
+    expect(tickRecords(root, 'DCE', 'm2505')).toEqual(M);
+    expect(tickRecords(root, 'CZCE', 'SR505')).toEqual(SR);
+    expect(tickRecords(root, 'DCE', 'SP_m2505_m2509')).toEqual(SPREAD);
   });
 
   it('the CLI reads the 408-byte layout of 6.3.x (ExchangeID empty: the exchange from the config), reports a torn tail, and refuses what is not a capture', () => {
@@ -547,7 +503,7 @@ describe('tickrec ctp replay: the golden capture', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`${cap}: 2 records of 408 bytes; a torn last record (100 bytes`);
     expect(r.stdout).toContain('2 records read; 2 ticks written');
-    const got = records(root, 'SHFE', 'rb2505');
+    const got = tickRecords(root, 'SHFE', 'rb2505');
     expect(got.map((x) => [x.action_time, x.price, x.total_volume, x.volume, x.turn_over, x.open_interest])).toEqual([
       [90000500, 3510, 1500, 1500, 52_525_000, 1_000_600],
       [90001000, 3511, 1510, 10, 351_100, 1_000_601],

@@ -1,6 +1,6 @@
 // Deterministic test ticks: tick i of a seeded generator, with a checksum of its own fields in settle_price so a torn record is detected.
 
-import type { Tick } from '../../src/format/index.js';
+import { TICK, valueFields, type Tick } from '../../src/format/index.js';
 
 /** 32-bit integer hash (lowbias32). */
 export function mix32(x: number): number {
@@ -27,28 +27,14 @@ export const TICK_EXCHG = 'SHFE';
 export const TICK_CODE = 'rb2505';
 export const TICK_TRADING_DATE = 20250102;
 
-/** Scalar numeric fields covered by the checksum (everything except settle_price). */
-const SCALARS = [
-  'price',
-  'open',
-  'high',
-  'low',
-  'upper_limit',
-  'lower_limit',
-  'total_volume',
-  'volume',
-  'total_turnover',
-  'turn_over',
-  'open_interest',
-  'diff_interest',
-  'trading_date',
-  'action_date',
-  'action_time',
-  'pre_close',
-  'pre_settle',
-  'pre_interest',
-] as const;
-const ARRAYS = ['bid_prices', 'ask_prices', 'bid_qty', 'ask_qty'] as const;
+/** Scalar numeric fields covered by the checksum, in record order: every one but settle_price. */
+const SCALARS = valueFields(TICK)
+  .filter((f) => f.type !== 'char' && !f.isArray && f.name !== 'settle_price')
+  .map((f) => f.name);
+/** The book-level arrays, in record order. */
+const ARRAYS = valueFields(TICK)
+  .filter((f) => f.isArray)
+  .map((f) => f.name);
 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
@@ -131,7 +117,7 @@ export function makeTick(i: number, seed: number): Tick {
     bid_qty: Array.from({ length: 10 }, (_, k) => r(20 + k) % 300),
     ask_qty: Array.from({ length: 10 }, (_, k) => (r(40 + k) % 300) + 1),
   };
-  t.settle_price = tickChecksum(t as unknown as TickLike);
+  t.settle_price = tickChecksum(t);
   return t;
 }
 

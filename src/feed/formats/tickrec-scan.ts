@@ -30,60 +30,47 @@
 
 import { assert } from '../../assert.js';
 import { MAX_BATCH, isValidDate, isValidTime } from './common.js';
-import type { TickInput } from '../types.js';
+import { TICK, valueFields } from '../../format/index.js';
+import { compileFunction } from '../../format/compile.js';
+import { TICK_INPUT_LEVELS, TICK_INPUT_NUMBERS, TICK_MAX_LEVELS } from '../types.js';
+import type { TickInput, TickNumberField } from '../types.js';
 
 /** Failure of the fast path: the frame goes to the JSON path. Never escapes scan(). */
 const BAIL = -1;
-const MAX_LEVELS = 10;
+const MAX_LEVELS = TICK_MAX_LEVELS;
 const MAX_DEPTH = 64;
 const P10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
-// Field ids. Order is irrelevant to the output (the object literal fixes the shape).
+// Field ids, from the tick's field table (src/format/tick.ts): 0 the message type, then
+// the names, the book-level arrays and the numbers, each in record order. A field added
+// to TICK gets an id here, a key the scanner knows and a getter of ScannedTick.
 const F_TYPE = 0;
 const F_EXCHG = 1;
 const F_CODE = 2;
-const F_PRICE = 3;
-const F_TRADING_DATE = 4;
-const F_ACTION_DATE = 5;
-const F_ACTION_TIME = 6;
-/** Ids 7..10 are the level arrays bid_prices, ask_prices, bid_qty, ask_qty; a level slot is `id - F_BID_PRICES`. */
-const F_BID_PRICES = 7;
-const F_LEVEL_ARRAYS = 4;
-/** Optional plain numbers: ids 11.. in NUM_FIELDS order. */
-const NUM_FIELDS = [
-  'open',
-  'high',
-  'low',
-  'settle_price',
-  'upper_limit',
-  'lower_limit',
-  'total_volume',
-  'volume',
-  'total_turnover',
-  'turn_over',
-  'open_interest',
-  'diff_interest',
-  'pre_close',
-  'pre_settle',
-  'pre_interest',
-] as const;
-const F_NUM0 = F_BID_PRICES + F_LEVEL_ARRAYS;
-const KEY_NAMES = [
-  'type',
-  'exchg',
-  'code',
-  'price',
-  'trading_date',
-  'action_date',
-  'action_time',
-  'bid_prices',
-  'ask_prices',
-  'bid_qty',
-  'ask_qty',
-  ...NUM_FIELDS,
-];
+/** Ids F_LEVEL0.. are the level arrays (TICK_INPUT_LEVELS); a level slot is `id - F_LEVEL0`. */
+const F_LEVEL0 = 3;
+const F_LEVEL_ARRAYS = TICK_INPUT_LEVELS.length;
+/** Ids F_NUM0.. are the numbers, required and optional (NUMBER_FIELDS). */
+const F_NUM0 = F_LEVEL0 + F_LEVEL_ARRAYS;
+const NUMBER_FIELDS = valueFields(TICK)
+  .filter((f) => f.type !== 'char' && !f.isArray)
+  .map((f) => f.name as TickNumberField);
+const KEY_NAMES: readonly string[] = ['type', 'exchg', 'code', ...TICK_INPUT_LEVELS, ...NUMBER_FIELDS];
 const F_COUNT = KEY_NAMES.length;
-assert(KEY_NAMES[F_BID_PRICES] === 'bid_prices' && KEY_NAMES[F_NUM0 - 1] === 'ask_qty', 'field ids follow KEY_NAMES');
+const numberId = (name: TickNumberField): number => F_NUM0 + NUMBER_FIELDS.indexOf(name);
+const F_PRICE = numberId('price');
+const F_TRADING_DATE = numberId('trading_date');
+const F_ACTION_DATE = numberId('action_date');
+const F_ACTION_TIME = numberId('action_time');
+assert(F_COUNT <= 31, 'a bit per field id in an int32 (seen, nulls, has)');
+assert(
+  valueFields(TICK).length === F_COUNT - 1 && NUMBER_FIELDS.length + F_LEVEL_ARRAYS + 2 === F_COUNT - 1,
+  'every tick field has an id: names, levels, numbers',
+);
+assert(
+  TICK_INPUT_NUMBERS.every((n) => NUMBER_FIELDS.includes(n)) && NUMBER_FIELDS.length === TICK_INPUT_NUMBERS.length + 4,
+  'the numbers are the optional ones plus price, trading_date, action_date, action_time',
+);
 
 const KEY_BYTES = KEY_NAMES.map((k) => Uint8Array.from(k, (c) => c.charCodeAt(0)));
 /**
@@ -148,9 +135,9 @@ export class TickrecScanner {
   private has = new Int32Array(64);
   private exchgs: string[] = [];
   private codes: string[] = [];
-  private lvVals = new Float64Array(64 * 4 * MAX_LEVELS);
+  private lvVals = new Float64Array(64 * F_LEVEL_ARRAYS * MAX_LEVELS);
   /** Levels per tick and side: -1 = absent or null (undefined), else 0..10. */
-  private lvLen = new Int8Array(64 * 4);
+  private lvLen = new Int8Array(64 * F_LEVEL_ARRAYS);
   private readonly view = new ScannedTick();
   private b: Uint8Array = EMPTY;
   private dv: DataView = new DataView(EMPTY.buffer);
@@ -200,53 +187,28 @@ export class TickrecScanner {
     assert(i >= 0 && i < this.count, `tickAt(${i}): the frame has ${this.count} ticks`);
     const v = this.view;
     v.point(this.vals, i * F_COUNT, this.has[i]!, this.exchgs[i]!, this.codes[i]!);
-    for (let li = 0; li < 4; li++) {
-      const len = this.lvLen[i * 4 + li]!;
+    for (let li = 0; li < F_LEVEL_ARRAYS; li++) {
+      const len = this.lvLen[i * F_LEVEL_ARRAYS + li]!;
       let arr: number[] | undefined;
       if (len >= 0) {
         arr = v.levelArrays[li]![len]!; // one array per side and length: refilled, never resized
-        const at = (i * 4 + li) * MAX_LEVELS;
+        const at = (i * F_LEVEL_ARRAYS + li) * MAX_LEVELS;
         for (let k = 0; k < len; k++) arr[k] = this.lvVals[at + k]!;
       }
-      if (li === 0) v.bid_prices = arr;
-      else if (li === 1) v.ask_prices = arr;
-      else if (li === 2) v.bid_qty = arr;
-      else v.ask_qty = arr;
+      v.levels[li] = arr;
     }
-    return v;
+    return v as ScannedTick & TickInput; // its getters (defineTickGetters) are TickInput's fields
   }
 
   /** Tick i as a fresh plain object, keys and values as fastTick() gives them (tests, callers that keep ticks). */
   tickObject(i: number): TickInput {
-    const v = this.tickAt(i);
-    const copy = (a: number[] | undefined) => (a === undefined ? undefined : [...a]);
-    return {
-      exchg: v.exchg,
-      code: v.code,
-      price: v.price,
-      open: v.open,
-      high: v.high,
-      low: v.low,
-      settle_price: v.settle_price,
-      upper_limit: v.upper_limit,
-      lower_limit: v.lower_limit,
-      total_volume: v.total_volume,
-      volume: v.volume,
-      total_turnover: v.total_turnover,
-      turn_over: v.turn_over,
-      open_interest: v.open_interest,
-      diff_interest: v.diff_interest,
-      trading_date: v.trading_date,
-      action_date: v.action_date,
-      action_time: v.action_time,
-      pre_close: v.pre_close,
-      pre_settle: v.pre_settle,
-      pre_interest: v.pre_interest,
-      bid_prices: copy(v.bid_prices),
-      ask_prices: copy(v.ask_prices),
-      bid_qty: copy(v.bid_qty),
-      ask_qty: copy(v.ask_qty),
-    };
+    const v = this.tickAt(i) as unknown as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const f of valueFields(TICK)) {
+      const x = v[f.name];
+      out[f.name] = Array.isArray(x) ? [...(x as number[])] : x;
+    }
+    return out as unknown as TickInput;
   }
 
   /** Room in the staging for tick index i. */
@@ -260,8 +222,8 @@ export class TickrecScanner {
     };
     this.vals = grow(this.vals, F_COUNT);
     this.has = grow(this.has, 1);
-    this.lvVals = grow(this.lvVals, 4 * MAX_LEVELS);
-    this.lvLen = grow(this.lvLen, 4);
+    this.lvVals = grow(this.lvVals, F_LEVEL_ARRAYS * MAX_LEVELS);
+    this.lvLen = grow(this.lvLen, F_LEVEL_ARRAYS);
   }
 
   private frame(): number {
@@ -308,8 +270,8 @@ export class TickrecScanner {
     if (this.count > MAX_BATCH) return BAIL;
     this.stage(this.count);
     this.base = this.count * F_COUNT;
-    const lv = this.count * 4;
-    this.lvLen[lv] = this.lvLen[lv + 1] = this.lvLen[lv + 2] = this.lvLen[lv + 3] = -1;
+    const lv = this.count * F_LEVEL_ARRAYS;
+    for (let k = 0; k < F_LEVEL_ARRAYS; k++) this.lvLen[lv + k] = -1;
     p = this.ws(p + 1);
     if (b[p] === 0x7d) return BAIL; // {}: no type
     for (let k = 0; ; k++) {
@@ -370,7 +332,7 @@ export class TickrecScanner {
     const bit = 1 << id;
     if ((this.seen & bit) !== 0) return BAIL; // duplicate key: JSON.parse keeps the last; let it
     this.seen |= bit;
-    if (id >= F_NUM0 || id === F_PRICE || id === F_TRADING_DATE || id === F_ACTION_DATE || id === F_ACTION_TIME) {
+    if (id >= F_NUM0) {
       if (b[p] === 0x6e) {
         if (!this.isNull(p)) return BAIL;
         this.nulls |= bit;
@@ -467,7 +429,7 @@ export class TickrecScanner {
   /** A level array at p, or null; into the staging of tick `count`. */
   private levelValue(p: number, id: number): number {
     const b = this.b;
-    const slot = this.count * 4 + (id - F_BID_PRICES);
+    const slot = this.count * F_LEVEL_ARRAYS + (id - F_LEVEL0);
     if (b[p] === 0x6e) {
       if (!this.isNull(p)) return BAIL;
       this.lvLen[slot] = -1; // null: no levels
@@ -651,7 +613,8 @@ export class TickrecScanner {
 
 /**
  * The TickInput the scanner hands out: getters over the staging, one object re-pointed
- * per tick. Field names and order as TickInput; absent fields are undefined.
+ * per tick. Field names and order as TickInput; absent fields are undefined. The
+ * getters are compiled from the field ids (defineTickGetters).
  */
 class ScannedTick {
   private v: Float64Array = new Float64Array(F_COUNT);
@@ -659,12 +622,10 @@ class ScannedTick {
   private h = 0;
   exchg = '';
   code = '';
-  bid_prices: number[] | undefined = undefined;
-  ask_prices: number[] | undefined = undefined;
-  bid_qty: number[] | undefined = undefined;
-  ask_qty: number[] | undefined = undefined;
+  /** The book-level arrays of the tick, by level slot (TICK_INPUT_LEVELS order); undefined when absent. */
+  readonly levels: (number[] | undefined)[] = new Array<number[] | undefined>(F_LEVEL_ARRAYS).fill(undefined);
   /** levelArrays[side][len]: a number[] of that length, refilled per tick. */
-  readonly levelArrays: number[][][] = [0, 1, 2, 3].map(() =>
+  readonly levelArrays: number[][][] = Array.from({ length: F_LEVEL_ARRAYS }, () =>
     Array.from({ length: MAX_LEVELS + 1 }, (_, n) => new Array<number>(n).fill(0)),
   );
 
@@ -675,69 +636,31 @@ class ScannedTick {
     this.exchg = exchg;
     this.code = code;
   }
-
-  private opt(id: number): number | undefined {
-    return (this.h & (1 << id)) !== 0 ? this.v[this.o + id] : undefined;
-  }
-
-  get price(): number {
-    return this.v[this.o + F_PRICE]!;
-  }
-  get open() {
-    return this.opt(F_NUM0);
-  }
-  get high() {
-    return this.opt(F_NUM0 + 1);
-  }
-  get low() {
-    return this.opt(F_NUM0 + 2);
-  }
-  get settle_price() {
-    return this.opt(F_NUM0 + 3);
-  }
-  get upper_limit() {
-    return this.opt(F_NUM0 + 4);
-  }
-  get lower_limit() {
-    return this.opt(F_NUM0 + 5);
-  }
-  get total_volume() {
-    return this.opt(F_NUM0 + 6);
-  }
-  get volume() {
-    return this.opt(F_NUM0 + 7);
-  }
-  get total_turnover() {
-    return this.opt(F_NUM0 + 8);
-  }
-  get turn_over() {
-    return this.opt(F_NUM0 + 9);
-  }
-  get open_interest() {
-    return this.opt(F_NUM0 + 10);
-  }
-  get diff_interest() {
-    return this.opt(F_NUM0 + 11);
-  }
-  get trading_date() {
-    return this.opt(F_TRADING_DATE);
-  }
-  get action_date(): number {
-    return this.v[this.o + F_ACTION_DATE]!;
-  }
-  get action_time(): number {
-    return this.v[this.o + F_ACTION_TIME]!;
-  }
-  get pre_close() {
-    return this.opt(F_NUM0 + 12);
-  }
-  get pre_settle() {
-    return this.opt(F_NUM0 + 13);
-  }
-  get pre_interest() {
-    return this.opt(F_NUM0 + 14);
-  }
 }
+
+/**
+ * One getter on ScannedTick's prototype per number and level field, compiled with its
+ * id as a literal (as fast as a hand-written getter): a required number reads its
+ * staging slot, an optional one reads it only when the tick has it (else undefined), a
+ * level field its slot of `levels`.
+ */
+function defineTickGetters(proto: object): void {
+  const required = new Set<number>([F_PRICE, F_ACTION_DATE, F_ACTION_TIME]);
+  const define = (name: string, body: string) => {
+    assert(/^[a-z_][a-z0-9_]*$/.test(name), `tick field ${name}: a plain identifier`);
+    const get = compileFunction<() => unknown>([], `return function ${name}() { ${body} };`);
+    Object.defineProperty(proto, name, { get, enumerable: false, configurable: false });
+  };
+  NUMBER_FIELDS.forEach((name) => {
+    const id = numberId(name);
+    define(
+      name,
+      required.has(id) ? `return this.v[this.o + ${id}];` : `return (this.h & ${1 << id}) !== 0 ? this.v[this.o + ${id}] : undefined;`,
+    );
+  });
+  TICK_INPUT_LEVELS.forEach((name, slot) => define(name, `return this.levels[${slot}];`));
+}
+defineTickGetters(ScannedTick.prototype);
 
 const EMPTY = new Uint8Array(0);
 const EMPTY_DV = new DataView(EMPTY.buffer);

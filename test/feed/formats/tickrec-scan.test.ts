@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createTickrecMapper } from '../../../src/feed/formats/tickrec.js';
+import { TICK, valueFields } from '../../../src/format/index.js';
 import { TickrecScanner } from '../../../src/feed/formats/tickrec-scan.js';
 import { createGenerator } from '../../../src/sim/generator.js';
 import type { RejectReason, TickInput, TradeInput } from '../../../src/feed/types.js';
@@ -16,37 +17,11 @@ const enc = new TextEncoder();
 
 /** A plain copy of a tick in TickInput key order (what a sink that keeps ticks must make). */
 function copyTick(x: TickInput): TickInput {
-  const keys = [
-    'exchg',
-    'code',
-    'price',
-    'open',
-    'high',
-    'low',
-    'settle_price',
-    'upper_limit',
-    'lower_limit',
-    'total_volume',
-    'volume',
-    'total_turnover',
-    'turn_over',
-    'open_interest',
-    'diff_interest',
-    'trading_date',
-    'action_date',
-    'action_time',
-    'pre_close',
-    'pre_settle',
-    'pre_interest',
-    'bid_prices',
-    'ask_prices',
-    'bid_qty',
-    'ask_qty',
-  ] as const;
+  const t = x as unknown as Record<string, unknown>;
   const o: Record<string, unknown> = {};
-  for (const k of keys) {
-    const v = x[k];
-    o[k] = Array.isArray(v) ? [...v] : v;
+  for (const { name } of valueFields(TICK)) {
+    const v = t[name];
+    o[name] = Array.isArray(v) ? [...(v as number[])] : v;
   }
   return o as unknown as TickInput;
 }

@@ -2,25 +2,13 @@
 
 import type { Instrument, SimTick } from '../../../src/sim/index.js';
 import { nameProblem } from '../../../src/layout/index.js';
+import { TICK, valueFields } from '../../../src/format/index.js';
+import { TICK_INPUT_LEVELS, type TickNumberField } from '../../../src/feed/types.js';
 
-const NUMERIC = [
-  'price',
-  'open',
-  'high',
-  'low',
-  'settle_price',
-  'upper_limit',
-  'lower_limit',
-  'total_volume',
-  'volume',
-  'total_turnover',
-  'turn_over',
-  'open_interest',
-  'diff_interest',
-  'pre_close',
-  'pre_settle',
-  'pre_interest',
-] as const;
+/** The number fields of the record that are prices, volumes and amounts (every f64 that is not a book level). */
+const NUMERIC = valueFields(TICK)
+  .filter((f) => f.type === 'f64' && !f.isArray)
+  .map((f) => f.name as TickNumberField);
 
 export function ymdToDate(ymd: number): Date {
   return new Date(Date.UTC(Math.floor(ymd / 10000), (Math.floor(ymd / 100) % 100) - 1, ymd % 100));
@@ -85,7 +73,7 @@ export function tickProblems(t: SimTick, inst: Instrument): string[] {
     if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > 1e300) bad(`${k} = ${v}`);
   }
   const L = inst.kind === 'crypto' ? 10 : 5;
-  for (const k of ['bid_prices', 'ask_prices', 'bid_qty', 'ask_qty'] as const) {
+  for (const k of TICK_INPUT_LEVELS) {
     if (!Array.isArray(t[k]) || t[k].length !== L) bad(`${k} has ${t[k]?.length} levels, expected ${L}`);
     for (const v of t[k]) if (!Number.isFinite(v) || v <= 0) bad(`${k} holds ${v}`);
   }
