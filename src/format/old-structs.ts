@@ -23,7 +23,7 @@
 
 import { BAR } from './bar.js';
 import { Mem } from './mem.js';
-import type { Field } from './struct.js';
+import type { Field, StructDef } from './struct.js';
 import { TICK } from './tick.js';
 
 export type OldFieldType = 'f64' | 'u32' | 'i32' | 'char';
@@ -116,43 +116,40 @@ export type OldProblem = { record: number; what: string } | { record: -1; what: 
  * Returns the records, or a problem naming the first record that cannot be converted.
  */
 export function convertOldTicks(bytes: Uint8Array): Uint8Array | OldProblem {
-  if (bytes.length % OLD_TICK_BYTES !== 0)
-    return { record: -1, what: `${bytes.length} bytes are not whole old ticks of ${OLD_TICK_BYTES} bytes` };
-  const n = bytes.length / OLD_TICK_BYTES;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const out = Mem.alloc(n * TICK.size);
-  const odv = new DataView(out.u8.buffer, out.u8.byteOffset, out.u8.length);
-  for (let r = 0; r < n; r++) {
-    const src = r * OLD_TICK_BYTES;
-    const dst = r * TICK.size;
-    for (const f of OLD_TICK_FIELDS) {
-      const to = TICK.field(f.name);
-      if (f.type === 'char') {
-        const field = bytes.subarray(src + f.offset, src + f.offset + f.count);
-        const len = field.indexOf(0);
-        if (len < 0) return { record: r, what: `${f.name} has no NUL within its ${f.count} bytes` };
-        out.u8.set(field.subarray(0, len), dst + to.offset);
-        continue;
-      }
-      for (let i = 0; i < f.count; i++) writeNew(odv, dst, to, i, readOld(dv, src, f, i));
-    }
-  }
-  return out.u8;
+  return convertOld(bytes, 'ticks', OLD_TICK_BYTES, OLD_TICK_FIELDS, TICK);
 }
 
 /** Converts `bytes` of old bars (OLD_BAR_BYTES each) into current 88-byte bars. */
 export function convertOldBars(bytes: Uint8Array): Uint8Array | OldProblem {
-  if (bytes.length % OLD_BAR_BYTES !== 0)
-    return { record: -1, what: `${bytes.length} bytes are not whole old bars of ${OLD_BAR_BYTES} bytes` };
-  const n = bytes.length / OLD_BAR_BYTES;
+  return convertOld(bytes, 'bars', OLD_BAR_BYTES, OLD_BAR_FIELDS, BAR);
+}
+
+/** Old records of `oldBytes` each, field by field (by name) into records of `to`. */
+function convertOld(
+  bytes: Uint8Array,
+  what: string,
+  oldBytes: number,
+  fields: readonly OldField[],
+  to: StructDef,
+): Uint8Array | OldProblem {
+  if (bytes.length % oldBytes !== 0) return { record: -1, what: `${bytes.length} bytes are not whole old ${what} of ${oldBytes} bytes` };
+  const n = bytes.length / oldBytes;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const out = Mem.alloc(n * BAR.size);
+  const out = Mem.alloc(n * to.size);
   const odv = new DataView(out.u8.buffer, out.u8.byteOffset, out.u8.length);
   for (let r = 0; r < n; r++) {
-    const src = r * OLD_BAR_BYTES;
-    const dst = r * BAR.size;
-    for (const f of OLD_BAR_FIELDS) {
-      writeNew(odv, dst, BAR.field(f.name), 0, readOld(dv, src, f, 0));
+    const src = r * oldBytes;
+    const dst = r * to.size;
+    for (const f of fields) {
+      const t = to.field(f.name);
+      if (f.type === 'char') {
+        const field = bytes.subarray(src + f.offset, src + f.offset + f.count);
+        const len = field.indexOf(0);
+        if (len < 0) return { record: r, what: `${f.name} has no NUL within its ${f.count} bytes` };
+        out.u8.set(field.subarray(0, len), dst + t.offset);
+        continue;
+      }
+      for (let i = 0; i < f.count; i++) writeNew(odv, dst, t, i, readOld(dv, src, f, i));
     }
   }
   return out.u8;
