@@ -2,6 +2,31 @@
 
 import fs from 'node:fs';
 
+/** Where spares come from and go back to (src/store/spare.ts SpareFiles). */
+export interface SpareSource {
+  /** A spare's path, or undefined when none is ready. */
+  take(): string | undefined;
+  /** A spare taken but not used (the build in it failed), emptied: back into the stock. */
+  giveBack(spare: string): void;
+}
+
+/**
+ * After a build in `spare` failed (before its rename): the spare is emptied and given
+ * back, so a failure costs no new spare. A full disk rejects every record of a new
+ * instrument; if each attempt used up a spare, the stock's refill would create an inode
+ * per rejected record (measured: 2-4 write syscalls per rejected tick,
+ * test/reliability/full-disk.test.ts). Removed when it cannot be emptied.
+ */
+export function returnSpare(source: SpareSource, spare: string): void {
+  try {
+    fs.truncateSync(spare, 0);
+  } catch {
+    fs.rmSync(spare, { force: true });
+    return;
+  }
+  source.giveBack(spare);
+}
+
 /**
  * Opens `spare` for reading and writing WITHOUT O_CREAT or O_TRUNC: a spare exists and
  * is empty, and on ext4 a truncation to zero makes the close start a writeback on the

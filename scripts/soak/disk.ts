@@ -16,8 +16,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { inspectFile } from '../../src/cli/inspect.js';
 import { TICK_KIND, rtFileBytes } from '../../src/format/index.js';
-import { RT_EXT, hisDir, parseDateFolder, rtDir, rtKindDir } from '../../src/layout/index.js';
-import { RtReader } from '../../src/store/index.js';
+import { RT_EXT, hisDir, parseDateFolder, rtDir, rtKindDir, spareDir } from '../../src/layout/index.js';
+import { RtReader, SPARE_TARGET } from '../../src/store/index.js';
 import { cryptoUniverse, fingerprint, matchStored, type Segment, type SimSpec } from './expect.js';
 import {
   Problems,
@@ -230,6 +230,13 @@ export async function runFullDisk(o: DiskOptions): Promise<DiskReport> {
     let rec: RecorderProc = startRecorder(cfg, { args: clock, ...(mode === 'ulimit' ? { ulimitFileBlocks: ULIMIT_BLOCKS } : {}) });
     let base = await rec.ready(60_000);
     await waitHealth(base, (s) => s.ticksWritten >= o.rate / 2, 'the recorder writing');
+    // SPARE FILES (src/store/spare.ts): a recorder just started makes its stock of empty
+    // files in the background; those creations are not what the write check below measures
+    const spares = () => (fs.existsSync(spareDir(root)) ? fs.readdirSync(spareDir(root)).length : 0);
+    await waitFor(() => spares() >= SPARE_TARGET, `the recorder's ${SPARE_TARGET} spare files made`, {
+      timeoutMs: 120_000,
+      describe: () => `${spares()} made`,
+    });
     if (mode === 'tmpfs') {
       filler = fill(mnt, 192 * 1024);
       log(`full disk: tmpfs filled, ${freeBytes(mnt)} bytes free`);

@@ -20,7 +20,7 @@ import { loadSessionBook, type SessionBook } from '../calendar/index.js';
 import { TickrecError, ioError } from '../errors.js';
 import { syncDir } from '../fsync.js';
 import { instrumentMetaPath, isCodeName, isExchangeName, rtTmpPath } from '../layout/index.js';
-import { openSpare } from '../spare-file.js';
+import { openSpare, returnSpare, type SpareSource } from '../spare-file.js';
 import type { InstrumentMeta } from './instruments.js';
 import { validVolumeDecimals } from './units.js';
 
@@ -86,8 +86,11 @@ export function writeStoredMetaText(root: string, exchg: string, code: string, t
  * `durable`: the file is fsync'ed before the rename and its folder after (inline). Returns
  * the folders that got a new entry (the file's, and the parent of each folder made).
  */
-function writeAtomically(file: string, text: string, durable: boolean, spare?: string): string[] {
+function writeAtomically(file: string, text: string, durable: boolean, spares?: SpareSource): string[] {
+  const spare = spares?.take();
   let tmp = spare ?? rtTmpPath(file, process.pid);
+  let fromSpare = false;
+  let renamed = false;
   const dir = path.dirname(file);
   const entered = [dir];
   try {
@@ -95,6 +98,7 @@ function writeAtomically(file: string, text: string, durable: boolean, spare?: s
     if (made !== undefined) for (let d = dir; d !== path.dirname(made); d = path.dirname(d)) entered.push(path.dirname(d));
     let fd = spare === undefined ? undefined : openSpare(spare); // SPARE FILES: no new inode here
     if (fd === undefined) fd = fs.openSync((tmp = rtTmpPath(file, process.pid)), 'w');
+    else fromSpare = true;
     try {
       fs.writeFileSync(fd, text);
       if (durable) fs.fsyncSync(fd);
@@ -102,9 +106,11 @@ function writeAtomically(file: string, text: string, durable: boolean, spare?: s
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, file);
+    renamed = true;
     if (durable) for (const d of entered) syncDir(d);
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
+    if (!renamed && fromSpare) returnSpare(spares!, tmp);
+    else if (!renamed) fs.rmSync(tmp, { force: true });
     throw ioError(err, file, 'write the instrument metadata');
   }
   return entered;
@@ -118,7 +124,7 @@ export interface RootMetaWriterOptions {
    */
   afterWrite?: (exchg: string, code: string, file: string, dirs: readonly string[]) => void;
   /** An empty file on the same file system to write in instead of a temporary file (the recorder's SPARE FILES, src/store/spare.ts), or undefined. */
-  spare?: () => string | undefined;
+  spare?: SpareSource;
 }
 
 export interface EnsureResult {
@@ -160,7 +166,7 @@ export class RootMetaWriter {
     if (!existing || JSON.stringify(existing, null, 2) + '\n' !== text) {
       const file = instrumentMetaPath(this.root, meta.exchg, meta.code);
       const after = this.opts.afterWrite;
-      const dirs = writeAtomically(file, text, after === undefined, this.opts.spare?.());
+      const dirs = writeAtomically(file, text, after === undefined, this.opts.spare);
       after?.(meta.exchg, meta.code, file, dirs);
     }
     if (this.done.size > 200_000) this.done.clear();

@@ -182,7 +182,7 @@ export class Recorder {
     this.spare = new SpareFiles(spareDir(config.root), SPARE_TARGET, (m) => log.warn(m));
     this.rootMeta = new RootMetaWriter(config.root, {
       afterWrite: (exchg, code, file, dirs) => this.pool.afterMetaWrite(exchg, code, file, dirs),
-      spare: () => this.spare.take(),
+      spare: this.spare,
     });
     this.lock = acquireRootLock(config.root, { onWarning: (m) => log.warn(m) });
     this.spare.fill(); // the stock, in the background, once the root is ours

@@ -97,7 +97,7 @@ import { allocate } from './fallocate.js';
 import { probeRtFile, rtTradingDate, visitNonZeroChunks } from './rt-file.js';
 import { CreateDurability, syncPath } from './durable.js';
 import { syncDir } from '../fsync.js';
-import { openSpare } from '../spare-file.js';
+import { openSpare, returnSpare, type SpareSource } from '../spare-file.js';
 
 /** Initial capacities: ticks as datakit (2,500); the others sized for a day's use. */
 export const DEFAULT_INITIAL_CAPACITY: Readonly<Record<string, number>> = {
@@ -155,7 +155,7 @@ export interface RtWriterOptions {
    */
   durability?: CreateDurability;
   /** An empty file to build a new file in instead of a temporary one of its own (SPARE FILES, spare.ts), or undefined. */
-  spare?: () => string | undefined;
+  spare?: SpareSource;
   /** POPULATE AHEAD (default true; off where a test counts the pages the writer itself made resident). */
   populate?: boolean;
 }
@@ -861,9 +861,10 @@ function createRtFile(file: string, opts: RtWriterOptions): { fd: number; capaci
   // Built under a temporary name and renamed: a reader or a restarted writer never
   // sees a file without its complete header.
   // SPARE FILES (spare.ts): an empty file made ahead, so that no inode is allocated here.
-  const spare = opts.spare?.();
+  const spare = opts.spare?.take();
   let fd = spare === undefined ? undefined : openSpare(spare);
-  const tmp = fd === undefined ? rtTmpPath(file, process.pid) : spare!;
+  const fromSpare = fd !== undefined;
+  const tmp = fromSpare ? spare! : rtTmpPath(file, process.pid);
   const header = Buffer.alloc(RT_HEADER_BYTES);
   const h: RtHeader = { type: opts.kind.rtType, version: BLOCK_VERSION_RAW, size: 0, capacity, date: opts.date };
   writeRtHeader(header, h);
@@ -881,7 +882,8 @@ function createRtFile(file: string, opts: RtWriterOptions): { fd: number; capaci
     return { fd, capacity };
   } catch (err) {
     if (fd !== undefined) fs.closeSync(fd);
-    if (!renamed) fs.rmSync(tmp, { force: true });
+    if (!renamed && fromSpare) returnSpare(opts.spare!, tmp);
+    else if (!renamed) fs.rmSync(tmp, { force: true });
     throw ioError(err, file, 'create');
   }
 }

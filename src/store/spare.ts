@@ -26,6 +26,9 @@ import path from 'node:path';
 /** Spare files kept by default: the metadata, tick and two bar files of 2,048 new instruments. */
 export const SPARE_TARGET = 8192;
 
+/** After a refill failed (a full disk), the next one is tried no sooner than this, ms. */
+export const FILL_RETRY_MS = 5000;
+
 export class SpareFiles {
   private readonly stock: string[] = [];
   private filling = false;
@@ -33,6 +36,7 @@ export class SpareFiles {
   private made = 0;
   private readonly prefix = `${process.pid}-${Date.now().toString(36)}-`;
   private lastProblem: string | undefined;
+  private failedAt: number | undefined;
 
   constructor(
     readonly dir: string,
@@ -58,9 +62,15 @@ export class SpareFiles {
     return f;
   }
 
-  /** Starts refilling in the background (also called by take()). */
+  /** A spare taken but not used, emptied by its taker (returnSpare): ready again, no new inode made. */
+  giveBack(spare: string): void {
+    this.stock.push(spare);
+  }
+
+  /** Starts refilling in the background (also called by take()); not within FILL_RETRY_MS of a failed refill. */
   fill(): void {
     if (this.filling || this.stopped || this.stock.length >= this.target) return;
+    if (this.failedAt !== undefined && Date.now() - this.failedAt < FILL_RETRY_MS) return;
     this.filling = true;
     fs.mkdir(this.dir, { recursive: true }, (err) => {
       if (err) return this.failed(err);
@@ -88,6 +98,7 @@ export class SpareFiles {
     fs.open(file, 'wx', (err, fd) => {
       if (err) return this.failed(err);
       fs.close(fd, () => {
+        this.failedAt = undefined;
         this.stock.push(file);
         this.makeOne();
       });
@@ -96,6 +107,7 @@ export class SpareFiles {
 
   private failed(err: NodeJS.ErrnoException): void {
     this.filling = false;
+    this.failedAt = Date.now(); // a full disk: no attempt per record taken (full-disk.test.ts)
     const m = `spare files in ${this.dir}: ${err.message}; new files are made from scratch (slower at a session open) until this works`;
     if (m !== this.lastProblem) this.onProblem?.(m);
     this.lastProblem = m;

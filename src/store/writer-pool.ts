@@ -109,7 +109,7 @@ export class WriterPool {
   /** New files are made durable in the background, not by two fsyncs each inline (durable.ts). */
   private readonly durability: CreateDurability;
   private readonly onDurabilityError: (err: Error) => void;
-  private readonly takeSpare: (() => string | undefined) | undefined;
+  private readonly spare: SpareFiles | undefined;
   private durabilityError: Error | undefined;
   /** DURABILITY (rt-writer.ts): records that reached the disk, and syncs that failed. */
   private synced = 0;
@@ -131,7 +131,7 @@ export class WriterPool {
     this.onDurabilityError = opts.onDurabilityError ?? ((err) => (this.durabilityError ??= err));
     this.durability = new CreateDurability(this.onDurabilityError);
     const spare = opts.spare;
-    this.takeSpare = spare ? () => spare.take() : undefined;
+    this.spare = spare;
   }
 
   /** New files whose background fsyncs are queued or running. */
@@ -691,7 +691,7 @@ export class WriterPool {
         e.lastDayRecords < 0 && expectRecords !== undefined ? expectRecords : e.lastDayRecords,
       ),
       ...(this.opts.onRepair ? { onRepair: this.opts.onRepair } : {}),
-      ...(this.takeSpare ? { spare: this.takeSpare } : {}),
+      ...(this.spare ? { spare: this.spare } : {}),
       durability: this.durability,
     };
   }

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HostileServer, type Frame } from '../../scripts/soak/hostile.js';
 import { inspectFile } from '../../src/cli/inspect.js';
+import { SPARE_DIR } from '../../src/layout/index.js';
 import { RtReader } from '../../src/store/index.js';
 import {
   blockFiles,
@@ -775,10 +776,11 @@ describe('a hostile live feed', () => {
     const underRoot = listTree(root);
     // rt/<kind>/<EXCHG>/<CODE>.dmb (and whatever else the recorder keeps there: bars, closed-bar events), all plain names
     const plain = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-    // meta/instruments/<EXCHG>/<CODE>.json: the instrument metadata (issue 15), named by the same rule
+    // meta/instruments/<EXCHG>/<CODE>.json: the instrument metadata (issue 15), named by the same rule;
+    // spare/<pid>-<stamp>-<n>: the recorder's empty spare files (SPARE FILES, src/store/spare.ts)
     expect(
       underRoot.filter(
-        (p) => !['rt', 'meta'].includes(p.split(path.sep)[0]!) || !p.split(path.sep).every((c) => plain.test(c) && c !== '..'),
+        (p) => !['rt', 'meta', SPARE_DIR].includes(p.split(path.sep)[0]!) || !p.split(path.sep).every((c) => plain.test(c) && c !== '..'),
       ),
     ).toEqual([]);
     expect(model.hostilePaths.size).toBeGreaterThan(20);

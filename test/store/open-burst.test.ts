@@ -23,7 +23,7 @@ function rec(seq: number, code: string, exchg = 'BINANCE'): Record<string, unkno
   t.code = code;
   t.trading_date = D1;
   t.action_date = D1;
-  t.settle_price = tickChecksum(t as unknown as Record<string, unknown>);
+  t.settle_price = tickChecksum(t);
   return { ...t };
 }
 
@@ -213,7 +213,7 @@ describe('SPARE FILES (src/store/spare.ts): a new file at the open is an empty f
     const pool = new WriterPool(root, { maxOpenFiles: 16, initialCapacity: { tick: 64 }, spare });
     const meta = new RootMetaWriter(root, {
       afterWrite: (exchg, code, file, dirs) => pool.afterMetaWrite(exchg, code, file, dirs),
-      spare: () => spare.take(),
+      spare,
     });
     const codes = ['C0', 'C1', 'C2', 'C3', 'C4'];
     for (const c of codes) {

@@ -21,7 +21,7 @@ function rec(seq: number, code = 'rb2505', date = D1): Record<string, unknown> {
   t.trading_date = date;
   t.action_date = date;
   t.total_volume = seq + 1;
-  t.settle_price = tickChecksum(t as unknown as Record<string, unknown>);
+  t.settle_price = tickChecksum(t);
   return { ...t };
 }
 

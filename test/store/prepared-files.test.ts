@@ -24,7 +24,7 @@ function rec(seq: number, date: number, code = 'rb2505', exchg = 'SHFE'): Record
   t.code = code;
   t.trading_date = date;
   t.action_date = date;
-  t.settle_price = tickChecksum(t as unknown as Record<string, unknown>);
+  t.settle_price = tickChecksum(t);
   return { ...t };
 }
 

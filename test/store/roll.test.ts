@@ -36,7 +36,7 @@ function rec(seq: number, date = D1, code = 'rb2505'): Record<string, unknown> {
   t.code = code;
   t.trading_date = date;
   t.action_date = date;
-  t.settle_price = tickChecksum(t as unknown as Record<string, unknown>);
+  t.settle_price = tickChecksum(t);
   return { ...t };
 }
 

@@ -23,7 +23,7 @@ function rec(seq: number, code = 'rb2505', date = D1, exchg = 'SHFE'): Record<st
   t.code = code;
   t.trading_date = date;
   t.action_date = date;
-  t.settle_price = tickChecksum(t as unknown as Record<string, unknown>);
+  t.settle_price = tickChecksum(t);
   return { ...t };
 }
 
