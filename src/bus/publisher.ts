@@ -587,13 +587,23 @@ export class Publisher {
   private barsSent(t: Track, index: number): boolean {
     const date = t.cur.date;
     if (t.barrier?.forDate !== date || t.barrier.forIndex !== index) {
+      // A bar file the recorder made since the last scan (an instrument's first bar of the
+      // day, closed with this event) must be a track before the barrier is taken, or its
+      // bars would not be waited for and could follow the event (seen: the first 1-minute
+      // bar of rb2505 after the event of 09:01, test/bus/bus.test.ts).
+      this.scan();
       const bars: { t: Track; date: number; file: number; index: number }[] = [];
       for (const b of this.tracks.values()) {
         if (b.blocked || b.target.exchg === undefined || b.target.kind.name === 'tick' || b.target.kind.name === 'trade') continue;
-        const end = b.reader && b.readerLive ? { date: b.reader.date, length: b.reader.length } : fileEnd(b.livePath, b.target.kind);
+        // The reader's view only while its file is still the live one: after a roll it has
+        // not noticed yet (rollCheckMs), the bars of the new day are in a new live file,
+        // and taking the old file's end would let the event go out before them (seen:
+        // the event of the next day's first minute before that minute's bar).
+        const live = b.reader !== undefined && b.readerLive && inode(b.livePath) === b.reader.ino;
+        const end = live ? { date: b.reader!.date, length: b.reader!.length } : fileEnd(b.livePath, b.target.kind);
         if (!end || end.length === 0) continue;
         // The live file is the day's file n = how many of its day are set aside already.
-        const file = b.reader && b.readerLive ? b.cur.file : setAsideFiles(b.livePath, end.date).length;
+        const file = live ? b.cur.file : setAsideFiles(b.livePath, end.date).length;
         bars.push({ t: b, date: end.date, file, index: end.length });
       }
       t.barrier = { forDate: date, forIndex: index, bars };
