@@ -416,7 +416,7 @@ export class Recorder {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.preparer?.stop();
-    this.spare.stop();
+    await this.spare.stop(); // one file creation at most: none appears in the root after stop()
     if (this.feedsStarted) await Promise.allSettled(this.feeds.map((f) => f.stop()));
     try {
       try {

@@ -37,6 +37,7 @@ export class SpareFiles {
   private readonly prefix = `${process.pid}-${Date.now().toString(36)}-`;
   private lastProblem: string | undefined;
   private failedAt: number | undefined;
+  private readonly waiters: (() => void)[] = [];
 
   constructor(
     readonly dir: string,
@@ -78,9 +79,16 @@ export class SpareFiles {
     });
   }
 
-  /** Stops refilling (what is running finishes). */
-  stop(): void {
+  /** Stops refilling (what is running finishes; the promise says when). */
+  stop(): Promise<void> {
     this.stopped = true;
+    // resolved once the creation in flight (if any) is done: no file appears in spare/ after
+    return this.filling ? new Promise((resolve) => this.waiters.push(resolve)) : Promise.resolve();
+  }
+
+  private idle(): void {
+    this.filling = false;
+    for (const w of this.waiters.splice(0)) w();
   }
 
   /** Resolves once the stock is full or refilling stopped (tests, and a recorder that wants its stock before an open). */
@@ -91,7 +99,7 @@ export class SpareFiles {
 
   private makeOne(): void {
     if (this.stopped || this.stock.length >= this.target) {
-      this.filling = false;
+      this.idle();
       return;
     }
     const file = path.join(this.dir, `${this.prefix}${this.made++}`);
@@ -106,7 +114,7 @@ export class SpareFiles {
   }
 
   private failed(err: NodeJS.ErrnoException): void {
-    this.filling = false;
+    this.idle();
     this.failedAt = Date.now(); // a full disk: no attempt per record taken (full-disk.test.ts)
     const m = `spare files in ${this.dir}: ${err.message}; new files are made from scratch (slower at a session open) until this works`;
     if (m !== this.lastProblem) this.onProblem?.(m);

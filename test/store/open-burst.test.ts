@@ -195,7 +195,7 @@ describe('SPARE FILES (src/store/spare.ts): a new file at the open is an empty f
     for (const f of taken) expect(fs.statSync(f!).size).toBe(0);
     await s.full();
     expect(s.available).toBe(20);
-    s.stop();
+    await s.stop();
     const again = new SpareFiles(dir, 30);
     expect(again.available).toBe(23); // the three taken were never used: still spares
     await again.full();
@@ -206,7 +206,7 @@ describe('SPARE FILES (src/store/spare.ts): a new file at the open is an empty f
     const root = makeTempDir();
     const spare = new SpareFiles(path.join(root, 'spare'), 8);
     await spare.full();
-    spare.stop(); // no refill: the test counts what is taken
+    void spare.stop(); // no refill: the test counts what is taken
     const inodes = new Map(fs.readdirSync(spare.dir).map((f) => [fs.statSync(path.join(spare.dir, f)).ino, f]));
     // a crash left bytes in one of them
     fs.writeFileSync(path.join(spare.dir, [...inodes.values()][7]!), Buffer.alloc(100_000, 0xff));
@@ -241,7 +241,7 @@ describe('SPARE FILES (src/store/spare.ts): a new file at the open is an empty f
     // the spare folder gone after its spares were listed: files are made from scratch
     const spare2 = new SpareFiles(spare.dir, 2);
     await spare2.full();
-    spare2.stop();
+    await spare2.stop();
     fs.rmSync(spare.dir, { recursive: true });
     const pool2 = new WriterPool(root, { maxOpenFiles: 16, initialCapacity: { tick: 64 }, spare: spare2 });
     pool2.append(TICK_KIND, 'BINANCE', 'C9', D1, rec(1, 'C9'));
