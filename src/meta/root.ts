@@ -157,7 +157,7 @@ export class RootMetaWriter {
     const metaFile = instrumentMetaPath(this.root, meta.exchg, meta.code);
     const facts: StoredFacts = existing
       ? { volume_decimals: existing.volume_decimals, timezone: existing.timezone, unitFile: metaFile, zoneFile: undefined }
-      : this.factsOfPriorRecords(meta);
+      : factsOfPriorRecords(this.root, meta);
     const stored: StoredMeta = { format: META_FORMAT, ...fields, volume_decimals: facts.volume_decimals, timezone: facts.timezone };
     let warning: string | undefined;
     if (facts.unitFile !== undefined && meta.volume_decimals > facts.volume_decimals) {
@@ -182,38 +182,36 @@ export class RootMetaWriter {
     this.done.set(key, stored);
     return warning === undefined ? { stored } : { stored, warning };
   }
-
-  /**
-   * UNLABELLED RECORDS: an instrument with no metadata file whose records are already in
-   * the root (written before tickrec kept metadata, or by datakit) has them read in whole
-   * units and the bundled zone (unlabelledFacts). Its first file must say so, not the
-   * configuration: else the stored trades would read in the new unit, quietly. Trades
-   * decide the unit, records of any kind the zone; each is looked for only when the
-   * configuration differs from what such records are read with.
-   */
-  private factsOfPriorRecords(meta: InstrumentMeta): StoredFacts {
-    const old = unlabelledFacts(meta.exchg, meta.code);
-    const unitFile =
-      meta.volume_decimals !== old.volumeDecimals ? priorRecordsFile(this.root, [TRADE_KIND], meta.exchg, meta.code) : undefined;
-    const zoneFile =
-      meta.timezone !== old.timezone ? (unitFile ?? priorRecordsFile(this.root, ALL_KINDS, meta.exchg, meta.code)) : undefined;
-    return {
-      volume_decimals: unitFile === undefined ? meta.volume_decimals : old.volumeDecimals,
-      timezone: zoneFile === undefined ? meta.timezone : old.timezone,
-      unitFile,
-      zoneFile,
-    };
-  }
 }
 
 /** The two facts about an instrument's stored records, and the files that fix them (undefined: the configuration's). */
-interface StoredFacts {
+export interface StoredFacts {
   volume_decimals: number;
   timezone: string | null;
   /** The file whose records fix volume_decimals: the metadata file, or a record file from before it (UNLABELLED RECORDS). */
   unitFile: string | undefined;
   /** A record file from before the metadata file that fixes the zone other than the configuration's (UNLABELLED RECORDS). */
   zoneFile: string | undefined;
+}
+
+/**
+ * UNLABELLED RECORDS: an instrument with no metadata file whose records are already in
+ * `root` (written before tickrec kept metadata, or by datakit) has them read in whole
+ * units and the bundled zone (unlabelledFacts). Its first file must say so, not the
+ * configuration (or a publisher's file, src/bus/mirror.ts): else the stored trades would
+ * read in the new unit, quietly. Trades decide the unit, records of any kind the zone;
+ * each is looked for only when `meta` differs from what such records are read with.
+ */
+export function factsOfPriorRecords(root: string, meta: Pick<StoredMeta, 'exchg' | 'code' | 'volume_decimals' | 'timezone'>): StoredFacts {
+  const old = unlabelledFacts(meta.exchg, meta.code);
+  const unitFile = meta.volume_decimals !== old.volumeDecimals ? priorRecordsFile(root, [TRADE_KIND], meta.exchg, meta.code) : undefined;
+  const zoneFile = meta.timezone !== old.timezone ? (unitFile ?? priorRecordsFile(root, ALL_KINDS, meta.exchg, meta.code)) : undefined;
+  return {
+    volume_decimals: unitFile === undefined ? meta.volume_decimals : old.volumeDecimals,
+    timezone: zoneFile === undefined ? meta.timezone : old.timezone,
+    unitFile,
+    zoneFile,
+  };
 }
 
 /**
