@@ -20,6 +20,7 @@
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseStart } from './calendar.js';
 import { Clients } from './clients.js';
+import { SIMULATOR_DEFAULTS } from './defaults.js';
 import { createGenerator, type SimTick, type SimTrade } from './generator.js';
 import { TickPump } from './pump.js';
 import { buildUniverse, type Instrument } from './universe.js';
@@ -36,19 +37,19 @@ export interface SimulatorFaults {
 }
 
 export interface SimulatorOptions {
-  /** Default '127.0.0.1'. */
+  /** Default SIMULATOR_DEFAULTS.host. */
   host?: string;
   /** Default 0 (an ephemeral port; read it from the result). */
   port?: number;
-  /** An instrument count for buildUniverse (default 20) or an explicit list. */
+  /** An instrument count for buildUniverse (default SIMULATOR_DEFAULTS.instruments) or an explicit list. */
   instruments?: number | readonly Instrument[];
-  /** Tick slots per real second, all instruments together. Default 2000. */
+  /** Tick slots per real second, all instruments together. Default SIMULATOR_DEFAULTS.rate. */
   rate?: number;
-  /** PRNG seed (uint32). Default 1. */
+  /** PRNG seed (uint32). Default SIMULATOR_DEFAULTS.seed. */
   seed?: number;
   /** Simulated start: epoch ms or 'YYYYMMDD HH:MM[:SS]' in Asia/Shanghai time. Default: the real time of the first subscribe. */
   start?: number | string;
-  /** Simulated seconds per real second. Default 1. */
+  /** Simulated seconds per real second. Default SIMULATOR_DEFAULTS.speed. */
   speed?: number;
   /**
    * A clock to read the simulated start from at the first subscribe, instead of `start`
@@ -58,9 +59,9 @@ export interface SimulatorOptions {
   clock?: () => number;
   /** Stop after this many good ticks (then idle with heartbeats). Default: never. */
   count?: number;
-  /** Most ticks in one frame. Default 100. */
+  /** Most ticks in one frame. Default SIMULATOR_DEFAULTS.batchMax. */
   batchMax?: number;
-  /** Send a trade print after each tick. Default false. */
+  /** Send a trade print after each tick. Default SIMULATOR_DEFAULTS.trades. */
   trades?: boolean;
   faults?: SimulatorFaults;
   /** Keep every good tick (and trade) in memory: sentTicks / sentTrades. Default false. */
@@ -122,10 +123,10 @@ const posInt = (v: number | undefined): boolean => v === undefined || (Number.is
 
 /** Validates options and fills defaults; throws RangeError naming the option. */
 export function resolveSimulatorOptions(o: SimulatorOptions) {
-  const rate = o.rate ?? 2000;
-  const speed = o.speed ?? 1;
-  const seed = o.seed ?? 1;
-  const batchMax = o.batchMax ?? 100;
+  const rate = o.rate ?? SIMULATOR_DEFAULTS.rate;
+  const speed = o.speed ?? SIMULATOR_DEFAULTS.speed;
+  const seed = o.seed ?? SIMULATOR_DEFAULTS.seed;
+  const batchMax = o.batchMax ?? SIMULATOR_DEFAULTS.batchMax;
   const port = o.port ?? 0;
   check(Number.isFinite(rate) && rate > 0, `rate ${rate}: ticks per second, a number > 0`);
   check(Number.isFinite(speed) && speed > 0, `speed ${speed}: a number > 0`);
@@ -145,12 +146,13 @@ export function resolveSimulatorOptions(o: SimulatorOptions) {
     check(Number.isFinite(o.start), `start ${o.start}: epoch milliseconds`);
     startMs = o.start;
   }
-  const instruments = typeof o.instruments === 'object' ? [...o.instruments] : buildUniverse(o.instruments ?? 20);
+  const instruments =
+    typeof o.instruments === 'object' ? [...o.instruments] : buildUniverse(o.instruments ?? SIMULATOR_DEFAULTS.instruments);
   check(instruments.length > 0, 'instruments: at least one');
   const heartbeatMs = o.heartbeatMs ?? 1000;
   check(Number.isFinite(heartbeatMs) && heartbeatMs > 0, `heartbeatMs ${heartbeatMs}: a number > 0`);
   return {
-    host: o.host ?? '127.0.0.1',
+    host: o.host ?? SIMULATOR_DEFAULTS.host,
     port,
     instruments,
     rate,
@@ -159,7 +161,7 @@ export function resolveSimulatorOptions(o: SimulatorOptions) {
     startMs,
     count: o.count,
     batchMax,
-    trades: o.trades ?? false,
+    trades: o.trades ?? SIMULATOR_DEFAULTS.trades,
     faults,
     keepSent: o.keepSent ?? false,
     heartbeatMs,
