@@ -18,7 +18,7 @@ import {
   waitHealth,
   writeConfig,
 } from '../e2e/helpers.js';
-import { startBinanceFeed, type BinanceFeed } from '../helpers/binance-feed.js';
+import { startBinanceFeed, writeBinanceInstruments, type BinanceFeed } from '../helpers/binance-feed.js';
 import { fileRecords, natsForSuite, spawnMirror } from './helpers.js';
 
 const describeNats = natsServerAvailable() ? describe : describe.skip;
@@ -41,14 +41,13 @@ describeNats('bus: fractional trade sizes on the mirror', () => {
     const src = path.join(dir, 'src');
     const dst = path.join(dir, 'dst');
     const dstTrades = path.join(dir, 'dst-trades'); // a mirror of the trade subjects only
-    const instruments = path.join(dir, 'instruments.json');
-    fs.writeFileSync(instruments, JSON.stringify({ instruments: { 'BINANCE.BTCUSDT': { price_tick: '0.01', lot_step: '0.000001' } } }));
+    const instruments = writeBinanceInstruments(dir);
     const t0 = Date.now() - 5000;
     feed = await startBinanceFeed(SIZES, t0);
     const cfg = writeConfig(dir, {
       ...recorderConfig({
         root: src,
-        feeds: [{ name: 'binance', url: feed.url, format: 'binance', subscribe: ['BINANCE.BTCUSDT'] }],
+        feeds: [feed.feedConfig],
       }),
       instruments: { file: instruments },
       publish: {

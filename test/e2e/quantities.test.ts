@@ -18,7 +18,7 @@ import {
   waitHealth,
   writeConfig,
 } from './helpers.js';
-import { aggTradeMessages, startBinanceFeed, type BinanceFeed } from '../helpers/binance-feed.js';
+import { aggTradeMessages, startBinanceFeed, writeBinanceInstruments, type BinanceFeed } from '../helpers/binance-feed.js';
 
 let feed: BinanceFeed | undefined;
 beforeAll(() => requireBuilt());
@@ -38,13 +38,12 @@ describe('fractional trade sizes, end to end', () => {
   it('0.00012, 0.5 and 123.456789 read back exactly through cat --format jsonl, the API and Parquet in DuckDB; the rest is refused by reason', async () => {
     const dir = makeTempDir();
     const root = path.join(dir, 'data');
-    const instruments = path.join(dir, 'instruments.json');
-    fs.writeFileSync(instruments, JSON.stringify({ instruments: { 'BINANCE.BTCUSDT': { price_tick: '0.01', lot_step: '0.000001' } } }));
+    const instruments = writeBinanceInstruments(dir);
     const t0 = Date.now() - 5000;
     feed = await startBinanceFeed([...GOOD, TOO_FINE, TOO_BIG], t0);
     const cfg = recorderConfig({
       root,
-      feeds: [{ name: 'binance', url: feed.url, format: 'binance', subscribe: ['BINANCE.BTCUSDT'] }],
+      feeds: [feed.feedConfig],
     });
     const rec = startRecorder(writeConfig(dir, { ...cfg, instruments: { file: instruments } }));
     const base = await rec.ready();
@@ -116,8 +115,7 @@ describe('fractional trade sizes, end to end', () => {
   it('tail FILE follows the live file with the real volumes and ts_utc, line for line what cat prints', async () => {
     const dir = makeTempDir();
     const root = path.join(dir, 'data');
-    const instruments = path.join(dir, 'instruments.json');
-    fs.writeFileSync(instruments, JSON.stringify({ instruments: { 'BINANCE.BTCUSDT': { price_tick: '0.01', lot_step: '0.000001' } } }));
+    const instruments = writeBinanceInstruments(dir);
     const file = path.join(root, 'rt/trans/BINANCE/BTCUSDT.dmb');
     // tail starts before the file exists: every record it prints arrives while it follows
     const tail = spawnCli(['tail', file, '--format', 'jsonl']);
@@ -127,7 +125,7 @@ describe('fractional trade sizes, end to end', () => {
     feed = await startBinanceFeed(GOOD, t0);
     const cfg = recorderConfig({
       root,
-      feeds: [{ name: 'binance', url: feed.url, format: 'binance', subscribe: ['BINANCE.BTCUSDT'] }],
+      feeds: [feed.feedConfig],
     });
     const rec = startRecorder(writeConfig(dir, { ...cfg, instruments: { file: instruments } }));
     const base = await rec.ready();

@@ -1,6 +1,8 @@
-// A Binance-style aggTrade feed for tests: a real websocket server on 127.0.0.1 that answers a SUBSCRIBE and sends one aggTrade per size, as Binance's combined streams do.
+// A Binance-style aggTrade feed for tests: a real websocket server on 127.0.0.1 that answers a SUBSCRIBE and sends one aggTrade per size, as Binance's combined streams do; the recorder's feed entry for it and an instruments file giving the symbol a lot step of 0.000001.
 
+import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 export interface AggTradeOptions {
@@ -37,6 +39,8 @@ export interface BinanceFeed {
   readonly server: WebSocketServer;
   /** ws://127.0.0.1:<port>/stream, for a feed of format 'binance'. */
   readonly url: string;
+  /** The recorder's `feeds` entry for it: format 'binance', subscribed to BINANCE.<symbol>. */
+  readonly feedConfig: { name: string; url: string; format: 'binance'; subscribe: string[] };
   /** Sends more messages to every connected client. */
   send(messages: readonly string[]): void;
   /** Closes every connection and the server. */
@@ -63,9 +67,11 @@ export async function startBinanceFeed(
       for (const m of aggTradeMessages(sizes, t0, o)) ws.send(m);
     });
   });
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/stream`;
   return {
     server,
-    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/stream`,
+    url,
+    feedConfig: { name: 'binance', url, format: 'binance', subscribe: [`BINANCE.${o.symbol ?? 'BTCUSDT'}`] },
     send: (messages) => {
       for (const c of server.clients) for (const m of messages) c.send(m);
     },
@@ -74,4 +80,11 @@ export async function startBinanceFeed(
       return new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** Writes `<dir>/instruments.json` (the configuration's `instruments.file`): BINANCE.<symbol> with price tick 0.01 and lot step 0.000001. Returns its path. */
+export function writeBinanceInstruments(dir: string, symbol = 'BTCUSDT'): string {
+  const file = path.join(dir, 'instruments.json');
+  fs.writeFileSync(file, JSON.stringify({ instruments: { [`BINANCE.${symbol}`]: { price_tick: '0.01', lot_step: '0.000001' } } }));
+  return file;
 }

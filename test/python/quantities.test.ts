@@ -16,7 +16,7 @@ import {
   waitHealth,
   writeConfig,
 } from '../e2e/helpers.js';
-import { startBinanceFeed, type BinanceFeed } from '../helpers/binance-feed.js';
+import { startBinanceFeed, writeBinanceInstruments, type BinanceFeed } from '../helpers/binance-feed.js';
 import { runPython, unittestSummary } from './helpers.js';
 
 let feed: BinanceFeed | undefined;
@@ -47,15 +47,14 @@ describe('fractional trade sizes in Python', () => {
     const dir = makeTempDir('tickrec-py-qty-');
     const root = path.join(dir, 'data');
     const file = path.join(root, 'rt/trans/BINANCE/BTCUSDT.dmb');
-    const instruments = path.join(dir, 'instruments.json');
-    fs.writeFileSync(instruments, JSON.stringify({ instruments: { 'BINANCE.BTCUSDT': { price_tick: '0.01', lot_step: '0.000001' } } }));
+    const instruments = writeBinanceInstruments(dir);
     const t0 = Date.now() - 5000;
     feed = await startBinanceFeed(SIZES, t0);
     // The follower starts before the file exists: it must pick it up and give real quantities live.
     const follower = runPython(['-c', FOLLOWER, file, String(SIZES.length)], { timeoutMs: 90_000 });
     const cfg = recorderConfig({
       root,
-      feeds: [{ name: 'binance', url: feed.url, format: 'binance', subscribe: ['BINANCE.BTCUSDT'] }],
+      feeds: [feed.feedConfig],
     });
     const rec = startRecorder(writeConfig(dir, { ...cfg, instruments: { file: instruments } }));
     const base = await rec.ready();
