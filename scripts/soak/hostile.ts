@@ -38,8 +38,8 @@ export interface HostileReport {
 }
 
 const MAX_PAYLOAD = 1 << 20;
-/** Messages in an ordinary frame of the stream, on average (a fifth single, three fifths arrays of 1 to 50). */
-const MESSAGES_PER_FRAME = 16;
+/** Messages per frame of the stream, on average (a fifth single, three fifths arrays of 1 to 50, a few arrays of 1,000 to 2,000). */
+const MESSAGES_PER_FRAME = 15;
 const MAX_MESSAGES = 1_000_000;
 
 /** The stream for about `messages` messages: the special frames in proportion (1% of the frames close the connection). */
