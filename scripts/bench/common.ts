@@ -6,6 +6,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Tick } from '../../src/index.js';
+import { rng } from '../lib/rng.js';
 
 /** One line of a result table: column name → cell text (the first row's keys set the columns). */
 export type Row = Record<string, string>;
@@ -118,18 +119,6 @@ export function tempDir(prefix: string): string {
   return dir;
 }
 
-/** Deterministic PRNG (mulberry32), so every run encodes the same ticks. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A Tick that RtWriter.append accepts: the exported `Tick` interface has no index
  * signature, so it is not assignable to append's `Readonly<Record<string, unknown>>`.
@@ -138,7 +127,7 @@ export type TickRec = Tick & Record<string, unknown>;
 
 /** `count` ticks of one instrument (SHFE rb2505), 500 ms apart, 5 book levels each. */
 export function makeTicks(count: number): TickRec[] {
-  const rnd = prng(20240102);
+  const rnd = rng(20240102);
   const ticks: TickRec[] = [];
   let price = 3500;
   let totalVolume = 0;

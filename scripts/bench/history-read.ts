@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixed, median, settle, target, type Row, type Suite } from './common.js';
 import { lib } from './lib.js';
+import { rng } from '../lib/rng.js';
 
 const INSTRUMENTS = 800;
 const DAYS = 20;
@@ -36,17 +37,6 @@ const LABELS = (() => {
   for (let m = 13 * 60 + 31; m <= 15 * 60; m++) out.push(Math.floor(m / 60) * 100 + (m % 60));
   return out;
 })();
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random walk on each instrument's tick size (1, 0.2, 0.02, 0.5, 5), realistic volumes and open interest. */
 function dayBars(date: number, k: number, state: { p: number; hold: number; rnd: () => number }): Uint8Array {
@@ -102,7 +92,7 @@ function cachedRoot(codec: 'lz4' | 'zstd'): { root: string; built: boolean; seco
   for (let k = 0; k < INSTRUMENTS; k++) {
     const code = `c${String(k).padStart(4, '0')}`;
     const file = lib.hisHistoryPath(root, kind, EXCHANGE, code, lib.hisExtOfCodec(codec));
-    const state = { p: 2000 + k * 10, hold: 100000, rnd: prng(20250303 + k) };
+    const state = { p: 2000 + k * 10, hold: 100000, rnd: rng(20250303 + k) };
     for (const d of days) lib.appendBarDay(file, kind, d, dayBars(d, k, state), { codec });
   }
   const seconds = (performance.now() - t0) / 1000;

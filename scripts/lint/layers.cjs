@@ -20,7 +20,7 @@ const LAYERS = {
   read: ['calendar', 'format', 'his', 'layout', 'meta', 'store'],
   bars: ['calendar', 'format', 'layout', 'store'],
   bus: ['bars', 'format', 'layout', 'meta', 'store'],
-  config: ['bars', 'bus', 'feed', 'layout', 'store'],
+  config: ['bars', 'bus', 'feed', 'layout', 'sim', 'store'],
   monitor: ['bus', 'calendar', 'format', 'layout', 'store'],
   recorder: ['bars', 'bus', 'calendar', 'config', 'feed', 'format', 'his', 'layout', 'meta', 'monitor', 'store'],
   cli: [

@@ -13,6 +13,7 @@ import { RtReader } from '../../src/store/index.js';
 import { cryptoUniverse, fingerprint, matchStored, rtSegment, type Segment, type SimSpec } from './expect.js';
 import { SimChild, listFiles, recorderConfig, round, sleep, startRecorder, writeConfig, type Line } from './lib.js';
 import { utcInstant } from './soak-run.js';
+import { rng } from '../lib/rng.js';
 
 export interface CrashOptions {
   dir: string;
@@ -43,18 +44,6 @@ export interface CrashReport {
   meanUptimeMs: number;
   lines: string[];
   problems: string[];
-}
-
-/** A tiny seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Problems inspect reports that a kill -9 may legitimately leave (the next writer repairs them). */

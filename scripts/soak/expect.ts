@@ -1,7 +1,7 @@
 // What the recorder must have stored, from the simulator's deterministic stream: the scenario's universe, a replay of the good ticks, a per-record fingerprint shared with the reader processes, and a streaming match of stored records against the replay.
 //
 // The simulator's good ticks depend only on (seed, instruments, start, rate, speed) and
-// the slot number (src/sim/server.ts), so the stream can be regenerated after a run
+// the slot number (src/sim/pump.ts, Clock), so the stream can be regenerated after a run
 // instead of being kept in memory. Within one instrument and trading day total_volume
 // strictly increases (every tick trades at least one lot), so (trading_date,
 // total_volume) orders the stored records and identifies the sent tick each must be.

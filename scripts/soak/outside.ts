@@ -33,7 +33,7 @@ import {
 import { storedSegments, utcInstant } from './soak-run.js';
 import { TICK_KIND } from '../../src/format/index.js';
 import { rtFilePath } from '../../src/layout/index.js';
-import { RtReader } from '../../src/store/index.js';
+import { publishedRecords } from '../../src/store/index.js';
 
 export interface OutsideOptions {
   dir: string;
@@ -65,17 +65,9 @@ function fdCount(pid: number): number {
   }
 }
 
+/** Published records of a live file, -1 when it cannot be read (missing or damaged). */
 function records(file: string): number {
-  try {
-    const r = RtReader.open(file);
-    try {
-      return r.length;
-    } finally {
-      r.close();
-    }
-  } catch {
-    return -1;
-  }
+  return publishedRecords(file) ?? -1;
 }
 
 /** Live files damaged under a running recorder and its readers; then a connection flood. */

@@ -64,6 +64,7 @@ import {
   type ProcSample,
 } from './lib.js';
 import { summarizeProfile } from './profile.js';
+import { rng } from '../lib/rng.js';
 
 export interface SoakOptions {
   /** Working folder: the data root is <dir>/data. */
@@ -156,17 +157,6 @@ export interface SoakReport {
   profile?: string;
   samples: Sample[];
   problems: string[];
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** 'YYYYMMDD HH:MM:SS.mmm' of an epoch in UTC (the recorder's --clock-start with --clock-tz UTC). */

@@ -20,6 +20,7 @@
 //   instrument  its exchg/code are not the subject's
 
 import { MAX_DECIMALS, Mem, type RecordKind } from '../format/index.js';
+import { CODE_MAX_CHARS, EXCHG_MAX_CHARS } from '../layout/index.js';
 import { parseStoredMeta, type StoredMeta } from '../meta/index.js';
 import {
   HDR_DATE,
@@ -94,6 +95,10 @@ export interface HeaderSource {
 
 const refuse = (reason: RefusalReason, detail: string): Refusal => ({ type: 'refused', reason, detail });
 
+/** EXCHG.CODE of a refused record or metadata for the detail: each name cut to the longest a name may be (src/layout/names.ts). */
+const instrumentName = (exchg: unknown, code: unknown): string =>
+  `${String(exchg).slice(0, EXCHG_MAX_CHARS)}.${String(code).slice(0, CODE_MAX_CHARS)}`;
+
 /** Largest N a message id may carry (the scan of equal keys in wire.sameBefore is far below it in practice). */
 const SAME_MAX = 1_000_000;
 
@@ -147,7 +152,7 @@ export function checkMessage(
     if (set.length > 0)
       return refuse('encoding', `${where}: a closed-bar event with ${set.slice(0, 3).join(', ')} set (only date and time may be)`);
   } else if ('exchg' in rec && (rec['exchg'] !== exchg || rec['code'] !== code)) {
-    return refuse('instrument', `${where}: a record of ${String(rec['exchg']).slice(0, 16)}.${String(rec['code']).slice(0, 32)}`);
+    return refuse('instrument', `${where}: a record of ${instrumentName(rec['exchg'], rec['code'])}`);
   }
   const recDate = 'trading_date' in rec ? rec['trading_date'] : rec['date'];
   if (recDate !== date) return refuse('date', `${where}: trading date ${String(recDate)} in the record, ${date} in ${HDR_DATE}`);
@@ -177,6 +182,6 @@ function checkMeta(exchg: string, code: string, where: string, hdrs: HeaderSourc
   if (!(meta.timezone === null || typeof meta.timezone === 'string'))
     return refuse('encoding', `${where}: timezone ${JSON.stringify(meta.timezone).slice(0, 40)} is not a zone name or null`);
   if (meta.exchg !== exchg || meta.code !== code)
-    return refuse('instrument', `${where}: metadata of ${String(meta.exchg).slice(0, 16)}.${String(meta.code).slice(0, 32)}`);
+    return refuse('instrument', `${where}: metadata of ${instrumentName(meta.exchg, meta.code)}`);
   return { type: 'meta', exchg, code, text, meta };
 }

@@ -23,7 +23,7 @@
 
 import fs from 'node:fs';
 import { busCursorPath, busDir, parseBusCursorName } from '../layout/index.js';
-import { RtReader, setAsideFiles } from '../store/index.js';
+import { publishedRecords, setAsideFiles } from '../store/index.js';
 import { cursorKey, readCursorFile, type Cursor } from './cursor.js';
 
 export interface LiveFileSize {
@@ -121,14 +121,5 @@ export function publishLag(root: string, live: Iterable<LiveFileSize>, nowMs: nu
 
 /** Published records of a set-aside file, 0 when it cannot be read (gone: compacted meanwhile). */
 function recordsOf(file: string): number {
-  try {
-    const r = RtReader.open(file);
-    try {
-      return r.length;
-    } finally {
-      r.close();
-    }
-  } catch {
-    return 0;
-  }
+  return publishedRecords(file) ?? 0;
 }

@@ -41,7 +41,9 @@
 // meta/instruments/<EXCHG>/<CODE>.json, the publisher's bytes, with the recorder's rules
 // (src/meta/root.ts: tmp file, fsync when volume_decimals > 0, rename), unless the file
 // here says another volume_decimals or timezone (facts about the records stored here:
-// refused, `meta`). NO RECORD WITHOUT ITS METADATA: every record of an instrument (a
+// refused, `meta`), or, with no file here, records of the instrument are here already
+// and it differs from the whole units and bundled zone they read with (UNLABELLED
+// RECORDS, src/meta/root.ts: refused, `meta`). NO RECORD WITHOUT ITS METADATA: every record of an instrument (a
 // trade's volume unit, every kind's time zone) is written only once the mirror has the
 // instrument's metadata: its file here, or the publisher's word that its root has none.
 // The stream carries it before the instrument's records; when the mirror's subject
@@ -61,7 +63,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { readStoredMeta, writeStoredMetaText } from '../meta/index.js';
+import { factsOfPriorRecords, readStoredMeta, writeStoredMetaText } from '../meta/index.js';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -705,6 +707,22 @@ export class Mirror {
       );
       this.metaState.set(key, 'file');
       this.units.set(key, existing.volume_decimals);
+      return;
+    }
+    const prior = existing ? undefined : factsOfPriorRecords(this.o.root, v.meta);
+    if (prior && (prior.unitFile !== undefined || prior.zoneFile !== undefined)) {
+      // UNLABELLED RECORDS (src/meta/root.ts): records of the instrument are here without
+      // a file (the publisher had none when they came); they read with the defaults, and
+      // a file saying otherwise would change what they mean.
+      this.refusals.reject(
+        'meta',
+        `${file}: the publisher's metadata of ${exchg}.${code} says volume_decimals ${v.meta.volume_decimals}, timezone ${String(v.meta.timezone)}; ` +
+          `this root holds records of it from before any metadata (${prior.unitFile ?? prior.zoneFile}), read as volume_decimals ` +
+          `${prior.volume_decimals}, timezone ${String(prior.timezone)}: not written. Mirror that instrument into a new root.`,
+        'bus',
+      );
+      this.metaState.set(key, 'none');
+      this.units.set(key, 0); // what readers here take without a file: records in another unit are refused (unit)
       return;
     }
     if (!existing || fs.readFileSync(file, 'utf8') !== v.text) {

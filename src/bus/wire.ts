@@ -148,11 +148,12 @@ export function targetText(t: BusTarget): string {
   return t.exchg === undefined ? `closed events of ${t.code}` : `${t.name} ${t.exchg}.${t.code}`;
 }
 
-/** The prefix must be one subject token of plain characters. */
-const PREFIX = /^[A-Za-z0-9_-]{1,32}$/;
+/** The prefix must be one subject token of plain characters (the configuration's publish.nats.prefix is checked by it too). */
+export const BUS_PREFIX = /^[A-Za-z0-9_-]{1,32}$/;
+export const BUS_PREFIX_RULE = "one subject token: letters, digits, '_' or '-', at most 32";
 
 export function prefixProblem(prefix: string): string | null {
-  return PREFIX.test(prefix) ? null : `prefix '${prefix.slice(0, 40)}': one token of letters, digits, '_' or '-', at most 32`;
+  return BUS_PREFIX.test(prefix) ? null : `prefix '${prefix.slice(0, 40)}': ${BUS_PREFIX_RULE}`;
 }
 
 /** Why an instrument cannot be sent on the bus, or null when it can. */

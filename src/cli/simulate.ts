@@ -1,7 +1,7 @@
 // tickrec simulate: run the built-in market simulator, a websocket feed of seeded ticks in the tickrec JSON protocol.
 
 import type { Command } from 'commander';
-import { MAX_INSTRUMENTS, formatShanghai, parseStart, startSimulator, type SimulatorFaults } from '../sim/index.js';
+import { MAX_INSTRUMENTS, SIMULATOR_DEFAULTS, formatShanghai, parseStart, startSimulator, type SimulatorFaults } from '../sim/index.js';
 import { action, usageError } from './run.js';
 import { printErr, printOut } from './terminal.js';
 
@@ -38,15 +38,15 @@ export function registerSimulate(program: Command): void {
   program
     .command('simulate')
     .description('run the built-in market simulator: seeded ticks over a websocket, in the tickrec JSON protocol')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'port to listen on (0 = any free port)', '8765')
-    .option('--instruments <n>', 'number of instruments (China futures and crypto)', '20')
-    .option('--rate <n>', 'ticks per second, all instruments together', '2000')
-    .option('--seed <n>', 'seed: the same seed, start, rate and speed give the same ticks', '1')
+    .option('--host <host>', 'address to listen on', SIMULATOR_DEFAULTS.host)
+    .option('--port <port>', 'port to listen on (0 = any free port)', String(SIMULATOR_DEFAULTS.port))
+    .option('--instruments <n>', 'number of instruments (China futures and crypto)', String(SIMULATOR_DEFAULTS.instruments))
+    .option('--rate <n>', 'ticks per second, all instruments together', String(SIMULATOR_DEFAULTS.rate))
+    .option('--seed <n>', 'seed: the same seed, start, rate and speed give the same ticks', String(SIMULATOR_DEFAULTS.seed))
     .option('--start <time>', 'simulated start, "YYYYMMDD HH:MM[:SS]" in Asia/Shanghai time (default: now)')
-    .option('--speed <x>', 'simulated seconds per real second', '1')
+    .option('--speed <x>', 'simulated seconds per real second', String(SIMULATOR_DEFAULTS.speed))
     .option('--count <n>', 'stop after n ticks, then stay connected and idle (heartbeats)')
-    .option('--batch-max <n>', 'most ticks in one frame', '100')
+    .option('--batch-max <n>', 'most ticks in one frame', String(SIMULATOR_DEFAULTS.batchMax))
     .option('--trades', 'send a trade print after each tick')
     .option('--fault-malformed <n>', 'a malformed frame after every n-th frame of a client')
     .option('--fault-duplicate <n>', 'send every n-th frame of a client twice')

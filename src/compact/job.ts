@@ -38,7 +38,7 @@ import {
 } from '../his/index.js';
 import { czceContractCode, hisDayPath, isCzce3DigitCode } from '../layout/index.js';
 import { historyFileFor } from './contract-history.js';
-import { RtReader, checkReadable, probeRtFile } from '../store/index.js';
+import { checkReadable, probeRtFile, publishedRecords } from '../store/index.js';
 import { dayBarFromTicks } from '../his/index.js';
 import { acquireCompactLock } from './lock.js';
 import { scanRoot, type DayWork, type LiveFile } from './scan.js';
@@ -379,7 +379,7 @@ export function runCompaction(opts: CompactOptions): CompactSummary {
       });
       log(`FAILED ${u.file}: ${u.why}`);
     }
-    const totalBytesIn = work.reduce((a, w) => a + w.files.reduce((b, f) => b + publishedBytes(f), 0), 0);
+    const totalBytesIn = work.reduce((a, w) => a + publishedBytes(w), 0);
     const dates = new Set<number>();
     let done = 0;
     for (const w of work) {
@@ -387,7 +387,7 @@ export function runCompaction(opts: CompactOptions): CompactSummary {
       try {
         if (opts.dryRun) {
           // The bytes of the published records, as the real run counts them (not the files' reserved capacity).
-          const bytes = w.files.reduce((b, f) => b + publishedBytes(f), 0);
+          const bytes = publishedBytes(w);
           summary.planned.push(`${label}: ${w.files.length} file(s), ${bytes} bytes`);
           summary.files += w.files.length;
           summary.bytesIn += bytes;
@@ -442,16 +442,7 @@ export function runCompaction(opts: CompactOptions): CompactSummary {
   }
 }
 
-/** Bytes of the records published in real-time file `f` (0 when it cannot be read: the real run reports why). */
-function publishedBytes(f: string): number {
-  try {
-    const r = RtReader.open(f);
-    try {
-      return r.length * r.kind.recordBytes;
-    } finally {
-      r.close();
-    }
-  } catch {
-    return 0;
-  }
+/** Bytes of the records published in the real-time files of `w` (a file that cannot be read counts 0: the real run reports why). */
+function publishedBytes(w: DayWork): number {
+  return w.files.reduce((b, f) => b + (publishedRecords(f) ?? 0) * w.his.recordBytes, 0);
 }

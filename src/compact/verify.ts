@@ -147,9 +147,10 @@ function checkRecords(
           (example <= 1 ? ' (tickrec before 2026-12 wrote 0 for a normal trade and 1 for a cancel)' : ''),
       });
   }
-  if (!bar && n > 0 && expect.code !== undefined) {
-    const code = Buffer.from(m.u8.subarray(16, 48)).toString('latin1').replace(/\0.*$/s, '');
-    const exchg = Buffer.from(m.u8.subarray(0, 16)).toString('latin1').replace(/\0.*$/s, '');
+  if (!bar && n > 0 && expect.code !== undefined && kind.rt) {
+    // the names as the struct's field table reads them (char[] up to the NUL)
+    const code = String(kind.rt.codec.fieldReader('code')(m, 0));
+    const exchg = String(kind.rt.codec.fieldReader('exchg')(m, 0));
     if (code !== expect.code || exchg !== expect.exchg)
       problems.push({ file, problem: `records are of ${exchg}.${code}, the path says ${expect.exchg}.${expect.code}` });
   }

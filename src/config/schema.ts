@@ -7,10 +7,12 @@
 import { z } from 'zod';
 import { DEFAULT_GRACE_MS } from '../bars/engine.js';
 import { STREAM_DEFAULTS } from '../bus/connect.js';
+import { BUS_PREFIX, BUS_PREFIX_RULE } from '../bus/wire.js';
 import { CTP_FEED_DEFAULTS } from '../feed/ctp/ctp-feed.js';
 import { WS_FEED_DEFAULTS } from '../feed/ws-feed.js';
 import { HTTP_BOUNDS_DEFAULT } from '../http-guard.js';
 import { STREAM_NAME } from '../layout/index.js';
+import { SIMULATOR_DEFAULTS } from '../sim/defaults.js';
 import { DEFAULT_INITIAL_CAPACITY } from '../store/rt-writer.js';
 
 /** Defaults of the session filter (N10); the normalizer applies them when it is given none. */
@@ -104,12 +106,12 @@ export const CtpFeedSchema = z.strictObject({
 export const FeedSchema = z.discriminatedUnion('type', [WebsocketFeedSchema, CtpFeedSchema]);
 
 export const SimulatorSchema = z.strictObject({
-  host: z.string().default('127.0.0.1'),
-  port: port.default(8765),
-  instruments: z.number().int().min(1).max(100_000).default(20),
+  host: z.string().default(SIMULATOR_DEFAULTS.host),
+  port: port.default(SIMULATOR_DEFAULTS.port),
+  instruments: z.number().int().min(1).max(100_000).default(SIMULATOR_DEFAULTS.instruments),
   /** Ticks per second, all instruments together. */
-  rate: z.number().min(0).default(200),
-  seed: z.number().int().default(1),
+  rate: z.number().positive().default(SIMULATOR_DEFAULTS.rate),
+  seed: z.number().int().default(SIMULATOR_DEFAULTS.seed),
   /**
    * Simulated start "YYYYMMDD HH:MM" (Asia/Shanghai), or "open": 09:30 China time of the
    * current (or last) weekday, when every simulated instrument trades. With a start, the
@@ -117,8 +119,8 @@ export const SimulatorSchema = z.strictObject({
    */
   start: z.string().optional(),
   /** Simulated time runs this many times faster than real time. */
-  speed: z.number().positive().default(1),
-  trades: z.boolean().default(false),
+  speed: z.number().positive().default(SIMULATOR_DEFAULTS.speed),
+  trades: z.boolean().default(SIMULATOR_DEFAULTS.trades),
 });
 
 /** Where the bus publisher sends (docs/distributed.md): a NATS JetStream stream. */
@@ -128,10 +130,7 @@ export const NatsPublishSchema = z.strictObject({
   /** JetStream stream name. */
   stream: z.string().regex(STREAM_NAME, 'letters, digits, "_" or "-", at most 64').default('TICKREC'),
   /** First subject token: subjects are <prefix>.<kind>.<EXCHG>.<CODE>. */
-  prefix: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'one subject token: letters, digits, "_" or "-", at most 32')
-    .default('tickrec'),
+  prefix: z.string().regex(BUS_PREFIX, BUS_PREFIX_RULE).default('tickrec'),
   /** Record kinds to publish, and 'closed' for the closed-bar events (rt/closed). */
   kinds: z
     .array(z.enum(['tick', 'trade', 'min1', 'min5', 'min15', 'min30', 'min60', 'closed']))

@@ -2,9 +2,12 @@
 
 import fs from 'node:fs';
 import { TickrecError } from '../errors.js';
+import { CODE_MAX_CHARS } from '../layout/index.js';
 import { decimalField, type MetaFields, type MetaSource } from './instruments.js';
 
 type Json = Record<string, unknown>;
+/** A symbol that can be a code: exchangeInfo's upper-case letters and digits, no longer than a code may be. */
+const SYMBOL = new RegExp(`^[A-Z0-9]{1,${CODE_MAX_CHARS}}$`);
 const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Reads an exchangeInfo file; symbols become BINANCE.<SYMBOL> entries. Filters with a 0 value (none) are skipped. */
@@ -20,7 +23,7 @@ export function loadBinanceExchangeInfo(file: string, exchg = 'BINANCE'): MetaSo
   }
   const instruments = new Map<string, MetaFields>();
   json.symbols.forEach((s: unknown, i: number) => {
-    if (!isObj(s) || typeof s.symbol !== 'string' || !/^[A-Z0-9]{1,31}$/.test(s.symbol)) return;
+    if (!isObj(s) || typeof s.symbol !== 'string' || !SYMBOL.test(s.symbol)) return;
     const f: MetaFields = { multiplier: 1 };
     const filters = Array.isArray(s.filters) ? s.filters.filter(isObj) : [];
     const val = (type: string, key: string): number | undefined => {

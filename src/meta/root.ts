@@ -11,7 +11,10 @@
 //   configuration;
 // - an instrument with no file (a root written before tickrec kept metadata, or by
 //   datakit) reads with volume_decimals 0 (whole units, datakit's meaning) and the time
-//   zone of the bundled sessions file.
+//   zone of the bundled sessions file (unlabelledFacts); when such an instrument's records
+//   are already in the root, its first file states those facts, not the configuration's
+//   (UNLABELLED RECORDS, src/meta/prior-records.ts): written once, never changed, they must
+//   be true of every record stored before them too.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,6 +26,8 @@ import { instrumentMetaPath, isCodeName, isExchangeName, rtTmpPath } from '../la
 import { openSpare, returnSpare, type SpareSource } from '../spare-file.js';
 import type { InstrumentMeta } from './instruments.js';
 import { validVolumeDecimals } from './units.js';
+import { priorRecordsFile } from './prior-records.js';
+import { ALL_KINDS, TRADE_KIND } from '../format/index.js';
 
 /** The metadata of an instrument as stored in the data root. */
 export interface StoredMeta extends Omit<InstrumentMeta, 'sources'> {
@@ -41,6 +46,8 @@ const BUNDLED_SESSIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export function readStoredMeta(root: string, exchg: string, code: string): StoredMeta | undefined {
   if (!isExchangeName(exchg) || !isCodeName(code)) return undefined;
   const file = instrumentMetaPath(root, exchg, code);
+  // the usual answer for a new instrument, without the cost of an exception (read below if it appears meanwhile)
+  if (!fs.existsSync(file)) return undefined;
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -149,30 +156,81 @@ export class RootMetaWriter {
     if (hit) return { stored: hit };
     const { sources: _sources, ...fields } = meta;
     const existing = readStoredMeta(this.root, meta.exchg, meta.code);
-    const stored: StoredMeta = {
-      format: META_FORMAT,
-      ...fields,
-      volume_decimals: existing?.volume_decimals ?? meta.volume_decimals,
-      timezone: existing?.timezone ?? meta.timezone,
-    };
+    const metaFile = instrumentMetaPath(this.root, meta.exchg, meta.code);
+    const facts: StoredFacts = existing
+      ? { volume_decimals: existing.volume_decimals, timezone: existing.timezone, unitFile: metaFile, zoneFile: undefined }
+      : factsOfPriorRecords(this.root, meta);
+    const stored: StoredMeta = { format: META_FORMAT, ...fields, volume_decimals: facts.volume_decimals, timezone: facts.timezone };
     let warning: string | undefined;
-    if (existing && meta.volume_decimals > existing.volume_decimals) {
+    if (facts.unitFile !== undefined && meta.volume_decimals > facts.volume_decimals) {
       warning =
-        `${key}: the configured lot step ${meta.lot_step} is finer than the volume unit 1e-${existing.volume_decimals} ` +
-        `its records are stored in (${instrumentMetaPath(this.root, meta.exchg, meta.code)}); trades finer than that unit are refused ` +
+        `${key}: the configured lot step ${meta.lot_step} is finer than the volume unit 1e-${facts.volume_decimals} ` +
+        `its records are stored in (${facts.unitFile}); trades finer than that unit are refused ` +
         `(volume_precision). To store them, record this instrument into a new data root.`;
+    }
+    if (facts.zoneFile !== undefined) {
+      const zone =
+        `the configured time zone ${meta.timezone ?? '(none)'} differs from the zone ${facts.timezone ?? '(none)'} ` +
+        `its records are read in (${facts.zoneFile}); that zone is kept.`;
+      warning = warning === undefined ? `${key}: ${zone}` : `${warning} Also, ${zone}`;
     }
     const text = JSON.stringify(stored, null, 2) + '\n';
     if (!existing || JSON.stringify(existing, null, 2) + '\n' !== text) {
-      const file = instrumentMetaPath(this.root, meta.exchg, meta.code);
       const after = this.opts.afterWrite;
-      const dirs = writeAtomically(file, text, after === undefined, this.opts.spare);
-      after?.(meta.exchg, meta.code, file, dirs);
+      const dirs = writeAtomically(metaFile, text, after === undefined, this.opts.spare);
+      after?.(meta.exchg, meta.code, metaFile, dirs);
     }
     if (this.done.size > 200_000) this.done.clear();
     this.done.set(key, stored);
     return warning === undefined ? { stored } : { stored, warning };
   }
+}
+
+/** The two facts about an instrument's stored records, and the files that fix them (undefined: the configuration's). */
+export interface StoredFacts {
+  volume_decimals: number;
+  timezone: string | null;
+  /** The file whose records fix volume_decimals: the metadata file, or a record file from before it (UNLABELLED RECORDS). */
+  unitFile: string | undefined;
+  /** A record file from before the metadata file that fixes the zone other than the configuration's (UNLABELLED RECORDS). */
+  zoneFile: string | undefined;
+}
+
+/**
+ * UNLABELLED RECORDS: an instrument with no metadata file whose records are already in
+ * `root` (written before tickrec kept metadata, or by datakit) has them read in whole
+ * units and the bundled zone (unlabelledFacts). Its first file must say so, not the
+ * configuration (or a publisher's file, src/bus/mirror.ts): else the stored trades would
+ * read in the new unit, quietly. Trades decide the unit, records of any kind the zone;
+ * each is looked for only when `meta` differs from what such records are read with.
+ */
+export function factsOfPriorRecords(root: string, meta: Pick<StoredMeta, 'exchg' | 'code' | 'volume_decimals' | 'timezone'>): StoredFacts {
+  const old = unlabelledFacts(meta.exchg, meta.code);
+  const unitFile = meta.volume_decimals !== old.volumeDecimals ? priorRecordsFile(root, [TRADE_KIND], meta.exchg, meta.code) : undefined;
+  const zoneFile = meta.timezone !== old.timezone ? (unitFile ?? priorRecordsFile(root, ALL_KINDS, meta.exchg, meta.code)) : undefined;
+  return {
+    volume_decimals: unitFile === undefined ? meta.volume_decimals : old.volumeDecimals,
+    timezone: zoneFile === undefined ? meta.timezone : old.timezone,
+    unitFile,
+    zoneFile,
+  };
+}
+
+/**
+ * How readers take an instrument that has no metadata file (a root written before tickrec
+ * kept metadata, or by datakit): whole units (datakit's meaning) and the zone and day end
+ * of the bundled sessions file. One definition for the reader (RootMetaReader) and the
+ * writer (UNLABELLED RECORDS).
+ */
+export function unlabelledFacts(exchg: string, code: string): Omit<ReadMeta, 'stored'> {
+  const s = bundledBook().sessionOf(exchg, code);
+  const last = s?.sections[s.sections.length - 1];
+  const close = last ? last.to % 1440 || (last.to > 0 ? 1440 : 0) : undefined;
+  return {
+    volumeDecimals: 0,
+    timezone: bundledBook().timezoneOf(exchg, code) ?? null,
+    sessionClose: close === undefined ? null : `${String(Math.floor(close / 60)).padStart(2, '0')}:${String(close % 60).padStart(2, '0')}`,
+  };
 }
 
 /** What a reader needs of an instrument: volume decimals, zone and day end; from the root, else the defaults above. */
@@ -203,18 +261,7 @@ export class RootMetaReader {
     const m = this.root === undefined ? undefined : readStoredMeta(this.root, exchg, code);
     let r: ReadMeta;
     if (m) r = { volumeDecimals: m.volume_decimals, timezone: m.timezone, sessionClose: m.session_close ?? null, stored: true };
-    else {
-      const s = bundledBook().sessionOf(exchg, code);
-      const last = s?.sections[s.sections.length - 1];
-      const close = last ? last.to % 1440 || (last.to > 0 ? 1440 : 0) : undefined;
-      r = {
-        volumeDecimals: 0,
-        timezone: bundledBook().timezoneOf(exchg, code) ?? null,
-        sessionClose:
-          close === undefined ? null : `${String(Math.floor(close / 60)).padStart(2, '0')}:${String(close % 60).padStart(2, '0')}`,
-        stored: false,
-      };
-    }
+    else r = { ...unlabelledFacts(exchg, code), stored: false };
     if (this.cache.size > 100_000) this.cache.clear();
     this.cache.set(key, r);
     return r;

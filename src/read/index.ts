@@ -4,6 +4,7 @@ export * from './range.js';
 export * from './columns.js';
 export * from './sources.js';
 export * from './segments.js';
+export { mergeDay } from './instrument-days.js';
 export * from './api.js';
 export * from './export.js';
 export * from './present.js';

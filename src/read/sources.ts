@@ -11,7 +11,7 @@
 // Day bars have no real-time files: the days not yet in his/day come from the tick files.
 //
 // A listing is taken once per query (directory reads, no file opened but a stat of each
-// live file); src/read/segments.ts opens the files, and re-lists an instrument whose
+// live file); src/read/instrument-days.ts opens the files, and re-lists an instrument whose
 // live file rolled after its listing.
 
 import fs from 'node:fs';

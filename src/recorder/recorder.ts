@@ -189,83 +189,11 @@ export class Recorder {
     const maxOpenFiles = config.storage.max_open_files === 'auto' ? autoMaxOpenFiles(readProcessLimits()) : config.storage.max_open_files;
     log.info({ maxOpenFiles }, `at most ${maxOpenFiles} real-time files mapped at once (storage.max_open_files)`);
     try {
-      this.pool = new WriterPool(config.root, {
-        maxOpenFiles,
-        spare: this.spare,
-        onDurabilityError: (err) => this.writeErrorLog.reject('sync', err.message, 'storage'),
-        initialCapacity: { tick: config.storage.initial_capacity_ticks, trade: config.storage.initial_capacity_trades },
-        onRoll: (r) => {
-          this.counters.rolls++;
-          this.rollLog.add(
-            { kind: r.kind, name: `${r.exchg}.${r.code}`, date: r.date, to: r.to },
-            r.to
-              ? `day ${r.date} of ${r.exchg}.${r.code} (${r.kind}) finished: ${r.to}`
-              : `empty ${r.kind} file of ${r.exchg}.${r.code} removed at roll`,
-          );
-        },
-        onRepair: (m) => log.warn(`repaired on open: ${m}`),
-        onProblem: (m) => log.error(m),
-        onDamaged: (err) => {
-          this.lastDamage = { ms: this.now(), message: `${err.code}: ${err.message}` };
-          log.error({ code: err.code, file: err.file }, `${err.code}: ${err.message}`);
-        },
-        inHistory: (kind, exchg, code, date) => {
-          try {
-            return hisHoldsDay(config.root, kind, exchg, code, date);
-          } catch (err) {
-            // A damaged history must not stop today's records: they stay in rt/, and
-            // compaction refuses to append to the damaged file (verify names it).
-            this.writeErrorLog.reject('history', `${kind} ${exchg}.${code}: ${(err as Error).message}`, 'storage');
-            return false;
-          }
-        },
-      });
+      this.pool = this.openPool(config, maxOpenFiles);
       this.rejects = new RejectLog(log, config.log.reject_log_interval_ms, this.now);
       this.writeErrorLog = new RejectLog(log, config.log.reject_log_interval_ms, this.now);
-      const maxAheadMs = config.limits.max_ahead_ms;
-      const clockNow = opts.receivedMs ?? (config.storage.roll_by_clock ? this.now : undefined);
-      this.normalizer = new Normalizer({
-        sessions: this.sessions,
-        // N11's clock bound, when the clock is the data's (as N10 (c)): not while recording a replay.
-        ...(clockNow
-          ? {
-              clock: {
-                maxAheadMs,
-                limitKey: (exchg: string, code: string) => {
-                  const l = localDateTime(clockNow() + maxAheadMs, this.sessions.timezoneOf(exchg, code) ?? 'UTC');
-                  return timeKey(l.date, l.time);
-                },
-              },
-            }
-          : {}),
-        recover: (kind, exchg, code) => this.recover(kind, exchg, code),
-        // Once per instrument and kind per run: the instrument's metadata goes into the
-        // data root before its first record (readers need its volume unit and zone).
-        instrument: (exchg, code) => {
-          const r = this.rootMeta.ensure(this.instrumentBook.metaOf(exchg, code));
-          if (r.warning) log.warn(r.warning);
-          this.preparer?.soon(exchg, code); // its bar files before the first bar close
-          return r.stored.volume_decimals;
-        },
-        sessionFilter: config.session_filter.enabled,
-        sessionGraceMs: config.session_filter.grace_ms,
-        sessionFutureMs: config.session_filter.future_ms,
-        // N10 (c) compares a tick's time with when it arrived: only when the clock is the data's.
-        ...(opts.receivedMs ? { receivedMs: opts.receivedMs } : config.storage.roll_by_clock ? { receivedMs: this.now } : {}),
-      });
-      this.feeds =
-        opts.feeds ??
-        config.feeds.map((f, i) =>
-          createFeed(f, i, {
-            root: config.root,
-            jsonLog: !(config.log.pretty ?? process.stderr.isTTY === true),
-            onEvent: (kind, d) => {
-              const msg = `feed ${d.feed}: ${kind}${d.reason ? ` (${d.code ?? ''} ${d.reason})` : ''}${d.delayMs !== undefined ? ` in ${d.delayMs} ms` : ''}${d.error ? `: ${d.error}` : ''}`;
-              if (kind === 'error' || (kind === 'disconnected' && !d.planned)) log.warn(d, msg);
-              else log.info(d, msg);
-            },
-          }),
-        );
+      this.normalizer = this.makeNormalizer(opts);
+      this.feeds = opts.feeds ?? this.makeFeeds(config);
       this.subs = opts.feeds ? opts.feeds.map(() => subscription(['*'])) : config.feeds.map((f) => subscription(storedNames(f)));
       this.warnCalendar('start');
       const found = this.pool.scan();
@@ -274,88 +202,191 @@ export class Recorder {
         { root: this.root, liveFiles: found, rolledAtStart: rolled },
         `recorder on ${this.root}: ${found} live files, ${rolled} finished days set aside`,
       );
-      if (config.bars.enabled) {
-        this.bars = new LiveBars({
-          root: config.root,
-          pool: this.pool,
-          sessions: this.sessions,
-          periods: config.bars.periods,
-          graceMs: config.bars.grace_ms,
-          closedEvents: config.bars.closed_events,
-          onProblem: (m) => this.writeErrorLog.reject('bars', m, 'bars'),
-          onRoll: (r) =>
-            this.rollLog.add(
-              { kind: 'closed', name: r.session, date: r.date, to: r.to },
-              r.to
-                ? `closed-bar events of ${r.session} for ${r.date} finished: ${r.to}`
-                : `empty closed-bar event file of ${r.session} removed`,
-            ),
-        });
-        const rec = this.bars.recover(this.now());
-        log.info(rec, `bars: open bars of ${rec.instruments} instruments rebuilt from ${rec.ticksReplayed} ticks`);
-      }
-      const every = (ms: number, fn: () => void) => {
-        const t = setInterval(() => this.guard(fn), ms);
-        t.unref();
-        this.timers.push(t);
-      };
-      // In the background: a blocking msync of every file each second cost ~8% of the
-      // recorder's time in the benchmark profile, and stalled appends meanwhile.
-      const onSyncError = (err: Error) => {
-        this.lastSyncError = { ms: this.now(), message: err.message };
-        this.writeErrorLog.reject('sync', err.message, 'storage');
-      };
-      // SOMEONE ELSE'S HANDS (src/store/rt-writer.ts): a share of the open files is checked
-      // before each sync (two stat calls per file), every one within CHECK_ROUNDS seconds.
-      const checkEvery = config.storage.sync_interval_ms > 0 ? config.storage.sync_interval_ms : 1000;
-      every(checkEvery, () => {
-        this.pool.checkOpenFiles();
-        if (config.storage.sync_interval_ms > 0) this.pool.syncAllInBackground(onSyncError);
-      });
-      if (config.storage.roll_by_clock) every(opts.rollCheckMs ?? 1000, () => this.rollFinished());
-      // PREPARED FILES: the coming day's files made between sessions (prepare-day.ts).
-      if (config.storage.roll_by_clock && config.storage.prepare_files) {
-        const learnt = this.pool.learnLastDays();
-        let clock = { ms: Number.NaN, dateOf: this.rollClock(0) };
-        this.preparer = new DayPreparer({
-          pool: this.pool,
-          // the day the roll counts as current, when it is a trading day. Not on a weekend
-          // or holiday: a 24-hour session (crypto) trades then, under that calendar date,
-          // and a file prepared for a later day would make its ticks look late. A night
-          // session's next day begins the evening before (day_starts): Friday 20:00 prepares Monday.
-          dateOf: (kind, exchg, code, nowMs) => {
-            if (clock.ms !== nowMs) clock = { ms: nowMs, dateOf: this.rollClock(nowMs) };
-            const td = clock.dateOf(kind, exchg, code);
-            return td !== undefined && isTradingDay(td, this.sessions.holidays) ? td : undefined;
-          },
-          // the instrument's metadata in the root before the open, not at its first tick
-          instrument: (exchg, code) => {
-            const r = this.rootMeta.ensure(this.instrumentBook.metaOf(exchg, code));
-            if (r.warning) log.warn(r.warning);
-          },
-          subscribed: () => this.subscribedNames(),
-          ...(this.bars ? { alongTicks: this.bars.fileKinds } : {}),
-          now: this.now,
-          onProblem: (m) => this.writeErrorLog.reject('prepare', m, 'storage'),
-          onPass: (p) =>
-            log.info(
-              { prepared: p.files, dates: p.dates, ms: Math.round(p.ms) },
-              `prepared ${p.files} files for trading date ${p.dates.join(', ')} ahead of their first records in ${Math.round(p.ms)} ms`,
-            ),
-        });
-        if (learnt > 0) log.info({ learnt }, `prepare: the last finished day of ${learnt} instrument files read from rt/`);
-        this.preparer.start();
-      }
-      // Bars close by the clock only when the clock is the data's (not while recording a replay).
-      if (this.bars && config.storage.roll_by_clock) every(config.bars.timer_ms, () => this.bars!.onTimer(this.now()));
-      every(1000, () => {
-        this.rejects.flush();
-        this.writeErrorLog.flush();
-      });
+      if (config.bars.enabled) this.bars = this.startBars(config);
+      this.startTimers(opts);
     } catch (err) {
       this.lock.release();
       throw err;
     }
+  }
+
+  /** The writer pool of the root, its events logged and counted (storage.*). */
+  private openPool(config: Config, maxOpenFiles: number): WriterPool {
+    const log = this.log;
+    return new WriterPool(config.root, {
+      maxOpenFiles,
+      spare: this.spare,
+      onDurabilityError: (err) => this.writeErrorLog.reject('sync', err.message, 'storage'),
+      initialCapacity: { tick: config.storage.initial_capacity_ticks, trade: config.storage.initial_capacity_trades },
+      onRoll: (r) => {
+        this.counters.rolls++;
+        this.rollLog.add(
+          { kind: r.kind, name: `${r.exchg}.${r.code}`, date: r.date, to: r.to },
+          r.to
+            ? `day ${r.date} of ${r.exchg}.${r.code} (${r.kind}) finished: ${r.to}`
+            : `empty ${r.kind} file of ${r.exchg}.${r.code} removed at roll`,
+        );
+      },
+      onRepair: (m) => log.warn(`repaired on open: ${m}`),
+      onProblem: (m) => log.error(m),
+      onDamaged: (err) => {
+        this.lastDamage = { ms: this.now(), message: `${err.code}: ${err.message}` };
+        log.error({ code: err.code, file: err.file }, `${err.code}: ${err.message}`);
+      },
+      inHistory: (kind, exchg, code, date) => {
+        try {
+          return hisHoldsDay(config.root, kind, exchg, code, date);
+        } catch (err) {
+          // A damaged history must not stop today's records: they stay in rt/, and
+          // compaction refuses to append to the damaged file (verify names it).
+          this.writeErrorLog.reject('history', `${kind} ${exchg}.${code}: ${(err as Error).message}`, 'storage');
+          return false;
+        }
+      },
+    });
+  }
+
+  /** The normalizer: the checks and bounds a tick or trade passes before it is written (N-rules). */
+  private makeNormalizer(opts: RecorderOptions): Normalizer {
+    const { config, log } = opts;
+    const maxAheadMs = config.limits.max_ahead_ms;
+    const clockNow = opts.receivedMs ?? (config.storage.roll_by_clock ? this.now : undefined);
+    return new Normalizer({
+      sessions: this.sessions,
+      // N11's clock bound, when the clock is the data's (as N10 (c)): not while recording a replay.
+      ...(clockNow
+        ? {
+            clock: {
+              maxAheadMs,
+              limitKey: (exchg: string, code: string) => {
+                const l = localDateTime(clockNow() + maxAheadMs, this.sessions.timezoneOf(exchg, code) ?? 'UTC');
+                return timeKey(l.date, l.time);
+              },
+            },
+          }
+        : {}),
+      recover: (kind, exchg, code) => this.recover(kind, exchg, code),
+      // Once per instrument and kind per run: the instrument's metadata goes into the
+      // data root before its first record (readers need its volume unit and zone).
+      instrument: (exchg, code) => {
+        const r = this.rootMeta.ensure(this.instrumentBook.metaOf(exchg, code));
+        if (r.warning) log.warn(r.warning);
+        this.preparer?.soon(exchg, code); // its bar files before the first bar close
+        return r.stored.volume_decimals;
+      },
+      sessionFilter: config.session_filter.enabled,
+      sessionGraceMs: config.session_filter.grace_ms,
+      sessionFutureMs: config.session_filter.future_ms,
+      // N10 (c) compares a tick's time with when it arrived: only when the clock is the data's.
+      ...(opts.receivedMs ? { receivedMs: opts.receivedMs } : config.storage.roll_by_clock ? { receivedMs: this.now } : {}),
+    });
+  }
+
+  /** The feeds of the configuration, their events logged. */
+  private makeFeeds(config: Config): FeedAdapter[] {
+    const log = this.log;
+    return config.feeds.map((f, i) =>
+      createFeed(f, i, {
+        root: config.root,
+        jsonLog: !(config.log.pretty ?? process.stderr.isTTY === true),
+        onEvent: (kind, d) => {
+          const msg = `feed ${d.feed}: ${kind}${d.reason ? ` (${d.code ?? ''} ${d.reason})` : ''}${d.delayMs !== undefined ? ` in ${d.delayMs} ms` : ''}${d.error ? `: ${d.error}` : ''}`;
+          if (kind === 'error' || (kind === 'disconnected' && !d.planned)) log.warn(d, msg);
+          else log.info(d, msg);
+        },
+      }),
+    );
+  }
+
+  /** Live bars (bars.enabled), their open bars rebuilt from today's ticks. */
+  private startBars(config: Config): LiveBars {
+    const log = this.log;
+    const bars = new LiveBars({
+      root: config.root,
+      pool: this.pool,
+      sessions: this.sessions,
+      periods: config.bars.periods,
+      graceMs: config.bars.grace_ms,
+      closedEvents: config.bars.closed_events,
+      onProblem: (m) => this.writeErrorLog.reject('bars', m, 'bars'),
+      onRoll: (r) =>
+        this.rollLog.add(
+          { kind: 'closed', name: r.session, date: r.date, to: r.to },
+          r.to
+            ? `closed-bar events of ${r.session} for ${r.date} finished: ${r.to}`
+            : `empty closed-bar event file of ${r.session} removed`,
+        ),
+    });
+    const rec = bars.recover(this.now());
+    log.info(rec, `bars: open bars of ${rec.instruments} instruments rebuilt from ${rec.ticksReplayed} ticks`);
+    return bars;
+  }
+
+  /** The background work by the clock: file checks and syncs, the roll, preparing the coming day, closing bars, flushing the logs. */
+  private startTimers(opts: RecorderOptions): void {
+    const { config } = opts;
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(() => this.guard(fn), ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    // In the background: a blocking msync of every file each second cost ~8% of the
+    // recorder's time in the benchmark profile, and stalled appends meanwhile.
+    const onSyncError = (err: Error) => {
+      this.lastSyncError = { ms: this.now(), message: err.message };
+      this.writeErrorLog.reject('sync', err.message, 'storage');
+    };
+    // SOMEONE ELSE'S HANDS (src/store/rt-writer.ts): a share of the open files is checked
+    // before each sync (two stat calls per file), every one within CHECK_ROUNDS seconds.
+    const checkEvery = config.storage.sync_interval_ms > 0 ? config.storage.sync_interval_ms : 1000;
+    every(checkEvery, () => {
+      this.pool.checkOpenFiles();
+      if (config.storage.sync_interval_ms > 0) this.pool.syncAllInBackground(onSyncError);
+    });
+    if (config.storage.roll_by_clock) every(opts.rollCheckMs ?? 1000, () => this.rollFinished());
+    // PREPARED FILES: the coming day's files made between sessions (prepare-day.ts).
+    if (config.storage.roll_by_clock && config.storage.prepare_files) this.startPreparer();
+    // Bars close by the clock only when the clock is the data's (not while recording a replay).
+    if (this.bars && config.storage.roll_by_clock) every(config.bars.timer_ms, () => this.bars!.onTimer(this.now()));
+    every(1000, () => {
+      this.rejects.flush();
+      this.writeErrorLog.flush();
+    });
+  }
+
+  /** The preparer of the coming day's files (storage.prepare_files), started. */
+  private startPreparer(): void {
+    const log = this.log;
+    const learnt = this.pool.learnLastDays();
+    let clock = { ms: Number.NaN, dateOf: this.rollClock(0) };
+    this.preparer = new DayPreparer({
+      pool: this.pool,
+      // the day the roll counts as current, when it is a trading day. Not on a weekend
+      // or holiday: a 24-hour session (crypto) trades then, under that calendar date,
+      // and a file prepared for a later day would make its ticks look late. A night
+      // session's next day begins the evening before (day_starts): Friday 20:00 prepares Monday.
+      dateOf: (kind, exchg, code, nowMs) => {
+        if (clock.ms !== nowMs) clock = { ms: nowMs, dateOf: this.rollClock(nowMs) };
+        const td = clock.dateOf(kind, exchg, code);
+        return td !== undefined && isTradingDay(td, this.sessions.holidays) ? td : undefined;
+      },
+      // the instrument's metadata in the root before the open, not at its first tick
+      instrument: (exchg, code) => {
+        const r = this.rootMeta.ensure(this.instrumentBook.metaOf(exchg, code));
+        if (r.warning) log.warn(r.warning);
+      },
+      subscribed: () => this.subscribedNames(),
+      ...(this.bars ? { alongTicks: this.bars.fileKinds } : {}),
+      now: this.now,
+      onProblem: (m) => this.writeErrorLog.reject('prepare', m, 'storage'),
+      onPass: (p) =>
+        log.info(
+          { prepared: p.files, dates: p.dates, ms: Math.round(p.ms) },
+          `prepared ${p.files} files for trading date ${p.dates.join(', ')} ahead of their first records in ${Math.round(p.ms)} ms`,
+        ),
+    });
+    if (learnt > 0) log.info({ learnt }, `prepare: the last finished day of ${learnt} instrument files read from rt/`);
+    this.preparer.start();
   }
 
   /** Takes the root lock, recovers the live files, starts the feeds. */

@@ -1,6 +1,7 @@
 // The built-in market simulator: universe, seeded generator, JSON writer and websocket server.
 
 export { Prng } from './prng.js';
+export { SIMULATOR_DEFAULTS } from './defaults.js';
 export { JsonBytes, ascii } from './bytes.js';
 export {
   DAY_MS,

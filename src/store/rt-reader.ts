@@ -336,3 +336,23 @@ export class RtReader {
     return n;
   }
 }
+
+/**
+ * The records published in the real-time file `file` now, or undefined when it cannot be
+ * read (gone, not an RT file, damaged): each caller says what that means for it.
+ */
+export function publishedRecords(file: string): number | undefined {
+  let r: RtReader;
+  try {
+    r = RtReader.open(file);
+  } catch {
+    return undefined;
+  }
+  try {
+    return r.length;
+  } catch {
+    return undefined;
+  } finally {
+    r.close();
+  }
+}

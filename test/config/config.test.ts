@@ -53,7 +53,8 @@ describe('parseConfig: invalid configurations', () => {
     ['an unknown log level', minimal({ log: { level: 'loud' } }), 'log.level', '"info"'],
     ['max_open_files below 4', minimal({ storage: { max_open_files: 2 } }), 'storage.max_open_files', '>=4'],
     ['a fractional capacity', minimal({ storage: { initial_capacity_ticks: 1.5 } }), 'storage.initial_capacity_ticks', 'int'],
-    ['a negative simulator rate', minimal({ simulator: { rate: -1 } }), 'simulator.rate', '>=0'],
+    ['a negative simulator rate', minimal({ simulator: { rate: -1 } }), 'simulator.rate', '>0'],
+    ['a simulator rate of 0 (the simulator needs > 0)', minimal({ simulator: { rate: 0 } }), 'simulator.rate', '>0'],
     ['not an object', [], '(top level)', 'expected object'],
   ])('%s: names %s and the expected value', (_what, json, key, expected) => {
     const e = configError(() => parse(json));
@@ -119,7 +120,7 @@ describe('parseConfig: defaults', () => {
 
   it('a simulator section gets its defaults; partial sections keep the other defaults', () => {
     const c = parse(minimal({ simulator: {}, metrics: { port: 0 }, storage: { max_open_files: 4 } }));
-    expect(c.simulator).toEqual({ host: '127.0.0.1', port: 8765, instruments: 20, rate: 200, seed: 1, speed: 1, trades: false });
+    expect(c.simulator).toEqual({ host: '127.0.0.1', port: 8765, instruments: 20, rate: 2000, seed: 1, speed: 1, trades: false });
     expect(c.metrics).toEqual({ enabled: true, host: '127.0.0.1', port: 0, max_connections: 64, idle_timeout_ms: 10_000 });
     expect(c.storage.max_open_files).toBe(4);
     expect(c.storage.initial_capacity_ticks).toBe(2500);

@@ -12,16 +12,7 @@ export function mix32(x: number): number {
 }
 
 /** A tiny seeded PRNG (mulberry32) for reproducible choices in tests. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../../scripts/lib/rng.js';
 
 export const TICK_EXCHG = 'SHFE';
 export const TICK_CODE = 'rb2505';

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TickrecError } from '../../src/errors.js';
 import { tradingDateOf } from '../../src/calendar/index.js';
-import { instrumentMetaPath } from '../../src/layout/index.js';
+import { TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
+import { hisDayPath, instrumentMetaPath, rtFilePath, rtFinishedPath } from '../../src/layout/index.js';
+import { RtWriter } from '../../src/store/index.js';
 import { RootMetaReader, RootMetaWriter, loadMeta, loadWonderTraderCommon, readStoredMeta } from '../../src/meta/index.js';
 import { REPO_ROOT } from '../helpers/child.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
@@ -175,6 +177,68 @@ describe('the copy in the data root', () => {
       timezone: 'UTC',
       sessionClose: '24:00',
       stored: true,
+    });
+  });
+
+  describe('UNLABELLED RECORDS: the first file of an instrument whose records are already in the root states their unit', () => {
+    const { instruments } = loadMeta({ sessions: BUNDLED_SESSIONS, instruments: { file: BUNDLED_INSTRUMENTS } });
+    const btc = instruments.metaOf('BINANCE', 'BTCUSDT'); // lot step 0.00001: volume_decimals 5
+    const DAY = 20260105;
+
+    /** A trade file at `file` holding `n` trades of BTCUSDT in whole units (a root from before tickrec kept metadata). */
+    function tradesAt(file: string, n: number): void {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const w = RtWriter.open(file, { kind: TRADE_KIND, date: DAY, initialCapacity: 64 });
+      for (let i = 0; i < n; i++)
+        w.append({ exchg: 'BINANCE', code: 'BTCUSDT', price: 100, volume: 3, trading_date: DAY, action_date: DAY, action_time: 1000 * i });
+      w.close();
+    }
+
+    const cases: [string, (root: string) => string][] = [
+      ['a live trade file holding records', (root) => rtFilePath(root, TRADE_KIND, 'BINANCE', 'BTCUSDT')],
+      ['a finished day', (root) => rtFinishedPath(root, TRADE_KIND, 'BINANCE', DAY, 'BTCUSDT')],
+    ];
+    for (const [what, place] of cases) {
+      it(`${what}: volume_decimals 0 is written, the configured step is a warning, the stored trades keep reading 3`, () => {
+        const root = makeTempDir();
+        const file = place(root);
+        tradesAt(file, 4);
+        const r = new RootMetaWriter(root).ensure(btc);
+        expect(r.stored.volume_decimals).toBe(0);
+        expect(r.warning).toContain('finer than the volume unit 1e-0');
+        expect(r.warning).toContain(file);
+        expect(readStoredMeta(root, 'BINANCE', 'BTCUSDT')?.volume_decimals).toBe(0);
+        // A reader now and after: the unit the 4 trades were stored in (before: 5, so 3 read as 0.00003).
+        expect(new RootMetaReader(root).of('BINANCE', 'BTCUSDT').volumeDecimals).toBe(0);
+      });
+    }
+
+    it('a compacted day counts; a prepared live file (no record) and ticks alone do not', () => {
+      const withHis = makeTempDir();
+      const his = hisDayPath(withHis, TRADE_KIND, 'BINANCE', DAY, 'BTCUSDT');
+      fs.mkdirSync(path.dirname(his), { recursive: true });
+      fs.writeFileSync(his, 'a compacted day');
+      expect(new RootMetaWriter(withHis).ensure(btc).stored.volume_decimals).toBe(0);
+
+      const prepared = makeTempDir();
+      tradesAt(rtFilePath(prepared, TRADE_KIND, 'BINANCE', 'BTCUSDT'), 0);
+      const ticks = rtFilePath(prepared, TICK_KIND, 'BINANCE', 'BTCUSDT');
+      fs.mkdirSync(path.dirname(ticks), { recursive: true });
+      const w = RtWriter.open(ticks, { kind: TICK_KIND, date: DAY, initialCapacity: 64 });
+      w.append({ exchg: 'BINANCE', code: 'BTCUSDT', price: 100, trading_date: DAY, action_date: DAY, action_time: 0 });
+      w.close();
+      const r = new RootMetaWriter(prepared).ensure(btc);
+      expect(r).toEqual({ stored: expect.objectContaining({ volume_decimals: 5 }) });
+    });
+
+    it('a configured zone other than the bundled one: records of any kind keep the bundled zone', () => {
+      const root = makeTempDir();
+      const ticks = rtFinishedPath(root, TICK_KIND, 'BINANCE', DAY, 'BTCUSDT');
+      fs.mkdirSync(path.dirname(ticks), { recursive: true });
+      fs.writeFileSync(ticks, 'a finished day of ticks');
+      const r = new RootMetaWriter(root).ensure({ ...btc, timezone: 'Asia/Shanghai' });
+      expect(r.stored).toMatchObject({ timezone: 'UTC', volume_decimals: 5 }); // no trade: the unit is the configured one
+      expect(r.warning).toMatch(/configured time zone Asia\/Shanghai differs from the zone UTC/);
     });
   });
 

@@ -11,6 +11,7 @@ import {
   RtWriter,
   follow,
   followAsync,
+  publishedRecords,
   type FileInfo,
   type FollowOptions,
   type Follower,
@@ -101,6 +102,15 @@ describe('RtReader.open: refusals', () => {
     const file = tmpFile();
     writeTickFile(file, ticks(0, 2), 4, { version: 4 });
     expectOpenError(file, 'E_VERSION');
+  });
+
+  it('publishedRecords: the published count, undefined for a file that is missing or cannot be read', () => {
+    const file = tmpFile();
+    expect(publishedRecords(file)).toBeUndefined();
+    writeTickFile(file, ticks(0, 3), 4);
+    expect(publishedRecords(file)).toBe(3);
+    writeAt(file, 3, Buffer.from('X'));
+    expect(publishedRecords(file)).toBeUndefined();
   });
 
   it('file shorter than its capacity says: E_TRUNCATED (even when size fits)', () => {

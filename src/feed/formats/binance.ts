@@ -1,6 +1,7 @@
 // The Binance spot market-stream mapper: bookTicker, aggTrade and partial-depth payloads (combined or raw) → BINANCE ticks and trades, with a per-symbol book and day totals.
 
 import { decimalAdd, decimalMul } from '../../format/decimal.js';
+import { CODE_MAX_CHARS } from '../../layout/index.js';
 import { SIDE_BUY, SIDE_SELL, TTYPE_MATCH } from '../../format/trade.js';
 import type { MessageMapper, TickInput, TradeInput } from '../types.js';
 import {
@@ -35,8 +36,8 @@ export const BINANCE_MAX_SYMBOLS = 10_000;
 /** Book levels kept per side. */
 export const BINANCE_LEVELS = 10;
 
-/** A Binance symbol: letters and digits (the mapper upper-cases it for the code). */
-const SYMBOL = /^[A-Za-z0-9]{1,31}$/;
+/** A Binance symbol: letters and digits (the mapper upper-cases it for the code), no longer than a code may be. */
+const SYMBOL = new RegExp(`^[A-Za-z0-9]{1,${CODE_MAX_CHARS}}$`);
 const DEPTH_STREAM = /^depth(?:5|10|20)(?:@(?:100|1000)ms)?$/;
 
 interface SymbolState {
@@ -235,7 +236,7 @@ function setBest(st: SymbolState, bid: number, bidQty: number, ask: number, askQ
 function symbolCode(raw: unknown, field: string): string {
   if (raw === undefined || raw === null || raw === '') fail('missing_field', field, 'missing: no symbol');
   if (typeof raw !== 'string') fail('bad_type', field, `expected a string, got ${typeName(raw)}`);
-  if (!SYMBOL.test(raw)) fail('bad_name', field, `not a Binance symbol (1-31 letters and digits): ${preview(raw)}`);
+  if (!SYMBOL.test(raw)) fail('bad_name', field, `not a Binance symbol (1-${CODE_MAX_CHARS} letters and digits): ${preview(raw)}`);
   return raw.toUpperCase();
 }
 

@@ -2,6 +2,7 @@
 
 import type { FeedSink, RejectReason, TickInput, TradeInput } from '../types.js';
 import { isRecordDate } from '../../format/index.js';
+import { CODE_MAX_CHARS, EXCHG_MAX_CHARS } from '../../layout/index.js';
 
 /** Options every mapper factory accepts. */
 export interface MapperOptions {
@@ -119,8 +120,8 @@ export function preview(v: unknown): string {
 
 /** `EXCHG.CODE` for details, from untrusted values. */
 export function instLabel(exchg: unknown, code: unknown): string {
-  const e = typeof exchg === 'string' && exchg.length > 0 ? clean(exchg, 16) : '?';
-  const c = typeof code === 'string' && code.length > 0 ? clean(code, 32) : '?';
+  const e = typeof exchg === 'string' && exchg.length > 0 ? clean(exchg, EXCHG_MAX_CHARS) : '?';
+  const c = typeof code === 'string' && code.length > 0 ? clean(code, CODE_MAX_CHARS) : '?';
   return `${e}.${c}`;
 }
 
