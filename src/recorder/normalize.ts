@@ -117,6 +117,12 @@ export interface InstrumentState {
   volumeDecimals: number;
   /** N11: the latest time key allowed when last looked (0: not looked yet); looked again only when a tick passes it. */
   aheadKey: number;
+  /**
+   * The instrument's session (N5, N10), looked up when the state is made (state()):
+   * sessions are fixed for a run (a reload changes holidays only), so a known
+   * instrument's ticks need no session lookup.
+   */
+  session: Session | undefined;
 }
 
 export function emptyState(): InstrumentState {
@@ -137,6 +143,7 @@ export function emptyState(): InstrumentState {
     tradeDate: 0,
     volumeDecimals: 0,
     aheadKey: 0,
+    session: undefined,
   };
 }
 
@@ -314,10 +321,10 @@ export class Normalizer {
     this.ruleCache.clear();
   }
 
-  /** N10: why the tick is off its session, or null. */
-  private offSession(x: TickInput): string | null {
+  /** N10: why the tick is off its session, or null. `st`: the instrument's state when it has one. */
+  private offSession(x: TickInput, st: InstrumentState | undefined): string | null {
     if (this.opts.sessionFilter === false) return null;
-    const s = this.opts.sessions.sessionOf(x.exchg, x.code);
+    const s = st !== undefined ? st.session : this.opts.sessions.sessionOf(x.exchg, x.code);
     if (s === undefined) return null;
     const given = validDate(x.trading_date) ? x.trading_date : 0;
     const received = this.opts.receivedMs;
@@ -411,9 +418,9 @@ export class Normalizer {
     return OK;
   }
 
-  private tradingDate(x: TickInput | TradeInput): number {
+  private tradingDate(x: TickInput | TradeInput, st: InstrumentState | undefined): number {
     if (validDate(x.trading_date)) return x.trading_date;
-    const s = this.opts.sessions.sessionOf(x.exchg, x.code);
+    const s = st !== undefined ? st.session : this.opts.sessions.sessionOf(x.exchg, x.code);
     return s ? tradingDateOf(s, x.action_date, x.action_time, this.opts.sessions.holidays) : x.action_date;
   }
 
@@ -426,6 +433,7 @@ export class Normalizer {
       const volumeDecimals = this.opts.instrument?.(exchg, code) ?? 0;
       st = this.opts.recover(kind, exchg, code, tradingDate) ?? emptyState();
       st.volumeDecimals = volumeDecimals;
+      st.session = this.opts.sessions.sessionOf(exchg, code);
       byCode.set(code, st);
     }
     return st;
@@ -437,8 +445,8 @@ export class Normalizer {
     const known = this.states.tick.get(x.exchg)?.get(x.code);
     const v = this.common(x, 'tick', known !== undefined);
     if (!v.ok) return v;
-    const td = this.tradingDate(x);
-    const off = this.offSession(x);
+    const td = this.tradingDate(x, known);
+    const off = this.offSession(x, known);
     if (off !== null) return reject('off_session', `tick ${x.exchg}.${x.code}: ${off}`);
     const st = known ?? this.state('tick', x.exchg, x.code, td);
     const b = this.bounds(x, 'tick', st);
@@ -541,7 +549,7 @@ export class Normalizer {
         `trade ${x.exchg}.${x.code}: ttype ${String(x.ttype).slice(0, 32)} is not 77 'M' (match), 67 'C' (cancel) or 85 'U' (unknown)`,
       );
     }
-    const td = this.tradingDate(x);
+    const td = this.tradingDate(x, known);
     const st = known ?? this.state('trade', x.exchg, x.code, td);
     const b = this.bounds(x, 'trade', st);
     if (!b.ok) return b;
