@@ -408,11 +408,13 @@ interface Case {
   run(url: string, dir: string, procs: Proc[]): Promise<Omit<Run, 'load'>>;
 }
 
-function tickrecCase(bars: boolean): Case {
+/** `main`: another build's dist/cli/main.js (env TICKREC_BENCH_RECORDER_BASE: an A/B of two trees in the same rounds). */
+function tickrecCase(bars: boolean, main = MAIN): Case {
+  const base = main !== MAIN;
   return {
-    name: `tickrec record, bars ${bars ? 'on (default)' : 'off'}`,
-    id: bars ? 'tickrec-bars' : 'tickrec-nobars',
-    goal: bars, // the issue's goal is with bars on, the default
+    name: `tickrec record, bars ${bars ? 'on (default)' : 'off'}${base ? `, build ${main}` : ''}`,
+    id: `${bars ? 'tickrec-bars' : 'tickrec-nobars'}${base ? '-base' : ''}`,
+    goal: bars && !base, // the issue's goal is with bars on, the default
     async run(url, dir, procs) {
       const root = path.join(dir, 'data');
       const metricsPort = await freePort();
@@ -429,7 +431,7 @@ function tickrecCase(bars: boolean): Case {
           status_line: false,
         }),
       );
-      const rec = new Proc('tickrec record', process.execPath, [...NODE_FLAGS, ...EXTRA_FLAGS, MAIN, 'record', '--config', config]); // as the tickrec bin starts it
+      const rec = new Proc('tickrec record', process.execPath, [...NODE_FLAGS, ...EXTRA_FLAGS, main, 'record', '--config', config]); // as the tickrec bin starts it
       procs.push(rec);
       const files = new TickFiles(lib.rtKindDir(root, lib.TICK_KIND));
       try {
@@ -513,7 +515,15 @@ function logPeer(p: Proc): void {
   if (own) console.log(`  ${own}`);
 }
 
-const ALL_CASES: Case[] = [tickrecCase(true), tickrecCase(false), redisCase, sqliteCase, parseOnlyCase];
+const BASE = process.env.TICKREC_BENCH_RECORDER_BASE;
+const ALL_CASES: Case[] = [
+  ...(BASE ? [tickrecCase(true, path.resolve(BASE))] : []),
+  tickrecCase(true),
+  tickrecCase(false),
+  redisCase,
+  sqliteCase,
+  parseOnlyCase,
+];
 /** env TICKREC_BENCH_RECORDER_CASES=tickrec-bars,redis: trial runs of some cases (ids as in ALL_CASES). */
 const only = process.env.TICKREC_BENCH_RECORDER_CASES?.split(',').filter(Boolean);
 const CASES = only ? ALL_CASES.filter((c) => only.includes(c.id)) : ALL_CASES;
