@@ -1,20 +1,22 @@
-// Hostile feed, run long: a websocket server sends the recorder a seeded stream of valid ticks mixed with hostile messages (duplicates, out-of-order ticks, path-like and control-character names, NaN/Infinity/DBL_MAX prices, wrong types, malformed JSON, binary frames, arrays over the element limit, frames over max_payload_bytes that close the connection); the recorder must stay up and store exactly the valid ticks, create nothing outside its root and keep every file valid.
+// Hostile feed, run long: a websocket server sends the recorder the seeded stream of scripts/soak/hostile-stream.ts (valid ticks and trades mixed with duplicates, out-of-order ticks, path-like and control-character names, NaN/Infinity/DBL_MAX values, wrong types, malformed JSON, binary frames, arrays over the element limit, frames that close the connection); the recorder must stay up, reject exactly what the model rejects (by reason), store exactly the valid records, create nothing outside its root and keep every file valid.
 //
-// A smaller sibling of test/e2e/fuzz-live.test.ts (whose model counts every rejection
-// reason): this one is built to run 100,000 messages and more through one recorder.
+// The stream is the one test/e2e/fuzz-live.test.ts sends (same generator and model), in a
+// size of the caller's choosing: this one is built to run 100,000 messages and more
+// through one recorder.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { inspectFile } from '../../src/cli/inspect.js';
-import { TICK_KIND } from '../../src/format/index.js';
+import { TICK_KIND, TRADE_KIND, type RecordKind } from '../../src/format/index.js';
 import { RtReader } from '../../src/store/index.js';
+import { INSTS, hostileStream, type Frame, type Model } from './hostile-stream.js';
 import { getHealth, listFiles, recorderConfig, startRecorder, waitFor, waitHealth, writeConfig } from './lib.js';
 
 export interface HostileOptions {
   dir: string;
-  /** Messages to send (array elements count one each). */
+  /** About this many messages to send (array elements count one each). */
   messages: number;
   seed: number;
   log?: (line: string) => void;
@@ -35,255 +37,56 @@ export interface HostileReport {
   problems: string[];
 }
 
-const DATE = 20250106;
 const MAX_PAYLOAD = 1 << 20;
-const DBL_MAX = 1.7976931348623157e308;
+/** Messages per frame of the stream, on average (a fifth single, three fifths arrays of 1 to 50, a few arrays of 1,000 to 2,000). */
+const MESSAGES_PER_FRAME = 15;
+const MAX_MESSAGES = 1_000_000;
 
-/** Instruments of the valid ticks: ordinary names and the oddest and longest legal ones. */
-const INSTS = [
-  { exchg: 'SHFE', code: 'rb2505' },
-  { exchg: 'DCE', code: 'm2505' },
-  { exchg: 'BINANCE', code: 'BTCUSDT' },
-  { exchg: 'X-1.b_c', code: 'Z9.a-b_c' },
-  { exchg: 'E'.repeat(15), code: 'c'.repeat(31) },
-] as const;
-
-const HOSTILE_NAMES = [
-  '../../x',
-  '..',
-  '.',
-  'a/b',
-  '/etc/passwd',
-  '../../../../../../../../tmp/x',
-  'x/../../y',
-  '..\\..\\x',
-  'x\u0000y',
-  '\u0000',
-  'ру2505',
-  '铜2505',
-  '😀',
-  '\u202ex',
-  'x y',
-  ' x',
-  '-x',
-  '_x',
-  '.x',
-  '',
-  'x\\y',
-  'C:\\x',
-  'x\n{"level":60,"msg":"forged"}',
-  '%2e%2e',
-  'x:y',
-  'x*',
-  'c'.repeat(32),
-  'E'.repeat(300),
-];
-const BAD_PRICES = [DBL_MAX, -DBL_MAX, 1e300, -1e300, '@@INF@@', '@@-INF@@', '3500', null, [3500], { v: 1 }, true];
-/** A field set to a value the rules reject (docs/protocol.md); undefined: the field removed. Values a rule repairs (N3, N5, N8) are not here. */
-const MUTATIONS: [string, unknown][] = [
-  ['price', undefined],
-  ['exchg', 5],
-  ['exchg', null],
-  ['code', ['x']],
-  ['code', undefined],
-  ['type', 7],
-  ['type', 'tock'],
-  ['type', 'TICK'],
-  ['type', null],
-  ['action_date', 19891231],
-  ['action_date', 21000101],
-  ['action_date', 20251301],
-  ['action_date', 20250230],
-  ['action_date', 20250106.5],
-  ['action_date', '20250106'],
-  ['action_date', undefined],
-  ['action_time', 240000000],
-  ['action_time', 96000000],
-  ['action_time', 90060000],
-  ['action_time', -1],
-  ['action_time', true],
-  ['bid_prices', Array.from({ length: 11 }, (_, j) => 100 - j)],
-  ['bid_prices', [1, '2']],
-  ['ask_qty', 'x'],
-  ['open', '1'],
-  ['volume', true],
-];
-const RAW_GARBAGE = [
-  'NaN',
-  '[NaN]',
-  'Infinity',
-  '{',
-  '[',
-  '[{"type":"tick"',
-  '{"type":"tick",}',
-  "{'type':'tick'}",
-  '[]',
-  '',
-  'null',
-  '"tick"',
-  '\u0000',
-  '{"type":"tick"}',
-  '[{"type":"heartbeat"},7,"x",null,[],{}]',
-  '{"__proto__":{"type":"tick"}}',
-];
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+/** The stream for about `messages` messages: the special frames in proportion (1% of the frames close the connection). */
+function streamOf(o: HostileOptions, root: string): Model {
+  // the valid records' times advance up to 1 s (ticks) and 2 s (trades) each from 09:00: more would run past the day
+  if (!(o.messages >= 1 && o.messages <= MAX_MESSAGES)) throw new Error(`hostile: --messages ${o.messages}: from 1 to ${MAX_MESSAGES}`);
+  const frames = Math.max(20, Math.ceil(o.messages / MESSAGES_PER_FRAME));
+  const killers = Math.max(1, Math.round(frames / 200));
+  const specials = {
+    big: Math.max(1, Math.floor(frames / 600)),
+    tooMany: Math.max(1, Math.round(frames / 300)),
+    oversized: killers,
+    badUtf8: killers,
   };
+  return hostileStream({ seed: o.seed ^ 0x4057, frames, specials, root, maxPayloadBytes: MAX_PAYLOAD });
 }
 
-const msToTime = (ms: number) =>
-  Math.floor(ms / 3_600_000) * 10_000_000 + (Math.floor(ms / 60_000) % 60) * 100_000 + (Math.floor(ms / 1000) % 60) * 1000 + (ms % 1000);
-
-export interface Frame {
-  data: string | Buffer;
-  binary: boolean;
-  /** Closes the connection (over max_payload_bytes, invalid UTF-8): not counted as a received message. */
-  killer: boolean;
-}
-
-/** The stream and what it must leave: the valid ticks of each instrument, in order. */
-class Stream {
-  readonly frames: Frame[] = [];
-  readonly valid = INSTS.map(() => [] as { price: number; tv: number; time: number }[]);
-  readonly hostilePaths = new Set<string>();
-  messages = 0;
-  hostile = 0;
-  private readonly st = INSTS.map(() => ({ ms: 0, tv: 0, last: undefined as Record<string, unknown> | undefined, lastText: '' }));
-
-  constructor(
-    private readonly r: () => number,
-    private readonly root: string,
-  ) {}
-
-  private pick<T>(a: readonly T[]): T {
-    return a[Math.floor(this.r() * a.length)]!;
+/** The stored records of a file against the valid ones sent (price, total_volume / volume, time), as problems. */
+function compareRecords(
+  file: string,
+  kind: RecordKind,
+  want: readonly Record<string, unknown>[],
+  keys: readonly string[],
+  problems: string[],
+): void {
+  if (want.length === 0) return;
+  let r: RtReader;
+  try {
+    r = RtReader.open(file, { kind });
+  } catch (err) {
+    problems.push(`${file}: ${want.length} valid records sent, the file cannot be read (${(err as Error).message})`);
+    return;
   }
-
-  private text(o: unknown): string {
-    return JSON.stringify(o).split('"@@INF@@"').join('1e400').split('"@@-INF@@"').join('-1e400');
-  }
-
-  private tick(i: number, ms: number, tv: number, price: number): Record<string, unknown> {
-    const { exchg, code } = INSTS[i]!;
-    return {
-      type: 'tick',
-      exchg,
-      code,
-      price,
-      open: price,
-      high: price + 1,
-      low: price - 1,
-      settle_price: 0,
-      upper_limit: price * 2,
-      lower_limit: price / 2,
-      total_volume: tv,
-      volume: 1,
-      open_interest: 1000,
-      pre_close: price,
-      pre_settle: price,
-      pre_interest: 1000,
-      trading_date: DATE,
-      action_date: DATE,
-      action_time: msToTime(9 * 3_600_000 + ms),
-      bid_prices: [price - 0.25, price - 0.5],
-      ask_prices: [price + 0.25, price + 0.5],
-      bid_qty: [1 + (tv % 50), 2],
-      ask_qty: [2 + (tv % 30), 3],
-    };
-  }
-
-  /** One message: the text of an array element (valid JSON), or of a whole frame (anything). */
-  unit(inArray: boolean): string {
-    this.messages++;
-    const i = Math.floor(this.r() * INSTS.length);
-    const s = this.st[i]!;
-    const k = this.r();
-    if (k < 0.45 || !s.last) {
-      s.ms += 1 + Math.floor(this.r() * 400);
-      s.tv += 1 + Math.floor(this.r() * 20);
-      const price = (4000 + Math.floor(this.r() * 4000)) / 4;
-      const o = this.tick(i, s.ms, s.tv, price);
-      s.last = o;
-      s.lastText = this.text(o);
-      this.valid[i]!.push({ price, tv: s.tv, time: o.action_time as number });
-      return s.lastText;
-    }
-    this.hostile++;
-    if (k < 0.52) return s.lastText; // resent: duplicate
-    if (k < 0.58)
-      return this.text({
-        ...s.last,
-        total_volume: s.tv + 1,
-        action_time: msToTime(9 * 3_600_000 + Math.max(0, s.ms - 1 - Math.floor(this.r() * 1000))),
-      }); // out of order
-    if (k < 0.7) {
-      const o = this.tick(i, s.ms + 1, s.tv + 1, 1000);
-      const bad = this.pick(HOSTILE_NAMES);
-      if (this.r() < 0.5) o.exchg = bad;
-      else o.code = bad;
-      this.hostilePaths.add(path.resolve(this.root, 'rt', 'ticks', String(o.exchg), `${String(o.code)}.dmb`));
-      return this.text(o);
-    }
-    if (k < 0.8) {
-      const o = this.tick(i, s.ms + 1, s.tv + 1, 1000);
-      o.price = this.pick(BAD_PRICES);
-      return this.text(o);
-    }
-    if (k < 0.88) {
-      const o = this.tick(i, s.ms + 1, s.tv + 1, 1000);
-      const [f, v] = this.pick(MUTATIONS);
-      if (v === undefined) delete o[f];
-      else o[f] = v;
-      return this.text(o);
-    }
-    // raw garbage would break a whole array frame (and the valid ticks in it): elements stay JSON
-    return inArray
-      ? this.pick(['7', '"x"', 'null', '[]', '{}', '{"type":"tock"}', '{"type":7}', '{"type":"tick"}'])
-      : this.pick(RAW_GARBAGE);
-  }
-
-  build(target: number): void {
-    while (this.messages < target) {
-      const k = this.r();
-      if (k < 0.02 && this.frames.length > 10) {
-        // a frame over max_payload_bytes: the recorder closes the connection (and reconnects)
-        this.messages++;
-        this.hostile++;
-        const head = `[${this.text(this.tick(0, 1, 1, 1000))}]`;
-        this.frames.push({ data: head + ' '.repeat(MAX_PAYLOAD + 100 - head.length), binary: false, killer: true });
-      } else if (k < 0.04) {
-        this.messages++;
-        this.hostile++;
-        this.frames.push({
-          data: Buffer.from([0xff, ...Array.from({ length: 32 }, () => Math.floor(this.r() * 256))]),
-          binary: true,
-          killer: false,
-        });
-      } else if (k < 0.045) {
-        // more elements than a frame may hold: rejected whole
-        this.messages++;
-        this.hostile++;
-        this.frames.push({
-          data: `[${Array.from({ length: 10_050 }, () => '{"type":"heartbeat"}').join(',')}]`,
-          binary: false,
-          killer: false,
-        });
-      } else if (k < 0.3) {
-        this.frames.push({ data: this.unit(false), binary: false, killer: false });
-      } else {
-        const n = 1 + Math.floor(this.r() * 50);
-        const parts: string[] = [];
-        for (let j = 0; j < n; j++) parts.push(this.unit(true));
-        this.frames.push({ data: `[${parts.join(',')}]`, binary: false, killer: false });
+  try {
+    if (r.length !== want.length) problems.push(`${file}: ${r.length} records, ${want.length} valid ones sent`);
+    for (let j = 0; j < Math.min(r.length, want.length); j++) {
+      const v = r.at(j) as unknown as Record<string, unknown>;
+      const bad = keys.find((k) => v[k] !== want[j]![k]);
+      if (bad !== undefined) {
+        problems.push(
+          `${file} record ${j}: ${keys.map((k) => `${k} ${String(v[k])}`).join(' ')}, sent ${keys.map((k) => String(want[j]![k])).join(' ')}`,
+        );
+        break;
       }
     }
+  } finally {
+    r.close();
   }
 }
 
@@ -358,19 +161,21 @@ export class HostileServer {
   }
 }
 
+const sorted = (o: Record<string, number>) => JSON.stringify(Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b))));
+
 export async function runHostile(o: HostileOptions): Promise<HostileReport> {
   const log = o.log ?? (() => undefined);
   const problems: string[] = [];
   const root = path.join(o.dir, 'nest', 'data');
   const tmpBefore = new Set(fs.readdirSync(os.tmpdir()));
-  const stream = new Stream(rng(o.seed ^ 0x4057), root);
-  stream.build(o.messages);
-  const killers = stream.frames.filter((f) => f.killer).length;
-  const validTicks = stream.valid.reduce((a, v) => a + v.length, 0);
+  const model = streamOf(o, root);
+  const killers = model.frames.filter((f) => f.killer).length;
+  const validTrades = model.trade.rows.length;
+  const messages = model.hostileUnits + model.validTicks + validTrades;
   log(
-    `hostile: ${stream.messages} messages in ${stream.frames.length} frames: ${validTicks} valid ticks, ${stream.hostile} hostile, ${killers} frames over max_payload_bytes`,
+    `hostile: ${messages} messages in ${model.frames.length} frames: ${model.validTicks} valid ticks, ${validTrades} valid trades, ${model.hostileUnits} hostile, ${killers} frames that close the connection`,
   );
-  const server = await HostileServer.start(stream.frames);
+  const server = await HostileServer.start(model.frames);
   const cfg = writeConfig(
     o.dir,
     recorderConfig({
@@ -385,47 +190,50 @@ export async function runHostile(o: HostileOptions): Promise<HostileReport> {
   const rec = startRecorder(cfg);
   try {
     server.healthUrl = await rec.ready();
-    const counted = stream.frames.length - killers;
+    const counted = model.frames.length - killers;
     const s = await waitHealth(
       server.healthUrl,
       (x) => server.done && x.feeds[0]!.messages >= counted,
       'every frame sent and received',
-      60_000 + o.messages * 2,
+      60_000 + messages * 2,
     );
     const seconds = (Date.now() - t0) / 1000;
     const h = await getHealth(server.healthUrl);
     if (rec.exited) problems.push(`the recorder died: ${JSON.stringify(rec.exited)}\n${rec.tail()}`);
     if (h.status !== 'ok') problems.push(`health ${h.status}: ${h.problems.join('; ')}`);
     if (s.writeErrors !== 0) problems.push(`${s.writeErrors} write errors`);
-    if (s.ticksWritten !== validTicks)
-      problems.push(`${s.ticksWritten} ticks written, ${validTicks} valid ticks sent (rejected ${JSON.stringify(s.rejected)})`);
+    if (s.ticksWritten !== model.validTicks || s.tradesWritten !== validTrades)
+      problems.push(
+        `${s.ticksWritten} ticks and ${s.tradesWritten} trades written, ${model.validTicks} and ${validTrades} valid ones sent`,
+      );
+    if (s.ticksReceived !== model.ticksReceived || s.tradesReceived !== model.tradesReceived)
+      problems.push(
+        `${s.ticksReceived} ticks and ${s.tradesReceived} trades received, the model says ${model.ticksReceived} and ${model.tradesReceived}`,
+      );
+    if (sorted(s.rejected) !== sorted(model.rejects))
+      problems.push(`rejected ${sorted(s.rejected)}, the model says ${sorted(model.rejects)}`);
     if (s.feeds[0]!.reconnects < killers) problems.push(`${s.feeds[0]!.reconnects} reconnects for ${killers} connection-closing frames`);
     if (rec.logs.some((l) => l.msg === 'forged' || l.level === 60)) problems.push('a forged log line got through');
     const e = await rec.stop();
     if (e.code !== 0) problems.push(`the recorder exited ${JSON.stringify(e)} on SIGTERM`);
 
-    // the files: exactly the valid ticks of each instrument, in order
-    INSTS.forEach((inst, i) => {
-      const want = stream.valid[i]!;
-      const f = path.join(root, 'rt', 'ticks', inst.exchg, `${inst.code}.dmb`);
-      if (want.length === 0) return;
-      const r = RtReader.open(f, { kind: TICK_KIND });
-      try {
-        if (r.length !== want.length) problems.push(`${f}: ${r.length} records, ${want.length} valid ticks sent`);
-        for (let j = 0; j < Math.min(r.length, want.length); j++) {
-          const v = r.at(j);
-          const w = want[j]!;
-          if (v.price !== w.price || v.total_volume !== w.tv || v.action_time !== w.time) {
-            problems.push(
-              `${f} record ${j}: price ${String(v.price)} tv ${String(v.total_volume)} time ${String(v.action_time)}, sent ${w.price} ${w.tv} ${w.time}`,
-            );
-            break;
-          }
-        }
-      } finally {
-        r.close();
-      }
-    });
+    // the files: exactly the valid records of each instrument, in order
+    INSTS.forEach((inst, i) =>
+      compareRecords(
+        path.join(root, 'rt', 'ticks', inst.exchg, `${inst.code}.dmb`),
+        TICK_KIND,
+        model.st[i]!.rows,
+        ['price', 'total_volume', 'action_time'],
+        problems,
+      ),
+    );
+    compareRecords(
+      path.join(root, 'rt', 'trans', INSTS[0].exchg, `${INSTS[0].code}.dmb`),
+      TRADE_KIND,
+      model.trade.rows,
+      ['price', 'volume', 'action_time'],
+      problems,
+    );
     for (const f of listFiles(root).filter((p) => p.endsWith('.dmb'))) for (const p of inspectFile(f).problems) problems.push(`${f}: ${p}`);
     // nothing outside the root, nothing a hostile name named
     const plain = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -435,21 +243,21 @@ export async function runHostile(o: HostileOptions): Promise<HostileReport> {
       if (rel.startsWith('..')) problems.push(`a file outside the root: ${f}`);
       else if (!rel.split(path.sep).every((c) => plain.test(c))) problems.push(`a file with a name tickrec would not write: ${f}`);
     }
-    for (const p of stream.hostilePaths) if (fs.existsSync(p)) problems.push(`a hostile name made ${p}`);
+    for (const p of model.hostilePaths) if (fs.existsSync(p)) problems.push(`a hostile name made ${p}`);
     const newInTmp = fs.readdirSync(os.tmpdir()).filter((n) => !tmpBefore.has(n) && /(^x$|passwd|\.dmb$|^\.\.|^y$)/.test(n));
     if (newInTmp.length > 0) problems.push(`new in ${os.tmpdir()}: ${newInTmp.join(', ')}`);
 
     const rejected = Object.values(s.rejected).reduce((a, b) => a + b, 0);
     const lines = [
-      `${stream.messages} messages (${stream.frames.length} frames) through one recorder in ${seconds.toFixed(1)} s: ${validTicks} valid ticks, ${stream.hostile} hostile, ${killers} frames over max_payload_bytes (each closes the connection)`,
-      `written ${s.ticksWritten} = valid ${validTicks}; rejected ${rejected} by reason ${JSON.stringify(s.rejected)}; reconnects ${s.feeds[0]!.reconnects}; write errors ${s.writeErrors}`,
-      `recorder up throughout, SIGTERM exit ${JSON.stringify(e)}; every file valid; nothing outside the root (${stream.hostilePaths.size} hostile paths checked)`,
+      `${messages} messages (${model.frames.length} frames) through one recorder in ${seconds.toFixed(1)} s: ${model.validTicks} valid ticks, ${validTrades} valid trades, ${model.hostileUnits} hostile, ${killers} frames that close the connection`,
+      `written ${s.ticksWritten} ticks + ${s.tradesWritten} trades = the valid ones; rejected ${rejected} by reason ${sorted(s.rejected)} (as the model says: ${sorted(s.rejected) === sorted(model.rejects) ? 'yes' : 'NO'}); reconnects ${s.feeds[0]!.reconnects}; write errors ${s.writeErrors}`,
+      `recorder up throughout, SIGTERM exit ${JSON.stringify(e)}; every file valid; nothing outside the root (${model.hostilePaths.size} hostile paths checked)`,
     ];
     return {
-      messages: stream.messages,
-      frames: stream.frames.length,
-      validTicks,
-      hostile: stream.hostile,
+      messages,
+      frames: model.frames.length,
+      validTicks: model.validTicks,
+      hostile: model.hostileUnits,
       connectionKillers: killers,
       received: s.ticksReceived,
       written: s.ticksWritten,

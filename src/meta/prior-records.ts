@@ -11,9 +11,11 @@
 //   - a finished day rt/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dmb;
 //   - a compacted day his/<folder>/<EXCHG>/<YYYYMMDD>/<CODE>.dsb|.tsb, and a bar history
 //     his/<folder>/<EXCHG>/<CODE>.dsb|.tsb.
-// Looking costs a few stats and a listing of the exchange's dated folders: it runs once
-// per instrument per run, and only when the configuration differs from what such records
-// are read with (the caller's choice), never on the path of a record.
+// Looking costs a few stats and a listing of the exchange's folder (its live files and
+// dated folders: O(instruments of the exchange), ~0.5 ms at 2,000): it runs once per
+// instrument per run, only for an instrument with no metadata file yet, and only when the
+// configuration differs from what such records are read with (the caller's choice), never
+// on the path of a record. A folder that does not exist costs one stat.
 
 import fs from 'node:fs';
 import { readRtHeader, RT_HEADER_BYTES, type RecordKind } from '../format/index.js';
@@ -54,6 +56,7 @@ export function priorRecordsFile(root: string, kinds: readonly RecordKind[], exc
 
 /** Whether a live file exists and its header counts at least one record (unreadable: counted, the careful answer). */
 function liveHoldsRecords(file: string): boolean {
+  if (!fs.existsSync(file)) return false; // the usual answer, without the cost of an exception
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -74,6 +77,7 @@ function liveHoldsRecords(file: string): boolean {
 
 /** The trading dates of the dated folders in `dir` (none when it does not exist). */
 function datedFolders(dir: string): number[] {
+  if (!fs.existsSync(dir)) return [];
   let names: string[];
   try {
     names = fs.readdirSync(dir);

@@ -46,6 +46,8 @@ const BUNDLED_SESSIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export function readStoredMeta(root: string, exchg: string, code: string): StoredMeta | undefined {
   if (!isExchangeName(exchg) || !isCodeName(code)) return undefined;
   const file = instrumentMetaPath(root, exchg, code);
+  // the usual answer for a new instrument, without the cost of an exception (read below if it appears meanwhile)
+  if (!fs.existsSync(file)) return undefined;
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');

@@ -25,7 +25,8 @@
 //      5,000 new files in a folder costs 5,000 file fsyncs on the pool and a few folder ones.
 // The records themselves were never durable before the periodic background fdatasync
 // (storage.sync_interval_ms); a new file's name now becomes durable on the same scale.
-// `flush()` does what is pending synchronously (WriterPool.closeAll). A file rolled away
+// `flush()` does what is pending synchronously (WriterPool.closeAll): with
+// SYNCFS_FROM_FILES or more files waiting, one syncfs(2) per file system (ONE SYNCFS). A file rolled away
 // before its job ran is skipped (ENOENT): the roll's own msync and folder fsyncs cover it,
 // and the folders of its creation are still synced.
 //   5. `afterCreate(file, dirs, onDurable)`: onDurable is called once the file's fsync AND
@@ -36,11 +37,14 @@
 
 import fs from 'node:fs';
 import { ioError } from '../errors.js';
+import { syncFileSystemsOf } from './syncfs.js';
 
 /** File fsyncs running at once; the thread pool has 4 threads by default. */
 export const MAX_FILE_JOBS = 4;
 /** Files finished between two rounds of folder fsyncs during a long burst. */
 export const DIR_BATCH_FILES = 256;
+/** flush() with at least this many files waiting uses one syncfs(2) per file system instead of their fsyncs (ONE SYNCFS). */
+export const SYNCFS_FROM_FILES = 64;
 
 interface DirState {
   running: boolean;
@@ -110,27 +114,34 @@ export class CreateDurability {
     });
   }
 
-  /** Does synchronously what is still pending (files, then folders), then tells every waiting onDurable. */
-  flush(): void {
+  /**
+   * Does synchronously what is still pending (files, then folders), then tells every
+   * waiting onDurable; `synced`: the caller has just made all of it durable with a
+   * syncfs(2) of the file system (WriterPool.closeAll), only the telling is left. Returns how: one syncfs(2) per file system (ONE SYNCFS), fsyncs
+   * of each file and folder, or nothing was pending.
+   */
+  flush(synced = false): 'syncfs' | 'fsync' | 'nothing' {
     const dirs = new Set<string>(this.dirtyDirs);
     this.dirtyDirs.clear();
     const told: (() => void)[] = [];
     for (const p of this.pending.values()) {
-      syncPath(p.file, 'fsync of a new file');
       for (const d of p.dirs) dirs.add(d);
       if (p.onDurable) told.push(p.onDurable);
     }
+    for (const d of this.dirWaiters.keys()) dirs.add(d);
+    // ONE SYNCFS: many files waiting (a stop right after an open) are made durable with
+    // their folders by one syncfs(2) per file system (syncfs.ts), not one fsync each.
+    const bySyncFs = synced || (this.pending.size >= SYNCFS_FROM_FILES && syncFileSystemsOf(dirs));
+    if (!bySyncFs) for (const p of this.pending.values()) syncPath(p.file, 'fsync of a new file');
     this.pending.clear();
     this.jobs -= this.queue.length - this.head; // queued, not started: done now
     this.queue = [];
     this.head = 0;
-    for (const [d, waiters] of this.dirWaiters) {
-      dirs.add(d);
-      told.push(...waiters);
-    }
+    for (const waiters of this.dirWaiters.values()) told.push(...waiters);
     this.dirWaiters.clear();
-    for (const d of dirs) syncPath(d, 'fsync of folder');
+    if (!bySyncFs) for (const d of dirs) syncPath(d, 'fsync of folder');
     for (const f of told) f();
+    return bySyncFs ? 'syncfs' : dirs.size > 0 ? 'fsync' : 'nothing';
   }
 
   private done(job: number, file: string, err: NodeJS.ErrnoException | null): void {

@@ -524,6 +524,18 @@ export class RtWriter {
     if (releasePages(this.map, Math.max(this.released, PAGE_BYTES), end)) this.released = Math.floor(end / PAGE_BYTES) * PAGE_BYTES;
   }
 
+  /**
+   * Told that a syncfs(2) of this file's file system, started after the last append and
+   * finished without error, made every published record durable (ONE SYNCFS AT STOP,
+   * WriterPool.closeAll): close() then has nothing to msync (QUIET CLOSE). Ignored while a
+   * background sync is in flight or after a failed one (close() syncs then, as before).
+   */
+  markDurable(): void {
+    if (this.closed || this.syncing || this.lastSyncError !== undefined) return;
+    this.durableN = this.n;
+    this.syncedOnce = true;
+  }
+
   /** msync the mapping; blocking waits for the disk (and then counts the records durable). */
   sync(blocking = true): void {
     if (this.closed) return;
@@ -546,12 +558,12 @@ export class RtWriter {
    * (the records past `durable` may not be on disk). Returns whether it synced (false:
    * already closed, or QUIET CLOSE).
    */
-  close(): boolean {
+  close(keepReserved = false): boolean {
     if (this.closed) return false;
     let failed: Error | undefined;
     let synced = false;
     try {
-      this.settleAhead();
+      this.settleAhead(keepReserved);
       // QUIET CLOSE: a file whose every published record a background sync already made
       // durable has nothing to write; its msync would still cost an fsync of the file
       // (a journal commit on ext4, ~0.5-4 ms): 10,000 quiet files at a stop were tens of
@@ -594,12 +606,12 @@ export class RtWriter {
    * truncate -s 24 race: lengthened here, the cut file read as whole records of zeros
    * once the pool had set it aside). Checked after as at a growth (CUT DURING GROWTH).
    */
-  private settleAhead(): void {
+  private settleAhead(keepReserved: boolean): void {
     const job = this.ahead;
     if (!job) return;
     job.wait(Number.POSITIVE_INFINITY); // never close the fd under the helper
     this.ahead = undefined;
-    if (this.damage) return;
+    if (this.damage || keepReserved) return;
     const bytes = rtFileBytes(this.cap, this.rs);
     try {
       const seen = this.snapshot();

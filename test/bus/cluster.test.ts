@@ -16,7 +16,7 @@ import {
   freePort,
   writeConfig,
 } from '../e2e/helpers.js';
-import { fileRecords, natsForSuite, rootDifference, rtFiles } from './helpers.js';
+import { endpointOf, fileRecords, natsForSuite, rootDifference, rtFiles, spawnMirror } from './helpers.js';
 
 const describeNats = natsServerAvailable() ? describe : describe.skip;
 
@@ -35,9 +35,7 @@ interface BusStats {
 
 /** /health's stats of a publisher or a mirror (the URL from its "metrics and health on" log line). */
 async function busStats(p: Proc): Promise<BusStats> {
-  const l = await p.waitForLog(/^metrics and health on /, 30_000);
-  const url = /^metrics and health on (http:\/\/\S+?)\/metrics/.exec(String(l.msg))![1]!;
-  const r = await fetch(`${url}/health`);
+  const r = await fetch(`${await endpointOf(p)}/health`);
   return ((await r.json()) as { stats: BusStats }).stats;
 }
 
@@ -83,13 +81,7 @@ describeNats('bus: a 3-node JetStream cluster, kills and restarts (real processe
     const rec = startRecorder(cfg);
     await rec.ready();
     const publish = () => spawnCli(['publish', '-c', cfg], { label: 'publish' });
-    const mirror = () =>
-      spawnCli(
-        ['mirror', '--servers', nats().urls.join(','), '--root', dst, '--stream', 'CLUSTER', '--prefix', 'cluster', '--metrics-port', '0'],
-        {
-          label: 'mirror',
-        },
-      );
+    const mirror = () => spawnMirror(nats().urls, dst, 'CLUSTER', 'cluster');
     let pub = publish();
     let mir = mirror();
     const t0 = Date.now();
@@ -117,10 +109,7 @@ describeNats('bus: a 3-node JetStream cluster, kills and restarts (real processe
     };
     await grows(() => mir, 'the first records in the mirror');
     // The lags on the endpoints: the recorder's (from the cursor file), the publisher's and the mirror's.
-    const text = async (p: Proc, route: string) => {
-      const l = await p.waitForLog(/^metrics and health on /, 30_000);
-      return (await fetch(/^metrics and health on (http:\/\/\S+?)\/metrics/.exec(String(l.msg))![1]! + route)).text();
-    };
+    const text = async (p: Proc, route: string) => (await fetch((await endpointOf(p)) + route)).text();
     await waitFor(
       async () => /^tickrec_bus_publish_lag_records\{stream="CLUSTER"\} \d+$/m.test(await text(rec, '/metrics')),
       'the recorder showing the lag',
@@ -233,12 +222,7 @@ describeNats('bus: a 3-node JetStream cluster, kills and restarts (real processe
       recs.push(rec);
       pubs.push(spawnCli(['publish', '-c', cfg], { label: `publish ${name}` }));
     }
-    const mir = spawnCli(
-      ['mirror', '--servers', nats().urls.join(','), '--root', dst, '--stream', 'TWO', '--prefix', 'two', '--metrics-port', '0'],
-      {
-        label: 'mirror',
-      },
-    );
+    const mir = spawnMirror(nats().urls, dst, 'TWO', 'two');
     const ticks = (root: string) =>
       rtFiles(root)
         .filter((f) => f.startsWith('ticks'))

@@ -1,4 +1,4 @@
-// Helpers of the bus tests: source roots written with the store's writer, and the check that a mirror root holds every record of a source root, in order, once, byte for byte.
+// Helpers of the bus tests: a nats-server per suite and a stream per test, source roots written with the store's writer, mirror processes and their endpoints, and the check that a mirror root holds every record of a source root, in order, once, byte for byte.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import { waitFor } from '../../scripts/lib/wait.js';
 import { STREAM_DEFAULTS, type MirrorOptions, type PublisherOptions } from '../../src/bus/index.js';
 import { MIN1_KIND, Mem, TICK_KIND, TRADE_KIND, minuteBarTime, type RecordKind } from '../../src/format/index.js';
 import { RtReader, WriterPool } from '../../src/store/index.js';
+import { spawnCli, type Proc } from '../e2e/helpers.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 
 export const silentLog = pino({ level: 'silent' });
@@ -31,6 +32,29 @@ export function natsForSuite(nodes = 1, startTimeoutMs = 60_000): () => NatsClus
     if (!nats) throw new Error('natsForSuite: the nats-server is not started (call the returned function inside a test)');
     return nats;
   };
+}
+
+/** The base URL (http://HOST:PORT) of a recorder's, `tickrec publish`'s or `tickrec mirror`'s metrics and health endpoint, from its "metrics and health on" log line. */
+export async function endpointOf(p: Proc, timeoutMs = 30_000): Promise<string> {
+  const l = await p.waitForLog(/^metrics and health on /, timeoutMs);
+  return /^metrics and health on (http:\/\/\S+?)\/metrics/.exec(String(l.msg))![1]!;
+}
+
+/** `tickrec mirror` of `stream` (subjects `<prefix>.…`) into `root`, its metrics and health on a free port; `extra` arguments after (e.g. --subjects). */
+export function spawnMirror(
+  servers: readonly string[],
+  root: string,
+  stream: string,
+  prefix: string,
+  extra: readonly string[] = [],
+  label = 'mirror',
+): Proc {
+  return spawnCli(
+    ['mirror', '--servers', servers.join(','), '--root', root, '--stream', stream, '--prefix', prefix, '--metrics-port', '0', ...extra],
+    {
+      label,
+    },
+  );
 }
 
 export interface BusSettings {

@@ -2,17 +2,17 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, headers } from '@nats-io/transport-node';
 import { StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { NatsCluster, natsServerAvailable } from '../../scripts/lib/nats.js';
+import { natsServerAvailable } from '../../scripts/lib/nats.js';
 import { waitFor } from '../../scripts/lib/wait.js';
-import { Mirror, Publisher, STREAM_DEFAULTS, contentHash, metaMessageId } from '../../src/bus/index.js';
-import { TICK_KIND, TRADE_KIND, Mem } from '../../src/format/index.js';
+import { Mirror, Publisher, contentHash, metaMessageId } from '../../src/bus/index.js';
+import { TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
 import { readStoredMeta } from '../../src/meta/index.js';
 import { instrumentMetaPath } from '../../src/layout/index.js';
-import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
-import { openPool, rootDifference, rtFiles, silentLog, tickAt, tradeAt } from './helpers.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { busSettings, encodeRecord, natsForSuite, openPool, rtFiles, tickAt, tradeAt, waitForMirrorEqual } from './helpers.js';
 
 const describeNats = natsServerAvailable() ? describe : describe.skip;
 
@@ -38,14 +38,8 @@ const metaText = (o: Record<string, unknown>) =>
   ) + '\n';
 
 describeNats('bus: instrument metadata', () => {
-  let nats: NatsCluster;
-  beforeAll(async () => {
-    nats = await NatsCluster.start(makeTempDir('tickrec-nats-'), 1);
-  }, 60_000);
-  afterAll(async () => {
-    await nats?.stopAll();
-    removeTempDirs();
-  });
+  const nats = natsForSuite();
+  const settings = busSettings(nats, 'M', ['tick', 'trade']);
 
   it('goes before the first record, again when the file changes; an instrument with none is said so; the mirror copies both', async () => {
     const src = makeTempDir();
@@ -57,33 +51,21 @@ describeNats('bus: instrument metadata', () => {
     const pool = openPool(src);
     for (let i = 0; i < 5; i++) pool.append(TRADE_KIND, 'BINANCE', 'BTCUSDT', D, tradeAt('BINANCE', 'BTCUSDT', D, i));
     for (let i = 0; i < 5; i++) pool.append(TICK_KIND, 'SHFE', 'rb2505', D, tickAt('SHFE', 'rb2505', D, i)); // no metadata file
-    const base = { servers: nats.urls, stream: 'M1', prefix: 'm1', log: silentLog };
-    const publisher = await Publisher.start({
-      ...base,
-      root: src,
-      kinds: ['tick', 'trade'],
-      createStream: { ...STREAM_DEFAULTS, storage: 'memory' },
-      ackTimeoutMs: 2000,
-      cursorFlushMs: 50,
-      maxInFlight: 64,
-      pipeline: 16,
-      scanIntervalMs: 100,
-    });
-    const mirror = await Mirror.start({ ...base, root: dst, positionFlushMs: 50 });
-    const nc = await connect({ servers: nats.urls });
+    const { pub, mir, stream, prefix } = settings();
+    const publisher = await Publisher.start(pub(src));
+    const mirror = await Mirror.start(mir(dst));
+    const nc = await connect({ servers: nats().urls });
     try {
-      await waitFor(() => rootDifference(src, dst) === null, 'the mirror equal to the source', {
-        describe: () => `${String(rootDifference(src, dst))}\n${JSON.stringify(mirror.stats())}`,
-      });
+      await waitForMirrorEqual(src, dst, 'the mirror equal to the source', 30_000, () => JSON.stringify(mirror.stats()));
       expect(fs.readFileSync(instrumentMetaPath(dst, 'BINANCE', 'BTCUSDT'), 'utf8')).toBe(metaText({}));
       expect(fs.existsSync(instrumentMetaPath(dst, 'SHFE', 'rb2505'))).toBe(false);
       // In the stream: each instrument's metadata before its first record.
       const jsm = await jetstreamManager(nc);
       const subjects: string[] = [];
-      for (let seq = 1; seq <= 12; seq++) subjects.push((await jsm.streams.getMessage('M1', { seq }))!.subject);
-      expect(subjects.indexOf('m1.meta.BINANCE.BTCUSDT')).toBeLessThan(subjects.indexOf('m1.trade.BINANCE.BTCUSDT'));
-      expect(subjects.indexOf('m1.meta.SHFE.rb2505')).toBeLessThan(subjects.indexOf('m1.tick.SHFE.rb2505'));
-      const none = await jsm.streams.getMessage('M1', { last_by_subj: 'm1.meta.SHFE.rb2505' });
+      for (let seq = 1; seq <= 12; seq++) subjects.push((await jsm.streams.getMessage(stream, { seq }))!.subject);
+      expect(subjects.indexOf(`${prefix}.meta.BINANCE.BTCUSDT`)).toBeLessThan(subjects.indexOf(`${prefix}.trade.BINANCE.BTCUSDT`));
+      expect(subjects.indexOf(`${prefix}.meta.SHFE.rb2505`)).toBeLessThan(subjects.indexOf(`${prefix}.tick.SHFE.rb2505`));
+      const none = await jsm.streams.getMessage(stream, { last_by_subj: `${prefix}.meta.SHFE.rb2505` });
       expect(none!.data.length).toBe(0);
       expect(none!.header.get('Nats-Msg-Id')).toBe('meta.SHFE.rb2505.none');
       // The recorder's configuration changes a field that follows it: sent again, written again.
@@ -93,7 +75,7 @@ describeNats('bus: instrument metadata', () => {
         describe: () => JSON.stringify(publisher.stats()),
       });
       pool.append(TRADE_KIND, 'BINANCE', 'BTCUSDT', D, tradeAt('BINANCE', 'BTCUSDT', D, 5));
-      await waitFor(() => rootDifference(src, dst) === null, 'the next trade mirrored');
+      await waitForMirrorEqual(src, dst, 'the next trade mirrored');
       expect(fs.readFileSync(instrumentMetaPath(dst, 'BINANCE', 'BTCUSDT'), 'utf8')).toBe(metaText({ price_tick: 0.1, price_decimals: 1 }));
       expect(mirror.stats()).toMatchObject({ written: 11, metadataWritten: 2, refused: {} });
     } finally {
@@ -106,16 +88,13 @@ describeNats('bus: instrument metadata', () => {
 
   it('refuses a record whose metadata the stream does not hold, and metadata that changes the unit of the records here', async () => {
     const dst = makeTempDir();
-    const nc = await connect({ servers: nats.urls });
+    const { mir, stream, prefix } = settings();
+    const nc = await connect({ servers: nats().urls });
     const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: 'M2', subjects: ['m2.>'], storage: StorageType.Memory });
+    await jsm.streams.add({ name: stream, subjects: [`${prefix}.>`], storage: StorageType.Memory });
     const js = jetstream(nc);
     const D = 20250102;
-    const trade = (i: number) => {
-      const m = Mem.alloc(TRADE_KIND.recordBytes);
-      TRADE_KIND.codec.encode(tradeAt('BINANCE', 'BTCUSDT', D, i), m, 0);
-      return m.u8;
-    };
+    const trade = (i: number) => encodeRecord(TRADE_KIND, tradeAt('BINANCE', 'BTCUSDT', D, i));
     const send = async (subject: string, data: Uint8Array, id: string) => {
       const h = headers();
       h.set('Tickrec-Format', '1');
@@ -128,16 +107,16 @@ describeNats('bus: instrument metadata', () => {
     const two = new TextEncoder().encode(metaText({ lot_step: 0.01, volume_decimals: 2 }));
     const other = new TextEncoder().encode(metaText({ code: 'ETHUSDT' }));
     // Sent one by one while the mirror reads, so it asks the stream for the first trade's metadata before there is any.
-    const mirror = await Mirror.start({ servers: nats.urls, stream: 'M2', prefix: 'm2', root: dst, log: silentLog });
+    const mirror = await Mirror.start(mir(dst));
     try {
       const sends: [string, Uint8Array, string][] = [
-        ['m2.trade.BINANCE.BTCUSDT', trade(0), tradeId(trade(0))], // no metadata in the stream: refused
-        ['m2.meta.BINANCE.BTCUSDT', other, metaMessageId('BINANCE', 'BTCUSDT', other)], // another instrument's: refused
-        ['m2.meta.BINANCE.BTCUSDT', six, metaMessageId('BINANCE', 'BTCUSDT', six)],
-        ['m2.trade.BINANCE.BTCUSDT', trade(1), tradeId(trade(1))],
-        ['m2.meta.BINANCE.BTCUSDT', two, metaMessageId('BINANCE', 'BTCUSDT', two)], // another unit: refused, the file stays
-        ['m2.meta.BINANCE.BTCUSDT', six, 'meta.BINANCE.BTCUSDT.forged'], // an id its bytes do not give
-        ['m2.trade.BINANCE.BTCUSDT', trade(3), tradeId(trade(3))],
+        [`${prefix}.trade.BINANCE.BTCUSDT`, trade(0), tradeId(trade(0))], // no metadata in the stream: refused
+        [`${prefix}.meta.BINANCE.BTCUSDT`, other, metaMessageId('BINANCE', 'BTCUSDT', other)], // another instrument's: refused
+        [`${prefix}.meta.BINANCE.BTCUSDT`, six, metaMessageId('BINANCE', 'BTCUSDT', six)],
+        [`${prefix}.trade.BINANCE.BTCUSDT`, trade(1), tradeId(trade(1))],
+        [`${prefix}.meta.BINANCE.BTCUSDT`, two, metaMessageId('BINANCE', 'BTCUSDT', two)], // another unit: refused, the file stays
+        [`${prefix}.meta.BINANCE.BTCUSDT`, six, 'meta.BINANCE.BTCUSDT.forged'], // an id its bytes do not give
+        [`${prefix}.trade.BINANCE.BTCUSDT`, trade(3), tradeId(trade(3))],
       ];
       for (const [i, [subject, data, id]] of sends.entries()) {
         await send(subject, data, id);

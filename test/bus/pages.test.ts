@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NatsCluster, natsServerAvailable } from '../../scripts/lib/nats.js';
+import { natsServerAvailable } from '../../scripts/lib/nats.js';
 import { TICK_KIND } from '../../src/format/index.js';
 import {
   freePort,
@@ -19,17 +19,10 @@ import {
   waitFor,
   writeConfig,
 } from '../e2e/helpers.js';
-import type { Proc } from '../e2e/helpers.js';
-import { openPool, tickAt } from './helpers.js';
+import { endpointOf, natsForSuite, openPool, spawnMirror, tickAt } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const describeNats = natsServerAvailable() ? describe : describe.skip;
-
-/** The base URL of a publisher's or a mirror's endpoint, from its log. */
-async function endpoint(p: Proc): Promise<string> {
-  const l = await p.waitForLog(/^metrics and health on /, 30_000);
-  return /^metrics and health on (http:\/\/\S+?)\/metrics/.exec(String(l.msg))![1]!;
-}
 
 interface MirrorPage {
   consumer: Record<string, string>;
@@ -53,13 +46,12 @@ async function readMirrorPage(page: Page, url: string): Promise<MirrorPage> {
 const seconds = (text: string | undefined) => Number(/^([\d.]+) s$/.exec(text ?? '')?.[1] ?? NaN);
 
 describeNats('bus lags on pages (chromium)', () => {
-  let nats: NatsCluster;
+  const nats = natsForSuite();
   let browser: Browser;
   beforeAll(async () => {
     requireBuilt();
     if (!fs.existsSync(CHROMIUM))
       throw new Error(`${CHROMIUM} is missing: the page tests need Debian's chromium (apt-get install chromium).`);
-    nats = await NatsCluster.start(makeTempDir('tickrec-nats-'), 1);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
   }, 60_000);
   afterEach(async () => {
@@ -67,8 +59,7 @@ describeNats('bus lags on pages (chromium)', () => {
   });
   afterAll(async () => {
     await browser?.close();
-    await nats?.stopAll();
-    removeTempDirs();
+    removeTempDirs(); // the e2e helpers' temp dirs (natsForSuite removes its own)
   });
 
   it("the mirror's page: pending on the server, last record age, written and refused, changing with a failed write and its recovery", async () => {
@@ -84,7 +75,7 @@ describeNats('bus lags on pages (chromium)', () => {
         '--root',
         src,
         '--servers',
-        nats.urls.join(','),
+        nats().urls.join(','),
         '--stream',
         'PG',
         '--prefix',
@@ -92,20 +83,8 @@ describeNats('bus lags on pages (chromium)', () => {
         '--metrics-port',
         '0',
       ]);
-      const mir = spawnCli([
-        'mirror',
-        '--servers',
-        nats.urls.join(','),
-        '--root',
-        dst,
-        '--stream',
-        'PG',
-        '--prefix',
-        'pg',
-        '--metrics-port',
-        '0',
-      ]);
-      const url = await endpoint(mir);
+      const mir = spawnMirror(nats().urls, dst, 'PG', 'pg');
+      const url = await endpointOf(mir);
       const diag = () => `\npublisher ${pub.tail(10)}\nmirror ${mir.tail(10)}`;
       let seen: MirrorPage | undefined;
       const until = async (what: string, ok: (p: MirrorPage) => boolean) =>
@@ -158,7 +137,7 @@ describeNats('bus lags on pages (chromium)', () => {
         feeds: [{ url: `ws://127.0.0.1:${simPort}` }],
         simulator: { port: simPort, instruments: 4, rate: 200, seed: 7, start: '20250106 09:30' },
       }),
-      publish: { nats: { servers: nats.urls, stream: 'RP', prefix: 'rp', cursor_flush_ms: 100, metrics: { port: 0 } } },
+      publish: { nats: { servers: nats().urls, stream: 'RP', prefix: 'rp', cursor_flush_ms: 100, metrics: { port: 0 } } },
     });
     const rec = startRecorder(cfg);
     const base = await rec.ready();

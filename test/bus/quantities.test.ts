@@ -3,11 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { NatsCluster, natsServerAvailable } from '../../scripts/lib/nats.js';
+import { natsServerAvailable } from '../../scripts/lib/nats.js';
 import { readTrades } from '../../src/read/index.js';
 import {
-  freePort,
   killAll,
   makeTempDir,
   recorderConfig,
@@ -20,78 +18,47 @@ import {
   waitHealth,
   writeConfig,
 } from '../e2e/helpers.js';
-import { fileRecords } from './helpers.js';
+import { startBinanceFeed, writeBinanceInstruments, type BinanceFeed } from '../helpers/binance-feed.js';
+import { fileRecords, natsForSuite, spawnMirror } from './helpers.js';
 
 const describeNats = natsServerAvailable() ? describe : describe.skip;
 
 const SIZES = ['0.00012', '0.5', '123.456789', '0.000001', '42', '7.25'];
 
-/** A Binance-style combined-stream server: on a SUBSCRIBE it sends one aggTrade of BTCUSDT per size. */
-async function binanceServer(port: number, t0: number): Promise<WebSocketServer> {
-  const s = new WebSocketServer({ host: '127.0.0.1', port });
-  await new Promise<void>((r) => s.once('listening', () => r()));
-  s.on('connection', (ws: WebSocket) => {
-    ws.on('error', () => undefined);
-    ws.on('message', (data: Buffer) => {
-      const msg = JSON.parse(data.toString()) as { method?: string; id?: number };
-      if (msg.method !== 'SUBSCRIBE') return;
-      ws.send(JSON.stringify({ result: null, id: msg.id }));
-      SIZES.forEach((q, i) => {
-        const trade = { e: 'aggTrade', E: t0 + i, s: 'BTCUSDT', a: 1000 + i, p: '95000.01', q, f: 1, l: 1, T: t0 + i, m: i % 2 === 0 };
-        ws.send(JSON.stringify({ stream: 'btcusdt@aggTrade', data: trade }));
-      });
-    });
-  });
-  return s;
-}
-
 describeNats('bus: fractional trade sizes on the mirror', () => {
-  let nats: NatsCluster;
-  let wss: WebSocketServer | undefined;
-  beforeAll(async () => {
-    requireBuilt();
-    nats = await NatsCluster.start(makeTempDir('tickrec-nats-'), 1);
-  }, 60_000);
+  beforeAll(() => requireBuilt());
+  const nats = natsForSuite();
+  let feed: BinanceFeed | undefined;
   afterEach(async () => {
     await killAll();
-    for (const c of wss?.clients ?? []) c.terminate();
-    await new Promise<void>((r) => (wss ? wss.close(() => r()) : r()));
-    wss = undefined;
+    await feed?.close();
+    feed = undefined;
   });
-  afterAll(async () => {
-    await nats?.stopAll();
-    removeTempDirs();
-  });
+  afterAll(() => removeTempDirs()); // the e2e helpers' temp dirs (natsForSuite removes its own)
 
   it('a mirror reads the same quantities as the source: the metadata goes first on the bus, and is asked for when filtered out', async () => {
     const dir = makeTempDir();
     const src = path.join(dir, 'src');
     const dst = path.join(dir, 'dst');
     const dstTrades = path.join(dir, 'dst-trades'); // a mirror of the trade subjects only
-    const instruments = path.join(dir, 'instruments.json');
-    fs.writeFileSync(instruments, JSON.stringify({ instruments: { 'BINANCE.BTCUSDT': { price_tick: '0.01', lot_step: '0.000001' } } }));
-    const port = await freePort();
+    const instruments = writeBinanceInstruments(dir);
     const t0 = Date.now() - 5000;
-    wss = await binanceServer(port, t0);
+    feed = await startBinanceFeed(SIZES, t0);
     const cfg = writeConfig(dir, {
       ...recorderConfig({
         root: src,
-        feeds: [{ name: 'binance', url: `ws://127.0.0.1:${port}/stream`, format: 'binance', subscribe: ['BINANCE.BTCUSDT'] }],
+        feeds: [feed.feedConfig],
       }),
       instruments: { file: instruments },
-      publish: { nats: { servers: nats.urls, stream: 'Q', prefix: 'q', ack_timeout_ms: 2000, cursor_flush_ms: 100, metrics: { port: 0 } } },
+      publish: {
+        nats: { servers: nats().urls, stream: 'Q', prefix: 'q', ack_timeout_ms: 2000, cursor_flush_ms: 100, metrics: { port: 0 } },
+      },
     });
     const rec = startRecorder(cfg);
     const base = await rec.ready();
     await waitHealth(base, (s) => s.tradesWritten === SIZES.length, 'six trades written');
     const pub = spawnCli(['publish', '-c', cfg], { label: 'publish' });
-    const mirror = (root: string, extra: string[] = []) =>
-      spawnCli(
-        ['mirror', '--servers', nats.urls.join(','), '--root', root, '--stream', 'Q', '--prefix', 'q', '--metrics-port', '0', ...extra],
-        {
-          label: `mirror ${path.basename(root)}`,
-        },
-      );
+    const mirror = (root: string, extra: string[] = []) => spawnMirror(nats().urls, root, 'Q', 'q', extra, `mirror ${path.basename(root)}`);
     const all = mirror(dst);
     const trades = mirror(dstTrades, ['--subjects', 'q.trade.>']);
     const srcFile = path.join(src, 'rt', 'trans', 'BINANCE', 'BTCUSDT.dmb');

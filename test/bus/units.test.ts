@@ -2,16 +2,16 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsCluster, natsServerAvailable } from '../../scripts/lib/nats.js';
+import { describe, expect, it } from 'vitest';
+import { natsServerAvailable } from '../../scripts/lib/nats.js';
 import { waitFor } from '../../scripts/lib/wait.js';
-import { Mirror, Publisher, STREAM_DEFAULTS } from '../../src/bus/index.js';
+import { Mirror, Publisher } from '../../src/bus/index.js';
 import { TRADE_KIND } from '../../src/format/index.js';
 import { instrumentMetaPath } from '../../src/layout/index.js';
 import { readStoredMeta, writeStoredMetaText, type StoredMeta } from '../../src/meta/index.js';
 import { readTrades } from '../../src/read/index.js';
-import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
-import { fileRecords, openPool, rootDifference, silentLog, tradeAt } from './helpers.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { busSettings, fileRecords, natsForSuite, openPool, rootDifference, tradeAt, waitForMirrorEqual } from './helpers.js';
 
 const describeNats = natsServerAvailable() ? describe : describe.skip;
 
@@ -53,14 +53,8 @@ const volumes = (root: string) =>
     .map((t) => t.volume);
 
 describeNats('bus: the unit of a record', () => {
-  let nats: NatsCluster;
-  beforeAll(async () => {
-    nats = await NatsCluster.start(makeTempDir('tickrec-nats-'), 1);
-  }, 60_000);
-  afterAll(async () => {
-    await nats?.stopAll();
-    removeTempDirs();
-  });
+  const nats = natsForSuite();
+  const settings = busSettings(nats, 'U', ['trade']);
 
   it('two recorders with different volume_decimals in one stream: the mirror writes only the records in the unit of its metadata', async () => {
     const first = recorderRoot(3, BOTH); // lot step 0.001
@@ -68,25 +62,13 @@ describeNats('bus: the unit of a record', () => {
     expect(volumes(first)).toEqual(BOTH);
     expect(volumes(second)).toEqual([...BOTH, ...LATER]);
     const dst = makeTempDir();
-    const base = { servers: nats.urls, stream: 'U1', prefix: 'u1', log: silentLog };
-    const publish = (root: string) =>
-      Publisher.start({
-        ...base,
-        root,
-        kinds: ['trade'],
-        createStream: { ...STREAM_DEFAULTS, storage: 'memory' },
-        ackTimeoutMs: 2000,
-        cursorFlushMs: 50,
-        maxInFlight: 64,
-        scanIntervalMs: 100,
-      });
-    const mirror = await Mirror.start({ ...base, root: dst, positionFlushMs: 50 });
+    const { pub, mir } = settings();
+    const publish = (root: string) => Publisher.start(pub(root));
+    const mirror = await Mirror.start(mir(dst));
     const pubs: Publisher[] = [];
     try {
       pubs.push(await publish(first));
-      await waitFor(() => rootDifference(first, dst) === null, 'the first root mirrored', {
-        describe: () => `${String(rootDifference(first, dst))}\n${JSON.stringify(mirror.stats())}`,
-      });
+      await waitForMirrorEqual(first, dst, 'the first root mirrored', 30_000, () => JSON.stringify(mirror.stats()));
       pubs.push(await publish(second));
       // In the stream: the first root's metadata and 5 trades, the second's metadata (another id) and its 10 trades (other bytes).
       await waitFor(() => pubs[1]!.stats().published === 10 && mirror.stats().lastSeq === 17, 'every message handled by the mirror', {

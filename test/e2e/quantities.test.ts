@@ -4,10 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { readTrades } from '../../src/read/index.js';
 import {
-  freePort,
   killAll,
   makeTempDir,
   recorderConfig,
@@ -20,14 +18,14 @@ import {
   waitHealth,
   writeConfig,
 } from './helpers.js';
+import { aggTradeMessages, startBinanceFeed, writeBinanceInstruments, type BinanceFeed } from '../helpers/binance-feed.js';
 
-let wss: WebSocketServer | undefined;
+let feed: BinanceFeed | undefined;
 beforeAll(() => requireBuilt());
 afterEach(async () => {
   await killAll();
-  for (const c of wss?.clients ?? []) c.terminate();
-  await new Promise<void>((r) => (wss ? wss.close(() => r()) : r()));
-  wss = undefined;
+  await feed?.close();
+  feed = undefined;
 });
 afterAll(() => removeTempDirs());
 
@@ -36,42 +34,16 @@ const GOOD = ['0.00012', '0.5', '123.456789'];
 const TOO_FINE = '0.0000001'; // finer than the lot step 0.000001 → volume_precision
 const TOO_BIG = '5000'; // 5e9 units of 1e-6, above the u32 → out_of_range
 
-/** aggTrade messages of BTCUSDT, one per size, at t0 + i ms. */
-function aggTrades(sizes: readonly string[], t0: number, first = 0): string[] {
-  return sizes.map((q, i) => {
-    const trade = { e: 'aggTrade', E: t0 + i, s: 'BTCUSDT', a: 1000 + first + i, p: '95000.01', q, f: 1, l: 1, T: t0 + i, m: i % 2 === 0 };
-    return JSON.stringify({ stream: 'btcusdt@aggTrade', data: trade });
-  });
-}
-
-/** A Binance-style combined-stream server: on a SUBSCRIBE it sends aggTrades of BTCUSDT, one per size. */
-async function binanceServer(port: number, sizes: readonly string[], t0: number): Promise<WebSocketServer> {
-  const s = new WebSocketServer({ host: '127.0.0.1', port });
-  await new Promise<void>((r) => s.once('listening', () => r()));
-  s.on('connection', (ws: WebSocket) => {
-    ws.on('error', () => undefined);
-    ws.on('message', (data: Buffer) => {
-      const msg = JSON.parse(data.toString()) as { method?: string; id?: number };
-      if (msg.method !== 'SUBSCRIBE') return;
-      ws.send(JSON.stringify({ result: null, id: msg.id }));
-      for (const m of aggTrades(sizes, t0)) ws.send(m);
-    });
-  });
-  return s;
-}
-
 describe('fractional trade sizes, end to end', () => {
   it('0.00012, 0.5 and 123.456789 read back exactly through cat --format jsonl, the API and Parquet in DuckDB; the rest is refused by reason', async () => {
     const dir = makeTempDir();
     const root = path.join(dir, 'data');
-    const instruments = path.join(dir, 'instruments.json');
-    fs.writeFileSync(instruments, JSON.stringify({ instruments: { 'BINANCE.BTCUSDT': { price_tick: '0.01', lot_step: '0.000001' } } }));
-    const port = await freePort();
+    const instruments = writeBinanceInstruments(dir);
     const t0 = Date.now() - 5000;
-    wss = await binanceServer(port, [...GOOD, TOO_FINE, TOO_BIG], t0);
+    feed = await startBinanceFeed([...GOOD, TOO_FINE, TOO_BIG], t0);
     const cfg = recorderConfig({
       root,
-      feeds: [{ name: 'binance', url: `ws://127.0.0.1:${port}/stream`, format: 'binance', subscribe: ['BINANCE.BTCUSDT'] }],
+      feeds: [feed.feedConfig],
     });
     const rec = startRecorder(writeConfig(dir, { ...cfg, instruments: { file: instruments } }));
     const base = await rec.ready();
@@ -143,19 +115,17 @@ describe('fractional trade sizes, end to end', () => {
   it('tail FILE follows the live file with the real volumes and ts_utc, line for line what cat prints', async () => {
     const dir = makeTempDir();
     const root = path.join(dir, 'data');
-    const instruments = path.join(dir, 'instruments.json');
-    fs.writeFileSync(instruments, JSON.stringify({ instruments: { 'BINANCE.BTCUSDT': { price_tick: '0.01', lot_step: '0.000001' } } }));
+    const instruments = writeBinanceInstruments(dir);
     const file = path.join(root, 'rt/trans/BINANCE/BTCUSDT.dmb');
     // tail starts before the file exists: every record it prints arrives while it follows
     const tail = spawnCli(['tail', file, '--format', 'jsonl']);
     const table = spawnCli(['tail', file]);
     await waitFor(() => tail.stderr.includes('does not exist yet') && table.stderr.includes('does not exist yet'), 'both tails waiting');
-    const port = await freePort();
     const t0 = Date.now() - 5000;
-    wss = await binanceServer(port, GOOD, t0);
+    feed = await startBinanceFeed(GOOD, t0);
     const cfg = recorderConfig({
       root,
-      feeds: [{ name: 'binance', url: `ws://127.0.0.1:${port}/stream`, format: 'binance', subscribe: ['BINANCE.BTCUSDT'] }],
+      feeds: [feed.feedConfig],
     });
     const rec = startRecorder(writeConfig(dir, { ...cfg, instruments: { file: instruments } }));
     const base = await rec.ready();
@@ -172,7 +142,7 @@ describe('fractional trade sizes, end to end', () => {
     // a second batch, appended while tail follows
     const MORE = ['0.000001', '42', '7.25'];
     const t1 = t0 + 100;
-    for (const c of wss.clients) for (const m of aggTrades(MORE, t1, GOOD.length)) c.send(m);
+    feed.send(aggTradeMessages(MORE, t1, { first: GOOD.length }));
     await waitHealth(base, (x) => x.tradesWritten === GOOD.length + MORE.length, 'six trades written');
     await waitFor(() => rows().length >= GOOD.length + MORE.length, 'tail printed all six trades', {
       timeoutMs: 30_000,

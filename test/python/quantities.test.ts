@@ -3,12 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { RootMetaReader } from '../../src/meta/index.js';
 import { utcMsOfLocal } from '../../src/calendar/index.js';
 import { presentKind, readTrades, utcColumn } from '../../src/read/index.js';
 import {
-  freePort,
   killAll,
   makeTempDir,
   recorderConfig,
@@ -18,39 +16,20 @@ import {
   waitHealth,
   writeConfig,
 } from '../e2e/helpers.js';
+import { startBinanceFeed, writeBinanceInstruments, type BinanceFeed } from '../helpers/binance-feed.js';
 import { runPython, unittestSummary } from './helpers.js';
 
-let wss: WebSocketServer | undefined;
+let feed: BinanceFeed | undefined;
 beforeAll(() => requireBuilt());
 afterEach(async () => {
   await killAll();
-  for (const c of wss?.clients ?? []) c.terminate();
-  await new Promise<void>((r) => (wss ? wss.close(() => r()) : r()));
-  wss = undefined;
+  await feed?.close();
+  feed = undefined;
 });
 afterAll(() => removeTempDirs());
 
 /** Sizes that must come back exactly: each as the decimal text the feed sent. */
 const SIZES = ['0.00012', '0.5', '123.456789'];
-
-/** A Binance-style combined-stream server: on a SUBSCRIBE it sends one aggTrade of BTCUSDT per size. */
-async function binanceServer(port: number, t0: number): Promise<WebSocketServer> {
-  const s = new WebSocketServer({ host: '127.0.0.1', port });
-  await new Promise<void>((r) => s.once('listening', () => r()));
-  s.on('connection', (ws: WebSocket) => {
-    ws.on('error', () => undefined);
-    ws.on('message', (data: Buffer) => {
-      const msg = JSON.parse(data.toString()) as { method?: string; id?: number };
-      if (msg.method !== 'SUBSCRIBE') return;
-      ws.send(JSON.stringify({ result: null, id: msg.id }));
-      SIZES.forEach((q, i) => {
-        const trade = { e: 'aggTrade', E: t0 + i, s: 'BTCUSDT', a: 1000 + i, p: '95000.01', q, f: 1, l: 1, T: t0 + i, m: i % 2 === 0 };
-        ws.send(JSON.stringify({ stream: 'btcusdt@aggTrade', data: trade }));
-      });
-    });
-  });
-  return s;
-}
 
 /** A Python follower: waits for the file, follows it from its first record, prints the volumes (repr) of the first n trades as JSON. */
 const FOLLOWER = [
@@ -68,16 +47,14 @@ describe('fractional trade sizes in Python', () => {
     const dir = makeTempDir('tickrec-py-qty-');
     const root = path.join(dir, 'data');
     const file = path.join(root, 'rt/trans/BINANCE/BTCUSDT.dmb');
-    const instruments = path.join(dir, 'instruments.json');
-    fs.writeFileSync(instruments, JSON.stringify({ instruments: { 'BINANCE.BTCUSDT': { price_tick: '0.01', lot_step: '0.000001' } } }));
-    const port = await freePort();
+    const instruments = writeBinanceInstruments(dir);
     const t0 = Date.now() - 5000;
-    wss = await binanceServer(port, t0);
+    feed = await startBinanceFeed(SIZES, t0);
     // The follower starts before the file exists: it must pick it up and give real quantities live.
     const follower = runPython(['-c', FOLLOWER, file, String(SIZES.length)], { timeoutMs: 90_000 });
     const cfg = recorderConfig({
       root,
-      feeds: [{ name: 'binance', url: `ws://127.0.0.1:${port}/stream`, format: 'binance', subscribe: ['BINANCE.BTCUSDT'] }],
+      feeds: [feed.feedConfig],
     });
     const rec = startRecorder(writeConfig(dir, { ...cfg, instruments: { file: instruments } }));
     const base = await rec.ready();

@@ -139,6 +139,31 @@ describe.skipIf(!root)(
       expect(seen).toEqual({ whole: COUNT, zeros: 0, bad: [], other: 0 });
     }, 180_000);
 
+    it('a stop right after creation (CreateDurability.flush: one syncfs for 400 files): every name, its header and its record are on the disk', async () => {
+      let how: unknown;
+      const seen = await onLoopDevice(async (data, snapshot) => {
+        const child = spawnHelper('create-child.ts', [data, String(COUNT), 'flush']);
+        const m = await child.waitFor((e) => e.event === 'flushed');
+        how = m.how;
+        child.kill('SIGKILL');
+        await child.exit;
+        snapshot();
+      });
+      expect(how).toBe('syncfs'); // ONE SYNCFS (src/store/syncfs.ts): the addon is built with it
+      expect(seen).toEqual({ whole: COUNT, zeros: 0, bad: [], other: 0 });
+    }, 180_000);
+
+    it('a stop right after creation (WriterPool.closeAll: one syncfs, no msync per file): every name, its header and its record are on the disk', async () => {
+      const seen = await onLoopDevice(async (data, snapshot) => {
+        const child = spawnHelper('create-child.ts', [data, String(COUNT), 'close']);
+        await child.waitFor('closed');
+        child.kill('SIGKILL');
+        await child.exit;
+        snapshot();
+      });
+      expect(seen).toEqual({ whole: COUNT, zeros: 0, bad: [], other: 0 });
+    }, 180_000);
+
     it('right after creation, before those fsyncs: each name holds its whole file or only zeros, nothing else; a new pool records every instrument', async () => {
       let setAside = -1;
       const seen = await onLoopDevice(

@@ -1,4 +1,4 @@
-// Hostile feed, short (npm run soak -- --only hostile sends 100,000 messages): valid ticks mixed with duplicates, out-of-order ticks, path-like names, NaN/DBL_MAX prices, wrong types, malformed JSON, binary and over-limit frames; the recorder stays up, stores exactly the valid ticks and nothing outside its root.
+// Hostile feed, short (npm run soak -- --only hostile sends 100,000 messages): the seeded stream of scripts/soak/hostile-stream.ts, valid ticks and trades mixed with duplicates, out-of-order ticks, path-like names, NaN/DBL_MAX prices, wrong types, malformed JSON, binary and over-limit frames; the recorder stays up, rejects each message by the reason the model gives, stores exactly the valid records and nothing outside its root.
 
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { runHostile } from '../../scripts/soak/hostile.js';

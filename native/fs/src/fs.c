@@ -85,11 +85,13 @@ static napi_value Allocate(napi_env env, napi_callback_info info) {
 
 void tickrec_fault_init(napi_env env, napi_value exports);    // fault.c
 void tickrec_populate_init(napi_env env, napi_value exports); // populate.c
+void tickrec_syncfs_init(napi_env env, napi_value exports);   // syncfs.c
 
 NAPI_MODULE_INIT() {
   napi_value fn;
   tickrec_fault_init(env, exports);
   tickrec_populate_init(env, exports);
+  tickrec_syncfs_init(env, exports);
   napi_create_function(env, "allocate", NAPI_AUTO_LENGTH, Allocate, NULL, &fn);
   napi_set_named_property(env, exports, "allocate", fn);
   napi_value yes;
