@@ -37,6 +37,11 @@ const BATCH = 100; // ticks per frame (the simulator's default)
  */
 const GOAL_VS_PARSE = 0.8;
 
+/** env: extra Node flags for the tickrec recorder process (profiling: `--cpu-prof --cpu-prof-dir=DIR`). */
+const EXTRA_FLAGS = (process.env.TICKREC_BENCH_RECORDER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/** env TICKREC_BENCH_RECORDER_THREADS=1: each run also prints the CPU of every thread of the recorder and of the simulator, µs/msg. */
+const THREADS = process.env.TICKREC_BENCH_RECORDER_THREADS === '1';
+
 const POLL_MS = 2;
 const FIRST_TIMEOUT_MS = 30_000;
 const IDLE_MS = 2000; // tickrec: no new tick for this long after the last = finished
@@ -223,6 +228,45 @@ interface Mark {
   cpu: Cpu;
   mainCpu: Cpu;
   serverCpu: Cpu;
+  /** THREADS: clock ticks (user + sys) per thread of the recorder ("tid comm") and of the simulator ("simulator"). */
+  threads?: Map<string, number>;
+}
+
+/** THREADS: the recorder's CPU in the first and the second half of the last run's ticks. */
+let halves: () => string = () => '';
+
+/** The simulator of the run being watched (THREADS). */
+let simPid: number | undefined;
+
+/** user + sys clock ticks of every thread of `pid`, keyed "tid comm". */
+function threadTicks(pid: number, into: Map<string, number>, prefix = ''): void {
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return;
+  }
+  for (const tid of tids) {
+    try {
+      const s = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      into.set(`${prefix}${tid === String(pid) ? 'main' : tid} ${comm}`, Number(f[11]) + Number(f[12]));
+    } catch {
+      // the thread ended
+    }
+  }
+}
+
+/** THREADS: the CPU of each thread between two marks, µs per message, largest first. */
+function threadReport(w: Watched): string {
+  const a = w.first.threads;
+  const b = w.last.threads;
+  if (!a || !b) return '';
+  const n = w.last.count - w.first.count;
+  const rows = [...b].map(([k, t]) => [k, (((t - (a.get(k) ?? 0)) / USER_HZ) * 1e6) / n] as const).filter(([, us]) => us > 0);
+  rows.sort((x, y) => y[1] - x[1]);
+  return rows.map(([k, us]) => `${k} ${us.toFixed(2)}`).join(', ');
 }
 
 interface Watched {
@@ -230,8 +274,18 @@ interface Watched {
   last: Mark;
 }
 
-function mark(count: number, ns: bigint, pid: number, serverPid: number | undefined): Mark {
-  return { count, ns, cpu: cpuOf(pid), mainCpu: cpuOf(pid, pid), serverCpu: cpuOf(serverPid) };
+/** `threads`: with THREADS, also every thread's CPU (not at every poll: reading them costs the machine some CPU too). */
+function mark(count: number, ns: bigint, pid: number, serverPid: number | undefined, threads = true): Mark {
+  const m: Mark = { count, ns, cpu: cpuOf(pid), mainCpu: cpuOf(pid, pid), serverCpu: cpuOf(serverPid) };
+  if (THREADS && threads) {
+    m.threads = new Map();
+    threadTicks(pid, m.threads);
+    if (simPid !== undefined) {
+      const c = cpuOf(simPid);
+      m.threads.set('simulator (all threads)', c.user + c.sys);
+    }
+  }
+  return m;
 }
 
 /** tickrec: the sum of the published sizes of every live tick file under root, polled. */
@@ -275,19 +329,33 @@ class TickFiles {
   }
 }
 
+/** THREADS: the threads' CPU added to the last mark, read now (the recorder is idle once the last tick is stored). */
+function withThreads(m: Mark, pid: number): Mark {
+  return THREADS ? { ...mark(m.count, m.ns, pid, undefined), cpu: m.cpu, mainCpu: m.mainCpu } : m;
+}
+
 async function watchPolled(files: TickFiles, rec: Proc): Promise<Watched> {
   const t0 = performance.now();
   let first: Mark | undefined;
   let last: Mark | undefined;
+  let half: Mark | undefined;
   for (;;) {
     const n = files.total();
     const ns = nowNs();
     if (n !== (last?.count ?? 0)) {
-      last = mark(n, ns, rec.pid, undefined);
+      last = mark(n, ns, rec.pid, undefined, first === undefined);
       first ??= last;
-      if (n >= N) return { first, last };
+      if (THREADS && half === undefined && n >= N / 2) {
+        half = last;
+        const us = (a: Mark, b: Mark) =>
+          ((b.mainCpu.user + b.mainCpu.sys - a.mainCpu.user - a.mainCpu.sys) / USER_HZ / (b.count - a.count)) * 1e6;
+        const all = (a: Mark, b: Mark) => ((b.cpu.user + b.cpu.sys - a.cpu.user - a.cpu.sys) / USER_HZ / (b.count - a.count)) * 1e6;
+        halves = () =>
+          `first half: main ${us(first!, half!).toFixed(2)}, process ${all(first!, half!).toFixed(2)}; second half: main ${us(half!, last!).toFixed(2)}, process ${all(half!, last!).toFixed(2)} µs/msg`;
+      }
+      if (n >= N) return { first, last: withThreads(last, rec.pid) };
     } else if (first && last && Number(ns - last.ns) / 1e6 > IDLE_MS) {
-      return { first, last };
+      return { first, last: withThreads(last, rec.pid) };
     }
     if (!rec.alive) throw new Error(`recorder exited; stderr: ${rec.stderr}`);
     if (!first && performance.now() - t0 > FIRST_TIMEOUT_MS)
@@ -361,7 +429,7 @@ function tickrecCase(bars: boolean): Case {
           status_line: false,
         }),
       );
-      const rec = new Proc('tickrec record', process.execPath, [...NODE_FLAGS, MAIN, 'record', '--config', config]); // as the tickrec bin starts it
+      const rec = new Proc('tickrec record', process.execPath, [...NODE_FLAGS, ...EXTRA_FLAGS, MAIN, 'record', '--config', config]); // as the tickrec bin starts it
       procs.push(rec);
       const files = new TickFiles(lib.rtKindDir(root, lib.TICK_KIND));
       try {
@@ -457,6 +525,7 @@ async function runCase(c: Case): Promise<Run> {
   try {
     const sim = await startSimulator();
     procs.push(sim.proc);
+    simPid = sim.proc.pid;
     const r = await c.run(sim.url, dir, procs);
     load.push(os.loadavg()[0]!);
     return { ...r, load };
@@ -570,6 +639,8 @@ export const suite: Suite = {
           console.log(
             `  run ${r + 1}/${RUNS} ${c.id}: ${k(rate)} msg/s, stored ${res.stored}, ${((performance.now() - t0) / 1000).toFixed(1)} s, loadavg ${res.load.map((x) => x.toFixed(2)).join('→')}`,
           );
+          if (THREADS) console.log(`    CPU µs/msg by thread: ${threadReport(res.watched)}\n    ${halves()}`);
+          halves = () => '';
         } catch (err) {
           runs.get(c)!.push(err as Error);
           console.log(`  run ${r + 1}/${RUNS} ${c.id}: FAILED ${(err as Error).message}`);

@@ -43,7 +43,7 @@ const P10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1
 
 // Field ids, from the tick's field table (src/format/tick.ts): 0 the message type, then
 // the names, the book-level arrays and the numbers, each in record order. A field added
-// to TICK gets an id here, a key the scanner knows and a getter of ScannedTick.
+// to TICK gets an id here, a key the scanner knows and a property of the scanned tick (pointTick).
 const F_TYPE = 0;
 const F_EXCHG = 1;
 const F_CODE = 2;
@@ -138,7 +138,14 @@ export class TickrecScanner {
   private lvVals = new Float64Array(64 * F_LEVEL_ARRAYS * MAX_LEVELS);
   /** Levels per tick and side: -1 = absent or null (undefined), else 0..10. */
   private lvLen = new Int8Array(64 * F_LEVEL_ARRAYS);
-  private readonly view = new ScannedTick();
+  /** The one tick object handed out (tickAt): re-pointed per tick. */
+  private readonly view: TickInput = newScannedTick();
+  /** The book-level arrays of the tick being pointed at, by level slot (TICK_INPUT_LEVELS order); undefined when absent. */
+  private readonly levels: (number[] | undefined)[] = new Array<number[] | undefined>(F_LEVEL_ARRAYS).fill(undefined);
+  /** levelArrays[side][len]: a number[] of that length, refilled per tick. */
+  private readonly levelArrays: number[][][] = Array.from({ length: F_LEVEL_ARRAYS }, () =>
+    Array.from({ length: MAX_LEVELS + 1 }, (_, n) => new Array<number>(n).fill(0)),
+  );
   private b: Uint8Array = EMPTY;
   private dv: DataView = new DataView(EMPTY.buffer);
   private end = 0;
@@ -184,20 +191,21 @@ export class TickrecScanner {
    * Absent fields read as undefined, as in fastTick's objects.
    */
   tickAt(i: number): TickInput {
-    assert(i >= 0 && i < this.count, `tickAt(${i}): the frame has ${this.count} ticks`);
+    if (!(i >= 0 && i < this.count)) assert(false, `tickAt(${i}): the frame has ${this.count} ticks`); // no message built per tick
     const v = this.view;
-    v.point(this.vals, i * F_COUNT, this.has[i]!, this.exchgs[i]!, this.codes[i]!);
+    const lv = this.levels;
     for (let li = 0; li < F_LEVEL_ARRAYS; li++) {
       const len = this.lvLen[i * F_LEVEL_ARRAYS + li]!;
       let arr: number[] | undefined;
       if (len >= 0) {
-        arr = v.levelArrays[li]![len]!; // one array per side and length: refilled, never resized
+        arr = this.levelArrays[li]![len]!; // one array per side and length: refilled, never resized
         const at = (i * F_LEVEL_ARRAYS + li) * MAX_LEVELS;
         for (let k = 0; k < len; k++) arr[k] = this.lvVals[at + k]!;
       }
-      v.levels[li] = arr;
+      lv[li] = arr;
     }
-    return v as ScannedTick & TickInput; // its getters (defineTickGetters) are TickInput's fields
+    pointTick(v, this.vals, i * F_COUNT, this.has[i]!, this.exchgs[i]!, this.codes[i]!, lv);
+    return v;
   }
 
   /** Tick i as a fresh plain object, keys and values as fastTick() gives them (tests, callers that keep ticks). */
@@ -612,55 +620,52 @@ export class TickrecScanner {
 }
 
 /**
- * The TickInput the scanner hands out: getters over the staging, one object re-pointed
- * per tick. Field names and order as TickInput; absent fields are undefined. The
- * getters are compiled from the field ids (defineTickGetters).
+ * The TickInput the scanner hands out: ONE plain object with a data property per tick
+ * field (names and order as TickInput, compiled from the field table), re-pointed per
+ * tick by pointTick. Data properties, not getters over the staging: the normalizer reads
+ * each field several times, and a getter returning `number | undefined` boxed a double
+ * at every read (most of the garbage per tick); a field store boxes at most once, and not
+ * at all while a field never holds undefined (V8 keeps such a field's double in place).
+ * Numbers start as NaN (a double) so that a field that always has a value stays unboxed.
  */
-class ScannedTick {
-  private v: Float64Array = new Float64Array(F_COUNT);
-  private o = 0;
-  private h = 0;
-  exchg = '';
-  code = '';
-  /** The book-level arrays of the tick, by level slot (TICK_INPUT_LEVELS order); undefined when absent. */
-  readonly levels: (number[] | undefined)[] = new Array<number[] | undefined>(F_LEVEL_ARRAYS).fill(undefined);
-  /** levelArrays[side][len]: a number[] of that length, refilled per tick. */
-  readonly levelArrays: number[][][] = Array.from({ length: F_LEVEL_ARRAYS }, () =>
-    Array.from({ length: MAX_LEVELS + 1 }, (_, n) => new Array<number>(n).fill(0)),
-  );
-
-  point(v: Float64Array, o: number, h: number, exchg: string, code: string): void {
-    this.v = v;
-    this.o = o;
-    this.h = h;
-    this.exchg = exchg;
-    this.code = code;
-  }
-}
+const newScannedTick = compileFunction<() => TickInput>(
+  [],
+  `return function newScannedTick() {
+  return { exchg: '', code: '', ${valueFields(TICK)
+    .filter((f) => f.type !== 'char')
+    .map((f) => `${plainName(f.name)}: ${f.isArray ? 'undefined' : 'NaN'}`)
+    .join(', ')} };
+};`,
+);
 
 /**
- * One getter on ScannedTick's prototype per number and level field, compiled with its
- * id as a literal (as fast as a hand-written getter): a required number reads its
- * staging slot, an optional one reads it only when the tick has it (else undefined), a
- * level field its slot of `levels`.
+ * Points the tick object `t` at tick `o / F_COUNT` of the staging `v` with presence bits
+ * `h`: a required number is copied, an optional one too when the tick has it (else
+ * undefined, as in fastTick's objects); the level arrays come in `lv` by level slot.
+ * Straight-line code compiled from the field ids.
  */
-function defineTickGetters(proto: object): void {
-  const required = new Set<number>([F_PRICE, F_ACTION_DATE, F_ACTION_TIME]);
-  const define = (name: string, body: string) => {
-    assert(/^[a-z_][a-z0-9_]*$/.test(name), `tick field ${name}: a plain identifier`);
-    const get = compileFunction<() => unknown>([], `return function ${name}() { ${body} };`);
-    Object.defineProperty(proto, name, { get, enumerable: false, configurable: false });
-  };
-  NUMBER_FIELDS.forEach((name) => {
-    const id = numberId(name);
-    define(
-      name,
-      required.has(id) ? `return this.v[this.o + ${id}];` : `return (this.h & ${1 << id}) !== 0 ? this.v[this.o + ${id}] : undefined;`,
-    );
-  });
-  TICK_INPUT_LEVELS.forEach((name, slot) => define(name, `return this.levels[${slot}];`));
+const pointTick = compileFunction<
+  (t: TickInput, v: Float64Array, o: number, h: number, exchg: string, code: string, lv: readonly (number[] | undefined)[]) => void
+>(
+  [],
+  `return function pointTick(t, v, o, h, exchg, code, lv) {
+  t.exchg = exchg;
+  t.code = code;
+${NUMBER_FIELDS.map((name) => {
+  const id = numberId(name);
+  return [F_PRICE, F_ACTION_DATE, F_ACTION_TIME].includes(id)
+    ? `  t.${plainName(name)} = v[o + ${id}];`
+    : `  t.${plainName(name)} = (h & ${1 << id}) !== 0 ? v[o + ${id}] : undefined;`;
+}).join('\n')}
+${TICK_INPUT_LEVELS.map((name, slot) => `  t.${plainName(name)} = lv[${slot}];`).join('\n')}
+};`,
+);
+
+/** A tick field's name, checked to be a plain identifier (it is written into compiled code). */
+function plainName(name: string): string {
+  assert(/^[a-z_][a-z0-9_]*$/.test(name), `tick field ${name}: a plain identifier`);
+  return name;
 }
-defineTickGetters(ScannedTick.prototype);
 
 const EMPTY = new Uint8Array(0);
 const EMPTY_DV = new DataView(EMPTY.buffer);
