@@ -18,6 +18,19 @@ export default tseslint.config(
     },
   },
   {
+    // A function of src/ a reader can hold in mind: at most 120 lines of code (blank and
+    // comment lines not counted). A longer one is cut at its seams, or is listed where it
+    // stands, by a disable comment for this rule that says why it reads better whole.
+    files: ['src/**/*.ts'],
+    rules: { 'max-lines-per-function': ['error', { max: 120, skipBlankLines: true, skipComments: true }] },
+  },
+  {
+    // CtpFeed's constructor (125 lines: it checks every option of the CTP front) is left
+    // for the work on src/feed/ that is under way; cut it there.
+    files: ['src/feed/ctp/ctp-feed.ts'],
+    rules: { 'max-lines-per-function': ['error', { max: 130, skipBlankLines: true, skipComments: true }] },
+  },
+  {
     // Tests and scripts read JSON from child processes and servers, which TypeScript types
     // as any; what the tests assert on it is the check. src/ keeps every no-unsafe-* rule.
     files: ['test/**/*.ts', 'scripts/**/*.ts'],

@@ -61,15 +61,10 @@ function makeClock(o: RecordOptions, config: Config): () => number {
 
 async function run(o: RecordOptions): Promise<void> {
   let config: Config;
+  let now: () => number;
   try {
     config = loadConfig(o.config);
     if (o.root) config.root = path.resolve(o.root);
-  } catch (err) {
-    process.exitCode = reportError(err);
-    return;
-  }
-  let now: () => number;
-  try {
     now = makeClock(o, config);
   } catch (err) {
     process.exitCode = reportError(err);
@@ -148,18 +143,7 @@ async function run(o: RecordOptions): Promise<void> {
     if (config.status_line ?? process.stdout.isTTY === true) stopStatus = startStatusLine(rec);
     if (config.compaction.enabled) eod = new EndOfDayCompaction(rec, config, log);
     // After the lock and the ports: a refused start prints its reason first.
-    const growth = fallocateStatus();
-    if (!growth.available) log.info(`file growth writes zeros instead of reserving blocks with fallocate(2): ${growth.reason}`);
-    const populate = populateStatus();
-    if (!populate.available) log.info(`the writers take their own page faults (no pages populated ahead of them): ${populate.reason}`);
-    const missing = missingNodeFlags();
-    if (missing.length > 0) {
-      log.info(
-        `Node was started without ${missing.join(' ')}: under load the garbage collector runs about 3 times as often ` +
-          `(src/cli/node-flags.ts). Start the recorder as \`tickrec record\` or \`npm start\`, or put the flag on your own ` +
-          `command line: node ${NODE_FLAGS.join(' ')} ${process.argv[1] ?? 'dist/cli/main.js'} record …`,
-      );
-    }
+    logEnvironmentNotes(log);
   } catch (err) {
     await rec?.stop().catch(() => undefined);
     await metrics?.close();
@@ -170,6 +154,22 @@ async function run(o: RecordOptions): Promise<void> {
   starting = false;
   if (pending) return shutdown(pending);
   await new Promise<never>(() => undefined); // runs until a signal
+}
+
+/** What in this machine or this Node makes the recorder slower than it could be, and how to mend it (once, at start). */
+function logEnvironmentNotes(log: ReturnType<typeof createLogger>): void {
+  const growth = fallocateStatus();
+  if (!growth.available) log.info(`file growth writes zeros instead of reserving blocks with fallocate(2): ${growth.reason}`);
+  const populate = populateStatus();
+  if (!populate.available) log.info(`the writers take their own page faults (no pages populated ahead of them): ${populate.reason}`);
+  const missing = missingNodeFlags();
+  if (missing.length > 0) {
+    log.info(
+      `Node was started without ${missing.join(' ')}: under load the garbage collector runs about 3 times as often ` +
+        `(src/cli/node-flags.ts). Start the recorder as \`tickrec record\` or \`npm start\`, or put the flag on your own ` +
+        `command line: node ${NODE_FLAGS.join(' ')} ${process.argv[1] ?? 'dist/cli/main.js'} record …`,
+    );
+  }
 }
 
 async function startBuiltInSimulator(config: Config, log: ReturnType<typeof createLogger>, now: () => number) {
