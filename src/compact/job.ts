@@ -20,7 +20,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TickrecError, ioError } from '../errors.js';
-import { Mem, RT_HEADER_BYTES, TICK_KIND, type RecordKind } from '../format/index.js';
+import { RT_HEADER_BYTES, TICK_KIND, mergeByKey, type RecordKind } from '../format/index.js';
 import {
   DAY_HIS_KIND,
   BarHistory,
@@ -127,37 +127,13 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * The records of an instrument-day from its finished files. One file: as is. Several (a
- * replayed day): merged in time-key order, stable, dropping a record byte-identical to an
- * already taken one with the same key.
+ * replayed day): merged by the day-merge rule (src/format/merge.ts), the reader's too.
  */
 function dayRecords(w: DayWork): { records: Uint8Array; dropped: number } {
-  const parts = w.files.map((f) => readRtRecords(f, w.rt, w.date));
-  if (parts.length === 1) return { records: parts[0]!, dropped: 0 };
-  const rb = w.rt.recordBytes;
-  const items: { key: number; src: number; at: number }[] = [];
-  parts.forEach((p, src) => {
-    const m = new Mem(p);
-    for (let at = 0; at < p.length; at += rb) items.push({ key: w.rt.keyAt(m, at), src, at });
-  });
-  items.sort((a, b) => a.key - b.key || a.src - b.src || a.at - b.at);
-  const out = new Uint8Array(new ArrayBuffer(items.length * rb));
-  let n = 0;
-  let dropped = 0;
-  const sameKey: Uint8Array[] = [];
-  let lastKey = NaN;
-  for (const it of items) {
-    const rec = parts[it.src]!.subarray(it.at, it.at + rb);
-    if (it.key !== lastKey) sameKey.length = 0;
-    lastKey = it.key;
-    if (sameKey.some((r) => bytesEqual(r, rec))) {
-      dropped++;
-      continue;
-    }
-    sameKey.push(rec);
-    out.set(rec, n * rb);
-    n++;
-  }
-  return { records: out.subarray(0, n * rb), dropped };
+  return mergeByKey(
+    w.rt,
+    w.files.map((f) => readRtRecords(f, w.rt, w.date)),
+  );
 }
 
 function refuseLiveDate(live: readonly LiveFile[], date: number): void {

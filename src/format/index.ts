@@ -11,3 +11,4 @@ export * from './rt-header.js';
 export * from './time.js';
 export * from './decimal.js';
 export * from './old-structs.js';
+export * from './merge.js';

@@ -26,7 +26,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { dayBarFromTicks } from '../his/index.js';
-import { Mem, isCalendarDate, type RecordKind } from '../format/index.js';
+import { Mem, isCalendarDate, mergeByKey, type RecordKind } from '../format/index.js';
 import { BarHistory, hisDayFile, hisHistoryFile, readHisBlock } from '../his/index.js';
 import { czceContractCode, isCzce3DigitCode, parseHisName, rtFilePath } from '../layout/index.js';
 import { RtReader } from '../store/index.js';
@@ -189,33 +189,9 @@ export class InstrumentDays {
   }
 }
 
-/** Merges parts of one day in time-key order, stable by part, dropping byte-identical duplicates of a key (compaction's rule). */
+/** Merges parts of one day by compaction's rule (src/format/merge.ts): time-key order, stable by part, byte-identical duplicates of a key dropped. */
 export function mergeDay(kind: ReadKind, parts: readonly Uint8Array[]): Uint8Array {
-  const full = parts.filter((p) => p.length > 0);
-  if (full.length === 0) return EMPTY;
-  if (full.length === 1) return full[0]!;
-  const rs = kind.recordBytes;
-  const items: { key: number; src: number; at: number }[] = [];
-  full.forEach((p, src) => {
-    const m = new Mem(p);
-    for (let at = 0; at < p.length; at += rs) items.push({ key: kind.keyAt(m, at), src, at });
-  });
-  items.sort((a, b) => a.key - b.key || a.src - b.src || a.at - b.at);
-  const out = new Uint8Array(new ArrayBuffer(items.length * rs));
-  let n = 0;
-  let lastKey = NaN;
-  const sameKey: Buffer[] = [];
-  for (const it of items) {
-    const p = full[it.src]!;
-    const rec = Buffer.from(p.buffer, p.byteOffset + it.at, rs);
-    if (it.key !== lastKey) sameKey.length = 0;
-    lastKey = it.key;
-    if (sameKey.some((r) => r.equals(rec))) continue;
-    sameKey.push(rec);
-    out.set(rec, n * rs);
-    n++;
-  }
-  return out.subarray(0, n * rs);
+  return mergeByKey(kind, parts).records;
 }
 
 function isMissing(err: unknown): boolean {
