@@ -350,56 +350,8 @@ export class CtpFeed implements FeedAdapter {
 
     this.addon = o.addon ?? loadCtpAddon(o.addonPath, `feed "${name}"`);
     this.sdk = this.addon.sdk;
-    const env = o.env ?? process.env;
-    const sdkDir = env.CTP_SDK_DIR;
-    if (o.library !== undefined && o.library !== '') this.library = path.resolve(o.library);
-    else if (sdkDir !== undefined && sdkDir !== '') {
-      const names = CTP_LIBRARY_NAMES.map((f) => path.resolve(sdkDir, f));
-      this.library = names.find((f) => fs.existsSync(f)) ?? names[0]!;
-      if (!fs.existsSync(this.library)) {
-        throw new TickrecError(
-          'E_CONFIG',
-          `feed "${name}": CTP_SDK_DIR=${sdkDir} holds none of ${CTP_LIBRARY_NAMES.join(', ')}; set the feed's "library" to the SDK's market-data library.`,
-          { file: sdkDir },
-        );
-      }
-    } else {
-      throw new TickrecError(
-        'E_CONFIG',
-        `feed "${name}": no CTP library: set the feed's "library" to the path of thostmduserapi_se.so, or export CTP_SDK_DIR=/path/to/sdk.`,
-      );
-    }
-    if (!fs.existsSync(this.library)) {
-      throw new TickrecError(
-        'E_CONFIG',
-        `feed "${name}": the CTP library ${this.library} does not exist; point "library" (or CTP_SDK_DIR) at the SDK's thostmduserapi_se.so.`,
-        { file: this.library },
-      );
-    }
-    let gens: number[];
-    let libVersion: string;
-    try {
-      const p = this.addon.probe(this.library);
-      gens = p.generations;
-      libVersion = p.apiVersion;
-    } catch (err) {
-      throw new TickrecError('E_CONFIG', `feed "${name}": ${(err as Error).message}`, { file: this.library });
-    }
-    if (this.sdk !== undefined && o.allowSdkMismatch !== true) {
-      const why = sdkMismatch(this.sdk, libVersion);
-      if (why !== null) {
-        throw new TickrecError(
-          'E_CONFIG',
-          `feed "${name}": ${this.library} does not belong to the SDK the CTP addon was built with: ${why}. ` +
-            `Rebuild the addon with that library's headers (CTP_SDK_DIR=/path/to/its/sdk npm run build:ctp), or point "library" at a library of the addon's SDK.`,
-          { file: this.library },
-        );
-      }
-    }
-    if (this.generation !== 0 && !gens.includes(this.generation)) {
-      const has = gens.length === 1 ? `only the ${gens[0]}-parameter CreateFtdcMdApi` : `CreateFtdcMdApi generations ${gens.join(', ')}`;
-      bad(`api_generation ${this.generation} does not match ${this.library}, which has ${has}; use "auto" or ${gens[0]}.`);
-    }
+    this.library = ctpLibraryPath(name, o.library, (o.env ?? process.env).CTP_SDK_DIR);
+    checkCtpLibrary(name, this.addon, this.library, this.generation, o.allowSdkMismatch === true);
     try {
       fs.mkdirSync(this.flowDir, { recursive: true });
       if (this.captureDir !== undefined) fs.mkdirSync(this.captureDir, { recursive: true });
@@ -844,5 +796,73 @@ export class CtpFeed implements FeedAdapter {
     } catch {
       // A logging hook must not break the feed.
     }
+  }
+}
+
+/**
+ * The CTP market-data library a feed loads: its `library` option, else the first of
+ * CTP_LIBRARY_NAMES in CTP_SDK_DIR; E_CONFIG naming what to set when there is none.
+ */
+function ctpLibraryPath(name: string, library: string | undefined, sdkDir: string | undefined): string {
+  let file: string;
+  if (library !== undefined && library !== '') file = path.resolve(library);
+  else if (sdkDir !== undefined && sdkDir !== '') {
+    const names = CTP_LIBRARY_NAMES.map((f) => path.resolve(sdkDir, f));
+    file = names.find((f) => fs.existsSync(f)) ?? names[0]!;
+    if (!fs.existsSync(file)) {
+      throw new TickrecError(
+        'E_CONFIG',
+        `feed "${name}": CTP_SDK_DIR=${sdkDir} holds none of ${CTP_LIBRARY_NAMES.join(', ')}; set the feed's "library" to the SDK's market-data library.`,
+        { file: sdkDir },
+      );
+    }
+  } else {
+    throw new TickrecError(
+      'E_CONFIG',
+      `feed "${name}": no CTP library: set the feed's "library" to the path of thostmduserapi_se.so, or export CTP_SDK_DIR=/path/to/sdk.`,
+    );
+  }
+  if (!fs.existsSync(file)) {
+    throw new TickrecError(
+      'E_CONFIG',
+      `feed "${name}": the CTP library ${file} does not exist; point "library" (or CTP_SDK_DIR) at the SDK's thostmduserapi_se.so.`,
+      { file },
+    );
+  }
+  return file;
+}
+
+/**
+ * Before connecting: the library loads (the addon's probe), belongs to the SDK the addon
+ * was built with (unless allowed otherwise) and has the CreateFtdcMdApi generation asked
+ * for (0: auto); E_CONFIG naming the library and what to do otherwise.
+ */
+function checkCtpLibrary(name: string, addon: CtpAddon, library: string, generation: number, allowSdkMismatch: boolean): void {
+  let gens: number[];
+  let libVersion: string;
+  try {
+    const p = addon.probe(library);
+    gens = p.generations;
+    libVersion = p.apiVersion;
+  } catch (err) {
+    throw new TickrecError('E_CONFIG', `feed "${name}": ${(err as Error).message}`, { file: library });
+  }
+  if (addon.sdk !== undefined && !allowSdkMismatch) {
+    const why = sdkMismatch(addon.sdk, libVersion);
+    if (why !== null) {
+      throw new TickrecError(
+        'E_CONFIG',
+        `feed "${name}": ${library} does not belong to the SDK the CTP addon was built with: ${why}. ` +
+          `Rebuild the addon with that library's headers (CTP_SDK_DIR=/path/to/its/sdk npm run build:ctp), or point "library" at a library of the addon's SDK.`,
+        { file: library },
+      );
+    }
+  }
+  if (generation !== 0 && !gens.includes(generation)) {
+    const has = gens.length === 1 ? `only the ${gens[0]}-parameter CreateFtdcMdApi` : `CreateFtdcMdApi generations ${gens.join(', ')}`;
+    throw new TickrecError(
+      'E_CONFIG',
+      `feed "${name}": api_generation ${generation} does not match ${library}, which has ${has}; use "auto" or ${gens[0]}.`,
+    );
   }
 }
