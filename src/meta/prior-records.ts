@@ -18,6 +18,7 @@
 // on the path of a record. A folder that does not exist costs one stat.
 
 import fs from 'node:fs';
+import { ioError } from '../errors.js';
 import { readRtHeader, RT_HEADER_BYTES, type RecordKind } from '../format/index.js';
 import {
   HIS_EXT,
@@ -56,7 +57,13 @@ export function priorRecordsFile(root: string, kinds: readonly RecordKind[], exc
 
 /** Whether a live file exists and its header counts at least one record (unreadable: counted, the careful answer). */
 function liveHoldsRecords(file: string): boolean {
-  if (!fs.existsSync(file)) return false; // the usual answer, without the cost of an exception
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(file, { throwIfNoEntry: false }); // no file: the usual answer, without the cost of an exception
+  } catch {
+    return true;
+  }
+  if (st === undefined) return false;
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -77,12 +84,13 @@ function liveHoldsRecords(file: string): boolean {
 
 /** The trading dates of the dated folders in `dir` (none when it does not exist). */
 function datedFolders(dir: string): number[] {
-  if (!fs.existsSync(dir)) return [];
   let names: string[];
   try {
+    if (fs.statSync(dir, { throwIfNoEntry: false }) === undefined) return []; // no folder, no exception
     names = fs.readdirSync(dir);
-  } catch {
-    return [];
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw ioError(err, dir, 'list the dated folders (records stored before the metadata?)');
   }
   const dates: number[] = [];
   for (const n of names) {

@@ -46,8 +46,15 @@ const BUNDLED_SESSIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export function readStoredMeta(root: string, exchg: string, code: string): StoredMeta | undefined {
   if (!isExchangeName(exchg) || !isCodeName(code)) return undefined;
   const file = instrumentMetaPath(root, exchg, code);
-  // the usual answer for a new instrument, without the cost of an exception (read below if it appears meanwhile)
-  if (!fs.existsSync(file)) return undefined;
+  // the usual answer for a new instrument, without the cost of an exception (read below if it appears meanwhile);
+  // any other failure (EACCES, ENOTDIR) is an error naming the file, as the read's
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(file, { throwIfNoEntry: false });
+  } catch (err) {
+    throw ioError(err, file, 'read the instrument metadata');
+  }
+  if (st === undefined) return undefined;
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -116,8 +123,12 @@ function writeAtomically(file: string, text: string, durable: boolean, spares?: 
     renamed = true;
     if (durable) for (const d of entered) syncDir(d);
   } catch (err) {
-    if (!renamed && fromSpare) returnSpare(spares!, tmp);
-    else if (!renamed) fs.rmSync(tmp, { force: true });
+    try {
+      if (!renamed && fromSpare) returnSpare(spares!, tmp);
+      else if (!renamed) fs.rmSync(tmp, { force: true });
+    } catch {
+      // the clean-up failed too (the same cause): the first error is the one to report
+    }
     throw ioError(err, file, 'write the instrument metadata');
   }
   return entered;
