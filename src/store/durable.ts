@@ -165,6 +165,18 @@ export class CreateDurability {
     }
   }
 
+  /**
+   * Folders whose entries changed (a roll's rename) to fsync in the background, batched
+   * with those of new files: at once when no file fsync is running, else when the queue of
+   * files runs dry (4.); flush() syncs what is still waiting.
+   */
+  syncDirsSoon(dirs: Iterable<string>): void {
+    for (const d of dirs) {
+      if (this.fileJobs === 0) this.syncDir(d);
+      else this.dirtyDirs.add(d);
+    }
+  }
+
   /** Calls `cb` once a fsync of each of `dirs` that starts from now on is done. */
   private waitForDirs(dirs: readonly string[], cb: () => void): void {
     let left = dirs.length;

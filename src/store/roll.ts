@@ -54,9 +54,12 @@ import { HIS_EXT, TICKREC_HIS_EXT, finishedPath, hisDayPath, rtFinishedPath, typ
 
 /**
  * Moves a closed live file to its finished place and returns where it went. An empty
- * file (no published record) is removed instead: there is nothing to keep.
+ * file (no published record) is removed instead: there is nothing to keep. The two
+ * folders are fsynced before it returns, or, given `dirs`, added to it for the caller to
+ * sync once per batch (ROLL IN A BATCH, WriterPool): a rename that a power loss undoes
+ * leaves the file at its live name with its old date, which the next start rolls again.
  */
-export function setAside(livePath: string, date: number, published: number): string | undefined {
+export function setAside(livePath: string, date: number, published: number, dirs?: Set<string>): string | undefined {
   try {
     if (published === 0) {
       fs.rmSync(livePath, { force: true });
@@ -66,8 +69,14 @@ export function setAside(livePath: string, date: number, published: number): str
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     for (let n = 1; fs.existsSync(dest); n++) dest = finishedPath(livePath, date, n);
     fs.renameSync(livePath, dest);
-    syncDir(path.dirname(dest));
-    syncDir(path.dirname(livePath));
+    if (dirs) {
+      // ROLL IN A BATCH: the caller syncs each folder once for all the files it rolls
+      dirs.add(path.dirname(dest));
+      dirs.add(path.dirname(livePath));
+    } else {
+      syncDir(path.dirname(dest));
+      syncDir(path.dirname(livePath));
+    }
     return dest;
   } catch (err) {
     throw ioError(err, livePath, 'set aside the finished day');
