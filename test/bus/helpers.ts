@@ -9,6 +9,7 @@ import { waitFor } from '../../scripts/lib/wait.js';
 import { STREAM_DEFAULTS, type MirrorOptions, type PublisherOptions } from '../../src/bus/index.js';
 import { MIN1_KIND, Mem, TICK_KIND, TRADE_KIND, minuteBarTime, type RecordKind } from '../../src/format/index.js';
 import { RtReader, WriterPool } from '../../src/store/index.js';
+import { parseStoredMeta, writeStoredMetaText } from '../../src/meta/index.js';
 import { spawnCli, type Proc } from '../e2e/helpers.js';
 import { makeTempDir, removeTempDirs } from '../helpers/tmp.js';
 
@@ -254,4 +255,30 @@ export function barsOf(root: string, rel: string): { date: number; time: number 
     }
   }
   return out;
+}
+
+/** BINANCE.BTCUSDT's metadata as a recorder writes it (lot step 0.000001, volume_decimals 6), with `o` over it: the file's whole text. */
+export function btcMetaText(o: Record<string, unknown> = {}): string {
+  const meta = {
+    format: 1,
+    exchg: 'BINANCE',
+    code: 'BTCUSDT',
+    product: 'BTCUSDT',
+    price_tick: 0.01,
+    price_decimals: 2,
+    lot_step: 0.000001,
+    volume_decimals: 6,
+    multiplier: null,
+    session: 'UTC24',
+    timezone: 'UTC',
+    session_close: '24:00',
+    ...o,
+  };
+  return JSON.stringify(meta, null, 2) + '\n';
+}
+
+/** Writes BINANCE.BTCUSDT's metadata into `root` with the recorder's rules, its trades counted in units of 10^-decimals. */
+export function writeBtcMeta(root: string, decimals: number): void {
+  const text = btcMetaText({ lot_step: 10 ** -decimals, volume_decimals: decimals });
+  writeStoredMetaText(root, 'BINANCE', 'BTCUSDT', text, parseStoredMeta(text, 'test metadata'));
 }

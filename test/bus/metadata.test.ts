@@ -12,30 +12,11 @@ import { TICK_KIND, TRADE_KIND } from '../../src/format/index.js';
 import { readStoredMeta } from '../../src/meta/index.js';
 import { instrumentMetaPath } from '../../src/layout/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
-import { busSettings, encodeRecord, natsForSuite, openPool, rtFiles, tickAt, tradeAt, waitForMirrorEqual } from './helpers.js';
+import { busSettings, encodeRecord, natsForSuite, openPool, rtFiles, tickAt, tradeAt, waitForMirrorEqual, btcMetaText } from './helpers.js';
 
 const describeNats = natsServerAvailable() ? describe : describe.skip;
 
-const metaText = (o: Record<string, unknown>) =>
-  JSON.stringify(
-    {
-      format: 1,
-      exchg: 'BINANCE',
-      code: 'BTCUSDT',
-      product: 'BTCUSDT',
-      price_tick: 0.01,
-      price_decimals: 2,
-      lot_step: 0.000001,
-      volume_decimals: 6,
-      multiplier: null,
-      session: 'UTC24',
-      timezone: 'UTC',
-      session_close: '24:00',
-      ...o,
-    },
-    null,
-    2,
-  ) + '\n';
+const metaText = btcMetaText;
 
 describeNats('bus: instrument metadata', () => {
   const nats = natsForSuite();

@@ -8,10 +8,10 @@ import { waitFor } from '../../scripts/lib/wait.js';
 import { Mirror, Publisher } from '../../src/bus/index.js';
 import { TRADE_KIND } from '../../src/format/index.js';
 import { instrumentMetaPath } from '../../src/layout/index.js';
-import { readStoredMeta, writeStoredMetaText, type StoredMeta } from '../../src/meta/index.js';
+import { readStoredMeta } from '../../src/meta/index.js';
 import { readTrades } from '../../src/read/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
-import { busSettings, fileRecords, natsForSuite, openPool, rootDifference, tradeAt, waitForMirrorEqual } from './helpers.js';
+import { busSettings, fileRecords, natsForSuite, openPool, rootDifference, tradeAt, waitForMirrorEqual, writeBtcMeta } from './helpers.js';
 
 const describeNats = natsServerAvailable() ? describe : describe.skip;
 
@@ -23,22 +23,7 @@ const LATER = [2.5, 0.001, 3, 0.125, 10];
 /** A root whose metadata of BINANCE.BTCUSDT counts volumes in units of 10^-decimals, holding `quantities` as trades 0, 1, … */
 function recorderRoot(decimals: number, quantities: readonly number[]): string {
   const root = makeTempDir();
-  const lot = 10 ** -decimals;
-  const meta = {
-    format: 1,
-    exchg: 'BINANCE',
-    code: 'BTCUSDT',
-    product: 'BTCUSDT',
-    price_tick: 0.01,
-    price_decimals: 2,
-    lot_step: lot,
-    volume_decimals: decimals,
-    multiplier: null,
-    session: 'UTC24',
-    timezone: 'UTC',
-    session_close: '24:00',
-  };
-  writeStoredMetaText(root, 'BINANCE', 'BTCUSDT', JSON.stringify(meta, null, 2) + '\n', meta as unknown as StoredMeta);
+  writeBtcMeta(root, decimals);
   const pool = openPool(root);
   quantities.forEach((q, i) =>
     pool.append(TRADE_KIND, 'BINANCE', 'BTCUSDT', D, { ...tradeAt('BINANCE', 'BTCUSDT', D, i), volume: Math.round(q * 10 ** decimals) }),

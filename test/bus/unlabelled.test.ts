@@ -6,10 +6,9 @@ import { waitFor } from '../../scripts/lib/wait.js';
 import { Mirror, Publisher } from '../../src/bus/index.js';
 import { TRADE_KIND } from '../../src/format/index.js';
 import { instrumentMetaPath } from '../../src/layout/index.js';
-import { writeStoredMetaText, type StoredMeta } from '../../src/meta/index.js';
 import { readTrades } from '../../src/read/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
-import { busSettings, natsForSuite, openPool, tradeAt } from './helpers.js';
+import { busSettings, natsForSuite, openPool, tradeAt, writeBtcMeta } from './helpers.js';
 import fs from 'node:fs';
 
 const describeNats = natsServerAvailable() ? describe : describe.skip;
@@ -19,23 +18,7 @@ const D = 20250102;
 /** A root holding BINANCE.BTCUSDT trades `from`.. with stored volumes `stored`; with metadata in units of 10^-decimals unless `decimals` is undefined. */
 function root(decimals: number | undefined, from: number, stored: readonly number[]): string {
   const r = makeTempDir();
-  if (decimals !== undefined) {
-    const meta = {
-      format: 1,
-      exchg: 'BINANCE',
-      code: 'BTCUSDT',
-      product: 'BTCUSDT',
-      price_tick: 0.01,
-      price_decimals: 2,
-      lot_step: 10 ** -decimals,
-      volume_decimals: decimals,
-      multiplier: null,
-      session: 'UTC24',
-      timezone: 'UTC',
-      session_close: '24:00',
-    };
-    writeStoredMetaText(r, 'BINANCE', 'BTCUSDT', JSON.stringify(meta, null, 2) + '\n', meta as unknown as StoredMeta);
-  }
+  if (decimals !== undefined) writeBtcMeta(r, decimals);
   const pool = openPool(r);
   stored.forEach((v, i) => pool.append(TRADE_KIND, 'BINANCE', 'BTCUSDT', D, { ...tradeAt('BINANCE', 'BTCUSDT', D, from + i), volume: v }));
   pool.closeAll();

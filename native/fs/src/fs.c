@@ -23,17 +23,18 @@
 #include <node_api.h>
 #include <uv.h>
 
-static napi_value throw_errno(napi_env env, int err) {
+/** Throws errno `err` like Node's fs errors (code, errno, syscall); shared with syncfs.c. */
+napi_value tickrec_throw_errno(napi_env env, int err, const char *call) {
   const char *name = uv_err_name(-err);
   char message[256];
-  snprintf(message, sizeof message, "%s: %s, fallocate", name, strerror(err));
+  snprintf(message, sizeof message, "%s: %s, %s", name, strerror(err), call);
   napi_value code, msg, error, errno_value, syscall;
   napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
   napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
   napi_create_error(env, code, msg, &error);
   napi_create_int32(env, -err, &errno_value);
   napi_set_named_property(env, error, "errno", errno_value);
-  napi_create_string_utf8(env, "fallocate", NAPI_AUTO_LENGTH, &syscall);
+  napi_create_string_utf8(env, call, NAPI_AUTO_LENGTH, &syscall);
   napi_set_named_property(env, error, "syscall", syscall);
   napi_throw(env, error);
   return NULL;
@@ -73,12 +74,12 @@ static napi_value Allocate(napi_env env, napi_callback_info info) {
   do {
     r = fallocate((int)fd, keep_size ? FALLOC_FL_KEEP_SIZE : 0, (off_t)offset, (off_t)length);
   } while (r != 0 && errno == EINTR);
-  if (r != 0) return throw_errno(env, errno);
+  if (r != 0) return tickrec_throw_errno(env, errno, "fallocate");
 #else
   (void)fd;
   (void)offset;
   (void)keep_size;
-  return throw_errno(env, ENOSYS);
+  return tickrec_throw_errno(env, ENOSYS, "fallocate");
 #endif
   return NULL;
 }

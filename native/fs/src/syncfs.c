@@ -7,28 +7,12 @@
 
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include <node_api.h>
 #include <uv.h>
 
-static napi_value throw_syncfs_errno(napi_env env, int err) {
-  const char *name = uv_err_name(-err);
-  char message[256];
-  snprintf(message, sizeof message, "%s: %s, syncfs", name, strerror(err));
-  napi_value code, msg, error, errno_value, syscall;
-  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
-  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
-  napi_create_error(env, code, msg, &error);
-  napi_create_int32(env, -err, &errno_value);
-  napi_set_named_property(env, error, "errno", errno_value);
-  napi_create_string_utf8(env, "syncfs", NAPI_AUTO_LENGTH, &syscall);
-  napi_set_named_property(env, error, "syscall", syscall);
-  napi_throw(env, error);
-  return NULL;
-}
+napi_value tickrec_throw_errno(napi_env env, int err, const char *call); // fs.c
 
 static napi_value SyncFs(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -40,9 +24,9 @@ static napi_value SyncFs(napi_env env, napi_callback_info info) {
     return NULL;
   }
 #ifdef __linux__
-  if (syncfs(fd) != 0) return throw_syncfs_errno(env, errno);
+  if (syncfs(fd) != 0) return tickrec_throw_errno(env, errno, "syncfs");
 #else
-  return throw_syncfs_errno(env, ENOSYS);
+  return tickrec_throw_errno(env, ENOSYS, "syncfs");
 #endif
   return NULL;
 }
